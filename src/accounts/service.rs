@@ -1,0 +1,258 @@
+//! Account operations: each runs in one transaction and returns domain results; handlers
+//! turn those into pages.
+
+use std::time::Duration;
+
+use super::model::{Email, NewPassword, Role, User};
+use super::password;
+use super::store::{self, NewSession, NewUser};
+use crate::app::AppState;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::{DbError, now};
+use crate::http::session::secs;
+use crate::notifications::{enqueue_email, templates};
+
+/// How long a password-reset link works.
+pub const RESET_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// Where a new session came from (stored for the user's own reference and abuse handling).
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// Browser user agent (truncated).
+    pub user_agent: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+/// A session that was just created; the token goes in the cookie and nowhere else.
+pub struct NewSessionToken {
+    /// Cookie value.
+    pub token: String,
+    /// Cookie lifetime.
+    pub max_age: i64,
+}
+
+/// Creates a session for `user_id`, deleting `previous` (rotation at login: a session id an
+/// attacker planted before login is worthless after it).
+pub async fn start_session(
+    state: &AppState,
+    user_id: &str,
+    previous: Option<&str>,
+    client: &ClientInfo,
+) -> anyhow::Result<NewSessionToken> {
+    let token = random_token();
+    let id_hash = sha256_hex(&token);
+    let now = now();
+    let max_age = secs(state.settings.session_absolute_timeout);
+    let mut tx = state.db.begin().await?;
+    if let Some(previous) = previous {
+        store::delete_session(&mut *tx, previous).await?;
+    }
+    let ua = client.user_agent.as_deref().map(|ua| truncate(ua, 200));
+    store::insert_session(
+        &mut *tx,
+        &NewSession {
+            id_hash: &id_hash,
+            user_id,
+            expires_at: now + max_age,
+            user_agent: ua,
+            ip: client.ip.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSessionToken { token, max_age })
+}
+
+/// Why registration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The email belongs to an account already.
+    #[error("email taken")]
+    EmailTaken,
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Creates a customer account and queues the welcome email, in one transaction.
+pub async fn register(
+    state: &AppState,
+    email: &Email,
+    password: &NewPassword,
+    display_name: Option<&str>,
+) -> Result<User, RegisterError> {
+    let hash = password::hash(password).await?;
+    let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let user = store::insert_user(
+        &mut *tx,
+        &NewUser {
+            email: email.as_str(),
+            password_hash: &hash,
+            display_name,
+            role: Role::Customer,
+        },
+        now(),
+    )
+    .await
+    .map_err(|e| match e {
+        DbError::UniqueViolation(_) => RegisterError::EmailTaken,
+        other => RegisterError::Other(other.into()),
+    })?;
+    let account_url = state.url("/account");
+    let content = templates::welcome(user.label(), &account_url);
+    enqueue_email(&mut tx, email.as_str(), &content, state.max_job_attempts()).await?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    tracing::info!(user.id = %user.id, "account registered");
+    Ok(user)
+}
+
+/// Checks credentials; `None` for a wrong email or password (indistinguishably).
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<Option<User>> {
+    let found = store::find_user_with_hash_by_email(state.db.pool(), email).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = password::verify(password, hash).await?;
+    Ok(if ok { user } else { None })
+}
+
+/// Starts a password reset: for a known email, stores a token hash and queues the email in
+/// one transaction. Unknown emails do nothing, and the caller answers the same either way.
+pub async fn request_password_reset(state: &AppState, email: &Email) -> anyhow::Result<()> {
+    let Some((user, _)) =
+        store::find_user_with_hash_by_email(state.db.pool(), email.as_str()).await?
+    else {
+        tracing::info!("password reset asked for an unknown email");
+        return Ok(());
+    };
+    let token = random_token();
+    let now = now();
+    let ttl = secs(RESET_TOKEN_TTL);
+    let mut tx = state.db.begin().await?;
+    store::insert_reset_token(&mut *tx, &sha256_hex(&token), &user.id, now, now + ttl).await?;
+    let reset_url = state.url(&format!("/password/reset/{token}"));
+    let content = templates::password_reset(&reset_url, ttl / 60);
+    enqueue_email(&mut tx, &user.email, &content, state.max_job_attempts()).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user.id, "password reset email queued");
+    Ok(())
+}
+
+/// Whether a reset link can still be used.
+pub async fn reset_token_is_usable(state: &AppState, token: &str) -> anyhow::Result<bool> {
+    Ok(store::reset_token_is_usable(state.db.pool(), &sha256_hex(token), now()).await?)
+}
+
+/// Sets a new password with a reset token: consumes the token, replaces the hash, voids the
+/// user's other tokens and signs out every session, atomically. False when the token is
+/// unknown, used or expired.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    password: &NewPassword,
+) -> anyhow::Result<bool> {
+    let hash = password::hash(password).await?;
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let Some(user_id) = store::consume_reset_token(&mut tx, &sha256_hex(token), now).await? else {
+        return Ok(false);
+    };
+    store::update_password_hash(&mut *tx, &user_id, &hash, now).await?;
+    store::expire_reset_tokens_of(&mut *tx, &user_id, now).await?;
+    store::delete_user_sessions(&mut *tx, &user_id, None).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, "password reset completed");
+    Ok(true)
+}
+
+/// Checks the current password of a signed-in user.
+pub async fn current_password_matches(
+    state: &AppState,
+    user_id: &str,
+    password: &str,
+) -> anyhow::Result<bool> {
+    let hash = store::find_password_hash(state.db.pool(), user_id).await?;
+    password::verify(password, hash).await
+}
+
+/// Changes the email (the caller checked the current password). False when it is taken.
+pub async fn change_email(state: &AppState, user_id: &str, email: &Email) -> anyhow::Result<bool> {
+    match store::update_email(state.db.pool(), user_id, email.as_str(), now()).await {
+        Ok(()) => Ok(true),
+        Err(DbError::UniqueViolation(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes the password and signs out every other session of the user.
+pub async fn change_password(
+    state: &AppState,
+    user_id: &str,
+    password: &NewPassword,
+    keep_session: Option<&str>,
+) -> anyhow::Result<()> {
+    let hash = password::hash(password).await?;
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    store::update_password_hash(&mut *tx, user_id, &hash, now).await?;
+    store::delete_user_sessions(&mut *tx, user_id, keep_session).await?;
+    store::expire_reset_tokens_of(&mut *tx, user_id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates an admin, or promotes an existing account and sets its password (`create-admin`).
+/// Returns true when a new account was created.
+pub async fn create_or_promote_admin(
+    state: &AppState,
+    email: &Email,
+    password: &NewPassword,
+) -> anyhow::Result<bool> {
+    let hash = password::hash(password).await?;
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let existing = store::find_user_with_hash_by_email(&mut *tx, email.as_str()).await?;
+    let created = match existing {
+        Some((user, _)) => {
+            store::promote_to_admin(&mut *tx, &user.id, &hash, now).await?;
+            store::delete_user_sessions(&mut *tx, &user.id, None).await?;
+            false
+        }
+        None => {
+            store::insert_user(
+                &mut *tx,
+                &NewUser {
+                    email: email.as_str(),
+                    password_hash: &hash,
+                    display_name: None,
+                    role: Role::Admin,
+                },
+                now,
+            )
+            .await?;
+            true
+        }
+    };
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Signs out one session.
+pub async fn end_session(state: &AppState, id_hash: &str) -> anyhow::Result<()> {
+    store::delete_session(state.db.pool(), id_hash).await?;
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,212 @@
+//! Admin handlers: dashboard, outbox (with resend), jobs (with retry), audit log.
+
+use poem::web::{Data, Path, Query};
+use poem::{IntoResponse as _, Response, handler};
+use serde::Deserialize;
+
+use super::store::{self, AuditEntry};
+use super::views::{self, DashboardFigures};
+use crate::accounts::store as account_store;
+use crate::app::AppState;
+use crate::db::now;
+use crate::error::{AppError, AppResult};
+use crate::http::context::Flash;
+use crate::http::extract::{AdminUser, Ctx};
+use crate::http::redirect_with_flash;
+use crate::http::session::secs;
+use crate::jobs::{EnqueueOptions, store as job_store};
+use crate::notifications::{SendEmailJob, store as email_store};
+
+const PAGE_SIZE: i64 = 50;
+
+/// `GET /admin`.
+#[handler]
+pub async fn dashboard(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let (customers, admins) = account_store::count_users_by_role(pool).await?;
+    let now = now();
+    let idle_cutoff = now - secs(state.settings.session_idle_timeout);
+    let sessions = account_store::count_live_sessions(pool, now, idle_cutoff).await?;
+    let job_counts = job_store::count_by_status(pool).await?;
+    let emails = email_store::count_by_status(pool).await?;
+    let count = |rows: &[(String, i64)], status: &str| {
+        rows.iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    let figures = DashboardFigures {
+        customers,
+        admins,
+        sessions,
+        jobs_queued: count(&job_counts, "queued"),
+        jobs_dead: count(&job_counts, "dead"),
+        emails_queued: count(&emails, "queued"),
+        emails_sent: count(&emails, "sent"),
+        emails_failed: count(&emails, "failed"),
+    };
+    Ok(views::dashboard(&ctx, &figures).into_response())
+}
+
+/// Query of `GET /admin/outbox`: a `created_at:id` cursor.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct OutboxQuery {
+    before: Option<String>,
+}
+
+/// `GET /admin/outbox`.
+#[handler]
+pub async fn outbox(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Query(q): Query<OutboxQuery>,
+) -> AppResult<Response> {
+    let cursor = q.before.as_deref().and_then(|c| {
+        let (ts, id) = c.split_once(':')?;
+        Some((ts.parse::<i64>().ok()?, id))
+    });
+    let emails = email_store::list_emails(state.db.pool(), cursor, PAGE_SIZE).await?;
+    let next = (emails.len() == usize::try_from(PAGE_SIZE).unwrap_or(50))
+        .then(|| emails.last().map(|e| format!("{}:{}", e.created_at, e.id)))
+        .flatten();
+    Ok(views::outbox(&ctx, &emails, next).into_response())
+}
+
+/// `GET /admin/outbox/:id`.
+#[handler]
+pub async fn show_email(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let email = email_store::find_email(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(views::email_detail(&ctx, &email).into_response())
+}
+
+/// `POST /admin/outbox/:id/resend`: queues the email again (new job, audit entry).
+#[handler]
+pub async fn resend_email(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let before = email_store::find_email(&mut *tx, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    email_store::requeue(&mut *tx, &id, now).await?;
+    let options = EnqueueOptions {
+        max_attempts: state.max_job_attempts(),
+        ..EnqueueOptions::default()
+    };
+    job_store::enqueue(
+        &mut tx,
+        &SendEmailJob {
+            email_id: id.clone(),
+        },
+        &options,
+        now,
+    )
+    .await?;
+    store::insert_audit(
+        &mut *tx,
+        &AuditEntry {
+            actor_user_id: &admin.id,
+            actor_email: &admin.email,
+            action: "email.resend",
+            entity: "email",
+            entity_id: &id,
+            before: Some(
+                serde_json::json!({ "status": before.status, "attempts": before.attempts }),
+            ),
+            after: Some(serde_json::json!({ "status": "queued" })),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        state,
+        "/admin/outbox",
+        Flash::success(format!("“{}” is queued to be sent again.", before.subject)),
+    ))
+}
+
+/// Query of `GET /admin/jobs`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct JobsQuery {
+    status: Option<String>,
+}
+
+/// `GET /admin/jobs`.
+#[handler]
+pub async fn jobs(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Query(q): Query<JobsQuery>,
+) -> AppResult<Response> {
+    let filter = q
+        .status
+        .as_deref()
+        .filter(|s| matches!(*s, "queued" | "running" | "dead"));
+    let rows = job_store::list_open(state.db.pool(), filter, 200).await?;
+    Ok(views::jobs(&ctx, &rows, filter).into_response())
+}
+
+/// `POST /admin/jobs/:id/retry`: a dead job gets a fresh set of attempts.
+#[handler]
+pub async fn retry_job(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    if !job_store::requeue_dead(&mut *tx, &id, now).await? {
+        return Err(AppError::Conflict(
+            "That job is not dead (any more), so there is nothing to retry.".into(),
+        ));
+    }
+    store::insert_audit(
+        &mut *tx,
+        &AuditEntry {
+            actor_user_id: &admin.id,
+            actor_email: &admin.email,
+            action: "job.retry",
+            entity: "job",
+            entity_id: &id,
+            before: Some(serde_json::json!({ "status": "dead" })),
+            after: Some(serde_json::json!({ "status": "queued", "attempts": 0 })),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        state,
+        "/admin/jobs",
+        Flash::success("The job is queued again."),
+    ))
+}
+
+/// `GET /admin/audit`.
+#[handler]
+pub async fn audit(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let rows = store::list_audit(state.db.pool(), 200).await?;
+    Ok(views::audit(&ctx, &rows).into_response())
+}

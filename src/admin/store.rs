@@ -1,0 +1,84 @@
+//! SQL for the audit log.
+
+use sqlx::{Any, Executor, FromRow};
+
+use crate::db::new_id;
+
+/// One admin change.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    /// Who (user id).
+    pub actor_user_id: &'a str,
+    /// Who (email at the time).
+    pub actor_email: &'a str,
+    /// What, as `entity.verb` (`email.resend`, `job.retry`).
+    pub action: &'a str,
+    /// Table or domain object.
+    pub entity: &'a str,
+    /// Its id.
+    pub entity_id: &'a str,
+    /// The row before (JSON).
+    pub before: Option<serde_json::Value>,
+    /// The row after (JSON).
+    pub after: Option<serde_json::Value>,
+}
+
+/// Appends to the audit log (in the same transaction as the change).
+pub async fn insert_audit<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    entry: &AuditEntry<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into audit_log (id, actor_user_id, actor_email, action, entity, entity_id,
+                                before_json, after_json, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new_id())
+    .bind(entry.actor_user_id)
+    .bind(entry.actor_email)
+    .bind(entry.action)
+    .bind(entry.entity)
+    .bind(entry.entity_id)
+    .bind(entry.before.as_ref().map(serde_json::Value::to_string))
+    .bind(entry.after.as_ref().map(serde_json::Value::to_string))
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// An audit row as listed.
+#[derive(Debug, Clone, FromRow)]
+pub struct AuditRow {
+    /// Row id.
+    pub id: String,
+    /// Who.
+    pub actor_email: String,
+    /// What.
+    pub action: String,
+    /// Entity.
+    pub entity: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// Before.
+    pub before_json: Option<String>,
+    /// After.
+    pub after_json: Option<String>,
+    /// When.
+    pub created_at: i64,
+}
+
+/// Newest first.
+pub async fn list_audit<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, actor_email, action, entity, entity_id, before_json, after_json, created_at
+         from audit_log order by created_at desc, id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}

@@ -1,0 +1,263 @@
+//! Admin screens: the layout with its sidebar, the dashboard, the outbox, jobs and audit log.
+
+use maud::{Markup, html};
+
+use super::store::AuditRow;
+use crate::http::context::RequestContext;
+use crate::jobs::store::JobRow;
+use crate::notifications::store::EmailRow;
+use crate::views::components::{csrf_field, timestamp};
+use crate::views::{PageMeta, page};
+
+const SECTIONS: &[(&str, &str)] = &[
+    ("Dashboard", "/admin"),
+    ("Outbox", "/admin/outbox"),
+    ("Jobs", "/admin/jobs"),
+    ("Audit log", "/admin/audit"),
+];
+
+/// Wraps an admin screen in the site layout plus the admin sidebar.
+pub fn admin_page(ctx: &RequestContext, title: &str, active: &str, content: Markup) -> Markup {
+    let body = html! {
+        div.admin-layout {
+            aside.admin-sidebar {
+                nav aria-label="Admin" {
+                    ul {
+                        @for (label, href) in SECTIONS {
+                            li { a href=(href) aria-current=[(*href == active).then_some("page")] { (label) } }
+                        }
+                    }
+                }
+            }
+            section.admin-content { (content) }
+        }
+    };
+    page(ctx, PageMeta::titled(title), body)
+}
+
+fn status_badge(status: &str) -> Markup {
+    html! { span class=(format!("status-badge status-{status}")) { (status) } }
+}
+
+/// Figures on the dashboard.
+#[derive(Debug, Default)]
+pub struct DashboardFigures {
+    /// Customer accounts.
+    pub customers: i64,
+    /// Admin accounts.
+    pub admins: i64,
+    /// Live sessions.
+    pub sessions: i64,
+    /// Jobs waiting.
+    pub jobs_queued: i64,
+    /// Jobs that gave up.
+    pub jobs_dead: i64,
+    /// Emails waiting.
+    pub emails_queued: i64,
+    /// Emails delivered.
+    pub emails_sent: i64,
+    /// Emails that failed for good.
+    pub emails_failed: i64,
+}
+
+/// `GET /admin`.
+pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
+    let kpi = |label: &str, value: i64, note: &str| {
+        html! {
+            div.kpi {
+                span.kpi-label { (label) }
+                strong.kpi-value { (value) }
+                span.kpi-note { (note) }
+            }
+        }
+    };
+    admin_page(
+        ctx,
+        "Studio admin",
+        "/admin",
+        html! {
+            div.page-header {
+                h1 { "Studio admin" }
+                p.lead { "Accounts, email and background work at a glance." }
+            }
+            div.kpi-grid {
+                (kpi("Customers", f.customers, "registered accounts"))
+                (kpi("Admins", f.admins, "staff accounts"))
+                (kpi("Signed in", f.sessions, "live sessions"))
+                (kpi("Emails queued", f.emails_queued, "waiting or retrying"))
+                (kpi("Emails sent", f.emails_sent, "delivered"))
+                (kpi("Emails failed", f.emails_failed, "need a resend"))
+                (kpi("Jobs queued", f.jobs_queued, "background work"))
+                (kpi("Dead jobs", f.jobs_dead, "failed every attempt"))
+            }
+        },
+    )
+}
+
+/// `GET /admin/outbox`.
+pub fn outbox(ctx: &RequestContext, emails: &[EmailRow], next_cursor: Option<String>) -> Markup {
+    admin_page(
+        ctx,
+        "Outbox",
+        "/admin/outbox",
+        html! {
+            div.page-header {
+                h1 { "Outbox" }
+                p.lead { "Every email the studio sends, newest first. Failed ones can be sent again." }
+            }
+            @if emails.is_empty() {
+                p.empty-state { "No emails yet." }
+            } @else {
+                div.table-wrap {
+                    table.data-table {
+                        thead { tr {
+                            th { "Created" } th { "To" } th { "Subject" } th { "Status" }
+                            th { "Attempts" } th { "Last error" }
+                            th.actions { span.visually-hidden { "Actions" } }
+                        } }
+                        tbody {
+                            @for e in emails {
+                                @let status = if e.status == "queued" && e.attempts > 0 { "retrying" } else { e.status.as_str() };
+                                tr {
+                                    td { (timestamp(e.created_at)) }
+                                    td { (e.to_address) }
+                                    td { a href=(format!("/admin/outbox/{}", e.id)) { (e.subject) } }
+                                    td { (status_badge(status)) }
+                                    td { (e.attempts) }
+                                    td.muted { (e.last_error.as_deref().unwrap_or("")) }
+                                    td.actions {
+                                        form.inline-form method="post" action=(format!("/admin/outbox/{}/resend", e.id)) {
+                                            (csrf_field(ctx))
+                                            button.button.button-small.button-secondary type="submit" { "Resend" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(cursor) = next_cursor {
+                    nav.pagination aria-label="Pages" {
+                        a href="/admin/outbox" { "← Newest" }
+                        a href=(format!("/admin/outbox?before={cursor}")) { "Older →" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /admin/outbox/:id`.
+pub fn email_detail(ctx: &RequestContext, e: &EmailRow) -> Markup {
+    admin_page(
+        ctx,
+        &e.subject,
+        "/admin/outbox",
+        html! {
+            div.page-header {
+                p { a href="/admin/outbox" { "← Outbox" } }
+                h1 { (e.subject) }
+                p.lead { "To " strong { (e.to_address) } " · " (status_badge(&e.status)) " · created " (timestamp(e.created_at)) }
+            }
+            @if let Some(err) = &e.last_error { div.alert.alert-error { p { "Last error: " (err) } } }
+            section.panel {
+                h2 { "Plain-text version" }
+                pre.email-text { (e.text_body) }
+                form.inline-form method="post" action=(format!("/admin/outbox/{}/resend", e.id)) {
+                    (csrf_field(ctx))
+                    button.button.button-secondary type="submit" { "Resend" }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /admin/jobs`.
+pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<&str>) -> Markup {
+    admin_page(
+        ctx,
+        "Jobs",
+        "/admin/jobs",
+        html! {
+            div.page-header {
+                h1 { "Background jobs" }
+                p.lead { "Work waiting, running, or dead after every retry. Finished jobs are not listed." }
+                nav.pagination aria-label="Filter" {
+                    a href="/admin/jobs" aria-current=[filter.is_none().then_some("page")] { "All open" }
+                    a href="/admin/jobs?status=queued" aria-current=[(filter == Some("queued")).then_some("page")] { "Queued" }
+                    a href="/admin/jobs?status=running" aria-current=[(filter == Some("running")).then_some("page")] { "Running" }
+                    a href="/admin/jobs?status=dead" aria-current=[(filter == Some("dead")).then_some("page")] { "Dead" }
+                }
+            }
+            @if jobs.is_empty() {
+                p.empty-state { "Nothing waiting. All caught up." }
+            } @else {
+                div.table-wrap {
+                    table.data-table {
+                        thead { tr {
+                            th { "Created" } th { "Kind" } th { "Status" } th { "Attempts" }
+                            th { "Next run" } th { "Last error" }
+                            th.actions { span.visually-hidden { "Actions" } }
+                        } }
+                        tbody {
+                            @for j in jobs {
+                                tr {
+                                    td { (timestamp(j.created_at)) }
+                                    td { code { (j.kind) } }
+                                    td { (status_badge(&j.status)) }
+                                    td { (j.attempts) " / " (j.max_attempts) }
+                                    td { (timestamp(j.run_at)) }
+                                    td.muted { (j.last_error.as_deref().unwrap_or("")) }
+                                    td.actions {
+                                        @if j.status == "dead" {
+                                            form.inline-form method="post" action=(format!("/admin/jobs/{}/retry", j.id)) {
+                                                (csrf_field(ctx))
+                                                button.button.button-small.button-secondary type="submit" { "Retry" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /admin/audit`.
+pub fn audit(ctx: &RequestContext, rows: &[AuditRow]) -> Markup {
+    admin_page(
+        ctx,
+        "Audit log",
+        "/admin/audit",
+        html! {
+            div.page-header {
+                h1 { "Audit log" }
+                p.lead { "Every change made in the admin: who, when, and the row before and after." }
+            }
+            @if rows.is_empty() {
+                p.empty-state { "No admin changes yet." }
+            } @else {
+                div.table-wrap {
+                    table.data-table {
+                        thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Row" } th { "Before" } th { "After" } } }
+                        tbody {
+                            @for r in rows {
+                                tr {
+                                    td { (timestamp(r.created_at)) }
+                                    td { (r.actor_email) }
+                                    td { code { (r.action) } }
+                                    td { (r.entity) " " code { (r.entity_id) } }
+                                    td.muted { code { (r.before_json.as_deref().unwrap_or("—")) } }
+                                    td.muted { code { (r.after_json.as_deref().unwrap_or("—")) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

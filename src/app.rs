@@ -1,0 +1,190 @@
+//! Building the application: the one state type, the HTTP server and the worker.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use poem::Server;
+use poem::listener::TcpAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::accounts::{model, service, store as account_store};
+use crate::config::Settings;
+use crate::crypto::Keys;
+use crate::db::Db;
+use crate::http::cookies::CookiePolicy;
+use crate::http::session::secs;
+use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
+use crate::notifications::{Mailer, SendEmailHandler, SendEmailJob, mailer};
+use crate::ops::maintenance::{CLEANUP_EVERY, CleanupHandler, CleanupJob};
+use crate::ops::metrics::Metrics;
+
+/// Everything a handler or job may need, built once at startup and cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// The database.
+    pub db: Db,
+    /// Outgoing email.
+    pub mailer: Arc<dyn Mailer>,
+    /// Signing keys derived from `SECRET_KEY`.
+    pub keys: Arc<Keys>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Cookie names and attributes.
+    pub cookies: CookiePolicy,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .field("mailer", &self.mailer.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Connects to everything the settings name; migrates when `AUTO_MIGRATE` is on.
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.load_or_create_dev_secret()?;
+        if settings.database_url.expose().starts_with("sqlite:") {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!("creating data directory {}", settings.data_dir.display())
+            })?;
+        }
+        let db = Db::connect(
+            settings.database_url.expose(),
+            settings.database_max_connections,
+        )
+        .await
+        .context("connecting to the database (DATABASE_URL)")?;
+        if settings.auto_migrate {
+            db.migrate().await.context("running database migrations")?;
+        }
+        let mailer: Arc<dyn Mailer> = Arc::from(mailer::from_settings(&settings)?);
+        let keys = Arc::new(Keys::derive(settings.secret_key.expose()));
+        let cookies = CookiePolicy {
+            secure: settings.is_production(),
+        };
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            mailer,
+            keys,
+            metrics: Arc::new(Metrics::new()),
+            cookies,
+        })
+    }
+
+    /// An absolute URL for `path` under `BASE_URL`.
+    pub fn url(&self, path: &str) -> String {
+        let base = self.settings.base_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    /// Attempts a job gets before it is dead.
+    pub fn max_job_attempts(&self) -> i64 {
+        i64::from(self.settings.job_max_attempts)
+    }
+
+    /// The job handlers of the whole app.
+    pub fn job_registry(&self) -> Registry {
+        let mut registry = Registry::new();
+        registry.register::<SendEmailJob>(SendEmailHandler {
+            db: self.db.clone(),
+            mailer: Arc::clone(&self.mailer),
+            metrics: Arc::clone(&self.metrics),
+        });
+        registry.register::<CleanupJob>(CleanupHandler {
+            db: self.db.clone(),
+            session_idle_secs: secs(self.settings.session_idle_timeout),
+        });
+        registry
+    }
+
+    /// The worker as configured.
+    pub fn worker(&self) -> Worker {
+        Worker::new(
+            self.db.clone(),
+            self.job_registry(),
+            WorkerConfig {
+                concurrency: self.settings.worker_concurrency,
+                poll_interval: self.settings.job_poll_interval,
+                retry_base: self.settings.job_retry_base,
+                lease: std::time::Duration::from_secs(300),
+            },
+            Arc::clone(&self.metrics),
+        )
+    }
+
+    /// Runs the worker and the periodic scheduler until `shutdown`.
+    pub async fn run_worker(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let periodic = vec![Periodic::of(&CleanupJob::default(), CLEANUP_EVERY)?];
+        let scheduler = tokio::spawn(crate::jobs::worker::run_scheduler(
+            self.db.clone(),
+            periodic,
+            self.max_job_attempts(),
+            shutdown.clone(),
+        ));
+        self.worker().run(shutdown).await;
+        scheduler.await.ok();
+        Ok(())
+    }
+}
+
+/// Serves HTTP on `listener` (and runs the worker in-process when configured) until
+/// `shutdown` is cancelled; then stops accepting, lets in-flight requests and jobs finish
+/// within the grace period, and closes the pool.
+pub async fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let acceptor = TcpAcceptor::from_std(listener)?;
+    let grace = state.settings.shutdown_grace;
+
+    let worker = state.settings.run_worker.then(|| {
+        let state = state.clone();
+        let token = shutdown.child_token();
+        tokio::spawn(async move { state.run_worker(token).await })
+    });
+
+    tracing::info!(%addr, base_url = %state.settings.base_url, "serving");
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            crate::routes::app(state.clone()),
+            shutdown.clone().cancelled_owned(),
+            Some(grace),
+        )
+        .await?;
+    if let Some(worker) = worker {
+        // The token is already cancelled; loops finish the job in hand.
+        if tokio::time::timeout(grace, worker).await.is_err() {
+            tracing::warn!("worker did not stop within the grace period; its jobs will be retried");
+        }
+    }
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// In development, when no admin exists: creates one with a random password and returns
+/// (email, password) so the caller can print them once. Never in production.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<Option<(String, String)>> {
+    if !state.settings.bootstrap_admin || state.settings.is_production() {
+        return Ok(None);
+    }
+    if account_store::admin_exists(state.db.pool()).await? {
+        return Ok(None);
+    }
+    let email = model::Email::parse("admin@flashstudio.test")
+        .map_err(|e| anyhow::anyhow!("bootstrap email: {e}"))?;
+    let password = crate::crypto::random_token()[..20].to_owned();
+    let parsed = model::NewPassword::parse(&password, None)
+        .map_err(|e| anyhow::anyhow!("bootstrap password: {e}"))?;
+    service::create_or_promote_admin(state, &email, &parsed).await?;
+    Ok(Some((email.as_str().to_owned(), password)))
+}

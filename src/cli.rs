@@ -1,0 +1,165 @@
+//! The command line: `serve` (default), `worker`, `migrate`, `create-admin`, `check-config`.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::accounts::model::{Email, NewPassword};
+use crate::accounts::service;
+use crate::app::{self, AppState};
+use crate::config::Settings;
+use crate::db::Db;
+
+/// FlashStudio: the website and back-office of a video production studio.
+#[derive(Debug, Parser)]
+#[command(name = "flashstudio", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the website (and run the job worker in-process unless RUN_WORKER=false).
+    Serve {
+        /// Address to listen on (overrides FLASHSTUDIO_ADDR).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
+    /// Run only the job worker.
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an admin (or promote an existing account), reading the password from stdin.
+    CreateAdmin {
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: passwords never go in argv).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Validate the configuration, print it with secrets redacted, and check the database.
+    CheckConfig,
+}
+
+/// Runs the command line; the binary's `main` is only this.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::telemetry::install_crypto_provider();
+    let mut settings = Settings::from_env()?;
+    crate::telemetry::init(settings.log_format, &settings.log_level);
+    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+        Command::Serve { addr } => {
+            if let Some(addr) = addr {
+                settings.addr = addr;
+            }
+            serve(settings).await
+        }
+        Command::Worker => {
+            let state = AppState::build(settings).await?;
+            let shutdown = shutdown_on_signal();
+            tracing::info!("worker started");
+            state.run_worker(shutdown).await?;
+            state.db.close().await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = Db::connect(settings.database_url.expose(), 1).await?;
+            db.migrate().await.context("running migrations")?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin { email, .. } => create_admin(settings, &email).await,
+        Command::CheckConfig => {
+            print!("{}", settings.summary());
+            let db = Db::connect(settings.database_url.expose(), 1)
+                .await
+                .context("DATABASE_URL: cannot connect")?;
+            let migrated = db.is_migrated().await?;
+            println!(
+                "database         reachable, {}",
+                if migrated {
+                    "migrated"
+                } else {
+                    "NOT migrated (run `flashstudio migrate`)"
+                }
+            );
+            println!("configuration OK");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let addr = settings.addr;
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("binding {addr} (FLASHSTUDIO_ADDR)"))?;
+    let state = AppState::build(settings).await?;
+    if let Some((email, password)) = app::bootstrap_admin(&state).await? {
+        println!(
+            "\n  First start: an admin account was created.\n\n    email:    {email}\n    password: {password}\n\n  This is shown once. Log in at {}/login and change it in your account.\n",
+            state.settings.base_url.as_str().trim_end_matches('/')
+        );
+    }
+    tracing::info!(startup_ms = started.elapsed().as_millis(), "ready");
+    app::serve(state, listener, shutdown_on_signal()).await
+}
+
+async fn create_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let mut raw = String::new();
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .context("reading the password from stdin")?;
+    let raw = raw.trim_end_matches(['\n', '\r']);
+    let password = NewPassword::parse(raw, Some(email.as_str()))
+        .map_err(|m| anyhow::anyhow!("password: {m}"))?;
+    let state = AppState::build(settings).await?;
+    let created = service::create_or_promote_admin(&state, &email, &password).await?;
+    if created {
+        println!("admin {email} created");
+    } else {
+        println!("{email} is now an admin (password replaced, sessions signed out)");
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received; finishing in-flight work");
+        cancel.cancel();
+    });
+    token
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

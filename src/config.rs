@@ -1,0 +1,522 @@
+//! Typed settings, read once at startup from the environment (and an optional `.env`).
+//!
+//! Nothing else in the program reads environment variables. Every variable is documented in
+//! `docs/configuration.md`; production mode refuses development adapters and weak secrets with
+//! one sentence that names the variable to fix.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+/// Which kind of deployment this process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Laptop defaults: SQLite, mail to files, readable logs, bootstrap admin.
+    Development,
+    /// Strict: real adapters, secrets required, secure cookies, JSON logs.
+    Production,
+}
+
+/// A value that must never be printed or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret value.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// Gives the secret to the code that needs it; keep the borrow short.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// How outgoing email leaves the process.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// SMTP server from `SMTP_URL` (credentials inside the URL are kept secret).
+    Smtp(Secret<String>),
+    /// Development: write `.eml` files under `<data dir>/mail`.
+    Files(PathBuf),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (development default).
+    Pretty,
+    /// One JSON object per line (production default).
+    Json,
+}
+
+/// Where the in-process secret key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKeySource {
+    /// `SECRET_KEY` variable.
+    Environment,
+    /// Generated once and kept in `<data dir>/secret.key` (development only).
+    DataDir,
+}
+
+/// Every setting of the application, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `FLASHSTUDIO_ENV`.
+    pub environment: Environment,
+    /// `FLASHSTUDIO_ADDR`: the address `serve` listens on.
+    pub addr: SocketAddr,
+    /// `FLASHSTUDIO_DATA_DIR`: everything the embedded default writes.
+    pub data_dir: PathBuf,
+    /// `BASE_URL`: the public URL, used in emails and links.
+    pub base_url: Url,
+    /// `DATABASE_URL`.
+    pub database_url: Secret<String>,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub database_max_connections: u32,
+    /// Run migrations automatically at startup (`AUTO_MIGRATE`; dev default on).
+    pub auto_migrate: bool,
+    /// `SECRET_KEY`: signs cookies and CSRF tokens.
+    pub secret_key: Secret<Vec<u8>>,
+    /// Where the secret key came from.
+    pub secret_key_source: SecretKeySource,
+    /// How email is delivered.
+    pub mail_transport: MailTransport,
+    /// `MAIL_FROM`.
+    pub mail_from: String,
+    /// `SESSION_IDLE_TIMEOUT_SECS`.
+    pub session_idle_timeout: Duration,
+    /// `SESSION_ABSOLUTE_TIMEOUT_SECS`.
+    pub session_absolute_timeout: Duration,
+    /// `TRUST_PROXY_HEADERS`: take the client address from `X-Forwarded-For`.
+    pub trust_proxy_headers: bool,
+    /// `LOGIN_RATE_LIMIT_PER_MINUTE`.
+    pub login_rate_limit_per_minute: u32,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `LOG_LEVEL` (a tracing filter such as `info,flashstudio=debug`).
+    pub log_level: String,
+    /// `RUN_WORKER`: whether `serve` also runs the job worker in-process.
+    pub run_worker: bool,
+    /// `WORKER_CONCURRENCY`.
+    pub worker_concurrency: usize,
+    /// `JOB_POLL_INTERVAL_MS`.
+    pub job_poll_interval: Duration,
+    /// `JOB_RETRY_BASE_MS`: first retry delay; doubles per attempt.
+    pub job_retry_base: Duration,
+    /// `JOB_MAX_ATTEMPTS`.
+    pub job_max_attempts: u32,
+    /// `SHUTDOWN_GRACE_SECS`.
+    pub shutdown_grace: Duration,
+    /// `BOOTSTRAP_ADMIN`: create an admin with a random password at first start (dev only).
+    pub bootstrap_admin: bool,
+}
+
+/// A configuration problem, phrased for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn err(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+/// Secret values that appear in documentation or old deployments and must never be used.
+const KNOWN_WEAK_SECRETS: &[&str] = &[
+    "dev-secret",
+    "secret",
+    "changeme",
+    "change-me",
+    "password",
+    "admin",
+    "replace-me-with-64-random-hex-characters",
+];
+
+impl Settings {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a broken one is worth a warning, not a refusal.
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            eprintln!("warning: could not read .env: {e}");
+        }
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Parses settings from a map of variables (used directly by tests).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let environment = match get("FLASHSTUDIO_ENV").unwrap_or("development") {
+            "development" | "dev" => Environment::Development,
+            "production" | "prod" => Environment::Production,
+            other => {
+                return Err(err(format!(
+                    "FLASHSTUDIO_ENV must be \"development\" or \"production\", not {other:?}."
+                )));
+            }
+        };
+        let production = environment == Environment::Production;
+
+        let addr: SocketAddr = get("FLASHSTUDIO_ADDR")
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .map_err(|_| err("FLASHSTUDIO_ADDR must be HOST:PORT, for example 0.0.0.0:8080."))?;
+        let data_dir = PathBuf::from(get("FLASHSTUDIO_DATA_DIR").unwrap_or("./data"));
+
+        let base_url = match get("BASE_URL") {
+            Some(raw) => parse_base_url(raw)?,
+            None if production => {
+                return Err(err(
+                    "BASE_URL is required in production (the public https address, used in emails and links).",
+                ));
+            }
+            None => parse_base_url(&format!("http://{addr}"))?,
+        };
+        if production && base_url.scheme() != "https" {
+            return Err(err("BASE_URL must start with https:// in production."));
+        }
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => url.to_owned(),
+            None if production => {
+                return Err(err(
+                    "DATABASE_URL is required in production (postgres://user:password@host/db).",
+                ));
+            }
+            None => format!("sqlite://{}", data_dir.join("flashstudio.db").display()),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "DATABASE_URL must start with sqlite:, postgres:// or postgresql://.",
+            ));
+        }
+        if production && database_url.starts_with("sqlite:") {
+            return Err(err(
+                "DATABASE_URL points at SQLite, the development database; production needs PostgreSQL.",
+            ));
+        }
+
+        let (secret_key, secret_key_source) = match get("SECRET_KEY") {
+            Some(key) => {
+                if KNOWN_WEAK_SECRETS.contains(&key.to_ascii_lowercase().as_str()) {
+                    return Err(err(
+                        "SECRET_KEY is a well-known placeholder; generate one with `openssl rand -hex 32`.",
+                    ));
+                }
+                if key.len() < 32 {
+                    return Err(err(
+                        "SECRET_KEY must be at least 32 characters; generate one with `openssl rand -hex 32`.",
+                    ));
+                }
+                (key.as_bytes().to_vec(), SecretKeySource::Environment)
+            }
+            None if production => {
+                return Err(err(
+                    "SECRET_KEY is required in production; generate one with `openssl rand -hex 32`.",
+                ));
+            }
+            None => (Vec::new(), SecretKeySource::DataDir),
+        };
+
+        let mail_transport = match get("SMTP_URL") {
+            Some(url) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return Err(err("SMTP_URL must start with smtp:// or smtps://."));
+                }
+                MailTransport::Smtp(Secret::new(url.to_owned()))
+            }
+            None if production => {
+                return Err(err(
+                    "SMTP_URL is required in production; writing mail to files is a development adapter.",
+                ));
+            }
+            None => MailTransport::Files(data_dir.join("mail")),
+        };
+        let mail_from = get("MAIL_FROM").map(str::to_owned).unwrap_or_else(|| {
+            format!(
+                "FlashStudio <no-reply@{}>",
+                match base_url.host_str() {
+                    Some("127.0.0.1" | "localhost") | None => "flashstudio.test",
+                    Some(host) => host,
+                }
+            )
+        });
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(err(
+                "MAIL_FROM must be a mailbox such as \"FlashStudio <hello@example.com>\".",
+            ));
+        }
+
+        let log_format = match get("LOG_FORMAT") {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(err(format!(
+                    "LOG_FORMAT must be \"json\" or \"pretty\", not {other:?}."
+                )));
+            }
+            None if production => LogFormat::Json,
+            None => LogFormat::Pretty,
+        };
+
+        let bootstrap_admin = parse_bool(vars, "BOOTSTRAP_ADMIN", !production)?;
+        if production && bootstrap_admin {
+            return Err(err(
+                "BOOTSTRAP_ADMIN cannot be used in production; create admins with `flashstudio create-admin`.",
+            ));
+        }
+
+        Ok(Self {
+            environment,
+            addr,
+            data_dir,
+            base_url,
+            database_url: Secret::new(database_url),
+            database_max_connections: parse_num(vars, "DATABASE_MAX_CONNECTIONS", 10)?,
+            auto_migrate: parse_bool(vars, "AUTO_MIGRATE", !production)?,
+            secret_key: Secret::new(secret_key),
+            secret_key_source,
+            mail_transport,
+            mail_from,
+            session_idle_timeout: Duration::from_secs(parse_num(
+                vars,
+                "SESSION_IDLE_TIMEOUT_SECS",
+                60 * 60 * 24,
+            )?),
+            session_absolute_timeout: Duration::from_secs(parse_num(
+                vars,
+                "SESSION_ABSOLUTE_TIMEOUT_SECS",
+                60 * 60 * 24 * 14,
+            )?),
+            trust_proxy_headers: parse_bool(vars, "TRUST_PROXY_HEADERS", false)?,
+            login_rate_limit_per_minute: parse_num(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
+            log_format,
+            log_level: get("LOG_LEVEL").unwrap_or("info").to_owned(),
+            run_worker: parse_bool(vars, "RUN_WORKER", true)?,
+            worker_concurrency: parse_num(vars, "WORKER_CONCURRENCY", 2)?,
+            job_poll_interval: Duration::from_millis(parse_num(vars, "JOB_POLL_INTERVAL_MS", 500)?),
+            job_retry_base: Duration::from_millis(parse_num(vars, "JOB_RETRY_BASE_MS", 10_000)?),
+            job_max_attempts: parse_num(vars, "JOB_MAX_ATTEMPTS", 8)?,
+            shutdown_grace: Duration::from_secs(parse_num(vars, "SHUTDOWN_GRACE_SECS", 25)?),
+            bootstrap_admin,
+        })
+    }
+
+    /// True in production mode.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// Fills in the development secret key from `<data dir>/secret.key`, creating it once.
+    pub fn load_or_create_dev_secret(&mut self) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        if self.secret_key_source != SecretKeySource::DataDir
+            || !self.secret_key.expose().is_empty()
+        {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        let path = self.data_dir.join("secret.key");
+        let key = match std::fs::read_to_string(&path) {
+            Ok(hex_key) => hex::decode(hex_key.trim()).context("secret.key is not hex")?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = rand::random();
+                write_private_file(&path, hex::encode(key).as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                key.to_vec()
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        self.secret_key = Secret::new(key);
+        Ok(())
+    }
+
+    /// A one-screen summary with secrets redacted, for `check-config`.
+    pub fn summary(&self) -> String {
+        let db = redact_url(self.database_url.expose());
+        let mail = match &self.mail_transport {
+            MailTransport::Smtp(url) => format!("smtp ({})", redact_url(url.expose())),
+            MailTransport::Files(dir) => format!("files in {} (development)", dir.display()),
+        };
+        format!(
+            "environment      {:?}\naddress          {}\nbase url         {}\ndata dir         {}\ndatabase         {}\nmail             {}\nmail from        {}\nsecret key       {:?} (redacted)\nworker in serve  {}\n",
+            self.environment,
+            self.addr,
+            self.base_url,
+            self.data_dir.display(),
+            db,
+            mail,
+            self.mail_from,
+            self.secret_key_source,
+            self.run_worker,
+        )
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw)
+        .map_err(|_| err("BASE_URL must be an absolute URL such as https://studio.example.com."))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(err(
+            "BASE_URL must be an http:// or https:// URL with a host.",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_bool(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match vars.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v.is_empty() => Ok(default),
+        Some(v) => match v.as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(err(format!("{name} must be true or false, not {v:?}."))),
+        },
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| err(format!("{name} must be a whole number, not {v:?}."))),
+    }
+}
+
+fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn zero_config_is_development_on_sqlite_with_mail_to_files() {
+        let s = Settings::from_map(&HashMap::new()).unwrap();
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert!(s.database_url.expose().starts_with("sqlite://"));
+        assert!(matches!(s.mail_transport, MailTransport::Files(_)));
+        assert!(s.bootstrap_admin);
+    }
+
+    #[test]
+    fn production_without_base_url_names_it() {
+        let e = Settings::from_map(&vars(&[("FLASHSTUDIO_ENV", "production")])).unwrap_err();
+        assert!(e.0.starts_with("BASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn production_names_each_missing_setting_in_turn() {
+        let mut v = vars(&[
+            ("FLASHSTUDIO_ENV", "production"),
+            ("BASE_URL", "https://studio.example.com"),
+        ]);
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("DATABASE_URL"), "{e}");
+        v.insert("DATABASE_URL".into(), "postgres://u:p@db/flash".into());
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("SECRET_KEY"), "{e}");
+        v.insert("SECRET_KEY".into(), "dev-secret".into());
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.contains("placeholder"), "{e}");
+        v.insert("SECRET_KEY".into(), "a".repeat(64));
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("SMTP_URL"), "{e}");
+        v.insert(
+            "SMTP_URL".into(),
+            "smtps://mailer:pw@smtp.example.com".into(),
+        );
+        let s = Settings::from_map(&v).unwrap();
+        assert!(s.is_production());
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(!s.auto_migrate);
+    }
+
+    #[test]
+    fn production_refuses_sqlite_and_plain_http() {
+        let base = [
+            ("FLASHSTUDIO_ENV", "production"),
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("SMTP_URL", "smtp://localhost:25"),
+        ];
+        let mut v = vars(&base);
+        v.insert("BASE_URL".into(), "http://studio.example.com".into());
+        v.insert("DATABASE_URL".into(), "postgres://db/x".into());
+        assert!(Settings::from_map(&v).unwrap_err().0.contains("https"));
+        v.insert("BASE_URL".into(), "https://studio.example.com".into());
+        v.insert("DATABASE_URL".into(), "sqlite://x.db".into());
+        assert!(Settings::from_map(&v).unwrap_err().0.contains("SQLite"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::from_map(&vars(&[("SECRET_KEY", &"k".repeat(40))])).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains(&"k".repeat(40)));
+        assert!(!s.summary().contains(&"k".repeat(40)));
+    }
+
+    #[test]
+    fn bad_numbers_name_the_variable() {
+        let e = Settings::from_map(&vars(&[("WORKER_CONCURRENCY", "two")])).unwrap_err();
+        assert!(e.0.starts_with("WORKER_CONCURRENCY"));
+    }
+}

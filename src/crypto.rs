@@ -1,0 +1,117 @@
+//! Small cryptographic helpers: random tokens, hashes and HMAC signatures.
+//!
+//! Every key the app uses is derived from the one `SECRET_KEY` with a purpose label, so that a
+//! CSRF token can never be replayed as a signed cookie and vice versa.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac as _};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A 256-bit random token, URL-safe base64 (43 characters).
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256 of `input`: how tokens (sessions, resets, API tokens) are stored.
+pub fn sha256_hex(input: &str) -> String {
+    hex::encode(Sha256::digest(input.as_bytes()))
+}
+
+/// Constant-time string equality.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// One purpose-bound HMAC key.
+#[derive(Clone)]
+pub struct SigningKey([u8; 32]);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey([redacted])")
+    }
+}
+
+impl SigningKey {
+    /// Derives the key for `purpose` from the master secret.
+    pub fn derive(master: &[u8], purpose: &str) -> Self {
+        Self(hmac_bytes(master, purpose.as_bytes()))
+    }
+
+    /// URL-safe base64 HMAC of `message`.
+    pub fn sign(&self, message: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac_bytes(&self.0, message.as_bytes()))
+    }
+
+    /// Checks a signature made by [`SigningKey::sign`] in constant time.
+    pub fn verify(&self, message: &str, signature: &str) -> bool {
+        constant_time_eq(&self.sign(message), signature)
+    }
+
+    /// `value.signature`, for cookies that must not be forged.
+    pub fn seal(&self, value: &str) -> String {
+        format!("{value}.{}", self.sign(value))
+    }
+
+    /// The value of a sealed string, if its signature is valid.
+    pub fn unseal<'a>(&self, sealed: &'a str) -> Option<&'a str> {
+        let (value, signature) = sealed.rsplit_once('.')?;
+        self.verify(value, signature).then_some(value)
+    }
+}
+
+#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+fn hmac_bytes(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// The app's derived keys.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// Binds CSRF tokens to a session or visitor.
+    pub csrf: SigningKey,
+    /// Signs cookies whose content matters (visitor id, flash messages).
+    pub cookies: SigningKey,
+    /// Signs URLs (download links and the like).
+    pub urls: SigningKey,
+}
+
+impl Keys {
+    /// Derives every key from the master secret.
+    pub fn derive(master: &[u8]) -> Self {
+        Self {
+            csrf: SigningKey::derive(master, "flashstudio csrf v1"),
+            cookies: SigningKey::derive(master, "flashstudio cookies v1"),
+            urls: SigningKey::derive(master, "flashstudio urls v1"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_round_trip_and_resist_tampering() {
+        let key = SigningKey::derive(b"master", "test");
+        let sealed = key.seal("visitor-123");
+        assert_eq!(key.unseal(&sealed), Some("visitor-123"));
+        assert_eq!(key.unseal(&sealed.replace("123", "124")), None);
+        let other = SigningKey::derive(b"master", "other purpose");
+        assert_eq!(other.unseal(&sealed), None);
+    }
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+    }
+}

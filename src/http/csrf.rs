@@ -1,0 +1,101 @@
+//! CSRF protection for every unsafe request (POST, PUT, PATCH, DELETE).
+//!
+//! The token is an HMAC of the session (or, for guests, the visitor id) under a server key, so
+//! it needs no storage and changes at login. Forms send it as the `csrf_token` field, htmx as
+//! the `X-CSRF-Token` header (set once on `<body hx-headers>`), multipart uploads in the query
+//! string. Requests the browser marks as cross-site are refused outright. The Stripe webhook
+//! is exempt: it is authenticated by its signature instead.
+
+use std::sync::Arc;
+
+use poem::http::{Method, header};
+use poem::{Endpoint, Middleware, Request, Result};
+
+use super::context::RequestContext;
+use crate::crypto::constant_time_eq;
+use crate::error::AppError;
+
+/// Largest urlencoded form body we read while looking for the token.
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Paths that authenticate otherwise (signatures) and so skip the token check.
+const EXEMPT_PREFIXES: &[&str] = &["/webhooks/"];
+
+/// The CSRF middleware.
+pub struct Csrf;
+
+impl<E: Endpoint> Middleware<E> for Csrf {
+    type Output = CsrfEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        CsrfEndpoint { inner: ep }
+    }
+}
+
+/// See [`Csrf`].
+pub struct CsrfEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let unsafe_method = !matches!(
+            *req.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        );
+        let exempt = EXEMPT_PREFIXES
+            .iter()
+            .any(|p| req.uri().path().starts_with(p));
+        if unsafe_method && !exempt {
+            check(&mut req).await?;
+        }
+        self.inner.call(req).await
+    }
+}
+
+async fn check(req: &mut Request) -> Result<()> {
+    if req.header("sec-fetch-site") == Some("cross-site") {
+        return Err(AppError::CsrfRejected.into());
+    }
+    let Some(expected) = req
+        .data::<Arc<RequestContext>>()
+        .map(|c| c.csrf_token.clone())
+    else {
+        return Err(AppError::CsrfRejected.into());
+    };
+    let provided = match req.header("x-csrf-token") {
+        Some(token) => Some(token.to_owned()),
+        None => token_from_body_or_query(req).await?,
+    };
+    match provided {
+        Some(token) if constant_time_eq(&token, &expected) => Ok(()),
+        _ => Err(AppError::CsrfRejected.into()),
+    }
+}
+
+async fn token_from_body_or_query(req: &mut Request) -> Result<Option<String>> {
+    let content_type = req
+        .header(header::CONTENT_TYPE)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let body = req
+            .take_body()
+            .into_bytes_limit(MAX_FORM_BYTES)
+            .await
+            .map_err(|_| AppError::BadRequest("The form is too large.".into()))?;
+        let token = form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.into_owned());
+        // Put the body back for the handler's own form extractor.
+        req.set_body(body);
+        return Ok(token);
+    }
+    // Streaming bodies (multipart uploads) are not buffered: the token rides in the query.
+    Ok(req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.into_owned())
+    }))
+}

@@ -1,0 +1,238 @@
+//! The worker: claims due jobs, runs their handler, records the outcome; and the scheduler
+//! that enqueues periodic jobs once per period across every replica.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+use tokio_util::sync::CancellationToken;
+
+use super::model::{Job, JobSpec, backoff};
+use super::store::{self, EnqueueOptions};
+use crate::db::{Db, now};
+use crate::ops::metrics::Metrics;
+
+/// Runs one kind of job.
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    /// Does the work. An error schedules a retry (or makes the job dead on its last attempt).
+    /// Handlers must be idempotent: a job whose worker died mid-run is run again.
+    async fn run(&self, job: &Job) -> anyhow::Result<()>;
+}
+
+/// Handlers by job kind.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the handler for `J`.
+    pub fn register<J: JobSpec>(&mut self, handler: impl JobHandler + 'static) -> &mut Self {
+        self.handlers.insert(J::KIND, Arc::new(handler));
+        self
+    }
+
+    fn get(&self, kind: &str) -> Option<&Arc<dyn JobHandler>> {
+        self.handlers.get(kind)
+    }
+}
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Concurrent job loops in this process.
+    pub concurrency: usize,
+    /// Sleep between polls when the queue is empty.
+    pub poll_interval: Duration,
+    /// First retry delay.
+    pub retry_base: Duration,
+    /// A claimed job is given back to the queue if its worker has not finished by then.
+    pub lease: Duration,
+}
+
+/// A periodic job: enqueued once per `every` by whichever replica gets there first.
+#[derive(Debug, Clone)]
+pub struct Periodic {
+    /// The job kind (`JobSpec::KIND`).
+    pub kind: &'static str,
+    /// Its JSON payload.
+    pub payload: String,
+    /// Period.
+    pub every: Duration,
+}
+
+impl Periodic {
+    /// A periodic job of type `J`.
+    pub fn of<J: JobSpec>(job: &J, every: Duration) -> anyhow::Result<Self> {
+        Ok(Self {
+            kind: J::KIND,
+            payload: serde_json::to_string(job)?,
+            every,
+        })
+    }
+}
+
+/// A pool of job loops over one database.
+pub struct Worker {
+    db: Db,
+    registry: Registry,
+    config: WorkerConfig,
+    metrics: Arc<Metrics>,
+    id: String,
+}
+
+impl Worker {
+    /// A worker with a unique id (host, process and a random suffix).
+    pub fn new(db: Db, registry: Registry, config: WorkerConfig, metrics: Arc<Metrics>) -> Self {
+        let id = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8],
+            "w"
+        );
+        Self {
+            db,
+            registry,
+            config,
+            metrics,
+            id,
+        }
+    }
+
+    /// Runs until `shutdown` is cancelled; each loop finishes the job in hand first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let worker = Arc::new(self);
+        let mut loops = tokio::task::JoinSet::new();
+        for n in 0..worker.config.concurrency.max(1) {
+            let worker = Arc::clone(&worker);
+            let shutdown = shutdown.clone();
+            loops.spawn(async move { worker.job_loop(n, shutdown).await });
+        }
+        while loops.join_next().await.is_some() {}
+        tracing::info!(worker.id = %worker.id, "worker stopped");
+    }
+
+    async fn job_loop(&self, n: usize, shutdown: CancellationToken) {
+        let loop_id = format!("{}{n}", self.id);
+        while !shutdown.is_cancelled() {
+            match self.run_one(&loop_id).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "job queue unavailable"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    /// Claims and runs at most one job; true when a job was run.
+    pub async fn run_one(&self, loop_id: &str) -> anyhow::Result<bool> {
+        let now = now();
+        if !store::has_due_job(self.db.pool(), now).await? {
+            return Ok(false);
+        }
+        let lease_until = now + i64::try_from(self.config.lease.as_secs()).unwrap_or(300);
+        let Some(job) =
+            store::claim_next(self.db.pool(), self.db.backend(), loop_id, now, lease_until).await?
+        else {
+            return Ok(false);
+        };
+        self.execute(loop_id, job).await?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(skip_all, fields(job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts))]
+    async fn execute(&self, loop_id: &str, job: Job) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let outcome = if job.attempts > job.max_attempts {
+            // A lease ran out on the last attempt (the worker died): do not run it again.
+            Err(anyhow::anyhow!("worker lost the job on its last attempt"))
+        } else {
+            match self.registry.get(&job.kind) {
+                Some(handler) => std::panic::AssertUnwindSafe(handler.run(&job))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("job handler panicked"))),
+                None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
+            }
+        };
+        let now = now();
+        match outcome {
+            Ok(()) => {
+                store::complete(self.db.pool(), &job.id, loop_id, now).await?;
+                self.metrics
+                    .job_finished(&job.kind, "done", started.elapsed());
+                tracing::info!(elapsed_ms = started.elapsed().as_millis(), "job done");
+            }
+            Err(e) => {
+                let dead = job.is_last_attempt() || job.attempts > job.max_attempts;
+                let delay = backoff(self.config.retry_base, job.attempts);
+                let retry_at = now + i64::try_from(delay.as_secs()).unwrap_or(3600);
+                let message = format!("{e:#}");
+                store::fail(
+                    self.db.pool(),
+                    &job.id,
+                    loop_id,
+                    &message,
+                    retry_at,
+                    dead,
+                    now,
+                )
+                .await?;
+                self.metrics.job_finished(
+                    &job.kind,
+                    if dead { "dead" } else { "retry" },
+                    started.elapsed(),
+                );
+                if dead {
+                    tracing::error!(error = %message, "job failed for the last time; it is dead");
+                } else {
+                    tracing::warn!(error = %message, retry_in_secs = delay.as_secs(), "job failed; will retry");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Enqueues each periodic job once per period until `shutdown`.
+pub async fn run_scheduler(
+    db: Db,
+    periodic: Vec<Periodic>,
+    max_attempts: i64,
+    shutdown: CancellationToken,
+) {
+    let tick = Duration::from_secs(30);
+    loop {
+        for p in &periodic {
+            let now = now();
+            let period = i64::try_from(p.every.as_secs()).unwrap_or(3600).max(1);
+            let options = EnqueueOptions {
+                run_at: None,
+                dedupe_key: Some(format!("{}:{}", p.kind, now / period)),
+                max_attempts,
+            };
+            let result = async {
+                let mut conn = db.pool().acquire().await?;
+                store::enqueue_raw(&mut conn, p.kind, &p.payload, &options, now).await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(job.kind = p.kind, error = %e, "could not schedule periodic job");
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(tick) => {}
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! FlashStudio: the website and back-office of a video production studio.
+//!
+//! A modular monolith. Shared plumbing lives in `config`, `db`, `http`, `views`, `error`,
+//! `crypto` and `telemetry`; each business domain has its own folder (`accounts`, `admin`,
+//! `jobs`, `notifications`, `ops`, `site`; later `catalog`, `cart`, `orders`, `payments`,
+//! `media`, `bookings`, `quotes`, `reviews`, `analytics`, `api`). `routes.rs` lists every URL.
+//! See `docs/architecture.md`.
+
+pub mod accounts;
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod notifications;
+pub mod ops;
+pub mod rate_limit;
+pub mod routes;
+pub mod site;
+pub mod telemetry;
+pub mod views;

@@ -1,0 +1,135 @@
+//! The `Mailer` adapter: SMTP in production, `.eml` files in development.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+
+use crate::config::{MailTransport, Settings};
+
+/// A fully rendered email, ready to hand to a transport.
+#[derive(Debug, Clone)]
+pub struct OutgoingEmail {
+    /// Outbox row id (used as the Message-ID's left part, so resends are recognisable).
+    pub id: String,
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+/// Why a send failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The address or headers could not form a message (not worth retrying).
+    #[error("invalid message: {0}")]
+    Invalid(String),
+    /// The transport failed (worth retrying).
+    #[error("delivery failed: {0}")]
+    Transport(String),
+}
+
+/// Sends email.
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    /// Delivers one message.
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
+    /// A short name for logs and the admin ("smtp", "files").
+    fn name(&self) -> &'static str;
+}
+
+/// Builds the mailer the settings ask for.
+pub fn from_settings(settings: &Settings) -> anyhow::Result<Box<dyn Mailer>> {
+    let from: Mailbox = settings
+        .mail_from
+        .parse()
+        .map_err(|e| anyhow::anyhow!("MAIL_FROM: {e}"))?;
+    Ok(match &settings.mail_transport {
+        MailTransport::Smtp(url) => Box::new(SmtpMailer::new(url.expose(), from)?),
+        MailTransport::Files(dir) => Box::new(FileMailer {
+            dir: dir.clone(),
+            from,
+        }),
+    })
+}
+
+fn build_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message, MailError> {
+    let to: Mailbox = email
+        .to
+        .parse()
+        .map_err(|e| MailError::Invalid(format!("recipient: {e}")))?;
+    let domain = from.email.domain().to_owned();
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(&email.subject)
+        .message_id(Some(format!("<{}@{}>", email.id, domain)))
+        .multipart(MultiPart::alternative_plain_html(
+            email.text.clone(),
+            email.html.clone(),
+        ))
+        .map_err(|e| MailError::Invalid(e.to_string()))
+}
+
+/// SMTP through lettre's pooled async transport.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpMailer {
+    /// Connects lazily to the server in `url` (`smtp://host:port`, `smtps://user:pass@host`,
+    /// `smtp://host:587?tls=required`).
+    pub fn new(url: &str, from: Mailbox) -> anyhow::Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| anyhow::anyhow!("SMTP_URL is not usable: {e}"))?
+            .timeout(Some(Duration::from_secs(15)))
+            .build();
+        Ok(Self { transport, from })
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        let message = build_message(&self.from, email)?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| MailError::Transport(e.to_string()))
+    }
+
+    fn name(&self) -> &'static str {
+        "smtp"
+    }
+}
+
+/// Development transport: each message becomes `<dir>/<id>.eml`.
+pub struct FileMailer {
+    dir: PathBuf,
+    from: Mailbox,
+}
+
+#[async_trait::async_trait]
+impl Mailer for FileMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        let message = build_message(&self.from, email)?;
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| MailError::Transport(e.to_string()))?;
+        let path = self.dir.join(format!("{}.eml", email.id));
+        tokio::fs::write(&path, message.formatted())
+            .await
+            .map_err(|e| MailError::Transport(e.to_string()))
+    }
+
+    fn name(&self) -> &'static str {
+        "files"
+    }
+}

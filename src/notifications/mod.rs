@@ -1,0 +1,119 @@
+//! Email: templates, the outbox table, the `Mailer` adapter and the job that delivers mail.
+//!
+//! Every email is written to the outbox in the same transaction as the change that causes it,
+//! together with a `send_email` job; the worker delivers it with retries. A failing mail server
+//! therefore never fails (or slows) the request that caused the email.
+
+pub mod mailer;
+pub mod store;
+pub mod templates;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+use crate::db::{Db, now};
+use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
+use crate::ops::metrics::Metrics;
+pub use mailer::{MailError, Mailer, OutgoingEmail};
+pub use templates::EmailContent;
+
+/// Delivers one outbox email.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendEmailJob {
+    /// `emails.id`.
+    pub email_id: String,
+}
+
+impl JobSpec for SendEmailJob {
+    const KIND: &'static str = "send_email";
+}
+
+/// Writes `content` to the outbox for `to` and enqueues its delivery, in the caller's
+/// transaction. Returns the email id.
+pub async fn enqueue_email(
+    conn: &mut AnyConnection,
+    to: &str,
+    content: &EmailContent,
+    max_attempts: i64,
+) -> anyhow::Result<String> {
+    let now = now();
+    let id = store::insert_email(
+        conn,
+        content.kind,
+        to,
+        &content.subject,
+        &content.text,
+        &content.html,
+        now,
+    )
+    .await?;
+    let job = SendEmailJob {
+        email_id: id.clone(),
+    };
+    let options = EnqueueOptions {
+        max_attempts,
+        ..EnqueueOptions::default()
+    };
+    job_store::enqueue(conn, &job, &options, now).await?;
+    Ok(id)
+}
+
+/// Runs `SendEmailJob`s.
+pub struct SendEmailHandler {
+    /// Database.
+    pub db: Db,
+    /// Transport.
+    pub mailer: Arc<dyn Mailer>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for SendEmailHandler {
+    async fn run(&self, job: &Job) -> anyhow::Result<()> {
+        let SendEmailJob { email_id } = job.payload()?;
+        let Some(email) = store::find_email(self.db.pool(), &email_id).await? else {
+            tracing::warn!(email.id = %email_id, "email vanished before delivery");
+            return Ok(());
+        };
+        if email.status == "sent" {
+            // Already delivered (a retried job after a crash between send and commit).
+            return Ok(());
+        }
+        let outgoing = OutgoingEmail {
+            id: email.id.clone(),
+            to: email.to_address,
+            subject: email.subject,
+            text: email.text_body,
+            html: email.html_body,
+        };
+        match self.mailer.send(&outgoing).await {
+            Ok(()) => {
+                store::mark_sent(self.db.pool(), &email.id, now()).await?;
+                self.metrics.email("sent");
+                tracing::info!(email.id = %email.id, email.kind = %email.kind, transport = self.mailer.name(), "email sent");
+                Ok(())
+            }
+            Err(e) => {
+                let give_up = matches!(e, MailError::Invalid(_)) || job.is_last_attempt();
+                store::mark_attempt_failed(
+                    self.db.pool(),
+                    &email.id,
+                    &e.to_string(),
+                    give_up,
+                    now(),
+                )
+                .await?;
+                self.metrics.email("failed");
+                if matches!(e, MailError::Invalid(_)) {
+                    // Retrying cannot fix a malformed message; the admin outbox shows it.
+                    tracing::error!(email.id = %email.id, error = %e, "email cannot be sent");
+                    return Ok(());
+                }
+                Err(e.into())
+            }
+        }
+    }
+}

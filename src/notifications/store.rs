@@ -1,0 +1,160 @@
+//! SQL for the email outbox.
+
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use crate::db::new_id;
+
+/// An outbox row.
+#[derive(Debug, Clone, FromRow)]
+pub struct EmailRow {
+    /// Row id.
+    pub id: String,
+    /// Template name (`password_reset`, `welcome`, ...).
+    pub kind: String,
+    /// Recipient.
+    pub to_address: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain text body.
+    pub text_body: String,
+    /// HTML body.
+    pub html_body: String,
+    /// queued, sent or failed.
+    pub status: String,
+    /// Delivery attempts.
+    pub attempts: i64,
+    /// Last delivery error.
+    pub last_error: Option<String>,
+    /// Created.
+    pub created_at: i64,
+    /// Delivered.
+    pub sent_at: Option<i64>,
+}
+
+/// Inserts a queued email and returns its id.
+pub async fn insert_email(
+    conn: &mut AnyConnection,
+    kind: &str,
+    to: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "insert into emails (id, kind, to_address, subject, text_body, html_body, status,
+                             attempts, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7)",
+    )
+    .bind(&id)
+    .bind(kind)
+    .bind(to)
+    .bind(subject)
+    .bind(text)
+    .bind(html)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, kind, to_address, subject, text_body, html_body, status, attempts, \
+                       last_error, created_at, sent_at";
+
+/// One email by id.
+pub async fn find_email<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<EmailRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from emails where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Newest emails first, keyset-paginated by (created_at, id) before the cursor.
+pub async fn list_emails<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<EmailRow>, sqlx::Error> {
+    let (ts, id) = before.unwrap_or((i64::MAX, ""));
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from emails
+         where created_at < $1 or (created_at = $1 and id < $2)
+         order by created_at desc, id desc limit $3"
+    )))
+    .bind(ts)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// Records a successful delivery.
+pub async fn mark_sent<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update emails set status = 'sent', attempts = attempts + 1, sent_at = $1,
+                           last_error = null, updated_at = $1
+         where id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; `give_up` marks the email failed (no more automatic retries).
+pub async fn mark_attempt_failed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    error: &str,
+    give_up: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update emails set attempts = attempts + 1, last_error = $1, updated_at = $2,
+                           status = case when $3 = 1 then 'failed' else status end
+         where id = $4",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(i64::from(give_up))
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Puts an email back in the queue for a resend; false when it does not exist.
+pub async fn requeue<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update emails set status = 'queued', last_error = null, updated_at = $1 where id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts by status (dashboard).
+pub async fn count_by_status<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("select status, count(*) from emails group by status")
+        .fetch_all(ex)
+        .await
+}

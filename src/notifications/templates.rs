@@ -1,0 +1,133 @@
+//! Email templates: each returns a subject, an HTML body and a plain-text body.
+//!
+//! HTML emails use inline styles and tables only where mail clients need them; everything
+//! user-supplied is escaped by Maud.
+
+use maud::{DOCTYPE, Markup, html};
+
+/// A rendered email.
+#[derive(Debug, Clone)]
+pub struct EmailContent {
+    /// Template name, stored in `emails.kind`.
+    pub kind: &'static str,
+    /// Subject line.
+    pub subject: String,
+    /// HTML part.
+    pub html: String,
+    /// Plain-text part.
+    pub text: String,
+}
+
+fn layout(preheader: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; meta name="viewport" content="width=device-width"; }
+            body style="margin:0;background:#f4f1ec;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1d1b19;" {
+                span style="display:none;max-height:0;overflow:hidden" { (preheader) }
+                div style="max-width:560px;margin:0 auto;padding:32px 20px" {
+                    p style="font-weight:700;letter-spacing:.08em;text-transform:uppercase;font-size:13px;color:#b4532a;margin:0 0 24px" {
+                        "▶ FlashStudio"
+                    }
+                    div style="background:#ffffff;border-radius:12px;padding:32px;line-height:1.6;font-size:16px" {
+                        (body)
+                    }
+                    p style="font-size:12px;color:#7a746c;margin-top:24px" {
+                        "FlashStudio · Video production · Singapore"
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+fn button(href: &str, label: &str) -> Markup {
+    html! {
+        p style="margin:28px 0" {
+            a href=(href) style="background:#b4532a;color:#ffffff;text-decoration:none;padding:12px 22px;border-radius:8px;font-weight:600;display:inline-block" { (label) }
+        }
+    }
+}
+
+/// "Reset your password", with a single-use link valid for `valid_minutes`.
+pub fn password_reset(reset_url: &str, valid_minutes: i64) -> EmailContent {
+    let html = layout(
+        "Reset your FlashStudio password",
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { "Reset your password" }
+            p { "Someone (hopefully you) asked to reset the password of your FlashStudio account." }
+            (button(reset_url, "Choose a new password"))
+            p { "The link works once and expires in " (valid_minutes) " minutes." }
+            p style="color:#7a746c;font-size:14px" {
+                "If you did not ask for this, ignore this email: your password stays the same."
+            }
+        },
+    );
+    let text = format!(
+        "Reset your password\n\n\
+         Someone (hopefully you) asked to reset the password of your FlashStudio account.\n\n\
+         Choose a new password: {reset_url}\n\n\
+         The link works once and expires in {valid_minutes} minutes.\n\
+         If you did not ask for this, ignore this email: your password stays the same.\n"
+    );
+    EmailContent {
+        kind: "password_reset",
+        subject: "Reset your FlashStudio password".into(),
+        html,
+        text,
+    }
+}
+
+/// Welcome after registration.
+pub fn welcome(name: &str, account_url: &str) -> EmailContent {
+    let html = layout(
+        "Welcome to FlashStudio",
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { "Welcome, " (name) }
+            p { "Your FlashStudio account is ready. From your account you can follow your orders, bookings and quotes." }
+            (button(account_url, "Open your account"))
+            p style="color:#7a746c;font-size:14px" { "If you did not create this account, reply to this email and we will close it." }
+        },
+    );
+    let text = format!(
+        "Welcome, {name}\n\n\
+         Your FlashStudio account is ready. From your account you can follow your orders, \
+         bookings and quotes.\n\nOpen your account: {account_url}\n\n\
+         If you did not create this account, reply to this email and we will close it.\n"
+    );
+    EmailContent {
+        kind: "welcome",
+        subject: "Welcome to FlashStudio".into(),
+        html,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_is_escaped_in_html_but_kept_in_text() {
+        let email = welcome("<b>Jane</b>", "https://studio.example.com/account");
+        assert!(email.html.contains("&lt;b&gt;Jane&lt;/b&gt;"));
+        assert!(email.text.contains("Welcome, <b>Jane</b>"));
+    }
+
+    #[test]
+    fn reset_email_carries_the_link_in_both_parts() {
+        let email = password_reset("https://studio.example.com/password/reset/abc", 60);
+        assert!(
+            email
+                .html
+                .contains("https://studio.example.com/password/reset/abc")
+        );
+        assert!(
+            email
+                .text
+                .contains("https://studio.example.com/password/reset/abc")
+        );
+        assert!(email.text.contains("60 minutes"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Prometheus metrics: one registry, built once, shared by the HTTP layer and the worker.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    kind: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms .. ~16 s
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// Every metric the app exports.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<RequestLabels, Counter>,
+    http_duration: HistogramFamily<RouteLabels>,
+    jobs_finished: Family<JobLabels, Counter>,
+    job_duration: HistogramFamily<JobLabels>,
+    job_queue: Family<StatusLabels, Gauge>,
+    emails: Family<OutcomeLabels, Counter>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("flashstudio");
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route pattern and status",
+            http_requests.clone(),
+        );
+        let http_duration: HistogramFamily<RouteLabels> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method and route pattern",
+            http_duration.clone(),
+        );
+        let jobs_finished = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "jobs_finished",
+            "Job runs by kind and outcome (done, retry, dead)",
+            jobs_finished.clone(),
+        );
+        let job_duration: HistogramFamily<JobLabels> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "job_duration_seconds",
+            "Job run time by kind and outcome",
+            job_duration.clone(),
+        );
+        let job_queue = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "job_queue_depth",
+            "Jobs in the queue by status, read at scrape time",
+            job_queue.clone(),
+        );
+        let emails = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "emails",
+            "Email delivery attempts by outcome (sent, failed)",
+            emails.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            jobs_finished,
+            job_duration,
+            job_queue,
+            emails,
+        }
+    }
+
+    /// Records one HTTP request.
+    pub fn http_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one job run.
+    pub fn job_finished(&self, kind: &str, outcome: &str, elapsed: Duration) {
+        let labels = JobLabels {
+            kind: kind.to_owned(),
+            outcome: outcome.to_owned(),
+        };
+        self.jobs_finished.get_or_create(&labels).inc();
+        self.job_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one email delivery attempt.
+    pub fn email(&self, outcome: &str) {
+        self.emails
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Sets the queue depth gauges (called just before encoding).
+    pub fn set_job_queue(&self, counts: &[(String, i64)]) {
+        for status in ["queued", "running", "dead"] {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            self.job_queue
+                .get_or_create(&StatusLabels {
+                    status: status.to_owned(),
+                })
+                .set(n);
+        }
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

@@ -1,0 +1,5 @@
+//! Operations: probes, metrics and periodic maintenance.
+
+pub mod handlers;
+pub mod maintenance;
+pub mod metrics;

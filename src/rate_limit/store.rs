@@ -1,0 +1,32 @@
+//! SQL for rate-limit windows.
+
+use sqlx::{Any, Executor};
+
+/// Adds one hit to `(bucket, window_start)` and returns the new count, atomically.
+pub async fn increment<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    bucket: &str,
+    window_start: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into rate_limit_hits (bucket, window_start, hits) values ($1, $2, 1)
+         on conflict (bucket, window_start) do update set hits = rate_limit_hits.hits + 1
+         returning hits",
+    )
+    .bind(bucket)
+    .bind(window_start)
+    .fetch_one(ex)
+    .await
+}
+
+/// Deletes windows that started before `before`.
+pub async fn delete_before<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("delete from rate_limit_hits where window_start < $1")
+        .bind(before)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}

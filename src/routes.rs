@@ -1,0 +1,101 @@
+//! Every URL of the application, grouped by who may call it. Guards attach per group, so the
+//! access rules can be audited on this one screen.
+
+use poem::endpoint::EndpointExt as _;
+use poem::middleware::{CatchPanic, Compression};
+use poem::{Endpoint, IntoEndpoint, Route, get, post};
+
+use crate::accounts::handlers as accounts;
+use crate::admin::handlers as admin;
+use crate::app::AppState;
+use crate::http::csrf::Csrf;
+use crate::http::errors::ErrorPages;
+use crate::http::guards::Require;
+use crate::http::headers::SecurityHeaders;
+use crate::http::observe::Observe;
+use crate::http::session::Sessions;
+use crate::http::{assets, errors};
+use crate::ops::handlers as ops;
+use crate::site::handlers as site;
+
+/// Anyone, signed in or not.
+fn public() -> Route {
+    Route::new()
+        .at("/", get(site::home))
+        .at("/robots.txt", get(site::robots))
+        .at("/login", get(accounts::show_login).post(accounts::login))
+        .at("/logout", post(accounts::logout))
+        .at(
+            "/register",
+            get(accounts::show_register).post(accounts::register),
+        )
+        .at(
+            "/password/forgot",
+            get(accounts::show_forgot_password).post(accounts::forgot_password),
+        )
+        .at(
+            "/password/reset/:token",
+            get(accounts::show_reset_password).post(accounts::reset_password),
+        )
+        .at("/assets/:file", get(assets::serve_asset))
+}
+
+/// Signed-in customers (and admins).
+fn account() -> Route {
+    Route::new()
+        .at("/", get(accounts::show_account))
+        .at("/email", post(accounts::change_email))
+        .at("/password", post(accounts::change_password))
+}
+
+/// Studio staff.
+fn admin() -> Route {
+    Route::new()
+        .at("/", get(admin::dashboard))
+        .at("/outbox", get(admin::outbox))
+        .at("/outbox/:id", get(admin::show_email))
+        .at("/outbox/:id/resend", post(admin::resend_email))
+        .at("/jobs", get(admin::jobs))
+        .at("/jobs/:id/retry", post(admin::retry_job))
+        .at("/audit", get(admin::audit))
+}
+
+/// Probes and metrics (no session, no CSRF: nothing here changes state).
+fn ops() -> Route {
+    Route::new()
+        .at("/health", get(ops::health))
+        .at("/ready", get(ops::ready))
+        .at("/metrics", get(ops::metrics))
+}
+
+/// The whole application with its middleware stack, outermost last:
+/// observe (request id, logs, metrics) → panic guard → security headers → compression →
+/// sessions → error pages → CSRF → routes.
+pub fn app(state: AppState) -> impl Endpoint + 'static {
+    let site = public()
+        .nest("/account", account().with(Require::User))
+        .nest("/admin", admin().with(Require::Admin))
+        .with(Csrf)
+        .with(ErrorPages {
+            state: state.clone(),
+        })
+        .with(Sessions {
+            state: state.clone(),
+        });
+    ops()
+        .nest("/", site.into_endpoint())
+        .with(Compression::new())
+        .with(SecurityHeaders {
+            hsts: state.settings.is_production(),
+        })
+        .with(CatchPanic::new().with_handler(|_| {
+            errors::fallback_response(&poem::Error::from_status(
+                poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+            ))
+        }))
+        .with(Observe {
+            metrics: state.metrics.clone(),
+            trust_request_id: state.settings.trust_proxy_headers,
+        })
+        .data(state)
+}

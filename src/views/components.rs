@@ -1,0 +1,116 @@
+//! Form components that every screen reuses.
+
+use maud::{Markup, html};
+
+use crate::error::FieldErrors;
+use crate::http::context::RequestContext;
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(ctx: &RequestContext) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(ctx.csrf_token); }
+}
+
+/// An input with its label, hint and error.
+#[derive(Debug, Clone)]
+pub struct Field<'a> {
+    /// `name` and `id`.
+    pub name: &'static str,
+    /// Visible label.
+    pub label: &'a str,
+    /// Input type.
+    pub kind: &'a str,
+    /// Current value (never for passwords).
+    pub value: Option<&'a str>,
+    /// Browser autocomplete hint.
+    pub autocomplete: Option<&'a str>,
+    /// Help text under the input.
+    pub hint: Option<&'a str>,
+    /// Required.
+    pub required: bool,
+}
+
+impl<'a> Field<'a> {
+    /// A required text-like input.
+    pub fn new(name: &'static str, label: &'a str, kind: &'a str) -> Self {
+        Self {
+            name,
+            label,
+            kind,
+            value: None,
+            autocomplete: None,
+            hint: None,
+            required: true,
+        }
+    }
+    /// With a value.
+    pub fn value(mut self, value: Option<&'a str>) -> Self {
+        self.value = value;
+        self
+    }
+    /// With an autocomplete hint.
+    pub fn autocomplete(mut self, hint: &'a str) -> Self {
+        self.autocomplete = Some(hint);
+        self
+    }
+    /// With help text.
+    pub fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+    /// Not required.
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+
+    /// Renders it with the error for its name, if any.
+    pub fn render(&self, errors: &FieldErrors) -> Markup {
+        let error = errors.get(self.name);
+        let hint_id = format!("{}-hint", self.name);
+        let error_id = format!("{}-error", self.name);
+        let described = match (error.is_some(), self.hint.is_some()) {
+            (true, _) => Some(error_id.as_str()),
+            (false, true) => Some(hint_id.as_str()),
+            (false, false) => None,
+        };
+        html! {
+            div class=(if error.is_some() { "field has-error" } else { "field" }) {
+                label for=(self.name) { (self.label) }
+                input id=(self.name) name=(self.name) type=(self.kind)
+                    value=[self.value]
+                    autocomplete=[self.autocomplete]
+                    required[self.required]
+                    aria-invalid=[error.map(|_| "true")]
+                    aria-describedby=[described];
+                @if let Some(hint) = self.hint {
+                    p.hint id=(hint_id) { (hint) }
+                }
+                @if let Some(message) = error {
+                    p.field-error id=(error_id) { (message) }
+                }
+            }
+        }
+    }
+}
+
+/// A summary above a form when it has errors.
+pub fn error_summary(errors: &FieldErrors) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.alert.alert-error role="alert" {
+                @if let Some(general) = errors.get("form") {
+                    p { (general) }
+                } @else {
+                    p { "Please correct the fields marked below." }
+                }
+            }
+        }
+    }
+}
+
+/// A timestamp (epoch seconds) as `2026-11-22 14:05 UTC`.
+pub fn timestamp(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| "—".to_owned())
+}
