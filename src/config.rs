@@ -238,6 +238,14 @@ impl Settings {
                 if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
                     return Err(err("SMTP_URL must start with smtp:// or smtps://."));
                 }
+                let plain_with_password = url.starts_with("smtp://")
+                    && !url.contains("tls=")
+                    && Url::parse(url).is_ok_and(|u| u.password().is_some());
+                if production && plain_with_password {
+                    return Err(err(
+                        "SMTP_URL sends a password without TLS; use smtps:// or add ?tls=required.",
+                    ));
+                }
                 MailTransport::Smtp(Secret::new(url.to_owned()))
             }
             None if production => {

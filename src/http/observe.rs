@@ -79,9 +79,12 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             .scope(request_id.clone(), inner.instrument(span.clone()))
             .await;
 
+        // Unknown paths share one label, so scanners cannot blow up the metric's cardinality.
         let route = resp
             .data::<PathPattern>()
-            .map_or_else(|| "unmatched".to_owned(), |p| p.0.to_string());
+            .map(|p| p.0.to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "unmatched".to_owned());
         let status = resp.status().as_u16();
         let elapsed = started.elapsed();
         self.metrics.http_request(&method, &route, status, elapsed);

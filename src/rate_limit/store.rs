@@ -19,6 +19,22 @@ pub async fn increment<'e>(
     .await
 }
 
+/// Hits recorded in one window (0 when none).
+pub async fn hits<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    bucket: &str,
+    window_start: i64,
+) -> Result<i64, sqlx::Error> {
+    let hits: Option<i64> = sqlx::query_scalar(
+        "select hits from rate_limit_hits where bucket = $1 and window_start = $2",
+    )
+    .bind(bucket)
+    .bind(window_start)
+    .fetch_optional(ex)
+    .await?;
+    Ok(hits.unwrap_or(0))
+}
+
 /// Deletes windows that started before `before`.
 pub async fn delete_before<'e>(
     ex: impl Executor<'e, Database = Any>,

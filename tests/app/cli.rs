@@ -1,0 +1,118 @@
+//! The binary: production refuses to start without its settings; `create-admin`.
+
+use std::process::Stdio;
+
+use reqwest::StatusCode;
+use tokio::io::AsyncWriteExt as _;
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp, fresh_database_url};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flashstudio");
+
+async fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> (bool, String, String) {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(tempfile::tempdir().unwrap().keep())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn production_without_settings_refuses_to_start_and_names_the_variable() {
+    let steps: &[(&[(&str, &str)], &str)] = &[
+        (&[], "BASE_URL is required in production"),
+        (
+            &[("BASE_URL", "https://studio.example.com")],
+            "DATABASE_URL is required",
+        ),
+        (
+            &[
+                ("BASE_URL", "https://studio.example.com"),
+                ("DATABASE_URL", "postgres://db/x"),
+            ],
+            "SECRET_KEY is required",
+        ),
+        (
+            &[
+                ("BASE_URL", "https://studio.example.com"),
+                ("DATABASE_URL", "postgres://db/x"),
+                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+            ],
+            "SMTP_URL is required",
+        ),
+    ];
+    for (extra, expected) in steps {
+        let mut env = vec![("FLASHSTUDIO_ENV", "production")];
+        env.extend_from_slice(extra);
+        for args in [&["serve"][..], &["check-config"][..]] {
+            let (ok, _, stderr) = run(args, &env, "").await;
+            assert!(!ok, "{args:?} must fail with {env:?}");
+            assert!(
+                stderr.contains(expected),
+                "{args:?}: expected {expected:?} in {stderr:?}"
+            );
+        }
+    }
+}
+
+async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let data = dir.path().display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("FLASHSTUDIO_DATA_DIR", data.as_str()),
+    ];
+
+    let (ok, stdout, stderr) = run(&["migrate"], &env, "").await;
+    assert!(ok, "{stdout} {stderr}");
+    let (ok, _, stderr) = run(
+        &[
+            "create-admin",
+            "--email",
+            "boss@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        "short\n",
+    )
+    .await;
+    assert!(
+        !ok && stderr.contains("at least 10"),
+        "weak passwords refused: {stderr}"
+    );
+    let (ok, stdout, stderr) = run(
+        &[
+            "create-admin",
+            "--email",
+            "boss@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        "a long admin password\n",
+    )
+    .await;
+    assert!(ok, "{stdout} {stderr}");
+    assert!(stdout.contains("admin boss@example.com created"));
+
+    let app = TestApp::builder(backend).database_url(&url).spawn().await;
+    let resp = app.login("boss@example.com", "a long admin password").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/admin").await.status(), StatusCode::OK);
+}
+
+on_both_backends!(create_admin_reads_the_password_from_stdin);

@@ -1,0 +1,21 @@
+//! Integration tests: the real app over HTTP, on SQLite and on PostgreSQL.
+//!
+//! Modules mirror the routes. Database-backed tests run twice, as `<module>::sqlite::<name>`
+//! and `<module>::postgres::<name>` (see `on_both_backends!`). Run everything with
+//! `scripts/test`, which starts PostgreSQL and installs the SMTP sink.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test reports failure by panicking"
+)]
+
+mod support;
+
+mod accounts;
+mod cli;
+mod email;
+mod jobs;
+mod ops;
+mod security;

@@ -1,0 +1,232 @@
+//! CSRF, rate limits, security headers and the three error renderings.
+
+use flashstudio::accounts::model::Role;
+use reqwest::StatusCode;
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn a_post_without_the_csrf_token_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+
+    let resp = app
+        .post_form_raw(
+            "/login",
+            &[("email", "jane@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("This form has expired or was sent from another site"));
+    assert!(body.contains("Request id"));
+}
+
+async fn a_token_from_another_browser_or_a_forged_one_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+    let attacker = app.new_browser();
+    let their_token = attacker.csrf().await;
+
+    for token in [their_token.as_str(), "forged", ""] {
+        let resp = app
+            .post_form_raw(
+                "/login",
+                &[
+                    ("email", "jane@example.com"),
+                    ("password", PASSWORD),
+                    ("csrf_token", token),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "token {token:?}");
+    }
+}
+
+async fn htmx_sends_the_token_as_a_header(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+    app.login("jane@example.com", PASSWORD).await;
+    let token = app.csrf().await;
+
+    let resp = app
+        .client
+        .post(app.url("/logout"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+}
+
+async fn cross_site_requests_are_refused_even_with_a_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.csrf().await;
+
+    let resp = app
+        .client
+        .post(app.url("/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+async fn the_eleventh_bad_login_in_a_minute_gets_429(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+
+    for attempt in 1..=10 {
+        let resp = app.login("jane@example.com", "wrong password").await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+    let resp = app.login("jane@example.com", "wrong password").await;
+
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("Too many attempts"), "a friendly page");
+    // Even the right password waits: the limit is on the address, not the outcome.
+    let resp = app.login("jane@example.com", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn errors_render_as_a_page_a_toast_or_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let page = app.get("/no-such-page").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let request_id = page.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Page not found"));
+    assert!(body.contains(&request_id), "the page shows the request id");
+    assert!(body.contains("site-header"), "inside the layout");
+
+    let toast = app
+        .client
+        .get(app.url("/no-such-page"))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(toast.status(), StatusCode::NOT_FOUND);
+    assert_eq!(toast.headers()["hx-retarget"], "#toasts");
+    assert!(toast.text().await.unwrap().contains("toast"));
+
+    let json = app
+        .client
+        .get(app.url("/no-such-page"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::NOT_FOUND);
+    let v: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(v["error"]["status"], 404);
+}
+
+async fn htmx_requests_that_need_a_login_get_hx_redirect(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let resp = app
+        .client
+        .get(app.url("/account"))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["hx-redirect"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}
+
+async fn every_page_carries_the_security_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    for path in ["/", "/login", "/no-such-page", "/health"] {
+        let resp = app.get(path).await;
+        let h = resp.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'"), "{path}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        assert!(h.contains_key("x-request-id"), "{path}");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "no HSTS over plain http"
+        );
+    }
+}
+
+async fn assets_are_content_hashed_and_cached_forever(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, home) = app.get_text("/").await;
+    let start = home.find("/assets/app.").unwrap();
+    let end = start + home[start..].find('"').unwrap();
+    let css_url = &home[start..end];
+
+    let resp = app
+        .client
+        .get(app.url(css_url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(
+        resp.headers()["content-encoding"],
+        "gzip",
+        "responses are compressed"
+    );
+    assert_eq!(
+        app.get("/assets/app.css").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+on_both_backends!(
+    a_post_without_the_csrf_token_is_refused,
+    a_token_from_another_browser_or_a_forged_one_is_refused,
+    htmx_sends_the_token_as_a_header,
+    cross_site_requests_are_refused_even_with_a_token,
+    the_eleventh_bad_login_in_a_minute_gets_429,
+    errors_render_as_a_page_a_toast_or_json,
+    htmx_requests_that_need_a_login_get_hx_redirect,
+    every_page_carries_the_security_headers,
+    assets_are_content_hashed_and_cached_forever,
+);

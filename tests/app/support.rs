@@ -1,0 +1,484 @@
+//! The test harness: the real app on a random port, an isolated database per test on SQLite
+//! or PostgreSQL, a real SMTP server on loopback, and helpers that act like a browser.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use flashstudio::accounts::model::{NewPassword, Role};
+use flashstudio::accounts::{password, store as account_store};
+use flashstudio::app::{self, AppState};
+use flashstudio::config::Settings;
+use reqwest::StatusCode;
+use sqlx::{Connection as _, Executor as _};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Runs an `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL, as
+/// `module::sqlite::name` and `module::postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the test's temp dir.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server the test command started.
+    Postgres,
+}
+
+/// A URL for a brand-new, empty database.
+pub async fn fresh_database_url(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
+        Backend::Postgres => {
+            let admin = std::env::var("FLASHSTUDIO_TEST_POSTGRES_URL").expect(
+                "FLASHSTUDIO_TEST_POSTGRES_URL is not set: run the suite with scripts/test, \
+                 which starts a throwaway PostgreSQL",
+            );
+            let name = format!("fs_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            conn.execute(sqlx::AssertSqlSafe(format!("create database {name}")))
+                .await
+                .expect("create a test database");
+            conn.close().await.ok();
+            let mut url = url::Url::parse(&admin).expect("valid admin url");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+/// A free TCP port on loopback (bound and released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A browser: a cookie jar and helpers for pages and forms.
+#[derive(Clone)]
+pub struct Browser {
+    /// The HTTP client (cookies on, redirects off so tests can see them).
+    pub client: reqwest::Client,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Browser {
+    /// A browser with an empty cookie jar.
+    pub fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Self {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    /// Absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET, returning status and body.
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let resp = self.get(path).await;
+        let status = resp.status();
+        (status, resp.text().await.expect("body"))
+    }
+
+    /// This browser's current CSRF token, read from the page layout (`hx-headers`).
+    pub async fn csrf(&self) -> String {
+        let (_, body) = self.get_text("/").await;
+        let marker = "X-CSRF-Token&quot;:&quot;";
+        let start = body.find(marker).expect("csrf token in layout") + marker.len();
+        let end = start + body[start..].find("&quot;").expect("end of token");
+        body[start..end].to_owned()
+    }
+
+    /// POSTs a form with this browser's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form_raw(path, &all).await
+    }
+
+    /// POSTs a form exactly as given (no CSRF token added).
+    pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Registers through the form.
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form(
+            "/register",
+            &[
+                ("email", email),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
+    }
+
+    /// Logs in through the form.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Logs out through the form.
+    pub async fn logout(&self) -> reqwest::Response {
+        self.post_form("/logout", &[]).await
+    }
+}
+
+/// The `Location` header of a redirect.
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+/// Builds a [`TestApp`].
+pub struct TestAppBuilder {
+    backend: Backend,
+    vars: HashMap<String, String>,
+    database_url: Option<String>,
+}
+
+impl TestAppBuilder {
+    /// Sends email to an SMTP server on `port` instead of files.
+    pub fn smtp(self, port: u16) -> Self {
+        self.var("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
+    }
+
+    /// Sets any setting.
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Uses an existing database instead of a fresh one.
+    pub fn database_url(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_owned());
+        self
+    }
+
+    /// Starts the app.
+    pub async fn spawn(self) -> TestApp {
+        flashstudio::telemetry::install_crypto_provider();
+        if std::env::var("FLASHSTUDIO_TEST_LOG").is_ok() {
+            flashstudio::telemetry::init(flashstudio::config::LogFormat::Pretty, "info");
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = match self.database_url {
+            Some(url) => url,
+            None => fresh_database_url(self.backend, dir.path()).await,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let mut vars: HashMap<String, String> = [
+            ("FLASHSTUDIO_DATA_DIR", dir.path().display().to_string()),
+            ("DATABASE_URL", database_url),
+            ("DATABASE_MAX_CONNECTIONS", "4".to_owned()),
+            ("BASE_URL", base.clone()),
+            ("SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
+            ("BOOTSTRAP_ADMIN", "false".to_owned()),
+            ("JOB_POLL_INTERVAL_MS", "50".to_owned()),
+            ("JOB_RETRY_BASE_MS", "1000".to_owned()),
+            ("SHUTDOWN_GRACE_SECS", "5".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        vars.extend(self.vars);
+        let settings = Settings::from_map(&vars).expect("test settings");
+        let state = AppState::build(settings).await.expect("app state");
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(app::serve(state.clone(), listener, shutdown.clone()));
+        TestApp {
+            browser: Browser::new(&base),
+            state,
+            shutdown,
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+}
+
+/// A running app.
+pub struct TestApp {
+    /// The default browser.
+    pub browser: Browser,
+    /// Its state (database, settings) for direct assertions.
+    pub state: AppState,
+    shutdown: CancellationToken,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Its data directory (removed on drop).
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+impl TestApp {
+    /// A builder on `backend`.
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            vars: HashMap::new(),
+            database_url: None,
+        }
+    }
+
+    /// The app with default test settings.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::builder(backend).spawn().await
+    }
+
+    /// A second browser with its own cookies.
+    pub fn new_browser(&self) -> Browser {
+        Browser::new(&self.browser.base)
+    }
+
+    /// Creates an account directly in the database (no welcome email).
+    pub async fn create_user(&self, email: &str, password_text: &str, role: Role) {
+        let pw = NewPassword::parse(password_text, None).expect("test password");
+        let hash = password::hash(&pw).await.expect("hash");
+        account_store::insert_user(
+            self.state.db.pool(),
+            &account_store::NewUser {
+                email,
+                password_hash: &hash,
+                display_name: None,
+                role,
+            },
+            flashstudio::db::now(),
+        )
+        .await
+        .expect("insert user");
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.expect("join").expect("server result");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A parsed email that reached the SMTP sink.
+#[derive(Debug, Clone)]
+pub struct ReceivedEmail {
+    /// Envelope recipients.
+    pub to: String,
+    /// Subject header.
+    pub subject: String,
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part.
+    pub html: String,
+}
+
+/// A real SMTP server (aiosmtpd) on loopback that saves messages as files.
+pub struct SmtpSink {
+    /// Its port.
+    pub port: u16,
+    dir: PathBuf,
+    _tmp: tempfile::TempDir,
+    child: Option<tokio::process::Child>,
+}
+
+impl SmtpSink {
+    /// Starts a sink on a free port.
+    pub async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts a sink on `port`.
+    pub async fn start_on(port: u16) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("mail");
+        let mut sink = Self {
+            port,
+            dir,
+            _tmp: tmp,
+            child: None,
+        };
+        sink.restart().await;
+        sink
+    }
+
+    /// (Re)starts the server process on the same port and folder.
+    pub async fn restart(&mut self) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let child = tokio::process::Command::new("python3")
+            .arg(script)
+            .arg("--port")
+            .arg(self.port.to_string())
+            .arg("--dir")
+            .arg(&self.dir)
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the SMTP sink (python3 with aiosmtpd; scripts/test installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("SMTP sink did not start on port {}", self.port);
+    }
+
+    /// Every message received so far.
+    pub fn received(&self) -> Vec<ReceivedEmail> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|raw| parse_email(&raw))
+            .collect()
+    }
+
+    /// Waits (up to `timeout`) for a message to `to` whose subject contains `subject`.
+    pub async fn wait_for(&self, to: &str, subject: &str, timeout: Duration) -> ReceivedEmail {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = self
+                .received()
+                .into_iter()
+                .find(|m| m.to.contains(to) && m.subject.contains(subject))
+            {
+                return found;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "no email to {to} with subject containing {subject:?} within {timeout:?}; got {:?}",
+                    self.received()
+                        .iter()
+                        .map(|m| (&m.to, &m.subject))
+                        .collect::<Vec<_>>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn parse_email(raw: &[u8]) -> Option<ReceivedEmail> {
+    use mailparse::MailHeaderMap as _;
+    let parsed = mailparse::parse_mail(raw).ok()?;
+    let to = parsed
+        .headers
+        .get_first_value("X-Envelope-To")
+        .unwrap_or_default();
+    let subject = parsed
+        .headers
+        .get_first_value("Subject")
+        .unwrap_or_default();
+    let mut text = String::new();
+    let mut html = String::new();
+    for part in parsed.parts() {
+        match part.ctype.mimetype.as_str() {
+            "text/plain" => text = part.get_body().unwrap_or_default(),
+            "text/html" => html = part.get_body().unwrap_or_default(),
+            _ => {}
+        }
+    }
+    Some(ReceivedEmail {
+        to,
+        subject,
+        text,
+        html,
+    })
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
