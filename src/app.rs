@@ -47,12 +47,8 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Connects to everything the settings name; migrates when `AUTO_MIGRATE` is on.
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.ensure_data_dir()?;
         settings.load_or_create_dev_secret()?;
-        if settings.database_url.expose().starts_with("sqlite:") {
-            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-                format!("creating data directory {}", settings.data_dir.display())
-            })?;
-        }
         let db = Db::connect(
             settings.database_url.expose(),
             settings.database_max_connections,
@@ -112,7 +108,7 @@ impl AppState {
                 concurrency: self.settings.worker_concurrency,
                 poll_interval: self.settings.job_poll_interval,
                 retry_base: self.settings.job_retry_base,
-                lease: std::time::Duration::from_secs(300),
+                lease: self.settings.job_lease,
             },
             Arc::clone(&self.metrics),
         )
@@ -153,19 +149,24 @@ pub async fn serve(
     });
 
     tracing::info!(%addr, base_url = %state.settings.base_url, "serving");
-    Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            crate::routes::app(state.clone()),
-            shutdown.clone().cancelled_owned(),
-            Some(grace),
-        )
-        .await?;
-    if let Some(worker) = worker {
-        // The token is already cancelled; loops finish the job in hand.
-        if tokio::time::timeout(grace, worker).await.is_err() {
-            tracing::warn!("worker did not stop within the grace period; its jobs will be retried");
+    let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        crate::routes::app(state.clone()),
+        shutdown.clone().cancelled_owned(),
+        Some(grace),
+    );
+    // Requests and jobs drain at the same time, both within one grace period from the signal.
+    let worker_stopped = async {
+        if let Some(worker) = worker {
+            shutdown.cancelled().await;
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                tracing::warn!(
+                    "worker did not stop within the grace period; its jobs will run again"
+                );
+            }
         }
-    }
+    };
+    let (served, ()) = tokio::join!(server, worker_stopped);
+    served?;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())

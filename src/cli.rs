@@ -56,7 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
         Command::Serve { addr } => {
             if let Some(addr) = addr {
-                settings.addr = addr;
+                settings.set_addr(addr)?;
             }
             serve(settings).await
         }
@@ -64,11 +64,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::build(settings).await?;
             let shutdown = shutdown_on_signal();
             tracing::info!("worker started");
-            state.run_worker(shutdown).await?;
+            let grace = state.settings.shutdown_grace;
+            let stopped = shutdown.clone();
+            tokio::select! {
+                result = state.run_worker(shutdown) => result?,
+                () = async { stopped.cancelled().await; tokio::time::sleep(grace).await } => {
+                    tracing::warn!("worker did not stop within the grace period; its jobs will run again");
+                }
+            }
             state.db.close().await;
             Ok(())
         }
         Command::Migrate => {
+            settings.ensure_data_dir()?;
             let db = Db::connect(settings.database_url.expose(), 1).await?;
             db.migrate().await.context("running migrations")?;
             println!("migrations applied");
@@ -77,6 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateAdmin { email, .. } => create_admin(settings, &email).await,
         Command::CheckConfig => {
             print!("{}", settings.summary());
+            settings.ensure_data_dir()?;
             let db = Db::connect(settings.database_url.expose(), 1)
                 .await
                 .context("DATABASE_URL: cannot connect")?;

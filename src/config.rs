@@ -80,6 +80,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `BASE_URL`: the public URL, used in emails and links.
     pub base_url: Url,
+    /// True when `BASE_URL` was not set and was derived from the listen address.
+    pub base_url_derived: bool,
     /// `DATABASE_URL`.
     pub database_url: Secret<String>,
     /// `DATABASE_MAX_CONNECTIONS`.
@@ -98,13 +100,21 @@ pub struct Settings {
     pub session_idle_timeout: Duration,
     /// `SESSION_ABSOLUTE_TIMEOUT_SECS`.
     pub session_absolute_timeout: Duration,
+    /// `ADMIN_SESSION_IDLE_TIMEOUT_SECS`: admins are signed out sooner.
+    pub admin_session_idle_timeout: Duration,
+    /// `ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECS`.
+    pub admin_session_absolute_timeout: Duration,
+    /// `METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret<String>>,
+    /// `JOB_LEASE_SECS`: a claimed job returns to the queue if not finished by then.
+    pub job_lease: Duration,
     /// `TRUST_PROXY_HEADERS`: take the client address from `X-Forwarded-For`.
     pub trust_proxy_headers: bool,
     /// `LOGIN_RATE_LIMIT_PER_MINUTE`.
     pub login_rate_limit_per_minute: u32,
     /// `LOG_FORMAT`.
     pub log_format: LogFormat,
-    /// `LOG_LEVEL` (a tracing filter such as `info,flashstudio=debug`).
+    /// `RUST_LOG`, else `LOG_LEVEL` (a tracing filter such as `info,flashstudio=debug`).
     pub log_level: String,
     /// `RUN_WORKER`: whether `serve` also runs the job worker in-process.
     pub run_worker: bool,
@@ -172,7 +182,7 @@ impl Settings {
         let addr: SocketAddr = get("FLASHSTUDIO_ADDR")
             .unwrap_or("127.0.0.1:8080")
             .parse()
-            .map_err(|_| err("FLASHSTUDIO_ADDR must be HOST:PORT, for example 0.0.0.0:8080."))?;
+            .map_err(|_| err("FLASHSTUDIO_ADDR must be IP:PORT, for example 0.0.0.0:8080."))?;
         let data_dir = PathBuf::from(get("FLASHSTUDIO_DATA_DIR").unwrap_or("./data"));
 
         let base_url = match get("BASE_URL") {
@@ -282,6 +292,26 @@ impl Settings {
             None => LogFormat::Pretty,
         };
 
+        let (log_var, log_level) = match (get("RUST_LOG"), get("LOG_LEVEL")) {
+            (Some(filter), _) => ("RUST_LOG", filter),
+            (None, Some(filter)) => ("LOG_LEVEL", filter),
+            (None, None) => ("LOG_LEVEL", "info"),
+        };
+        if tracing_subscriber::EnvFilter::try_new(log_level).is_err() {
+            return Err(err(format!(
+                "{log_var} must be a log filter such as \"info\" or \"info,flashstudio=debug\", not {log_level:?}."
+            )));
+        }
+        let log_level = log_level.to_owned();
+
+        let metrics_token = get("METRICS_TOKEN").map(|t| Secret::new(t.to_owned()));
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(err("METRICS_TOKEN must be at least 16 characters."));
+        }
+
         let bootstrap_admin = parse_bool(vars, "BOOTSTRAP_ADMIN", !production)?;
         if production && bootstrap_admin {
             return Err(err(
@@ -293,6 +323,7 @@ impl Settings {
             environment,
             addr,
             data_dir,
+            base_url_derived: get("BASE_URL").is_none(),
             base_url,
             database_url: Secret::new(database_url),
             database_max_connections: parse_num(vars, "DATABASE_MAX_CONNECTIONS", 10)?,
@@ -311,10 +342,22 @@ impl Settings {
                 "SESSION_ABSOLUTE_TIMEOUT_SECS",
                 60 * 60 * 24 * 14,
             )?),
+            admin_session_idle_timeout: Duration::from_secs(parse_num(
+                vars,
+                "ADMIN_SESSION_IDLE_TIMEOUT_SECS",
+                60 * 60 * 2,
+            )?),
+            admin_session_absolute_timeout: Duration::from_secs(parse_num(
+                vars,
+                "ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECS",
+                60 * 60 * 12,
+            )?),
+            metrics_token,
+            job_lease: Duration::from_secs(parse_num(vars, "JOB_LEASE_SECS", 300)?.max(5)),
             trust_proxy_headers: parse_bool(vars, "TRUST_PROXY_HEADERS", false)?,
             login_rate_limit_per_minute: parse_num(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
             log_format,
-            log_level: get("LOG_LEVEL").unwrap_or("info").to_owned(),
+            log_level,
             run_worker: parse_bool(vars, "RUN_WORKER", true)?,
             worker_concurrency: parse_num(vars, "WORKER_CONCURRENCY", 2)?,
             job_poll_interval: Duration::from_millis(parse_num(vars, "JOB_POLL_INTERVAL_MS", 500)?),
@@ -323,6 +366,15 @@ impl Settings {
             shutdown_grace: Duration::from_secs(parse_num(vars, "SHUTDOWN_GRACE_SECS", 25)?),
             bootstrap_admin,
         })
+    }
+
+    /// Listens on `addr` (the `--addr` flag); a derived `BASE_URL` follows it.
+    pub fn set_addr(&mut self, addr: SocketAddr) -> Result<(), ConfigError> {
+        self.addr = addr;
+        if self.base_url_derived {
+            self.base_url = parse_base_url(&format!("http://{addr}"))?;
+        }
+        Ok(())
     }
 
     /// True in production mode.
@@ -342,7 +394,15 @@ impl Settings {
             .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
         let path = self.data_dir.join("secret.key");
         let key = match std::fs::read_to_string(&path) {
-            Ok(hex_key) => hex::decode(hex_key.trim()).context("secret.key is not hex")?,
+            Ok(hex_key) => hex::decode(hex_key.trim())
+                .ok()
+                .filter(|k| k.len() >= 32)
+                .with_context(|| {
+                    format!(
+                        "{} must hold at least 32 bytes as hex; delete it to generate a new one",
+                        path.display()
+                    )
+                })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key: [u8; 32] = rand::random();
                 write_private_file(&path, hex::encode(key).as_bytes())
@@ -352,6 +412,16 @@ impl Settings {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         self.secret_key = Secret::new(key);
+        Ok(())
+    }
+
+    /// Creates the data directory when the database is a SQLite file in it.
+    pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        if self.database_url.expose().starts_with("sqlite:") || !self.is_production() {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        }
         Ok(())
     }
 

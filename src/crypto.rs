@@ -45,7 +45,12 @@ impl SigningKey {
 
     /// URL-safe base64 HMAC of `message`.
     pub fn sign(&self, message: &str) -> String {
-        URL_SAFE_NO_PAD.encode(hmac_bytes(&self.0, message.as_bytes()))
+        URL_SAFE_NO_PAD.encode(self.mac(message))
+    }
+
+    /// Raw HMAC of `message`.
+    pub fn mac(&self, message: &str) -> [u8; 32] {
+        hmac_bytes(&self.0, message.as_bytes())
     }
 
     /// Checks a signature made by [`SigningKey::sign`] in constant time.
@@ -70,6 +75,33 @@ fn hmac_bytes(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("any key length");
     mac.update(message);
     mac.finalize().into_bytes().into()
+}
+
+/// Masks a secret for one response: `base64(pad ‖ pad ⊕ secret)` with a fresh random pad.
+///
+/// The secret is the same all session, but its masked form differs in every response, so a
+/// compression side channel (BREACH) has nothing stable to recover.
+pub fn mask(secret: &[u8; 32]) -> String {
+    let pad: [u8; 32] = rand::random();
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&pad);
+    for (i, (p, s)) in pad.iter().zip(secret).enumerate() {
+        out[32 + i] = p ^ s;
+    }
+    URL_SAFE_NO_PAD.encode(out)
+}
+
+/// Recovers the secret from [`mask`]'s output; `None` when malformed.
+pub fn unmask(masked: &str) -> Option<[u8; 32]> {
+    let bytes = URL_SAFE_NO_PAD.decode(masked).ok()?;
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut secret = [0u8; 32];
+    for (i, s) in secret.iter_mut().enumerate() {
+        *s = bytes[i] ^ bytes[32 + i];
+    }
+    Some(secret)
 }
 
 /// The app's derived keys.
@@ -106,6 +138,16 @@ mod tests {
         assert_eq!(key.unseal(&sealed.replace("123", "124")), None);
         let other = SigningKey::derive(b"master", "other purpose");
         assert_eq!(other.unseal(&sealed), None);
+    }
+
+    #[test]
+    fn masked_secrets_differ_each_time_and_unmask_to_the_same() {
+        let secret = [7u8; 32];
+        let (a, b) = (mask(&secret), mask(&secret));
+        assert_ne!(a, b);
+        assert_eq!(unmask(&a), Some(secret));
+        assert_eq!(unmask(&b), Some(secret));
+        assert_eq!(unmask("short"), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! FlashStudio: the website and back-office of a video production studio.
 //!
 //! A modular monolith. Shared plumbing lives in `config`, `db`, `http`, `views`, `error`,
-//! `crypto` and `telemetry`; each business domain has its own folder (`accounts`, `admin`,
+//! `crypto`, `rate_limit` and `telemetry`; each business domain has its own folder (`accounts`, `admin`,
 //! `jobs`, `notifications`, `ops`, `site`; later `catalog`, `cart`, `orders`, `payments`,
 //! `media`, `bookings`, `quotes`, `reviews`, `analytics`, `api`). `routes.rs` lists every URL.
 //! See `docs/architecture.md`.

@@ -22,7 +22,6 @@ use crate::site::handlers as site;
 fn public() -> Route {
     Route::new()
         .at("/", get(site::home))
-        .at("/robots.txt", get(site::robots))
         .at("/login", get(accounts::show_login).post(accounts::login))
         .at("/logout", post(accounts::logout))
         .at(
@@ -37,7 +36,6 @@ fn public() -> Route {
             "/password/reset/:token",
             get(accounts::show_reset_password).post(accounts::reset_password),
         )
-        .at("/assets/:file", get(assets::serve_asset))
 }
 
 /// Signed-in customers (and admins).
@@ -60,9 +58,12 @@ fn admin() -> Route {
         .at("/audit", get(admin::audit))
 }
 
-/// Probes and metrics (no session, no CSRF: nothing here changes state).
-fn ops() -> Route {
+/// Stateless and cacheable: probes, metrics, static files. No session middleware, so no
+/// cookies are ever set on a response a shared cache may keep.
+fn stateless() -> Route {
     Route::new()
+        .at("/assets/:file", get(assets::serve_asset))
+        .at("/robots.txt", get(site::robots))
         .at("/health", get(ops::health))
         .at("/ready", get(ops::ready))
         .at("/metrics", get(ops::metrics))
@@ -70,7 +71,7 @@ fn ops() -> Route {
 
 /// The whole application with its middleware stack, outermost last:
 /// observe (request id, logs, metrics) → panic guard → security headers → compression →
-/// sessions → error pages → CSRF → routes.
+/// [stateless routes] | sessions → error pages → CSRF → routes.
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let site = public()
         .nest("/account", account().with(Require::User))
@@ -82,16 +83,17 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
         .with(Sessions {
             state: state.clone(),
         });
-    ops()
+    stateless()
         .nest("/", site.into_endpoint())
         .with(Compression::new())
         .with(SecurityHeaders {
             hsts: state.settings.is_production(),
         })
         .with(CatchPanic::new().with_handler(|_| {
-            errors::fallback_response(&poem::Error::from_status(
-                poem::http::StatusCode::INTERNAL_SERVER_ERROR,
-            ))
+            errors::fallback_response(
+                &poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
+                errors::ErrorFormat::Page,
+            )
         }))
         .with(Observe {
             metrics: state.metrics.clone(),

@@ -5,11 +5,10 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. `RUST_LOG` overrides `LOG_LEVEL` when set.
+/// Installs the global subscriber with the filter from the settings (`RUST_LOG` or
+/// `LOG_LEVEL`, validated there).
 pub fn init(format: LogFormat, level: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -11,7 +11,7 @@ use super::model::{Email, NewPassword, parse_display_name, safe_next};
 use super::service::{self, ClientInfo, RegisterError};
 use super::views::{self, ProfileForms, Sticky};
 use crate::app::AppState;
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::Flash;
 use crate::http::cookies::CookieName;
 use crate::http::extract::{Ctx, CurrentUser};
@@ -23,10 +23,18 @@ const REGISTER_PER_IP: Limit = Limit {
     max: 10,
     window: Duration::from_secs(60 * 60),
 };
-const LOGIN_PER_EMAIL: Limit = Limit {
-    name: "login-email",
-    max: 30,
-    window: Duration::from_secs(60 * 60),
+/// Failed logins per account, from anywhere: slows a distributed guesser down without letting
+/// anyone lock an account for long (failures only; a reset link always works).
+const FAILED_LOGINS_PER_EMAIL: Limit = Limit {
+    name: "login-email-failed",
+    max: 20,
+    window: Duration::from_secs(15 * 60),
+};
+/// Email and password changes from one address.
+const ACCOUNT_CHANGES_PER_IP: Limit = Limit {
+    name: "account-change-ip",
+    max: 10,
+    window: Duration::from_secs(60),
 };
 const RESET_PER_IP: Limit = Limit {
     name: "reset-ip",
@@ -111,19 +119,20 @@ pub async fn login(
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
     };
-    rate_limit::hit(&state.db, LOGIN_PER_EMAIL, email.as_str()).await?;
+    rate_limit::peek(&state.db, FAILED_LOGINS_PER_EMAIL, email.as_str()).await?;
 
     let Some(user) = service::authenticate(state, email.as_str(), &form.password).await? else {
+        if let Err(e @ AppError::Internal(_)) =
+            rate_limit::hit(&state.db, FAILED_LOGINS_PER_EMAIL, email.as_str()).await
+        {
+            return Err(e);
+        }
         errors.add("form", "That email and password do not match an account.");
         return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
     };
-    let session = service::start_session(
-        state,
-        &user.id,
-        ctx.session_id_hash(),
-        &client_info(&ctx, req),
-    )
-    .await?;
+    let session =
+        service::start_session(state, &user, ctx.session_id_hash(), &client_info(&ctx, req))
+            .await?;
     tracing::info!(user.id = %user.id, "logged in");
     let default = if user.is_admin() {
         "/admin"
@@ -219,13 +228,9 @@ pub async fn register(
         }
         Err(RegisterError::Other(e)) => return Err(e.into()),
     };
-    let session = service::start_session(
-        state,
-        &user.id,
-        ctx.session_id_hash(),
-        &client_info(&ctx, req),
-    )
-    .await?;
+    let session =
+        service::start_session(state, &user, ctx.session_id_hash(), &client_info(&ctx, req))
+            .await?;
     let mut resp = redirect_with_flash(
         state,
         "/account",
@@ -362,7 +367,7 @@ pub async fn change_email(
     Data(state): Data<&AppState>,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, login_per_ip(state), &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.client_ip).await?;
     let mut forms = ProfileForms {
         new_email: Some(form.email.clone()),
         ..ProfileForms::default()
@@ -378,7 +383,7 @@ pub async fn change_email(
     let Some(email) = email.filter(|_| forms.email_errors.is_empty()) else {
         return Ok(unprocessable(views::account_page(&ctx, &user, &forms)));
     };
-    if !service::change_email(state, &user.id, &email).await? {
+    if !service::change_email(state, &user, &email).await? {
         forms
             .email_errors
             .add("email", "Another account uses this email.");
@@ -408,7 +413,7 @@ pub async fn change_password(
     Data(state): Data<&AppState>,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, login_per_ip(state), &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.client_ip).await?;
     let mut forms = ProfileForms::default();
     let errors = &mut forms.password_errors;
     if !service::current_password_matches(state, &user.id, &form.current_password).await? {

@@ -32,18 +32,22 @@ pub struct NewSessionToken {
     pub max_age: i64,
 }
 
-/// Creates a session for `user_id`, deleting `previous` (rotation at login: a session id an
-/// attacker planted before login is worthless after it).
+/// Creates a session for `user`, deleting `previous` (rotation at login: a session id an
+/// attacker planted before login is worthless after it). Admin sessions end sooner.
 pub async fn start_session(
     state: &AppState,
-    user_id: &str,
+    user: &User,
     previous: Option<&str>,
     client: &ClientInfo,
 ) -> anyhow::Result<NewSessionToken> {
     let token = random_token();
     let id_hash = sha256_hex(&token);
     let now = now();
-    let max_age = secs(state.settings.session_absolute_timeout);
+    let max_age = secs(if user.is_admin() {
+        state.settings.admin_session_absolute_timeout
+    } else {
+        state.settings.session_absolute_timeout
+    });
     let mut tx = state.db.begin().await?;
     if let Some(previous) = previous {
         store::delete_session(&mut *tx, previous).await?;
@@ -53,7 +57,7 @@ pub async fn start_session(
         &mut *tx,
         &NewSession {
             id_hash: &id_hash,
-            user_id,
+            user_id: &user.id,
             expires_at: now + max_age,
             user_agent: ua,
             ip: client.ip.as_deref(),
@@ -182,13 +186,22 @@ pub async fn current_password_matches(
     password::verify(password, hash).await
 }
 
-/// Changes the email (the caller checked the current password). False when it is taken.
-pub async fn change_email(state: &AppState, user_id: &str, email: &Email) -> anyhow::Result<bool> {
-    match store::update_email(state.db.pool(), user_id, email.as_str(), now()).await {
-        Ok(()) => Ok(true),
-        Err(DbError::UniqueViolation(_)) => Ok(false),
-        Err(e) => Err(e.into()),
+/// Changes the email (the caller checked the current password), voids outstanding reset links
+/// and tells the old address, in one transaction. False when the email is taken.
+pub async fn change_email(state: &AppState, user: &User, email: &Email) -> anyhow::Result<bool> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    match store::update_email(&mut *tx, &user.id, email.as_str(), now).await {
+        Ok(()) => {}
+        Err(DbError::UniqueViolation(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
     }
+    store::expire_reset_tokens_of(&mut *tx, &user.id, now).await?;
+    let notice = templates::email_changed(email.as_str(), &state.url("/password/forgot"));
+    enqueue_email(&mut tx, &user.email, &notice, state.max_job_attempts()).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user.id, "account email changed");
+    Ok(true)
 }
 
 /// Changes the password and signs out every other session of the user.

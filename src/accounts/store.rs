@@ -208,13 +208,14 @@ pub async fn insert_session<'e>(
     Ok(())
 }
 
-/// A live session's user and when it was last seen; `None` when unknown, idle too long or
-/// past its absolute expiry.
+/// A live session's user and when it was last seen; `None` when unknown, idle too long
+/// (admins have a shorter idle limit) or past its absolute expiry.
 pub async fn find_live_session<'e>(
     ex: impl Executor<'e, Database = Any>,
     id_hash: &str,
     now: i64,
     idle_cutoff: i64,
+    admin_idle_cutoff: i64,
 ) -> Result<Option<(User, i64)>, sqlx::Error> {
     #[derive(FromRow)]
     struct Row {
@@ -225,11 +226,13 @@ pub async fn find_live_session<'e>(
     let row: Option<Row> = sqlx::query_as(
         "select u.id, u.email, u.display_name, u.role, u.created_at, s.last_seen_at
          from sessions s join users u on u.id = s.user_id
-         where s.id_hash = $1 and s.expires_at > $2 and s.last_seen_at > $3",
+         where s.id_hash = $1 and s.expires_at > $2 and s.last_seen_at > $3
+           and (u.role <> 'admin' or s.last_seen_at > $4)",
     )
     .bind(id_hash)
     .bind(now)
     .bind(idle_cutoff)
+    .bind(admin_idle_cutoff)
     .fetch_optional(ex)
     .await?;
     Ok(row.map(|r| (r.user.into(), r.last_seen_at)))

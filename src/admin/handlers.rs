@@ -103,7 +103,16 @@ pub async fn resend_email(
     let before = email_store::find_email(&mut *tx, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    email_store::requeue(&mut *tx, &id, now).await?;
+    if !email_store::requeue(&mut *tx, &id, now).await? {
+        return Ok(redirect_with_flash(
+            state,
+            "/admin/outbox",
+            Flash::info(format!(
+                "“{}” is already queued to be sent.",
+                before.subject
+            )),
+        ));
+    }
     let options = EnqueueOptions {
         max_attempts: state.max_job_attempts(),
         ..EnqueueOptions::default()

@@ -127,16 +127,26 @@ impl Db {
 
     /// True when every embedded migration has been applied successfully.
     pub async fn is_migrated(&self) -> Result<bool, sqlx::Error> {
+        // Backend-specific: where each database lists its tables.
+        let table_exists = match self.backend {
+            Backend::Sqlite => {
+                "select count(*) from sqlite_master where type = 'table' and name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "select count(*) from information_schema.tables
+                 where table_schema = current_schema() and table_name = '_sqlx_migrations'"
+            }
+        };
+        let tables: i64 = sqlx::query_scalar(table_exists)
+            .fetch_one(&self.pool)
+            .await?;
+        if tables == 0 {
+            return Ok(false);
+        }
         let applied: Vec<i64> =
-            match sqlx::query_scalar("select version from _sqlx_migrations where success")
+            sqlx::query_scalar("select version from _sqlx_migrations where success")
                 .fetch_all(&self.pool)
-                .await
-            {
-                Ok(v) => v,
-                // No migrations table yet: the database is reachable but not migrated.
-                Err(sqlx::Error::Database(_)) => return Ok(false),
-                Err(e) => return Err(e),
-            };
+                .await?;
         Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
     }
 

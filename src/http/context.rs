@@ -100,8 +100,11 @@ pub struct RequestContext {
     pub visitor_id: String,
     /// Session state.
     pub session: SessionState,
-    /// The token unsafe requests must carry (form field `csrf_token` or `X-CSRF-Token`).
+    /// The token unsafe requests must carry (form field `csrf_token` or `X-CSRF-Token`),
+    /// masked afresh for this response.
     pub csrf_token: String,
+    /// The unmasked secret the token must decode to.
+    pub csrf_secret: [u8; 32],
     /// Client address (proxy-aware when configured).
     pub client_ip: String,
     /// The request came from htmx (`HX-Request: true`).
@@ -121,7 +124,7 @@ impl RequestContext {
         request_id: String,
         visitor_id: String,
         session: SessionState,
-        csrf_token: String,
+        csrf_secret: [u8; 32],
         client_ip: String,
         is_htmx: bool,
         path_and_query: String,
@@ -131,7 +134,8 @@ impl RequestContext {
             request_id,
             visitor_id,
             session,
-            csrf_token,
+            csrf_token: crate::crypto::mask(&csrf_secret),
+            csrf_secret,
             client_ip,
             is_htmx,
             path_and_query,

@@ -1,7 +1,7 @@
 //! CSRF protection for every unsafe request (POST, PUT, PATCH, DELETE).
 //!
-//! The token is an HMAC of the session (or, for guests, the visitor id) under a server key, so
-//! it needs no storage and changes at login. Forms send it as the `csrf_token` field, htmx as
+//! The secret is an HMAC of the session (or, for guests, the visitor id) under a server key, so
+//! it needs no storage and changes at login; each response carries it masked with a fresh pad. Forms send it as the `csrf_token` field, htmx as
 //! the `X-CSRF-Token` header (set once on `<body hx-headers>`), multipart uploads in the query
 //! string. Requests the browser marks as cross-site are refused outright. The Stripe webhook
 //! is exempt: it is authenticated by its signature instead.
@@ -11,8 +11,10 @@ use std::sync::Arc;
 use poem::http::{Method, header};
 use poem::{Endpoint, Middleware, Request, Result};
 
-use super::context::RequestContext;
-use crate::crypto::constant_time_eq;
+use subtle::ConstantTimeEq as _;
+
+use super::context::{RequestContext, SessionState};
+use crate::crypto::unmask;
 use crate::error::AppError;
 
 /// Largest urlencoded form body we read while looking for the token.
@@ -58,20 +60,26 @@ async fn check(req: &mut Request) -> Result<()> {
     if req.header("sec-fetch-site") == Some("cross-site") {
         return Err(AppError::CsrfRejected.into());
     }
-    let Some(expected) = req
-        .data::<Arc<RequestContext>>()
-        .map(|c| c.csrf_token.clone())
-    else {
+    let Some(ctx) = req.data::<Arc<RequestContext>>().cloned() else {
         return Err(AppError::CsrfRejected.into());
     };
     let provided = match req.header("x-csrf-token") {
         Some(token) => Some(token.to_owned()),
         None => token_from_body_or_query(req).await?,
     };
-    match provided {
-        Some(token) if constant_time_eq(&token, &expected) => Ok(()),
-        _ => Err(AppError::CsrfRejected.into()),
+    let valid = provided
+        .as_deref()
+        .and_then(unmask)
+        .is_some_and(|secret| bool::from(secret.ct_eq(&ctx.csrf_secret)));
+    if valid {
+        return Ok(());
     }
+    // A form from before the session ended was bound to that session: the honest answer is
+    // "log in again", not "forged request".
+    if matches!(ctx.session, SessionState::Expired) {
+        return Err(AppError::Unauthorized.into());
+    }
+    Err(AppError::CsrfRejected.into())
 }
 
 async fn token_from_body_or_query(req: &mut Request) -> Result<Option<String>> {

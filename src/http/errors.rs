@@ -44,7 +44,7 @@ pub struct ErrorPagesEndpoint<E> {
 
 struct RequestFacts {
     ctx: Option<Arc<RequestContext>>,
-    wants_json: bool,
+    format: ErrorFormat,
     is_get: bool,
 }
 
@@ -52,11 +52,9 @@ impl<E: Endpoint> Endpoint for ErrorPagesEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
-        let accept = req.header(header::ACCEPT).unwrap_or_default();
         let facts = RequestFacts {
             ctx: req.data::<Arc<RequestContext>>().cloned(),
-            wants_json: req.uri().path().starts_with("/api/")
-                || (accept.contains("application/json") && !accept.contains("text/html")),
+            format: ErrorFormat::of(&req),
             is_get: req.method() == poem::http::Method::GET,
         };
         match self.inner.call(req).await {
@@ -100,27 +98,14 @@ fn render(state: &AppState, err: &poem::Error, facts: &RequestFacts) -> Response
     let request_id = current_request_id();
     let app_error = err.downcast_ref::<AppError>();
 
-    if matches!(app_error, Some(AppError::Unauthorized)) && !facts.wants_json {
+    if matches!(app_error, Some(AppError::Unauthorized)) && facts.format != ErrorFormat::Json {
         return login_redirect(state, facts);
     }
 
-    let mut resp = if facts.wants_json {
-        let body = serde_json::json!({
-            "error": { "status": status.as_u16(), "message": message },
-            "request_id": request_id,
-        });
-        Response::builder()
-            .status(status)
-            .content_type("application/json")
-            .body(body.to_string())
-    } else if facts.ctx.as_ref().is_some_and(|c| c.is_htmx) {
-        let mut r = toast(&message, &request_id).into_response();
-        r.set_status(status);
-        r.headers_mut()
-            .insert("hx-retarget", HeaderValue::from_static("#toasts"));
-        r.headers_mut()
-            .insert("hx-reswap", HeaderValue::from_static("beforeend"));
-        r
+    let mut resp = if facts.format == ErrorFormat::Json {
+        json_error(status, &message, &request_id)
+    } else if facts.format == ErrorFormat::Toast {
+        toast_response(status, &message, &request_id)
     } else {
         let title = title_for(status.as_u16());
         let section = error_section(status.as_u16(), title, &message, &request_id);
@@ -177,17 +162,71 @@ fn login_redirect(state: &AppState, facts: &RequestFacts) -> Response {
     resp
 }
 
-/// Last-resort rendering outside the session middleware (store unreachable, panics).
-pub fn fallback_response(err: &poem::Error) -> Response {
+/// How a client wants errors: decided from the request alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorFormat {
+    /// An HTML page.
+    Page,
+    /// An htmx toast.
+    Toast,
+    /// A JSON body.
+    Json,
+}
+
+impl ErrorFormat {
+    /// Reads `Accept`, the path and `HX-Request`.
+    pub fn of(req: &Request) -> Self {
+        let accept = req.header(header::ACCEPT).unwrap_or_default();
+        if req.uri().path().starts_with("/api/")
+            || (accept.contains("application/json") && !accept.contains("text/html"))
+        {
+            ErrorFormat::Json
+        } else if req.header("hx-request") == Some("true") {
+            ErrorFormat::Toast
+        } else {
+            ErrorFormat::Page
+        }
+    }
+}
+
+fn json_error(status: StatusCode, message: &str, request_id: &str) -> Response {
+    let body = serde_json::json!({
+        "error": { "status": status.as_u16(), "message": message },
+        "request_id": request_id,
+    });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+fn toast_response(status: StatusCode, message: &str, request_id: &str) -> Response {
+    let mut r = toast(message, request_id).into_response();
+    r.set_status(status);
+    r.headers_mut()
+        .insert("hx-retarget", HeaderValue::from_static("#toasts"));
+    r.headers_mut()
+        .insert("hx-reswap", HeaderValue::from_static("beforeend"));
+    r
+}
+
+/// Last-resort rendering outside the session middleware (store unreachable): no layout.
+pub fn fallback_response(err: &poem::Error, format: ErrorFormat) -> Response {
     let (status, message) = describe(err);
     let request_id = current_request_id();
-    let mut resp = standalone_error_page(
-        status.as_u16(),
-        title_for(status.as_u16()),
-        &message,
-        &request_id,
-    )
-    .into_response();
-    resp.set_status(status);
-    resp
+    match format {
+        ErrorFormat::Json => json_error(status, &message, &request_id),
+        ErrorFormat::Toast => toast_response(status, &message, &request_id),
+        ErrorFormat::Page => {
+            let mut resp = standalone_error_page(
+                status.as_u16(),
+                title_for(status.as_u16()),
+                &message,
+                &request_id,
+            )
+            .into_response();
+            resp.set_status(status);
+            resp
+        }
+    }
 }

@@ -69,10 +69,11 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         // pattern, known after routing, is.
         let span = tracing::info_span!("request", request_id = %request_id, method = %method);
 
+        let format = super::errors::ErrorFormat::of(&req);
         let inner = async {
             match self.inner.call(req).await {
                 Ok(resp) => resp.into_response(),
-                Err(err) => super::errors::fallback_response(&err),
+                Err(err) => super::errors::fallback_response(&err, format),
             }
         };
         let mut resp = REQUEST_ID

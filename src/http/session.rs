@@ -71,13 +71,13 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
             SessionState::Authenticated { id_hash, .. } => format!("s:{id_hash}"),
             _ => format!("v:{visitor_id}"),
         };
-        let csrf_token = state.keys.csrf.sign(&binding);
+        let csrf_secret = state.keys.csrf.mac(&binding);
 
         let ctx = RequestContext::new(
             super::observe::current_request_id(),
             visitor_id.clone(),
             session,
-            csrf_token,
+            csrf_secret,
             super::client_ip(&req, state.settings.trust_proxy_headers),
             req.header("hx-request") == Some("true"),
             req.uri()
@@ -126,9 +126,16 @@ async fn load_session(state: &AppState, token: &str) -> Result<SessionState> {
     let id_hash = sha256_hex(token);
     let now = now();
     let idle_cutoff = now - secs(state.settings.session_idle_timeout);
-    let found = account_store::find_live_session(state.db.pool(), &id_hash, now, idle_cutoff)
-        .await
-        .map_err(AppError::from)?;
+    let admin_idle_cutoff = now - secs(state.settings.admin_session_idle_timeout);
+    let found = account_store::find_live_session(
+        state.db.pool(),
+        &id_hash,
+        now,
+        idle_cutoff,
+        admin_idle_cutoff,
+    )
+    .await
+    .map_err(AppError::from)?;
     Ok(match found {
         None => SessionState::Expired,
         Some((user, last_seen)) => {

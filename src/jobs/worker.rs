@@ -19,6 +19,12 @@ pub trait JobHandler: Send + Sync {
     /// Does the work. An error schedules a retry (or makes the job dead on its last attempt).
     /// Handlers must be idempotent: a job whose worker died mid-run is run again.
     async fn run(&self, job: &Job) -> anyhow::Result<()>;
+
+    /// Called once when the job becomes dead, whatever the cause (its last failure, a panic,
+    /// a lost lease), so the domain can record the failure (an email marked failed).
+    async fn on_dead(&self, _job: &Job, _error: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// Handlers by job kind.
@@ -89,13 +95,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker with a unique id (host, process and a random suffix).
+    /// A worker with a unique id (process id and a random suffix).
     pub fn new(db: Db, registry: Registry, config: WorkerConfig, metrics: Arc<Metrics>) -> Self {
         let id = format!(
-            "{}-{}-{}",
+            "{}-{}-w",
             std::process::id(),
             &uuid::Uuid::new_v4().simple().to_string()[..8],
-            "w"
         );
         Self {
             db,
@@ -195,6 +200,11 @@ impl Worker {
                 );
                 if dead {
                     tracing::error!(error = %message, "job failed for the last time; it is dead");
+                    if let Some(handler) = self.registry.get(&job.kind)
+                        && let Err(e) = handler.on_dead(&job, &message).await
+                    {
+                        tracing::error!(error = %e, "job's dead-letter hook failed");
+                    }
                 } else {
                     tracing::warn!(error = %message, retry_in_secs = delay.as_secs(), "job failed; will retry");
                 }

@@ -89,7 +89,8 @@ impl JobHandler for SendEmailHandler {
             text: email.text_body,
             html: email.html_body,
         };
-        match self.mailer.send(&outgoing).await {
+        let sent = self.mailer.send(&outgoing).await;
+        match sent {
             Ok(()) => {
                 store::mark_sent(self.db.pool(), &email.id, now()).await?;
                 self.metrics.email("sent");
@@ -97,7 +98,8 @@ impl JobHandler for SendEmailHandler {
                 Ok(())
             }
             Err(e) => {
-                let give_up = matches!(e, MailError::Invalid(_)) || job.is_last_attempt();
+                // The worker's dead-letter hook marks the row failed on the last attempt.
+                let give_up = matches!(e, MailError::Invalid(_));
                 store::mark_attempt_failed(
                     self.db.pool(),
                     &email.id,
@@ -115,5 +117,11 @@ impl JobHandler for SendEmailHandler {
                 Err(e.into())
             }
         }
+    }
+
+    async fn on_dead(&self, job: &Job, error: &str) -> anyhow::Result<()> {
+        let SendEmailJob { email_id } = job.payload()?;
+        store::mark_failed(self.db.pool(), &email_id, error, now()).await?;
+        Ok(())
     }
 }

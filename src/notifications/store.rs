@@ -134,14 +134,35 @@ pub async fn mark_attempt_failed<'e>(
     Ok(())
 }
 
-/// Puts an email back in the queue for a resend; false when it does not exist.
+/// Marks an email failed for good (its job is dead), unless it was sent meanwhile.
+pub async fn mark_failed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    error: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update emails set status = 'failed', last_error = $1, updated_at = $2
+         where id = $3 and status <> 'sent'",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Puts a sent or failed email back in the queue for a resend. False when it is already
+/// queued (or unknown): of two concurrent resends only one wins, so one more copy goes out.
 pub async fn requeue<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "update emails set status = 'queued', last_error = null, updated_at = $1 where id = $2",
+        "update emails set status = 'queued', last_error = null, updated_at = $1
+         where id = $2 and status <> 'queued'",
     )
     .bind(now)
     .bind(id)

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use poem::http::StatusCode;
+use poem::http::{StatusCode, header};
 use poem::web::{Data, Json};
-use poem::{IntoResponse, Response, handler};
+use poem::{IntoResponse, Request, Response, handler};
 
 use crate::app::AppState;
+use crate::crypto::constant_time_eq;
 use crate::jobs::store as job_store;
 
 /// `GET /health`: the process is alive (no dependencies checked).
@@ -38,9 +39,22 @@ pub async fn ready(Data(state): Data<&AppState>) -> Response {
     resp
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// `GET /metrics`: Prometheus text format; wants `Authorization: Bearer METRICS_TOKEN` when
+/// that setting is present.
 #[handler]
-pub async fn metrics(Data(state): Data<&AppState>) -> Response {
+pub async fn metrics(req: &Request, Data(state): Data<&AppState>) -> Response {
+    if let Some(token) = &state.settings.metrics_token {
+        let given = req
+            .header(header::AUTHORIZATION)
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !constant_time_eq(given, token.expose()) {
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header(header::WWW_AUTHENTICATE, "Bearer")
+                .body("metrics need a bearer token\n");
+        }
+    }
     match job_store::count_by_status(state.db.pool()).await {
         Ok(counts) => state.metrics.set_job_queue(&counts),
         Err(e) => tracing::warn!(error = %e, "metrics: could not read the job queue"),

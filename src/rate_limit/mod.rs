@@ -26,22 +26,124 @@ pub struct Limit {
 ///
 /// Uses a sliding-window estimate: the current window's hits plus the previous window's,
 /// weighted by how much of it still overlaps the last `window` seconds. Plain fixed windows
-/// would let a burst straddling a boundary through at twice the limit.
+/// would let a burst straddling a boundary through at twice the limit. Refused hits count too,
+/// so hammering keeps a client blocked.
 pub async fn hit(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
-    let window = i64::try_from(limit.window.as_secs()).unwrap_or(60).max(1);
-    let now = now();
-    let window_start = now - now.rem_euclid(window);
+    let w = Window::now(limit);
+    let bucket = bucket(limit, key);
+    let current = store::increment(db.pool(), &bucket, w.start).await?;
+    let previous = store::hits(db.pool(), &bucket, w.start - w.len).await?;
+    w.judge(limit, previous, current)
+}
+
+/// Whether one more hit would pass, without counting it (for limits that count failures
+/// only: call `peek` first, `hit` when the attempt failed).
+pub async fn peek(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
+    let w = Window::now(limit);
+    let bucket = bucket(limit, key);
+    let current = store::hits(db.pool(), &bucket, w.start).await?;
+    let previous = store::hits(db.pool(), &bucket, w.start - w.len).await?;
+    w.judge(limit, previous, current + 1)
+}
+
+fn bucket(limit: Limit, key: &str) -> String {
     // Keys can be emails: store only a hash of them.
-    let bucket = format!("{}:{}", limit.name, &sha256_hex(key)[..32]);
-    let current = store::increment(db.pool(), &bucket, window_start).await?;
-    let previous = store::hits(db.pool(), &bucket, window_start - window).await?;
-    let elapsed = now - window_start;
-    // previous · (window − elapsed) / window + current > max, in integers.
-    let weighted = previous * (window - elapsed) + current * window;
-    if weighted > i64::from(limit.max) * window {
-        let retry_after = u64::try_from(window - elapsed).unwrap_or(1).max(1);
-        tracing::warn!(limit = limit.name, "rate limit reached");
-        return Err(AppError::RateLimited { retry_after });
+    format!("{}:{}", limit.name, &sha256_hex(key)[..32])
+}
+
+struct Window {
+    len: i64,
+    start: i64,
+    elapsed: i64,
+}
+
+impl Window {
+    fn now(limit: Limit) -> Self {
+        let len = i64::try_from(limit.window.as_secs()).unwrap_or(60).max(1);
+        let now = now();
+        let elapsed = now.rem_euclid(len);
+        Self {
+            len,
+            start: now - elapsed,
+            elapsed,
+        }
     }
-    Ok(())
+
+    fn judge(&self, limit: Limit, previous: i64, current: i64) -> Result<(), AppError> {
+        let max = i64::from(limit.max);
+        if weighted(previous, current, self.elapsed, self.len) <= max * self.len {
+            return Ok(());
+        }
+        tracing::warn!(limit = limit.name, "rate limit reached");
+        Err(AppError::RateLimited {
+            retry_after: self.retry_after(max, previous, current),
+        })
+    }
+
+    /// Seconds until one more hit would pass, if nothing else arrives meanwhile.
+    fn retry_after(&self, max: i64, previous: i64, current: i64) -> u64 {
+        (1..=2 * self.len)
+            .find(|t| {
+                let at = self.elapsed + t;
+                let w = if at < self.len {
+                    weighted(previous, current + 1, at, self.len)
+                } else if at < 2 * self.len {
+                    weighted(current, 1, at - self.len, self.len)
+                } else {
+                    self.len
+                };
+                w <= max * self.len
+            })
+            .and_then(|t| u64::try_from(t).ok())
+            .unwrap_or(1)
+    }
+}
+
+/// `previous · (len − elapsed) / len + current`, scaled by `len` to stay in integers.
+fn weighted(previous: i64, current: i64, elapsed: i64, len: i64) -> i64 {
+    previous * (len - elapsed) + current * len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: Limit = Limit {
+        name: "test",
+        max: 10,
+        window: Duration::from_secs(60),
+    };
+
+    #[test]
+    fn a_burst_across_a_window_boundary_is_still_limited() {
+        // 8 hits just before the boundary, 3 just after: 11 in two seconds.
+        let w = Window {
+            len: 60,
+            start: 0,
+            elapsed: 1,
+        };
+        assert!(w.judge(LIMIT, 8, 2).is_ok());
+        assert!(w.judge(LIMIT, 8, 3).is_err());
+    }
+
+    #[test]
+    fn retry_after_is_long_enough_for_the_next_hit_to_pass() {
+        let w = Window {
+            len: 60,
+            start: 0,
+            elapsed: 10,
+        };
+        let Err(AppError::RateLimited { retry_after }) = w.judge(LIMIT, 0, 11) else {
+            panic!("expected a refusal");
+        };
+        let t = i64::try_from(retry_after).unwrap();
+        // At that moment the 11 hits sit in the previous window, weighted down enough.
+        let at = w.elapsed + t;
+        assert!(at >= 60);
+        assert!(weighted(11, 1, at - 60, 60) <= 10 * 60);
+        assert!(
+            weighted(11, 1, at - 61, 60) > 10 * 60,
+            "and not later than needed"
+        );
+    }
 }

@@ -116,3 +116,70 @@ async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
 }
 
 on_both_backends!(create_admin_reads_the_password_from_stdin);
+
+/// The zero-config start: an admin with a random password printed once, a working login, and
+/// a clean exit on SIGTERM.
+#[tokio::test]
+async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::support::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--addr", &addr])
+        .env_clear()
+        .env("FLASHSTUDIO_DATA_DIR", dir.path())
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut password = None;
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(p) = line.trim().strip_prefix("password: ") {
+            password = Some(p.trim().to_owned());
+            break;
+        }
+    }
+    let password = password.expect("the first start prints an admin password");
+    let browser = crate::support::Browser::new(&format!("http://{addr}"));
+    crate::support::eventually(
+        "the server to answer",
+        std::time::Duration::from_secs(10),
+        || {
+            let b = browser.clone();
+            async move {
+                b.client
+                    .get(b.url("/ready"))
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+            }
+        },
+    )
+    .await;
+
+    let resp = browser.login("admin@flashstudio.test", &password).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(browser.get("/admin").await.status(), StatusCode::OK);
+
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(
+        status.success(),
+        "exit code 0 after SIGTERM, got {status:?}"
+    );
+}
