@@ -320,7 +320,31 @@ async fn changing_email_or_password_needs_the_current_password(backend: Backend)
     );
 }
 
+async fn two_tabs_registering_the_same_email_make_one_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (tab_a, tab_b) = (app.new_browser(), app.new_browser());
+
+    let (a, b) = tokio::join!(
+        tab_a.register("jane@example.com", PASSWORD),
+        tab_b.register("jane@example.com", PASSWORD)
+    );
+
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY],
+        "one account, one field error, no 500"
+    );
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}
+
 on_both_backends!(
+    two_tabs_registering_the_same_email_make_one_account,
     a_visitor_registers_and_lands_on_their_account,
     registration_errors_rerender_the_form_and_keep_the_email,
     registering_a_taken_email_is_a_field_error,

@@ -213,7 +213,55 @@ async fn an_admin_can_resend_an_email_and_the_change_is_audited(backend: Backend
     assert!(audit.contains("boss@example.com"));
 }
 
+async fn a_reset_link_submitted_twice_at_once_changes_the_password_once(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::builder(backend).smtp(sink.port).spawn().await;
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+    app.post_form("/password/forgot", &[("email", "jane@example.com")])
+        .await;
+    let mail = sink
+        .wait_for("jane@example.com", "Reset", Duration::from_secs(15))
+        .await;
+    let link = reset_path(&mail.text);
+    let (tab_a, tab_b) = (app.new_browser(), app.new_browser());
+    let (token_a, token_b) = (tab_a.csrf().await, tab_b.csrf().await);
+
+    let form_a = [
+        ("password", "first new password"),
+        ("password_confirm", "first new password"),
+        ("csrf_token", token_a.as_str()),
+    ];
+    let form_b = [
+        ("password", "second new password"),
+        ("password_confirm", "second new password"),
+        ("csrf_token", token_b.as_str()),
+    ];
+
+    let (a, b) = tokio::join!(
+        tab_a.post_form_raw(&link, &form_a),
+        tab_b.post_form_raw(&link, &form_b)
+    );
+
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::GONE]);
+    let first = app
+        .new_browser()
+        .login("jane@example.com", "first new password")
+        .await;
+    let second = app
+        .new_browser()
+        .login("jane@example.com", "second new password")
+        .await;
+    assert!(
+        (first.status() == StatusCode::SEE_OTHER) != (second.status() == StatusCode::SEE_OTHER),
+        "exactly one of the two passwords took"
+    );
+}
+
 on_both_backends!(
+    a_reset_link_submitted_twice_at_once_changes_the_password_once,
     a_password_reset_email_reaches_the_smtp_server_and_its_link_works_once,
     a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing,
     registering_sends_a_welcome_email,

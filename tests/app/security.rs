@@ -230,3 +230,73 @@ on_both_backends!(
     every_page_carries_the_security_headers,
     assets_are_content_hashed_and_cached_forever,
 );
+
+/// Production mode (PostgreSQL only: production refuses SQLite): `__Host-` cookies that are
+/// `Secure`, and HSTS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_cookies_are_secure_and_host_prefixed_and_hsts_is_sent() {
+    use crate::support::{SmtpSink, location, set_cookies};
+
+    let sink = SmtpSink::start().await;
+    let app = TestApp::builder(Backend::Postgres)
+        .var("FLASHSTUDIO_ENV", "production")
+        .var("BASE_URL", "https://studio.example.com")
+        .var("AUTO_MIGRATE", "true")
+        .smtp(sink.port)
+        .spawn()
+        .await;
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+
+    // Secure cookies never travel back over plain http, so play the browser by hand.
+    let home = app.get("/").await;
+    assert!(
+        home.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let visitor = set_cookies(&home)
+        .into_iter()
+        .find(|c| c.starts_with("__Host-fs_visitor="))
+        .expect("a host-prefixed visitor cookie");
+    assert!(
+        visitor.contains("Secure") && visitor.contains("HttpOnly"),
+        "{visitor}"
+    );
+    let body = home.text().await.unwrap();
+    let marker = "X-CSRF-Token&quot;:&quot;";
+    let start = body.find(marker).unwrap() + marker.len();
+    let token = &body[start..start + body[start..].find("&quot;").unwrap()];
+    let pair = visitor.split(';').next().unwrap();
+
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("cookie", pair)
+        .form(&[
+            ("email", "jane@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", token),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        location(&resp)
+    );
+    let session = set_cookies(&resp)
+        .into_iter()
+        .find(|c| c.starts_with("__Host-fs_session="))
+        .expect("a host-prefixed session cookie");
+    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(attr), "{session} lacks {attr}");
+    }
+    assert!(!session.contains("Domain="), "{session}");
+}
