@@ -126,22 +126,11 @@ pub async fn resend_email(
         now,
     )
     .await?;
-    store::insert_audit(
-        &mut *tx,
-        &AuditEntry {
-            actor_user_id: &admin.id,
-            actor_email: &admin.email,
-            action: "email.resend",
-            entity: "email",
-            entity_id: &id,
-            before: Some(
-                serde_json::json!({ "status": before.status, "attempts": before.attempts }),
-            ),
-            after: Some(serde_json::json!({ "status": "queued" })),
-        },
-        now,
-    )
-    .await?;
+    let entry = AuditEntry::by(&admin, "email.resend", "email", &id).change(
+        serde_json::json!({ "status": before.status, "attempts": before.attempts }),
+        serde_json::json!({ "status": "queued" }),
+    );
+    store::insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         state,
@@ -187,20 +176,11 @@ pub async fn retry_job(
             "That job is not dead (any more), so there is nothing to retry.".into(),
         ));
     }
-    store::insert_audit(
-        &mut *tx,
-        &AuditEntry {
-            actor_user_id: &admin.id,
-            actor_email: &admin.email,
-            action: "job.retry",
-            entity: "job",
-            entity_id: &id,
-            before: Some(serde_json::json!({ "status": "dead" })),
-            after: Some(serde_json::json!({ "status": "queued", "attempts": 0 })),
-        },
-        now,
-    )
-    .await?;
+    let entry = AuditEntry::by(&admin, "job.retry", "job", &id).change(
+        serde_json::json!({ "status": "dead" }),
+        serde_json::json!({ "status": "queued", "attempts": 0 }),
+    );
+    store::insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         state,

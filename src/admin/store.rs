@@ -2,6 +2,7 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use crate::accounts::model::User;
 use crate::db::new_id;
 
 /// One admin change.
@@ -21,6 +22,28 @@ pub struct AuditEntry<'a> {
     pub before: Option<serde_json::Value>,
     /// The row after (JSON).
     pub after: Option<serde_json::Value>,
+}
+
+impl<'a> AuditEntry<'a> {
+    /// `admin` did `action` (`entity.verb`) to the `entity` row `entity_id`.
+    pub fn by(admin: &'a User, action: &'a str, entity: &'a str, entity_id: &'a str) -> Self {
+        Self {
+            actor_user_id: &admin.id,
+            actor_email: &admin.email,
+            action,
+            entity,
+            entity_id,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// With the row (or the fields that changed) before and after.
+    pub fn change(mut self, before: serde_json::Value, after: serde_json::Value) -> Self {
+        self.before = Some(before);
+        self.after = Some(after);
+        self
+    }
 }
 
 /// Appends to the audit log (in the same transaction as the change).
