@@ -203,7 +203,53 @@ async fn periodic_jobs_are_enqueued_once_per_period_whoever_asks(backend: Backen
     assert!(!second, "a second replica's insert is a no-op");
 }
 
+async fn a_job_whose_worker_died_runs_again_after_its_lease(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated_db(backend, dir.path()).await;
+    let mut conn = db.pool().acquire().await.unwrap();
+    let options = EnqueueOptions {
+        max_attempts: 3,
+        ..EnqueueOptions::default()
+    };
+    store::enqueue(&mut conn, &CountJob { n: 7 }, &options, now())
+        .await
+        .unwrap();
+    drop(conn);
+    // A worker claims it with a short lease and dies without finishing.
+    let claimed = store::claim_next(db.pool(), db.backend(), "dead-worker", now(), now() + 1)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert!(
+        store::claim_next(db.pool(), db.backend(), "other", now(), now() + 60)
+            .await
+            .unwrap()
+            .is_none(),
+        "nobody else gets it while the lease holds"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    let recorder = Recorder::default();
+    let mut registry = Registry::new();
+    registry.register::<CountJob>(Recording {
+        worker: "survivor",
+        recorder: recorder.clone(),
+    });
+    let worker = Worker::new(db.clone(), registry, config(), Arc::new(Metrics::new()));
+    assert!(worker.run_one("survivor").await.unwrap());
+
+    let runs = recorder.runs.lock().unwrap().clone();
+    assert_eq!(runs.get(&claimed.id).map(Vec::len), Some(1));
+    // The dead worker's late "done" is ignored: it no longer holds the job.
+    store::complete(db.pool(), &claimed.id, "dead-worker", now())
+        .await
+        .unwrap();
+    let counts = store::count_by_status(db.pool()).await.unwrap();
+    assert_eq!(counts, vec![("done".to_owned(), 1)]);
+}
+
 on_both_backends!(
+    a_job_whose_worker_died_runs_again_after_its_lease,
     two_workers_never_run_the_same_job_twice,
     a_failing_job_is_retried_with_backoff_and_then_dead,
     periodic_jobs_are_enqueued_once_per_period_whoever_asks,

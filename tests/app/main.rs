@@ -18,4 +18,5 @@ mod cli;
 mod email;
 mod jobs;
 mod ops;
+mod replicas;
 mod security;

@@ -104,6 +104,15 @@ impl Browser {
         }
     }
 
+    /// The same browser (same cookies) talking to another replica. Cookies belong to the host,
+    /// not the port, so this is what a load balancer in front of both would look like.
+    pub fn at(&self, base: &str) -> Self {
+        Self {
+            client: self.client.clone(),
+            base: base.to_owned(),
+        }
+    }
+
     /// Absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
