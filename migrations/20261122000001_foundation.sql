@@ -71,6 +71,9 @@ create table emails (
     status text not null check (status in ('queued', 'sent', 'failed')),
     attempts bigint not null default 0,
     last_error text,
+    -- While set and in the future, one worker is talking to the mail server about this row:
+    -- a second job for the same email (resend plus a retried job) waits instead of sending twice.
+    sending_until bigint,
     created_at bigint not null,
     updated_at bigint not null,
     sent_at bigint

@@ -1,6 +1,7 @@
 //! Building the application: the one state type, the HTTP server and the worker.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use poem::Server;
@@ -156,9 +157,10 @@ pub async fn serve(
     );
     // Requests and jobs drain at the same time, both within one grace period from the signal.
     let worker_stopped = async {
-        if let Some(worker) = worker {
+        if let Some(mut worker) = worker {
             shutdown.cancelled().await;
-            if tokio::time::timeout(grace, worker).await.is_err() {
+            if tokio::time::timeout(grace, &mut worker).await.is_err() {
+                worker.abort();
                 tracing::warn!(
                     "worker did not stop within the grace period; its jobs will run again"
                 );
@@ -167,7 +169,13 @@ pub async fn serve(
     };
     let (served, ()) = tokio::join!(server, worker_stopped);
     served?;
-    state.db.close().await;
+    // Connections still lent out (an aborted job) are not waited for.
+    if tokio::time::timeout(Duration::from_secs(2), state.db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database pool did not close in time");
+    }
     tracing::info!("stopped");
     Ok(())
 }

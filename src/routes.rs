@@ -70,7 +70,8 @@ fn stateless() -> Route {
 }
 
 /// The whole application with its middleware stack, outermost last:
-/// observe (request id, logs, metrics) → panic guard → security headers → compression →
+/// observe (request id, logs, metrics) → security headers (and last-resort error rendering) →
+/// panic guard → compression →
 /// [stateless routes] | sessions → error pages → CSRF → routes.
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let site = public()
@@ -86,15 +87,15 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
     stateless()
         .nest("/", site.into_endpoint())
         .with(Compression::new())
-        .with(SecurityHeaders {
-            hsts: state.settings.is_production(),
-        })
         .with(CatchPanic::new().with_handler(|_| {
             errors::fallback_response(
                 &poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
                 errors::ErrorFormat::Page,
             )
         }))
+        .with(SecurityHeaders {
+            hsts: state.settings.is_production(),
+        })
         .with(Observe {
             metrics: state.metrics.clone(),
             trust_request_id: state.settings.trust_proxy_headers,

@@ -24,7 +24,7 @@ const REGISTER_PER_IP: Limit = Limit {
     window: Duration::from_secs(60 * 60),
 };
 /// Failed logins per account, from anywhere: slows a distributed guesser down without letting
-/// anyone lock an account for long (failures only; a reset link always works).
+/// anyone lock an account for long (only failures count, and the window is short).
 const FAILED_LOGINS_PER_EMAIL: Limit = Limit {
     name: "login-email-failed",
     max: 20,

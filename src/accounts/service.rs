@@ -197,7 +197,7 @@ pub async fn change_email(state: &AppState, user: &User, email: &Email) -> anyho
         Err(e) => return Err(e.into()),
     }
     store::expire_reset_tokens_of(&mut *tx, &user.id, now).await?;
-    let notice = templates::email_changed(email.as_str(), &state.url("/password/forgot"));
+    let notice = templates::email_changed(email.as_str());
     enqueue_email(&mut tx, &user.email, &notice, state.max_job_attempts()).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user.id, "account email changed");

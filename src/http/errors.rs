@@ -214,7 +214,7 @@ fn toast_response(status: StatusCode, message: &str, request_id: &str) -> Respon
 pub fn fallback_response(err: &poem::Error, format: ErrorFormat) -> Response {
     let (status, message) = describe(err);
     let request_id = current_request_id();
-    match format {
+    let mut resp = match format {
         ErrorFormat::Json => json_error(status, &message, &request_id),
         ErrorFormat::Toast => toast_response(status, &message, &request_id),
         ErrorFormat::Page => {
@@ -228,5 +228,9 @@ pub fn fallback_response(err: &poem::Error, format: ErrorFormat) -> Response {
             resp.set_status(status);
             resp
         }
+    };
+    if let Some(p) = err.data::<PathPattern>() {
+        resp.set_data(p.clone());
     }
+    resp
 }

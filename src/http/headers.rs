@@ -34,7 +34,13 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
-        let mut resp = self.inner.call(req).await?.into_response();
+        let format = super::errors::ErrorFormat::of(&req);
+        // Errors that escaped every inner layer still get rendered here, so that they carry the
+        // same headers as everything else.
+        let mut resp = match self.inner.call(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(err) => super::errors::fallback_response(&err, format),
+        };
         let h = resp.headers_mut();
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -115,14 +115,14 @@ pub async fn has_due_job<'e>(
     Ok(found.is_some())
 }
 
-/// Marks a job done, if this worker still holds it.
+/// Marks a job done, if this worker still holds it; false when it no longer did.
 pub async fn complete<'e>(
     ex: impl Executor<'e, Database = Any>,
     job_id: &str,
     worker_id: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "update jobs set status = 'done', locked_by = null, locked_until = null,
                          last_error = null, updated_at = $1
          where id = $2 and locked_by = $3 and status = 'running'",
@@ -132,10 +132,11 @@ pub async fn complete<'e>(
     .bind(worker_id)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-/// Records a failure: back to `queued` at `retry_at`, or `dead` when `dead` is true.
+/// Records a failure: back to `queued` at `retry_at`, or `dead` when `dead` is true. False
+/// when this worker no longer held the job (its lease ran out and another worker took it).
 pub async fn fail<'e>(
     ex: impl Executor<'e, Database = Any>,
     job_id: &str,
@@ -144,9 +145,9 @@ pub async fn fail<'e>(
     retry_at: i64,
     dead: bool,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let status = if dead { "dead" } else { "queued" };
-    sqlx::query(
+    let done = sqlx::query(
         "update jobs set status = $1, run_at = $2, last_error = $3, locked_by = null,
                          locked_until = null, updated_at = $4
          where id = $5 and locked_by = $6 and status = 'running'",
@@ -159,7 +160,7 @@ pub async fn fail<'e>(
     .bind(worker_id)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Puts a dead job back in the queue with a fresh set of attempts (admin "retry").

@@ -173,31 +173,27 @@ impl Worker {
         let now = now();
         match outcome {
             Ok(()) => {
-                store::complete(self.db.pool(), &job.id, loop_id, now).await?;
-                self.metrics
-                    .job_finished(&job.kind, "done", started.elapsed());
-                tracing::info!(elapsed_ms = started.elapsed().as_millis(), "job done");
+                if store::complete(self.db.pool(), &job.id, loop_id, now).await? {
+                    self.metrics
+                        .job_finished(&job.kind, "done", started.elapsed());
+                    tracing::info!(elapsed_ms = started.elapsed().as_millis(), "job done");
+                } else {
+                    tracing::warn!("job finished after its lease ran out; another worker has it");
+                }
             }
             Err(e) => {
                 let dead = job.is_last_attempt() || job.attempts > job.max_attempts;
                 let delay = backoff(self.config.retry_base, job.attempts);
                 let retry_at = now + i64::try_from(delay.as_secs()).unwrap_or(3600);
                 let message = format!("{e:#}");
-                store::fail(
-                    self.db.pool(),
-                    &job.id,
-                    loop_id,
-                    &message,
-                    retry_at,
-                    dead,
-                    now,
-                )
-                .await?;
-                self.metrics.job_finished(
-                    &job.kind,
-                    if dead { "dead" } else { "retry" },
-                    started.elapsed(),
-                );
+                let pool = self.db.pool();
+                if !store::fail(pool, &job.id, loop_id, &message, retry_at, dead, now).await? {
+                    tracing::warn!(error = %message, "job failed after its lease ran out; another worker has it");
+                    return Ok(());
+                }
+                let outcome = if dead { "dead" } else { "retry" };
+                self.metrics
+                    .job_finished(&job.kind, outcome, started.elapsed());
                 if dead {
                     tracing::error!(error = %message, "job failed for the last time; it is dead");
                     if let Some(handler) = self.registry.get(&job.kind)

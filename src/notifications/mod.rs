@@ -19,6 +19,9 @@ use crate::ops::metrics::Metrics;
 pub use mailer::{MailError, Mailer, OutgoingEmail};
 pub use templates::EmailContent;
 
+/// How long one delivery attempt may hold an email (longer than the SMTP timeout).
+const SENDING_LEASE_SECS: i64 = 120;
+
 /// Delivers one outbox email.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SendEmailJob {
@@ -80,6 +83,14 @@ impl JobHandler for SendEmailHandler {
         };
         if email.status == "sent" {
             // Already delivered (a retried job after a crash between send and commit).
+            return Ok(());
+        }
+        let claimed_at = now();
+        let lease_until = claimed_at + SENDING_LEASE_SECS;
+        if !store::claim_for_sending(self.db.pool(), &email.id, claimed_at, lease_until).await? {
+            // Another job for this email (a resend next to a retried job) is at the mail
+            // server right now; it owns the outcome.
+            tracing::info!(email.id = %email.id, "email is being sent by another job");
             return Ok(());
         }
         let outgoing = OutgoingEmail {

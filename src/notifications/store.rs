@@ -94,6 +94,26 @@ pub async fn list_emails<'e>(
     .await
 }
 
+/// Takes the right to send this email now (until `until`); false when it was sent already or
+/// another worker is sending it at this moment.
+pub async fn claim_for_sending<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+    until: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update emails set sending_until = $1
+         where id = $2 and status <> 'sent' and (sending_until is null or sending_until < $3)",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records a successful delivery.
 pub async fn mark_sent<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -102,7 +122,7 @@ pub async fn mark_sent<'e>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update emails set status = 'sent', attempts = attempts + 1, sent_at = $1,
-                           last_error = null, updated_at = $1
+                           last_error = null, sending_until = null, updated_at = $1
          where id = $2",
     )
     .bind(now)
@@ -122,6 +142,7 @@ pub async fn mark_attempt_failed<'e>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update emails set attempts = attempts + 1, last_error = $1, updated_at = $2,
+                           sending_until = null,
                            status = case when $3 = 1 then 'failed' else status end
          where id = $4",
     )

@@ -104,24 +104,25 @@ pub fn welcome(name: &str, account_url: &str) -> EmailContent {
     }
 }
 
-/// Sent to the *old* address after an email change, so a hijack does not go unnoticed.
-pub fn email_changed(new_email: &str, reset_url: &str) -> EmailContent {
+/// Sent to the *old* address after an email change, so a hijack does not go unnoticed. The
+/// old address can no longer reset the password, so the way back is a reply to the studio.
+pub fn email_changed(new_email: &str) -> EmailContent {
     let html = layout(
         "The email of your FlashStudio account changed",
         html! {
             h1 style="font-size:22px;margin:0 0 16px" { "Your account email changed" }
             p { "The email address of your FlashStudio account is now " strong { (new_email) } "." }
             p { "If you made this change, there is nothing to do." }
-            p { "If you did not, reset your password now and reply to this email so we can help." }
-            (button(reset_url, "Reset my password"))
+            p { strong { "If you did not, reply to this email straight away." }
+                " We will lock the account and help you get it back." }
         },
     );
     let text = format!(
         "Your account email changed\n\n\
          The email address of your FlashStudio account is now {new_email}.\n\n\
          If you made this change, there is nothing to do.\n\
-         If you did not, reset your password now ({reset_url}) and reply to this email so we \
-         can help.\n"
+         If you did not, reply to this email straight away. We will lock the account and help \
+         you get it back.\n"
     );
     EmailContent {
         kind: "email_changed",

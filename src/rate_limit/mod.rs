@@ -1,4 +1,5 @@
-//! Rate limits shared by every replica: fixed-window counters in the database.
+//! Rate limits shared by every replica: per-window counters in the database, read as a
+//! sliding window.
 //!
 //! A hit increments `(bucket, window)` atomically and is refused once the sliding-window
 //! estimate passes the limit, with the seconds left in the window as `Retry-After`.

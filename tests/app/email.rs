@@ -260,7 +260,46 @@ async fn a_reset_link_submitted_twice_at_once_changes_the_password_once(backend:
     );
 }
 
+async fn only_one_job_at_a_time_may_send_an_email(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let content = flashstudio::notifications::templates::welcome("Jane", "https://x.test/account");
+    let mut conn = app.state.db.pool().acquire().await.unwrap();
+    let id = flashstudio::notifications::enqueue_email(&mut conn, "jane@example.com", &content, 3)
+        .await
+        .unwrap();
+    drop(conn);
+    let pool = app.state.db.pool();
+    let now = flashstudio::db::now();
+
+    // The app's own worker may already hold it; either way, a second claimant must wait.
+    let first = email_store::claim_for_sending(pool, &id, now, now + 120)
+        .await
+        .unwrap();
+    let second = email_store::claim_for_sending(pool, &id, now, now + 120)
+        .await
+        .unwrap();
+    assert!(
+        !second,
+        "a second sender is refused while the first holds the email"
+    );
+    if first {
+        email_store::mark_sent(pool, &id, now).await.unwrap();
+    }
+    eventually("the email to be sent", Duration::from_secs(10), || async {
+        let row = email_store::find_email(pool, &id).await.ok()??;
+        (row.status == "sent").then_some(())
+    })
+    .await;
+    assert!(
+        !email_store::claim_for_sending(pool, &id, now + 1000, now + 1120)
+            .await
+            .unwrap(),
+        "a sent email is never claimed again"
+    );
+}
+
 on_both_backends!(
+    only_one_job_at_a_time_may_send_an_email,
     a_reset_link_submitted_twice_at_once_changes_the_password_once,
     a_password_reset_email_reaches_the_smtp_server_and_its_link_works_once,
     a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing,
