@@ -110,6 +110,8 @@ pub struct Settings {
     pub job_lease: Duration,
     /// `TRUST_PROXY_HEADERS`: take the client address from `X-Forwarded-For`.
     pub trust_proxy_headers: bool,
+    /// `TRUSTED_PROXY_HOPS`: how many proxies of ours append to `X-Forwarded-For`.
+    pub trusted_proxy_hops: usize,
     /// `LOGIN_RATE_LIMIT_PER_MINUTE`.
     pub login_rate_limit_per_minute: u32,
     /// `LOG_FORMAT`.
@@ -197,6 +199,18 @@ impl Settings {
         if production && base_url.scheme() != "https" {
             return Err(err("BASE_URL must start with https:// in production."));
         }
+        let local = matches!(
+            base_url.host_str(),
+            Some("localhost" | "127.0.0.1" | "[::1]")
+        ) || base_url
+            .host_str()
+            .is_some_and(|h| h.ends_with(".localhost") || h.ends_with(".test"));
+        if !production && base_url.scheme() == "https" && !local {
+            return Err(err(
+                "FLASHSTUDIO_ENV is unset (development) but BASE_URL is a public https address; \
+                 set FLASHSTUDIO_ENV=production.",
+            ));
+        }
 
         let database_url = match get("DATABASE_URL") {
             Some(url) => url.to_owned(),
@@ -228,9 +242,10 @@ impl Settings {
                         "SECRET_KEY is a well-known placeholder; generate one with `openssl rand -hex 32`.",
                     ));
                 }
-                if key.len() < 32 {
+                let distinct = key.chars().collect::<std::collections::HashSet<_>>().len();
+                if key.len() < 32 || distinct < 8 {
                     return Err(err(
-                        "SECRET_KEY must be at least 32 characters; generate one with `openssl rand -hex 32`.",
+                        "SECRET_KEY must be at least 32 varied characters; generate one with `openssl rand -hex 32`.",
                     ));
                 }
                 (key.as_bytes().to_vec(), SecretKeySource::Environment)
@@ -353,14 +368,31 @@ impl Settings {
                 60 * 60 * 12,
             )?),
             metrics_token,
-            job_lease: Duration::from_secs(parse_num(vars, "JOB_LEASE_SECS", 300)?.max(5)),
+            job_lease: Duration::from_secs(at_least(
+                parse_num(vars, "JOB_LEASE_SECS", 300)?,
+                30,
+                "JOB_LEASE_SECS",
+            )?),
             trust_proxy_headers: parse_bool(vars, "TRUST_PROXY_HEADERS", false)?,
-            login_rate_limit_per_minute: parse_num(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
+            trusted_proxy_hops: at_least(
+                parse_num(vars, "TRUSTED_PROXY_HOPS", 1)?,
+                1,
+                "TRUSTED_PROXY_HOPS",
+            )?,
+            login_rate_limit_per_minute: at_least(
+                parse_num(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
+                1,
+                "LOGIN_RATE_LIMIT_PER_MINUTE",
+            )?,
             log_format,
             log_level,
             run_worker: parse_bool(vars, "RUN_WORKER", true)?,
             worker_concurrency: parse_num(vars, "WORKER_CONCURRENCY", 2)?,
-            job_poll_interval: Duration::from_millis(parse_num(vars, "JOB_POLL_INTERVAL_MS", 500)?),
+            job_poll_interval: Duration::from_millis(at_least(
+                parse_num(vars, "JOB_POLL_INTERVAL_MS", 500)?,
+                10,
+                "JOB_POLL_INTERVAL_MS",
+            )?),
             job_retry_base: Duration::from_millis(parse_num(vars, "JOB_RETRY_BASE_MS", 10_000)?),
             job_max_attempts: parse_num(vars, "JOB_MAX_ATTEMPTS", 8)?,
             shutdown_grace: Duration::from_secs(parse_num(vars, "SHUTDOWN_GRACE_SECS", 25)?),
@@ -455,6 +487,11 @@ fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
             "BASE_URL must be an http:// or https:// URL with a host.",
         ));
     }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(err(
+            "BASE_URL must be the site's root, without a path, query or fragment.",
+        ));
+    }
     Ok(url)
 }
 
@@ -485,6 +522,17 @@ fn parse_num<T: std::str::FromStr>(
             .parse()
             .map_err(|_| err(format!("{name} must be a whole number, not {v:?}."))),
     }
+}
+
+fn at_least<T: PartialOrd + std::fmt::Display>(
+    value: T,
+    min: T,
+    name: &str,
+) -> Result<T, ConfigError> {
+    if value < min {
+        return Err(err(format!("{name} must be at least {min}.")));
+    }
+    Ok(value)
 }
 
 fn redact_url(raw: &str) -> String {
@@ -555,7 +603,10 @@ mod tests {
         v.insert("SECRET_KEY".into(), "dev-secret".into());
         let e = Settings::from_map(&v).unwrap_err();
         assert!(e.0.contains("placeholder"), "{e}");
-        v.insert("SECRET_KEY".into(), "a".repeat(64));
+        v.insert(
+            "SECRET_KEY".into(),
+            "3f9c0a7d1e5b8c2f6a4d9e0b7c1f3a5d".repeat(2),
+        );
         let e = Settings::from_map(&v).unwrap_err();
         assert!(e.0.starts_with("SMTP_URL"), "{e}");
         v.insert(
@@ -586,10 +637,33 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let s = Settings::from_map(&vars(&[("SECRET_KEY", &"k".repeat(40))])).unwrap();
+        let s = Settings::from_map(&vars(&[("SECRET_KEY", "kq8Zr2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0Ay")]))
+            .unwrap();
         let printed = format!("{s:?}");
-        assert!(!printed.contains(&"k".repeat(40)));
-        assert!(!s.summary().contains(&"k".repeat(40)));
+        assert!(!printed.contains("kq8Zr2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0Ay"));
+        assert!(!s.summary().contains("kq8Zr2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0Ay"));
+    }
+
+    #[test]
+    fn a_forgotten_production_flag_is_caught() {
+        let e =
+            Settings::from_map(&vars(&[("BASE_URL", "https://studio.example.com")])).unwrap_err();
+        assert!(e.0.contains("FLASHSTUDIO_ENV=production"), "{e}");
+        assert!(Settings::from_map(&vars(&[("BASE_URL", "https://studio.test")])).is_ok());
+    }
+
+    #[test]
+    fn base_url_must_be_the_root_and_secrets_must_vary() {
+        let e =
+            Settings::from_map(&vars(&[("BASE_URL", "http://localhost:8080/shop")])).unwrap_err();
+        assert!(e.0.contains("root"), "{e}");
+        let e = Settings::from_map(&vars(&[("SECRET_KEY", &"ab".repeat(20))])).unwrap_err();
+        assert!(e.0.contains("varied"), "{e}");
+        let e = Settings::from_map(&vars(&[("JOB_POLL_INTERVAL_MS", "0")])).unwrap_err();
+        assert!(
+            e.0.starts_with("JOB_POLL_INTERVAL_MS must be at least"),
+            "{e}"
+        );
     }
 
     #[test]

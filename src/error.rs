@@ -71,6 +71,12 @@ pub enum AppError {
         /// Seconds until the window resets.
         retry_after: u64,
     },
+    /// We are at capacity for this kind of work; retry after `retry_after` seconds.
+    #[error("We are very busy right now. Please try again in a few seconds.")]
+    Busy {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// Malformed input that no form would send.
     #[error("{0}")]
     BadRequest(String),
@@ -89,6 +95,7 @@ impl AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,6 +127,9 @@ impl From<DbError> for AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
+        if e.is::<crate::accounts::password::Busy>() {
+            return AppError::Busy { retry_after: 5 };
+        }
         AppError::Internal(e)
     }
 }

@@ -23,11 +23,17 @@ const REGISTER_PER_IP: Limit = Limit {
     max: 10,
     window: Duration::from_secs(60 * 60),
 };
-/// Failed logins per account, from anywhere: slows a distributed guesser down without letting
-/// anyone lock an account for long (only failures count, and the window is short).
+/// Failed logins per account from one client: the real brake on guessing.
+const FAILED_LOGINS_PER_EMAIL_AND_CLIENT: Limit = Limit {
+    name: "login-failed-email-client",
+    max: 10,
+    window: Duration::from_secs(15 * 60),
+};
+/// Failed logins per account from anywhere: only a distributed guesser reaches this, and the
+/// owner, on another address, is not blocked by the per-client limit above.
 const FAILED_LOGINS_PER_EMAIL: Limit = Limit {
-    name: "login-email-failed",
-    max: 20,
+    name: "login-failed-email",
+    max: 100,
     window: Duration::from_secs(15 * 60),
 };
 /// Email and password changes from one address.
@@ -41,9 +47,14 @@ const RESET_PER_IP: Limit = Limit {
     max: 10,
     window: Duration::from_secs(60 * 15),
 };
+const RESET_PER_EMAIL_AND_CLIENT: Limit = Limit {
+    name: "reset-email-client",
+    max: 3,
+    window: Duration::from_secs(60 * 60),
+};
 const RESET_PER_EMAIL: Limit = Limit {
     name: "reset-email",
-    max: 3,
+    max: 10,
     window: Duration::from_secs(60 * 60),
 };
 
@@ -103,7 +114,7 @@ pub async fn login(
     Data(state): Data<&AppState>,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, login_per_ip(state), &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, login_per_ip(state), &ctx.rate_key()).await?;
     let sticky = Sticky {
         email: Some(form.email.clone()),
         next: safe_next(form.next.as_deref()),
@@ -119,13 +130,19 @@ pub async fn login(
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
     };
+    let email_client = format!("{email}|{}", ctx.rate_key());
+    rate_limit::peek(&state.db, FAILED_LOGINS_PER_EMAIL_AND_CLIENT, &email_client).await?;
     rate_limit::peek(&state.db, FAILED_LOGINS_PER_EMAIL, email.as_str()).await?;
 
     let Some(user) = service::authenticate(state, email.as_str(), &form.password).await? else {
-        if let Err(e @ AppError::Internal(_)) =
-            rate_limit::hit(&state.db, FAILED_LOGINS_PER_EMAIL, email.as_str()).await
-        {
-            return Err(e);
+        for (limit, key) in [
+            (FAILED_LOGINS_PER_EMAIL_AND_CLIENT, email_client.as_str()),
+            (FAILED_LOGINS_PER_EMAIL, email.as_str()),
+        ] {
+            // Counting this failure may cross a limit; that is for the next attempt to meet.
+            if let Err(e @ AppError::Internal(_)) = rate_limit::hit(&state.db, limit, key).await {
+                return Err(e);
+            }
         }
         errors.add("form", "That email and password do not match an account.");
         return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
@@ -191,7 +208,7 @@ pub async fn register(
     Data(state): Data<&AppState>,
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, REGISTER_PER_IP, &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, REGISTER_PER_IP, &ctx.rate_key()).await?;
     let sticky = Sticky {
         email: Some(form.email.clone()),
         display_name: form.display_name.clone(),
@@ -265,7 +282,7 @@ pub async fn forgot_password(
     Data(state): Data<&AppState>,
     Form(form): Form<ForgotForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, RESET_PER_IP, &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, RESET_PER_IP, &ctx.rate_key()).await?;
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(m) => {
@@ -278,6 +295,8 @@ pub async fn forgot_password(
             return Ok(unprocessable(views::forgot_page(&ctx, &sticky, &errors)));
         }
     };
+    let email_client = format!("{email}|{}", ctx.rate_key());
+    rate_limit::hit(&state.db, RESET_PER_EMAIL_AND_CLIENT, &email_client).await?;
     rate_limit::hit(&state.db, RESET_PER_EMAIL, email.as_str()).await?;
     service::request_password_reset(state, &email).await?;
     Ok(views::forgot_sent_page(&ctx, email.as_str()).into_response())
@@ -315,7 +334,7 @@ pub async fn reset_password(
     Path(token): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, RESET_PER_IP, &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, RESET_PER_IP, &ctx.rate_key()).await?;
     let mut errors = FieldErrors::new();
     let password = NewPassword::parse(&form.password, None)
         .map_err(|m| errors.add("password", m))
@@ -367,7 +386,7 @@ pub async fn change_email(
     Data(state): Data<&AppState>,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.rate_key()).await?;
     let mut forms = ProfileForms {
         new_email: Some(form.email.clone()),
         ..ProfileForms::default()
@@ -413,7 +432,7 @@ pub async fn change_password(
     Data(state): Data<&AppState>,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
-    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.client_ip).await?;
+    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.rate_key()).await?;
     let mut forms = ProfileForms::default();
     let errors = &mut forms.password_errors;
     if !service::current_password_matches(state, &user.id, &form.current_password).await? {

@@ -4,7 +4,35 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 use super::model::NewPassword;
+
+/// Hashes running at once. Each takes 19 MiB and a core for tens of milliseconds; unbounded,
+/// a burst of logins would exhaust memory. Callers beyond the cap wait briefly, then get
+/// [`Busy`].
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    Semaphore::new((cores * 2).max(2))
+});
+
+/// How long a request waits for a hashing slot before giving up.
+const HASHING_WAIT: Duration = Duration::from_secs(10);
+
+/// Too many password hashes in progress; answer 503 and let the client retry.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing is at capacity")]
+pub struct Busy;
+
+async fn slot() -> anyhow::Result<SemaphorePermit<'static>> {
+    match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Busy.into()),
+    }
+}
 
 /// OWASP's recommended Argon2id parameters (19 MiB, 2 passes, 1 lane).
 fn argon2() -> Argon2<'static> {
@@ -13,6 +41,7 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes a password into a PHC string.
 pub async fn hash(password: &NewPassword) -> anyhow::Result<String> {
+    let _slot = slot().await?;
     let password = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -27,6 +56,7 @@ pub async fn hash(password: &NewPassword) -> anyhow::Result<String> {
 /// Checks `password` against a stored hash. With no stored hash (unknown account) it still
 /// spends the same time on a dummy hash, so response time does not reveal which emails exist.
 pub async fn verify(password: &str, stored: Option<String>) -> anyhow::Result<bool> {
+    let _slot = slot().await?;
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());

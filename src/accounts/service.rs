@@ -104,8 +104,7 @@ pub async fn register(
         DbError::UniqueViolation(_) => RegisterError::EmailTaken,
         other => RegisterError::Other(other.into()),
     })?;
-    let account_url = state.url("/account");
-    let content = templates::welcome(user.label(), &account_url);
+    let content = templates::welcome(&state.url("/account"));
     enqueue_email(&mut tx, email.as_str(), &content, state.max_job_attempts()).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     tracing::info!(user.id = %user.id, "account registered");

@@ -15,7 +15,9 @@ use crate::http::extract::{AdminUser, Ctx};
 use crate::http::redirect_with_flash;
 use crate::http::session::secs;
 use crate::jobs::{EnqueueOptions, store as job_store};
-use crate::notifications::{SendEmailJob, store as email_store};
+use crate::notifications::{
+    SECRET_BEARING_KINDS, SendEmailJob, redact_secrets, store as email_store,
+};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -85,9 +87,11 @@ pub async fn show_email(
     Data(state): Data<&AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let email = email_store::find_email(state.db.pool(), &id)
+    let mut email = email_store::find_email(state.db.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Staff never see a live reset link (it would let them take over the account).
+    email.text_body = redact_secrets(&email.text_body);
     Ok(views::email_detail(&ctx, &email).into_response())
 }
 
@@ -103,6 +107,16 @@ pub async fn resend_email(
     let before = email_store::find_email(&mut *tx, &id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if SECRET_BEARING_KINDS.contains(&before.kind.as_str()) {
+        return Ok(redirect_with_flash(
+            state,
+            "/admin/outbox",
+            Flash::error(
+                "Password-reset links work once and expire, so they are not resent. \
+                 Ask the customer to request a new link.",
+            ),
+        ));
+    }
     if !email_store::requeue(&mut *tx, &id, now).await? {
         return Ok(redirect_with_flash(
             state,

@@ -145,6 +145,11 @@ impl RequestContext {
         })
     }
 
+    /// The client's key for per-address rate limits (IPv6 by /64).
+    pub fn rate_key(&self) -> String {
+        crate::rate_limit::client_key(&self.client_ip)
+    }
+
     /// The signed-in user, if any.
     pub fn user(&self) -> Option<&User> {
         match &self.session {

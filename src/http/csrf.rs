@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use poem::http::{Method, header};
+use poem::http::{Method, StatusCode, header};
 use poem::{Endpoint, Middleware, Request, Result};
 
 use subtle::ConstantTimeEq as _;
@@ -17,7 +17,7 @@ use super::context::{RequestContext, SessionState};
 use crate::crypto::unmask;
 use crate::error::AppError;
 
-/// Largest urlencoded form body we read while looking for the token.
+/// Largest body of an unsafe request that is not a streaming upload.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// Paths that authenticate otherwise (signatures) and so skip the token check.
@@ -46,17 +46,38 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
             *req.method(),
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         );
+        if !unsafe_method {
+            return self.inner.call(req).await;
+        }
+        // Every non-streaming body is bounded here, before anything reads it (and after the
+        // compression layer has inflated it), wherever the token travels.
+        let body = if is_multipart(&req) {
+            None
+        } else {
+            let bytes = req
+                .take_body()
+                .into_bytes_limit(MAX_FORM_BYTES)
+                .await
+                .map_err(|_| poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE))?;
+            req.set_body(bytes.clone());
+            Some(bytes)
+        };
         let exempt = EXEMPT_PREFIXES
             .iter()
             .any(|p| req.uri().path().starts_with(p));
-        if unsafe_method && !exempt {
-            check(&mut req).await?;
+        if !exempt {
+            check(&req, body.as_deref()).await?;
         }
         self.inner.call(req).await
     }
 }
 
-async fn check(req: &mut Request) -> Result<()> {
+fn is_multipart(req: &Request) -> bool {
+    req.header(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/"))
+}
+
+async fn check(req: &Request, body: Option<&[u8]>) -> Result<()> {
     if req.header("sec-fetch-site") == Some("cross-site") {
         return Err(AppError::CsrfRejected.into());
     }
@@ -65,7 +86,7 @@ async fn check(req: &mut Request) -> Result<()> {
     };
     let provided = match req.header("x-csrf-token") {
         Some(token) => Some(token.to_owned()),
-        None => token_from_body_or_query(req).await?,
+        None => token_from_body_or_query(req, body),
     };
     let valid = provided
         .as_deref()
@@ -82,28 +103,18 @@ async fn check(req: &mut Request) -> Result<()> {
     Err(AppError::CsrfRejected.into())
 }
 
-async fn token_from_body_or_query(req: &mut Request) -> Result<Option<String>> {
-    let content_type = req
-        .header(header::CONTENT_TYPE)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        let body = req
-            .take_body()
-            .into_bytes_limit(MAX_FORM_BYTES)
-            .await
-            .map_err(|_| AppError::BadRequest("The form is too large.".into()))?;
-        let token = form_urlencoded::parse(&body)
-            .find(|(k, _)| k == "csrf_token")
-            .map(|(_, v)| v.into_owned());
-        // Put the body back for the handler's own form extractor.
-        req.set_body(body);
-        return Ok(token);
-    }
-    // Streaming bodies (multipart uploads) are not buffered: the token rides in the query.
-    Ok(req.uri().query().and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
+fn token_from_body_or_query(req: &Request, body: Option<&[u8]>) -> Option<String> {
+    let form_field = |bytes: &[u8]| {
+        form_urlencoded::parse(bytes)
             .find(|(k, _)| k == "csrf_token")
             .map(|(_, v)| v.into_owned())
-    }))
+    };
+    let urlencoded = req
+        .header(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("x-www-form-urlencoded"));
+    match body {
+        Some(bytes) if urlencoded => form_field(bytes),
+        // Streaming bodies (multipart uploads) are not buffered: the token rides in the query.
+        _ => req.uri().query().and_then(|q| form_field(q.as_bytes())),
+    }
 }

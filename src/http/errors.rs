@@ -117,7 +117,7 @@ fn render(state: &AppState, err: &poem::Error, facts: &RequestFacts) -> Response
         r.set_status(status);
         r
     };
-    if let Some(AppError::RateLimited { retry_after }) = app_error
+    if let Some(AppError::RateLimited { retry_after } | AppError::Busy { retry_after }) = app_error
         && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
     {
         resp.headers_mut().insert(header::RETRY_AFTER, v);

@@ -44,18 +44,34 @@ pub fn redirect_with_flash(state: &AppState, location: &str, flash: Flash) -> Re
     resp
 }
 
-/// The client's address. Behind a trusted proxy (`TRUST_PROXY_HEADERS`), the right-most
-/// `X-Forwarded-For` entry: the one our own proxy appended, which the client cannot forge.
-pub fn client_ip(req: &Request, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(forwarded) = req.header("x-forwarded-for")
-        && let Some(last) = forwarded.rsplit(',').map(str::trim).find(|s| !s.is_empty())
-    {
-        return last.to_owned();
-    }
-    req.remote_addr()
-        .as_socket_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+/// The client's address. Behind `hops` trusted proxies (`TRUST_PROXY_HEADERS`,
+/// `TRUSTED_PROXY_HOPS`), the `hops`-th `X-Forwarded-For` entry from the right, over every
+/// header line: entries further left were written by the client and prove nothing.
+pub fn client_ip(req: &Request, trusted_hops: Option<usize>) -> String {
+    let peer = || {
+        req.remote_addr()
+            .as_socket_addr()
+            .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+    };
+    let Some(hops) = trusted_hops.filter(|h| *h > 0) else {
+        return peer();
+    };
+    let entries: Vec<String> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(','))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    entries
+        .len()
+        .checked_sub(hops)
+        .and_then(|i| entries.get(i))
+        .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+        .cloned()
+        .unwrap_or_else(peer)
 }
 
 /// A rendered page with a non-200 status (422 for forms with errors).

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use poem::PathPattern;
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tracing::Instrument as _;
 
@@ -64,7 +64,17 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             .header("x-request-id")
             .filter(|id| self.trust_request_id && acceptable_id(id))
             .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned);
-        let method = req.method().to_string();
+        // Only standard methods become metric labels; anything else shares one.
+        let method = match *req.method() {
+            Method::GET
+            | Method::HEAD
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+            | Method::OPTIONS => req.method().as_str().to_owned(),
+            _ => "other".to_owned(),
+        };
         // The path is not logged: it can hold secrets (password-reset tokens). The route
         // pattern, known after routing, is.
         let span = tracing::info_span!("request", request_id = %request_id, method = %method);

@@ -78,7 +78,13 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
             visitor_id.clone(),
             session,
             csrf_secret,
-            super::client_ip(&req, state.settings.trust_proxy_headers),
+            super::client_ip(
+                &req,
+                state
+                    .settings
+                    .trust_proxy_headers
+                    .then_some(state.settings.trusted_proxy_hops),
+            ),
             req.header("hx-request") == Some("true"),
             req.uri()
                 .path_and_query()

@@ -19,6 +19,28 @@ use crate::ops::metrics::Metrics;
 pub use mailer::{MailError, Mailer, OutgoingEmail};
 pub use templates::EmailContent;
 
+/// Email kinds whose body carries a live secret (a single-use link): such a body is redacted
+/// once sent, never shown to staff, and never resent.
+pub const SECRET_BEARING_KINDS: &[&str] = &["password_reset"];
+
+/// Replaces the token of every password-reset link in `body` with `[redacted]`.
+pub fn redact_secrets(body: &str) -> String {
+    const MARK: &str = "/password/reset/";
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i + MARK.len()]);
+        rest = &rest[i + MARK.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        out.push_str("[redacted]");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// How long one delivery attempt may hold an email (longer than the SMTP timeout).
 const SENDING_LEASE_SECS: i64 = 120;
 
@@ -88,10 +110,10 @@ impl JobHandler for SendEmailHandler {
         let claimed_at = now();
         let lease_until = claimed_at + SENDING_LEASE_SECS;
         if !store::claim_for_sending(self.db.pool(), &email.id, claimed_at, lease_until).await? {
-            // Another job for this email (a resend next to a retried job) is at the mail
-            // server right now; it owns the outcome.
-            tracing::info!(email.id = %email.id, "email is being sent by another job");
-            return Ok(());
+            // Another attempt holds the email (a resend next to a retried job, or this job's
+            // own earlier attempt that died mid-send). Retry later: by then it is sent, or the
+            // hold has lapsed and this job sends it.
+            anyhow::bail!("another delivery attempt holds this email; retrying later");
         }
         let outgoing = OutgoingEmail {
             id: email.id.clone(),
@@ -104,6 +126,16 @@ impl JobHandler for SendEmailHandler {
         match sent {
             Ok(()) => {
                 store::mark_sent(self.db.pool(), &email.id, now()).await?;
+                if SECRET_BEARING_KINDS.contains(&email.kind.as_str()) {
+                    // The database (and its backups) must not keep a working reset link.
+                    store::replace_bodies(
+                        self.db.pool(),
+                        &email.id,
+                        &redact_secrets(&outgoing.text),
+                        &redact_secrets(&outgoing.html),
+                    )
+                    .await?;
+                }
                 self.metrics.email("sent");
                 tracing::info!(email.id = %email.id, email.kind = %email.kind, transport = self.mailer.name(), "email sent");
                 Ok(())
@@ -134,5 +166,19 @@ impl JobHandler for SendEmailHandler {
         let SendEmailJob { email_id } = job.payload()?;
         store::mark_failed(self.db.pool(), &email_id, error, now()).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_tokens_are_redacted_everywhere_in_a_body() {
+        let body = "Go to https://x.test/password/reset/AbC-12_x now.\n<a href=\"https://x.test/password/reset/zz9\">";
+        let redacted = redact_secrets(body);
+        assert!(!redacted.contains("AbC-12_x") && !redacted.contains("zz9"));
+        assert_eq!(redacted.matches("/password/reset/[redacted]").count(), 2);
+        assert!(redacted.ends_with("now.\n<a href=\"https://x.test/password/reset/[redacted]\">"));
     }
 }

@@ -114,6 +114,22 @@ pub async fn claim_for_sending<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Replaces the stored bodies (to redact secrets after delivery).
+pub async fn replace_bodies<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    text: &str,
+    html: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update emails set text_body = $1, html_body = $2 where id = $3")
+        .bind(text)
+        .bind(html)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
 /// Records a successful delivery.
 pub async fn mark_sent<'e>(
     ex: impl Executor<'e, Database = Any>,

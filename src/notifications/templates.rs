@@ -79,19 +79,20 @@ pub fn password_reset(reset_url: &str, valid_minutes: i64) -> EmailContent {
     }
 }
 
-/// Welcome after registration.
-pub fn welcome(name: &str, account_url: &str) -> EmailContent {
+/// Welcome after registration. It carries nothing the registrant typed: anyone can register
+/// any address, and the studio's mail must not relay their words to it.
+pub fn welcome(account_url: &str) -> EmailContent {
     let html = layout(
         "Welcome to FlashStudio",
         html! {
-            h1 style="font-size:22px;margin:0 0 16px" { "Welcome, " (name) }
+            h1 style="font-size:22px;margin:0 0 16px" { "Welcome to FlashStudio" }
             p { "Your FlashStudio account is ready. From your account you can follow your orders, bookings and quotes." }
             (button(account_url, "Open your account"))
             p style="color:#7a746c;font-size:14px" { "If you did not create this account, reply to this email and we will close it." }
         },
     );
     let text = format!(
-        "Welcome, {name}\n\n\
+        "Welcome to FlashStudio\n\n\
          Your FlashStudio account is ready. From your account you can follow your orders, \
          bookings and quotes.\n\nOpen your account: {account_url}\n\n\
          If you did not create this account, reply to this email and we will close it.\n"
@@ -138,9 +139,9 @@ mod tests {
 
     #[test]
     fn user_text_is_escaped_in_html_but_kept_in_text() {
-        let email = welcome("<b>Jane</b>", "https://studio.example.com/account");
-        assert!(email.html.contains("&lt;b&gt;Jane&lt;/b&gt;"));
-        assert!(email.text.contains("Welcome, <b>Jane</b>"));
+        let email = email_changed("<b>jane</b>@example.com");
+        assert!(email.html.contains("&lt;b&gt;jane&lt;/b&gt;@example.com"));
+        assert!(email.text.contains("now <b>jane</b>@example.com."));
     }
 
     #[test]

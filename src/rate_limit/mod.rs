@@ -47,6 +47,18 @@ pub async fn peek(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
     w.judge(limit, previous, current + 1)
 }
 
+/// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 network (one
+/// subscriber usually holds a whole /64, so single addresses are free to rotate).
+pub fn client_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_owned(),
+    }
+}
+
 fn bucket(limit: Limit, key: &str) -> String {
     // Keys can be emails: store only a hash of them.
     format!("{}:{}", limit.name, &sha256_hex(key)[..32])
@@ -114,6 +126,13 @@ mod tests {
         max: 10,
         window: Duration::from_secs(60),
     };
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("203.0.113.7"), "203.0.113.7");
+    }
 
     #[test]
     fn a_burst_across_a_window_boundary_is_still_limited() {
