@@ -134,7 +134,7 @@ pub async fn login(
     rate_limit::peek(&state.db, FAILED_LOGINS_PER_EMAIL_AND_CLIENT, &email_client).await?;
     rate_limit::peek(&state.db, FAILED_LOGINS_PER_EMAIL, email.as_str()).await?;
 
-    let Some(user) = service::authenticate(state, email.as_str(), &form.password).await? else {
+    let Some(auth) = service::authenticate(state, email.as_str(), &form.password).await? else {
         for (limit, key) in [
             (FAILED_LOGINS_PER_EMAIL_AND_CLIENT, email_client.as_str()),
             (FAILED_LOGINS_PER_EMAIL, email.as_str()),
@@ -147,9 +147,16 @@ pub async fn login(
         errors.add("form", "That email and password do not match an account.");
         return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
     };
-    let session =
-        service::start_session(state, &user, ctx.session_id_hash(), &client_info(&ctx, req))
-            .await?;
+    let user = auth.user;
+    let client = client_info(&ctx, req);
+    let previous = ctx.session_id_hash();
+    let Some(session) =
+        service::start_session(state, &user, Some(&auth.verified_hash), previous, &client).await?
+    else {
+        // The password changed between the check and now: the old one no longer opens doors.
+        errors.add("form", "That email and password do not match an account.");
+        return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
+    };
     tracing::info!(user.id = %user.id, "logged in");
     let default = if user.is_admin() {
         "/admin"
@@ -245,9 +252,15 @@ pub async fn register(
         }
         Err(RegisterError::Other(e)) => return Err(e.into()),
     };
-    let session =
-        service::start_session(state, &user, ctx.session_id_hash(), &client_info(&ctx, req))
-            .await?;
+    let session = service::start_session(
+        state,
+        &user,
+        None,
+        ctx.session_id_hash(),
+        &client_info(&ctx, req),
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("new account has no session")))?;
     let mut resp = redirect_with_flash(
         state,
         "/account",
@@ -309,7 +322,7 @@ pub async fn show_reset_password(
     Data(state): Data<&AppState>,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    if !service::reset_token_is_usable(state, &token).await? {
+    if service::reset_token_email(state, &token).await?.is_none() {
         return Ok(with_status(
             views::reset_invalid_page(&ctx),
             StatusCode::GONE,
@@ -335,8 +348,14 @@ pub async fn reset_password(
     Form(form): Form<ResetForm>,
 ) -> AppResult<Response> {
     rate_limit::hit(&state.db, RESET_PER_IP, &ctx.rate_key()).await?;
+    let Some(email) = service::reset_token_email(state, &token).await? else {
+        return Ok(with_status(
+            views::reset_invalid_page(&ctx),
+            StatusCode::GONE,
+        ));
+    };
     let mut errors = FieldErrors::new();
-    let password = NewPassword::parse(&form.password, None)
+    let password = NewPassword::parse(&form.password, Some(&email))
         .map_err(|m| errors.add("password", m))
         .ok();
     if form.password != form.password_confirm {

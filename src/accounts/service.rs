@@ -33,13 +33,16 @@ pub struct NewSessionToken {
 }
 
 /// Creates a session for `user`, deleting `previous` (rotation at login: a session id an
-/// attacker planted before login is worthless after it). Admin sessions end sooner.
+/// attacker planted before login is worthless after it). Admin sessions end sooner. With
+/// `verified_hash`, the session is only created if the password is still that one (`None`
+/// is returned when it changed since it was checked).
 pub async fn start_session(
     state: &AppState,
     user: &User,
+    verified_hash: Option<&str>,
     previous: Option<&str>,
     client: &ClientInfo,
-) -> anyhow::Result<NewSessionToken> {
+) -> anyhow::Result<Option<NewSessionToken>> {
     let token = random_token();
     let id_hash = sha256_hex(&token);
     let now = now();
@@ -49,6 +52,11 @@ pub async fn start_session(
         state.settings.session_absolute_timeout
     });
     let mut tx = state.db.begin().await?;
+    if let Some(hash) = verified_hash
+        && !store::lock_user_if_password_is(&mut *tx, &user.id, hash).await?
+    {
+        return Ok(None);
+    }
     if let Some(previous) = previous {
         store::delete_session(&mut *tx, previous).await?;
     }
@@ -66,7 +74,7 @@ pub async fn start_session(
     )
     .await?;
     tx.commit().await?;
-    Ok(NewSessionToken { token, max_age })
+    Ok(Some(NewSessionToken { token, max_age }))
 }
 
 /// Why registration failed.
@@ -111,19 +119,33 @@ pub async fn register(
     Ok(user)
 }
 
+/// A user whose password was just checked, with the hash it was checked against.
+pub struct Authenticated {
+    /// The user.
+    pub user: User,
+    /// The hash the password matched (a session is only started if it is still current).
+    pub verified_hash: String,
+}
+
 /// Checks credentials; `None` for a wrong email or password (indistinguishably).
 pub async fn authenticate(
     state: &AppState,
     email: &str,
     password: &str,
-) -> anyhow::Result<Option<User>> {
+) -> anyhow::Result<Option<Authenticated>> {
     let found = store::find_user_with_hash_by_email(state.db.pool(), email).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let ok = password::verify(password, hash).await?;
-    Ok(if ok { user } else { None })
+    let ok = password::verify(password, hash.clone()).await?;
+    Ok(match (ok, user, hash) {
+        (true, Some(user), Some(verified_hash)) => Some(Authenticated {
+            user,
+            verified_hash,
+        }),
+        _ => None,
+    })
 }
 
 /// Starts a password reset: for a known email, stores a token hash and queues the email in
@@ -148,9 +170,9 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> anyhow::
     Ok(())
 }
 
-/// Whether a reset link can still be used.
-pub async fn reset_token_is_usable(state: &AppState, token: &str) -> anyhow::Result<bool> {
-    Ok(store::reset_token_is_usable(state.db.pool(), &sha256_hex(token), now()).await?)
+/// The account email of a reset link that can still be used.
+pub async fn reset_token_email(state: &AppState, token: &str) -> anyhow::Result<Option<String>> {
+    Ok(store::find_reset_token_email(state.db.pool(), &sha256_hex(token), now()).await?)
 }
 
 /// Sets a new password with a reset token: consumes the token, replaces the hash, voids the

@@ -99,6 +99,25 @@ pub async fn find_password_hash<'e>(
         .await
 }
 
+/// Locks the user's row for the rest of the transaction if their password hash is still
+/// `hash`; false when it changed meanwhile. A session inserted after this cannot slip past
+/// the "sign out everywhere" of a concurrent password change: that change waits for the lock
+/// and then deletes the new session too.
+pub async fn lock_user_if_password_is<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update users set updated_at = updated_at where id = $1 and password_hash = $2",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Whether any admin exists (for the first-start bootstrap).
 pub async fn admin_exists<'e>(ex: impl Executor<'e, Database = Any>) -> Result<bool, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("select count(*) from users where role = 'admin'")
@@ -326,21 +345,20 @@ pub async fn insert_reset_token<'e>(
     Ok(())
 }
 
-/// Whether a reset token is unused and unexpired (to show the form).
-pub async fn reset_token_is_usable<'e>(
+/// The email of the account an unused, unexpired reset token belongs to.
+pub async fn find_reset_token_email<'e>(
     ex: impl Executor<'e, Database = Any>,
     token_hash: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "select count(*) from password_reset_tokens
-         where token_hash = $1 and used_at is null and expires_at > $2",
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select u.email from password_reset_tokens t join users u on u.id = t.user_id
+         where t.token_hash = $1 and t.used_at is null and t.expires_at > $2",
     )
     .bind(token_hash)
     .bind(now)
-    .fetch_one(ex)
-    .await?;
-    Ok(n > 0)
+    .fetch_optional(ex)
+    .await
 }
 
 /// Marks a token used and returns its user, atomically: of two concurrent submissions of the

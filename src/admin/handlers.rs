@@ -8,7 +8,7 @@ use super::store::{self, AuditEntry};
 use super::views::{self, DashboardFigures};
 use crate::accounts::store as account_store;
 use crate::app::AppState;
-use crate::db::now;
+use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
 use crate::http::extract::{AdminUser, Ctx};
@@ -70,8 +70,9 @@ pub async fn outbox(
 ) -> AppResult<Response> {
     let cursor = q.before.as_deref().and_then(|c| {
         let (ts, id) = c.split_once(':')?;
-        Some((ts.parse::<i64>().ok()?, id))
+        Some((ts.parse::<i64>().ok()?, parse_id(id)?))
     });
+    let cursor = cursor.as_ref().map(|(ts, id)| (*ts, id.as_str()));
     let emails = email_store::list_emails(state.db.pool(), cursor, PAGE_SIZE).await?;
     let next = (emails.len() == usize::try_from(PAGE_SIZE).unwrap_or(50))
         .then(|| emails.last().map(|e| format!("{}:{}", e.created_at, e.id)))
@@ -87,6 +88,7 @@ pub async fn show_email(
     Data(state): Data<&AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let mut email = email_store::find_email(state.db.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -102,6 +104,7 @@ pub async fn resend_email(
     Data(state): Data<&AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let now = now();
     let mut tx = state.db.begin().await?;
     let before = email_store::find_email(&mut *tx, &id)
@@ -183,6 +186,7 @@ pub async fn retry_job(
     Data(state): Data<&AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let now = now();
     let mut tx = state.db.begin().await?;
     if !job_store::requeue_dead(&mut *tx, &id, now).await? {

@@ -174,6 +174,12 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Parses a row id from a URL: ids are UUIDs, so anything else (including bytes PostgreSQL
+/// refuses in text, like NUL) is simply not found.
+pub fn parse_id(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw).ok().map(|u| u.to_string())
+}
+
 /// Converts a boolean column (stored as 0/1 on both backends) to `bool`.
 pub fn flag(value: i64) -> bool {
     value != 0

@@ -163,6 +163,29 @@ pub async fn fail<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Returns a claimed job to the queue untouched (the attempt does not count), to run at
+/// `run_at`.
+pub async fn release<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    job_id: &str,
+    worker_id: &str,
+    run_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update jobs set status = 'queued', attempts = attempts - 1, run_at = $1,
+                         locked_by = null, locked_until = null, updated_at = $4
+         where id = $2 and locked_by = $3 and status = 'running'",
+    )
+    .bind(run_at)
+    .bind(job_id)
+    .bind(worker_id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
 /// Puts a dead job back in the queue with a fresh set of attempts (admin "retry").
 pub async fn requeue_dead<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -158,6 +158,14 @@ impl Worker {
     #[tracing::instrument(skip_all, fields(job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts))]
     async fn execute(&self, loop_id: &str, job: Job) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
+        if self.registry.get(&job.kind).is_none() {
+            // A newer replica enqueued a kind this (older) binary does not know, during a
+            // rolling deploy: hand it back without spending an attempt.
+            let now = now();
+            store::release(self.db.pool(), &job.id, loop_id, now + 60, now).await?;
+            tracing::warn!("no handler for this job kind here; returned it to the queue");
+            return Ok(());
+        }
         let outcome = if job.attempts > job.max_attempts {
             // A lease ran out on the last attempt (the worker died): do not run it again.
             Err(anyhow::anyhow!("worker lost the job on its last attempt"))

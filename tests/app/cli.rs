@@ -11,11 +11,13 @@ use crate::support::{Backend, TestApp, fresh_database_url};
 const BIN: &str = env!("CARGO_BIN_EXE_flashstudio");
 
 async fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> (bool, String, String) {
+    // An empty working directory: no developer's `.env` is picked up.
+    let cwd = tempfile::tempdir().unwrap();
     let mut cmd = tokio::process::Command::new(BIN);
     cmd.args(args)
         .env_clear()
         .envs(env.iter().copied())
-        .current_dir(tempfile::tempdir().unwrap().keep())
+        .current_dir(cwd.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -128,6 +130,7 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
     let addr = format!("127.0.0.1:{port}");
     let mut child = tokio::process::Command::new(BIN)
         .args(["serve", "--addr", &addr])
+        .current_dir(dir.path())
         .env_clear()
         .env("FLASHSTUDIO_DATA_DIR", dir.path())
         .env("LOG_LEVEL", "warn")
@@ -138,12 +141,17 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let mut password = None;
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(p) = line.trim().strip_prefix("password: ") {
-            password = Some(p.trim().to_owned());
-            break;
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(p) = line.trim().strip_prefix("password: ") {
+                password = Some(p.trim().to_owned());
+                break;
+            }
         }
-    }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .expect("the server prints its first-start message within 30 s");
     let password = password.expect("the first start prints an admin password");
     let browser = crate::support::Browser::new(&format!("http://{addr}"));
     crate::support::eventually(

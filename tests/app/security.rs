@@ -88,6 +88,7 @@ async fn the_eleventh_bad_login_in_a_minute_gets_429(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_user("jane@example.com", PASSWORD, Role::Customer)
         .await;
+    crate::support::early_in_a_minute().await;
 
     for attempt in 1..=10 {
         let resp = app.login("jane@example.com", "wrong password").await;

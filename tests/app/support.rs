@@ -384,27 +384,29 @@ impl SmtpSink {
     /// (Re)starts the server process on the same port and folder.
     pub async fn restart(&mut self) {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
-        let child = tokio::process::Command::new("python3")
+        let mut child = tokio::process::Command::new("python3")
             .arg(script)
             .arg("--port")
             .arg(self.port.to_string())
             .arg("--dir")
             .arg(&self.dir)
             .kill_on_drop(true)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start the SMTP sink (python3 with aiosmtpd; scripts/test installs it)");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        // Ready means the sink itself said so: a bare TCP connect could reach another
+        // process that took the port meanwhile.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let ready = tokio::time::timeout(Duration::from_secs(15), lines.next_line()).await;
+        match ready {
+            Ok(Ok(Some(line))) if line.trim() == "ready" => {}
+            other => panic!(
+                "SMTP sink did not start on port {} ({other:?}); is aiosmtpd installed?",
+                self.port
+            ),
         }
-        panic!("SMTP sink did not start on port {}", self.port);
+        self.child = Some(child);
     }
 
     /// Every message received so far.
@@ -471,6 +473,16 @@ fn parse_email(raw: &[u8]) -> Option<ReceivedEmail> {
         text,
         html,
     })
+}
+
+/// Waits, if needed, until the current minute has at least 20 seconds left, so that a burst of
+/// rate-limited requests falls in one window (limits are per minute-aligned window).
+pub async fn early_in_a_minute() {
+    let into = flashstudio::db::now().rem_euclid(60);
+    if into > 40 {
+        let wait = u64::try_from(60 - into).unwrap_or(20);
+        tokio::time::sleep(Duration::from_millis(wait * 1000 + 200)).await;
+    }
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout`.
