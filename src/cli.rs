@@ -72,7 +72,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     tracing::warn!("worker did not stop within the grace period; its jobs will run again");
                 }
             }
-            state.db.close().await;
+            // A job aborted at the deadline may still hold a connection: do not wait for it.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.close()).await;
             Ok(())
         }
         Command::Migrate => {

@@ -106,7 +106,8 @@ async fn the_eleventh_bad_login_in_a_minute_gets_429(backend: Backend) {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // The sliding window keeps the burst weighing on the next minute too: at most two windows.
+    assert!((1..=120).contains(&retry_after), "{retry_after}");
     let body = resp.text().await.unwrap();
     assert!(body.contains("Too many attempts"), "a friendly page");
     // Even the right password waits: the limit is on the address, not the outcome.
