@@ -267,9 +267,8 @@ async fn production_cookies_are_secure_and_host_prefixed_and_hsts_is_sent() {
         "{visitor}"
     );
     let body = home.text().await.unwrap();
-    let marker = "X-CSRF-Token&quot;:&quot;";
-    let start = body.find(marker).unwrap() + marker.len();
-    let token = &body[start..start + body[start..].find("&quot;").unwrap()];
+    let token = crate::support::csrf_from_html(&body);
+    let token = token.as_str();
     let pair = visitor.split(';').next().unwrap();
 
     let resp = reqwest::Client::builder()

@@ -133,10 +133,7 @@ impl Browser {
     /// This browser's current CSRF token, read from the page layout (`hx-headers`).
     pub async fn csrf(&self) -> String {
         let (_, body) = self.get_text("/").await;
-        let marker = "X-CSRF-Token&quot;:&quot;";
-        let start = body.find(marker).expect("csrf token in layout") + marker.len();
-        let end = start + body[start..].find("&quot;").expect("end of token");
-        body[start..end].to_owned()
+        csrf_from_html(&body)
     }
 
     /// POSTs a form with this browser's CSRF token.
@@ -180,6 +177,14 @@ impl Browser {
     pub async fn logout(&self) -> reqwest::Response {
         self.post_form("/logout", &[]).await
     }
+}
+
+/// The CSRF token a page carries in its layout (`<body hx-headers=…>`).
+pub fn csrf_from_html(body: &str) -> String {
+    let marker = "X-CSRF-Token&quot;:&quot;";
+    let start = body.find(marker).expect("csrf token in layout") + marker.len();
+    let end = start + body[start..].find("&quot;").expect("end of token");
+    body[start..end].to_owned()
 }
 
 /// The `Location` header of a redirect.
