@@ -15,6 +15,10 @@ use crate::db::Db;
 use crate::http::cookies::CookiePolicy;
 use crate::http::session::secs;
 use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
+use crate::media::{
+    AnalyzeMediaHandler, AnalyzeMediaJob, DeleteBlobsHandler, DeleteBlobsJob, SWEEP_EVERY,
+    Storage, SweepUploadsHandler, SweepUploadsJob,
+};
 use crate::notifications::{Mailer, SendEmailHandler, SendEmailJob, mailer};
 use crate::ops::maintenance::{CLEANUP_EVERY, CleanupHandler, CleanupJob};
 use crate::ops::metrics::Metrics;
@@ -34,6 +38,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Cookie names and attributes.
     pub cookies: CookiePolicy,
+    /// Where files are stored.
+    pub storage: Storage,
+    /// Uploads allowed to stream at once in this process.
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -64,7 +72,13 @@ impl AppState {
         let cookies = CookiePolicy {
             secure: settings.is_production(),
         };
+        let storage = Storage::from_settings(&settings.storage, settings.upload_block_size)
+            .await
+            .context("opening media storage")?;
+        let upload_slots = Arc::new(tokio::sync::Semaphore::new(settings.upload_max_concurrent));
         Ok(Self {
+            storage,
+            upload_slots,
             settings: Arc::new(settings),
             db,
             mailer,
@@ -93,6 +107,18 @@ impl AppState {
             mailer: Arc::clone(&self.mailer),
             metrics: Arc::clone(&self.metrics),
         });
+        registry.register::<AnalyzeMediaJob>(AnalyzeMediaHandler {
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+            settings: Arc::clone(&self.settings),
+        });
+        registry.register::<DeleteBlobsJob>(DeleteBlobsHandler {
+            storage: self.storage.clone(),
+        });
+        registry.register::<SweepUploadsJob>(SweepUploadsHandler {
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+        });
         registry.register::<CleanupJob>(CleanupHandler {
             db: self.db.clone(),
             session_idle_secs: secs(self.settings.session_idle_timeout),
@@ -117,7 +143,10 @@ impl AppState {
 
     /// Runs the worker and the periodic scheduler until `shutdown`.
     pub async fn run_worker(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let periodic = vec![Periodic::of(&CleanupJob::default(), CLEANUP_EVERY)?];
+        let periodic = vec![
+            Periodic::of(&CleanupJob::default(), CLEANUP_EVERY)?,
+            Periodic::of(&SweepUploadsJob::default(), SWEEP_EVERY)?,
+        ];
         let scheduler = tokio::spawn(crate::jobs::worker::run_scheduler(
             self.db.clone(),
             periodic,

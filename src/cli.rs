@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `worker`, `migrate`, `create-admin`, `check-config`.
+//! The command line: `serve` (default), `worker`, `migrate`, `create-admin`, `check-config`,
+//! `api-token`.
 
 use std::io::Read as _;
 use std::net::SocketAddr;
@@ -46,6 +47,27 @@ pub enum Command {
     },
     /// Validate the configuration, print it with secrets redacted, and check the database.
     CheckConfig,
+    /// Manage tokens of the JSON API.
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
+}
+
+/// `api-token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Create a token and print it once.
+    Create {
+        /// What will use it (shown in the admin).
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id or by its shown prefix.
+    Revoke {
+        /// Id or prefix (`fs_XXXXXXX`).
+        token: String,
+    },
 }
 
 /// Runs the command line; the binary's `main` is only this.
@@ -84,6 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, .. } => create_admin(settings, &email).await,
+        Command::ApiToken(command) => api_token(settings, command).await,
         Command::CheckConfig => {
             print!("{}", settings.summary());
             settings.ensure_data_dir()?;
@@ -119,6 +142,45 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!(startup_ms = started.elapsed().as_millis(), "ready");
     app::serve(state, listener, shutdown_on_signal()).await
+}
+
+async fn api_token(settings: Settings, command: ApiTokenCommand) -> anyhow::Result<()> {
+    use crate::api::tokens;
+    settings.ensure_data_dir()?;
+    let db = Db::connect(settings.database_url.expose(), 1)
+        .await
+        .context("DATABASE_URL: cannot connect")?;
+    if settings.auto_migrate {
+        db.migrate().await.context("running migrations")?;
+    }
+    let result = match command {
+        ApiTokenCommand::Create { name } => {
+            let name = tokens::validate_name(&name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
+            let (token, secret) = tokens::create(db.pool(), &name, None).await?;
+            println!("{secret}");
+            eprintln!(
+                "API token \"{}\" created ({}…). It is shown once; store it now.",
+                token.name, token.prefix
+            );
+            Ok(())
+        }
+        ApiTokenCommand::List => {
+            for t in tokens::list(db.pool()).await? {
+                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}  {}…  {:8} {}", t.id, t.prefix, status, t.name);
+            }
+            Ok(())
+        }
+        ApiTokenCommand::Revoke { token } => match tokens::revoke(&mut *db.pool().acquire().await?, token.trim()).await? {
+            Some(t) => {
+                println!("revoked \"{}\" ({}…)", t.name, t.prefix);
+                Ok(())
+            }
+            None => Err(anyhow::anyhow!("no active token with that id or prefix")),
+        },
+    };
+    db.close().await;
+    result
 }
 
 async fn create_admin(settings: Settings, email: &str) -> anyhow::Result<()> {

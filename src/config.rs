@@ -51,6 +51,62 @@ pub enum MailTransport {
     Files(PathBuf),
 }
 
+/// Where uploaded files live.
+#[derive(Debug, Clone)]
+pub enum StorageSettings {
+    /// Development: a directory on this machine (`MEDIA_DIR`).
+    Local {
+        /// Root directory of the blobs.
+        root: PathBuf,
+    },
+    /// Azure Blob Storage (or Azurite).
+    Azure(AzureSettings),
+}
+
+/// How to reach an Azure storage account.
+#[derive(Debug, Clone)]
+pub struct AzureSettings {
+    /// Storage account name.
+    pub account: String,
+    /// Account key; `None` means Azure identity (workload identity or managed identity).
+    pub access_key: Option<Secret<String>>,
+    /// Blob endpoint override (`http://127.0.0.1:10000/devstoreaccount1` for Azurite).
+    pub endpoint: Option<String>,
+    /// Container holding the media.
+    pub container: String,
+    /// Create the container at startup when it does not exist.
+    pub create_container: bool,
+    /// `AZURE_CLIENT_ID` for workload identity.
+    pub client_id: Option<String>,
+    /// `AZURE_TENANT_ID` for workload identity.
+    pub tenant_id: Option<String>,
+    /// `AZURE_FEDERATED_TOKEN_FILE` for workload identity.
+    pub federated_token_file: Option<String>,
+}
+
+/// Upload limits, in bytes, per kind of file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// `UPLOAD_MAX_IMAGE_MB`.
+    pub image: u64,
+    /// `UPLOAD_MAX_VIDEO_MB`.
+    pub video: u64,
+    /// `UPLOAD_MAX_DOCUMENT_MB`.
+    pub document: u64,
+    /// `UPLOAD_MAX_ARCHIVE_MB`.
+    pub archive: u64,
+}
+
+impl UploadLimits {
+    /// The largest of the limits: no upload request may be longer (plus form overhead).
+    pub fn largest(&self) -> u64 {
+        self.image
+            .max(self.video)
+            .max(self.document)
+            .max(self.archive)
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -132,6 +188,20 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// `BOOTSTRAP_ADMIN`: create an admin with a random password at first start (dev only).
     pub bootstrap_admin: bool,
+    /// `STORAGE_BACKEND` and its settings.
+    pub storage: StorageSettings,
+    /// Per-kind upload size limits.
+    pub upload_limits: UploadLimits,
+    /// `UPLOAD_MAX_CONCURRENT`: uploads streaming at once in this process.
+    pub upload_max_concurrent: usize,
+    /// `UPLOAD_BLOCK_SIZE_MB`: the size of each block sent to storage.
+    pub upload_block_size: usize,
+    /// `UPLOAD_IDLE_TIMEOUT_SECS`: an upload that sends nothing for this long is dropped.
+    pub upload_idle_timeout: Duration,
+    /// `FFMPEG_PATH`: the ffmpeg program used for video posters.
+    pub ffmpeg_path: String,
+    /// `FFPROBE_PATH`: the ffprobe program used for video duration and size.
+    pub ffprobe_path: String,
 }
 
 /// A configuration problem, phrased for the operator.
@@ -334,6 +404,24 @@ impl Settings {
             ));
         }
 
+        let storage = parse_storage(vars, &data_dir, production)?;
+        let mb = |name: &str, default: u64| -> Result<u64, ConfigError> {
+            let value = at_least(parse_num(vars, name, default)?, 1, name)?;
+            value
+                .checked_mul(1024 * 1024)
+                .ok_or_else(|| err(format!("{name} is too large.")))
+        };
+        let upload_limits = UploadLimits {
+            image: mb("UPLOAD_MAX_IMAGE_MB", 100)?,
+            video: mb("UPLOAD_MAX_VIDEO_MB", 10 * 1024)?,
+            document: mb("UPLOAD_MAX_DOCUMENT_MB", 50)?,
+            archive: mb("UPLOAD_MAX_ARCHIVE_MB", 2 * 1024)?,
+        };
+        let block_mb: usize = parse_num(vars, "UPLOAD_BLOCK_SIZE_MB", 4)?;
+        if !(1..=64).contains(&block_mb) {
+            return Err(err("UPLOAD_BLOCK_SIZE_MB must be between 1 and 64."));
+        }
+
         Ok(Self {
             environment,
             addr,
@@ -397,6 +485,21 @@ impl Settings {
             job_max_attempts: parse_num(vars, "JOB_MAX_ATTEMPTS", 8)?,
             shutdown_grace: Duration::from_secs(parse_num(vars, "SHUTDOWN_GRACE_SECS", 25)?),
             bootstrap_admin,
+            storage,
+            upload_limits,
+            upload_max_concurrent: at_least(
+                parse_num(vars, "UPLOAD_MAX_CONCURRENT", 8)?,
+                1,
+                "UPLOAD_MAX_CONCURRENT",
+            )?,
+            upload_block_size: block_mb * 1024 * 1024,
+            upload_idle_timeout: Duration::from_secs(at_least(
+                parse_num(vars, "UPLOAD_IDLE_TIMEOUT_SECS", 60)?,
+                1,
+                "UPLOAD_IDLE_TIMEOUT_SECS",
+            )?),
+            ffmpeg_path: get("FFMPEG_PATH").unwrap_or("ffmpeg").to_owned(),
+            ffprobe_path: get("FFPROBE_PATH").unwrap_or("ffprobe").to_owned(),
         })
     }
 
@@ -464,8 +567,17 @@ impl Settings {
             MailTransport::Smtp(url) => format!("smtp ({})", redact_url(url.expose())),
             MailTransport::Files(dir) => format!("files in {} (development)", dir.display()),
         };
+        let storage = match &self.storage {
+            StorageSettings::Local { root } => format!("local files in {} (development)", root.display()),
+            StorageSettings::Azure(a) => format!(
+                "azure account {} container {} ({})",
+                a.account,
+                a.container,
+                if a.access_key.is_some() { "account key" } else { "Azure identity" }
+            ),
+        };
         format!(
-            "environment      {:?}\naddress          {}\nbase url         {}\ndata dir         {}\ndatabase         {}\nmail             {}\nmail from        {}\nsecret key       {:?} (redacted)\nworker in serve  {}\n",
+            "environment      {:?}\naddress          {}\nbase url         {}\ndata dir         {}\ndatabase         {}\nmail             {}\nmail from        {}\nstorage          {}\nsecret key       {:?} (redacted)\nworker in serve  {}\n",
             self.environment,
             self.addr,
             self.base_url,
@@ -473,11 +585,146 @@ impl Settings {
             db,
             mail,
             self.mail_from,
+            storage,
             self.secret_key_source,
             self.run_worker,
         )
     }
 }
+
+/// `STORAGE_BACKEND` (`local` or `azure`) and the variables of the chosen backend.
+fn parse_storage(
+    vars: &HashMap<String, String>,
+    data_dir: &std::path::Path,
+    production: bool,
+) -> Result<StorageSettings, ConfigError> {
+    let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let azure_configured =
+        get("AZURE_STORAGE_CONNECTION_STRING").is_some() || get("AZURE_STORAGE_ACCOUNT").is_some();
+    let backend = get("STORAGE_BACKEND").unwrap_or(if azure_configured { "azure" } else { "local" });
+    match backend {
+        "local" => {
+            if production {
+                return Err(err(
+                    "STORAGE_BACKEND is local, the development adapter; production needs Azure Blob \
+                     Storage (set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING).",
+                ));
+            }
+            let root = get("MEDIA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("media"));
+            Ok(StorageSettings::Local { root })
+        }
+        "azure" => {
+            let mut account = get("AZURE_STORAGE_ACCOUNT").map(str::to_owned);
+            let mut access_key = get("AZURE_STORAGE_ACCESS_KEY").map(str::to_owned);
+            let mut endpoint = get("AZURE_STORAGE_ENDPOINT").map(str::to_owned);
+            if let Some(conn) = get("AZURE_STORAGE_CONNECTION_STRING") {
+                let parsed = parse_connection_string(conn)?;
+                account = account.or(parsed.account);
+                access_key = access_key.or(parsed.key);
+                endpoint = endpoint.or(parsed.endpoint);
+            }
+            let Some(account) = account else {
+                return Err(err(
+                    "STORAGE_BACKEND is azure but neither AZURE_STORAGE_ACCOUNT nor \
+                     AZURE_STORAGE_CONNECTION_STRING names the storage account.",
+                ));
+            };
+            if let Some(endpoint) = &endpoint {
+                let url = Url::parse(endpoint).map_err(|_| {
+                    err("AZURE_STORAGE_ENDPOINT must be a URL such as https://account.blob.core.windows.net.")
+                })?;
+                if production && url.scheme() != "https" {
+                    return Err(err("AZURE_STORAGE_ENDPOINT must use https in production."));
+                }
+            }
+            if production && access_key.as_deref() == Some(AZURITE_ACCOUNT_KEY) {
+                return Err(err(
+                    "AZURE_STORAGE_ACCESS_KEY is Azurite's published development key; production needs the real account.",
+                ));
+            }
+            let container = get("AZURE_STORAGE_CONTAINER").unwrap_or("media").to_owned();
+            let valid_container = (3..=63).contains(&container.len())
+                && container
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !container.starts_with('-')
+                && !container.ends_with('-')
+                && !container.contains("--");
+            if !valid_container {
+                return Err(err(
+                    "AZURE_STORAGE_CONTAINER must be 3-63 lowercase letters, digits and single hyphens.",
+                ));
+            }
+            Ok(StorageSettings::Azure(AzureSettings {
+                account,
+                access_key: access_key.map(Secret::new),
+                endpoint,
+                container,
+                create_container: parse_bool(vars, "AZURE_STORAGE_CREATE_CONTAINER", !production)?,
+                client_id: get("AZURE_CLIENT_ID").map(str::to_owned),
+                tenant_id: get("AZURE_TENANT_ID").map(str::to_owned),
+                federated_token_file: get("AZURE_FEDERATED_TOKEN_FILE").map(str::to_owned),
+            }))
+        }
+        other => Err(err(format!(
+            "STORAGE_BACKEND must be \"local\" or \"azure\", not {other:?}."
+        ))),
+    }
+}
+
+#[derive(Debug, Default)]
+struct ConnectionString {
+    account: Option<String>,
+    key: Option<String>,
+    endpoint: Option<String>,
+}
+
+/// The parts of an Azure storage connection string we use (`AccountName`, `AccountKey`,
+/// `BlobEndpoint`, or `UseDevelopmentStorage=true` for a local Azurite).
+fn parse_connection_string(raw: &str) -> Result<ConnectionString, ConfigError> {
+    let mut parsed = ConnectionString::default();
+    let mut protocol = "https".to_owned();
+    let mut suffix = None;
+    for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err(err(
+                "AZURE_STORAGE_CONNECTION_STRING must be Key=Value pairs separated by ';'.",
+            ));
+        };
+        match key {
+            "AccountName" => parsed.account = Some(value.to_owned()),
+            "AccountKey" => parsed.key = Some(value.to_owned()),
+            "BlobEndpoint" => parsed.endpoint = Some(value.trim_end_matches('/').to_owned()),
+            "DefaultEndpointsProtocol" => value.clone_into(&mut protocol),
+            "EndpointSuffix" => suffix = Some(value.to_owned()),
+            "UseDevelopmentStorage" if value.eq_ignore_ascii_case("true") => {
+                parsed.account = Some("devstoreaccount1".to_owned());
+                parsed.key = Some(AZURITE_ACCOUNT_KEY.to_owned());
+                parsed.endpoint = Some("http://127.0.0.1:10000/devstoreaccount1".to_owned());
+            }
+            "SharedAccessSignature" => {
+                return Err(err(
+                    "AZURE_STORAGE_CONNECTION_STRING with a SharedAccessSignature cannot sign download \
+                     links; use an account key or Azure identity.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    if parsed.endpoint.is_none()
+        && let (Some(account), Some(suffix)) = (&parsed.account, suffix)
+        && suffix != "core.windows.net"
+    {
+        parsed.endpoint = Some(format!("{protocol}://{account}.blob.{suffix}"));
+    }
+    Ok(parsed)
+}
+
+/// Azurite's published development account key (from its documentation; not a secret).
+const AZURITE_ACCOUNT_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw)

@@ -77,6 +77,18 @@ pub enum AppError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// The link or resource existed but is no longer valid (an expired link).
+    #[error("{0}")]
+    Gone(&'static str),
+    /// Refused with a specific status and a message for the user (an upload too large, of the
+    /// wrong type, or stalled).
+    #[error("{message}")]
+    Refused {
+        /// 4xx or 503.
+        status: StatusCode,
+        /// What to tell the user.
+        message: String,
+    },
     /// Malformed input that no form would send.
     #[error("{0}")]
     BadRequest(String),
@@ -97,6 +109,8 @@ impl AppError {
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::Refused { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

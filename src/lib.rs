@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod media;
 pub mod notifications;
 pub mod ops;
 pub mod rate_limit;

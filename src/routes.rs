@@ -2,11 +2,12 @@
 //! access rules can be audited on this one screen.
 
 use poem::endpoint::EndpointExt as _;
-use poem::middleware::{CatchPanic, Compression};
+use poem::middleware::CatchPanic;
 use poem::{Endpoint, IntoEndpoint, Route, get, post};
 
 use crate::accounts::handlers as accounts;
 use crate::admin::handlers as admin;
+use crate::api::admin as api_admin;
 use crate::app::AppState;
 use crate::http::csrf::Csrf;
 use crate::http::errors::ErrorPages;
@@ -14,7 +15,9 @@ use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
 use crate::http::observe::Observe;
 use crate::http::session::Sessions;
+use crate::http::compression::SelectiveCompression;
 use crate::http::{assets, errors};
+use crate::media::{handlers as media, links};
 use crate::ops::handlers as ops;
 use crate::site::handlers as site;
 
@@ -36,6 +39,8 @@ fn public() -> Route {
             "/password/reset/:token",
             get(accounts::show_reset_password).post(accounts::reset_password),
         )
+        // Authenticated inside (admin session or API token); JSON errors.
+        .nest("/api", crate::api::endpoint())
 }
 
 /// Signed-in customers (and admins).
@@ -56,6 +61,16 @@ fn admin() -> Route {
         .at("/jobs", get(admin::jobs))
         .at("/jobs/:id/retry", post(admin::retry_job))
         .at("/audit", get(admin::audit))
+        .at("/media", get(media::library))
+        .at("/media/upload", post(media::upload_files))
+        .at("/media/:id", get(media::info))
+        .at(
+            "/media/:id/delete",
+            get(media::confirm_delete).post(media::delete),
+        )
+        .at("/media/:id/link", post(media::make_link))
+        .at("/api-tokens", get(api_admin::list).post(api_admin::create))
+        .at("/api-tokens/:id/revoke", post(api_admin::revoke))
 }
 
 /// Stateless and cacheable: probes, metrics, static files. No session middleware, so no
@@ -67,6 +82,8 @@ fn stateless() -> Route {
         .at("/health", get(ops::health))
         .at("/ready", get(ops::ready))
         .at("/metrics", get(ops::metrics))
+        // Signed links: the signature is the authority, no session needed.
+        .at("/media/:id/:variant", get(links::serve))
 }
 
 /// The whole application with its middleware stack, outermost last:
@@ -86,7 +103,7 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
         });
     stateless()
         .nest("/", site.into_endpoint())
-        .with(Compression::new())
+        .with(SelectiveCompression)
         .with(CatchPanic::new().with_handler(|_| {
             errors::fallback_response(
                 &poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR),

@@ -8,8 +8,8 @@ use crate::db::new_id;
 /// One admin change.
 #[derive(Debug, Clone)]
 pub struct AuditEntry<'a> {
-    /// Who (user id).
-    pub actor_user_id: &'a str,
+    /// Who (user id; none for an API token).
+    pub actor_user_id: Option<&'a str>,
     /// Who (email at the time).
     pub actor_email: &'a str,
     /// What, as `entity.verb` (`email.resend`, `job.retry`).
@@ -28,8 +28,27 @@ impl<'a> AuditEntry<'a> {
     /// `admin` did `action` (`entity.verb`) to the `entity` row `entity_id`.
     pub fn by(admin: &'a User, action: &'a str, entity: &'a str, entity_id: &'a str) -> Self {
         Self {
-            actor_user_id: &admin.id,
+            actor_user_id: Some(&admin.id),
             actor_email: &admin.email,
+            action,
+            entity,
+            entity_id,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// An actor that is not a signed-in person (an API token, by its label).
+    pub fn by_actor(
+        user_id: Option<&'a str>,
+        label: &'a str,
+        action: &'a str,
+        entity: &'a str,
+        entity_id: &'a str,
+    ) -> Self {
+        Self {
+            actor_user_id: user_id,
+            actor_email: label,
             action,
             entity,
             entity_id,

@@ -11,6 +11,8 @@ use crate::views::{PageMeta, page};
 
 const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
+    ("Media", "/admin/media"),
+    ("API tokens", "/admin/api-tokens"),
     ("Outbox", "/admin/outbox"),
     ("Jobs", "/admin/jobs"),
     ("Audit log", "/admin/audit"),

@@ -31,6 +31,11 @@ const FILES: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        logical: "media.js",
+        bytes: include_bytes!("../../assets/media.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         logical: "favicon.svg",
         bytes: include_bytes!("../../assets/favicon.svg"),
         content_type: "image/svg+xml",

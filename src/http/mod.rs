@@ -2,6 +2,7 @@
 //! security headers), extractors for identity, static assets and response helpers.
 
 pub mod assets;
+pub mod compression;
 pub mod context;
 pub mod cookies;
 pub mod csrf;

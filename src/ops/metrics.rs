@@ -54,6 +54,8 @@ pub struct Metrics {
     job_duration: HistogramFamily<JobLabels>,
     job_queue: Family<StatusLabels, Gauge>,
     emails: Family<OutcomeLabels, Counter>,
+    uploads: Family<OutcomeLabels, Counter>,
+    upload_bytes: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -110,8 +112,22 @@ impl Metrics {
             "Email delivery attempts by outcome (sent, failed)",
             emails.clone(),
         );
+        let uploads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "uploads",
+            "File uploads by outcome (stored, rejected, aborted, failed)",
+            uploads.clone(),
+        );
+        let upload_bytes = Counter::default();
+        registry.register(
+            "upload_bytes",
+            "Bytes of uploads committed to storage",
+            upload_bytes.clone(),
+        );
         Self {
             registry,
+            uploads,
+            upload_bytes,
             http_requests,
             http_duration,
             jobs_finished,
@@ -157,6 +173,18 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Records one upload's outcome (and its bytes when stored).
+    pub fn upload(&self, outcome: &str, bytes: u64) {
+        self.uploads
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        if outcome == "stored" {
+            self.upload_bytes.inc_by(bytes);
+        }
     }
 
     /// Sets the queue depth gauges (called just before encoding).

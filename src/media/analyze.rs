@@ -1,0 +1,289 @@
+//! The metadata job: image size and thumbnail (the `image` crate); video duration, size and a
+//! poster (ffprobe and ffmpeg, when installed). A missing tool is recorded on the row in words,
+//! not retried.
+
+use std::io::Cursor;
+use std::process::Stdio;
+use std::time::Duration;
+
+use image::{ImageFormat, ImageReader, Limits};
+use serde::{Deserialize, Serialize};
+use tokio::process::Command;
+
+use super::kinds::MediaKind;
+use super::model::Media;
+use super::storage::{BlobHeaders, Storage};
+use super::store::{self, Analysis};
+use crate::config::Settings;
+use crate::db::{Db, now};
+use crate::jobs::{Job, JobHandler, JobSpec};
+
+/// Fill in a media row's dimensions, duration, thumbnail and poster.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AnalyzeMediaJob {
+    /// The row.
+    pub media_id: String,
+}
+
+impl JobSpec for AnalyzeMediaJob {
+    const KIND: &'static str = "media.analyze";
+}
+
+/// Runs [`AnalyzeMediaJob`].
+pub struct AnalyzeMediaHandler {
+    /// Database.
+    pub db: Db,
+    /// Where the files are.
+    pub storage: Storage,
+    /// Tool paths and limits.
+    pub settings: std::sync::Arc<Settings>,
+}
+
+/// Longest side of a thumbnail, in pixels.
+const THUMB_SIZE: u32 = 480;
+/// Widest poster, in pixels.
+const POSTER_WIDTH: u32 = 1280;
+/// How long ffprobe or ffmpeg may take.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where derived images of a row live.
+fn derived_key(media: &Media, what: &str) -> String {
+    format!("_derived/{}/{what}.jpg", media.id)
+}
+
+fn jpeg_headers() -> BlobHeaders {
+    BlobHeaders {
+        content_type: "image/jpeg".to_owned(),
+        content_disposition: "inline".to_owned(),
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for AnalyzeMediaHandler {
+    async fn run(&self, job: &Job) -> anyhow::Result<()> {
+        let spec: AnalyzeMediaJob = job.payload()?;
+        let Some(media) = store::find_ready(self.db.pool(), &spec.media_id).await? else {
+            return Ok(()); // deleted meanwhile
+        };
+        let analysis = match media.media_kind() {
+            MediaKind::Image => self.image(&media).await?,
+            MediaKind::Video => self.video(&media).await?,
+            MediaKind::Document | MediaKind::Archive => Analysis {
+                outcome: "skipped",
+                ..Analysis::default()
+            },
+        };
+        if !store::save_analysis(self.db.pool(), &media.id, &analysis, now()).await? {
+            // The row went while we worked: take the derived files with it.
+            for key in [&analysis.thumb_key, &analysis.poster_key].into_iter().flatten() {
+                self.storage.delete(key).await?;
+            }
+        }
+        tracing::info!(media = %media.id, outcome = analysis.outcome, "media analysed");
+        Ok(())
+    }
+}
+
+impl AnalyzeMediaHandler {
+    async fn image(&self, media: &Media) -> anyhow::Result<Analysis> {
+        let limit = self.settings.upload_limits.image;
+        let Some(bytes) = self.storage.read_small(&media.blob_key, limit).await? else {
+            return Ok(failed("the image is larger than the image limit".to_owned()));
+        };
+        let decoded = tokio::task::spawn_blocking(move || thumbnail(&bytes)).await?;
+        let (width, height, thumb) = match decoded {
+            Ok(v) => v,
+            Err(e) => return Ok(failed(format!("the image could not be read: {e}"))),
+        };
+        let key = derived_key(media, "thumb");
+        self.storage.put_small(&key, thumb, &jpeg_headers()).await?;
+        Ok(Analysis {
+            outcome: "done",
+            width: Some(i64::from(width)),
+            height: Some(i64::from(height)),
+            thumb_key: Some(key),
+            ..Analysis::default()
+        })
+    }
+
+    async fn video(&self, media: &Media) -> anyhow::Result<Analysis> {
+        // ffprobe and ffmpeg read the file in place: the local path, or a short-lived SAS URL.
+        let input = match self.storage.local_path(&media.blob_key) {
+            Some(path) => path.display().to_string(),
+            None => match self
+                .storage
+                .sas_url(&media.blob_key, Duration::from_secs(30 * 60))
+                .await?
+            {
+                Some(url) => url.to_string(),
+                None => return Ok(failed("the file has no readable location".to_owned())),
+            },
+        };
+        let probe = match run_tool(
+            &self.settings.ffprobe_path,
+            &[
+                "-v", "error", "-select_streams", "v:0", "-show_entries",
+                "stream=width,height:format=duration", "-of", "json", &input,
+            ],
+            &input,
+        )
+        .await
+        {
+            ToolOutcome::Missing => {
+                return Ok(Analysis {
+                    outcome: "tool_missing",
+                    note: Some(format!(
+                        "ffprobe is not installed (FFPROBE_PATH={}), so the duration, size and poster were not extracted. Install ffmpeg and retry the job.",
+                        self.settings.ffprobe_path
+                    )),
+                    ..Analysis::default()
+                });
+            }
+            ToolOutcome::Failed(why) => return Ok(failed(format!("ffprobe could not read the video: {why}"))),
+            ToolOutcome::Output(out) => out,
+        };
+        let probe: Probe = match serde_json::from_slice(&probe) {
+            Ok(p) => p,
+            Err(e) => return Ok(failed(format!("ffprobe gave unexpected output: {e}"))),
+        };
+        let stream = probe.streams.first();
+        let duration_ms = probe
+            .format
+            .as_ref()
+            .and_then(|f| f.duration.as_deref())
+            .and_then(|d| d.parse::<f64>().ok())
+            .map(|secs| (secs * 1000.0).round() as i64);
+        let mut analysis = Analysis {
+            outcome: "done",
+            width: stream.and_then(|s| s.width),
+            height: stream.and_then(|s| s.height),
+            duration_ms,
+            ..Analysis::default()
+        };
+
+        // A frame a second in (or halfway through a shorter clip).
+        let at = duration_ms.map_or(0.0, |ms| (ms as f64 / 2000.0).min(1.0));
+        let scale = format!("scale='min({POSTER_WIDTH},iw)':-2");
+        let at = format!("{at:.3}");
+        let frame = run_tool(
+            &self.settings.ffmpeg_path,
+            &[
+                "-v", "error", "-ss", &at, "-i", &input, "-frames:v", "1", "-vf", &scale, "-f",
+                "image2", "-c:v", "mjpeg", "-q:v", "3", "pipe:1",
+            ],
+            &input,
+        )
+        .await;
+        let poster = match frame {
+            ToolOutcome::Output(bytes) if !bytes.is_empty() => bytes,
+            ToolOutcome::Output(_) => {
+                analysis.outcome = "failed";
+                analysis.note = Some("ffmpeg found no frame for a poster".to_owned());
+                return Ok(analysis);
+            }
+            ToolOutcome::Missing => {
+                analysis.outcome = "tool_missing";
+                analysis.note = Some(format!(
+                    "ffmpeg is not installed (FFMPEG_PATH={}), so no poster was made. Install ffmpeg and retry the job.",
+                    self.settings.ffmpeg_path
+                ));
+                return Ok(analysis);
+            }
+            ToolOutcome::Failed(why) => {
+                analysis.outcome = "failed";
+                analysis.note = Some(format!("ffmpeg could not make a poster: {why}"));
+                return Ok(analysis);
+            }
+        };
+        let poster_key = derived_key(media, "poster");
+        let thumb_source = poster.clone();
+        self.storage
+            .put_small(&poster_key, poster, &jpeg_headers())
+            .await?;
+        analysis.poster_key = Some(poster_key);
+        if let Ok(Ok((_, _, thumb))) =
+            tokio::task::spawn_blocking(move || thumbnail(&thumb_source)).await
+        {
+            let key = derived_key(media, "thumb");
+            self.storage.put_small(&key, thumb, &jpeg_headers()).await?;
+            analysis.thumb_key = Some(key);
+        }
+        Ok(analysis)
+    }
+}
+
+fn failed(note: String) -> Analysis {
+    Analysis {
+        outcome: "failed",
+        note: Some(note),
+        ..Analysis::default()
+    }
+}
+
+/// Decodes an image (with limits against decompression bombs) and returns its size and a JPEG
+/// thumbnail.
+fn thumbnail(bytes: &[u8]) -> anyhow::Result<(u32, u32, Vec<u8>)> {
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(30_000);
+    limits.max_image_height = Some(30_000);
+    limits.max_alloc = Some(768 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader.decode()?;
+    let (width, height) = (image.width(), image.height());
+    let thumb = image.thumbnail(THUMB_SIZE, THUMB_SIZE).into_rgb8();
+    let mut out = Cursor::new(Vec::new());
+    thumb.write_to(&mut out, ImageFormat::Jpeg)?;
+    Ok((width, height, out.into_inner()))
+}
+
+#[derive(Debug, Deserialize)]
+struct Probe {
+    #[serde(default)]
+    streams: Vec<ProbeStream>,
+    format: Option<ProbeFormat>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProbeStream {
+    width: Option<i64>,
+    height: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProbeFormat {
+    duration: Option<String>,
+}
+
+enum ToolOutcome {
+    Output(Vec<u8>),
+    Missing,
+    Failed(String),
+}
+
+/// Runs a tool; its first error line is kept (with the input, which may be a SAS URL, hidden).
+async fn run_tool(program: &str, args: &[&str], input: &str) -> ToolOutcome {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ToolOutcome::Missing,
+        Err(e) => return ToolOutcome::Failed(e.to_string()),
+    };
+    match tokio::time::timeout(TOOL_TIMEOUT, child.wait_with_output()).await {
+        Err(_) => ToolOutcome::Failed(format!("timed out after {} s", TOOL_TIMEOUT.as_secs())),
+        Ok(Err(e)) => ToolOutcome::Failed(e.to_string()),
+        Ok(Ok(out)) if out.status.success() => ToolOutcome::Output(out.stdout),
+        Ok(Ok(out)) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let first = stderr.lines().next().unwrap_or("no message").trim();
+            let first = first.replace(input, "<input>");
+            ToolOutcome::Failed(first.chars().take(300).collect())
+        }
+    }
+}

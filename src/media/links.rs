@@ -1,0 +1,304 @@
+//! Signed, expiring links to stored files, and the route that serves them.
+//!
+//! On Azure a download link is a read-only SAS URL of the blob (its content type and
+//! disposition were set at upload). Locally, and for playback on both backends, it is an app
+//! URL `/media/{id}/{variant}?exp=..&sig=..` signed with HMAC: locally the app streams the file
+//! (with HTTP ranges, so video seeks), on Azure it redirects to a SAS of a few minutes.
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt as _;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::web::{Data, Path, Query};
+use poem::{Body, Request, Response, handler};
+use serde::Deserialize;
+
+use super::model::Media;
+use super::storage::StorageError;
+use super::store;
+use crate::app::AppState;
+use crate::db::{now, parse_id};
+use crate::error::{AppError, AppResult};
+
+/// Default lifetime of a download link.
+pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(60 * 60);
+/// Longest lifetime a download link may have.
+pub const MAX_LINK_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Lifetime of the SAS a playback redirect hands out.
+const REDIRECT_SAS_TTL: u64 = 15 * 60;
+
+/// Policy of everything served from storage: nothing in it may run or be framed.
+const MEDIA_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+/// Which blob of a media row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The uploaded file.
+    File,
+    /// The small preview (images and video).
+    Thumb,
+    /// The video poster.
+    Poster,
+}
+
+impl Variant {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Thumb => "thumb",
+            Self::Poster => "poster",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "file" => Some(Self::File),
+            "thumb" => Some(Self::Thumb),
+            "poster" => Some(Self::Poster),
+            _ => None,
+        }
+    }
+
+    fn key(self, media: &Media) -> Option<&str> {
+        match self {
+            Self::File => Some(&media.blob_key),
+            Self::Thumb => media.thumb_key.as_deref(),
+            Self::Poster => media.poster_key.as_deref(),
+        }
+    }
+}
+
+fn message(id: &str, variant: Variant, expires: i64) -> String {
+    format!("media:{id}:{}:{expires}", variant.as_str())
+}
+
+/// `/media/{id}/{variant}?exp=..&sig=..`, valid until `expires` (epoch seconds).
+pub fn app_path(state: &AppState, id: &str, variant: Variant, expires: i64) -> String {
+    let sig = state.keys.urls.sign(&message(id, variant, expires));
+    format!("/media/{id}/{}?exp={expires}&sig={sig}", variant.as_str())
+}
+
+/// A path for pages (thumbnails, players) that stays the same for a while so browsers can
+/// cache it: it expires at the end of the next full hour.
+pub fn page_path(state: &AppState, id: &str, variant: Variant) -> String {
+    let expires = (now() / 3600 + 2) * 3600;
+    app_path(state, id, variant, expires)
+}
+
+/// A download link handed to someone: absolute, expiring after `ttl`.
+#[derive(Debug, Clone)]
+pub struct DownloadLink {
+    /// The URL.
+    pub url: String,
+    /// Epoch seconds.
+    pub expires_at: i64,
+}
+
+/// Makes a download link of the file, valid for `ttl` (clamped to one second .. seven days).
+pub async fn download_link(
+    state: &AppState,
+    media: &Media,
+    ttl: Duration,
+) -> Result<DownloadLink, StorageError> {
+    let ttl = ttl.clamp(Duration::from_secs(1), MAX_LINK_TTL);
+    let expires_at = now() + i64::try_from(ttl.as_secs()).unwrap_or(0);
+    if let Some(sas) = state.storage.sas_url(&media.blob_key, ttl).await? {
+        return Ok(DownloadLink {
+            url: sas.to_string(),
+            expires_at,
+        });
+    }
+    Ok(DownloadLink {
+        url: state.url(&app_path(state, &media.id, Variant::File, expires_at)),
+        expires_at,
+    })
+}
+
+/// Query of a signed media URL.
+#[derive(Debug, Deserialize)]
+pub struct SignedQuery {
+    exp: Option<i64>,
+    sig: Option<String>,
+}
+
+/// `GET /media/:id/:variant?exp=..&sig=..`: a signed link to a stored file.
+#[handler]
+pub async fn serve(
+    req: &Request,
+    Path((id, variant)): Path<(String, String)>,
+    Query(q): Query<SignedQuery>,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let (Some(id), Some(variant)) = (parse_id(&id), Variant::parse(&variant)) else {
+        return Err(AppError::NotFound);
+    };
+    let (Some(expires), Some(sig)) = (q.exp, q.sig) else {
+        return Err(AppError::Forbidden);
+    };
+    if !state.keys.urls.verify(&message(&id, variant, expires), &sig) {
+        return Err(AppError::Forbidden);
+    }
+    let remaining = expires - now();
+    if remaining <= 0 {
+        return Err(AppError::Gone("This link has expired. Ask for a new one."));
+    }
+    let media = store::find_ready(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key = variant.key(&media).ok_or(AppError::NotFound)?.to_owned();
+
+    let remaining = u64::try_from(remaining).unwrap_or(0);
+    if let Some(sas) = state
+        .storage
+        .sas_url(&key, Duration::from_secs(remaining.min(REDIRECT_SAS_TTL)))
+        .await
+        .map_err(storage_error)?
+    {
+        return Ok(Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, sas.as_str())
+            .header(header::CACHE_CONTROL, "no-store")
+            .finish());
+    }
+    stream_local(req, state, &media, variant, &key, remaining).await
+}
+
+/// Streams a blob from the local backend, honouring a single `Range`.
+async fn stream_local(
+    req: &Request,
+    state: &AppState,
+    media: &Media,
+    variant: Variant,
+    key: &str,
+    remaining: u64,
+) -> AppResult<Response> {
+    let size = state
+        .storage
+        .size(key)
+        .await
+        .map_err(storage_error)?
+        .ok_or(AppError::NotFound)?;
+    let range = match req.header(header::RANGE) {
+        Some(raw) => match parse_range(raw, size) {
+            RangeRequest::Satisfiable(r) => Some(r),
+            RangeRequest::Ignore => None,
+            RangeRequest::Unsatisfiable => {
+                return Ok(Response::builder()
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+                    .finish());
+            }
+        },
+        None => None,
+    };
+    let result = state
+        .storage
+        .get(key, range.clone())
+        .await
+        .map_err(storage_error)?;
+    let stream = result
+        .into_stream()
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    let (content_type, disposition) = match variant {
+        Variant::File => (media.content_type.clone(), media.content_disposition()),
+        Variant::Thumb | Variant::Poster => ("image/jpeg".to_owned(), "inline".to_owned()),
+    };
+    let mut builder = Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_SECURITY_POLICY, MEDIA_CSP)
+        .header("cross-origin-resource-policy", "same-origin")
+        .header(
+            header::CACHE_CONTROL,
+            format!("private, max-age={}", remaining.min(3600)),
+        );
+    if let Some(sha) = &media.sha256
+        && variant == Variant::File
+    {
+        builder = builder.header(header::ETAG, format!("\"{}\"", &sha[..sha.len().min(32)]));
+    }
+    let (status, length) = match &range {
+        Some(r) => {
+            builder = builder.header(
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", r.start, r.end - 1),
+            );
+            (StatusCode::PARTIAL_CONTENT, r.end - r.start)
+        }
+        None => (StatusCode::OK, size),
+    };
+    let mut resp = builder
+        .status(status)
+        .body(Body::from_bytes_stream(stream));
+    if let Ok(v) = HeaderValue::from_str(&length.to_string()) {
+        resp.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
+    Ok(resp)
+}
+
+fn storage_error(e: StorageError) -> AppError {
+    match e {
+        StorageError::NotFound => AppError::NotFound,
+        StorageError::Failed(e) => {
+            tracing::error!(error = %e, "storage failed while serving a file");
+            AppError::Busy { retry_after: 5 }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeRequest {
+    Satisfiable(std::ops::Range<u64>),
+    /// Malformed or several ranges: answer with the whole file, as RFC 9110 allows.
+    Ignore,
+    Unsatisfiable,
+}
+
+/// One `bytes=` range of a file of `size` bytes.
+fn parse_range(raw: &str, size: u64) -> RangeRequest {
+    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
+        return RangeRequest::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Ignore;
+    }
+    let Some((start, end)) = spec.trim().split_once('-') else {
+        return RangeRequest::Ignore;
+    };
+    let (start, end) = (start.trim(), end.trim());
+    let parsed = match (start.is_empty(), end.is_empty()) {
+        (false, true) => start.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
+        (false, false) => match (start.parse::<u64>(), end.parse::<u64>()) {
+            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
+            _ => None,
+        },
+        (true, false) => end.parse::<u64>().ok().and_then(|n| {
+            (n > 0).then(|| (size.saturating_sub(n), size.saturating_sub(1)))
+        }),
+        (true, true) => None,
+    };
+    match parsed {
+        None => RangeRequest::Ignore,
+        Some((s, _)) if s >= size => RangeRequest::Unsatisfiable,
+        Some((s, e)) => RangeRequest::Satisfiable(s..e + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        use RangeRequest::*;
+        assert_eq!(parse_range("bytes=0-99", 1000), Satisfiable(0..100));
+        assert_eq!(parse_range("bytes=900-", 1000), Satisfiable(900..1000));
+        assert_eq!(parse_range("bytes=-100", 1000), Satisfiable(900..1000));
+        assert_eq!(parse_range("bytes=990-2000", 1000), Satisfiable(990..1000));
+        assert_eq!(parse_range("bytes=1000-", 1000), Unsatisfiable);
+        assert_eq!(parse_range("bytes=5-1", 1000), Ignore);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ignore);
+        assert_eq!(parse_range("items=0-1", 1000), Ignore);
+    }
+}
