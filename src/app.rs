@@ -16,8 +16,8 @@ use crate::http::cookies::CookiePolicy;
 use crate::http::session::secs;
 use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
 use crate::media::{
-    AnalyzeMediaHandler, AnalyzeMediaJob, DeleteBlobsHandler, DeleteBlobsJob, SWEEP_EVERY,
-    Storage, SweepUploadsHandler, SweepUploadsJob,
+    AnalyzeMediaHandler, AnalyzeMediaJob, DeleteBlobsHandler, DeleteBlobsJob, SWEEP_EVERY, Storage,
+    SweepUploadsHandler, SweepUploadsJob,
 };
 use crate::notifications::{Mailer, SendEmailHandler, SendEmailJob, mailer};
 use crate::ops::maintenance::{CLEANUP_EVERY, CleanupHandler, CleanupJob};

@@ -166,18 +166,24 @@ async fn api_token(settings: Settings, command: ApiTokenCommand) -> anyhow::Resu
         }
         ApiTokenCommand::List => {
             for t in tokens::list(db.pool()).await? {
-                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!("{}  {}…  {:8} {}", t.id, t.prefix, status, t.name);
             }
             Ok(())
         }
-        ApiTokenCommand::Revoke { token } => match tokens::revoke(&mut *db.pool().acquire().await?, token.trim()).await? {
-            Some(t) => {
-                println!("revoked \"{}\" ({}…)", t.name, t.prefix);
-                Ok(())
+        ApiTokenCommand::Revoke { token } => {
+            match tokens::revoke(&mut *db.pool().acquire().await?, token.trim()).await? {
+                Some(t) => {
+                    println!("revoked \"{}\" ({}…)", t.name, t.prefix);
+                    Ok(())
+                }
+                None => Err(anyhow::anyhow!("no active token with that id or prefix")),
             }
-            None => Err(anyhow::anyhow!("no active token with that id or prefix")),
-        },
+        }
     };
     db.close().await;
     result

@@ -568,12 +568,18 @@ impl Settings {
             MailTransport::Files(dir) => format!("files in {} (development)", dir.display()),
         };
         let storage = match &self.storage {
-            StorageSettings::Local { root } => format!("local files in {} (development)", root.display()),
+            StorageSettings::Local { root } => {
+                format!("local files in {} (development)", root.display())
+            }
             StorageSettings::Azure(a) => format!(
                 "azure account {} container {} ({})",
                 a.account,
                 a.container,
-                if a.access_key.is_some() { "account key" } else { "Azure identity" }
+                if a.access_key.is_some() {
+                    "account key"
+                } else {
+                    "Azure identity"
+                }
             ),
         };
         format!(
@@ -601,13 +607,22 @@ fn parse_storage(
     let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let azure_configured =
         get("AZURE_STORAGE_CONNECTION_STRING").is_some() || get("AZURE_STORAGE_ACCOUNT").is_some();
-    let backend = get("STORAGE_BACKEND").unwrap_or(if azure_configured { "azure" } else { "local" });
+    let backend =
+        get("STORAGE_BACKEND").unwrap_or(if azure_configured { "azure" } else { "local" });
     match backend {
         "local" => {
-            if production {
+            // Production may keep files on a local disk only when asked to in so many words
+            // (one server with a persistent volume); replicas need Azure.
+            if production && get("STORAGE_BACKEND").is_none() {
                 return Err(err(
-                    "STORAGE_BACKEND is local, the development adapter; production needs Azure Blob \
-                     Storage (set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING).",
+                    "STORAGE_BACKEND is local, the development default; production needs Azure Blob \
+                     Storage (set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING), or, for a \
+                     single server with a persistent disk, STORAGE_BACKEND=local with MEDIA_DIR.",
+                ));
+            }
+            if production && get("MEDIA_DIR").is_none() {
+                return Err(err(
+                    "MEDIA_DIR is required with STORAGE_BACKEND=local in production (a persistent disk).",
                 ));
             }
             let root = get("MEDIA_DIR")
@@ -860,6 +875,13 @@ mod tests {
             "SMTP_URL".into(),
             "smtps://mailer:pw@smtp.example.com".into(),
         );
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("STORAGE_BACKEND is local"), "{e}");
+        v.insert("STORAGE_BACKEND".into(), "local".into());
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("MEDIA_DIR"), "{e}");
+        v.remove("STORAGE_BACKEND");
+        v.insert("AZURE_STORAGE_ACCOUNT".into(), "studiomedia".into());
         let s = Settings::from_map(&v).unwrap();
         assert!(s.is_production());
         assert_eq!(s.log_format, LogFormat::Json);
@@ -880,6 +902,44 @@ mod tests {
         v.insert("BASE_URL".into(), "https://studio.example.com".into());
         v.insert("DATABASE_URL".into(), "sqlite://x.db".into());
         assert!(Settings::from_map(&v).unwrap_err().0.contains("SQLite"));
+    }
+
+    #[test]
+    fn azure_settings_come_from_a_connection_string_or_parts() {
+        let s = Settings::from_map(&vars(&[(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1/;",
+        )]))
+        .unwrap();
+        let StorageSettings::Azure(a) = s.storage else {
+            panic!("expected azure")
+        };
+        assert_eq!(a.account, "devstoreaccount1");
+        assert_eq!(
+            a.endpoint.as_deref(),
+            Some("http://127.0.0.1:10000/devstoreaccount1")
+        );
+        assert_eq!(a.access_key.unwrap().expose(), "a2V5");
+        assert_eq!(a.container, "media");
+        assert!(a.create_container);
+
+        let e = Settings::from_map(&vars(&[
+            ("STORAGE_BACKEND", "azure"),
+            ("AZURE_STORAGE_CONTAINER", "Bad_Name"),
+            ("AZURE_STORAGE_ACCOUNT", "x"),
+        ]))
+        .unwrap_err();
+        assert!(e.0.starts_with("AZURE_STORAGE_CONTAINER"), "{e}");
+        let e = Settings::from_map(&vars(&[(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            "AccountName=x;SharedAccessSignature=sv=2020",
+        )]))
+        .unwrap_err();
+        assert!(e.0.contains("SharedAccessSignature"), "{e}");
+        let e = Settings::from_map(&vars(&[("STORAGE_BACKEND", "azure")])).unwrap_err();
+        assert!(e.0.contains("AZURE_STORAGE_ACCOUNT"), "{e}");
+        let e = Settings::from_map(&vars(&[("UPLOAD_BLOCK_SIZE_MB", "0")])).unwrap_err();
+        assert!(e.0.starts_with("UPLOAD_BLOCK_SIZE_MB"), "{e}");
     }
 
     #[test]

@@ -18,7 +18,11 @@ use crate::views::components::{Field, csrf_field, error_summary, timestamp};
 
 /// `GET /admin/api-tokens`.
 #[handler]
-pub async fn list(ctx: Ctx, AdminUser(_a): AdminUser, Data(state): Data<&AppState>) -> AppResult<Response> {
+pub async fn list(
+    ctx: Ctx,
+    AdminUser(_a): AdminUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
     let tokens = tokens::list(state.db.pool()).await?;
     Ok(page(&ctx, &tokens, &FieldErrors::default(), None, None).into_response())
 }

@@ -13,10 +13,10 @@ use poem_openapi::{Multipart as MultipartDoc, Object, OpenApi};
 use super::{ApiCaller, ApiResult};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::media;
 use crate::media::links::{DEFAULT_LINK_TTL, MAX_LINK_TTL, download_link};
 use crate::media::model::{Folder, Media, parse_name};
 use crate::media::store::{self, MediaFilter};
-use crate::media;
 
 /// The file endpoints.
 pub struct FilesApi;
@@ -118,7 +118,10 @@ pub struct Deleted {
 
 /// The upload form as documented: `file` and an optional `folder` (send `folder` first).
 #[derive(Debug, MultipartDoc)]
-#[allow(dead_code, reason = "documentation only: the body is parsed as a stream by UploadBody")]
+#[allow(
+    dead_code,
+    reason = "documentation only: the body is parsed as a stream by UploadBody"
+)]
 struct UploadDoc {
     /// Optional folder such as `portfolio/weddings`; must come before `file`.
     folder: Option<String>,
@@ -298,7 +301,12 @@ impl FilesApi {
 
     /// Describe a file
     #[oai(path = "/files/:name/info", method = "get")]
-    async fn info(&self, req: &Request, _caller: ApiCaller, name: Path<String>) -> ApiResult<Json<FileInfo>> {
+    async fn info(
+        &self,
+        req: &Request,
+        _caller: ApiCaller,
+        name: Path<String>,
+    ) -> ApiResult<Json<FileInfo>> {
         let media = find(state(req)?, &name.0).await?;
         Ok(Json(media.into()))
     }
@@ -351,11 +359,23 @@ impl FilesApi {
     ///
     /// Deletes the row and its blobs together.
     #[oai(path = "/files/:name", method = "delete")]
-    async fn delete(&self, req: &Request, caller: ApiCaller, name: Path<String>) -> ApiResult<Json<Deleted>> {
+    async fn delete(
+        &self,
+        req: &Request,
+        caller: ApiCaller,
+        name: Path<String>,
+    ) -> ApiResult<Json<Deleted>> {
         let state = state(req)?;
         let found = find(state, &name.0).await?;
         let label = caller.label();
-        let deleted = media::delete_media(state, &caller.audit(&label, "media.delete", &found.id), &found.id).await?;
-        Ok(Json(Deleted { deleted: deleted.name }))
+        let deleted = media::delete_media(
+            state,
+            &caller.audit(&label, "media.delete", &found.id),
+            &found.id,
+        )
+        .await?;
+        Ok(Json(Deleted {
+            deleted: deleted.name,
+        }))
     }
 }

@@ -16,7 +16,9 @@ use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Request, RequestBody, 
 use poem_openapi::registry::{
     MetaMediaType, MetaResponse, MetaResponses, MetaSecurityScheme, Registry,
 };
-use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApiService};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApiService,
+};
 
 use crate::accounts::model::User;
 use crate::admin::store::AuditEntry;
@@ -60,7 +62,12 @@ impl ApiCaller {
     }
 
     /// An audit entry in this caller's name (`label` must outlive it).
-    pub fn audit<'a>(&'a self, label: &'a str, action: &'a str, entity_id: &'a str) -> AuditEntry<'a> {
+    pub fn audit<'a>(
+        &'a self,
+        label: &'a str,
+        action: &'a str,
+        entity_id: &'a str,
+    ) -> AuditEntry<'a> {
         let user_id = match self {
             Self::Token(_) => None,
             Self::Admin(u) => Some(u.id.as_str()),
@@ -130,9 +137,9 @@ async fn authenticate(req: &Request) -> Result<ApiCaller, AppError> {
         .data::<AppState>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("state missing")))?;
     if let Some(auth) = req.header(header::AUTHORIZATION) {
-        let secret = auth
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| AppError::BadRequest("Authorization must be `Bearer <token>`.".into()))?;
+        let secret = auth.strip_prefix("Bearer ").ok_or_else(|| {
+            AppError::BadRequest("Authorization must be `Bearer <token>`.".into())
+        })?;
         return tokens::authenticate(state.db.pool(), secret.trim())
             .await?
             .map(ApiCaller::Token)
@@ -191,10 +198,16 @@ impl ApiResponse for ApiError {
             (404, "No such file"),
             (408, "The upload stalled"),
             (413, "Larger than the limit of its kind"),
-            (415, "A type not on the allow-list, or content that does not match its extension"),
+            (
+                415,
+                "A type not on the allow-list, or content that does not match its extension",
+            ),
             (422, "An empty file"),
             (429, "Too many requests"),
-            (503, "Storage unavailable or too many uploads at once; retry later"),
+            (
+                503,
+                "Storage unavailable or too many uploads at once; retry later",
+            ),
         ];
         MetaResponses {
             responses: statuses
@@ -223,12 +236,16 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The API, its spec and its docs, mounted at `/api`.
 pub fn endpoint() -> impl Endpoint<Output = Response> {
-    let service = OpenApiService::new(files::FilesApi, "FlashStudio API", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Files of the studio's media library. Authenticate with an API token \
+    let service = OpenApiService::new(
+        files::FilesApi,
+        "FlashStudio API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Files of the studio's media library. Authenticate with an API token \
              (`Authorization: Bearer fs_...`) or as a signed-in admin.",
-        )
-        .url_prefix("/api");
+    )
+    .url_prefix("/api");
     let spec = service.spec_endpoint();
     let docs_html = service.swagger_ui_html();
     let docs_csp = docs_policy(&docs_html);
@@ -239,7 +256,8 @@ pub fn endpoint() -> impl Endpoint<Output = Response> {
             poem::endpoint::make_sync(move |_| {
                 let mut resp = poem::web::Html(docs_html.clone()).into_response();
                 if let Ok(v) = HeaderValue::from_str(&docs_csp) {
-                    resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+                    resp.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, v);
                 }
                 resp
             }),
@@ -256,8 +274,12 @@ fn docs_policy(html: &str) -> String {
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(open_end) = after.find('>') else { break };
-        let Some(close) = after.find("</script>") else { break };
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let Some(close) = after.find("</script>") else {
+            break;
+        };
         let tag = &after[..open_end];
         let body = &after[open_end + 1..close];
         if !tag.contains("src=") {

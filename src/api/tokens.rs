@@ -24,8 +24,7 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, name, prefix, created_by_user_id, created_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, name, prefix, created_by_user_id, created_at, last_used_at, revoked_at";
 
 /// Why a token name is refused.
 pub fn validate_name(raw: &str) -> Result<String, &'static str> {
@@ -120,10 +119,11 @@ pub async fn revoke(
     let Some(token) = token else {
         return Ok(None);
     };
-    let done = sqlx::query("update api_tokens set revoked_at = $2 where id = $1 and revoked_at is null")
-        .bind(&token.id)
-        .bind(now())
-        .execute(&mut *conn)
-        .await?;
+    let done =
+        sqlx::query("update api_tokens set revoked_at = $2 where id = $1 and revoked_at is null")
+            .bind(&token.id)
+            .bind(now())
+            .execute(&mut *conn)
+            .await?;
     Ok((done.rows_affected() == 1).then_some(token))
 }

@@ -83,9 +83,15 @@ mod tests {
 
     #[test]
     fn negotiation_prefers_brotli_and_respects_q_zero() {
-        assert!(matches!(negotiate("gzip, deflate, br"), Some(CompressionAlgo::BR)));
+        assert!(matches!(
+            negotiate("gzip, deflate, br"),
+            Some(CompressionAlgo::BR)
+        ));
         assert!(matches!(negotiate("gzip"), Some(CompressionAlgo::GZIP)));
-        assert!(matches!(negotiate("br;q=0, gzip"), Some(CompressionAlgo::GZIP)));
+        assert!(matches!(
+            negotiate("br;q=0, gzip"),
+            Some(CompressionAlgo::GZIP)
+        ));
         assert!(negotiate("identity").is_none());
         assert!(negotiate("").is_none());
     }

@@ -93,8 +93,24 @@ fn describe(err: &poem::Error) -> (StatusCode, String) {
     (status, message.to_owned())
 }
 
-fn render(state: &AppState, err: &poem::Error, facts: &RequestFacts) -> Response {
+/// As [`describe`]; a JSON client of a malformed request also gets the parser's own words
+/// (`failed to parse parameter "expires_in"`), which name the field to fix.
+fn describe_for(err: &poem::Error, format: ErrorFormat) -> (StatusCode, String) {
     let (status, message) = describe(err);
+    if format == ErrorFormat::Json
+        && status.is_client_error()
+        && err.downcast_ref::<AppError>().is_none()
+    {
+        let detail = err.to_string();
+        if !detail.is_empty() && detail.len() < 300 {
+            return (status, detail);
+        }
+    }
+    (status, message)
+}
+
+fn render(state: &AppState, err: &poem::Error, facts: &RequestFacts) -> Response {
+    let (status, message) = describe_for(err, facts.format);
     let request_id = current_request_id();
     let app_error = err.downcast_ref::<AppError>();
 
@@ -212,7 +228,7 @@ fn toast_response(status: StatusCode, message: &str, request_id: &str) -> Respon
 
 /// Last-resort rendering outside the session middleware (store unreachable): no layout.
 pub fn fallback_response(err: &poem::Error, format: ErrorFormat) -> Response {
-    let (status, message) = describe(err);
+    let (status, message) = describe_for(err, format);
     let request_id = current_request_id();
     let mut resp = match format {
         ErrorFormat::Json => json_error(status, &message, &request_id),

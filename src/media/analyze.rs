@@ -75,7 +75,10 @@ impl JobHandler for AnalyzeMediaHandler {
         };
         if !store::save_analysis(self.db.pool(), &media.id, &analysis, now()).await? {
             // The row went while we worked: take the derived files with it.
-            for key in [&analysis.thumb_key, &analysis.poster_key].into_iter().flatten() {
+            for key in [&analysis.thumb_key, &analysis.poster_key]
+                .into_iter()
+                .flatten()
+            {
                 self.storage.delete(key).await?;
             }
         }
@@ -88,7 +91,9 @@ impl AnalyzeMediaHandler {
     async fn image(&self, media: &Media) -> anyhow::Result<Analysis> {
         let limit = self.settings.upload_limits.image;
         let Some(bytes) = self.storage.read_small(&media.blob_key, limit).await? else {
-            return Ok(failed("the image is larger than the image limit".to_owned()));
+            return Ok(failed(
+                "the image is larger than the image limit".to_owned(),
+            ));
         };
         let decoded = tokio::task::spawn_blocking(move || thumbnail(&bytes)).await?;
         let (width, height, thumb) = match decoded {
@@ -122,8 +127,15 @@ impl AnalyzeMediaHandler {
         let probe = match run_tool(
             &self.settings.ffprobe_path,
             &[
-                "-v", "error", "-select_streams", "v:0", "-show_entries",
-                "stream=width,height:format=duration", "-of", "json", &input,
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=width,height:format=duration",
+                "-of",
+                "json",
+                &input,
             ],
             &input,
         )
@@ -139,7 +151,9 @@ impl AnalyzeMediaHandler {
                     ..Analysis::default()
                 });
             }
-            ToolOutcome::Failed(why) => return Ok(failed(format!("ffprobe could not read the video: {why}"))),
+            ToolOutcome::Failed(why) => {
+                return Ok(failed(format!("ffprobe could not read the video: {why}")));
+            }
             ToolOutcome::Output(out) => out,
         };
         let probe: Probe = match serde_json::from_slice(&probe) {
@@ -168,8 +182,23 @@ impl AnalyzeMediaHandler {
         let frame = run_tool(
             &self.settings.ffmpeg_path,
             &[
-                "-v", "error", "-ss", &at, "-i", &input, "-frames:v", "1", "-vf", &scale, "-f",
-                "image2", "-c:v", "mjpeg", "-q:v", "3", "pipe:1",
+                "-v",
+                "error",
+                "-ss",
+                &at,
+                "-i",
+                &input,
+                "-frames:v",
+                "1",
+                "-vf",
+                &scale,
+                "-f",
+                "image2",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "3",
+                "pipe:1",
             ],
             &input,
         )

@@ -51,9 +51,14 @@ impl From<UploadError> for AppError {
 
 /// What every upload request must pass before its body is read: a declared length within the
 /// largest limit (413 unread), a free upload slot (503), the uploader's hourly allowance (429).
-pub async fn admit(state: &AppState, req: &Request, rate_key: &str) -> AppResult<OwnedSemaphorePermit> {
+pub async fn admit(
+    state: &AppState,
+    req: &Request,
+    rate_key: &str,
+) -> AppResult<OwnedSemaphorePermit> {
     let limits = state.settings.upload_limits;
-    if declared_length(req).is_some_and(|len| len > limits.largest().saturating_add(FORM_OVERHEAD)) {
+    if declared_length(req).is_some_and(|len| len > limits.largest().saturating_add(FORM_OVERHEAD))
+    {
         return Err(AppError::Refused {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             message: format!(
@@ -85,7 +90,8 @@ async fn small_text(field: poem::web::Field, max: u64) -> AppResult<String> {
     if out.len() as u64 > max {
         return Err(AppError::BadRequest("A form field is too long.".into()));
     }
-    String::from_utf8(out).map_err(|_| AppError::BadRequest("A form field is not UTF-8 text.".into()))
+    String::from_utf8(out)
+        .map_err(|_| AppError::BadRequest("A form field is not UTF-8 text.".into()))
 }
 
 fn parse_folder(raw: &str) -> AppResult<Folder> {
@@ -130,7 +136,9 @@ pub async fn receive_one(
 
 fn bad_form(e: poem::error::ParseMultipartError) -> AppError {
     tracing::debug!(error = %e, "unreadable multipart body");
-    AppError::BadRequest("The upload form could not be read (it ended early or is malformed).".into())
+    AppError::BadRequest(
+        "The upload form could not be read (it ended early or is malformed).".into(),
+    )
 }
 
 /// The outcome of one file of a library upload.
@@ -163,9 +171,16 @@ pub struct LibraryQuery {
 
 impl LibraryQuery {
     fn filter(&self) -> MediaFilter {
-        let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         MediaFilter {
-            folder: clean(&self.folder).and_then(|f| Folder::parse(&f).ok()).map(|f| f.as_str().to_owned()),
+            folder: clean(&self.folder)
+                .and_then(|f| Folder::parse(&f).ok())
+                .map(|f| f.as_str().to_owned()),
             search: clean(&self.q).map(|s| s.chars().take(100).collect()),
             kind: clean(&self.kind).filter(|k| super::kinds::MediaKind::parse(k).is_some()),
         }
@@ -191,7 +206,8 @@ async fn listing(state: &AppState, q: &LibraryQuery) -> AppResult<Listing> {
     let filter = q.filter();
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let mut conn = state.db.pool().acquire().await?;
-    let (rows, total) = store::list_ready(&mut conn, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let (rows, total) =
+        store::list_ready(&mut conn, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let folders = store::folders(&mut *conn).await?;
     Ok(Listing {
         rows,
@@ -241,8 +257,13 @@ pub async fn upload_files(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                let AppError::BadRequest(message) = bad_form(e) else { break };
-                outcomes.push(FileOutcome::Failed { name: "upload".into(), message });
+                let AppError::BadRequest(message) = bad_form(e) else {
+                    break;
+                };
+                outcomes.push(FileOutcome::Failed {
+                    name: "upload".into(),
+                    message,
+                });
                 break;
             }
         };
@@ -250,7 +271,10 @@ pub async fn upload_files(
             Some("folder") => match Folder::parse(&small_text(field, 200).await?) {
                 Ok(f) => folder = f,
                 Err(message) => {
-                    outcomes.push(FileOutcome::Failed { name: "folder".into(), message: message.to_owned() });
+                    outcomes.push(FileOutcome::Failed {
+                        name: "folder".into(),
+                        message: message.to_owned(),
+                    });
                     break;
                 }
             },
@@ -261,7 +285,15 @@ pub async fn upload_files(
                 }
                 let result = match upload::precheck(state, &name, None) {
                     Ok(file_type) => {
-                        upload::receive(state, &uploader, &folder, &name, file_type, field.into_async_read()).await
+                        upload::receive(
+                            state,
+                            &uploader,
+                            &folder,
+                            &name,
+                            file_type,
+                            field.into_async_read(),
+                        )
+                        .await
                     }
                     Err(e) => Err(e),
                 };
@@ -269,10 +301,16 @@ pub async fn upload_files(
                     Ok(media) => outcomes.push(FileOutcome::Stored(Box::new(media))),
                     Err(e @ (UploadError::Interrupted | UploadError::Idle)) => {
                         // The rest of the body is unusable.
-                        outcomes.push(FileOutcome::Failed { name, message: e.to_string() });
+                        outcomes.push(FileOutcome::Failed {
+                            name,
+                            message: e.to_string(),
+                        });
                         break;
                     }
-                    Err(e) => outcomes.push(FileOutcome::Failed { name, message: e.to_string() }),
+                    Err(e) => outcomes.push(FileOutcome::Failed {
+                        name,
+                        message: e.to_string(),
+                    }),
                 }
             }
             _ => {}
@@ -286,12 +324,18 @@ pub async fn upload_files(
     }
     if htmx {
         let mut resp = views::upload_results(&outcomes).into_response();
-        resp.headers_mut().insert("hx-trigger", poem::http::HeaderValue::from_static("media-changed"));
+        resp.headers_mut().insert(
+            "hx-trigger",
+            poem::http::HeaderValue::from_static("media-changed"),
+        );
         return Ok(resp);
     }
     let listing = listing(state, &LibraryQuery::default()).await?;
     let mut resp = views::library(&ctx, state, &listing, &outcomes).into_response();
-    if outcomes.iter().all(|o| matches!(o, FileOutcome::Failed { .. })) {
+    if outcomes
+        .iter()
+        .all(|o| matches!(o, FileOutcome::Failed { .. }))
+    {
         resp.set_status(StatusCode::UNPROCESSABLE_ENTITY);
     }
     Ok(resp)
@@ -299,7 +343,9 @@ pub async fn upload_files(
 
 async fn find(state: &AppState, id: &str) -> AppResult<Media> {
     let id = parse_id(id).ok_or(AppError::NotFound)?;
-    store::find_ready(state.db.pool(), &id).await?.ok_or(AppError::NotFound)
+    store::find_ready(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// `GET /admin/media/:id`: the info panel (a page without htmx).
@@ -339,13 +385,22 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let media = super::delete_media(state, &AuditEntry::by(&admin, "media.delete", "media", &id), &id).await?;
+    let media = super::delete_media(
+        state,
+        &AuditEntry::by(&admin, "media.delete", "media", &id),
+        &id,
+    )
+    .await?;
     let message = format!("Deleted {}.", media.original_name);
     if htmx {
         // The row swaps out; the toast says what happened.
         return Ok(views::deleted_toast(&message).into_response());
     }
-    Ok(redirect_with_flash(state, "/admin/media", Flash::success(message)))
+    Ok(redirect_with_flash(
+        state,
+        "/admin/media",
+        Flash::success(message),
+    ))
 }
 
 /// Form of "copy a signed link".
@@ -376,7 +431,9 @@ pub async fn make_link(
     let media = find(state, &id).await?;
     let ttl = form.ttl.map_or(DEFAULT_LINK_TTL, Duration::from_secs);
     if ttl.is_zero() || ttl > MAX_LINK_TTL {
-        return Err(AppError::BadRequest("A link lasts between one second and seven days.".into()));
+        return Err(AppError::BadRequest(
+            "A link lasts between one second and seven days.".into(),
+        ));
     }
     let link = download_link(state, &media, ttl).await.map_err(|e| {
         tracing::error!(error = %e, "signing a link failed");

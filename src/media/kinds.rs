@@ -90,20 +90,62 @@ enum Magic {
 }
 
 const TYPES: &[(&[&str], FileType)] = &[
-    (&["jpg", "jpeg"], ft("jpg", MediaKind::Image, "image/jpeg", Magic::Jpeg)),
-    (&["png"], ft("png", MediaKind::Image, "image/png", Magic::Png)),
-    (&["gif"], ft("gif", MediaKind::Image, "image/gif", Magic::Gif)),
-    (&["webp"], ft("webp", MediaKind::Image, "image/webp", Magic::Webp)),
-    (&["tif", "tiff"], ft("tiff", MediaKind::Image, "image/tiff", Magic::Tiff)),
-    (&["bmp"], ft("bmp", MediaKind::Image, "image/bmp", Magic::Bmp)),
-    (&["mp4", "m4v"], ft("mp4", MediaKind::Video, "video/mp4", Magic::IsoMedia)),
-    (&["mov"], ft("mov", MediaKind::Video, "video/quicktime", Magic::QuickTime)),
-    (&["avi"], ft("avi", MediaKind::Video, "video/x-msvideo", Magic::Avi)),
-    (&["wmv"], ft("wmv", MediaKind::Video, "video/x-ms-wmv", Magic::Asf)),
-    (&["flv"], ft("flv", MediaKind::Video, "video/x-flv", Magic::Flv)),
-    (&["webm"], ft("webm", MediaKind::Video, "video/webm", Magic::Webm)),
-    (&["pdf"], ft("pdf", MediaKind::Document, "application/pdf", Magic::Pdf)),
-    (&["doc"], ft("doc", MediaKind::Document, "application/msword", Magic::Ole)),
+    (
+        &["jpg", "jpeg"],
+        ft("jpg", MediaKind::Image, "image/jpeg", Magic::Jpeg),
+    ),
+    (
+        &["png"],
+        ft("png", MediaKind::Image, "image/png", Magic::Png),
+    ),
+    (
+        &["gif"],
+        ft("gif", MediaKind::Image, "image/gif", Magic::Gif),
+    ),
+    (
+        &["webp"],
+        ft("webp", MediaKind::Image, "image/webp", Magic::Webp),
+    ),
+    (
+        &["tif", "tiff"],
+        ft("tiff", MediaKind::Image, "image/tiff", Magic::Tiff),
+    ),
+    (
+        &["bmp"],
+        ft("bmp", MediaKind::Image, "image/bmp", Magic::Bmp),
+    ),
+    (
+        &["mp4", "m4v"],
+        ft("mp4", MediaKind::Video, "video/mp4", Magic::IsoMedia),
+    ),
+    (
+        &["mov"],
+        ft("mov", MediaKind::Video, "video/quicktime", Magic::QuickTime),
+    ),
+    (
+        &["avi"],
+        ft("avi", MediaKind::Video, "video/x-msvideo", Magic::Avi),
+    ),
+    (
+        &["wmv"],
+        ft("wmv", MediaKind::Video, "video/x-ms-wmv", Magic::Asf),
+    ),
+    (
+        &["flv"],
+        ft("flv", MediaKind::Video, "video/x-flv", Magic::Flv),
+    ),
+    (
+        &["webm"],
+        ft("webm", MediaKind::Video, "video/webm", Magic::Webm),
+    ),
+    (
+        &["pdf"],
+        ft("pdf", MediaKind::Document, "application/pdf", Magic::Pdf),
+    ),
+    (
+        &["doc"],
+        ft("doc", MediaKind::Document, "application/msword", Magic::Ole),
+    ),
     (
         &["docx"],
         ft(
@@ -113,13 +155,40 @@ const TYPES: &[(&[&str], FileType)] = &[
             Magic::Zip,
         ),
     ),
-    (&["txt"], ft("txt", MediaKind::Document, "text/plain; charset=utf-8", Magic::Text)),
-    (&["zip"], ft("zip", MediaKind::Archive, "application/zip", Magic::Zip)),
-    (&["rar"], ft("rar", MediaKind::Archive, "application/vnd.rar", Magic::Rar)),
-    (&["7z"], ft("7z", MediaKind::Archive, "application/x-7z-compressed", Magic::SevenZip)),
+    (
+        &["txt"],
+        ft(
+            "txt",
+            MediaKind::Document,
+            "text/plain; charset=utf-8",
+            Magic::Text,
+        ),
+    ),
+    (
+        &["zip"],
+        ft("zip", MediaKind::Archive, "application/zip", Magic::Zip),
+    ),
+    (
+        &["rar"],
+        ft("rar", MediaKind::Archive, "application/vnd.rar", Magic::Rar),
+    ),
+    (
+        &["7z"],
+        ft(
+            "7z",
+            MediaKind::Archive,
+            "application/x-7z-compressed",
+            Magic::SevenZip,
+        ),
+    ),
 ];
 
-const fn ft(ext: &'static str, kind: MediaKind, content_type: &'static str, magic: Magic) -> FileType {
+const fn ft(
+    ext: &'static str,
+    kind: MediaKind,
+    content_type: &'static str,
+    magic: Magic,
+) -> FileType {
     FileType {
         ext,
         kind,
@@ -155,7 +224,8 @@ impl FileType {
     /// Whether `head`, the first bytes of the file (all of it if shorter than
     /// [`SNIFF_LEN`]), looks like this type.
     pub fn matches(&self, head: &[u8]) -> bool {
-        let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+        let at =
+            |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
         match self.magic {
             Magic::Jpeg => at(0, &[0xFF, 0xD8, 0xFF]),
             Magic::Png => at(0, b"\x89PNG\r\n\x1a\n"),
@@ -218,7 +288,10 @@ mod tests {
     #[test]
     fn extensions_map_to_canonical_types() {
         assert_eq!(FileType::from_name("Photo.JPEG").unwrap().ext, "jpg");
-        assert_eq!(FileType::from_name("clip.m4v").unwrap().kind, MediaKind::Video);
+        assert_eq!(
+            FileType::from_name("clip.m4v").unwrap().kind,
+            MediaKind::Video
+        );
         assert!(FileType::from_name("page.html").is_none());
         assert!(FileType::from_name("logo.svg").is_none());
         assert!(FileType::from_name("noextension").is_none());
@@ -234,8 +307,14 @@ mod tests {
         assert!(sniff("a.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]));
         assert!(sniff("a.mp4", b"\0\0\0\x20ftypisom\0\0\x02\0"));
         assert!(sniff("a.mov", b"\0\0\0\x14ftypqt  \0\0\0\0"));
-        assert!(sniff("a.webm", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm"));
-        assert!(!sniff("a.webm", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01matroska"));
+        assert!(sniff(
+            "a.webm",
+            b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm"
+        ));
+        assert!(!sniff(
+            "a.webm",
+            b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01matroska"
+        ));
         assert!(sniff("a.pdf", b"%PDF-1.7\n"));
         assert!(sniff("a.docx", b"PK\x03\x04\x14\0"));
         assert!(sniff("a.7z", &[0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4]));

@@ -28,7 +28,8 @@ pub const MAX_LINK_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 const REDIRECT_SAS_TTL: u64 = 15 * 60;
 
 /// Policy of everything served from storage: nothing in it may run or be framed.
-const MEDIA_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+const MEDIA_CSP: &str =
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
 
 /// Which blob of a media row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +136,11 @@ pub async fn serve(
     let (Some(expires), Some(sig)) = (q.exp, q.sig) else {
         return Err(AppError::Forbidden);
     };
-    if !state.keys.urls.verify(&message(&id, variant, expires), &sig) {
+    if !state
+        .keys
+        .urls
+        .verify(&message(&id, variant, expires), &sig)
+    {
         return Err(AppError::Forbidden);
     }
     let remaining = expires - now();
@@ -228,9 +233,7 @@ async fn stream_local(
         }
         None => (StatusCode::OK, size),
     };
-    let mut resp = builder
-        .status(status)
-        .body(Body::from_bytes_stream(stream));
+    let mut resp = builder.status(status).body(Body::from_bytes_stream(stream));
     if let Ok(v) = HeaderValue::from_str(&length.to_string()) {
         resp.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
@@ -268,14 +271,18 @@ fn parse_range(raw: &str, size: u64) -> RangeRequest {
     };
     let (start, end) = (start.trim(), end.trim());
     let parsed = match (start.is_empty(), end.is_empty()) {
-        (false, true) => start.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
+        (false, true) => start
+            .parse::<u64>()
+            .ok()
+            .map(|s| (s, size.saturating_sub(1))),
         (false, false) => match (start.parse::<u64>(), end.parse::<u64>()) {
             (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
             _ => None,
         },
-        (true, false) => end.parse::<u64>().ok().and_then(|n| {
-            (n > 0).then(|| (size.saturating_sub(n), size.saturating_sub(1)))
-        }),
+        (true, false) => end
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| (n > 0).then(|| (size.saturating_sub(n), size.saturating_sub(1)))),
         (true, true) => None,
     };
     match parsed {

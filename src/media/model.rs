@@ -85,7 +85,11 @@ impl Media {
 
 /// A `Content-Disposition` value for a file of `kind` called `filename` (already safe).
 pub fn disposition(kind: MediaKind, filename: &str) -> String {
-    let how = if kind.inline() { "inline" } else { "attachment" };
+    let how = if kind.inline() {
+        "inline"
+    } else {
+        "attachment"
+    };
     format!("{how}; filename=\"{filename}\"")
 }
 
@@ -187,11 +191,21 @@ pub fn slug(original: &str) -> String {
         }
     }
     let out = out.trim_matches('-').to_owned();
-    if out.is_empty() { "file".to_owned() } else { out }
+    if out.is_empty() {
+        "file".to_owned()
+    } else {
+        out
+    }
 }
 
 /// `<uuid>-<slug>.<ext>` and the blob key `folder/yyyy/mm/<name>` for a new file.
-pub fn new_blob_name(id: &str, folder: &Folder, original: &str, ext: &str, now: i64) -> (String, String) {
+pub fn new_blob_name(
+    id: &str,
+    folder: &Folder,
+    original: &str,
+    ext: &str,
+    now: i64,
+) -> (String, String) {
     let name = format!("{id}-{}.{ext}", slug(original));
     let (year, month) = jiff::Timestamp::from_second(now)
         .map(|t| {
@@ -210,7 +224,10 @@ mod tests {
     #[test]
     fn folders_are_safe_paths() {
         assert_eq!(Folder::parse("").unwrap().as_str(), "uploads");
-        assert_eq!(Folder::parse("/Portfolio/Weddings/").unwrap().as_str(), "portfolio/weddings");
+        assert_eq!(
+            Folder::parse("/Portfolio/Weddings/").unwrap().as_str(),
+            "portfolio/weddings"
+        );
         assert!(Folder::parse("../etc").is_err());
         assert!(Folder::parse("a/../b").is_err());
         assert!(Folder::parse("a//b").is_err());
@@ -240,9 +257,15 @@ mod tests {
             "mov",
             1_795_000_000,
         );
-        assert_eq!(name, "0193a6f2-7c4e-7d3a-9b1e-2f6c8d9e0a1b-c-wedding-film-final.mov");
+        assert_eq!(
+            name,
+            "0193a6f2-7c4e-7d3a-9b1e-2f6c8d9e0a1b-c-wedding-film-final.mov"
+        );
         assert_eq!(key, format!("portfolio/2026/11/{name}"));
-        assert_eq!(clean_original_name("C:\\fakepath\\shot\u{7}.jpg"), "shot.jpg");
+        assert_eq!(
+            clean_original_name("C:\\fakepath\\shot\u{7}.jpg"),
+            "shot.jpg"
+        );
         assert_eq!(slug("../../../.."), "file");
     }
 }

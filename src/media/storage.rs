@@ -102,7 +102,10 @@ impl BlobUpload {
 impl Storage {
     /// Builds the backend the settings name, creating the local directory or (when asked to)
     /// the Azure container.
-    pub async fn from_settings(settings: &StorageSettings, block_size: usize) -> anyhow::Result<Self> {
+    pub async fn from_settings(
+        settings: &StorageSettings,
+        block_size: usize,
+    ) -> anyhow::Result<Self> {
         // object_store's Azure client brings a second rustls provider; pick ours.
         let _ = rustls::crypto::ring::default_provider().install_default();
         match settings {
@@ -119,9 +122,11 @@ impl Storage {
                 })
             }
             StorageSettings::Azure(azure) => {
-                let built = Arc::new(azure_builder(azure).build().context(
-                    "configuring Azure Blob Storage (AZURE_STORAGE_* settings)",
-                )?);
+                let built = Arc::new(
+                    azure_builder(azure)
+                        .build()
+                        .context("configuring Azure Blob Storage (AZURE_STORAGE_* settings)")?,
+                );
                 if azure.create_container {
                     create_container(&built, azure)
                         .await
@@ -191,7 +196,11 @@ impl Storage {
     }
 
     /// Opens a blob, or a byte range of it, as a stream.
-    pub async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<GetResult, StorageError> {
+    pub async fn get(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<GetResult, StorageError> {
         let options = GetOptions {
             range: range.map(GetRange::Bounded),
             ..GetOptions::default()
@@ -257,7 +266,10 @@ impl Storage {
         match &*self.backend {
             Backend::Local { root } => {
                 let path = Path::from(key);
-                Some(path.parts().fold(root.clone(), |p, part| p.join(part.as_ref())))
+                Some(
+                    path.parts()
+                        .fold(root.clone(), |p, part| p.join(part.as_ref())),
+                )
             }
             Backend::Azure { .. } => None,
         }
@@ -347,6 +359,8 @@ async fn create_container(azure: &MicrosoftAzure, settings: &AzureSettings) -> a
             Ok(())
         }
         409 => Ok(()),
-        status => anyhow::bail!("the storage account answered {status} when creating the container"),
+        status => {
+            anyhow::bail!("the storage account answered {status} when creating the container")
+        }
     }
 }

@@ -81,16 +81,17 @@ pub async fn mark_ready(
     Ok(done.rows_affected() == 1)
 }
 
-/// Deletes a row whatever its state; returns it if it existed.
+/// Deletes a row whatever its state; returns it if this call deleted it. (Two concurrent
+/// deletes both read the row; only the one whose `delete` removed it gets it back.)
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<Option<Media>, sqlx::Error> {
-    let row = find_in(&mut *conn, id).await?;
-    if row.is_some() {
-        sqlx::query("delete from media where id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(row)
+    let Some(row) = find_in(&mut *conn, id).await? else {
+        return Ok(None);
+    };
+    let done = sqlx::query("delete from media where id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok((done.rows_affected() == 1).then_some(row))
 }
 
 async fn find_in(conn: &mut AnyConnection, id: &str) -> Result<Option<Media>, sqlx::Error> {
@@ -169,9 +170,14 @@ pub async fn list_ready(
     offset: i64,
 ) -> Result<(Vec<Media>, i64), sqlx::Error> {
     let folder = filter.folder.clone();
-    let folder_prefix = folder
-        .as_deref()
-        .map(|f| format!("{}/%", f.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let folder_prefix = folder.as_deref().map(|f| {
+        format!(
+            "{}/%",
+            f.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let search = filter.search.as_deref().map(like_pattern);
     let condition = "state = 'ready'
          and ($1 is null or folder = $1 or folder like $2 escape '\\')

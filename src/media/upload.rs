@@ -12,13 +12,13 @@ use std::time::Duration;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt as _};
 
+use super::AnalyzeMediaJob;
 use super::kinds::{FileType, MediaKind, SNIFF_LEN, allowed_extensions};
 use super::model::{
     Folder, Media, clean_original_name, disposition, new_blob_name, safe_file_name,
 };
 use super::storage::{BlobHeaders, StorageError};
 use super::store::{self, NewMedia};
-use super::AnalyzeMediaJob;
 use crate::admin::store::{AuditEntry, insert_audit};
 use crate::app::AppState;
 use crate::db::{new_id, now};
@@ -38,7 +38,13 @@ pub struct Uploader {
 impl Uploader {
     /// An audit entry in this uploader's name.
     pub fn audit<'a>(&'a self, action: &'a str, entity_id: &'a str) -> AuditEntry<'a> {
-        AuditEntry::by_actor(self.user_id.as_deref(), &self.label, action, "media", entity_id)
+        AuditEntry::by_actor(
+            self.user_id.as_deref(),
+            &self.label,
+            action,
+            "media",
+            entity_id,
+        )
     }
 }
 
@@ -139,7 +145,11 @@ pub fn human_size(bytes: u64) -> String {
 
 /// The checks that need only the name: the type it claims, and whether a declared length
 /// already exceeds that type's limit.
-pub fn precheck(state: &AppState, file_name: &str, declared_len: Option<u64>) -> Result<FileType, UploadError> {
+pub fn precheck(
+    state: &AppState,
+    file_name: &str,
+    declared_len: Option<u64>,
+) -> Result<FileType, UploadError> {
     let name = clean_original_name(file_name);
     let Some(file_type) = FileType::from_name(&name) else {
         return Err(UploadError::NotAllowed {
@@ -163,13 +173,15 @@ fn too_large(name: String, kind: MediaKind, limit: u64) -> UploadError {
     }
 }
 
-/// Removes the `uploading` row and any blob when dropped armed: the request was cancelled
-/// (client gone) or failed. Runs as its own task, so it completes even when the request's
-/// future is dropped.
+/// Removes the `uploading` row (and the blob, if the upload got as far as committing it) when
+/// dropped armed: the request failed or was cancelled (client gone). Runs as its own task, so it
+/// completes even when the request's future is dropped half-way.
 struct Cleanup {
     state: Option<AppState>,
     id: String,
     blob_key: String,
+    /// Set just before the commit: only from then on can a blob exist at `blob_key`.
+    committing: bool,
 }
 
 impl Cleanup {
@@ -185,23 +197,30 @@ impl Drop for Cleanup {
         };
         let id = std::mem::take(&mut self.id);
         let key = std::mem::take(&mut self.blob_key);
+        let committing = self.committing;
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(async move {
-            // The blob first: a row without a blob is swept later; a blob without a row is not.
-            if let Err(e) = state.storage.delete(&key).await {
-                tracing::warn!(error = %e, blob = %key, "could not remove an abandoned upload's blob");
-                return;
+            if committing {
+                // The blob first, retried while storage recovers: a row without a blob is
+                // swept later, a blob without a row would not be.
+                let mut delay = Duration::from_millis(500);
+                let mut attempts = 0;
+                while let Err(e) = state.storage.delete(&key).await {
+                    attempts += 1;
+                    if attempts >= 12 {
+                        tracing::warn!(error = %e, blob = %key, "could not remove an abandoned upload's blob; the sweep will");
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
             }
-            let removed = async {
-                let mut conn = state.db.pool().acquire().await?;
-                sqlx::query("delete from media where id = $1 and state = 'uploading'")
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await
-            }
-            .await;
+            let removed = sqlx::query("delete from media where id = $1 and state = 'uploading'")
+                .bind(&id)
+                .execute(state.db.pool())
+                .await;
             if let Err(e) = removed {
                 tracing::warn!(error = %e, media = %id, "could not remove an abandoned upload's row; the sweep will");
             }
@@ -291,10 +310,11 @@ async fn receive_inner<R: AsyncRead + Unpin>(
         now,
     )
     .await?;
-    let cleanup = Cleanup {
+    let mut cleanup = Cleanup {
         state: Some(state.clone()),
         id: id.clone(),
         blob_key: blob_key.clone(),
+        committing: false,
     };
 
     let headers = BlobHeaders {
@@ -323,7 +343,10 @@ async fn receive_inner<R: AsyncRead + Unpin>(
                 return Err(too_large(original.clone(), file_type.kind, limit));
             }
             hasher.update(&buf[..n]);
-            upload.write(&buf[..n]).await.map_err(UploadError::Storage)?;
+            upload
+                .write(&buf[..n])
+                .await
+                .map_err(UploadError::Storage)?;
         }
         Ok(())
     }
@@ -332,6 +355,7 @@ async fn receive_inner<R: AsyncRead + Unpin>(
         upload.abort().await;
         return Err(e);
     }
+    cleanup.committing = true;
     upload.finish().await.map_err(UploadError::Storage)?;
 
     let sha256 = hex::encode(hasher.finalize());
@@ -343,7 +367,9 @@ async fn receive_inner<R: AsyncRead + Unpin>(
     }
     job_store::enqueue(
         &mut tx,
-        &AnalyzeMediaJob { media_id: id.clone() },
+        &AnalyzeMediaJob {
+            media_id: id.clone(),
+        },
         &EnqueueOptions {
             run_at: None,
             dedupe_key: None,

@@ -13,7 +13,10 @@ use crate::http::context::RequestContext;
 use crate::views::components::{csrf_field, timestamp};
 
 fn accept_attr() -> String {
-    allowed_extensions().map(|e| format!(".{e}")).collect::<Vec<_>>().join(",")
+    allowed_extensions()
+        .map(|e| format!(".{e}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn duration(ms: i64) -> String {
@@ -37,7 +40,12 @@ fn dimensions(m: &Media) -> String {
 }
 
 /// `GET /admin/media`.
-pub fn library(ctx: &RequestContext, state: &AppState, listing: &Listing, outcomes: &[FileOutcome]) -> Markup {
+pub fn library(
+    ctx: &RequestContext,
+    state: &AppState,
+    listing: &Listing,
+    outcomes: &[FileOutcome],
+) -> Markup {
     let limits = state.settings.upload_limits;
     let upload_action = format!("/admin/media/upload?csrf_token={}", ctx.csrf_token);
     admin_page(
@@ -252,7 +260,12 @@ pub fn upload_results(outcomes: &[FileOutcome]) -> Markup {
 }
 
 /// The info panel of one file, optionally with a freshly made link.
-pub fn info_panel(ctx: &RequestContext, state: &AppState, m: &Media, link: Option<&DownloadLink>) -> Markup {
+pub fn info_panel(
+    ctx: &RequestContext,
+    state: &AppState,
+    m: &Media,
+    link: Option<&DownloadLink>,
+) -> Markup {
     let preview = page_path(state, &m.id, Variant::File);
     html! {
         section.panel.media-info aria-labelledby="media-info-title" {
@@ -304,7 +317,12 @@ pub fn info_panel(ctx: &RequestContext, state: &AppState, m: &Media, link: Optio
 }
 
 /// `GET /admin/media/:id` without htmx.
-pub fn info_page(ctx: &RequestContext, state: &AppState, m: &Media, link: Option<&DownloadLink>) -> Markup {
+pub fn info_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    m: &Media,
+    link: Option<&DownloadLink>,
+) -> Markup {
     admin_page(
         ctx,
         &m.original_name,

@@ -56,6 +56,15 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             ],
             "SMTP_URL is required",
         ),
+        (
+            &[
+                ("BASE_URL", "https://studio.example.com"),
+                ("DATABASE_URL", "postgres://db/x"),
+                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SMTP_URL", "smtps://mail.example.com"),
+            ],
+            "STORAGE_BACKEND is local",
+        ),
     ];
     for (extra, expected) in steps {
         let mut env = vec![("FLASHSTUDIO_ENV", "production")];
@@ -69,6 +78,41 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             );
         }
     }
+}
+
+async fn api_tokens_are_created_listed_and_revoked(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let data = dir.path().display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("FLASHSTUDIO_DATA_DIR", data.as_str()),
+    ];
+    let (ok, stdout, stderr) = run(
+        &["api-token", "create", "--name", "editing suite"],
+        &env,
+        "",
+    )
+    .await;
+    assert!(ok, "{stdout} {stderr}");
+    let token = stdout.trim();
+    assert!(token.starts_with("fs_") && token.len() == 46, "{token}");
+    assert!(stderr.contains("shown once"), "{stderr}");
+    let (ok, listed, _) = run(&["api-token", "list"], &env, "").await;
+    assert!(ok);
+    assert!(
+        listed.contains("editing suite")
+            && listed.contains(&token[..10])
+            && !listed.contains(token)
+    );
+    let (ok, revoked, _) = run(&["api-token", "revoke", &token[..10]], &env, "").await;
+    assert!(ok, "{revoked}");
+    let (ok, _, stderr) = run(&["api-token", "revoke", &token[..10]], &env, "").await;
+    assert!(!ok && stderr.contains("no active token"), "{stderr}");
+    let (_, listed, _) = run(&["api-token", "list"], &env, "").await;
+    assert!(listed.contains("revoked"));
+    let (ok, _, stderr) = run(&["api-token", "create", "--name", " "], &env, "").await;
+    assert!(!ok && stderr.contains("--name"), "{stderr}");
 }
 
 async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
@@ -117,7 +161,10 @@ async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
     assert_eq!(app.get("/admin").await.status(), StatusCode::OK);
 }
 
-on_both_backends!(create_admin_reads_the_password_from_stdin);
+on_both_backends!(
+    create_admin_reads_the_password_from_stdin,
+    api_tokens_are_created_listed_and_revoked
+);
 
 /// The zero-config start: an admin with a random password printed once, a working login, and
 /// a clean exit on SIGTERM.

@@ -17,6 +17,7 @@ mod accounts;
 mod cli;
 mod email;
 mod jobs;
+mod media;
 mod ops;
 mod replicas;
 mod security;

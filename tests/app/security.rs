@@ -244,6 +244,14 @@ async fn production_cookies_are_secure_and_host_prefixed_and_hsts_is_sent() {
         .var("FLASHSTUDIO_ENV", "production")
         .var("BASE_URL", "https://studio.example.com")
         .var("AUTO_MIGRATE", "true")
+        .var("STORAGE_BACKEND", "local")
+        .var(
+            "MEDIA_DIR",
+            &std::env::temp_dir()
+                .join(format!("fs-media-{}", uuid::Uuid::new_v4().simple()))
+                .display()
+                .to_string(),
+        )
         .smtp(sink.port)
         .spawn()
         .await;

@@ -39,6 +39,147 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs an `async fn name(stack: Stack)` on every database × storage pair, as
+/// `module::sqlite_local::name`, `module::sqlite_azurite::name`, `module::postgres_local::name`
+/// and `module::postgres_azurite::name`.
+#[macro_export]
+macro_rules! on_every_stack {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_every_stack!(@one sqlite_local, Sqlite, Local, $($name),*);
+        $crate::on_every_stack!(@one sqlite_azurite, Sqlite, Azurite, $($name),*);
+        $crate::on_every_stack!(@one postgres_local, Postgres, Local, $($name),*);
+        $crate::on_every_stack!(@one postgres_azurite, Postgres, Azurite, $($name),*);
+    };
+    (@one $module:ident, $db:ident, $storage:ident, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Stack {
+                        db: $crate::support::Backend::$db,
+                        storage: $crate::support::StorageKind::$storage,
+                    })
+                    .await
+                }
+            )*
+        }
+    };
+}
+
+/// Where a test's files go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    /// The local filesystem under the test's data dir.
+    Local,
+    /// A fresh container on the Azurite the test command started.
+    Azurite,
+}
+
+/// A database and a storage backend.
+#[derive(Debug, Clone, Copy)]
+pub struct Stack {
+    /// Database.
+    pub db: Backend,
+    /// Storage.
+    pub storage: StorageKind,
+}
+
+/// Azurite's published development key (from its documentation).
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Settings that put the app's files in a fresh container of the Azurite at `endpoint`.
+pub fn azurite_vars(endpoint: &str) -> Vec<(String, String)> {
+    let container = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+    [
+        ("STORAGE_BACKEND", "azure".to_owned()),
+        ("AZURE_STORAGE_ACCOUNT", "devstoreaccount1".to_owned()),
+        ("AZURE_STORAGE_ACCESS_KEY", AZURITE_KEY.to_owned()),
+        ("AZURE_STORAGE_ENDPOINT", endpoint.to_owned()),
+        ("AZURE_STORAGE_CONTAINER", container),
+        ("AZURE_STORAGE_CREATE_CONTAINER", "true".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The shared Azurite started by the test command.
+pub fn shared_azurite() -> String {
+    std::env::var("FLASHSTUDIO_TEST_AZURITE_URL").expect(
+        "FLASHSTUDIO_TEST_AZURITE_URL is not set: run the suite with scripts/test, which starts Azurite",
+    )
+}
+
+/// An Azurite of a test's own, which the test may stop and start again.
+pub struct Azurite {
+    /// `http://127.0.0.1:PORT/devstoreaccount1`.
+    pub endpoint: String,
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<tokio::process::Child>,
+}
+
+impl Azurite {
+    /// Starts one on a free port and waits until it answers.
+    pub async fn start() -> Self {
+        let port = free_port();
+        let mut me = Self {
+            endpoint: format!("http://127.0.0.1:{port}/devstoreaccount1"),
+            port,
+            dir: tempfile::tempdir().expect("azurite dir"),
+            child: None,
+        };
+        me.restart().await;
+        me
+    }
+
+    /// Starts it again on the same port and data.
+    pub async fn restart(&mut self) {
+        let bin = std::env::var("FLASHSTUDIO_TEST_AZURITE_BIN")
+            .expect("FLASHSTUDIO_TEST_AZURITE_BIN is not set: run the suite with scripts/test");
+        let child = tokio::process::Command::new(bin)
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &self.port.to_string(),
+            ])
+            .arg("--location")
+            .arg(self.dir.path())
+            .args([
+                "--skipApiVersionCheck",
+                "--loose",
+                "--disableTelemetry",
+                "--silent",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start azurite");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("Azurite did not start on port {}", self.port);
+    }
+
+    /// Kills it (as a crash would).
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.ok();
+            child.wait().await.ok();
+        }
+    }
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -224,6 +365,14 @@ impl TestAppBuilder {
         self
     }
 
+    /// Puts files on `storage` (a fresh Azurite container, or the data dir).
+    pub fn storage(mut self, storage: StorageKind) -> Self {
+        if storage == StorageKind::Azurite {
+            self.vars.extend(azurite_vars(&shared_azurite()));
+        }
+        self
+    }
+
     /// Uses an existing database instead of a fresh one.
     pub fn database_url(mut self, url: &str) -> Self {
         self.database_url = Some(url.to_owned());
@@ -299,6 +448,11 @@ impl TestApp {
             vars: HashMap::new(),
             database_url: None,
         }
+    }
+
+    /// A builder for `stack`.
+    pub fn on(stack: Stack) -> TestAppBuilder {
+        Self::builder(stack.db).storage(stack.storage)
     }
 
     /// The app with default test settings.
