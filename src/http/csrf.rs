@@ -49,8 +49,8 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
         if !unsafe_method {
             return self.inner.call(req).await;
         }
-        // Every non-streaming body is bounded here, before anything reads it (and after the
-        // compression layer has inflated it), wherever the token travels.
+        // Every non-streaming body is bounded here, before anything reads it, wherever the token
+        // travels. (Request bodies are never inflated: see `http::compression`.)
         let body = if is_multipart(&req) {
             None
         } else {
