@@ -4,7 +4,10 @@
 //!
 //! `direct_upload <file> <endpoint> <container> <block MiB>` (account and key: Azurite's).
 
-#![allow(clippy::expect_used, reason = "a benchmark tool: failing loudly is right")]
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark tool: failing loudly is right"
+)]
 
 use std::time::Instant;
 
