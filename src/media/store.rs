@@ -84,7 +84,7 @@ pub async fn mark_ready(
 /// Deletes a row whatever its state; returns it if this call deleted it. (Two concurrent
 /// deletes both read the row; only the one whose `delete` removed it gets it back.)
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<Option<Media>, sqlx::Error> {
-    let Some(row) = find_in(&mut *conn, id).await? else {
+    let Some(row) = find_any(&mut *conn, id).await? else {
         return Ok(None);
     };
     let done = sqlx::query("delete from media where id = $1")
@@ -92,15 +92,6 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<Option<Media>,
         .execute(&mut *conn)
         .await?;
     Ok((done.rows_affected() == 1).then_some(row))
-}
-
-async fn find_in(conn: &mut AnyConnection, id: &str) -> Result<Option<Media>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {MEDIA_COLUMNS} from media where id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
 }
 
 /// A ready file by id.

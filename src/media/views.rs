@@ -92,10 +92,7 @@ pub fn library(
                 }
             }
             (filters(listing))
-            div #media-table hx-get="/admin/media" hx-trigger="media-changed from:body" hx-target="this"
-                hx-headers=r#"{"HX-Target":"media-table"}"# hx-swap="outerHTML" {
-                (table_inner(ctx, state, listing))
-            }
+            (table(ctx, state, listing))
             div #media-info {}
             script src=(crate::http::assets::url("media.js")) defer {}
         },

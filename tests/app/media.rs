@@ -57,6 +57,19 @@ async fn upload(
         .unwrap()
 }
 
+/// GET an API path with a bearer token; the JSON body.
+async fn api_json(app: &TestApp, token: &str, path: &str) -> Value {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn rows(app: &TestApp) -> i64 {
     let (n,): (i64,) = sqlx::query_as("select count(*) from media")
         .fetch_one(app.state.db.pool())
@@ -138,16 +151,7 @@ async fn upload_round_trip(stack: Stack) {
 
     // The analysis job fills in the size and a thumbnail.
     let analysed: Value = eventually("analysis", Duration::from_secs(20), || async {
-        let v: Value = app
-            .client
-            .get(app.url(&format!("/api/files/{name}/info")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = api_json(&app, &token, &format!("/api/files/{name}/info")).await;
         (v["analysis"] == "done").then_some(v)
     })
     .await;
@@ -156,42 +160,20 @@ async fn upload_round_trip(stack: Stack) {
 
     // Listing with the folder filter (and its parent).
     for folder in ["portfolio/stills", "portfolio"] {
-        let list: Value = app
-            .client
-            .get(app.url(&format!("/api/files?folder={folder}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = api_json(&app, &token, &format!("/api/files?folder={folder}")).await;
         assert_eq!(list["total"], 1, "{folder}");
         assert_eq!(list["files"][0]["name"], name.as_str());
     }
-    let other: Value = app
-        .client
-        .get(app.url("/api/files?folder=products"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other: Value = api_json(&app, &token, "/api/files?folder=products").await;
     assert_eq!(other["total"], 0);
 
     // A signed link downloads the exact bytes.
-    let link: Value = app
-        .client
-        .get(app.url(&format!("/api/files/{name}/download-url?expires_in=120")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let link: Value = api_json(
+        &app,
+        &token,
+        &format!("/api/files/{name}/download-url?expires_in=120"),
+    )
+    .await;
     assert_eq!(link["expires_in"], 120);
     let url = link["url"].as_str().unwrap();
     match stack.storage {
@@ -413,16 +395,12 @@ async fn signed_links_expire_and_resist_tampering(stack: Stack) {
         .await
         .unwrap();
     let name = info["name"].as_str().unwrap();
-    let link: Value = app
-        .client
-        .get(app.url(&format!("/api/files/{name}/download-url?expires_in=2")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let link: Value = api_json(
+        &app,
+        &token,
+        &format!("/api/files/{name}/download-url?expires_in=2"),
+    )
+    .await;
     let url = link["url"].as_str().unwrap().to_owned();
     let resp = get_following(&url).await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -852,16 +830,7 @@ async fn video_gets_a_poster_or_a_clear_note(stack: Stack) {
         .unwrap();
     let name = info["name"].as_str().unwrap().to_owned();
     let described: Value = eventually("the tool_missing note", Duration::from_secs(30), || async {
-        let v: Value = without
-            .client
-            .get(without.url(&format!("/api/files/{name}/info")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = api_json(&without, &token, &format!("/api/files/{name}/info")).await;
         (v["analysis"] != "pending").then_some(v)
     })
     .await;
