@@ -50,6 +50,12 @@ pub enum Command {
     /// Manage tokens of the JSON API.
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
+    /// Fill the catalog and site with the demo studio (existing rows are kept).
+    SeedDemo {
+        /// Skip the short video clips (made with ffmpeg when it is installed).
+        #[arg(long)]
+        no_clips: bool,
+    },
 }
 
 /// `api-token` subcommands.
@@ -81,6 +87,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.set_addr(addr)?;
             }
             serve(settings).await
+        }
+        Command::SeedDemo { no_clips } => {
+            if settings.is_production() {
+                anyhow::bail!(
+                    "seed-demo refuses to run in production: it would publish the demo catalog."
+                );
+            }
+            let state = AppState::build(settings).await?;
+            let report =
+                crate::demo::seed(&state, crate::demo::SeedOptions { clips: !no_clips }).await?;
+            println!(
+                "demo content: {} categories, {} products, {} portfolio films ({} clips), {} packages, {} FAQ entries added",
+                report.categories,
+                report.products,
+                report.videos,
+                report.clips,
+                report.packages,
+                report.faqs
+            );
+            // The new files' analysis jobs are queued; the server's worker runs them.
+            state.db.close().await;
+            Ok(())
         }
         Command::Worker => {
             let state = AppState::build(settings).await?;
@@ -138,6 +166,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!(
             "\n  First start: an admin account was created.\n\n    email:    {email}\n    password: {password}\n\n  This is shown once. Log in at {}/login and change it in your account.\n",
             state.settings.base_url.as_str().trim_end_matches('/')
+        );
+    }
+    if let Some(report) = crate::demo::seed_if_empty(&state).await? {
+        tracing::info!(
+            products = report.products,
+            films = report.videos,
+            clips = report.clips,
+            "demo content created (DEMO_CONTENT=false to start empty)"
         );
     }
     tracing::info!(startup_ms = started.elapsed().as_millis(), "ready");

@@ -188,6 +188,12 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// `BOOTSTRAP_ADMIN`: create an admin with a random password at first start (dev only).
     pub bootstrap_admin: bool,
+    /// `DEMO_CONTENT`: fill an empty catalog with the demo studio at startup (dev only).
+    pub demo_content: bool,
+    /// `CURRENCY`: the shop's currency (ISO code); prices are shown and charged in it.
+    pub currency: crate::catalog::money::Currency,
+    /// `STAFF_EMAIL`: where contact messages are sent; every admin account when unset.
+    pub staff_email: Option<String>,
     /// `STORAGE_BACKEND` and its settings.
     pub storage: StorageSettings,
     /// Per-kind upload size limits.
@@ -404,6 +410,28 @@ impl Settings {
             ));
         }
 
+        let demo_content = parse_bool(vars, "DEMO_CONTENT", !production)?;
+        if production && demo_content {
+            return Err(err(
+                "DEMO_CONTENT cannot be used in production; it would publish the demo catalog.",
+            ));
+        }
+        let currency = match get("CURRENCY") {
+            None => crate::catalog::money::Currency::default(),
+            Some(code) => crate::catalog::money::Currency::parse(code).ok_or_else(|| {
+                err(format!(
+                    "CURRENCY must be one of {}, not {code:?}.",
+                    crate::catalog::money::Currency::supported()
+                ))
+            })?,
+        };
+        let staff_email = get("STAFF_EMAIL").map(str::to_owned);
+        if let Some(e) = &staff_email
+            && e.parse::<lettre::Address>().is_err()
+        {
+            return Err(err("STAFF_EMAIL must be an email address."));
+        }
+
         let storage = parse_storage(vars, &data_dir, production)?;
         let mb = |name: &str, default: u64| -> Result<u64, ConfigError> {
             let value = at_least(parse_num(vars, name, default)?, 1, name)?;
@@ -485,6 +513,9 @@ impl Settings {
             job_max_attempts: parse_num(vars, "JOB_MAX_ATTEMPTS", 8)?,
             shutdown_grace: Duration::from_secs(parse_num(vars, "SHUTDOWN_GRACE_SECS", 25)?),
             bootstrap_admin,
+            demo_content,
+            currency,
+            staff_email,
             storage,
             upload_limits,
             upload_max_concurrent: at_least(

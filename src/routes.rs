@@ -7,8 +7,12 @@ use poem::{Endpoint, IntoEndpoint, Route, get, post};
 
 use crate::accounts::handlers as accounts;
 use crate::admin::handlers as admin;
+use crate::admin::product_options;
+use crate::admin::table::handlers as table;
 use crate::api::admin as api_admin;
 use crate::app::AppState;
+use crate::cart::handlers as cart;
+use crate::catalog::handlers as catalog;
 use crate::http::compression::SelectiveCompression;
 use crate::http::csrf::Csrf;
 use crate::http::errors::ErrorPages;
@@ -25,6 +29,24 @@ use crate::site::handlers as site;
 fn public() -> Route {
     Route::new()
         .at("/", get(site::home))
+        .at("/portfolio", get(site::portfolio))
+        .at("/portfolio/:slug", get(site::video))
+        .at("/services", get(site::services))
+        .at("/corporate-services", get(site::legacy_services))
+        .at("/packages", get(site::list_packages))
+        .at("/packages/:slug", get(site::package))
+        .at("/about", get(site::about))
+        .at("/faq", get(site::faq))
+        .at("/contact", get(site::show_contact).post(site::send_contact))
+        .at("/sitemap.xml", get(site::sitemap))
+        .at("/shop", get(catalog::shop))
+        .at("/products/:slug", get(catalog::show))
+        .at("/products/:slug/price", get(catalog::live_price))
+        .at("/products/:slug/quick-view", get(catalog::quick_view))
+        .at("/cart", get(cart::show))
+        .at("/cart/add", post(cart::add))
+        .at("/cart/lines/:id", post(cart::update))
+        .at("/cart/lines/:id/delete", post(cart::remove))
         .at("/login", get(accounts::show_login).post(accounts::login))
         .at("/logout", post(accounts::logout))
         .at(
@@ -71,6 +93,17 @@ fn admin() -> Route {
         .at("/media/:id/link", post(media::make_link))
         .at("/api-tokens", get(api_admin::list).post(api_admin::create))
         .at("/api-tokens/:id/revoke", post(api_admin::revoke))
+        .at(
+            "/product-options/:id",
+            get(product_options::show).post(product_options::save),
+        )
+        // Every inline-edit table (products, options, categories, portfolio, packages,
+        // contact inbox): an unknown table or field is 404.
+        .at("/:table", get(table::list))
+        .at("/:table/new", post(table::create))
+        .at("/:table/bulk", post(table::bulk))
+        .at("/:table/:id/:field", get(table::show).post(table::save))
+        .at("/:table/:id/:field/edit", get(table::edit))
 }
 
 /// Stateless and cacheable: probes, metrics, static files. No session middleware, so no

@@ -1,6 +1,9 @@
-//! The studio's back-office: dashboard, outbox, jobs and the audit log. Later domains add
-//! their inline-editable tables here.
+//! The studio's back-office: dashboard, outbox, jobs, the audit log, and the inline-edit
+//! tables (one component, declared per table in `tables`).
 
 pub mod handlers;
+pub mod product_options;
 pub mod store;
+pub mod table;
+pub mod tables;
 pub mod views;

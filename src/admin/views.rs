@@ -11,6 +11,13 @@ use crate::views::{PageMeta, page};
 
 const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
+    ("Products", "/admin/products"),
+    ("Option groups", "/admin/option-groups"),
+    ("Option values", "/admin/option-values"),
+    ("Categories", "/admin/categories"),
+    ("Portfolio", "/admin/portfolio"),
+    ("Packages", "/admin/packages"),
+    ("Contact inbox", "/admin/contact-messages"),
     ("Media", "/admin/media"),
     ("API tokens", "/admin/api-tokens"),
     ("Outbox", "/admin/outbox"),

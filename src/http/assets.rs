@@ -36,6 +36,11 @@ const FILES: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        logical: "site.js",
+        bytes: include_bytes!("../../assets/site.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         logical: "favicon.svg",
         bytes: include_bytes!("../../assets/favicon.svg"),
         content_type: "image/svg+xml",

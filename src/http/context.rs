@@ -129,6 +129,7 @@ impl RequestContext {
         is_htmx: bool,
         path_and_query: String,
         flash: Option<Flash>,
+        cart_count: Option<u32>,
     ) -> Arc<Self> {
         Arc::new(Self {
             request_id,
@@ -139,7 +140,7 @@ impl RequestContext {
             client_ip,
             is_htmx,
             path_and_query,
-            cart_count: None,
+            cart_count,
             flash,
             flash_shown: AtomicBool::new(false),
         })

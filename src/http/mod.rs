@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
+pub mod form;
 pub mod guards;
 pub mod headers;
 pub mod observe;

@@ -73,6 +73,23 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
         };
         let csrf_secret = state.keys.csrf.mac(&binding);
 
+        // The header badge: only pages render it (not fragments, API calls or form posts).
+        let renders_header = matches!(*req.method(), poem::http::Method::GET)
+            && req.header("hx-request").is_none()
+            && !req.uri().path().starts_with("/api/");
+        let cart_count = if renders_header {
+            let owner = match &session {
+                SessionState::Authenticated { user, .. } => crate::cart::Owner::user(&user.id),
+                _ => crate::cart::Owner::visitor(&visitor_id),
+            };
+            let units = crate::cart::store::count_units(state.db.pool(), owner.key())
+                .await
+                .map_err(AppError::from)?;
+            Some(u32::try_from(units).unwrap_or(u32::MAX))
+        } else {
+            None
+        };
+
         let ctx = RequestContext::new(
             super::observe::current_request_id(),
             visitor_id.clone(),
@@ -90,6 +107,7 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
                 .path_and_query()
                 .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
             flash,
+            cart_count,
         );
         req.set_data(Arc::clone(&ctx));
 

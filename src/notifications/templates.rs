@@ -160,3 +160,57 @@ mod tests {
         assert!(email.text.contains("60 minutes"));
     }
 }
+
+/// A contact message as staff receive it.
+#[derive(Debug, Clone)]
+pub struct ContactNotice<'a> {
+    /// Human label of the message type ("Quote request").
+    pub kind_label: &'a str,
+    /// Sender.
+    pub name: &'a str,
+    /// Sender's email.
+    pub email: &'a str,
+    /// Phone, may be empty.
+    pub phone: &'a str,
+    /// Company, may be empty.
+    pub company: &'a str,
+    /// Subject (package), may be empty.
+    pub subject: &'a str,
+    /// The message.
+    pub message: &'a str,
+    /// Link to the admin inbox.
+    pub inbox_url: &'a str,
+}
+
+/// "New contact message" to staff. The sender's words are escaped; reply to the sender.
+pub fn contact_message(n: &ContactNotice<'_>) -> EmailContent {
+    let subject = format!(
+        "{}: {}",
+        n.kind_label,
+        n.name.chars().take(60).collect::<String>()
+    );
+    let html = layout(
+        &subject,
+        html! {
+            h1 style="font-size:20px;margin:0 0 16px" { (n.kind_label) " from " (n.name) }
+            table style="border-collapse:collapse;font-size:15px" {
+                tr { td style="padding:2px 12px 2px 0;color:#7a746c" { "Email" } td { (n.email) } }
+                @if !n.phone.is_empty() { tr { td style="padding:2px 12px 2px 0;color:#7a746c" { "Phone" } td { (n.phone) } } }
+                @if !n.company.is_empty() { tr { td style="padding:2px 12px 2px 0;color:#7a746c" { "Company" } td { (n.company) } } }
+                @if !n.subject.is_empty() { tr { td style="padding:2px 12px 2px 0;color:#7a746c" { "About" } td { (n.subject) } } }
+            }
+            @for para in n.message.split("\n\n") { p style="white-space:pre-wrap" { (para) } }
+            (button(n.inbox_url, "Open the inbox"))
+        },
+    );
+    let text = format!(
+        "{} from {}\n\nEmail: {}\nPhone: {}\nCompany: {}\nAbout: {}\n\n{}\n\nInbox: {}\n",
+        n.kind_label, n.name, n.email, n.phone, n.company, n.subject, n.message, n.inbox_url
+    );
+    EmailContent {
+        kind: "contact_message",
+        subject,
+        html,
+        text,
+    }
+}

@@ -1,18 +1,266 @@
-//! Handlers for the public pages that belong to no domain.
+//! Handlers of the public site: home, portfolio, films, services, packages, about, contact,
+//! FAQ, sitemap and robots.
 
-use maud::Markup;
-use poem::handler;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Path};
+use poem::{IntoResponse as _, Request, Response, handler};
 
+use super::contact::{self, CONTACT_PER_CLIENT, ContactForm};
+use super::{store, views};
+use crate::app::AppState;
+use crate::catalog::model::is_slug;
+use crate::catalog::store as catalog_store;
+use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
+use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
+use crate::http::{redirect, with_status};
+use crate::rate_limit;
 
 /// `GET /`.
 #[handler]
-pub fn home(ctx: Ctx) -> Markup {
-    super::views::home_page(&ctx)
+pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let categories = catalog_store::categories(pool).await?;
+    let videos = store::featured_videos(pool, 6).await?;
+    let products = catalog_store::featured(pool, 4).await?;
+    let packages = store::packages(pool).await?;
+    let details = store::studio_details(pool).await?;
+    let home = views::Home {
+        categories: &categories,
+        videos: &videos,
+        products: &products,
+        packages: &packages,
+        details: &details,
+    };
+    Ok(views::home_page(&ctx, state, &home).into_response())
+}
+
+/// `GET /portfolio?category=slug`: films grouped by category; an htmx request targeting
+/// `#portfolio-results` gets only the films. An unknown category shows every film.
+#[handler]
+pub async fn portfolio(
+    req: &Request,
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let categories = catalog_store::categories(pool).await?;
+    let selected = form
+        .get("category")
+        .and_then(|s| categories.iter().find(|c| c.slug == s))
+        .map(|c| c.slug.as_str());
+    let videos = store::portfolio(pool, selected).await?;
+    let mut resp = if wants_fragment(req, "portfolio-results") {
+        views::portfolio_results(state, &categories, selected, &videos).into_response()
+    } else {
+        views::portfolio_page(&ctx, state, &categories, selected, &videos).into_response()
+    };
+    vary_on_htmx(&mut resp);
+    Ok(resp)
+}
+
+/// `GET /portfolio/{slug}`.
+#[handler]
+pub async fn video(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    if !is_slug(&slug) {
+        return Err(AppError::NotFound);
+    }
+    let pool = state.db.pool();
+    let video = store::video_by_slug(pool, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let more: Vec<_> = store::portfolio(pool, video.category_slug.as_deref())
+        .await?
+        .into_iter()
+        .filter(|v| v.id != video.id)
+        .take(3)
+        .collect();
+    Ok(views::video_page(&ctx, state, &video, &more).into_response())
+}
+
+/// `GET /services`.
+#[handler]
+pub async fn services(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let categories = catalog_store::categories(pool).await?;
+    let packages = store::packages(pool).await?;
+    Ok(views::services_page(&ctx, state, &categories, &packages).into_response())
+}
+
+/// `GET /packages`.
+#[handler]
+pub async fn list_packages(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+    let packages = store::packages(state.db.pool()).await?;
+    Ok(views::packages_page(&ctx, state, &packages).into_response())
+}
+
+/// `GET /packages/{slug}`.
+#[handler]
+pub async fn package(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    if !is_slug(&slug) {
+        return Err(AppError::NotFound);
+    }
+    let package = store::package_by_slug(state.db.pool(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(views::package_page(&ctx, state, &package).into_response())
+}
+
+/// `GET /about`.
+#[handler]
+pub async fn about(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+    let details = store::studio_details(state.db.pool()).await?;
+    Ok(views::about_page(&ctx, &details).into_response())
+}
+
+/// `GET /faq`.
+#[handler]
+pub async fn faq(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+    let faqs = store::faqs(state.db.pool()).await?;
+    Ok(views::faq_page(&ctx, &faqs).into_response())
+}
+
+fn contact_form(form: &FormPairs) -> ContactForm {
+    let text = |name: &str| form.get(name).unwrap_or("").to_owned();
+    ContactForm {
+        kind: form.get("kind").unwrap_or("general").to_owned(),
+        name: text("name"),
+        email: text("email"),
+        phone: text("phone"),
+        company: text("company"),
+        subject: text("subject"),
+        message: form
+            .0
+            .iter()
+            .find(|(k, _)| k == "message")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// `GET /contact?kind=quote&package=slug&subject=…`: the form, prefilled from the link.
+#[handler]
+pub async fn show_contact(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let details = store::studio_details(pool).await?;
+    let mut prefill = contact_form(&form);
+    if !contact::KINDS.iter().any(|(k, _)| *k == prefill.kind) {
+        prefill.kind = "general".into();
+    }
+    if let Some(slug) = form.get("package").filter(|s| is_slug(s))
+        && let Some(p) = store::package_by_slug(pool, slug).await?
+    {
+        prefill.kind = "quote".into();
+        prefill.subject = p.name;
+    }
+    prefill.subject = prefill.subject.chars().take(160).collect();
+    if let Some(user) = ctx.user() {
+        prefill.email = user.email.clone();
+    }
+    Ok(views::contact_page(&ctx, &details, &prefill, &Default::default(), false).into_response())
+}
+
+/// `POST /contact`: stored, staff emailed; errors re-render the form with what was typed.
+#[handler]
+pub async fn send_contact(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let details = store::studio_details(state.db.pool()).await?;
+    let typed = contact_form(&form);
+    match contact::validate(&typed) {
+        Err(errors) => Ok(with_status(
+            views::contact_page(&ctx, &details, &typed, &errors, false),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Ok(email) => {
+            rate_limit::hit(&state.db, CONTACT_PER_CLIENT, &ctx.rate_key()).await?;
+            contact::submit(state, &typed, &email).await?;
+            Ok(
+                views::contact_page(&ctx, &details, &typed, &Default::default(), true)
+                    .into_response(),
+            )
+        }
+    }
 }
 
 /// `GET /robots.txt`.
 #[handler]
-pub fn robots() -> &'static str {
-    "User-agent: *\nDisallow: /admin\nDisallow: /account\nDisallow: /password/\n"
+pub fn robots(Data(state): Data<&AppState>) -> String {
+    format!(
+        "User-agent: *\nDisallow: /admin\nDisallow: /account\nDisallow: /password/\nDisallow: /cart\n\
+         Disallow: /api/\n\nSitemap: {}\n",
+        state.url("/sitemap.xml")
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `GET /sitemap.xml`: every public page, product, film and package.
+#[handler]
+pub async fn sitemap(Data(state): Data<&AppState>) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let mut paths: Vec<String> = [
+        "/",
+        "/portfolio",
+        "/services",
+        "/packages",
+        "/shop",
+        "/about",
+        "/contact",
+        "/faq",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let (videos, packages) = store::sitemap_slugs(pool).await?;
+    paths.extend(videos.iter().map(|s| format!("/portfolio/{s}")));
+    paths.extend(packages.iter().map(|s| format!("/packages/{s}")));
+    for (slug, _) in catalog_store::active_slugs(pool).await? {
+        paths.push(format!("/products/{slug}"));
+    }
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for p in paths {
+        let encoded: String = p
+            .split('/')
+            .map(|seg| form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("/");
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            xml_escape(&state.url(&encoded))
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    Ok(xml
+        .with_content_type("application/xml; charset=utf-8")
+        .with_header(header::CACHE_CONTROL, "public, max-age=3600")
+        .into_response())
+}
+
+/// Old URLs of the Flask site, kept working.
+#[handler]
+pub fn legacy_services() -> Response {
+    redirect("/services")
 }

@@ -1,4 +1,6 @@
-//! Public pages that belong to no domain (home, robots.txt).
+//! The public site: home, portfolio, services and packages, about, contact, FAQ, sitemap.
 
+pub mod contact;
 pub mod handlers;
+pub mod store;
 pub mod views;

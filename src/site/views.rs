@@ -1,48 +1,20 @@
-//! Public pages that are not part of a domain: the home page.
+//! The public site: home, portfolio, a film's page, services, packages, about, contact, FAQ.
+
+use std::collections::HashMap;
 
 use maud::{Markup, html};
 
+use super::contact::{ContactForm, KINDS};
+use super::store::{Package, PortfolioVideo};
+use crate::app::AppState;
+use crate::catalog::model::{Category, Product};
+use crate::catalog::money::{Currency, Money};
+use crate::catalog::views::{image_src, product_card};
+use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
+use crate::media::links::{Variant, page_path};
+use crate::views::components::{Field, csrf_field, error_summary, paragraphs};
 use crate::views::{PageMeta, page};
-
-/// The seven services the studio offers (icon, name, pitch).
-const SERVICES: &[(&str, &str, &str)] = &[
-    (
-        "◎",
-        "Commercial Production",
-        "Brand films and adverts, from script and casting to grade and final mix.",
-    ),
-    (
-        "◐",
-        "Promotional Videos",
-        "Short, sharp pieces for launches, socials and trade shows, cut for every format.",
-    ),
-    (
-        "◉",
-        "Event Photography",
-        "Conferences, launches and galas: candid and staged coverage, delivered fast.",
-    ),
-    (
-        "◈",
-        "Live Streaming",
-        "Multi-camera streams with graphics and backup links, so the show goes on.",
-    ),
-    (
-        "◍",
-        "Documentary Production",
-        "Long-form stories with patient research, interviews and verité filming.",
-    ),
-    (
-        "◇",
-        "Wedding Videography",
-        "A film of your day that feels like it: highlights, speeches and the raw footage.",
-    ),
-    (
-        "△",
-        "Drone Footage",
-        "Licensed aerial cinematography for property, events and landscapes.",
-    ),
-];
 
 const STEPS: &[(&str, &str)] = &[
     (
@@ -63,8 +35,56 @@ const STEPS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What the home page shows.
+#[derive(Debug)]
+pub struct Home<'a> {
+    /// Service lines.
+    pub categories: &'a [Category],
+    /// Featured films.
+    pub videos: &'a [PortfolioVideo],
+    /// Featured products.
+    pub products: &'a [Product],
+    /// Packages.
+    pub packages: &'a [Package],
+    /// Studio details.
+    pub details: &'a HashMap<String, String>,
+}
+
+fn poster(state: &AppState, v: &PortfolioVideo, class: &str) -> Markup {
+    html! {
+        @if let Some(src) = image_src(state, v.poster_media_id.as_deref()) {
+            img class=(class) src=(src) alt="" loading="lazy" width="1280" height="720";
+        } @else {
+            div class=(format!("{class} image-placeholder")) aria-hidden="true" { "▶" }
+        }
+    }
+}
+
+/// A film's card.
+pub fn video_card(state: &AppState, v: &PortfolioVideo) -> Markup {
+    let href = format!("/portfolio/{}", v.slug);
+    html! {
+        article.video-card {
+            a.video-card-media href=(href) tabindex="-1" aria-hidden="true" {
+                (poster(state, v, "video-card-image"))
+                span.play-badge aria-hidden="true" { "▶" }
+                @if let Some(d) = v.duration_label() { span.duration-badge { (d) } }
+            }
+            div.video-card-body {
+                @if let Some(c) = &v.category_name { p.eyebrow { (c) } }
+                h3 { a href=(href) { (v.title) } }
+                p.muted { (v.summary) }
+            }
+        }
+    }
+}
+
+fn detail<'a>(details: &'a HashMap<String, String>, key: &str, fallback: &'a str) -> &'a str {
+    details.get(key).map_or(fallback, String::as_str)
+}
+
 /// `GET /`.
-pub fn home_page(ctx: &RequestContext) -> Markup {
+pub fn home_page(ctx: &RequestContext, state: &AppState, h: &Home<'_>) -> Markup {
     let body = html! {
         section.hero {
             div.container.hero-inner {
@@ -75,12 +95,8 @@ pub fn home_page(ctx: &RequestContext) -> Markup {
                     "and delivers them ready for every screen."
                 }
                 div.hero-actions {
-                    a.button.button-primary href="#services" { "See what we do" }
-                    @if ctx.user().is_some() {
-                        a.button.button-ghost href="/account" { "Your account" }
-                    } @else {
-                        a.button.button-ghost href="/register" { "Create an account" }
-                    }
+                    a.button.button-primary href="/portfolio" { "See our work" }
+                    a.button.button-ghost href="/contact?kind=quote" { "Request a quote" }
                 }
                 ul.stats {
                     li { strong { "120+" } span { "films delivered" } }
@@ -89,7 +105,19 @@ pub fn home_page(ctx: &RequestContext) -> Markup {
                 }
             }
         }
-        section.section #services {
+        @if !h.videos.is_empty() {
+            section.section #work {
+                div.container {
+                    div.section-header {
+                        p.eyebrow { "Featured work" }
+                        h2 { "Recent films" }
+                    }
+                    div.video-grid { @for v in h.videos { (video_card(state, v)) } }
+                    p.section-more { a href="/portfolio" { "The whole portfolio →" } }
+                }
+            }
+        }
+        section.section.section-alt #services {
             div.container {
                 div.section-header {
                     p.eyebrow { "Services" }
@@ -97,17 +125,18 @@ pub fn home_page(ctx: &RequestContext) -> Markup {
                     p { "Every project gets a producer, a director of photography and an editor who stay with it from brief to delivery." }
                 }
                 div.card-grid {
-                    @for (icon, name, pitch) in SERVICES {
+                    @for c in h.categories {
                         article.card {
-                            div.card-icon aria-hidden="true" { (icon) }
-                            h3 { (name) }
-                            p { (pitch) }
+                            h3 { (c.name) }
+                            p { (c.summary) }
+                            a href=(format!("/portfolio?category={}", c.slug)) { "See the work" }
                         }
                     }
                 }
+                p.section-more { a href="/services" { "Services and packages →" } }
             }
         }
-        section.section.section-alt #process {
+        section.section #process {
             div.container {
                 div.section-header {
                     p.eyebrow { "How we work" }
@@ -124,30 +153,34 @@ pub fn home_page(ctx: &RequestContext) -> Markup {
                 }
             }
         }
-        section.section #studio {
-            div.container {
-                div.grid-2 {
-                    div.prose {
-                        p.eyebrow { "The studio" }
-                        h2 { "Small team, cinema-grade kit" }
-                        p { "We work from a sound-treated studio in Singapore's Creative District with a lighting grid, "
-                            "an infinity cove and an edit suite calibrated for broadcast delivery." }
-                        p { "Clients book shoots and consultations online, approve quotes, pay deposits "
-                            "and download their films from one account." }
+        @if !h.packages.is_empty() {
+            section.section.section-alt #packages {
+                div.container {
+                    div.section-header {
+                        p.eyebrow { "Packages" }
+                        h2 { "Fixed scope, clear prices" }
                     }
-                    div.prose {
-                        h3 { "Visit or call" }
-                        p { "123 Creative District, Singapore 123456" br; "+65 1234 5678" }
-                        p.muted { "Mon–Fri 9:00–18:00 · Sat 10:00–16:00 · Sun by appointment" }
+                    div.package-grid { @for p in h.packages.iter().take(3) { (package_card(state.settings.currency, p)) } }
+                }
+            }
+        }
+        @if !h.products.is_empty() {
+            section.section #shop {
+                div.container {
+                    div.section-header {
+                        p.eyebrow { "Shop" }
+                        h2 { "Prints and downloads" }
                     }
+                    div.product-grid { @for p in h.products { (product_card(state, p)) } }
+                    p.section-more { a href="/shop" { "Visit the shop →" } }
                 }
             }
         }
         section.cta-band {
             div.container.cta-inner {
                 h2 { "Have a project in mind?" }
-                p { "Create an account to follow quotes, bookings and orders in one place." }
-                a.button.button-primary href=(if ctx.user().is_some() { "/account" } else { "/register" }) { "Get started" }
+                p { "Tell us about it. We answer within one working day: " (detail(h.details, "phone", "+65 1234 5678")) }
+                a.button.button-primary href="/contact?kind=quote" { "Request a quote" }
             }
         }
     };
@@ -157,6 +190,450 @@ pub fn home_page(ctx: &RequestContext) -> Markup {
             title: "Video production in Singapore",
             description: "FlashStudio plans, shoots and edits corporate films, events, live streams \
                           and brand stories in Singapore.",
+        },
+        body,
+    )
+}
+
+/// `GET /portfolio` (and its `#portfolio-results` fragment).
+pub fn portfolio_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    categories: &[Category],
+    selected: Option<&str>,
+    videos: &[PortfolioVideo],
+) -> Markup {
+    let body = html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { "Portfolio" }
+                h1 { "Our work" }
+                p.lead { "A selection of films we made for brands, events and people." }
+            }
+        }
+        section.section.section-tight {
+            div.container {
+                nav.filter-chips aria-label="Categories" {
+                    a.chip href="/portfolio" hx-get="/portfolio" hx-target="#portfolio-results"
+                        hx-swap="outerHTML" hx-push-url="true"
+                        aria-current=[selected.is_none().then_some("page")] { "All" }
+                    @for c in categories {
+                        @let href = format!("/portfolio?category={}", c.slug);
+                        a.chip href=(href) hx-get=(href) hx-target="#portfolio-results"
+                            hx-swap="outerHTML" hx-push-url="true"
+                            aria-current=[(selected == Some(c.slug.as_str())).then_some("page")] { (c.name) }
+                    }
+                }
+                (portfolio_results(state, categories, selected, videos))
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: "Portfolio",
+            description: "Corporate films, events, documentaries, weddings and drone work by \
+                          FlashStudio, Singapore.",
+        },
+        body,
+    )
+}
+
+/// The films, grouped by category (the htmx fragment of the category filter).
+pub fn portfolio_results(
+    state: &AppState,
+    categories: &[Category],
+    selected: Option<&str>,
+    videos: &[PortfolioVideo],
+) -> Markup {
+    html! {
+        div #portfolio-results {
+            @if videos.is_empty() {
+                p.empty-state { "No films in this category yet." }
+            }
+            @for c in categories {
+                @let films: Vec<&PortfolioVideo> = videos.iter().filter(|v| v.category_id.as_deref() == Some(c.id.as_str())).collect();
+                @if !films.is_empty() {
+                    section.portfolio-group aria-labelledby=(format!("cat-{}", c.slug)) {
+                        @if selected.is_none() { h2 #(format!("cat-{}", c.slug)) { (c.name) } }
+                        @else { h2.visually-hidden #(format!("cat-{}", c.slug)) { (c.name) } }
+                        div.video-grid { @for v in films { (video_card(state, v)) } }
+                    }
+                }
+            }
+            @let uncategorised: Vec<&PortfolioVideo> = videos.iter().filter(|v| v.category_id.is_none()).collect();
+            @if !uncategorised.is_empty() {
+                div.video-grid { @for v in uncategorised { (video_card(state, v)) } }
+            }
+        }
+    }
+}
+
+/// `GET /portfolio/{slug}`: poster, player, details, testimonial.
+pub fn video_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    v: &PortfolioVideo,
+    more: &[PortfolioVideo],
+) -> Markup {
+    let poster_src = image_src(state, v.poster_media_id.as_deref());
+    let body = html! {
+        div.container.breadcrumbs {
+            a href="/portfolio" { "Portfolio" }
+            @if let (Some(name), Some(slug)) = (&v.category_name, &v.category_slug) {
+                " / " a href=(format!("/portfolio?category={slug}")) { (name) }
+            }
+        }
+        section.section.section-tight {
+            div.container {
+                div.player {
+                    @if let Some(video_id) = &v.video_media_id {
+                        video controls preload="none" poster=[poster_src.as_deref()] playsinline width="1280" height="720" {
+                            source src=(page_path(state, video_id, Variant::File)) type="video/mp4";
+                            "Your browser cannot play this film. "
+                            a href=(page_path(state, video_id, Variant::File)) { "Download it" }
+                        }
+                    } @else {
+                        (poster(state, v, "player-poster"))
+                    }
+                }
+                div.video-details {
+                    div.prose {
+                        h1 { (v.title) }
+                        p.lead { (v.summary) }
+                        (paragraphs(&v.description))
+                    }
+                    aside.panel {
+                        dl.facts {
+                            @if !v.client_name.is_empty() { dt { "Client" } dd { (v.client_name) } }
+                            @if let Some(c) = &v.category_name { dt { "Service" } dd { (c) } }
+                            @if let Some(d) = v.duration_label() { dt { "Running time" } dd { (d) } }
+                            @if let Some(d) = &v.project_date { dt { "Filmed" } dd { (d) } }
+                        }
+                        a.button.button-primary.button-block href=(format!("/contact?kind=quote&subject={}", v.category_name.as_deref().unwrap_or(""))) { "Plan a film like this" }
+                    }
+                }
+                @if !v.testimonial.is_empty() {
+                    figure.testimonial {
+                        blockquote { p { "“" (v.testimonial) "”" } }
+                        @if !v.client_name.is_empty() { figcaption { "— " (v.client_name) } }
+                    }
+                }
+                @if !more.is_empty() {
+                    h2 { "More work" }
+                    div.video-grid { @for m in more { (video_card(state, m)) } }
+                }
+            }
+        }
+    };
+    let description = if v.summary.is_empty() {
+        v.title.as_str()
+    } else {
+        v.summary.as_str()
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: &v.title,
+            description,
+        },
+        body,
+    )
+}
+
+fn package_price(currency: Currency, p: &Package) -> Money {
+    Money::new(
+        p.price_minor,
+        Currency::parse(&p.currency).unwrap_or(currency),
+    )
+}
+
+/// A package's card.
+pub fn package_card(currency: Currency, p: &Package) -> Markup {
+    html! {
+        article class=(if p.popular == 1 { "package-card package-popular" } else { "package-card" }) {
+            @if p.popular == 1 { span.popular-badge { "Most popular" } }
+            @if let Some(c) = &p.category_name { p.eyebrow { (c) } }
+            h3 { a href=(format!("/packages/{}", p.slug)) { (p.name) } }
+            p.package-price { "From " (package_price(currency, p)) }
+            p.muted { (p.summary) }
+            ul.feature-list { @for f in p.feature_list().iter().take(5) { li { (f) } } }
+            div.package-actions {
+                a.button.button-primary href=(format!("/contact?kind=quote&package={}", p.slug)) { "Request a quote" }
+                a.button.button-ghost href=(format!("/packages/{}", p.slug)) { "Details" }
+            }
+        }
+    }
+}
+
+/// `GET /services`: the service lines and the packages under each.
+pub fn services_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    categories: &[Category],
+    packages: &[Package],
+) -> Markup {
+    let currency = state.settings.currency;
+    let body = html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { "Corporate services" }
+                h1 { "What we make" }
+                p.lead { "Seven service lines, one crew. Every project starts with a free consultation and a written quote." }
+            }
+        }
+        section.section.section-tight {
+            div.container {
+                @for c in categories {
+                    @let pk: Vec<&Package> = packages.iter().filter(|p| p.category_slug.as_deref() == Some(c.slug.as_str())).collect();
+                    article.service-row #(c.slug) {
+                        div {
+                            h2 { (c.name) }
+                            p { (c.summary) }
+                            p {
+                                a href=(format!("/portfolio?category={}", c.slug)) { "See the work" }
+                                " · "
+                                a href=(format!("/contact?kind=quote&subject={}", c.name)) { "Request a quote" }
+                            }
+                        }
+                        @if !pk.is_empty() {
+                            div.package-grid { @for p in pk { (package_card(currency, p)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: "Corporate video services",
+            description: "Commercial production, promotional videos, event photography, live streaming, \
+                      documentaries, weddings and drone footage in Singapore.",
+        },
+        body,
+    )
+}
+
+/// `GET /packages`.
+pub fn packages_page(ctx: &RequestContext, state: &AppState, packages: &[Package]) -> Markup {
+    let currency = state.settings.currency;
+    let body = html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { "Packages" }
+                h1 { "Service packages" }
+                p.lead { "Fixed-scope packages for the projects we make most. Ask for a quote and we tailor it to your brief." }
+            }
+        }
+        section.section.section-tight {
+            div.container {
+                @if packages.is_empty() { p.empty-state { "No packages are offered right now. Tell us what you need instead." } }
+                div.package-grid { @for p in packages { (package_card(currency, p)) } }
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: "Service packages",
+            description: "FlashStudio's video production packages with prices, hours and turnaround.",
+        },
+        body,
+    )
+}
+
+/// `GET /packages/{slug}`.
+pub fn package_page(ctx: &RequestContext, state: &AppState, p: &Package) -> Markup {
+    let currency = state.settings.currency;
+    let body = html! {
+        div.container.breadcrumbs { a href="/packages" { "Packages" } }
+        section.section.section-tight {
+            div.container.grid-2 {
+                div.prose {
+                    @if let Some(c) = &p.category_name { p.eyebrow { (c) } }
+                    h1 { (p.name) }
+                    p.lead { (p.summary) }
+                    (paragraphs(&p.description))
+                    h2 { "What is included" }
+                    ul.feature-list { @for f in p.feature_list() { li { (f) } } }
+                    @if !p.deliverables.is_empty() {
+                        h2 { "You receive" }
+                        (paragraphs(&p.deliverables))
+                    }
+                }
+                aside.panel {
+                    p.package-price { "From " (package_price(currency, p)) }
+                    dl.facts {
+                        @if let Some(h) = p.max_hours { dt { "On site" } dd { "up to " (h) " hours" } }
+                        @if let Some(d) = p.turnaround_days { dt { "Delivery" } dd { (d) " working days" } }
+                    }
+                    a.button.button-primary.button-block href=(format!("/contact?kind=quote&package={}", p.slug)) { "Request a quote" }
+                }
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: &p.name,
+            description: &p.summary,
+        },
+        body,
+    )
+}
+
+/// `GET /about`.
+pub fn about_page(ctx: &RequestContext, details: &HashMap<String, String>) -> Markup {
+    let body = html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { "About" }
+                h1 { "A small studio that sweats the details" }
+            }
+        }
+        section.section.section-tight {
+            div.container.grid-2 {
+                div.prose {
+                    p { "FlashStudio started in 2017 as two people with one camera and a borrowed van. "
+                        "Today we are a crew of nine: producers, directors of photography, editors, a colourist "
+                        "and a sound designer, working from our own studio in Singapore." }
+                    p { "We make films for brands, agencies, event organisers and families. What they have in "
+                        "common is care: a clear plan before the shoot, a calm crew on the day, and an edit that "
+                        "respects your time and your audience's." }
+                    p { "Every project has one producer from first call to final delivery, so you always know who to ask." }
+                }
+                aside.panel {
+                    h2 { "Visit the studio" }
+                    (studio_details(details))
+                    a.button.button-primary href="/contact" { "Get in touch" }
+                }
+            }
+        }
+        section.section.section-alt {
+            div.container {
+                div.card-grid {
+                    @for (title, text) in STEPS { article.card { h3 { (title) } p { (text) } } }
+                }
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: "About the studio",
+            description: "FlashStudio is a video production studio in Singapore: who we are and how we work.",
+        },
+        body,
+    )
+}
+
+fn studio_details(details: &HashMap<String, String>) -> Markup {
+    html! {
+        address.studio-details {
+            p { (detail(details, "address", "Singapore")) }
+            p { a href=(format!("tel:{}", detail(details, "phone", "").replace(' ', ""))) { (detail(details, "phone", "")) } }
+            p { a href=(format!("mailto:{}", detail(details, "email", ""))) { (detail(details, "email", "")) } }
+            p.muted { (detail(details, "hours", "")) }
+        }
+    }
+}
+
+/// `GET /contact` (and its re-render with errors).
+pub fn contact_page(
+    ctx: &RequestContext,
+    details: &HashMap<String, String>,
+    form: &ContactForm,
+    errors: &FieldErrors,
+    sent: bool,
+) -> Markup {
+    let body = html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { "Contact" }
+                h1 { "Tell us about your project" }
+                p.lead { "Every message reaches a producer. We answer within one working day." }
+            }
+        }
+        section.section.section-tight {
+            div.container.grid-2 {
+                @if sent {
+                    div.panel role="status" {
+                        h2 { "Thank you, your message is with us." }
+                        p { "A producer will answer at the address you gave within one working day." }
+                        a.button.button-secondary href="/portfolio" { "Meanwhile, see our work" }
+                    }
+                } @else {
+                    form.panel.stack method="post" action="/contact" novalidate {
+                        (csrf_field(ctx))
+                        (error_summary(errors))
+                        div class=(if errors.get("kind").is_some() { "field has-error" } else { "field" }) {
+                            label for="kind" { "What is it about?" }
+                            select #kind name="kind" {
+                                @for (value, label) in KINDS {
+                                    option value=(value) selected[form.kind == *value] { (label) }
+                                }
+                            }
+                            @if let Some(e) = errors.get("kind") { p.field-error { (e) } }
+                        }
+                        (Field::new("name", "Your name", "text").value(Some(&form.name)).autocomplete("name").render(errors))
+                        (Field::new("email", "Email", "email").value(Some(&form.email)).autocomplete("email").render(errors))
+                        (Field::new("phone", "Phone", "tel").value(Some(&form.phone)).autocomplete("tel").optional().render(errors))
+                        (Field::new("company", "Company", "text").value(Some(&form.company)).autocomplete("organization").optional().render(errors))
+                        (Field::new("subject", "Package or service", "text").value(Some(&form.subject)).optional().hint("For example “Corporate Story” or “Drone Footage”.").render(errors))
+                        div class=(if errors.get("message").is_some() { "field has-error" } else { "field" }) {
+                            label for="message" { "Message" }
+                            textarea #message name="message" rows="6" required
+                                aria-invalid=[errors.get("message").map(|_| "true")] { (form.message) }
+                            @if let Some(e) = errors.get("message") { p.field-error { (e) } }
+                        }
+                        button.button.button-primary type="submit" { "Send message" }
+                    }
+                }
+                aside.panel {
+                    h2 { "The studio" }
+                    (studio_details(details))
+                    p { a href="/faq" { "Frequently asked questions →" } }
+                }
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: "Contact",
+            description: "Contact FlashStudio for a quote, a question about our work, support or a partnership.",
+        },
+        body,
+    )
+}
+
+/// `GET /faq`.
+pub fn faq_page(ctx: &RequestContext, faqs: &[(String, String)]) -> Markup {
+    let body = html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { "FAQ" }
+                h1 { "Frequently asked questions" }
+            }
+        }
+        section.section.section-tight {
+            div.container.narrow {
+                @for (q, a) in faqs {
+                    details.faq {
+                        summary { (q) }
+                        div.prose { (paragraphs(a)) }
+                    }
+                }
+                p { "Still wondering? " a href="/contact" { "Ask us" } "." }
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta {
+            title: "Frequently asked questions",
+            description: "Answers about quotes, shoots, delivery, prints and downloads at FlashStudio.",
         },
         body,
     )

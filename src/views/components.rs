@@ -114,3 +114,33 @@ pub fn timestamp(secs: i64) -> String {
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|_| "—".to_owned())
 }
+
+/// Previous/next page links. `href(page)` builds each page's URL; with `target` the links
+/// swap that element by htmx (and push the URL), and plain links work without JavaScript.
+pub fn pagination(page: i64, pages: i64, href: impl Fn(i64) -> String, target: &str) -> Markup {
+    let hx_target = format!("#{target}");
+    html! {
+        @if pages > 1 {
+            nav.pagination aria-label="Pages" {
+                @if page > 1 {
+                    a href=(href(page - 1)) hx-get=(href(page - 1)) hx-target=(hx_target)
+                        hx-swap="outerHTML" hx-push-url="true" rel="prev" { "← Previous" }
+                }
+                span { "Page " (page) " of " (pages) }
+                @if page < pages {
+                    a href=(href(page + 1)) hx-get=(href(page + 1)) hx-target=(hx_target)
+                        hx-swap="outerHTML" hx-push-url="true" rel="next" { "Next →" }
+                }
+            }
+        }
+    }
+}
+
+/// Text with blank-line-separated paragraphs as `<p>`s (escaped).
+pub fn paragraphs(text: &str) -> Markup {
+    html! {
+        @for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+            p { (para) }
+        }
+    }
+}

@@ -32,9 +32,11 @@ const HTMX_CONFIG: &str = r#"{"allowEval":false,"allowScriptTags":false,"include
 
 /// Main navigation: (label, href).
 const NAV: &[(&str, &str)] = &[
-    ("Services", "/#services"),
-    ("How we work", "/#process"),
-    ("Studio", "/#studio"),
+    ("Portfolio", "/portfolio"),
+    ("Services", "/services"),
+    ("Packages", "/packages"),
+    ("Shop", "/shop"),
+    ("Contact", "/contact"),
 ];
 
 /// A full HTML page around `body`.
@@ -56,6 +58,7 @@ pub fn page(ctx: &RequestContext, meta: PageMeta<'_>, body: Markup) -> Markup {
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("app.css"));
                 script src=(assets::url("htmx.min.js")) defer {}
+                script src=(assets::url("site.js")) defer {}
             }
             body hx-headers=(csrf_header) {
                 a.skip-link href="#main" { "Skip to content" }
@@ -86,10 +89,8 @@ fn header(ctx: &RequestContext) -> Markup {
                     }
                 }
                 div.header-actions {
-                    @if let Some(count) = ctx.cart_count {
-                        a.cart-link href="/cart" {
-                            "Cart " span.badge #cart-badge { (count) }
-                        }
+                    a.cart-link href="/cart" {
+                        "Cart " (crate::cart::views::badge(i64::from(ctx.cart_count.unwrap_or(0)), false))
                     }
                     @if let Some(user) = ctx.user() {
                         details.account-menu {
@@ -152,8 +153,12 @@ fn footer() -> Markup {
                 }
                 nav.footer-nav aria-label="Footer" {
                     ul {
-                        li { a href="/#services" { "Services" } }
-                        li { a href="/#process" { "How we work" } }
+                        li { a href="/portfolio" { "Portfolio" } }
+                        li { a href="/services" { "Services" } }
+                        li { a href="/shop" { "Shop" } }
+                        li { a href="/about" { "About" } }
+                        li { a href="/faq" { "FAQ" } }
+                        li { a href="/contact" { "Contact" } }
                         li { a href="/account" { "Your account" } }
                     }
                 }

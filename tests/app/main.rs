@@ -21,3 +21,4 @@ mod media;
 mod ops;
 mod replicas;
 mod security;
+mod storefront;

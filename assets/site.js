@@ -1,0 +1,38 @@
+// FlashStudio: the few behaviours htmx attributes cannot express under a strict CSP
+// (no inline scripts, no eval). Everything here is an enhancement; pages work without it.
+(function () {
+  "use strict";
+
+  // Quick view: a close button, and Escape, empty the panel.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (!button) return;
+    var panel = document.getElementById(button.getAttribute("data-dismiss"));
+    if (panel) panel.replaceChildren();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    // Inline-edit cell: Escape cancels (asks the server for the display cell again).
+    var cellForm = event.target.closest && event.target.closest("form.cell-form");
+    if (cellForm) {
+      var cancel = cellForm.querySelector("[data-cancel]");
+      if (cancel) {
+        event.preventDefault();
+        cancel.click();
+      }
+      return;
+    }
+    var panel = document.getElementById("quick-view");
+    if (panel && panel.firstElementChild) panel.replaceChildren();
+  });
+
+  // A cell editor that arrives focuses its input, so Enter saves and Escape cancels at once.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var input = event.target.querySelector && event.target.querySelector("form.cell-form [autofocus]");
+    if (input) {
+      input.focus();
+      if (input.select) input.select();
+    }
+  });
+})();

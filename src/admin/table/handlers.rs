@@ -1,0 +1,284 @@
+//! Handlers of every inline-edit table (`/admin/{table}…`), resolved through
+//! [`crate::admin::tables::spec`]: an unknown table or field is 404.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{IntoResponse as _, Request, Response, handler};
+
+use super::views::{self, Refs};
+use super::{ListQuery, Row, SaveError, TableSpec};
+use crate::admin::store::AuditEntry;
+use crate::admin::tables;
+use crate::app::AppState;
+use crate::db::parse_id;
+use crate::error::{AppError, AppResult};
+use crate::http::context::Flash;
+use crate::http::extract::{AdminUser, Ctx};
+use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
+use crate::http::{redirect, redirect_with_flash, with_status};
+
+fn spec_of(name: &str) -> AppResult<&'static TableSpec> {
+    tables::spec(name).ok_or(AppError::NotFound)
+}
+
+fn list_query(spec: &'static TableSpec, form: &FormPairs) -> ListQuery {
+    let (sort, desc) = match form.get("sort") {
+        Some(s) => {
+            let (desc, key) = s.strip_prefix('-').map_or((false, s), |k| (true, k));
+            (spec.column(key).filter(|c| c.sortable).map(|c| c.key), desc)
+        }
+        None => (None, false),
+    };
+    ListQuery {
+        q: form.get("q").unwrap_or("").chars().take(100).collect(),
+        filters: spec
+            .filters
+            .iter()
+            .filter_map(|f| {
+                form.get(&format!("f.{}", f.key))
+                    .map(|v| (f.key, v.chars().take(100).collect()))
+            })
+            .collect(),
+        sort,
+        desc,
+        page: form
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .filter(|p| (1..=100_000).contains(p))
+            .unwrap_or(1),
+    }
+}
+
+/// `GET /admin/{table}`: the table page, or just the table for htmx.
+#[handler]
+pub async fn list(
+    req: &Request,
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(name): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let spec = spec_of(&name)?;
+    let q = list_query(spec, &form);
+    let (rows, total) = super::list(state, spec, &q).await?;
+    let refs = super::ref_options(state, spec).await?;
+    let currency = state.settings.currency;
+    let mut resp = if wants_fragment(req, &format!("table-{}", spec.name)) {
+        views::table(&ctx, spec, &q, &rows, total, currency, &refs).into_response()
+    } else {
+        views::page(&ctx, spec, &q, &rows, total, currency, &refs, &[]).into_response()
+    };
+    vary_on_htmx(&mut resp);
+    Ok(resp)
+}
+
+async fn row_and_column(
+    state: &AppState,
+    name: &str,
+    id: &str,
+    field: &str,
+) -> AppResult<(&'static TableSpec, Row, &'static super::Column)> {
+    let spec = spec_of(name)?;
+    let col = spec.column(field).ok_or(AppError::NotFound)?;
+    let id = parse_id(id).ok_or(AppError::NotFound)?;
+    let row = super::find(state.db.pool(), spec, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((spec, row, col))
+}
+
+/// `GET /admin/{table}/{id}/{field}/edit`: the cell's editor (a small page without JS).
+#[handler]
+pub async fn edit(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path((name, id, field)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let (spec, row, col) = row_and_column(state, &name, &id, &field).await?;
+    if !col.editable {
+        return Err(AppError::NotFound);
+    }
+    let refs = super::ref_options(state, spec).await?;
+    let value = row
+        .get(spec, col.key)
+        .map(|v| v.input_text(col.kind, state.settings.currency))
+        .unwrap_or_default();
+    Ok(if ctx.is_htmx {
+        views::edit_cell(&ctx, spec, &row.id, row.version, col, &value, &refs, None).into_response()
+    } else {
+        views::edit_page(&ctx, spec, &row, col, &value, &refs, None).into_response()
+    })
+}
+
+/// `GET /admin/{table}/{id}/{field}`: the display cell (cancel); plain visits go to the table.
+#[handler]
+pub async fn show(
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path((name, id, field)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let (spec, row, col) = row_and_column(state, &name, &id, &field).await?;
+    if !ctx.is_htmx {
+        return Ok(redirect(&format!("/admin/{}", spec.name)));
+    }
+    let refs = super::ref_options(state, spec).await?;
+    Ok(views::display_cell(spec, &row, col, state.settings.currency, &refs, None).into_response())
+}
+
+/// `POST /admin/{table}/{id}/{field}`: `value` and the `version` the editor was opened at.
+/// Invalid → the editor again with the error (422); stale → the current value and a notice
+/// (409), nothing overwritten.
+#[handler]
+pub async fn save(
+    ctx: Ctx,
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path((name, id, field)): Path<(String, String, String)>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let (spec, row, col) = row_and_column(state, &name, &id, &field).await?;
+    if !col.editable {
+        return Err(AppError::NotFound);
+    }
+    let refs: Refs = super::ref_options(state, spec).await?;
+    let currency = state.settings.currency;
+    let raw = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "value")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let version: i64 = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::BadRequest("The form is missing the row version.".into()))?;
+    let invalid = |message: &str| -> Response {
+        let markup = if ctx.is_htmx {
+            views::edit_cell(&ctx, spec, &row.id, version, col, raw, &refs, Some(message))
+        } else {
+            let mut at_version = row.clone();
+            at_version.version = version;
+            views::edit_page(&ctx, spec, &at_version, col, raw, &refs, Some(message))
+        };
+        with_status(markup, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let value = match super::parse_value(state, col, raw).await {
+        Ok(v) => v,
+        Err(message) => return Ok(invalid(&message)),
+    };
+    let actor = AuditEntry::by(&admin, "", spec.entity, &row.id);
+    match super::save(state, spec, &actor, &row.id, col, value, version).await {
+        Ok(saved) => Ok(if ctx.is_htmx {
+            views::display_cell(spec, &saved, col, currency, &refs, None).into_response()
+        } else {
+            redirect_with_flash(
+                state,
+                &format!("/admin/{}", spec.name),
+                Flash::success(format!("{} saved.", col.label)),
+            )
+        }),
+        Err(SaveError::Invalid(message)) => Ok(invalid(&message)),
+        Err(SaveError::Stale(current)) => {
+            let now_text = views::display_text(col, current.get(spec, col.key), currency, &refs);
+            let note = format!(
+                "Not saved: someone changed this row after you opened it. It now reads “{}”. \
+                 Edit again to replace it.",
+                if now_text.is_empty() {
+                    "—"
+                } else {
+                    &now_text
+                }
+            );
+            let markup = if ctx.is_htmx {
+                views::display_cell(spec, &current, col, currency, &refs, Some(&note))
+            } else {
+                let value = current
+                    .get(spec, col.key)
+                    .map(|v| v.input_text(col.kind, currency))
+                    .unwrap_or_default();
+                views::edit_page(&ctx, spec, &current, col, &value, &refs, Some(&note))
+            };
+            Ok(with_status(markup, StatusCode::CONFLICT))
+        }
+        Err(SaveError::App(e)) => Err(e),
+    }
+}
+
+/// `POST /admin/{table}/bulk`: `action` and `ids`.
+#[handler]
+pub async fn bulk(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(name): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let spec = spec_of(&name)?;
+    let action = form
+        .get("action")
+        .and_then(|a| spec.bulk.iter().find(|b| b.name == a))
+        .ok_or_else(|| AppError::BadRequest("Choose an action.".into()))?;
+    let ids: Vec<String> = form.all("ids").into_iter().filter_map(parse_id).collect();
+    let back = format!("/admin/{}", spec.name);
+    if ids.is_empty() {
+        return Ok(redirect_with_flash(
+            state,
+            &back,
+            Flash::info("Select some rows first."),
+        ));
+    }
+    let actor = AuditEntry::by(&admin, "", spec.entity, "");
+    let changed = super::bulk(state, spec, &actor, action, &ids).await?;
+    Ok(redirect_with_flash(
+        state,
+        &back,
+        Flash::success(format!(
+            "{}: {changed} row{} changed.",
+            action.label,
+            if changed == 1 { "" } else { "s" }
+        )),
+    ))
+}
+
+/// `POST /admin/{table}/new`: the quick-create form.
+#[handler]
+pub async fn create(
+    ctx: Ctx,
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(name): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let spec = spec_of(&name)?;
+    let actor = AuditEntry::by(&admin, "", spec.entity, "");
+    match super::create(state, spec, &actor, &form).await? {
+        Ok(_) => Ok(redirect_with_flash(
+            state,
+            &format!("/admin/{}", spec.name),
+            Flash::success("Added. Click its values to fill in the rest."),
+        )),
+        Err(errors) => {
+            let q = ListQuery {
+                page: 1,
+                ..ListQuery::default()
+            };
+            let (rows, total) = super::list(state, spec, &q).await?;
+            let refs = super::ref_options(state, spec).await?;
+            Ok(with_status(
+                views::page(
+                    &ctx,
+                    spec,
+                    &q,
+                    &rows,
+                    total,
+                    state.settings.currency,
+                    &refs,
+                    &errors,
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Shop handlers: the product grid, product pages, the live price and the quick view.
+
+use poem::web::{Data, Path};
+use poem::{IntoResponse as _, Request, Response, handler};
+
+use super::model::Product;
+use super::pricing::{self, OfferedValue};
+use super::store::{self, ShopFilter, Sort};
+use super::views::{self, PER_PAGE, ProductView, ShopParams, ShopResults};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::Ctx;
+use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
+use crate::http::{redirect, with_status};
+
+/// Longest search accepted (longer input is cut, not refused).
+const MAX_QUERY_CHARS: usize = 100;
+
+fn clip(raw: Option<&str>, max: usize) -> String {
+    raw.unwrap_or("").chars().take(max).collect()
+}
+
+/// `GET /shop`: search, category, type and price filters, sort and pages. An htmx request
+/// targeting `#shop-results` gets just the results.
+#[handler]
+pub async fn shop(
+    req: &Request,
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let currency = state.settings.currency;
+    let categories = store::categories(state.db.pool()).await?;
+    let params = ShopParams {
+        q: clip(form.get("q"), MAX_QUERY_CHARS),
+        category: clip(form.get("category"), 80),
+        kind: clip(form.get("kind"), 10),
+        min: clip(form.get("min"), 20),
+        max: clip(form.get("max"), 20),
+        sort: Sort::parse(form.get("sort").unwrap_or("")),
+        page: form
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| (1..=10_000).contains(p))
+            .unwrap_or(1),
+    };
+    let mut filter_errors = Vec::new();
+    let mut price = |raw: &str, label: &str| -> Option<i64> {
+        if raw.is_empty() {
+            return None;
+        }
+        match currency.parse_amount(raw, false) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                filter_errors.push(format!("{label} price: {e} It was ignored."));
+                None
+            }
+        }
+    };
+    let filter = ShopFilter {
+        q: Some(params.q.clone()).filter(|q| !q.trim().is_empty()),
+        category: categories
+            .iter()
+            .find(|c| c.slug == params.category)
+            .map(|c| c.slug.clone()),
+        kind: ["print", "digital"]
+            .contains(&params.kind.as_str())
+            .then(|| params.kind.clone()),
+        min_minor: price(&params.min, "Lowest"),
+        max_minor: price(&params.max, "Highest"),
+        sort: params.sort,
+    };
+    let offset = (params.page - 1) * PER_PAGE;
+    let (products, total) = store::search(state.db.pool(), &filter, PER_PAGE, offset).await?;
+    let results = ShopResults {
+        params: &params,
+        filter: &filter,
+        filter_errors: &filter_errors,
+        products: &products,
+        total,
+    };
+    let mut resp = if wants_fragment(req, "shop-results") {
+        views::shop_results(state, &results).into_response()
+    } else {
+        views::shop_page(&ctx, state, &categories, &results).into_response()
+    };
+    vary_on_htmx(&mut resp);
+    Ok(resp)
+}
+
+/// A product by slug with what it offers, or 404.
+async fn product_with_options(
+    state: &AppState,
+    slug: &str,
+) -> AppResult<(Product, Vec<OfferedValue>)> {
+    if !super::model::is_slug(slug) {
+        return Err(AppError::NotFound);
+    }
+    let product = store::find_active_by_slug(state.db.pool(), slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let offered = store::offered_for(state.db.pool(), &product.id).await?;
+    Ok((product, offered))
+}
+
+fn quantity_of(form: &FormPairs) -> i64 {
+    form.get("quantity")
+        .and_then(|q| q.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, crate::catalog::model::MAX_LINE_QUANTITY)
+}
+
+/// `GET /products/{slug}`: the page; `?options=…` preselects values (the no-JS price update).
+/// Options the product does not offer are 422.
+#[handler]
+pub async fn show(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let (product, offered) = product_with_options(state, &slug).await?;
+    let groups = pricing::groups(&offered);
+    let chosen = form.all("options");
+    let (selection, error, status) = match pricing::select(&offered, &chosen, true) {
+        Ok(s) => (s, None, poem::http::StatusCode::OK),
+        Err(e) => (
+            pricing::select(&offered, &[], true).map_err(|_| AppError::NotFound)?,
+            Some(e.to_string()),
+            poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    let view = ProductView {
+        product: &product,
+        groups: &groups,
+        selection: &selection,
+        quantity: quantity_of(&form),
+        error: error.as_deref(),
+    };
+    Ok(with_status(views::product_page(&ctx, state, &view), status))
+}
+
+/// `GET /products/{slug}/price?options=…&quantity=…`: the price block for a choice (htmx).
+/// A value the product does not offer is 422 with the message in the block.
+#[handler]
+pub async fn live_price(
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let (product, offered) = product_with_options(state, &slug).await?;
+    let groups = pricing::groups(&offered);
+    let chosen = form.all("options");
+    match pricing::select(&offered, &chosen, true) {
+        Ok(selection) => {
+            let view = ProductView {
+                product: &product,
+                groups: &groups,
+                selection: &selection,
+                quantity: quantity_of(&form),
+                error: None,
+            };
+            Ok(views::price_block(state.settings.currency, &view).into_response())
+        }
+        Err(e) => Ok(with_status(
+            maud::html! { div #price-block .price-block { p.alert.alert-error role="alert" { (e.to_string()) } } },
+            poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+    }
+}
+
+/// `GET /products/{slug}/quick-view`: the quick view (htmx); a plain visit goes to the page.
+#[handler]
+pub async fn quick_view(
+    req: &Request,
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let (product, offered) = product_with_options(state, &slug).await?;
+    if req.header("hx-request") != Some("true") {
+        return Ok(redirect(&format!("/products/{}", product.slug)));
+    }
+    let groups = pricing::groups(&offered);
+    let selection = pricing::select(&offered, &[], true).map_err(|_| AppError::NotFound)?;
+    let view = ProductView {
+        product: &product,
+        groups: &groups,
+        selection: &selection,
+        quantity: 1,
+        error: None,
+    };
+    Ok(views::quick_view(&ctx, state, &view).into_response())
+}

@@ -1,0 +1,9 @@
+//! The catalog: categories, products (prints and digital files), option groups and values with
+//! price deltas, and the shop pages that browse them.
+
+pub mod handlers;
+pub mod model;
+pub mod money;
+pub mod pricing;
+pub mod store;
+pub mod views;

@@ -1,0 +1,122 @@
+//! Catalog rows: categories and products.
+
+use sqlx::FromRow;
+
+use super::money::{Currency, Money};
+
+/// A service line (Commercial Production, Drone Footage…).
+#[derive(Debug, Clone, FromRow)]
+pub struct Category {
+    /// Row id.
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// One-paragraph pitch.
+    pub summary: String,
+    /// Position.
+    pub sort_order: i64,
+}
+
+/// Columns of [`Product`], prefixed `p.` with the category joined as `c`.
+pub const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.kind, p.title, p.summary, p.description, \
+     p.category_id, c.name as category_name, c.slug as category_slug, p.price_minor, \
+     p.currency, p.stock, p.image_media_id, p.digital_media_id, p.active, p.featured, p.version";
+
+/// A product.
+#[derive(Debug, Clone, FromRow)]
+pub struct Product {
+    /// Row id.
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// `print` or `digital`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// One line for cards.
+    pub summary: String,
+    /// Long description (plain text, paragraphs separated by blank lines).
+    pub description: String,
+    /// Category.
+    pub category_id: Option<String>,
+    /// Category name.
+    pub category_name: Option<String>,
+    /// Category slug.
+    pub category_slug: Option<String>,
+    /// Base price in minor units.
+    pub price_minor: i64,
+    /// ISO currency code.
+    pub currency: String,
+    /// Units in stock (prints); none means not counted (digital files, prints made to order).
+    pub stock: Option<i64>,
+    /// Product image.
+    pub image_media_id: Option<String>,
+    /// The file a digital product delivers.
+    pub digital_media_id: Option<String>,
+    /// Listed.
+    pub active: i64,
+    /// Highlighted.
+    pub featured: i64,
+    /// Row version.
+    pub version: i64,
+}
+
+/// The most of one product a single cart line may hold.
+pub const MAX_LINE_QUANTITY: i64 = 20;
+
+impl Product {
+    /// Its currency (the shop's when the code is unknown).
+    pub fn currency(&self, fallback: Currency) -> Currency {
+        Currency::parse(&self.currency).unwrap_or(fallback)
+    }
+
+    /// The base price.
+    pub fn price(&self, fallback: Currency) -> Money {
+        Money::new(self.price_minor, self.currency(fallback))
+    }
+
+    /// A physical print.
+    pub fn is_print(&self) -> bool {
+        self.kind == "print"
+    }
+
+    /// Whether it can be bought at all now.
+    pub fn in_stock(&self) -> bool {
+        self.stock.is_none_or(|s| s > 0)
+    }
+
+    /// The largest quantity one cart line may hold: one for a digital file; for prints the
+    /// stock when counted, never more than [`MAX_LINE_QUANTITY`].
+    pub fn max_quantity(&self) -> i64 {
+        if !self.is_print() {
+            return 1;
+        }
+        match self.stock {
+            Some(s) => s.clamp(0, MAX_LINE_QUANTITY),
+            None => MAX_LINE_QUANTITY,
+        }
+    }
+
+    /// "In stock", "Only 3 left", "Sold out", "Instant download".
+    pub fn stock_label(&self) -> String {
+        match self.stock {
+            None if !self.is_print() => "Instant download".to_owned(),
+            None => "Made to order".to_owned(),
+            Some(0) => "Sold out".to_owned(),
+            Some(n) if n <= 5 => format!("Only {n} left"),
+            Some(_) => "In stock".to_owned(),
+        }
+    }
+}
+
+/// Whether `raw` can be a slug (lowercase letters, digits, dashes; at most 80): anything else
+/// in a URL is simply not found, before it reaches the database.
+pub fn is_slug(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 80
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}

@@ -1,0 +1,103 @@
+//! Generated pictures for the demo studio: soft gradients, a horizon and a few discs, in a
+//! palette per item. Ours to publish; no third-party media is committed or downloaded.
+
+use image::{ImageEncoder as _, Rgb, RgbImage};
+
+/// Two colours and a seed that make one picture.
+#[derive(Debug, Clone, Copy)]
+pub struct Palette {
+    /// Top-left colour.
+    pub from: [u8; 3],
+    /// Bottom-right colour.
+    pub to: [u8; 3],
+    /// Accent (discs, horizon).
+    pub accent: [u8; 3],
+    /// Varies positions.
+    pub seed: u32,
+}
+
+fn mix(a: u8, b: u8, t: f32) -> u8 {
+    let v = f32::from(a) + (f32::from(b) - f32::from(a)) * t;
+    v.clamp(0.0, 255.0) as u8
+}
+
+/// A small deterministic pseudo-random sequence (xorshift), so pictures are stable.
+fn next(state: &mut u32) -> f32 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    (x % 10_000) as f32 / 10_000.0
+}
+
+/// Paints a `width`×`height` picture and encodes it as JPEG.
+pub fn picture(width: u32, height: u32, p: Palette) -> Result<Vec<u8>, image::ImageError> {
+    let mut rng = p.seed.wrapping_mul(2_654_435_761).max(1);
+    let discs: Vec<(f32, f32, f32, f32)> = (0..4)
+        .map(|_| {
+            (
+                next(&mut rng) * width as f32,
+                next(&mut rng) * height as f32 * 0.7,
+                (0.08 + next(&mut rng) * 0.22) * height as f32,
+                0.15 + next(&mut rng) * 0.35,
+            )
+        })
+        .collect();
+    let horizon = height as f32 * (0.58 + next(&mut rng) * 0.2);
+    let wave = 8.0 + next(&mut rng) * 24.0;
+    let mut img = RgbImage::new(width, height);
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let (fx, fy) = (x as f32, y as f32);
+        let t = (fx / width as f32 * 0.4 + fy / height as f32 * 0.6).clamp(0.0, 1.0);
+        let mut c = [
+            mix(p.from[0], p.to[0], t),
+            mix(p.from[1], p.to[1], t),
+            mix(p.from[2], p.to[2], t),
+        ];
+        for (cx, cy, r, alpha) in &discs {
+            let d = ((fx - cx).powi(2) + (fy - cy).powi(2)).sqrt();
+            if d < *r {
+                let edge = ((r - d) / (r * 0.25)).min(1.0) * alpha;
+                for (ch, accent) in c.iter_mut().zip(p.accent) {
+                    *ch = mix(*ch, accent, edge);
+                }
+            }
+        }
+        let line = horizon + (fx / width as f32 * std::f32::consts::TAU * 1.5).sin() * wave;
+        if fy > line {
+            let depth = ((fy - line) / (height as f32 - line + 1.0)).min(1.0);
+            for ch in &mut c {
+                *ch = mix(*ch, 12, 0.55 + depth * 0.35);
+            }
+        }
+        *px = Rgb(c);
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 78).write_image(
+        img.as_raw(),
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pictures_are_jpegs_and_stable() {
+        let p = Palette {
+            from: [20, 30, 60],
+            to: [200, 120, 60],
+            accent: [250, 220, 180],
+            seed: 7,
+        };
+        let a = picture(64, 40, p).unwrap();
+        let b = picture(64, 40, p).unwrap();
+        assert_eq!(&a[..3], &[0xFF, 0xD8, 0xFF]);
+        assert_eq!(a, b);
+    }
+}

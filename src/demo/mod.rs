@@ -1,0 +1,904 @@
+//! The demo studio: categories, products with options, portfolio films with generated posters
+//! (and short generated clips when ffmpeg is installed), packages, FAQ and contact details.
+//!
+//! Run by `flashstudio seed-demo` and, in development with `DEMO_CONTENT` on, at the first
+//! start (when there are no categories yet). Never by a visitor's request. Safe to run again:
+//! rows that exist (by slug or name) are left alone.
+
+pub mod art;
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::app::AppState;
+use crate::db::{DbError, new_id, now};
+use crate::jobs::{EnqueueOptions, store as job_store};
+use crate::media::analyze::AnalyzeMediaJob;
+use crate::media::model::{Folder, new_blob_name};
+use crate::media::storage::BlobHeaders;
+use crate::media::store as media_store;
+use art::Palette;
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedOptions {
+    /// Make short video clips with ffmpeg (skipped when it is not installed).
+    pub clips: bool,
+}
+
+/// What a run created.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SeedReport {
+    /// Categories.
+    pub categories: usize,
+    /// Products.
+    pub products: usize,
+    /// Portfolio films.
+    pub videos: usize,
+    /// Clips made with ffmpeg.
+    pub clips: usize,
+    /// Packages.
+    pub packages: usize,
+    /// FAQ entries.
+    pub faqs: usize,
+}
+
+const CATEGORIES: &[(&str, &str, &str)] = &[
+    (
+        "commercial-production",
+        "Commercial Production",
+        "Brand films and adverts, from script and casting to grade and final mix.",
+    ),
+    (
+        "promotional-videos",
+        "Promotional Videos",
+        "Short, sharp pieces for launches, socials and trade shows, cut for every format.",
+    ),
+    (
+        "event-photography",
+        "Event Photography",
+        "Conferences, launches and galas: candid and staged coverage, delivered fast.",
+    ),
+    (
+        "live-streaming",
+        "Live Streaming",
+        "Multi-camera streams with graphics and backup links, so the show goes on.",
+    ),
+    (
+        "documentary-production",
+        "Documentary Production",
+        "Long-form stories with patient research, interviews and verité filming.",
+    ),
+    (
+        "wedding-videography",
+        "Wedding Videography",
+        "A film of your day that feels like it: highlights, speeches and the raw footage.",
+    ),
+    (
+        "drone-footage",
+        "Drone Footage",
+        "Licensed aerial cinematography for property, events and landscapes.",
+    ),
+];
+
+/// (group, [(label, delta in cents)]).
+const OPTIONS: &[(&str, &[(&str, i64)])] = &[
+    (
+        "Size",
+        &[
+            ("20 × 30 cm", 0),
+            ("30 × 45 cm", 3500),
+            ("40 × 60 cm", 8000),
+            ("60 × 90 cm", 16000),
+        ],
+    ),
+    (
+        "Frame",
+        &[
+            ("No frame", 0),
+            ("Black oak", 4500),
+            ("White ash", 4500),
+            ("Natural walnut", 6500),
+        ],
+    ),
+    ("Licence", &[("Personal", 0), ("Commercial", 12000)]),
+];
+
+struct DemoProduct {
+    slug: &'static str,
+    kind: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    category: &'static str,
+    price: i64,
+    stock: Option<i64>,
+    featured: bool,
+    /// (group, labels offered).
+    options: &'static [(&'static str, &'static [&'static str])],
+    palette: Palette,
+}
+
+const ALL_SIZES: &[&str] = &["20 × 30 cm", "30 × 45 cm", "40 × 60 cm", "60 × 90 cm"];
+const SMALL_SIZES: &[&str] = &["20 × 30 cm", "30 × 45 cm"];
+const ALL_FRAMES: &[&str] = &["No frame", "Black oak", "White ash", "Natural walnut"];
+const PLAIN_FRAMES: &[&str] = &["No frame", "Black oak"];
+const LICENCES: &[&str] = &["Personal", "Commercial"];
+
+const fn pal(from: [u8; 3], to: [u8; 3], accent: [u8; 3], seed: u32) -> Palette {
+    Palette {
+        from,
+        to,
+        accent,
+        seed,
+    }
+}
+
+const PRODUCTS: &[DemoProduct] = &[
+    DemoProduct {
+        slug: "marina-bay-blue-hour",
+        kind: "print",
+        title: "Marina Bay, Blue Hour",
+        summary: "The skyline from our drone, minutes after sunset.",
+        description: "A still from our aerial reel of Marina Bay, shot at 400 metres on a clear October evening.\n\nPrinted on 310 gsm cotton rag with archival pigment inks.",
+        category: "drone-footage",
+        price: 6500,
+        stock: Some(25),
+        featured: true,
+        options: &[("Size", ALL_SIZES), ("Frame", ALL_FRAMES)],
+        palette: pal([18, 32, 74], [236, 128, 84], [255, 214, 170], 1),
+    },
+    DemoProduct {
+        slug: "kampong-glam-morning",
+        kind: "print",
+        title: "Kampong Glam, Morning",
+        summary: "Golden light on Arab Street, from our documentary on the quarter.",
+        description: "From the documentary we made with the shopkeepers of Kampong Glam.\n\nPrinted on 310 gsm cotton rag.",
+        category: "documentary-production",
+        price: 5500,
+        stock: Some(12),
+        featured: true,
+        options: &[("Size", ALL_SIZES), ("Frame", ALL_FRAMES)],
+        palette: pal([92, 48, 24], [246, 196, 110], [255, 240, 200], 2),
+    },
+    DemoProduct {
+        slug: "first-dance",
+        kind: "print",
+        title: "First Dance",
+        summary: "A quiet frame from a wedding film at the Fullerton.",
+        description: "Shared with the couple's permission, who liked it enough to hang it at home.\n\nPrinted on lustre paper.",
+        category: "wedding-videography",
+        price: 4800,
+        stock: Some(8),
+        featured: false,
+        options: &[("Size", SMALL_SIZES), ("Frame", PLAIN_FRAMES)],
+        palette: pal([40, 20, 40], [210, 150, 170], [255, 230, 235], 3),
+    },
+    DemoProduct {
+        slug: "launch-night-confetti",
+        kind: "print",
+        title: "Launch Night, Confetti",
+        summary: "The moment the curtain dropped at a product launch.",
+        description: "Shot on a cinema camera at 120 frames per second, then frozen at the best one.",
+        category: "event-photography",
+        price: 4500,
+        stock: Some(3),
+        featured: true,
+        options: &[("Size", ALL_SIZES), ("Frame", PLAIN_FRAMES)],
+        palette: pal([30, 10, 60], [240, 60, 120], [255, 220, 90], 4),
+    },
+    DemoProduct {
+        slug: "pulau-ubin-mangroves",
+        kind: "print",
+        title: "Pulau Ubin Mangroves",
+        summary: "Low tide, from above: the mangroves as a map.",
+        description: "A top-down drone frame of the mangroves at Chek Jawa.",
+        category: "drone-footage",
+        price: 6500,
+        stock: Some(0),
+        featured: false,
+        options: &[("Size", ALL_SIZES), ("Frame", ALL_FRAMES)],
+        palette: pal([10, 50, 40], [120, 190, 140], [220, 250, 210], 5),
+    },
+    DemoProduct {
+        slug: "control-room",
+        kind: "print",
+        title: "Control Room",
+        summary: "Twelve screens and one calm director, live.",
+        description: "Behind the scenes of a three-city live stream we ran for a bank's annual meeting.",
+        category: "live-streaming",
+        price: 3900,
+        stock: Some(40),
+        featured: false,
+        options: &[("Size", SMALL_SIZES), ("Frame", ALL_FRAMES)],
+        palette: pal([8, 14, 30], [40, 90, 160], [120, 220, 255], 6),
+    },
+    DemoProduct {
+        slug: "hawker-heroes",
+        kind: "print",
+        title: "Hawker Heroes",
+        summary: "Steam, flame and a 40-year-old wok.",
+        description: "From our promotional series for a heritage food festival.",
+        category: "promotional-videos",
+        price: 4200,
+        stock: Some(20),
+        featured: false,
+        options: &[("Size", ALL_SIZES), ("Frame", PLAIN_FRAMES)],
+        palette: pal([60, 16, 8], [250, 150, 40], [255, 235, 160], 7),
+    },
+    DemoProduct {
+        slug: "studio-cove",
+        kind: "print",
+        title: "The White Cove",
+        summary: "Our infinity cove, lit for a fashion commercial.",
+        description: "An abstract of light and shadow from a commercial shoot in our own studio.",
+        category: "commercial-production",
+        price: 3500,
+        stock: Some(15),
+        featured: false,
+        options: &[("Size", SMALL_SIZES), ("Frame", ALL_FRAMES)],
+        palette: pal([200, 200, 205], [120, 120, 135], [255, 255, 255], 8),
+    },
+    DemoProduct {
+        slug: "cinematic-luts",
+        kind: "digital",
+        title: "Cinematic LUT Pack",
+        summary: "The twelve looks we grade our commercials with.",
+        description: "Twelve .cube LUTs for Rec.709 and Log footage, with a short guide on exposure.\n\nDelivered as a download link after payment.",
+        category: "commercial-production",
+        price: 2900,
+        stock: None,
+        featured: true,
+        options: &[("Licence", LICENCES)],
+        palette: pal([20, 20, 20], [180, 90, 40], [90, 200, 220], 9),
+    },
+    DemoProduct {
+        slug: "singapore-aerials-4k",
+        kind: "digital",
+        title: "Singapore Aerials, 4K",
+        summary: "Twenty royalty-free aerial clips of the city.",
+        description: "Twenty 4K clips, 10–30 seconds each, licensed for your own projects.",
+        category: "drone-footage",
+        price: 9900,
+        stock: None,
+        featured: false,
+        options: &[("Licence", LICENCES)],
+        palette: pal([12, 40, 80], [90, 170, 220], [250, 250, 255], 10),
+    },
+    DemoProduct {
+        slug: "wedding-titles",
+        kind: "digital",
+        title: "Wedding Title Templates",
+        summary: "Elegant opening and closing titles for editors.",
+        description: "Eight title templates for DaVinci Resolve and Premiere Pro.",
+        category: "wedding-videography",
+        price: 1900,
+        stock: None,
+        featured: false,
+        options: &[],
+        palette: pal([60, 40, 50], [230, 200, 190], [255, 250, 245], 11),
+    },
+    DemoProduct {
+        slug: "event-sound-effects",
+        kind: "digital",
+        title: "Event Sound Kit",
+        summary: "Crowd, applause and room tones recorded at real events.",
+        description: "Sixty WAV files at 48 kHz / 24-bit.",
+        category: "event-photography",
+        price: 1500,
+        stock: None,
+        featured: false,
+        options: &[],
+        palette: pal([30, 30, 50], [120, 80, 160], [240, 200, 255], 12),
+    },
+];
+
+struct DemoVideo {
+    slug: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    category: &'static str,
+    client: &'static str,
+    testimonial: &'static str,
+    date: &'static str,
+    featured: bool,
+    /// ffmpeg lavfi source for the demo clip.
+    source: &'static str,
+    palette: Palette,
+}
+
+const VIDEOS: &[DemoVideo] = &[
+    DemoVideo {
+        slug: "harbourfront-brand-film",
+        title: "Harbourfront: A Brand Film",
+        summary: "Ninety seconds on what a shipping company means to the city.",
+        description: "A three-day shoot across the port, a tugboat and the company's oldest office.\n\nWe wrote the script with the client's staff, not about them.",
+        category: "commercial-production",
+        client: "Harbourfront Logistics",
+        testimonial: "Our staff watched it twice at the town hall and asked for a third.",
+        date: "2026-03",
+        featured: true,
+        source: "testsrc2=size=640x360:rate=25",
+        palette: pal([10, 30, 60], [220, 110, 70], [255, 220, 180], 21),
+    },
+    DemoVideo {
+        slug: "tech-summit-highlights",
+        title: "Tech Summit 2026 Highlights",
+        summary: "Two days, four stages, one three-minute film.",
+        description: "Six camera operators and an editor on site delivered the highlights film before the closing keynote ended.",
+        category: "event-photography",
+        client: "Asia Tech Summit",
+        testimonial: "We posted the highlights while people were still in the hall.",
+        date: "2026-06",
+        featured: true,
+        source: "mandelbrot=size=640x360:rate=25",
+        palette: pal([20, 10, 50], [90, 60, 200], [250, 120, 200], 22),
+    },
+    DemoVideo {
+        slug: "kopi-stories",
+        title: "Kopi Stories",
+        summary: "A short documentary about three generations at one coffee shop.",
+        description: "Filmed over six early mornings in Tiong Bahru.",
+        category: "documentary-production",
+        client: "Heritage Board",
+        testimonial: "Honest, warm and exactly as long as it needed to be.",
+        date: "2025-11",
+        featured: true,
+        source: "life=size=640x360:rate=25:mold=10:ratio=0.2:life_color=#f0a040:death_color=#201008",
+        palette: pal([60, 30, 10], [210, 160, 100], [255, 235, 200], 23),
+    },
+    DemoVideo {
+        slug: "garden-wedding",
+        title: "A Garden Wedding",
+        summary: "Rain in the morning, sun for the vows.",
+        description: "A highlights film and the full ceremony, delivered in four weeks.",
+        category: "wedding-videography",
+        client: "Mei & Daniel",
+        testimonial: "We cried again watching it, in the best way.",
+        date: "2026-02",
+        featured: true,
+        source: "cellauto=size=640x360:rate=25:rule=110",
+        palette: pal([40, 60, 40], [220, 200, 190], [255, 245, 240], 24),
+    },
+    DemoVideo {
+        slug: "coastline-from-above",
+        title: "Coastline From Above",
+        summary: "East Coast to Changi, in one continuous flight.",
+        description: "A licensed drone operation at first light, planned around flight paths.",
+        category: "drone-footage",
+        client: "Tourism campaign",
+        testimonial: "",
+        date: "2026-08",
+        featured: true,
+        source: "testsrc=size=640x360:rate=25",
+        palette: pal([10, 50, 80], [120, 200, 220], [250, 255, 255], 25),
+    },
+    DemoVideo {
+        slug: "annual-meeting-live",
+        title: "Annual Meeting, Live in Three Cities",
+        summary: "A hybrid stream for 4,000 shareholders.",
+        description: "Three venues, redundant links and live captions, with zero dropped minutes.",
+        category: "live-streaming",
+        client: "A regional bank",
+        testimonial: "Flawless. Our IT team had nothing to do, which is the highest praise.",
+        date: "2026-04",
+        featured: true,
+        source: "smptehdbars=size=640x360:rate=25",
+        palette: pal([5, 10, 25], [30, 80, 140], [100, 220, 255], 26),
+    },
+];
+
+struct DemoPackage {
+    slug: &'static str,
+    name: &'static str,
+    category: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    features: &'static str,
+    deliverables: &'static str,
+    price: i64,
+    hours: i64,
+    days: i64,
+    popular: bool,
+}
+
+const PACKAGES: &[DemoPackage] = &[
+    DemoPackage {
+        slug: "event-essentials",
+        name: "Event Essentials",
+        category: "event-photography",
+        summary: "One photographer and one camera operator for a half-day event.",
+        description: "For launches, talks and parties up to 200 guests.",
+        features: "Photographer and camera operator\nUp to 4 hours on site\n150+ edited photos\n2-minute highlights film\nOnline gallery",
+        deliverables: "Edited photos in full resolution and a 2-minute highlights film in 16:9 and 9:16.",
+        price: 180_000,
+        hours: 4,
+        days: 5,
+        popular: false,
+    },
+    DemoPackage {
+        slug: "corporate-story",
+        name: "Corporate Story",
+        category: "commercial-production",
+        summary: "A 90-second brand film with script, one shoot day and two rounds of changes.",
+        description: "Our most requested package: from a workshop with your team to a finished film for your website and socials.",
+        features: "Script workshop\nOne shoot day, crew of three\nProfessional voice-over\nLicensed music\nTwo rounds of changes",
+        deliverables: "A 90-second film, a 30-second cut-down and captions, in every format you need.",
+        price: 650_000,
+        hours: 10,
+        days: 15,
+        popular: true,
+    },
+    DemoPackage {
+        slug: "wedding-film",
+        name: "Wedding Film",
+        category: "wedding-videography",
+        summary: "Ceremony to first dance, as a film you will watch again.",
+        description: "Two videographers, drone shots where allowed, and the full ceremony as well as the highlights.",
+        features: "Two videographers\nUp to 10 hours\nDrone coverage (where permitted)\n5-minute highlights film\nFull ceremony and speeches",
+        deliverables: "A highlights film, the full ceremony and speeches, delivered by private download link.",
+        price: 480_000,
+        hours: 10,
+        days: 28,
+        popular: false,
+    },
+];
+
+const FAQS: &[(&str, &str)] = &[
+    (
+        "How soon can you start?",
+        "Most projects start within two weeks of an accepted quote. Events can be booked up to a year ahead; tell us your date early.",
+    ),
+    (
+        "How do quotes work?",
+        "Send us your brief through the contact page. We answer within one working day with questions, then send an itemised quote you can accept online.",
+    ),
+    (
+        "Do you travel outside Singapore?",
+        "Yes. We film across Southeast Asia regularly; travel and accommodation are quoted separately.",
+    ),
+    (
+        "How are films delivered?",
+        "By private download link, in the formats you need. Links expire for safety; ask us any time for a new one.",
+    ),
+    (
+        "Can I buy a print of something I see in the portfolio?",
+        "Many stills are in the shop as prints. If a frame you like is not, write to us and we will see what we can do.",
+    ),
+    (
+        "What is your refund policy for prints and downloads?",
+        "Prints damaged in transit are replaced. Digital downloads can be refunded within 14 days if you have not downloaded them.",
+    ),
+];
+
+const DETAILS: &[(&str, &str)] = &[
+    ("address", "123 Creative District, Singapore 123456"),
+    ("phone", "+65 1234 5678"),
+    ("email", "hello@flashstudio.test"),
+    (
+        "hours",
+        "Mon–Fri 9:00–18:00 · Sat 10:00–16:00 · Sun by appointment",
+    ),
+];
+
+async fn is_unique_violation<T>(r: Result<T, sqlx::Error>) -> Result<Option<T>, sqlx::Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => match DbError::classify(e) {
+            DbError::UniqueViolation(_) => Ok(None),
+            DbError::Other(e) => Err(e),
+        },
+    }
+}
+
+/// Stores generated bytes as a ready media file (blob first, then the row and its analysis
+/// job together; the blob is removed again if the row cannot be written).
+async fn store_file(
+    state: &AppState,
+    folder: &str,
+    original: &str,
+    ext: &str,
+    kind: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<String> {
+    use sha2::{Digest as _, Sha256};
+    let id = new_id();
+    let now = now();
+    let folder = Folder::parse(folder).map_err(|e| anyhow::anyhow!(e))?;
+    let (name, key) = new_blob_name(&id, &folder, original, ext, now);
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let headers = BlobHeaders {
+        content_type: content_type.to_owned(),
+        content_disposition: crate::media::model::disposition(
+            crate::media::kinds::MediaKind::parse(kind)
+                .unwrap_or(crate::media::kinds::MediaKind::Image),
+            original,
+        ),
+    };
+    state
+        .storage
+        .put_small(&key, bytes, &headers)
+        .await
+        .context("storing a demo file")?;
+    let write = async {
+        let mut tx = state.db.begin().await?;
+        media_store::insert_uploading(
+            &mut *tx,
+            &media_store::NewMedia {
+                id: &id,
+                name: &name,
+                folder: folder.as_str(),
+                original_name: original,
+                blob_key: &key,
+                kind,
+                ext,
+                content_type,
+                user_id: None,
+                token_id: None,
+                uploaded_by: "demo content",
+            },
+            now,
+        )
+        .await?;
+        media_store::mark_ready(&mut tx, &id, size, &sha, now).await?;
+        job_store::enqueue(
+            &mut tx,
+            &AnalyzeMediaJob {
+                media_id: id.clone(),
+            },
+            &EnqueueOptions::default(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    };
+    if let Err(e) = write.await {
+        let _ = state.storage.delete(&key).await;
+        return Err(e);
+    }
+    Ok(id)
+}
+
+/// Makes a short clip with ffmpeg from a generated source; none when ffmpeg is missing or fails.
+async fn make_clip(ffmpeg: &str, source: &str, out: &Path) -> Option<Vec<u8>> {
+    for codec in [
+        &["-c:v", "libx264", "-pix_fmt", "yuv420p"][..],
+        &["-c:v", "mpeg4", "-q:v", "5"][..],
+    ] {
+        let status = tokio::process::Command::new(ffmpeg)
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-nostdin",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                source,
+                "-t",
+                "4",
+            ])
+            .args(codec)
+            .args(["-movflags", "+faststart", "-an"])
+            .arg(out)
+            .kill_on_drop(true)
+            .status()
+            .await
+            .ok()?;
+        if status.success() {
+            let bytes = tokio::fs::read(out).await.ok();
+            let _ = tokio::fs::remove_file(out).await;
+            return bytes;
+        }
+    }
+    None
+}
+
+async fn category_ids(
+    state: &AppState,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("select slug, id from categories")
+        .fetch_all(state.db.pool())
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Fills the catalog and site with the demo studio. Existing rows are kept.
+pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<SeedReport> {
+    let mut report = SeedReport::default();
+    let pool = state.db.pool();
+    let now = now();
+    let currency = state.settings.currency.code();
+    let scale = state.settings.currency.minor_per_major();
+    // Demo prices are written in cents of a two-decimal currency.
+    let price = |cents: i64| cents * scale / 100;
+
+    for (i, (slug, name, summary)) in CATEGORIES.iter().enumerate() {
+        let done = sqlx::query(
+            "insert into categories (id, slug, name, summary, sort_order, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $6) on conflict (slug) do nothing",
+        )
+        .bind(new_id())
+        .bind(*slug)
+        .bind(*name)
+        .bind(*summary)
+        .bind(i64::try_from(i).unwrap_or(0))
+        .bind(now)
+        .execute(pool)
+        .await?;
+        report.categories += usize::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    let categories = category_ids(state).await?;
+
+    for (gi, (group, values)) in OPTIONS.iter().enumerate() {
+        sqlx::query(
+            "insert into option_groups (id, name, sort_order, created_at, updated_at)
+             values ($1, $2, $3, $4, $4) on conflict (name) do nothing",
+        )
+        .bind(new_id())
+        .bind(*group)
+        .bind(i64::try_from(gi).unwrap_or(0))
+        .bind(now)
+        .execute(pool)
+        .await?;
+        let group_id: String = sqlx::query_scalar("select id from option_groups where name = $1")
+            .bind(*group)
+            .fetch_one(pool)
+            .await?;
+        for (vi, (label, delta)) in values.iter().enumerate() {
+            sqlx::query(
+                "insert into option_values (id, group_id, label, price_delta_minor, sort_order,
+                                            created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $6) on conflict (group_id, label) do nothing",
+            )
+            .bind(new_id())
+            .bind(&group_id)
+            .bind(*label)
+            .bind(price(*delta))
+            .bind(i64::try_from(vi).unwrap_or(0))
+            .bind(now)
+            .execute(pool)
+            .await?;
+        }
+    }
+    let values: Vec<(String, String, String)> = sqlx::query_as(
+        "select g.name, v.label, v.id from option_values v join option_groups g on g.id = v.group_id",
+    )
+    .fetch_all(pool)
+    .await?;
+
+    for (i, p) in PRODUCTS.iter().enumerate() {
+        let exists: Option<String> = sqlx::query_scalar("select id from products where slug = $1")
+            .bind(p.slug)
+            .fetch_optional(pool)
+            .await?;
+        if exists.is_some() {
+            continue;
+        }
+        let jpeg = tokio::task::spawn_blocking({
+            let palette = p.palette;
+            move || art::picture(960, 720, palette)
+        })
+        .await??;
+        let image_id = store_file(
+            state,
+            "demo/products",
+            &format!("{}.jpg", p.slug),
+            "jpg",
+            "image",
+            "image/jpeg",
+            jpeg,
+        )
+        .await?;
+        let id = new_id();
+        let mut tx = state.db.begin().await?;
+        let inserted = is_unique_violation(
+            sqlx::query(
+                "insert into products (id, slug, kind, title, summary, description, category_id,
+                                       price_minor, currency, stock, image_media_id, active,
+                                       featured, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $13)",
+            )
+            .bind(&id)
+            .bind(p.slug)
+            .bind(p.kind)
+            .bind(p.title)
+            .bind(p.summary)
+            .bind(p.description)
+            .bind(categories.get(p.category))
+            .bind(price(p.price))
+            .bind(currency)
+            .bind(p.stock)
+            .bind(&image_id)
+            .bind(i64::from(p.featured))
+            // Spread creation times so "newest" has a stable order.
+            .bind(now - i64::try_from(i).unwrap_or(0) * 60)
+            .execute(&mut *tx)
+            .await,
+        )
+        .await?;
+        if inserted.is_none() {
+            // Another process seeded it meanwhile.
+            tx.rollback().await?;
+            continue;
+        }
+        for (group, labels) in p.options {
+            for label in *labels {
+                if let Some((_, _, value_id)) =
+                    values.iter().find(|(g, l, _)| g == group && l == label)
+                {
+                    sqlx::query(
+                        "insert into product_option_values (product_id, value_id) values ($1, $2)",
+                    )
+                    .bind(&id)
+                    .bind(value_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        report.products += 1;
+    }
+
+    let ffmpeg = state.settings.ffmpeg_path.clone();
+    let tmp = state.settings.data_dir.join("tmp");
+    if options.clips {
+        tokio::fs::create_dir_all(&tmp).await.ok();
+    }
+    for (i, v) in VIDEOS.iter().enumerate() {
+        let exists: Option<String> =
+            sqlx::query_scalar("select id from portfolio_videos where slug = $1")
+                .bind(v.slug)
+                .fetch_optional(pool)
+                .await?;
+        if exists.is_some() {
+            continue;
+        }
+        let jpeg = tokio::task::spawn_blocking({
+            let palette = v.palette;
+            move || art::picture(1280, 720, palette)
+        })
+        .await??;
+        let poster_id = store_file(
+            state,
+            "demo/portfolio",
+            &format!("{}-poster.jpg", v.slug),
+            "jpg",
+            "image",
+            "image/jpeg",
+            jpeg,
+        )
+        .await?;
+        let mut video_id = None;
+        let mut duration = None;
+        if options.clips {
+            let out = tmp.join(format!("{}-{}.mp4", v.slug, new_id()));
+            if let Some(bytes) = make_clip(&ffmpeg, v.source, &out).await {
+                video_id = Some(
+                    store_file(
+                        state,
+                        "demo/portfolio",
+                        &format!("{}.mp4", v.slug),
+                        "mp4",
+                        "video",
+                        "video/mp4",
+                        bytes,
+                    )
+                    .await?,
+                );
+                duration = Some(4_i64);
+                report.clips += 1;
+            }
+        }
+        let inserted = is_unique_violation(
+            sqlx::query(
+                "insert into portfolio_videos (id, slug, title, summary, description, category_id,
+                     client_name, testimonial, video_media_id, poster_media_id, duration_secs,
+                     project_date, featured, display_order, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            )
+            .bind(new_id())
+            .bind(v.slug)
+            .bind(v.title)
+            .bind(v.summary)
+            .bind(v.description)
+            .bind(categories.get(v.category))
+            .bind(v.client)
+            .bind(v.testimonial)
+            .bind(video_id)
+            .bind(&poster_id)
+            .bind(duration)
+            .bind(v.date)
+            .bind(i64::from(v.featured))
+            .bind(i64::try_from(i).unwrap_or(0) * 10)
+            .bind(now)
+            .execute(pool)
+            .await,
+        )
+        .await?;
+        if inserted.is_some() {
+            report.videos += 1;
+        }
+    }
+
+    for (i, p) in PACKAGES.iter().enumerate() {
+        let done = sqlx::query(
+            "insert into service_packages (id, slug, name, category_id, summary, description,
+                 features, deliverables, price_minor, currency, max_hours, turnaround_days,
+                 popular, sort_order, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+             on conflict (slug) do nothing",
+        )
+        .bind(new_id())
+        .bind(p.slug)
+        .bind(p.name)
+        .bind(categories.get(p.category))
+        .bind(p.summary)
+        .bind(p.description)
+        .bind(p.features)
+        .bind(p.deliverables)
+        .bind(price(p.price))
+        .bind(currency)
+        .bind(p.hours)
+        .bind(p.days)
+        .bind(i64::from(p.popular))
+        .bind(i64::try_from(i).unwrap_or(0))
+        .bind(now)
+        .execute(pool)
+        .await?;
+        report.packages += usize::try_from(done.rows_affected()).unwrap_or(0);
+    }
+
+    let faq_count: i64 = sqlx::query_scalar("select count(*) from faqs")
+        .fetch_one(pool)
+        .await?;
+    if faq_count == 0 {
+        for (i, (q, a)) in FAQS.iter().enumerate() {
+            sqlx::query(
+                "insert into faqs (id, question, answer, sort_order, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(new_id())
+            .bind(*q)
+            .bind(*a)
+            .bind(i64::try_from(i).unwrap_or(0))
+            .bind(now)
+            .execute(pool)
+            .await?;
+            report.faqs += 1;
+        }
+    }
+    for (key, value) in DETAILS {
+        sqlx::query(
+            "insert into studio_details (key, value, updated_at) values ($1, $2, $3)
+             on conflict (key) do nothing",
+        )
+        .bind(*key)
+        .bind(*value)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    }
+    Ok(report)
+}
+
+/// At startup in development: seeds once, when the catalog has no categories.
+pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<SeedReport>> {
+    if !state.settings.demo_content || state.settings.is_production() {
+        return Ok(None);
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from categories")
+        .fetch_one(state.db.pool())
+        .await?;
+    if count > 0 {
+        return Ok(None);
+    }
+    seed(state, SeedOptions { clips: true }).await.map(Some)
+}

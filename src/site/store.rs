@@ -1,0 +1,267 @@
+//! SQL for the public site's content: portfolio videos, service packages, FAQ, studio details
+//! and contact messages.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, Executor, FromRow};
+
+/// Columns of [`PortfolioVideo`].
+const VIDEO_COLUMNS: &str = "v.id, v.slug, v.title, v.summary, v.description, v.category_id,
+     c.name as category_name, c.slug as category_slug, v.client_name, v.testimonial,
+     v.video_media_id, v.poster_media_id, v.duration_secs, v.project_date, v.featured";
+
+/// One of the studio's films.
+#[derive(Debug, Clone, FromRow)]
+pub struct PortfolioVideo {
+    /// Row id.
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// One line for cards.
+    pub summary: String,
+    /// Long text.
+    pub description: String,
+    /// Category.
+    pub category_id: Option<String>,
+    /// Category name.
+    pub category_name: Option<String>,
+    /// Category slug.
+    pub category_slug: Option<String>,
+    /// Client.
+    pub client_name: String,
+    /// What the client said.
+    pub testimonial: String,
+    /// The film.
+    pub video_media_id: Option<String>,
+    /// Its poster image.
+    pub poster_media_id: Option<String>,
+    /// Running time.
+    pub duration_secs: Option<i64>,
+    /// `2026-05` or `2026-05-14`.
+    pub project_date: Option<String>,
+    /// On the home page.
+    pub featured: i64,
+}
+
+impl PortfolioVideo {
+    /// `3:07`.
+    pub fn duration_label(&self) -> Option<String> {
+        self.duration_secs
+            .filter(|s| *s > 0)
+            .map(|s| format!("{}:{:02}", s / 60, s % 60))
+    }
+}
+
+/// Published films, in display order; only `category`'s when given.
+pub async fn portfolio<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    category: Option<&str>,
+) -> Result<Vec<PortfolioVideo>, sqlx::Error> {
+    let filter = if category.is_some() {
+        "and c.slug = $1"
+    } else {
+        ""
+    };
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VIDEO_COLUMNS} from portfolio_videos v
+         left join categories c on c.id = v.category_id
+         where v.published = 1 {filter}
+         order by c.sort_order, v.display_order, v.created_at desc"
+    )));
+    match category {
+        Some(slug) => q.bind(slug).fetch_all(ex).await,
+        None => q.fetch_all(ex).await,
+    }
+}
+
+/// Featured published films, in display order.
+pub async fn featured_videos<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> Result<Vec<PortfolioVideo>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VIDEO_COLUMNS} from portfolio_videos v
+         left join categories c on c.id = v.category_id
+         where v.published = 1 and v.featured = 1
+         order by v.display_order, v.created_at desc limit $1"
+    )))
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// A published film by slug.
+pub async fn video_by_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> Result<Option<PortfolioVideo>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VIDEO_COLUMNS} from portfolio_videos v
+         left join categories c on c.id = v.category_id
+         where v.slug = $1 and v.published = 1"
+    )))
+    .bind(slug)
+    .fetch_optional(ex)
+    .await
+}
+
+/// A service package.
+#[derive(Debug, Clone, FromRow)]
+pub struct Package {
+    /// Row id.
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Category name.
+    pub category_name: Option<String>,
+    /// Category slug.
+    pub category_slug: Option<String>,
+    /// One line.
+    pub summary: String,
+    /// Long text.
+    pub description: String,
+    /// One feature per line.
+    pub features: String,
+    /// What the client receives.
+    pub deliverables: String,
+    /// Price from, minor units.
+    pub price_minor: i64,
+    /// ISO code.
+    pub currency: String,
+    /// Hours on site.
+    pub max_hours: Option<i64>,
+    /// Working days to delivery.
+    pub turnaround_days: Option<i64>,
+    /// Highlighted.
+    pub popular: i64,
+}
+
+impl Package {
+    /// The features, one per non-empty line.
+    pub fn feature_list(&self) -> Vec<&str> {
+        self.features
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+}
+
+const PACKAGE_COLUMNS: &str = "p.id, p.slug, p.name, c.name as category_name,
+     c.slug as category_slug, p.summary, p.description, p.features, p.deliverables,
+     p.price_minor, p.currency, p.max_hours, p.turnaround_days, p.popular";
+
+/// Active packages in display order.
+pub async fn packages<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<Package>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {PACKAGE_COLUMNS} from service_packages p
+         left join categories c on c.id = p.category_id
+         where p.active = 1 order by p.sort_order, p.price_minor"
+    )))
+    .fetch_all(ex)
+    .await
+}
+
+/// An active package by slug.
+pub async fn package_by_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> Result<Option<Package>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {PACKAGE_COLUMNS} from service_packages p
+         left join categories c on c.id = p.category_id
+         where p.slug = $1 and p.active = 1"
+    )))
+    .bind(slug)
+    .fetch_optional(ex)
+    .await
+}
+
+/// FAQ entries in order: (question, answer).
+pub async fn faqs<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("select question, answer from faqs where active = 1 order by sort_order")
+        .fetch_all(ex)
+        .await
+}
+
+/// The studio's details (address, phone, email, hours) by key.
+pub async fn studio_details<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("select key, value from studio_details")
+        .fetch_all(ex)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A contact message as received.
+#[derive(Debug, Clone)]
+pub struct NewContactMessage<'a> {
+    /// Row id.
+    pub id: &'a str,
+    /// One of [`super::contact::KINDS`].
+    pub kind: &'a str,
+    /// Sender's name.
+    pub name: &'a str,
+    /// Sender's email.
+    pub email: &'a str,
+    /// Phone.
+    pub phone: &'a str,
+    /// Company.
+    pub company: &'a str,
+    /// Subject (the package asked about, for quotes).
+    pub subject: &'a str,
+    /// Message.
+    pub message: &'a str,
+}
+
+/// Stores a contact message.
+pub async fn insert_contact_message<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    m: &NewContactMessage<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into contact_messages (id, kind, name, email, phone, company, subject, message,
+                                       created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(m.id)
+    .bind(m.kind)
+    .bind(m.name)
+    .bind(m.email)
+    .bind(m.phone)
+    .bind(m.company)
+    .bind(m.subject)
+    .bind(m.message)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Slugs for the sitemap: (portfolio video slugs, package slugs).
+pub async fn sitemap_slugs(
+    pool: &sqlx::AnyPool,
+) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    let videos: Vec<(String,)> =
+        sqlx::query_as("select slug from portfolio_videos where published = 1 order by slug")
+            .fetch_all(pool)
+            .await?;
+    let packages: Vec<(String,)> =
+        sqlx::query_as("select slug from service_packages where active = 1 order by slug")
+            .fetch_all(pool)
+            .await?;
+    Ok((
+        videos.into_iter().map(|(s,)| s).collect(),
+        packages.into_iter().map(|(s,)| s).collect(),
+    ))
+}
