@@ -201,9 +201,10 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
         .expect("the server prints its first-start message within 30 s");
     let password = password.expect("the first start prints an admin password");
     let browser = crate::support::Browser::new(&format!("http://{addr}"));
+    // The first start also paints the demo catalog (and encodes clips when ffmpeg is found).
     crate::support::eventually(
         "the server to answer",
-        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(120),
         || {
             let b = browser.clone();
             async move {
@@ -221,6 +222,14 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
     let resp = browser.login("admin@flashstudio.test", &password).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(browser.get("/admin").await.status(), StatusCode::OK);
+
+    // Demo content: the shop, the portfolio and the packages are filled.
+    let (_, shop) = browser.get_text("/shop").await;
+    assert!(shop.contains("12 products"), "the demo catalog");
+    let (_, portfolio) = browser.get_text("/portfolio").await;
+    assert!(portfolio.contains("Harbourfront: A Brand Film"));
+    let (_, packages) = browser.get_text("/packages").await;
+    assert!(packages.contains("Corporate Story"));
 
     let pid = child.id().unwrap().to_string();
     let killed = tokio::process::Command::new("kill")

@@ -14,6 +14,7 @@
 mod support;
 
 mod accounts;
+mod browser;
 mod cli;
 mod email;
 mod jobs;

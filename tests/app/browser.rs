@@ -1,0 +1,298 @@
+//! Headless Chromium through the real pages: the shop, options with a live price, the cart
+//! updating in place, and an admin inline edit. Screenshots go to the artifacts folder
+//! (`FLASHSTUDIO_TEST_ARTIFACTS`, default `target/test-artifacts`).
+//!
+//! Needs `chromium` and `chromedriver` (Debian packages; `scripts/test` installs them).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use flashstudio::accounts::model::Role;
+use flashstudio::demo::{SeedOptions, seed};
+use serde_json::json;
+
+use crate::support::{Backend, TestApp, free_port};
+
+const ADMIN: &str = "admin@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+fn artifacts() -> PathBuf {
+    let dir = std::env::var("FLASHSTUDIO_TEST_ARTIFACTS").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Driver {
+    _process: tokio::process::Child,
+    _profile: tempfile::TempDir,
+    client: Client,
+}
+
+async fn start_browser() -> Driver {
+    let driver_bin =
+        std::env::var("FLASHSTUDIO_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let chromium =
+        std::env::var("FLASHSTUDIO_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let port = free_port();
+    let process = tokio::process::Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{driver_bin}: {e}. Install chromium-driver (scripts/test does).")
+        });
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                return Driver {
+                    _process: process,
+                    _profile: profile,
+                    client,
+                };
+            }
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not start: {last:?}");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until the element's text satisfies `check`.
+async fn wait_text(c: &Client, css: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = text_of(c, css).await;
+        if check(&seen) {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: `{css}` reads {seen:?}");
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join(name), png).unwrap();
+}
+
+/// A marker that survives only as long as the page is not reloaded.
+async fn mark_page(c: &Client) {
+    c.execute("window.__noReload = 'still here'; return null;", vec![])
+        .await
+        .unwrap();
+}
+
+async fn page_was_not_reloaded(c: &Client) -> bool {
+    c.execute("return window.__noReload || null;", vec![])
+        .await
+        .unwrap()
+        == json!("still here")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let driver = start_browser().await;
+    let c = &driver.client;
+    let base = app.base.clone();
+
+    c.goto(&format!("{base}/")).await.unwrap();
+    wait_text(c, "h1", "home heading", |t| t.contains("Films")).await;
+    screenshot(c, "home.png").await;
+
+    // Shop: a filter swaps the results and pushes the URL.
+    c.goto(&format!("{base}/shop")).await.unwrap();
+    mark_page(c).await;
+    c.find(Locator::Css("#shop-category"))
+        .await
+        .unwrap()
+        .select_by_value("drone-footage")
+        .await
+        .unwrap();
+    wait_text(c, ".results-summary", "filtered results", |t| {
+        t.starts_with("3 products")
+    })
+    .await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("category=drone-footage")
+    );
+    assert!(
+        page_was_not_reloaded(c).await,
+        "the filter swapped a fragment"
+    );
+    screenshot(c, "shop.png").await;
+
+    // Product: options change the server-computed price in place.
+    c.goto(&format!("{base}/products/marina-bay-blue-hour"))
+        .await
+        .unwrap();
+    mark_page(c).await;
+    wait_text(c, ".price-now", "base price", |t| t == "S$65.00").await;
+    let selects = c
+        .find_all(Locator::Css("select[name=options]"))
+        .await
+        .unwrap();
+    selects[0]
+        .select_by_label("40 × 60 cm (+S$80.00)")
+        .await
+        .unwrap();
+    wait_text(c, ".price-now", "size price", |t| t == "S$145.00").await;
+    selects[1]
+        .select_by_label("Black oak (+S$45.00)")
+        .await
+        .unwrap();
+    wait_text(c, ".price-now", "size and frame price", |t| t == "S$190.00").await;
+    screenshot(c, "product.png").await;
+    c.find(Locator::Css(".add-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(c, "#add-result", "added message", |t| t.contains("Added")).await;
+    wait_text(c, "#cart-badge", "header badge", |t| t == "1").await;
+    assert!(page_was_not_reloaded(c).await, "added without a reload");
+
+    // Cart: a quantity change updates the line, the totals and the badge together.
+    c.goto(&format!("{base}/cart")).await.unwrap();
+    mark_page(c).await;
+    let qty = c
+        .find(Locator::Css(".cart-line-quantity input[name=quantity]"))
+        .await
+        .unwrap();
+    // Select the number and type over it, then leave the field (which fires `change`).
+    qty.click().await.unwrap();
+    qty.send_keys("\u{E009}a\u{E009}3").await.unwrap();
+    c.find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(c, "#cart-badge", "badge after quantity change", |t| {
+        t == "3"
+    })
+    .await;
+    wait_text(c, "#cart-subtotal", "subtotal", |t| t == "S$570.00").await;
+    wait_text(c, ".cart-line-total", "line total", |t| t == "S$570.00").await;
+    assert!(page_was_not_reloaded(c).await, "the cart updated in place");
+    screenshot(c, "cart.png").await;
+
+    // Admin: click a cell, type, Enter saves; Escape cancels.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(ADMIN)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    c.goto(&format!("{base}/admin/products?q=control"))
+        .await
+        .unwrap();
+    mark_page(c).await;
+    let cell = "td.cell[id$='-title'] a.cell-value";
+    c.find(Locator::Css(cell))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.cell-form input[name=value]"))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("Control Room, Live\u{E007}").await.unwrap();
+    wait_text(c, "td.cell[id$='-title']", "saved cell", |t| {
+        t == "Control Room, Live"
+    })
+    .await;
+    c.find(Locator::Css(cell))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.cell-form input[name=value]"))
+        .await
+        .unwrap();
+    input.send_keys(" (draft)\u{E00C}").await.unwrap();
+    wait_text(c, "td.cell[id$='-title']", "cancelled cell", |t| {
+        t == "Control Room, Live"
+    })
+    .await;
+    assert!(
+        page_was_not_reloaded(c).await,
+        "inline editing never reloads"
+    );
+    screenshot(c, "admin-products.png").await;
+    let title: String =
+        sqlx::query_scalar("select title from products where slug = 'control-room'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(title, "Control Room, Live");
+
+    driver.client.close().await.unwrap();
+}
