@@ -42,6 +42,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Uploads allowed to stream at once in this process.
     pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// The public content the browsing pages show, held in memory.
+    pub content: Arc<crate::site::content::ContentCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,9 +78,13 @@ impl AppState {
             .await
             .context("opening media storage")?;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(settings.upload_max_concurrent));
+        let content = Arc::new(crate::site::content::ContentCache::new(
+            settings.content_cache_ttl,
+        ));
         Ok(Self {
             storage,
             upload_slots,
+            content,
             settings: Arc::new(settings),
             db,
             mailer,

@@ -194,6 +194,8 @@ pub struct Settings {
     pub currency: crate::catalog::money::Currency,
     /// `STAFF_EMAIL`: where contact messages are sent; every admin account when unset.
     pub staff_email: Option<String>,
+    /// `CONTENT_CACHE_TTL_MS`: how long browsing pages reuse the in-memory catalog snapshot.
+    pub content_cache_ttl: Duration,
     /// `STORAGE_BACKEND` and its settings.
     pub storage: StorageSettings,
     /// Per-kind upload size limits.
@@ -516,6 +518,11 @@ impl Settings {
             demo_content,
             currency,
             staff_email,
+            content_cache_ttl: Duration::from_millis(parse_num(
+                vars,
+                "CONTENT_CACHE_TTL_MS",
+                1000,
+            )?),
             storage,
             upload_limits,
             upload_max_concurrent: at_least(

@@ -207,13 +207,27 @@ pub async fn retry_job(
     ))
 }
 
-/// `GET /admin/audit`.
+/// Query of `GET /admin/audit`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    entity: Option<String>,
+    id: Option<String>,
+}
+
+/// `GET /admin/audit?entity=product&id=…`: the newest 200 changes, optionally of one kind of
+/// row or one row.
 #[handler]
 pub async fn audit(
     ctx: Ctx,
     AdminUser(_admin): AdminUser,
     Data(state): Data<&AppState>,
+    Query(q): Query<AuditQuery>,
 ) -> AppResult<Response> {
-    let rows = store::list_audit(state.db.pool(), 200).await?;
-    Ok(views::audit(&ctx, &rows).into_response())
+    let pool = state.db.pool();
+    let entities = store::audited_entities(pool).await?;
+    let entity = q.entity.filter(|e| entities.contains(e));
+    let id = q.id.as_deref().and_then(parse_id);
+    let rows = store::list_audit(pool, entity.as_deref(), id.as_deref(), 200).await?;
+    Ok(views::audit(&ctx, &rows, &entities, entity.as_deref()).into_response())
 }

@@ -162,6 +162,7 @@ pub async fn save(
     );
     insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;
+    state.content.invalidate();
     Ok(redirect_with_flash(
         state,
         "/admin/products",

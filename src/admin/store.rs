@@ -111,18 +111,33 @@ pub struct AuditRow {
     pub created_at: i64,
 }
 
-/// Newest first.
+/// Newest first; only `entity`'s rows (and only one row's, with `entity_id`) when given.
 pub async fn list_audit<'e>(
     ex: impl Executor<'e, Database = Any>,
+    entity: Option<&str>,
+    entity_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(
         "select id, actor_email, action, entity, entity_id, before_json, after_json, created_at
-         from audit_log order by created_at desc, id desc limit $1",
+         from audit_log
+         where ($1 is null or entity = $1) and ($2 is null or entity_id = $2)
+         order by created_at desc, id desc limit $3",
     )
+    .bind(entity)
+    .bind(entity_id)
     .bind(limit)
     .fetch_all(ex)
     .await
+}
+
+/// The entities that have audit rows, for the filter.
+pub async fn audited_entities<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select distinct entity from audit_log order by entity")
+        .fetch_all(ex)
+        .await
 }
 
 /// Email addresses of every admin account (staff notifications when `STAFF_EMAIL` is unset).

@@ -430,6 +430,39 @@ pub static CONTACT_MESSAGES: TableSpec = TableSpec {
     links: &[],
 };
 
+/// Questions on the FAQ page.
+pub static FAQS: TableSpec = TableSpec {
+    name: "faqs",
+    title: "FAQ",
+    help: "Questions and answers on the FAQ page, in order. Blank lines separate paragraphs.",
+    entity: "faq",
+    table: "faqs",
+    columns: &[
+        Column::edit("question", "Question", text(200)),
+        Column::edit(
+            "answer",
+            "Answer",
+            Kind::Text {
+                max: 3000,
+                multiline: true,
+                optional: false,
+            },
+        ),
+        Column::edit("sort_order", "Order", ORDER),
+        Column::edit("active", "Shown", Kind::Bool),
+    ],
+    default_sort: ("sort_order", false),
+    search: &["question", "answer"],
+    filters: &[],
+    bulk: &[ACTIVATE, DEACTIVATE],
+    create: Some(Create {
+        fields: &["question", "answer"],
+        slug_from: None,
+        currency: false,
+    }),
+    links: &[],
+};
+
 /// Every table, in sidebar order.
 pub static ALL: &[&TableSpec] = &[
     &PRODUCTS,
@@ -438,6 +471,7 @@ pub static ALL: &[&TableSpec] = &[
     &CATEGORIES,
     &PORTFOLIO,
     &PACKAGES,
+    &FAQS,
     &CONTACT_MESSAGES,
 ];
 

@@ -17,6 +17,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Categories", "/admin/categories"),
     ("Portfolio", "/admin/portfolio"),
     ("Packages", "/admin/packages"),
+    ("FAQ", "/admin/faqs"),
     ("Contact inbox", "/admin/contact-messages"),
     ("Media", "/admin/media"),
     ("API tokens", "/admin/api-tokens"),
@@ -236,7 +237,12 @@ pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<&str>) -> Mark
 }
 
 /// `GET /admin/audit`.
-pub fn audit(ctx: &RequestContext, rows: &[AuditRow]) -> Markup {
+pub fn audit(
+    ctx: &RequestContext,
+    rows: &[AuditRow],
+    entities: &[String],
+    selected: Option<&str>,
+) -> Markup {
     admin_page(
         ctx,
         "Audit log",
@@ -245,6 +251,14 @@ pub fn audit(ctx: &RequestContext, rows: &[AuditRow]) -> Markup {
             div.page-header {
                 h1 { "Audit log" }
                 p.lead { "Every change made in the admin: who, when, and the row before and after." }
+            }
+            form.table-toolbar method="get" action="/admin/audit" {
+                label for="audit-entity" { "Show" }
+                select #audit-entity name="entity" {
+                    option value="" { "every kind of row" }
+                    @for e in entities { option value=(e) selected[selected == Some(e.as_str())] { (e) } }
+                }
+                button.button.button-small.button-secondary type="submit" { "Filter" }
             }
             @if rows.is_empty() {
                 p.empty-state { "No admin changes yet." }
@@ -258,7 +272,7 @@ pub fn audit(ctx: &RequestContext, rows: &[AuditRow]) -> Markup {
                                     td { (timestamp(r.created_at)) }
                                     td { (r.actor_email) }
                                     td { code { (r.action) } }
-                                    td { (r.entity) " " code { (r.entity_id) } }
+                                    td { a href=(format!("/admin/audit?entity={}&id={}", r.entity, r.entity_id)) { (r.entity) " " code { (r.entity_id) } } }
                                     td.muted { code { (r.before_json.as_deref().unwrap_or("—")) } }
                                     td.muted { code { (r.after_json.as_deref().unwrap_or("—")) } }
                                 }

@@ -1,7 +1,7 @@
 //! Cart handlers. With htmx each change answers with the fragments to swap (line, totals and
 //! header badge in one response); without JavaScript the same forms post and redirect.
 
-use poem::http::StatusCode;
+use poem::http::{StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Response, handler};
 
@@ -11,15 +11,30 @@ use crate::catalog::{pricing, store as catalog_store, views as catalog_views};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
+use crate::http::cookies::CookieName;
 use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
+
+/// Tells later page views of this browser that it has a cart (see `CookieName::CartHint`).
+pub fn set_cart_hint(state: &AppState, resp: &mut Response) {
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        state
+            .cookies
+            .set(CookieName::CartHint, "1", Some(60 * 60 * 24 * 365)),
+    );
+}
 
 /// `GET /cart`.
 #[handler]
 pub async fn show(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
     let cart = super::load(state, &Owner::of(&ctx)).await?;
-    Ok(views::cart_page(&ctx, state, &cart).into_response())
+    let mut resp = views::cart_page(&ctx, state, &cart).into_response();
+    if !cart.lines.is_empty() {
+        set_cart_hint(state, &mut resp);
+    }
+    Ok(resp)
 }
 
 fn message_of(e: &AppError) -> String {
@@ -63,16 +78,18 @@ pub async fn add(ctx: Ctx, Data(state): Data<&AppState>, form: FormPairs) -> App
     match result {
         Ok(added) => {
             let message = format!("Added “{}” to your cart.", product.title);
-            if ctx.is_htmx {
+            let mut resp = if ctx.is_htmx {
                 let units = super::units(state, &owner).await?;
-                Ok(catalog_views::added(&message, added.limited.as_deref(), units).into_response())
+                catalog_views::added(&message, added.limited.as_deref(), units).into_response()
             } else {
                 let flash = match added.limited {
                     Some(n) => Flash::info(format!("{message} {n}")),
                     None => Flash::success(message),
                 };
-                Ok(redirect_with_flash(state, "/cart", flash))
-            }
+                redirect_with_flash(state, "/cart", flash)
+            };
+            set_cart_hint(state, &mut resp);
+            Ok(resp)
         }
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let status = e.status();
@@ -92,6 +109,7 @@ pub async fn add(ctx: Ctx, Data(state): Data<&AppState>, form: FormPairs) -> App
                 selection: &selection,
                 quantity: 1,
                 error: Some(&message),
+                memo: None,
             };
             Ok(with_status(
                 catalog_views::product_page(&ctx, state, &view),

@@ -74,7 +74,10 @@ pub fn totals(cart: &Cart, oob: bool) -> Markup {
                 }
                 p.muted { "Shipping for prints is calculated at checkout." }
                 @if cart.is_ready() {
-                    a.button.button-primary.button-block href="/checkout" { "Checkout" }
+                    // Online payment arrives with the checkout work; until then the cart is
+                    // kept and the studio takes the order by message.
+                    a.button.button-primary.button-block href="/contact?kind=support&subject=Order%20from%20my%20cart" { "Order by message" }
+                    p.muted { "Online checkout opens soon. Your cart is saved to this browser and to your account." }
                 } @else {
                     p.alert.alert-error { "Fix the lines marked above to check out." }
                 }

@@ -3,15 +3,17 @@
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 
+use super::listing::{self, ShopFilter, Sort};
 use super::model::Product;
 use super::pricing::{self, OfferedValue};
-use super::store::{self, ShopFilter, Sort};
+use super::store;
 use super::views::{self, PER_PAGE, ProductView, ShopParams, ShopResults};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, with_status};
+use crate::media::links::page_epoch;
 
 /// Longest search accepted (longer input is cut, not refused).
 const MAX_QUERY_CHARS: usize = 100;
@@ -30,7 +32,8 @@ pub async fn shop(
     form: FormPairs,
 ) -> AppResult<Response> {
     let currency = state.settings.currency;
-    let categories = store::categories(state.db.pool()).await?;
+    let content = state.content.get(&state.db).await?;
+    let categories = &content.categories;
     let params = ShopParams {
         q: clip(form.get("q"), MAX_QUERY_CHARS),
         category: clip(form.get("category"), 80),
@@ -70,8 +73,14 @@ pub async fn shop(
         max_minor: price(&params.max, "Highest"),
         sort: params.sort,
     };
-    let offset = (params.page - 1) * PER_PAGE;
-    let (products, total) = store::search(state.db.pool(), &filter, PER_PAGE, offset).await?;
+    let matching = listing::search(&content.products, &filter);
+    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    let offset = usize::try_from((params.page - 1) * PER_PAGE).unwrap_or(usize::MAX);
+    let products: Vec<&Product> = matching
+        .into_iter()
+        .skip(offset)
+        .take(PER_PAGE as usize)
+        .collect();
     let results = ShopResults {
         params: &params,
         filter: &filter,
@@ -79,10 +88,13 @@ pub async fn shop(
         products: &products,
         total,
     };
+    // The results are the same for everyone asking the same query in the same hour.
+    let key = format!("shop:{}:{}", params.href(params.page), page_epoch());
+    let fragment = content.memo(&key, || views::shop_results(state, &results));
     let mut resp = if wants_fragment(req, "shop-results") {
-        views::shop_results(state, &results).into_response()
+        fragment.into_response()
     } else {
-        views::shop_page(&ctx, state, &categories, &results).into_response()
+        views::shop_page(&ctx, state, categories, &params, fragment).into_response()
     };
     vary_on_htmx(&mut resp);
     Ok(resp)
@@ -119,23 +131,36 @@ pub async fn show(
     Path(slug): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let (product, offered) = product_with_options(state, &slug).await?;
-    let groups = pricing::groups(&offered);
+    let content = state.content.get(&state.db).await?;
+    let product = content.product(&slug).ok_or(AppError::NotFound)?;
+    let (groups, default) = content.options_for(&product.id).ok_or(AppError::NotFound)?;
     let chosen = form.all("options");
-    let (selection, error, status) = match pricing::select(&offered, &chosen, true) {
-        Ok(s) => (s, None, poem::http::StatusCode::OK),
-        Err(e) => (
-            pricing::select(&offered, &[], true).map_err(|_| AppError::NotFound)?,
+    // Most visits choose nothing: the snapshot has that choice ready.
+    let picked = if chosen.is_empty() {
+        None
+    } else {
+        Some(pricing::select(
+            content.offered_for(&product.id),
+            &chosen,
+            true,
+        ))
+    };
+    let (selection, error, status) = match &picked {
+        None => (default, None, poem::http::StatusCode::OK),
+        Some(Ok(s)) => (s, None, poem::http::StatusCode::OK),
+        Some(Err(e)) => (
+            default,
             Some(e.to_string()),
             poem::http::StatusCode::UNPROCESSABLE_ENTITY,
         ),
     };
     let view = ProductView {
-        product: &product,
-        groups: &groups,
-        selection: &selection,
+        product,
+        groups,
+        selection,
         quantity: quantity_of(&form),
         error: error.as_deref(),
+        memo: Some(&content),
     };
     Ok(with_status(views::product_page(&ctx, state, &view), status))
 }
@@ -159,6 +184,7 @@ pub async fn live_price(
                 selection: &selection,
                 quantity: quantity_of(&form),
                 error: None,
+                memo: None,
             };
             Ok(views::price_block(state.settings.currency, &view).into_response())
         }
@@ -177,18 +203,19 @@ pub async fn quick_view(
     Data(state): Data<&AppState>,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let (product, offered) = product_with_options(state, &slug).await?;
+    let content = state.content.get(&state.db).await?;
+    let product = content.product(&slug).ok_or(AppError::NotFound)?;
     if req.header("hx-request") != Some("true") {
         return Ok(redirect(&format!("/products/{}", product.slug)));
     }
-    let groups = pricing::groups(&offered);
-    let selection = pricing::select(&offered, &[], true).map_err(|_| AppError::NotFound)?;
+    let (groups, selection) = content.options_for(&product.id).ok_or(AppError::NotFound)?;
     let view = ProductView {
-        product: &product,
-        groups: &groups,
-        selection: &selection,
+        product,
+        groups,
+        selection,
         quantity: 1,
         error: None,
+        memo: Some(&content),
     };
     Ok(views::quick_view(&ctx, state, &view).into_response())
 }

@@ -2,6 +2,7 @@
 //! price deltas, and the shop pages that browse them.
 
 pub mod handlers;
+pub mod listing;
 pub mod model;
 pub mod money;
 pub mod pricing;

@@ -3,10 +3,10 @@
 
 use maud::{Markup, html};
 
+use super::listing::{ShopFilter, Sort};
 use super::model::{Category, Product};
 use super::money::{Currency, Money};
 use super::pricing::{self, OptionGroup, Selection};
-use super::store::{ShopFilter, Sort};
 use crate::app::AppState;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
@@ -75,7 +75,7 @@ pub struct ShopResults<'a> {
     /// Problems with the filter values (bad prices).
     pub filter_errors: &'a [String],
     /// Products on this page.
-    pub products: &'a [Product],
+    pub products: &'a [&'a Product],
     /// Matches in all.
     pub total: i64,
 }
@@ -128,9 +128,9 @@ pub fn shop_page(
     ctx: &RequestContext,
     state: &AppState,
     categories: &[Category],
-    results: &ShopResults<'_>,
+    p: &ShopParams,
+    results: Markup,
 ) -> Markup {
-    let p = results.params;
     let body = html! {
         section.page-hero {
             div.container {
@@ -185,7 +185,7 @@ pub fn shop_page(
                     }
                     button.button.button-secondary type="submit" { "Show results" }
                 }
-                (shop_results(state, results))
+                (results)
             }
         }
         div #quick-view .quick-view aria-live="polite" {}
@@ -241,6 +241,28 @@ pub struct ProductView<'a> {
     pub quantity: i64,
     /// An error to show by the form.
     pub error: Option<&'a str>,
+    /// Where fragments the same for every visitor are kept (browsing pages), if anywhere.
+    pub memo: Option<&'a crate::site::content::Snapshot>,
+}
+
+impl ProductView<'_> {
+    /// `render()`, kept in the snapshot under `key` (with the product, the choice, the quantity
+    /// and the hour of the signed image URLs) when there is one and no error is shown.
+    fn cached(&self, part: &str, render: impl FnOnce() -> Markup) -> Markup {
+        match (self.memo, self.error) {
+            (Some(snapshot), None) => {
+                let key = format!(
+                    "product:{part}:{}:{}:{}:{}",
+                    self.product.id,
+                    self.selection.key(),
+                    self.quantity,
+                    crate::media::links::page_epoch()
+                );
+                snapshot.memo(&key, render)
+            }
+            _ => render(),
+        }
+    }
 }
 
 /// The live price: unit price for the choice, total for the quantity, stock.
@@ -265,13 +287,21 @@ pub fn price_block(currency: Currency, v: &ProductView<'_>) -> Markup {
 
 /// The options + quantity + add-to-cart form (product page and quick view).
 pub fn add_form(ctx: &RequestContext, currency: Currency, v: &ProductView<'_>) -> Markup {
-    let p = v.product;
-    let cur = p.currency(currency);
-    let price_url = format!("/products/{}/price", p.slug);
     html! {
         form.add-form method="post" action="/cart/add"
             hx-post="/cart/add" hx-target="#add-result" hx-swap="innerHTML" {
             (csrf_field(ctx))
+            (v.cached("form", || add_form_fields(currency, v)))
+        }
+    }
+}
+
+/// Everything in the add-to-cart form but the CSRF token (the same for every visitor).
+fn add_form_fields(currency: Currency, v: &ProductView<'_>) -> Markup {
+    let p = v.product;
+    let cur = p.currency(currency);
+    let price_url = format!("/products/{}/price", p.slug);
+    html! {
             input type="hidden" name="product" value=(p.id);
             div.option-pickers hx-get=(price_url) hx-trigger="change, input delay:300ms"
                 hx-include="closest form" hx-target="#price-block" hx-swap="outerHTML" {
@@ -312,7 +342,6 @@ pub fn add_form(ctx: &RequestContext, currency: Currency, v: &ProductView<'_>) -
                 }
             }
             div #add-result aria-live="polite" {}
-        }
     }
 }
 
@@ -320,6 +349,9 @@ pub fn add_form(ctx: &RequestContext, currency: Currency, v: &ProductView<'_>) -
 pub fn product_page(ctx: &RequestContext, state: &AppState, v: &ProductView<'_>) -> Markup {
     let p = v.product;
     let currency = state.settings.currency;
+    let media = v.cached("media", || {
+        html! { div.product-media { (product_image(state, p, "product-image")) } }
+    });
     let body = html! {
         div.container.breadcrumbs {
             a href="/shop" { "Shop" }
@@ -329,7 +361,7 @@ pub fn product_page(ctx: &RequestContext, state: &AppState, v: &ProductView<'_>)
         }
         section.section.section-tight {
             div.container.product-layout {
-                div.product-media { (product_image(state, p, "product-image")) }
+                (media)
                 div.product-info {
                     p.product-card-meta {
                         span.kind-badge { (if p.is_print() { "Print" } else { "Digital download" }) }
@@ -337,12 +369,14 @@ pub fn product_page(ctx: &RequestContext, state: &AppState, v: &ProductView<'_>)
                     h1 { (p.title) }
                     p.lead { (p.summary) }
                     (add_form(ctx, currency, v))
-                    div.prose { (paragraphs(&p.description)) }
-                    @if p.is_print() {
-                        p.muted { "Printed to order in Singapore and shipped within 5 working days." }
-                    } @else {
-                        p.muted { "Delivered as a private download link by email after payment." }
-                    }
+                    (v.cached("about", || html! {
+                        div.prose { (paragraphs(&p.description)) }
+                        @if p.is_print() {
+                            p.muted { "Printed to order in Singapore and shipped within 5 working days." }
+                        } @else {
+                            p.muted { "Delivered as a private download link by email after payment." }
+                        }
+                    }))
                 }
             }
         }

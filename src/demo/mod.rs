@@ -886,6 +886,7 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
         .execute(pool)
         .await?;
     }
+    state.content.invalidate();
     Ok(report)
 }
 

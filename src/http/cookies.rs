@@ -22,6 +22,9 @@ pub enum CookieName {
     Visitor,
     /// Signed one-shot message shown on the next page.
     Flash,
+    /// "This browser has a guest cart": lets pages skip counting an empty cart. Only a hint:
+    /// its absence shows a 0 badge, its presence costs one query; it grants nothing.
+    CartHint,
 }
 
 impl CookiePolicy {
@@ -34,6 +37,8 @@ impl CookiePolicy {
             (CookieName::Visitor, false) => "fs_visitor",
             (CookieName::Flash, true) => "__Host-fs_flash",
             (CookieName::Flash, false) => "fs_flash",
+            (CookieName::CartHint, true) => "__Host-fs_cart",
+            (CookieName::CartHint, false) => "fs_cart",
         }
     }
 

@@ -77,17 +77,23 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
         let renders_header = matches!(*req.method(), poem::http::Method::GET)
             && req.header("hx-request").is_none()
             && !req.uri().path().starts_with("/api/");
-        let cart_count = if renders_header {
-            let owner = match &session {
-                SessionState::Authenticated { user, .. } => crate::cart::Owner::user(&user.id),
-                _ => crate::cart::Owner::visitor(&visitor_id),
-            };
-            let units = crate::cart::store::count_units(state.db.pool(), owner.key())
-                .await
-                .map_err(AppError::from)?;
-            Some(u32::try_from(units).unwrap_or(u32::MAX))
-        } else {
-            None
+        // A guest without the cart hint has no cart: no query (most page views).
+        let owner = match &session {
+            SessionState::Authenticated { user, .. } => Some(crate::cart::Owner::user(&user.id)),
+            _ if cookies::read(req.headers(), policy.name(CookieName::CartHint)).is_some() => {
+                Some(crate::cart::Owner::visitor(&visitor_id))
+            }
+            _ => None,
+        };
+        let cart_count = match (renders_header, owner) {
+            (false, _) => None,
+            (true, None) => Some(0),
+            (true, Some(owner)) => {
+                let units = crate::cart::store::count_units(state.db.pool(), owner.key())
+                    .await
+                    .map_err(AppError::from)?;
+                Some(u32::try_from(units).unwrap_or(u32::MAX))
+            }
         };
 
         let ctx = RequestContext::new(

@@ -79,10 +79,15 @@ pub fn app_path(state: &AppState, id: &str, variant: Variant, expires: i64) -> S
     format!("/media/{id}/{}?exp={expires}&sig={sig}", variant.as_str())
 }
 
+/// The hour [`page_path`]s are signed for: fragments holding them are valid while it lasts.
+pub fn page_epoch() -> i64 {
+    now() / 3600
+}
+
 /// A path for pages (thumbnails, players) that stays the same for a while so browsers can
 /// cache it: it expires at the end of the next full hour.
 pub fn page_path(state: &AppState, id: &str, variant: Variant) -> String {
-    let expires = (now() / 3600 + 2) * 3600;
+    let expires = (page_epoch() + 2) * 3600;
     app_path(state, id, variant, expires)
 }
 

@@ -135,6 +135,8 @@ pub async fn delete_media(state: &AppState, actor: &AuditEntry<'_>, id: &str) ->
     };
     insert_audit(&mut *tx, &entry, now()).await?;
     tx.commit().await?;
+    // Products and films that showed it lost their reference.
+    state.content.invalidate();
     for key in &keys {
         if let Err(e) = state.storage.delete(key).await {
             tracing::warn!(error = %e, blob = %key, "blob delete failed; the queued job will retry");

@@ -6,33 +6,44 @@ use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 
 use super::contact::{self, CONTACT_PER_CLIENT, ContactForm};
-use super::{store, views};
+use super::store::PortfolioVideo;
+use super::views;
 use crate::app::AppState;
-use crate::catalog::model::is_slug;
-use crate::catalog::store as catalog_store;
+use crate::catalog::model::Product;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, with_status};
+use crate::media::links::page_epoch;
 use crate::rate_limit;
 
 /// `GET /`.
 #[handler]
 pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let pool = state.db.pool();
-    let categories = catalog_store::categories(pool).await?;
-    let videos = store::featured_videos(pool, 6).await?;
-    let products = catalog_store::featured(pool, 4).await?;
-    let packages = store::packages(pool).await?;
-    let details = store::studio_details(pool).await?;
+    let content = state.content.get(&state.db).await?;
+    let videos: Vec<&PortfolioVideo> = {
+        let mut featured: Vec<&PortfolioVideo> =
+            content.videos.iter().filter(|v| v.featured == 1).collect();
+        featured.sort_by_key(|v| v.display_order);
+        featured.into_iter().take(6).collect()
+    };
+    let products: Vec<&Product> = content
+        .products
+        .iter()
+        .filter(|p| p.featured == 1)
+        .take(4)
+        .collect();
     let home = views::Home {
-        categories: &categories,
+        categories: &content.categories,
         videos: &videos,
         products: &products,
-        packages: &packages,
-        details: &details,
+        packages: &content.packages,
+        details: &content.details,
     };
-    Ok(views::home_page(&ctx, state, &home).into_response())
+    let body = content.memo(&format!("home:{}", page_epoch()), || {
+        views::home_body(state, &home)
+    });
+    Ok(views::home_page(&ctx, body).into_response())
 }
 
 /// `GET /portfolio?category=slug`: films grouped by category; an htmx request targeting
@@ -44,17 +55,21 @@ pub async fn portfolio(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let pool = state.db.pool();
-    let categories = catalog_store::categories(pool).await?;
+    let content = state.content.get(&state.db).await?;
+    let categories = &content.categories;
     let selected = form
         .get("category")
         .and_then(|s| categories.iter().find(|c| c.slug == s))
         .map(|c| c.slug.as_str());
-    let videos = store::portfolio(pool, selected).await?;
+    let videos: Vec<&PortfolioVideo> = content
+        .videos
+        .iter()
+        .filter(|v| selected.is_none() || v.category_slug.as_deref() == selected)
+        .collect();
     let mut resp = if wants_fragment(req, "portfolio-results") {
-        views::portfolio_results(state, &categories, selected, &videos).into_response()
+        views::portfolio_results(state, categories, selected, &videos).into_response()
     } else {
-        views::portfolio_page(&ctx, state, &categories, selected, &videos).into_response()
+        views::portfolio_page(&ctx, state, categories, selected, &videos).into_response()
     };
     vary_on_htmx(&mut resp);
     Ok(resp)
@@ -67,36 +82,29 @@ pub async fn video(
     Data(state): Data<&AppState>,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    if !is_slug(&slug) {
-        return Err(AppError::NotFound);
-    }
-    let pool = state.db.pool();
-    let video = store::video_by_slug(pool, &slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let more: Vec<_> = store::portfolio(pool, video.category_slug.as_deref())
-        .await?
-        .into_iter()
-        .filter(|v| v.id != video.id)
+    let content = state.content.get(&state.db).await?;
+    let video = content.video(&slug).ok_or(AppError::NotFound)?;
+    let more: Vec<&PortfolioVideo> = content
+        .videos
+        .iter()
+        .filter(|v| v.id != video.id && v.category_id == video.category_id)
         .take(3)
         .collect();
-    Ok(views::video_page(&ctx, state, &video, &more).into_response())
+    Ok(views::video_page(&ctx, state, video, &more).into_response())
 }
 
 /// `GET /services`.
 #[handler]
 pub async fn services(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let pool = state.db.pool();
-    let categories = catalog_store::categories(pool).await?;
-    let packages = store::packages(pool).await?;
-    Ok(views::services_page(&ctx, state, &categories, &packages).into_response())
+    let content = state.content.get(&state.db).await?;
+    Ok(views::services_page(&ctx, state, &content.categories, &content.packages).into_response())
 }
 
 /// `GET /packages`.
 #[handler]
 pub async fn list_packages(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let packages = store::packages(state.db.pool()).await?;
-    Ok(views::packages_page(&ctx, state, &packages).into_response())
+    let content = state.content.get(&state.db).await?;
+    Ok(views::packages_page(&ctx, state, &content.packages).into_response())
 }
 
 /// `GET /packages/{slug}`.
@@ -106,27 +114,23 @@ pub async fn package(
     Data(state): Data<&AppState>,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    if !is_slug(&slug) {
-        return Err(AppError::NotFound);
-    }
-    let package = store::package_by_slug(state.db.pool(), &slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(views::package_page(&ctx, state, &package).into_response())
+    let content = state.content.get(&state.db).await?;
+    let package = content.package(&slug).ok_or(AppError::NotFound)?;
+    Ok(views::package_page(&ctx, state, package).into_response())
 }
 
 /// `GET /about`.
 #[handler]
 pub async fn about(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let details = store::studio_details(state.db.pool()).await?;
-    Ok(views::about_page(&ctx, &details).into_response())
+    let content = state.content.get(&state.db).await?;
+    Ok(views::about_page(&ctx, &content.details).into_response())
 }
 
 /// `GET /faq`.
 #[handler]
 pub async fn faq(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let faqs = store::faqs(state.db.pool()).await?;
-    Ok(views::faq_page(&ctx, &faqs).into_response())
+    let content = state.content.get(&state.db).await?;
+    Ok(views::faq_page(&ctx, &content.faqs).into_response())
 }
 
 fn contact_form(form: &FormPairs) -> ContactForm {
@@ -154,23 +158,21 @@ pub async fn show_contact(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let pool = state.db.pool();
-    let details = store::studio_details(pool).await?;
+    let content = state.content.get(&state.db).await?;
+    let details = &content.details;
     let mut prefill = contact_form(&form);
     if !contact::KINDS.iter().any(|(k, _)| *k == prefill.kind) {
         prefill.kind = "general".into();
     }
-    if let Some(slug) = form.get("package").filter(|s| is_slug(s))
-        && let Some(p) = store::package_by_slug(pool, slug).await?
-    {
+    if let Some(p) = form.get("package").and_then(|slug| content.package(slug)) {
         prefill.kind = "quote".into();
-        prefill.subject = p.name;
+        prefill.subject = p.name.clone();
     }
     prefill.subject = prefill.subject.chars().take(160).collect();
     if let Some(user) = ctx.user() {
         prefill.email = user.email.clone();
     }
-    Ok(views::contact_page(&ctx, &details, &prefill, &Default::default(), false).into_response())
+    Ok(views::contact_page(&ctx, details, &prefill, &Default::default(), false).into_response())
 }
 
 /// `POST /contact`: stored, staff emailed; errors re-render the form with what was typed.
@@ -180,18 +182,19 @@ pub async fn send_contact(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let details = store::studio_details(state.db.pool()).await?;
+    let content = state.content.get(&state.db).await?;
+    let details = &content.details;
     let typed = contact_form(&form);
     match contact::validate(&typed) {
         Err(errors) => Ok(with_status(
-            views::contact_page(&ctx, &details, &typed, &errors, false),
+            views::contact_page(&ctx, details, &typed, &errors, false),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
         Ok(email) => {
             rate_limit::hit(&state.db, CONTACT_PER_CLIENT, &ctx.rate_key()).await?;
             contact::submit(state, &typed, &email).await?;
             Ok(
-                views::contact_page(&ctx, &details, &typed, &Default::default(), true)
+                views::contact_page(&ctx, details, &typed, &Default::default(), true)
                     .into_response(),
             )
         }
@@ -218,7 +221,7 @@ fn xml_escape(s: &str) -> String {
 /// `GET /sitemap.xml`: every public page, product, film and package.
 #[handler]
 pub async fn sitemap(Data(state): Data<&AppState>) -> AppResult<Response> {
-    let pool = state.db.pool();
+    let content = state.content.get(&state.db).await?;
     let mut paths: Vec<String> = [
         "/",
         "/portfolio",
@@ -232,12 +235,24 @@ pub async fn sitemap(Data(state): Data<&AppState>) -> AppResult<Response> {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    let (videos, packages) = store::sitemap_slugs(pool).await?;
-    paths.extend(videos.iter().map(|s| format!("/portfolio/{s}")));
-    paths.extend(packages.iter().map(|s| format!("/packages/{s}")));
-    for (slug, _) in catalog_store::active_slugs(pool).await? {
-        paths.push(format!("/products/{slug}"));
-    }
+    paths.extend(
+        content
+            .videos
+            .iter()
+            .map(|v| format!("/portfolio/{}", v.slug)),
+    );
+    paths.extend(
+        content
+            .packages
+            .iter()
+            .map(|p| format!("/packages/{}", p.slug)),
+    );
+    paths.extend(
+        content
+            .products
+            .iter()
+            .map(|p| format!("/products/{}", p.slug)),
+    );
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );

@@ -1,6 +1,7 @@
 //! The public site: home, portfolio, services and packages, about, contact, FAQ, sitemap.
 
 pub mod contact;
+pub mod content;
 pub mod handlers;
 pub mod store;
 pub mod views;

@@ -8,7 +8,8 @@ use sqlx::{Any, Executor, FromRow};
 /// Columns of [`PortfolioVideo`].
 const VIDEO_COLUMNS: &str = "v.id, v.slug, v.title, v.summary, v.description, v.category_id,
      c.name as category_name, c.slug as category_slug, v.client_name, v.testimonial,
-     v.video_media_id, v.poster_media_id, v.duration_secs, v.project_date, v.featured";
+     v.video_media_id, v.poster_media_id, v.duration_secs, v.project_date, v.featured,
+     v.display_order";
 
 /// One of the studio's films.
 #[derive(Debug, Clone, FromRow)]
@@ -43,6 +44,8 @@ pub struct PortfolioVideo {
     pub project_date: Option<String>,
     /// On the home page.
     pub featured: i64,
+    /// Position among films.
+    pub display_order: i64,
 }
 
 impl PortfolioVideo {
@@ -74,37 +77,6 @@ pub async fn portfolio<'e>(
         Some(slug) => q.bind(slug).fetch_all(ex).await,
         None => q.fetch_all(ex).await,
     }
-}
-
-/// Featured published films, in display order.
-pub async fn featured_videos<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    limit: i64,
-) -> Result<Vec<PortfolioVideo>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {VIDEO_COLUMNS} from portfolio_videos v
-         left join categories c on c.id = v.category_id
-         where v.published = 1 and v.featured = 1
-         order by v.display_order, v.created_at desc limit $1"
-    )))
-    .bind(limit)
-    .fetch_all(ex)
-    .await
-}
-
-/// A published film by slug.
-pub async fn video_by_slug<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    slug: &str,
-) -> Result<Option<PortfolioVideo>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {VIDEO_COLUMNS} from portfolio_videos v
-         left join categories c on c.id = v.category_id
-         where v.slug = $1 and v.published = 1"
-    )))
-    .bind(slug)
-    .fetch_optional(ex)
-    .await
 }
 
 /// A service package.
@@ -165,21 +137,6 @@ pub async fn packages<'e>(
          where p.active = 1 order by p.sort_order, p.price_minor"
     )))
     .fetch_all(ex)
-    .await
-}
-
-/// An active package by slug.
-pub async fn package_by_slug<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    slug: &str,
-) -> Result<Option<Package>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {PACKAGE_COLUMNS} from service_packages p
-         left join categories c on c.id = p.category_id
-         where p.slug = $1 and p.active = 1"
-    )))
-    .bind(slug)
-    .fetch_optional(ex)
     .await
 }
 
@@ -246,22 +203,4 @@ pub async fn insert_contact_message<'e>(
     .execute(ex)
     .await?;
     Ok(())
-}
-
-/// Slugs for the sitemap: (portfolio video slugs, package slugs).
-pub async fn sitemap_slugs(
-    pool: &sqlx::AnyPool,
-) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
-    let videos: Vec<(String,)> =
-        sqlx::query_as("select slug from portfolio_videos where published = 1 order by slug")
-            .fetch_all(pool)
-            .await?;
-    let packages: Vec<(String,)> =
-        sqlx::query_as("select slug from service_packages where active = 1 order by slug")
-            .fetch_all(pool)
-            .await?;
-    Ok((
-        videos.into_iter().map(|(s,)| s).collect(),
-        packages.into_iter().map(|(s,)| s).collect(),
-    ))
 }

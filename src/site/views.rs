@@ -41,9 +41,9 @@ pub struct Home<'a> {
     /// Service lines.
     pub categories: &'a [Category],
     /// Featured films.
-    pub videos: &'a [PortfolioVideo],
+    pub videos: &'a [&'a PortfolioVideo],
     /// Featured products.
-    pub products: &'a [Product],
+    pub products: &'a [&'a Product],
     /// Packages.
     pub packages: &'a [Package],
     /// Studio details.
@@ -83,9 +83,22 @@ fn detail<'a>(details: &'a HashMap<String, String>, key: &str, fallback: &'a str
     details.get(key).map_or(fallback, String::as_str)
 }
 
-/// `GET /`.
-pub fn home_page(ctx: &RequestContext, state: &AppState, h: &Home<'_>) -> Markup {
-    let body = html! {
+/// `GET /`: the page around [`home_body`].
+pub fn home_page(ctx: &RequestContext, body: Markup) -> Markup {
+    page(
+        ctx,
+        PageMeta {
+            title: "Video production in Singapore",
+            description: "FlashStudio plans, shoots and edits corporate films, events, live streams \
+                          and brand stories in Singapore.",
+        },
+        body,
+    )
+}
+
+/// The home page's content (the same for every visitor).
+pub fn home_body(state: &AppState, h: &Home<'_>) -> Markup {
+    html! {
         section.hero {
             div.container.hero-inner {
                 p.eyebrow { "Video production · Singapore" }
@@ -183,16 +196,7 @@ pub fn home_page(ctx: &RequestContext, state: &AppState, h: &Home<'_>) -> Markup
                 a.button.button-primary href="/contact?kind=quote" { "Request a quote" }
             }
         }
-    };
-    page(
-        ctx,
-        PageMeta {
-            title: "Video production in Singapore",
-            description: "FlashStudio plans, shoots and edits corporate films, events, live streams \
-                          and brand stories in Singapore.",
-        },
-        body,
-    )
+    }
 }
 
 /// `GET /portfolio` (and its `#portfolio-results` fragment).
@@ -201,7 +205,7 @@ pub fn portfolio_page(
     state: &AppState,
     categories: &[Category],
     selected: Option<&str>,
-    videos: &[PortfolioVideo],
+    videos: &[&PortfolioVideo],
 ) -> Markup {
     let body = html! {
         section.page-hero {
@@ -244,7 +248,7 @@ pub fn portfolio_results(
     state: &AppState,
     categories: &[Category],
     selected: Option<&str>,
-    videos: &[PortfolioVideo],
+    videos: &[&PortfolioVideo],
 ) -> Markup {
     html! {
         div #portfolio-results {
@@ -252,7 +256,7 @@ pub fn portfolio_results(
                 p.empty-state { "No films in this category yet." }
             }
             @for c in categories {
-                @let films: Vec<&PortfolioVideo> = videos.iter().filter(|v| v.category_id.as_deref() == Some(c.id.as_str())).collect();
+                @let films: Vec<&PortfolioVideo> = videos.iter().copied().filter(|v| v.category_id.as_deref() == Some(c.id.as_str())).collect();
                 @if !films.is_empty() {
                     section.portfolio-group aria-labelledby=(format!("cat-{}", c.slug)) {
                         @if selected.is_none() { h2 #(format!("cat-{}", c.slug)) { (c.name) } }
@@ -261,7 +265,7 @@ pub fn portfolio_results(
                     }
                 }
             }
-            @let uncategorised: Vec<&PortfolioVideo> = videos.iter().filter(|v| v.category_id.is_none()).collect();
+            @let uncategorised: Vec<&PortfolioVideo> = videos.iter().copied().filter(|v| v.category_id.is_none()).collect();
             @if !uncategorised.is_empty() {
                 div.video-grid { @for v in uncategorised { (video_card(state, v)) } }
             }
@@ -274,7 +278,7 @@ pub fn video_page(
     ctx: &RequestContext,
     state: &AppState,
     v: &PortfolioVideo,
-    more: &[PortfolioVideo],
+    more: &[&PortfolioVideo],
 ) -> Markup {
     let poster_src = image_src(state, v.poster_media_id.as_deref());
     let body = html! {

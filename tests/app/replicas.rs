@@ -82,7 +82,61 @@ async fn the_login_rate_limit_holds_across_replicas(backend: Backend) {
     );
 }
 
+/// An admin edit on one replica shows there at once and on the other within the content
+/// cache's lifetime; the cart, which reads the database, agrees on both at once.
+async fn catalog_edits_reach_every_replica(backend: Backend) {
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    let a = TestApp::builder(backend)
+        .var("SECRET_KEY", &key)
+        .var("CONTENT_CACHE_TTL_MS", "300")
+        .spawn()
+        .await;
+    let url = a.state.settings.database_url.expose().clone();
+    let b = TestApp::builder(backend)
+        .var("SECRET_KEY", &key)
+        .var("CONTENT_CACHE_TTL_MS", "300")
+        .database_url(&url)
+        .spawn()
+        .await;
+    flashstudio::demo::seed(&a.state, flashstudio::demo::SeedOptions { clips: false })
+        .await
+        .unwrap();
+    let (_, before) = b.get_text("/products/hawker-heroes").await;
+    assert!(before.contains("S$42.00"));
+
+    a.create_user("admin@example.com", PASSWORD, Role::Admin)
+        .await;
+    a.login("admin@example.com", PASSWORD).await;
+    let (id, version): (String, i64) =
+        sqlx::query_as("select id, version from products where slug = 'hawker-heroes'")
+            .fetch_one(a.state.db.pool())
+            .await
+            .unwrap();
+    let resp = a
+        .post_form(
+            &format!("/admin/products/{id}/price_minor"),
+            &[("value", "44.00"), ("version", &version.to_string())],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, on_a) = a.get_text("/products/hawker-heroes").await;
+    assert!(on_a.contains("S$44.00"), "at once where it was made");
+    crate::support::eventually(
+        "the other replica to show the new price",
+        std::time::Duration::from_secs(5),
+        || {
+            let b = b.browser.clone();
+            async move {
+                let (_, page) = b.get_text("/products/hawker-heroes").await;
+                page.contains("S$44.00").then_some(())
+            }
+        },
+    )
+    .await;
+}
+
 on_both_backends!(
     a_session_started_on_one_replica_works_on_another,
     the_login_rate_limit_holds_across_replicas,
+    catalog_edits_reach_every_replica,
 );

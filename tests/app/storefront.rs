@@ -125,6 +125,24 @@ async fn every_public_page_answers(backend: Backend) {
             "{missing}"
         );
     }
+    // The quick view is a fragment for htmx; a plain visit goes to the product page.
+    let quick = app
+        .client
+        .get(app.url("/products/first-dance/quick-view"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(quick.status(), StatusCode::OK);
+    let quick = quick.text().await.unwrap();
+    assert!(quick.contains("quick-view-panel") && !quick.contains("<html"));
+    assert!(
+        quick.contains("name=\"options\""),
+        "option pickers in the quick view"
+    );
+    let plain = app.get("/products/first-dance/quick-view").await;
+    assert_eq!(plain.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&plain), "/products/first-dance");
     // Portfolio videos are never products.
     let (_, films_in_shop) = app.get_text("/shop?q=harbourfront").await;
     assert!(films_in_shop.contains("0 products"));
@@ -520,6 +538,7 @@ async fn inline_edits_are_audited_and_stale_ones_refused(backend: Backend) {
         "categories",
         "portfolio",
         "packages",
+        "faqs",
         "contact-messages",
     ] {
         let (status, _) = app.get_text(&format!("/admin/{table}")).await;

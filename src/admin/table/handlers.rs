@@ -170,7 +170,11 @@ pub async fn save(
         Err(message) => return Ok(invalid(&message)),
     };
     let actor = AuditEntry::by(&admin, "", spec.entity, &row.id);
-    match super::save(state, spec, &actor, &row.id, col, value, version).await {
+    let saved = super::save(state, spec, &actor, &row.id, col, value, version).await;
+    if saved.is_ok() {
+        state.content.invalidate();
+    }
+    match saved {
         Ok(saved) => Ok(if ctx.is_htmx {
             views::display_cell(spec, &saved, col, currency, &refs, None).into_response()
         } else {
@@ -231,6 +235,7 @@ pub async fn bulk(
     }
     let actor = AuditEntry::by(&admin, "", spec.entity, "");
     let changed = super::bulk(state, spec, &actor, action, &ids).await?;
+    state.content.invalidate();
     Ok(redirect_with_flash(
         state,
         &back,
@@ -253,7 +258,9 @@ pub async fn create(
 ) -> AppResult<Response> {
     let spec = spec_of(&name)?;
     let actor = AuditEntry::by(&admin, "", spec.entity, "");
-    match super::create(state, spec, &actor, &form).await? {
+    let created = super::create(state, spec, &actor, &form).await?;
+    state.content.invalidate();
+    match created {
         Ok(_) => Ok(redirect_with_flash(
             state,
             &format!("/admin/{}", spec.name),
