@@ -10,7 +10,7 @@ use super::pricing::{self, OptionGroup, Selection};
 use crate::app::AppState;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
-use crate::views::components::{csrf_field, pagination, paragraphs};
+use crate::views::components::{csrf_field, page_hero, pagination, paragraphs};
 use crate::views::{PageMeta, page};
 
 /// Products per shop page.
@@ -132,13 +132,7 @@ pub fn shop_page(
     results: Markup,
 ) -> Markup {
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "Shop" }
-                h1 { "Prints and digital downloads" }
-                p.lead { "Stills from our films as museum-grade prints, and footage, presets and templates to download." }
-            }
-        }
+        (page_hero("Shop", "Prints and digital downloads", Some("Stills from our films as museum-grade prints, and footage, presets and templates to download.")))
         section.section.section-tight {
             div.container.shop-layout {
                 form #shop-filters .shop-filters method="get" action="/shop" role="search"

@@ -13,7 +13,7 @@ use crate::catalog::views::{image_src, product_card};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
-use crate::views::components::{Field, csrf_field, error_summary, paragraphs};
+use crate::views::components::{Field, csrf_field, error_summary, page_hero, paragraphs};
 use crate::views::{PageMeta, page};
 
 const STEPS: &[(&str, &str)] = &[
@@ -208,13 +208,7 @@ pub fn portfolio_page(
     videos: &[&PortfolioVideo],
 ) -> Markup {
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "Portfolio" }
-                h1 { "Our work" }
-                p.lead { "A selection of films we made for brands, events and people." }
-            }
-        }
+        (page_hero("Portfolio", "Our work", Some("A selection of films we made for brands, events and people.")))
         section.section.section-tight {
             div.container {
                 nav.filter-chips aria-label="Categories" {
@@ -379,13 +373,7 @@ pub fn services_page(
 ) -> Markup {
     let currency = state.settings.currency;
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "Corporate services" }
-                h1 { "What we make" }
-                p.lead { "Seven service lines, one crew. Every project starts with a free consultation and a written quote." }
-            }
-        }
+        (page_hero("Corporate services", "What we make", Some("Seven service lines, one crew. Every project starts with a free consultation and a written quote.")))
         section.section.section-tight {
             div.container {
                 @for c in categories {
@@ -423,13 +411,7 @@ pub fn services_page(
 pub fn packages_page(ctx: &RequestContext, state: &AppState, packages: &[Package]) -> Markup {
     let currency = state.settings.currency;
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "Packages" }
-                h1 { "Service packages" }
-                p.lead { "Fixed-scope packages for the projects we make most. Ask for a quote and we tailor it to your brief." }
-            }
-        }
+        (page_hero("Packages", "Service packages", Some("Fixed-scope packages for the projects we make most. Ask for a quote and we tailor it to your brief.")))
         section.section.section-tight {
             div.container {
                 @if packages.is_empty() { p.empty-state { "No packages are offered right now. Tell us what you need instead." } }
@@ -490,12 +472,7 @@ pub fn package_page(ctx: &RequestContext, state: &AppState, p: &Package) -> Mark
 /// `GET /about`.
 pub fn about_page(ctx: &RequestContext, details: &HashMap<String, String>) -> Markup {
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "About" }
-                h1 { "A small studio that sweats the details" }
-            }
-        }
+        (page_hero("About", "A small studio that sweats the details", None))
         section.section.section-tight {
             div.container.grid-2 {
                 div.prose {
@@ -552,13 +529,7 @@ pub fn contact_page(
     sent: bool,
 ) -> Markup {
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "Contact" }
-                h1 { "Tell us about your project" }
-                p.lead { "Every message reaches a producer. We answer within one working day." }
-            }
-        }
+        (page_hero("Contact", "Tell us about your project", Some("Every message reaches a producer. We answer within one working day.")))
         section.section.section-tight {
             div.container.grid-2 {
                 @if sent {
@@ -615,12 +586,7 @@ pub fn contact_page(
 /// `GET /faq`.
 pub fn faq_page(ctx: &RequestContext, faqs: &[(String, String)]) -> Markup {
     let body = html! {
-        section.page-hero {
-            div.container {
-                p.eyebrow { "FAQ" }
-                h1 { "Frequently asked questions" }
-            }
-        }
+        (page_hero("FAQ", "Frequently asked questions", None))
         section.section.section-tight {
             div.container.narrow {
                 @for (q, a) in faqs {

@@ -144,3 +144,16 @@ pub fn paragraphs(text: &str) -> Markup {
         }
     }
 }
+
+/// The band at the top of a public page: a small label, the title, an optional lead line.
+pub fn page_hero(eyebrow: &str, title: &str, lead: Option<&str>) -> Markup {
+    html! {
+        section.page-hero {
+            div.container {
+                p.eyebrow { (eyebrow) }
+                h1 { (title) }
+                @if let Some(lead) = lead { p.lead { (lead) } }
+            }
+        }
+    }
+}

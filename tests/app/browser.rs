@@ -124,6 +124,21 @@ async fn page_was_not_reloaded(c: &Client) -> bool {
         == json!("still here")
 }
 
+/// Clicks the first row's title cell and waits for its editor's input.
+async fn open_title_editor(c: &Client) -> fantoccini::elements::Element {
+    c.find(Locator::Css("td.cell[id$='-title'] a.cell-value"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.cell-form input[name=value]"))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -246,37 +261,16 @@ async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
         .await
         .unwrap();
     mark_page(c).await;
-    let cell = "td.cell[id$='-title'] a.cell-value";
-    c.find(Locator::Css(cell))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let input = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("form.cell-form input[name=value]"))
-        .await
-        .unwrap();
+    // Enter saves…
+    let input = open_title_editor(c).await;
     input.clear().await.unwrap();
     input.send_keys("Control Room, Live\u{E007}").await.unwrap();
     wait_text(c, "td.cell[id$='-title']", "saved cell", |t| {
         t == "Control Room, Live"
     })
     .await;
-    c.find(Locator::Css(cell))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let input = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("form.cell-form input[name=value]"))
-        .await
-        .unwrap();
+    // …and Escape cancels.
+    let input = open_title_editor(c).await;
     input.send_keys(" (draft)\u{E00C}").await.unwrap();
     wait_text(c, "td.cell[id$='-title']", "cancelled cell", |t| {
         t == "Control Room, Live"

@@ -63,11 +63,18 @@ pub async fn list(
     let q = list_query(spec, &form);
     let (rows, total) = super::list(state, spec, &q).await?;
     let refs = super::ref_options(state, spec).await?;
-    let currency = state.settings.currency;
+    let listing = views::Listing {
+        spec,
+        q: &q,
+        rows: &rows,
+        total,
+        currency: state.settings.currency,
+        refs: &refs,
+    };
     let mut resp = if wants_fragment(req, &format!("table-{}", spec.name)) {
-        views::table(&ctx, spec, &q, &rows, total, currency, &refs).into_response()
+        views::table(&ctx, &listing).into_response()
     } else {
-        views::page(&ctx, spec, &q, &rows, total, currency, &refs, &[]).into_response()
+        views::page(&ctx, &listing, &[]).into_response()
     };
     vary_on_htmx(&mut resp);
     Ok(resp)
@@ -101,10 +108,7 @@ pub async fn edit(
         return Err(AppError::NotFound);
     }
     let refs = super::ref_options(state, spec).await?;
-    let value = row
-        .get(spec, col.key)
-        .map(|v| v.input_text(col.kind, state.settings.currency))
-        .unwrap_or_default();
+    let value = row.input_text(spec, col, state.settings.currency);
     Ok(if ctx.is_htmx {
         views::edit_cell(&ctx, spec, &row.id, row.version, col, &value, &refs, None).into_response()
     } else {
@@ -199,10 +203,7 @@ pub async fn save(
             let markup = if ctx.is_htmx {
                 views::display_cell(spec, &current, col, currency, &refs, Some(&note))
             } else {
-                let value = current
-                    .get(spec, col.key)
-                    .map(|v| v.input_text(col.kind, currency))
-                    .unwrap_or_default();
+                let value = current.input_text(spec, col, currency);
                 views::edit_page(&ctx, spec, &current, col, &value, &refs, Some(&note))
             };
             Ok(with_status(markup, StatusCode::CONFLICT))
@@ -273,17 +274,16 @@ pub async fn create(
             };
             let (rows, total) = super::list(state, spec, &q).await?;
             let refs = super::ref_options(state, spec).await?;
+            let listing = views::Listing {
+                spec,
+                q: &q,
+                rows: &rows,
+                total,
+                currency: state.settings.currency,
+                refs: &refs,
+            };
             Ok(with_status(
-                views::page(
-                    &ctx,
-                    spec,
-                    &q,
-                    &rows,
-                    total,
-                    state.settings.currency,
-                    &refs,
-                    &errors,
-                ),
+                views::page(&ctx, &listing, &errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
         }

@@ -269,6 +269,13 @@ pub struct Row {
 }
 
 impl Row {
+    /// Column `col`'s value as its input shows it.
+    pub fn input_text(&self, spec: &TableSpec, col: &Column, currency: Currency) -> String {
+        self.get(spec, col.key)
+            .map(|v| v.input_text(col.kind, currency))
+            .unwrap_or_default()
+    }
+
     /// The value of column `key`.
     pub fn get(&self, spec: &TableSpec, key: &str) -> Option<&Value> {
         spec.columns

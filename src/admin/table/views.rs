@@ -179,16 +179,33 @@ pub fn edit_cell(
     }
 }
 
+/// One page of a table as listed.
+#[derive(Debug)]
+pub struct Listing<'a> {
+    /// The table.
+    pub spec: &'a TableSpec,
+    /// The query.
+    pub q: &'a ListQuery,
+    /// Rows on this page.
+    pub rows: &'a [Row],
+    /// Rows matching.
+    pub total: i64,
+    /// The shop's currency.
+    pub currency: Currency,
+    /// Reference choices.
+    pub refs: &'a Refs,
+}
+
 /// The filters, the table and its pages (the fragment filtering, sorting and paging swap).
-pub fn table(
-    ctx: &RequestContext,
-    spec: &TableSpec,
-    q: &ListQuery,
-    rows: &[Row],
-    total: i64,
-    currency: Currency,
-    refs: &Refs,
-) -> Markup {
+pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
+    let Listing {
+        spec,
+        q,
+        rows,
+        total,
+        currency,
+        refs,
+    } = *l;
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     let region = format!("table-{}", spec.name);
     let bulk_form = format!("bulk-{}", spec.name);
@@ -251,17 +268,12 @@ pub fn table(
 }
 
 /// `GET /admin/{table}`.
-#[allow(clippy::too_many_arguments)]
 pub fn page(
     ctx: &RequestContext,
-    spec: &TableSpec,
-    q: &ListQuery,
-    rows: &[Row],
-    total: i64,
-    currency: Currency,
-    refs: &Refs,
+    l: &Listing<'_>,
     create_errors: &[(&'static str, String)],
 ) -> Markup {
+    let Listing { spec, q, refs, .. } = *l;
     let region = format!("#table-{}", spec.name);
     admin_page(
         ctx,
@@ -324,7 +336,7 @@ pub fn page(
                 }
                 button.button.button-small.button-secondary type="submit" { "Filter" }
             }
-            (table(ctx, spec, q, rows, total, currency, refs))
+            (table(ctx, l))
         },
     )
 }
