@@ -79,6 +79,15 @@ pub fn video_card(state: &AppState, v: &PortfolioVideo) -> Markup {
     }
 }
 
+/// The contact form, set to a quote about `subject`.
+fn quote_link(subject: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("kind", "quote")
+        .append_pair("subject", subject)
+        .finish();
+    format!("/contact?{query}")
+}
+
 fn detail<'a>(details: &'a HashMap<String, String>, key: &str, fallback: &'a str) -> &'a str {
     details.get(key).map_or(fallback, String::as_str)
 }
@@ -308,7 +317,7 @@ pub fn video_page(
                             @if let Some(d) = v.duration_label() { dt { "Running time" } dd { (d) } }
                             @if let Some(d) = &v.project_date { dt { "Filmed" } dd { (d) } }
                         }
-                        a.button.button-primary.button-block href=(format!("/contact?kind=quote&subject={}", v.category_name.as_deref().unwrap_or(""))) { "Plan a film like this" }
+                        a.button.button-primary.button-block href=(quote_link(v.category_name.as_deref().unwrap_or(""))) { "Plan a film like this" }
                     }
                 }
                 @if !v.testimonial.is_empty() {
@@ -385,7 +394,7 @@ pub fn services_page(
                             p {
                                 a href=(format!("/portfolio?category={}", c.slug)) { "See the work" }
                                 " · "
-                                a href=(format!("/contact?kind=quote&subject={}", c.name)) { "Request a quote" }
+                                a href=(quote_link(&c.name)) { "Request a quote" }
                             }
                         }
                         @if !pk.is_empty() {

@@ -787,7 +787,35 @@ async fn seeding_twice_changes_nothing(backend: Backend) {
     assert_eq!(media, 18, "12 product images and 6 posters");
 }
 
+/// With ffmpeg (installed by scripts/test), the demo films get generated clips that play with
+/// range requests from their pages.
+async fn demo_films_play(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let report = seed(&app.state, SeedOptions { clips: true }).await.unwrap();
+    assert_eq!(report.clips, 6, "ffmpeg must be installed for this test");
+    let (_, page) = app.get_text("/portfolio/coastline-from-above").await;
+    let src = page
+        .split("<source src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a video source on the film page")
+        .replace("&amp;", "&");
+    let resp = app
+        .client
+        .get(app.url(&src))
+        .header("Range", "bytes=0-1023")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(resp.headers()["content-type"], "video/mp4");
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(bytes.len(), 1024);
+    assert_eq!(&bytes[4..8], b"ftyp", "an MP4 file");
+}
+
 on_both_backends!(
+    demo_films_play,
     every_public_page_answers,
     options_price_on_the_server_and_foreign_values_are_refused,
     stock_bounds_every_line_of_a_product,
