@@ -40,7 +40,7 @@ fn public() -> Route {
         .at("/contact", get(site::show_contact).post(site::send_contact))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(catalog::shop))
-        .at("/products/:slug", get(catalog::show))
+        .at("/products/:slug", get(catalog::show).post(catalog::show))
         .at("/products/:slug/price", get(catalog::live_price))
         .at("/products/:slug/quick-view", get(catalog::quick_view))
         .at("/cart", get(cart::show))

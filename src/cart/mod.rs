@@ -207,7 +207,10 @@ pub fn parse_quantity(raw: Option<&str>) -> AppResult<i64> {
         .filter(|q| (0..=1000).contains(q))
         .ok_or_else(|| {
             let mut errors = crate::error::FieldErrors::new();
-            errors.add("quantity", "Enter a quantity between 1 and 20.");
+            errors.add(
+                "quantity",
+                "Enter a whole number of items (0 removes the line).",
+            );
             AppError::Validation(errors)
         })
 }
@@ -255,6 +258,12 @@ pub async fn add(
     }
     if product.active == 0 {
         return Err(AppError::NotFound);
+    }
+    if product.currency(state.settings.currency) != state.settings.currency {
+        return Err(AppError::Conflict(format!(
+            "“{}” is priced in another currency and cannot be bought here.",
+            product.title
+        )));
     }
     if !product.in_stock() {
         return Err(AppError::Conflict(format!(
@@ -350,12 +359,19 @@ pub async fn remove(state: &AppState, owner: &Owner, line_id: &str) -> AppResult
 pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -> AppResult<()> {
     let guest = Owner::visitor(visitor_id);
     let account = Owner::user(user_id);
-    let pool = state.db.pool();
-    let Some(guest_cart) = store::find_cart(pool, guest.key()).await? else {
+    if store::find_cart(state.db.pool(), guest.key())
+        .await?
+        .is_none()
+    {
         return Ok(());
-    };
+    }
     let now = now();
     let mut tx = state.db.begin().await?;
+    // Lock the guest cart first: a second login with the same browser (double submit) waits
+    // here and then finds it gone, and an add in another tab cannot slip in between.
+    let Some(guest_cart) = store::lock_cart(&mut tx, guest.key(), now).await? else {
+        return Ok(());
+    };
     let guest_lines = store::lines(&mut *tx, &guest_cart).await?;
     if guest_lines.is_empty() {
         store::delete_cart(&mut tx, &guest_cart).await?;

@@ -55,6 +55,32 @@ pub async fn lock_or_create_cart(
         .await
 }
 
+/// Locks `owner_key`'s cart for the rest of the transaction, if it has one.
+pub async fn lock_cart(
+    conn: &mut AnyConnection,
+    owner_key: &str,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("update carts set updated_at = $2 where owner_key = $1 returning id")
+        .bind(owner_key)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// Deletes guest carts (no account) untouched since `before`; returns how many.
+pub async fn delete_stale_guest_carts<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    // Lines go with their cart (on delete cascade).
+    let done = sqlx::query("delete from carts where user_id is null and updated_at < $1")
+        .bind(before)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// The lines of a cart, oldest first.
 pub async fn lines<'e>(
     ex: impl Executor<'e, Database = Any>,

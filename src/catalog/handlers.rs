@@ -122,8 +122,8 @@ fn quantity_of(form: &FormPairs) -> i64 {
         .clamp(1, crate::catalog::model::MAX_LINE_QUANTITY)
 }
 
-/// `GET /products/{slug}`: the page; `?options=…` preselects values (the no-JS price update).
-/// Options the product does not offer are 422.
+/// `GET /products/{slug}`: the page; `?options=…` (or the no-JS "Update price" POST)
+/// preselects values. Options the product does not offer are 422. Nothing is stored.
 #[handler]
 pub async fn show(
     ctx: Ctx,

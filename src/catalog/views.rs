@@ -297,8 +297,10 @@ fn add_form_fields(currency: Currency, v: &ProductView<'_>) -> Markup {
     let price_url = format!("/products/{}/price", p.slug);
     html! {
             input type="hidden" name="product" value=(p.id);
+            // The price request is a GET: everything of the form but the CSRF token, which must
+            // never end up in a URL.
             div.option-pickers hx-get=(price_url) hx-trigger="change, input delay:300ms"
-                hx-include="closest form" hx-target="#price-block" hx-swap="outerHTML" {
+                hx-include="closest form" hx-params="not csrf_token" hx-target="#price-block" hx-swap="outerHTML" {
                 @for g in v.groups {
                     div.field {
                         label for=(format!("opt-{}", g.id)) { (g.name) }
@@ -329,8 +331,10 @@ fn add_form_fields(currency: Currency, v: &ProductView<'_>) -> Markup {
                     button.button.button-primary type="submit" disabled { "Sold out" }
                 }
                 @if !v.groups.is_empty() {
+                    // Without JS: the page again, priced for the choice. A POST (nothing is
+                    // stored) so the form's CSRF token stays out of the URL.
                     noscript {
-                        button.button.button-secondary type="submit" formmethod="get"
+                        button.button.button-secondary type="submit"
                             formaction=(format!("/products/{}", p.slug)) { "Update price" }
                     }
                 }

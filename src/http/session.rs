@@ -73,9 +73,10 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
         };
         let csrf_secret = state.keys.csrf.mac(&binding);
 
-        // The header badge: only pages render it (not fragments, API calls or form posts).
-        let renders_header = matches!(*req.method(), poem::http::Method::GET)
-            && req.header("hx-request").is_none()
+        // The header badge: anything but an htmx fragment or an API call may render a page
+        // (a form re-rendered with errors too; an htmx history restore is a full page).
+        let renders_header = (req.header("hx-request").is_none()
+            || req.header("hx-history-restore-request").is_some())
             && !req.uri().path().starts_with("/api/");
         // A guest without the cart hint has no cart: no query (most page views).
         let owner = match &session {

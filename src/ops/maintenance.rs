@@ -1,5 +1,5 @@
-//! The periodic cleanup job: expired sessions and reset tokens, old rate-limit windows and
-//! finished jobs.
+//! The periodic cleanup job: expired sessions and reset tokens, old rate-limit windows,
+//! finished jobs and abandoned guest carts.
 
 use std::time::Duration;
 
@@ -12,6 +12,9 @@ use crate::rate_limit::store as rate_store;
 
 /// How often cleanup runs (once per period across all replicas).
 pub const CLEANUP_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// A guest cart nobody touched for this many days is deleted.
+pub const GUEST_CART_DAYS: i64 = 60;
 
 /// Deletes what has expired.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -39,7 +42,10 @@ impl JobHandler for CleanupHandler {
         let tokens = account_store::delete_dead_reset_tokens(pool, now).await?;
         let windows = rate_store::delete_before(pool, now - 24 * 3600).await?;
         let jobs = job_store::delete_done_before(pool, now - 7 * 24 * 3600).await?;
-        tracing::info!(sessions, tokens, windows, jobs, "cleanup done");
+        let guest_carts =
+            crate::cart::store::delete_stale_guest_carts(pool, now - GUEST_CART_DAYS * 24 * 3600)
+                .await?;
+        tracing::info!(sessions, tokens, windows, jobs, guest_carts, "cleanup done");
         Ok(())
     }
 }

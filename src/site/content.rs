@@ -25,7 +25,8 @@ use crate::db::Db;
 /// Most fragments one snapshot keeps.
 pub const MEMO_ENTRIES: usize = 512;
 
-/// One consistent picture of the public content.
+/// A picture of the public content (its queries are separate reads, so a change landing
+/// between them shows fully at the next reload).
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Active categories in order.
@@ -188,7 +189,11 @@ impl ContentCache {
                 let Ok(_guard) = self.reloading.try_lock() else {
                     return Ok(snapshot);
                 };
-                return self.reload(db).await;
+                // A database hiccup keeps the site browsable on the previous picture.
+                return Ok(self.reload(db).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "content reload failed; serving the previous snapshot");
+                    snapshot
+                }));
             }
             None => {}
         }

@@ -71,7 +71,7 @@ pub async fn portfolio<'e>(
         "select {VIDEO_COLUMNS} from portfolio_videos v
          left join categories c on c.id = v.category_id
          where v.published = 1 {filter}
-         order by c.sort_order, v.display_order, v.created_at desc"
+         order by coalesce(c.sort_order, 1000000), v.display_order, v.created_at desc"
     )));
     match category {
         Some(slug) => q.bind(slug).fetch_all(ex).await,

@@ -374,8 +374,19 @@ async fn the_guest_cart_joins_the_account_at_login(backend: Backend) {
     add(&app, &luts, &[&personal], "1").await;
     let (_, body) = app.get_text("/cart").await;
     assert!(body.contains(">4<"), "guest badge shows 4: {body}");
-    let resp = app.login("client@example.com", PASSWORD).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    // A double-submitted login form: the guest lines are merged once.
+    let token = app.csrf().await;
+    let login = [
+        ("email", "client@example.com"),
+        ("password", PASSWORD),
+        ("csrf_token", token.as_str()),
+    ];
+    let (first, second) = tokio::join!(
+        app.post_form_raw("/login", &login),
+        app.post_form_raw("/login", &login),
+    );
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(second.status(), StatusCode::SEE_OTHER);
     let lines = cart_lines(&app).await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(
@@ -769,6 +780,36 @@ async fn stale_edits_race_cleanly(backend: Backend) {
     assert_eq!(audits, 1);
 }
 
+async fn abandoned_guest_carts_are_swept(backend: Backend) {
+    let app = shop(backend).await;
+    app.create_user("client@example.com", PASSWORD, Role::Customer)
+        .await;
+    let id = product_id(&app, "wedding-titles").await;
+    let guest = app.new_browser();
+    add(&guest, &id, &[], "1").await;
+    let member = app.new_browser();
+    member.login("client@example.com", PASSWORD).await;
+    add(&member, &id, &[], "1").await;
+    sqlx::query("update carts set updated_at = 0")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let swept = flashstudio::cart::store::delete_stale_guest_carts(app.state.db.pool(), 1000)
+        .await
+        .unwrap();
+    assert_eq!(swept, 1, "only the guest's");
+    let (carts, lines): (i64, i64) =
+        sqlx::query_as("select (select count(*) from carts), (select count(*) from cart_lines)")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (carts, lines),
+        (1, 1),
+        "the account's cart and its line stay"
+    );
+}
+
 async fn seeding_twice_changes_nothing(backend: Backend) {
     let app = shop(backend).await;
     let report = seed(&app.state, SeedOptions { clips: false })
@@ -826,4 +867,5 @@ on_both_backends!(
     inline_edits_are_audited_and_stale_ones_refused,
     stale_edits_race_cleanly,
     seeding_twice_changes_nothing,
+    abandoned_guest_carts_are_swept,
 );
