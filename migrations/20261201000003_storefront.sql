@@ -135,13 +135,18 @@ create table faqs (
     updated_at bigint not null
 );
 
--- Studio details shown on the site (address, phone, hours): key/value, edited by staff.
+-- Studio details shown on the site (address, phone, email, hours), edited by staff.
 create table studio_details (
-    key text primary key,
+    id text primary key,
+    key text not null,
+    label text not null,
     value text not null,
+    sort_order bigint not null default 0,
     version bigint not null default 1,
+    created_at bigint not null,
     updated_at bigint not null
 );
+create unique index studio_details_key on studio_details (key);
 
 -- Every contact form message, whatever its type; staff are emailed through the outbox.
 create table contact_messages (

@@ -463,6 +463,25 @@ pub static FAQS: TableSpec = TableSpec {
     links: &[],
 };
 
+/// The studio's details shown on the contact and about pages.
+pub static STUDIO_DETAILS: TableSpec = TableSpec {
+    name: "studio-details",
+    title: "Studio details",
+    help: "Address, phone, email and opening hours as the contact and about pages show them.",
+    entity: "studio_detail",
+    table: "studio_details",
+    columns: &[
+        Column::show("label", "Detail", text(60)),
+        Column::edit("value", "Shown as", text(300)),
+    ],
+    default_sort: ("sort_order", false),
+    search: &[],
+    filters: &[],
+    bulk: &[],
+    create: None,
+    links: &[],
+};
+
 /// Every table, in sidebar order.
 pub static ALL: &[&TableSpec] = &[
     &PRODUCTS,
@@ -472,6 +491,7 @@ pub static ALL: &[&TableSpec] = &[
     &PORTFOLIO,
     &PACKAGES,
     &FAQS,
+    &STUDIO_DETAILS,
     &CONTACT_MESSAGES,
 ];
 

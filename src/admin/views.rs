@@ -18,6 +18,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Portfolio", "/admin/portfolio"),
     ("Packages", "/admin/packages"),
     ("FAQ", "/admin/faqs"),
+    ("Studio details", "/admin/studio-details"),
     ("Contact inbox", "/admin/contact-messages"),
     ("Media", "/admin/media"),
     ("API tokens", "/admin/api-tokens"),

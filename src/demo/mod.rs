@@ -473,12 +473,18 @@ const FAQS: &[(&str, &str)] = &[
     ),
 ];
 
-const DETAILS: &[(&str, &str)] = &[
-    ("address", "123 Creative District, Singapore 123456"),
-    ("phone", "+65 1234 5678"),
-    ("email", "hello@flashstudio.test"),
+/// (key, label, value).
+const DETAILS: &[(&str, &str, &str)] = &[
+    (
+        "address",
+        "Address",
+        "123 Creative District, Singapore 123456",
+    ),
+    ("phone", "Phone", "+65 1234 5678"),
+    ("email", "Email", "hello@flashstudio.test"),
     (
         "hours",
+        "Opening hours",
         "Mon–Fri 9:00–18:00 · Sat 10:00–16:00 · Sun by appointment",
     ),
 ];
@@ -875,13 +881,16 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
             report.faqs += 1;
         }
     }
-    for (key, value) in DETAILS {
+    for (i, (key, label, value)) in DETAILS.iter().enumerate() {
         sqlx::query(
-            "insert into studio_details (key, value, updated_at) values ($1, $2, $3)
-             on conflict (key) do nothing",
+            "insert into studio_details (id, key, label, value, sort_order, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $6) on conflict (key) do nothing",
         )
+        .bind(new_id())
         .bind(*key)
+        .bind(*label)
         .bind(*value)
+        .bind(i64::try_from(i).unwrap_or(0))
         .bind(now)
         .execute(pool)
         .await?;

@@ -75,7 +75,10 @@ impl<'a> Field<'a> {
         };
         html! {
             div class=(if error.is_some() { "field has-error" } else { "field" }) {
-                label for=(self.name) { (self.label) }
+                label for=(self.name) {
+                    (self.label)
+                    @if !self.required { span.optional { " (optional)" } }
+                }
                 input id=(self.name) name=(self.name) type=(self.kind)
                     value=[self.value]
                     autocomplete=[self.autocomplete]

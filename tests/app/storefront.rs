@@ -550,6 +550,7 @@ async fn inline_edits_are_audited_and_stale_ones_refused(backend: Backend) {
         "portfolio",
         "packages",
         "faqs",
+        "studio-details",
         "contact-messages",
     ] {
         let (status, _) = app.get_text(&format!("/admin/{table}")).await;
@@ -727,6 +728,37 @@ async fn inline_edits_are_audited_and_stale_ones_refused(backend: Backend) {
     );
     let (_, log) = app.get_text("/admin/audit").await;
     assert!(log.contains("product.update"));
+    let (_, one_row) = app
+        .get_text(&format!("/admin/audit?entity=product&id={luts}"))
+        .await;
+    assert!(one_row.contains("product.options") && !one_row.contains("product.create"));
+
+    // Studio details: the contact page shows an edit at once.
+    let (detail, version): (String, i64) =
+        sqlx::query_as("select id, version from studio_details where key = 'phone'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let resp = app
+        .post_form(
+            &format!("/admin/studio-details/{detail}/value"),
+            &[
+                ("value", "+65 9999 0000"),
+                ("version", &version.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, contact) = app.get_text("/contact").await;
+    assert!(contact.contains("+65 9999 0000"));
+    // A read-only column cannot be edited.
+    let resp = app
+        .post_form(
+            &format!("/admin/studio-details/{detail}/label"),
+            &[("value", "Hacked"), ("version", &(version + 1).to_string())],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
 async fn stale_edits_race_cleanly(backend: Backend) {
