@@ -47,6 +47,19 @@ const DEACTIVATE: Bulk = Bulk {
     value: "0",
 };
 
+const FEATURE: Bulk = Bulk {
+    name: "feature",
+    label: "Feature",
+    key: "featured",
+    value: "1",
+};
+const UNFEATURE: Bulk = Bulk {
+    name: "unfeature",
+    label: "Stop featuring",
+    key: "featured",
+    value: "0",
+};
+
 /// Products.
 pub static PRODUCTS: TableSpec = TableSpec {
     name: "products",
@@ -103,22 +116,7 @@ pub static PRODUCTS: TableSpec = TableSpec {
             label: "Active",
         },
     ],
-    bulk: &[
-        ACTIVATE,
-        DEACTIVATE,
-        Bulk {
-            name: "feature",
-            label: "Feature",
-            key: "featured",
-            value: "1",
-        },
-        Bulk {
-            name: "unfeature",
-            label: "Stop featuring",
-            key: "featured",
-            value: "0",
-        },
-    ],
+    bulk: &[ACTIVATE, DEACTIVATE, FEATURE, UNFEATURE],
     create: Some(Create {
         fields: &["title", "kind", "price_minor"],
         slug_from: Some("title"),
@@ -329,18 +327,8 @@ pub static PORTFOLIO: TableSpec = TableSpec {
         },
     ],
     bulk: &[
-        Bulk {
-            name: "feature",
-            label: "Feature",
-            key: "featured",
-            value: "1",
-        },
-        Bulk {
-            name: "unfeature",
-            label: "Stop featuring",
-            key: "featured",
-            value: "0",
-        },
+        FEATURE,
+        UNFEATURE,
         Bulk {
             name: "publish",
             label: "Publish",

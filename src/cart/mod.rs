@@ -312,11 +312,9 @@ pub async fn set_quantity(
 ) -> AppResult<Option<String>> {
     let now = now();
     let mut tx = state.db.begin().await?;
-    if store::find_cart(&mut *tx, owner.key()).await?.is_none() {
+    let Some(cart_id) = store::lock_cart(&mut tx, owner.key(), now).await? else {
         return Err(AppError::NotFound);
-    }
-    let cart_id =
-        store::lock_or_create_cart(&mut tx, owner.key(), owner.user_id.as_deref(), now).await?;
+    };
     let rows = store::lines(&mut *tx, &cart_id).await?;
     let Some(line) = rows.iter().find(|r| r.id == line_id) else {
         return Err(AppError::NotFound);
@@ -387,23 +385,29 @@ pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
+    // The account's lines, kept up to date as guest lines are merged in.
+    let mut units: HashMap<(String, String), i64> = store::lines(&mut *tx, &cart_id)
+        .await?
+        .into_iter()
+        .map(|r| ((r.product_id, r.option_key), r.quantity))
+        .collect();
     for line in &guest_lines {
         let Some(product) = products.get(&line.product_id) else {
             continue;
         };
-        let existing = store::lines(&mut *tx, &cart_id).await?;
-        let current = existing
+        let key = (line.product_id.clone(), line.option_key.clone());
+        let current = units.get(&key).copied().unwrap_or(0);
+        let others: i64 = units
             .iter()
-            .find(|r| r.product_id == line.product_id && r.option_key == line.option_key)
-            .map_or(0, |r| r.quantity);
-        let others: i64 = existing
-            .iter()
-            .filter(|r| r.product_id == line.product_id && r.option_key != line.option_key)
-            .map(|r| r.quantity)
+            .filter(|((product_id, option_key), _)| {
+                *product_id == line.product_id && *option_key != line.option_key
+            })
+            .map(|(_, quantity)| quantity)
             .sum();
         let merged = current
             .saturating_add(line.quantity)
             .min(allowed(product, others).max(current).max(1));
+        units.insert(key, merged);
         store::put_line(
             &mut tx,
             &cart_id,

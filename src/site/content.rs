@@ -207,20 +207,16 @@ impl ContentCache {
     async fn reload(&self, db: &Db) -> Result<Arc<Snapshot>, sqlx::Error> {
         let generation = self.generation.load(Ordering::SeqCst);
         let snapshot = Arc::new(Snapshot::load(db).await?);
-        if let Ok(mut held) = self.held.write() {
-            // Changed meanwhile: keep this picture for now, but as already stale.
-            let loaded_at = if self.generation.load(Ordering::SeqCst) == generation {
-                Instant::now()
-            } else {
-                Instant::now()
-                    .checked_sub(self.ttl)
-                    .unwrap_or_else(Instant::now)
-            };
+        if let Ok(mut held) = self.held.write()
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
             *held = Some(Held {
-                loaded_at,
+                loaded_at: Instant::now(),
                 snapshot: Arc::clone(&snapshot),
             });
         }
+        // Changed meanwhile: this request uses what it read, and nothing read before the
+        // change is kept; the next request reloads.
         Ok(snapshot)
     }
 

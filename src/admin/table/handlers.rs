@@ -60,24 +60,37 @@ pub async fn list(
     form: FormPairs,
 ) -> AppResult<Response> {
     let spec = spec_of(&name)?;
-    let q = list_query(spec, &form);
-    let (rows, total) = super::list(state, spec, &q).await?;
+    let fragment = wants_fragment(req, &format!("table-{}", spec.name));
+    let mut resp = render_listing(state, spec, &list_query(spec, &form), |listing| {
+        if fragment {
+            views::table(&ctx, listing)
+        } else {
+            views::page(&ctx, listing, &[])
+        }
+    })
+    .await?
+    .into_response();
+    vary_on_htmx(&mut resp);
+    Ok(resp)
+}
+
+/// Lists a page of `spec` for `q` and renders it with `render`.
+async fn render_listing(
+    state: &AppState,
+    spec: &'static TableSpec,
+    q: &ListQuery,
+    render: impl FnOnce(&views::Listing<'_>) -> maud::Markup,
+) -> AppResult<maud::Markup> {
+    let (rows, total) = super::list(state, spec, q).await?;
     let refs = super::ref_options(state, spec).await?;
-    let listing = views::Listing {
+    Ok(render(&views::Listing {
         spec,
-        q: &q,
+        q,
         rows: &rows,
         total,
         currency: state.settings.currency,
         refs: &refs,
-    };
-    let mut resp = if wants_fragment(req, &format!("table-{}", spec.name)) {
-        views::table(&ctx, &listing).into_response()
-    } else {
-        views::page(&ctx, &listing, &[]).into_response()
-    };
-    vary_on_htmx(&mut resp);
-    Ok(resp)
+    }))
 }
 
 async fn row_and_column(
@@ -169,7 +182,7 @@ pub async fn save(
         };
         with_status(markup, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let value = match super::parse_value(state, col, raw).await {
+    let value = match super::parse_value(currency, col, raw, &refs) {
         Ok(v) => v,
         Err(message) => return Ok(invalid(&message)),
     };
@@ -272,20 +285,11 @@ pub async fn create(
                 page: 1,
                 ..ListQuery::default()
             };
-            let (rows, total) = super::list(state, spec, &q).await?;
-            let refs = super::ref_options(state, spec).await?;
-            let listing = views::Listing {
-                spec,
-                q: &q,
-                rows: &rows,
-                total,
-                currency: state.settings.currency,
-                refs: &refs,
-            };
-            Ok(with_status(
-                views::page(&ctx, &listing, &errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+            let page = render_listing(state, spec, &q, |listing| {
+                views::page(&ctx, listing, &errors)
+            })
+            .await?;
+            Ok(with_status(page, StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }

@@ -416,11 +416,11 @@ pub async fn find<'e>(
     Ok(row.map(|r| decode(spec, &r)).transpose()?)
 }
 
-/// The choices of every reference column of `spec`: source → [(id, label)].
-pub async fn ref_options(
-    state: &AppState,
-    spec: &TableSpec,
-) -> AppResult<HashMap<RefSource, Vec<(String, String)>>> {
+/// Reference choices by source: [(id, label)].
+pub type Refs = HashMap<RefSource, Vec<(String, String)>>;
+
+/// The choices of every reference column of `spec`.
+pub async fn ref_options(state: &AppState, spec: &TableSpec) -> AppResult<Refs> {
     let mut out = HashMap::new();
     for c in spec.columns {
         if let Kind::Ref { source, .. } = c.kind
@@ -445,11 +445,9 @@ pub fn slugify(raw: &str) -> String {
             out.push('-');
         }
     }
-    let out = out
-        .trim_end_matches('-')
-        .chars()
-        .take(80)
-        .collect::<String>();
+    // Room for a `-xxxxxx` suffix within the 80 characters a slug may have.
+    let out: String = out.chars().take(73).collect();
+    let out = out.trim_end_matches('-').to_owned();
     if out.is_empty() {
         "item".to_owned()
     } else {
@@ -457,9 +455,14 @@ pub fn slugify(raw: &str) -> String {
     }
 }
 
-/// Checks and converts what was typed for a column. The error is a sentence for the cell.
-pub async fn parse_value(state: &AppState, col: &Column, raw: &str) -> Result<Value, String> {
-    let currency = state.settings.currency;
+/// Checks and converts what was typed for a column (a reference against `refs`, the choices
+/// the editor offered). The error is a sentence for the cell.
+pub fn parse_value(
+    currency: Currency,
+    col: &Column,
+    raw: &str,
+    refs: &Refs,
+) -> Result<Value, String> {
     let trimmed = raw.trim();
     match col.kind {
         Kind::Text { max, optional, .. } => {
@@ -523,11 +526,9 @@ pub async fn parse_value(state: &AppState, col: &Column, raw: &str) -> Result<Va
                     Err("Choose one.".into())
                 };
             }
-            let rows: Vec<(String, String)> = sqlx::query_as(source.sql())
-                .fetch_all(state.db.pool())
-                .await
-                .map_err(|_| "Could not check that choice; try again.".to_owned())?;
-            rows.iter()
+            refs.get(&source)
+                .into_iter()
+                .flatten()
                 .find(|(id, _)| id == trimmed)
                 .map(|(id, _)| Value::Text(Some(id.clone())))
                 .ok_or_else(|| "Choose one of the listed values.".to_owned())
@@ -696,13 +697,19 @@ pub async fn create(
     let Some(create) = spec.create else {
         return Err(AppError::NotFound);
     };
+    let refs = ref_options(state, spec).await?;
     let mut errors = Vec::new();
     let mut values: Vec<(&'static str, Value)> = Vec::new();
     for key in create.fields {
         let Some(col) = spec.column(key) else {
             continue;
         };
-        match parse_value(state, col, form.get(key).unwrap_or("")).await {
+        match parse_value(
+            state.settings.currency,
+            col,
+            form.get(key).unwrap_or(""),
+            &refs,
+        ) {
             Ok(v) => values.push((col.key, v)),
             Err(e) => errors.push((col.key, e)),
         }
@@ -775,4 +782,18 @@ pub async fn create(
     insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;
     Ok(Ok(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_leave_room_for_a_suffix() {
+        assert_eq!(slugify("Marina Bay, Blue Hour!"), "marina-bay-blue-hour");
+        assert_eq!(slugify("   "), "item");
+        let long = slugify(&"word ".repeat(40));
+        assert!(long.len() <= 73 && !long.ends_with('-'), "{long}");
+        assert!(crate::catalog::model::is_slug(&format!("{long}-abcdef")));
+    }
 }

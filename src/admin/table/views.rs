@@ -1,18 +1,15 @@
 //! Rendering of the inline-edit table: the page, the table fragment, a display cell and an
 //! editing cell.
 
-use std::collections::HashMap;
-
 use maud::{Markup, html};
 
-use super::{Column, Kind, ListQuery, PAGE_SIZE, RefSource, Row, TableSpec, Value};
+use super::{Column, Kind, ListQuery, PAGE_SIZE, Row, TableSpec, Value};
 use crate::admin::views::admin_page;
 use crate::catalog::money::{Currency, Money};
 use crate::http::context::RequestContext;
 use crate::views::components::{csrf_field, pagination, timestamp};
 
-/// Reference choices by source.
-pub type Refs = HashMap<RefSource, Vec<(String, String)>>;
+pub use super::Refs;
 
 fn cell_id(row_id: &str, key: &str) -> String {
     format!("cell-{row_id}-{key}")
