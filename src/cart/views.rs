@@ -46,8 +46,10 @@ pub fn line(ctx: &RequestContext, state: &AppState, l: &Line, notice: Option<&st
                 hx-post=(action) hx-target=(target) hx-swap="outerHTML" hx-trigger="change, submit" {
                 (csrf_field(ctx))
                 label.visually-hidden for=(format!("qty-{}", l.id)) { "Quantity of " (l.product.title) }
-                input id=(format!("qty-{}", l.id)) type="number" name="quantity" min="0"
-                    max=(l.max_quantity.max(l.quantity)) value=(l.quantity) inputmode="numeric";
+                // No min/max: htmx would silently skip an out-of-range change; the server caps it
+                // and says why next to the line instead.
+                input id=(format!("qty-{}", l.id)) type="number" name="quantity"
+                    value=(l.quantity) inputmode="numeric";
                 noscript { button.button.button-small.button-secondary type="submit" { "Update" } }
             }
             p.cart-line-total { (l.total) }

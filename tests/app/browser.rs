@@ -235,6 +235,30 @@ async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
     wait_text(c, ".cart-line-total", "line total", |t| t == "S$570.00").await;
     assert!(page_was_not_reloaded(c).await, "the cart updated in place");
     screenshot(c, "cart.png").await;
+    // More than one order may hold: the server caps it and says so beside the line.
+    let qty = c
+        .find(Locator::Css(".cart-line-quantity input[name=quantity]"))
+        .await
+        .unwrap();
+    qty.click().await.unwrap();
+    qty.send_keys("\u{E009}a\u{E009}30").await.unwrap();
+    c.find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(
+        c,
+        "#cart-badge",
+        "badge after an over-large quantity",
+        |t| t == "20",
+    )
+    .await;
+    wait_text(c, ".cart-line .alert", "the cap explained", |t| {
+        t.contains("At most 20")
+    })
+    .await;
 
     // Admin: click a cell, type, Enter saves; Escape cancels.
     c.goto(&format!("{base}/login")).await.unwrap();
