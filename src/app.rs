@@ -44,6 +44,8 @@ pub struct AppState {
     pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// The public content the browsing pages show, held in memory.
     pub content: Arc<crate::site::content::ContentCache>,
+    /// The payment gateway (Stripe, or the dev gateway).
+    pub gateway: Arc<dyn crate::payments::gateway::PaymentGateway>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -51,6 +53,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("settings", &self.settings)
             .field("mailer", &self.mailer.name())
+            .field("gateway", &self.gateway.name())
             .finish_non_exhaustive()
     }
 }
@@ -81,7 +84,9 @@ impl AppState {
         let content = Arc::new(crate::site::content::ContentCache::new(
             settings.content_cache_ttl,
         ));
+        let gateway = crate::payments::from_settings(&settings).context("payment gateway")?;
         Ok(Self {
+            gateway,
             storage,
             upload_slots,
             content,
@@ -125,6 +130,9 @@ impl AppState {
             db: self.db.clone(),
             storage: self.storage.clone(),
         });
+        registry.register::<crate::orders::ExpireOrdersJob>(crate::orders::ExpireOrdersHandler {
+            state: self.clone(),
+        });
         registry.register::<CleanupJob>(CleanupHandler {
             db: self.db.clone(),
             session_idle_secs: secs(self.settings.session_idle_timeout),
@@ -152,6 +160,10 @@ impl AppState {
         let periodic = vec![
             Periodic::of(&CleanupJob::default(), CLEANUP_EVERY)?,
             Periodic::of(&SweepUploadsJob::default(), SWEEP_EVERY)?,
+            Periodic::of(
+                &crate::orders::ExpireOrdersJob::default(),
+                crate::orders::EXPIRY_EVERY,
+            )?,
         ];
         let scheduler = tokio::spawn(crate::jobs::worker::run_scheduler(
             self.db.clone(),

@@ -50,12 +50,28 @@ pub enum Command {
     /// Manage tokens of the JSON API.
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
+    /// Payments: catch up with the gateway.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
     /// Fill the catalog and site with the demo studio (existing rows are kept).
     SeedDemo {
         /// Skip the short video clips (made with ffmpeg when it is installed).
         #[arg(long)]
         no_clips: bool,
     },
+}
+
+/// `payments` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Fetch the gateway's recent events and apply the ones we missed (after an outage).
+    Reconcile {
+        /// How far back to look, in hours (Stripe keeps events for 30 days).
+        #[arg(long, default_value_t = 72)]
+        since_hours: u32,
+    },
+    /// Expire unpaid orders whose hold has ended (the worker does this every minute).
+    ExpireHolds,
 }
 
 /// `api-token` subcommands.
@@ -135,6 +151,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CreateAdmin { email, .. } => create_admin(settings, &email).await,
         Command::ApiToken(command) => api_token(settings, command).await,
+        Command::Payments(command) => {
+            let state = AppState::build(settings).await?;
+            let result = match command {
+                PaymentsCommand::Reconcile { since_hours } => {
+                    let since = crate::db::now() - i64::from(since_hours.min(24 * 30)) * 3600;
+                    crate::payments::reconcile(&state, since).await.map(|r| {
+                        println!(
+                            "{} events fetched from {}: {} applied, {} already known, {} errors",
+                            r.fetched,
+                            state.gateway.name(),
+                            r.applied,
+                            r.duplicates,
+                            r.errors
+                        );
+                    })
+                }
+                PaymentsCommand::ExpireHolds => crate::orders::expire_due(&state, crate::db::now())
+                    .await
+                    .map(|n| println!("{n} unpaid orders expired"))
+                    .map_err(|e| anyhow::anyhow!("{e}")),
+            };
+            state.db.close().await;
+            result
+        }
         Command::CheckConfig => {
             print!("{}", settings.summary());
             settings.ensure_data_dir()?;

@@ -63,6 +63,32 @@ pub enum StorageSettings {
     Azure(AzureSettings),
 }
 
+/// Which gateway takes payments.
+#[derive(Debug, Clone)]
+pub enum PaymentSettings {
+    /// Development: the built-in test checkout (pay / decline / cancel), refused in production.
+    Dev,
+    /// Stripe Checkout.
+    Stripe(StripeSettings),
+}
+
+/// How to reach Stripe.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    /// `STRIPE_SECRET_KEY` (`sk_live_...` or `sk_test_...`, or a restricted `rk_...` key).
+    pub secret_key: Secret<String>,
+    /// `STRIPE_WEBHOOK_SECRET`: one or more (comma-separated, during a rotation) `whsec_...`.
+    pub webhook_secrets: Vec<Secret<String>>,
+    /// `STRIPE_API_BASE`: only for tests against a local fake Stripe.
+    pub api_base: Option<Url>,
+    /// Per-attempt timeout (`STRIPE_TIMEOUT_SECS`).
+    pub timeout: Duration,
+    /// Attempts per call, the first included (`STRIPE_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// First backoff between attempts, doubled each time (`STRIPE_RETRY_BACKOFF_MS`).
+    pub retry_backoff: Duration,
+}
+
 /// How to reach an Azure storage account.
 #[derive(Debug, Clone)]
 pub struct AzureSettings {
@@ -194,8 +220,20 @@ pub struct Settings {
     pub currency: crate::catalog::money::Currency,
     /// `STAFF_EMAIL`: where contact messages are sent; every admin account when unset.
     pub staff_email: Option<String>,
+    /// `REVIEWS_AUTO_APPROVE`: publish product reviews without waiting for moderation.
+    pub reviews_auto_approve: bool,
     /// `CONTENT_CACHE_TTL_MS`: how long browsing pages reuse the in-memory catalog snapshot.
     pub content_cache_ttl: Duration,
+    /// The payment gateway (`PAYMENT_GATEWAY`).
+    pub payments: PaymentSettings,
+    /// How long an unpaid order holds its stock (`ORDER_HOLD_MINUTES`).
+    pub order_hold: Duration,
+    /// How old a webhook signature may be (`WEBHOOK_TOLERANCE_SECS`).
+    pub webhook_tolerance: Duration,
+    /// Download links of digital products: valid for (`DOWNLOAD_LINK_DAYS`) ...
+    pub download_link_ttl: Duration,
+    /// ... and usable this many times (`DOWNLOAD_LINK_MAX_USES`).
+    pub download_link_max_uses: i64,
     /// `STORAGE_BACKEND` and its settings.
     pub storage: StorageSettings,
     /// Per-kind upload size limits.
@@ -435,6 +473,19 @@ impl Settings {
         }
 
         let storage = parse_storage(vars, &data_dir, production)?;
+        let payments = parse_payments(vars, production)?;
+        let hold_minutes: u64 = parse_num(vars, "ORDER_HOLD_MINUTES", 30)?;
+        let hold_min = if matches!(payments, PaymentSettings::Stripe(_)) {
+            // Stripe refuses a Checkout Session that expires sooner than 30 minutes.
+            30
+        } else {
+            1
+        };
+        if !(hold_min..=24 * 60).contains(&hold_minutes) {
+            return Err(err(format!(
+                "ORDER_HOLD_MINUTES must be between {hold_min} and 1440 (Stripe sessions last 30 minutes to 24 hours)."
+            )));
+        }
         let mb = |name: &str, default: u64| -> Result<u64, ConfigError> {
             let value = at_least(parse_num(vars, name, default)?, 1, name)?;
             value
@@ -518,11 +569,31 @@ impl Settings {
             demo_content,
             currency,
             staff_email,
+            reviews_auto_approve: parse_bool(vars, "REVIEWS_AUTO_APPROVE", false)?,
             content_cache_ttl: Duration::from_millis(parse_num(
                 vars,
                 "CONTENT_CACHE_TTL_MS",
                 1000,
             )?),
+            payments,
+            order_hold: Duration::from_secs(hold_minutes * 60),
+            webhook_tolerance: Duration::from_secs(at_least(
+                parse_num(vars, "WEBHOOK_TOLERANCE_SECS", 300)?,
+                1,
+                "WEBHOOK_TOLERANCE_SECS",
+            )?),
+            download_link_ttl: Duration::from_secs(
+                at_least(
+                    parse_num(vars, "DOWNLOAD_LINK_DAYS", 7)?,
+                    1,
+                    "DOWNLOAD_LINK_DAYS",
+                )? * 86_400,
+            ),
+            download_link_max_uses: at_least(
+                parse_num(vars, "DOWNLOAD_LINK_MAX_USES", 5)?,
+                1,
+                "DOWNLOAD_LINK_MAX_USES",
+            )?,
             storage,
             upload_limits,
             upload_max_concurrent: at_least(
@@ -621,7 +692,7 @@ impl Settings {
             ),
         };
         format!(
-            "environment      {:?}\naddress          {}\nbase url         {}\ndata dir         {}\ndatabase         {}\nmail             {}\nmail from        {}\nstorage          {}\nsecret key       {:?} (redacted)\nworker in serve  {}\n",
+            "environment      {:?}\naddress          {}\nbase url         {}\ndata dir         {}\ndatabase         {}\nmail             {}\nmail from        {}\nstorage          {}\npayments         {}\nsecret key       {:?} (redacted)\nworker in serve  {}\n",
             self.environment,
             self.addr,
             self.base_url,
@@ -630,9 +701,90 @@ impl Settings {
             mail,
             self.mail_from,
             storage,
+            match &self.payments {
+                PaymentSettings::Dev => "dev gateway (test checkout, no real money)",
+                PaymentSettings::Stripe(_) => "stripe",
+            },
             self.secret_key_source,
             self.run_worker,
         )
+    }
+}
+
+/// `PAYMENT_GATEWAY` (`dev` or `stripe`) and Stripe's variables.
+fn parse_payments(
+    vars: &HashMap<String, String>,
+    production: bool,
+) -> Result<PaymentSettings, ConfigError> {
+    let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    match get("PAYMENT_GATEWAY") {
+        None | Some("dev") if production => Err(err(
+            "PAYMENT_GATEWAY must be \"stripe\" in production; the dev gateway takes no real money.",
+        )),
+        None | Some("dev") => Ok(PaymentSettings::Dev),
+        Some("stripe") => {
+            let secret_key = get("STRIPE_SECRET_KEY")
+                .ok_or_else(|| err("STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe."))?;
+            if !["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
+                .iter()
+                .any(|p| secret_key.starts_with(p))
+            {
+                return Err(err(
+                    "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_..., sk_test_... or a restricted rk_... key).",
+                ));
+            }
+            let webhook_secrets: Vec<Secret<String>> = get("STRIPE_WEBHOOK_SECRET")
+                .ok_or_else(|| {
+                    err("STRIPE_WEBHOOK_SECRET is required with PAYMENT_GATEWAY=stripe (the endpoint's whsec_... secret).")
+                })?
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Secret::new(s.to_owned()))
+                .collect();
+            if webhook_secrets
+                .iter()
+                .any(|s| !s.expose().starts_with("whsec_"))
+            {
+                return Err(err(
+                    "STRIPE_WEBHOOK_SECRET must be whsec_... (comma-separated during a rotation).",
+                ));
+            }
+            let api_base = match get("STRIPE_API_BASE") {
+                None => None,
+                Some(raw) => {
+                    let url = Url::parse(raw)
+                        .map_err(|e| err(format!("STRIPE_API_BASE is not a URL: {e}")))?;
+                    if production && url.scheme() != "https" {
+                        return Err(err("STRIPE_API_BASE must use https in production."));
+                    }
+                    Some(url)
+                }
+            };
+            Ok(PaymentSettings::Stripe(StripeSettings {
+                secret_key: Secret::new(secret_key.to_owned()),
+                webhook_secrets,
+                api_base,
+                timeout: Duration::from_secs(at_least(
+                    parse_num(vars, "STRIPE_TIMEOUT_SECS", 10)?,
+                    1,
+                    "STRIPE_TIMEOUT_SECS",
+                )?),
+                max_attempts: at_least(
+                    parse_num(vars, "STRIPE_MAX_ATTEMPTS", 3)?,
+                    1,
+                    "STRIPE_MAX_ATTEMPTS",
+                )?,
+                retry_backoff: Duration::from_millis(parse_num(
+                    vars,
+                    "STRIPE_RETRY_BACKOFF_MS",
+                    500,
+                )?),
+            }))
+        }
+        Some(other) => Err(err(format!(
+            "PAYMENT_GATEWAY must be \"dev\" or \"stripe\", not {other:?}."
+        ))),
     }
 }
 
@@ -920,10 +1072,68 @@ mod tests {
         assert!(e.0.starts_with("MEDIA_DIR"), "{e}");
         v.remove("STORAGE_BACKEND");
         v.insert("AZURE_STORAGE_ACCOUNT".into(), "studiomedia".into());
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("PAYMENT_GATEWAY"), "{e}");
+        v.insert("PAYMENT_GATEWAY".into(), "stripe".into());
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("STRIPE_SECRET_KEY"), "{e}");
+        v.insert("STRIPE_SECRET_KEY".into(), "sk_live_abc".into());
+        let e = Settings::from_map(&v).unwrap_err();
+        assert!(e.0.starts_with("STRIPE_WEBHOOK_SECRET"), "{e}");
+        v.insert("STRIPE_WEBHOOK_SECRET".into(), "whsec_abc".into());
         let s = Settings::from_map(&v).unwrap();
         assert!(s.is_production());
+        assert!(matches!(s.payments, PaymentSettings::Stripe(_)));
         assert_eq!(s.log_format, LogFormat::Json);
         assert!(!s.auto_migrate);
+    }
+
+    #[test]
+    fn payment_settings_are_checked() {
+        let s = Settings::from_map(&HashMap::new()).unwrap();
+        assert!(
+            matches!(s.payments, PaymentSettings::Dev),
+            "dev gateway by default"
+        );
+        let bad = |pairs: &[(&str, &str)]| Settings::from_map(&vars(pairs)).unwrap_err().0;
+        assert!(bad(&[("PAYMENT_GATEWAY", "paypal")]).contains("\"dev\" or \"stripe\""));
+        assert!(
+            bad(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "pk_test_1")
+            ])
+            .contains("secret key")
+        );
+        assert!(
+            bad(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "sk_test_1"),
+                ("STRIPE_WEBHOOK_SECRET", "nope"),
+            ])
+            .contains("whsec_")
+        );
+        // Stripe sessions last at least 30 minutes.
+        assert!(
+            bad(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "sk_test_1"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_1,whsec_2"),
+                ("ORDER_HOLD_MINUTES", "5"),
+            ])
+            .contains("ORDER_HOLD_MINUTES")
+        );
+        let s = Settings::from_map(&vars(&[
+            ("PAYMENT_GATEWAY", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_1, whsec_2"),
+        ]))
+        .unwrap();
+        let PaymentSettings::Stripe(stripe) = s.payments else {
+            panic!("expected stripe")
+        };
+        assert_eq!(stripe.webhook_secrets.len(), 2, "rotation");
+        assert!(format!("{stripe:?}").contains("redacted"));
+        assert!(!format!("{stripe:?}").contains("sk_test_1"));
     }
 
     #[test]

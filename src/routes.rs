@@ -7,6 +7,7 @@ use poem::{Endpoint, IntoEndpoint, Route, get, post};
 
 use crate::accounts::handlers as accounts;
 use crate::admin::handlers as admin;
+use crate::admin::orders as admin_orders;
 use crate::admin::product_options;
 use crate::admin::table::handlers as table;
 use crate::api::admin as api_admin;
@@ -23,6 +24,9 @@ use crate::http::session::Sessions;
 use crate::http::{assets, errors};
 use crate::media::{handlers as media, links};
 use crate::ops::handlers as ops;
+use crate::orders::handlers as orders;
+use crate::payments::handlers as payments;
+use crate::reviews::handlers as reviews;
 use crate::site::handlers as site;
 
 /// Anyone, signed in or not.
@@ -43,10 +47,30 @@ fn public() -> Route {
         .at("/products/:slug", get(catalog::show).post(catalog::show))
         .at("/products/:slug/price", get(catalog::live_price))
         .at("/products/:slug/quick-view", get(catalog::quick_view))
+        // Signed-in customers only: the guard sends visitors to the login page.
+        .at(
+            "/products/:slug/reviews",
+            post(reviews::submit_review).with(Require::User),
+        )
         .at("/cart", get(cart::show))
         .at("/cart/add", post(cart::add))
         .at("/cart/lines/:id", post(cart::update))
         .at("/cart/lines/:id/delete", post(cart::remove))
+        .at(
+            "/checkout",
+            get(orders::show_checkout).post(orders::place_order),
+        )
+        // The owner's view needs their session; the link view needs the order's key.
+        .at("/orders/:number", get(orders::show_own))
+        .at("/orders/:number/:key", get(orders::show_by_link))
+        .at("/orders/:number/:key/status", get(orders::status))
+        .at("/orders/:number/:key/pay", post(orders::pay_again))
+        .at("/downloads/:token", get(orders::download))
+        // The dev gateway's checkout page (404 unless PAYMENT_GATEWAY=dev).
+        .at(
+            "/dev-gateway/:session",
+            get(payments::dev_checkout).post(payments::dev_checkout_action),
+        )
         .at("/login", get(accounts::show_login).post(accounts::login))
         .at("/logout", post(accounts::logout))
         .at(
@@ -71,6 +95,7 @@ fn account() -> Route {
         .at("/", get(accounts::show_account))
         .at("/email", post(accounts::change_email))
         .at("/password", post(accounts::change_password))
+        .at("/orders", get(orders::account_orders))
 }
 
 /// Studio staff.
@@ -97,8 +122,27 @@ fn admin() -> Route {
             "/product-options/:id",
             get(product_options::show).post(product_options::save),
         )
+        // Not under `/reviews/…`: those paths belong to the generic table routes below.
+        .at(
+            "/review-delete/:id",
+            get(reviews::confirm_delete).post(reviews::delete_review),
+        )
+        // One order (its list is the `orders` inline table below) and the gateway's events.
+        .at("/order/:id", get(admin_orders::show))
+        .at("/order/:id/ship", post(admin_orders::ship))
+        .at("/order/:id/cancel", post(admin_orders::cancel))
+        .at("/order/:id/resend", post(admin_orders::resend))
+        .at("/order/:id/resolve", post(admin_orders::resolve))
+        .at("/order/:id/refund", post(admin_orders::refund))
+        .at(
+            "/order/:id/refunds/:refund/retry",
+            post(admin_orders::retry_refund),
+        )
+        .at("/webhooks", get(admin_orders::events))
+        .at("/webhooks/:id", get(admin_orders::event))
+        .at("/webhooks/:id/replay", post(admin_orders::replay))
         // Every inline-edit table (products, options, categories, portfolio, packages,
-        // contact inbox): an unknown table or field is 404.
+        // contact inbox, reviews): an unknown table or field is 404.
         .at("/:table", get(table::list))
         .at("/:table/new", post(table::create))
         .at("/:table/bulk", post(table::bulk))
@@ -115,6 +159,9 @@ fn stateless() -> Route {
         .at("/health", get(ops::health))
         .at("/ready", get(ops::ready))
         .at("/metrics", get(ops::metrics))
+        // Signed by the gateway over the raw body; no session, no CSRF (the signature is the
+        // authority), JSON answers.
+        .at("/webhooks/stripe", post(payments::stripe_webhook))
         // Signed links: the signature is the authority, no session needed.
         .at("/media/:id/:variant", get(links::serve))
 }

@@ -49,6 +49,7 @@ pub async fn dashboard(
         emails_queued: count(&emails, "queued"),
         emails_sent: count(&emails, "sent"),
         emails_failed: count(&emails, "failed"),
+        reviews_pending: crate::reviews::store::count_pending(pool).await?,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())
 }

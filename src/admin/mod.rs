@@ -2,6 +2,7 @@
 //! tables (one component, declared per table in `tables`).
 
 pub mod handlers;
+pub mod orders;
 pub mod product_options;
 pub mod store;
 pub mod table;

@@ -418,6 +418,48 @@ pub static CONTACT_MESSAGES: TableSpec = TableSpec {
     links: &[],
 };
 
+/// Orders: read-only facts (status moves only through the order page's allowed actions) and
+/// an editable staff note.
+pub static ORDERS: TableSpec = TableSpec {
+    name: "orders",
+    title: "Orders",
+    help: "Newest first. Open an order to ship, cancel, refund or resend its emails; only the staff note is edited here.",
+    entity: "order",
+    table: "orders",
+    columns: &[
+        Column::show("number", "Order", text(20)),
+        Column::show("created_at", "Placed", Kind::Timestamp),
+        Column::show(
+            "status",
+            "Status",
+            Kind::Choice(&[
+                ("pending_payment", "Awaiting payment"),
+                ("paid", "Paid"),
+                ("fulfilled", "Fulfilled"),
+                ("cancelled", "Cancelled"),
+                ("expired", "Expired"),
+            ]),
+        ),
+        Column::show("name", "Customer", text(100)),
+        Column::show("email", "Email", text(254)),
+        Column::show("total_minor", "Total", PRICE),
+        Column::show("attention", "Needs attention", optional_text(500)),
+        Column::edit("staff_note", "Staff note", long_text(2000)),
+    ],
+    default_sort: ("created_at", true),
+    search: &["number", "name", "email"],
+    filters: &[Filter {
+        key: "status",
+        label: "Status",
+    }],
+    bulk: &[],
+    create: None,
+    links: &[RowLink {
+        label: "Open",
+        path: "/admin/order/{id}",
+    }],
+};
+
 /// Questions on the FAQ page.
 pub static FAQS: TableSpec = TableSpec {
     name: "faqs",
@@ -470,6 +512,81 @@ pub static STUDIO_DETAILS: TableSpec = TableSpec {
     links: &[],
 };
 
+/// Product reviews: moderation (status), the studio's reply, filters and bulk approve/hide.
+/// Deleting is a page of its own (`/admin/review-delete/{id}`), with a confirmation.
+pub static REVIEWS: TableSpec = TableSpec {
+    name: "reviews",
+    title: "Reviews",
+    help: "Customer reviews of products, newest first. Only approved reviews are shown on \
+           product pages; a reply is shown under its review.",
+    entity: "review",
+    table: "reviews",
+    columns: &[
+        Column::computed(
+            "product",
+            "Product",
+            text(120),
+            "select p.title from products p where p.id = reviews.product_id",
+        ),
+        Column::computed(
+            "reviewer",
+            "Reviewer",
+            text(254),
+            "select coalesce(u.display_name, u.email) from users u where u.id = reviews.user_id",
+        ),
+        Column::show(
+            "rating",
+            "Rating",
+            Kind::Int {
+                min: 1,
+                max: 5,
+                nullable: false,
+            },
+        ),
+        Column::show("title", "Title", optional_text(120)),
+        Column::show("body", "Review", long_text(4000)),
+        Column::show("verified", "Verified", Kind::Bool),
+        Column::edit(
+            "status",
+            "Status",
+            Kind::Choice(crate::reviews::model::Status::LABELS),
+        ),
+        Column::edit("reply", "Reply", long_text(2000)).stamping("replied_at"),
+        Column::show("created_at", "Written", Kind::Timestamp),
+    ],
+    default_sort: ("created_at", true),
+    search: &["title", "body", "product", "reviewer"],
+    filters: &[
+        Filter {
+            key: "status",
+            label: "Status",
+        },
+        Filter {
+            key: "verified",
+            label: "Verified",
+        },
+    ],
+    bulk: &[
+        Bulk {
+            name: "approve",
+            label: "Approve",
+            key: "status",
+            value: "approved",
+        },
+        Bulk {
+            name: "hide",
+            label: "Hide",
+            key: "status",
+            value: "hidden",
+        },
+    ],
+    create: None,
+    links: &[RowLink {
+        label: "Read or delete",
+        path: "/admin/review-delete/{id}",
+    }],
+};
+
 /// Every table, in sidebar order.
 pub static ALL: &[&TableSpec] = &[
     &PRODUCTS,
@@ -481,6 +598,8 @@ pub static ALL: &[&TableSpec] = &[
     &FAQS,
     &STUDIO_DETAILS,
     &CONTACT_MESSAGES,
+    &ORDERS,
+    &REVIEWS,
 ];
 
 /// The table named `name` in URLs.

@@ -11,6 +11,7 @@ use crate::views::{PageMeta, page};
 
 const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
+    ("Orders", "/admin/orders"),
     ("Products", "/admin/products"),
     ("Option groups", "/admin/option-groups"),
     ("Option values", "/admin/option-values"),
@@ -20,8 +21,10 @@ const SECTIONS: &[(&str, &str)] = &[
     ("FAQ", "/admin/faqs"),
     ("Studio details", "/admin/studio-details"),
     ("Contact inbox", "/admin/contact-messages"),
+    ("Reviews", "/admin/reviews"),
     ("Media", "/admin/media"),
     ("API tokens", "/admin/api-tokens"),
+    ("Webhook events", "/admin/webhooks"),
     ("Outbox", "/admin/outbox"),
     ("Jobs", "/admin/jobs"),
     ("Audit log", "/admin/audit"),
@@ -69,6 +72,8 @@ pub struct DashboardFigures {
     pub emails_sent: i64,
     /// Emails that failed for good.
     pub emails_failed: i64,
+    /// Product reviews waiting for moderation.
+    pub reviews_pending: i64,
 }
 
 /// `GET /admin`.
@@ -100,6 +105,9 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 (kpi("Emails failed", f.emails_failed, "need a resend"))
                 (kpi("Jobs queued", f.jobs_queued, "background work"))
                 (kpi("Dead jobs", f.jobs_dead, "failed every attempt"))
+                a.kpi-link href="/admin/reviews?f.status=pending" {
+                    (kpi("Reviews to moderate", f.reviews_pending, "waiting for approval"))
+                }
             }
         },
     )

@@ -2,7 +2,7 @@
 //! header badge in one response); without JavaScript the same forms post and redirect.
 
 use poem::http::{StatusCode, header};
-use poem::web::{Data, Path};
+use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 
 use super::{Owner, views};
@@ -26,11 +26,22 @@ pub fn set_cart_hint(state: &AppState, resp: &mut Response) {
     );
 }
 
+/// Query of `GET /cart` (`?payment=cancelled` when the gateway sent the customer back).
+#[derive(Debug, serde::Deserialize)]
+pub struct CartQuery {
+    payment: Option<String>,
+}
+
 /// `GET /cart`.
 #[handler]
-pub async fn show(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+pub async fn show(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Query(q): Query<CartQuery>,
+) -> AppResult<Response> {
     let cart = super::load(state, &Owner::of(&ctx)).await?;
-    let mut resp = views::cart_page(&ctx, state, &cart).into_response();
+    let cancelled = q.payment.as_deref() == Some("cancelled");
+    let mut resp = views::cart_page(&ctx, state, &cart, cancelled).into_response();
     if !cart.lines.is_empty() {
         set_cart_hint(state, &mut resp);
     }
@@ -111,8 +122,9 @@ pub async fn add(ctx: Ctx, Data(state): Data<&AppState>, form: FormPairs) -> App
                 error: Some(&message),
                 memo: None,
             };
+            let reviews = crate::reviews::product_section(state, &ctx, &product, None).await?;
             Ok(with_status(
-                catalog_views::product_page(&ctx, state, &view),
+                catalog_views::product_page(&ctx, state, &view, reviews),
                 status,
             ))
         }

@@ -100,25 +100,33 @@ impl Cart {
 
 /// Loads and prices `owner`'s cart from the current catalog.
 pub async fn load(state: &AppState, owner: &Owner) -> AppResult<Cart> {
-    let pool = state.db.pool();
-    let currency = state.settings.currency;
-    let Some(cart_id) = store::find_cart(pool, owner.key()).await? else {
+    let mut conn = state.db.pool().acquire().await?;
+    load_in(&mut conn, state.settings.currency, owner).await
+}
+
+/// [`load`] on a given connection (checkout prices the cart inside its transaction).
+pub async fn load_in(
+    conn: &mut sqlx::AnyConnection,
+    currency: crate::catalog::money::Currency,
+    owner: &Owner,
+) -> AppResult<Cart> {
+    let Some(cart_id) = store::find_cart(&mut *conn, owner.key()).await? else {
         return Ok(Cart {
             lines: Vec::new(),
             subtotal: Money::new(0, currency),
             units: 0,
         });
     };
-    let rows = store::lines(pool, &cart_id).await?;
+    let rows = store::lines(&mut *conn, &cart_id).await?;
     let mut ids: Vec<String> = rows.iter().map(|r| r.product_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let products: HashMap<String, Product> = catalog_store::find_many(pool, &ids)
+    let products: HashMap<String, Product> = catalog_store::find_many(&mut *conn, &ids)
         .await?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
-    let offered = catalog_store::offered_values(pool, &ids).await?;
+    let offered = catalog_store::offered_values(&mut *conn, &ids).await?;
 
     // Stock is shared by every line of one product.
     let mut units_of: HashMap<&str, i64> = HashMap::new();

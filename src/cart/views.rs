@@ -76,10 +76,8 @@ pub fn totals(cart: &Cart, oob: bool) -> Markup {
                 }
                 p.muted { "Shipping for prints is calculated at checkout." }
                 @if cart.is_ready() {
-                    // Online payment arrives with the checkout work; until then the cart is
-                    // kept and the studio takes the order by message.
-                    a.button.button-primary.button-block href="/contact?kind=support&subject=Order%20from%20my%20cart" { "Order by message" }
-                    p.muted { "Online checkout opens soon. Your cart is saved to this browser and to your account." }
+                    a.button.button-primary.button-block href="/checkout" { "Check out" }
+                    p.muted { "Pay securely on the next page. Your cart is saved to this browser and to your account." }
                 } @else {
                     p.alert.alert-error { "Fix the lines marked above to check out." }
                 }
@@ -90,11 +88,17 @@ pub fn totals(cart: &Cart, oob: bool) -> Markup {
 }
 
 /// `GET /cart`.
-pub fn cart_page(ctx: &RequestContext, state: &AppState, cart: &Cart) -> Markup {
+pub fn cart_page(ctx: &RequestContext, state: &AppState, cart: &Cart, cancelled: bool) -> Markup {
     let body = html! {
         section.section.section-tight {
             div.container {
                 h1 { "Your cart" }
+                @if cancelled {
+                    p.alert.alert-info role="status" {
+                        "Payment cancelled: nothing was charged and your cart is as you left it. "
+                        "Check out again whenever you are ready."
+                    }
+                }
                 div.cart-layout {
                     div #cart-lines .cart-lines {
                         @for l in &cart.lines { (line(ctx, state, l, None)) }

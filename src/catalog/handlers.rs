@@ -162,7 +162,11 @@ pub async fn show(
         error: error.as_deref(),
         memo: Some(&content),
     };
-    Ok(with_status(views::product_page(&ctx, state, &view), status))
+    let reviews = crate::reviews::product_section(state, &ctx, product, None).await?;
+    Ok(with_status(
+        views::product_page(&ctx, state, &view, reviews),
+        status,
+    ))
 }
 
 /// `GET /products/{slug}/price?options=…&quantity=…`: the price block for a choice (htmx).

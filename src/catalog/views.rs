@@ -343,8 +343,13 @@ fn add_form_fields(currency: Currency, v: &ProductView<'_>) -> Markup {
     }
 }
 
-/// `GET /products/{slug}`.
-pub fn product_page(ctx: &RequestContext, state: &AppState, v: &ProductView<'_>) -> Markup {
+/// `GET /products/{slug}`, with the reviews section (`reviews::product_section`) under it.
+pub fn product_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    v: &ProductView<'_>,
+    reviews: Markup,
+) -> Markup {
     let p = v.product;
     let currency = state.settings.currency;
     let media = v.cached("media", || {
@@ -378,6 +383,7 @@ pub fn product_page(ctx: &RequestContext, state: &AppState, v: &ProductView<'_>)
                 }
             }
         }
+        (reviews)
     };
     let description = if p.summary.is_empty() {
         p.title.as_str()

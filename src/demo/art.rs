@@ -83,6 +83,61 @@ pub fn picture(width: u32, height: u32, p: Palette) -> Result<Vec<u8>, image::Im
     Ok(out)
 }
 
+/// A one-page PDF with a title and a few lines of text (Helvetica), standing in for the
+/// files of the demo's digital products. ASCII only; offsets in the xref are exact.
+pub fn pdf(title: &str, lines: &[&str]) -> Vec<u8> {
+    fn escape(text: &str) -> String {
+        text.chars()
+            .filter(|c| c.is_ascii() && !c.is_ascii_control())
+            .flat_map(|c| match c {
+                '(' | ')' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect()
+    }
+    let mut content = format!("BT /F1 22 Tf 72 740 Td ({}) Tj ET\n", escape(title));
+    for (i, line) in lines.iter().enumerate() {
+        let y = 700 - 20 * i64::try_from(i).unwrap_or(0);
+        content.push_str(&format!(
+            "BT /F1 12 Tf 72 {y} Td ({}) Tj ET\n",
+            escape(line)
+        ));
+    }
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +154,27 @@ mod tests {
         let b = picture(64, 40, p).unwrap();
         assert_eq!(&a[..3], &[0xFF, 0xD8, 0xFF]);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn the_pdf_is_well_formed() {
+        let pdf = super::pdf("Cinematic (LUTs) \\ 2026", &["one", "two"]);
+        let text = String::from_utf8(pdf).unwrap();
+        assert!(text.starts_with("%PDF-1.4"));
+        assert!(text.ends_with("%%EOF\n"));
+        assert!(text.contains("(Cinematic \\(LUTs\\) \\\\ 2026)"));
+        // The xref offsets point at the objects.
+        let xref: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(text[xref..].starts_with("xref"));
+        let first: usize = text[xref..].lines().nth(3).unwrap()[..10].parse().unwrap();
+        assert!(text[first..].starts_with("1 0 obj"));
     }
 }

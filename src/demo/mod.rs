@@ -702,14 +702,39 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
             jpeg,
         )
         .await?;
+        // A digital product delivers a file: the demo's is a one-page PDF saying what it is.
+        let digital_id = if p.kind == "digital" {
+            let pdf = art::pdf(
+                p.title,
+                &[
+                    "FlashStudio demo download.",
+                    "In a real shop this would be the file the customer bought.",
+                    p.summary,
+                ],
+            );
+            Some(
+                store_file(
+                    state,
+                    "demo/downloads",
+                    &format!("{}.pdf", p.slug),
+                    "pdf",
+                    "document",
+                    "application/pdf",
+                    pdf,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
         let id = new_id();
         let mut tx = state.db.begin().await?;
         let inserted = is_unique_violation(
             sqlx::query(
                 "insert into products (id, slug, kind, title, summary, description, category_id,
                                        price_minor, currency, stock, image_media_id, active,
-                                       featured, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $13)",
+                                       featured, created_at, updated_at, digital_media_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $13, $14)",
             )
             .bind(&id)
             .bind(p.slug)
@@ -725,6 +750,7 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
             .bind(i64::from(p.featured))
             // Spread creation times so "newest" has a stable order.
             .bind(now - i64::try_from(i).unwrap_or(0) * 60)
+            .bind(&digital_id)
             .execute(&mut *tx)
             .await,
         )

@@ -21,16 +21,23 @@ pub use templates::EmailContent;
 
 /// Email kinds whose body carries a live secret (a single-use link): such a body is redacted
 /// once sent, never shown to staff, and never resent.
-pub const SECRET_BEARING_KINDS: &[&str] = &["password_reset"];
+pub const SECRET_BEARING_KINDS: &[&str] = &["password_reset", "downloads_ready"];
 
-/// Replaces the token of every password-reset link in `body` with `[redacted]`.
+/// Replaces the token of every password-reset and download link in `body` with `[redacted]`.
 pub fn redact_secrets(body: &str) -> String {
-    const MARK: &str = "/password/reset/";
+    let mut out = body.to_owned();
+    for mark in ["/password/reset/", "/downloads/"] {
+        out = redact_after(&out, mark);
+    }
+    out
+}
+
+fn redact_after(body: &str, mark: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
-    while let Some(i) = rest.find(MARK) {
-        out.push_str(&rest[..i + MARK.len()]);
-        rest = &rest[i + MARK.len()..];
+    while let Some(i) = rest.find(mark) {
+        out.push_str(&rest[..i + mark.len()]);
+        rest = &rest[i + mark.len()..];
         let end = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .unwrap_or(rest.len());
@@ -180,5 +187,10 @@ mod tests {
         assert!(!redacted.contains("AbC-12_x") && !redacted.contains("zz9"));
         assert_eq!(redacted.matches("/password/reset/[redacted]").count(), 2);
         assert!(redacted.ends_with("now.\n<a href=\"https://x.test/password/reset/[redacted]\">"));
+        let download = redact_secrets("Get it: https://x.test/downloads/tok_EN-1 (twice)");
+        assert_eq!(
+            download,
+            "Get it: https://x.test/downloads/[redacted] (twice)"
+        );
     }
 }

@@ -18,7 +18,7 @@ pub struct EmailContent {
     pub text: String,
 }
 
-fn layout(preheader: &str, body: Markup) -> String {
+pub(crate) fn layout(preheader: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -42,7 +42,7 @@ fn layout(preheader: &str, body: Markup) -> String {
     .into_string()
 }
 
-fn button(href: &str, label: &str) -> Markup {
+pub(crate) fn button(href: &str, label: &str) -> Markup {
     html! {
         p style="margin:28px 0" {
             a href=(href) style="background:#b4532a;color:#ffffff;text-decoration:none;padding:12px 22px;border-radius:8px;font-weight:600;display:inline-block" { (label) }

@@ -55,6 +55,7 @@ pub struct Metrics {
     job_queue: Family<StatusLabels, Gauge>,
     emails: Family<OutcomeLabels, Counter>,
     uploads: Family<OutcomeLabels, Counter>,
+    webhooks: Family<JobLabels, Counter>,
     upload_bytes: Counter,
 }
 
@@ -118,6 +119,12 @@ impl Metrics {
             "File uploads by outcome (stored, rejected, aborted, failed)",
             uploads.clone(),
         );
+        let webhooks = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "webhook_events",
+            "Payment gateway events by type and outcome (applied, ignored, deferred, error, duplicate)",
+            webhooks.clone(),
+        );
         let upload_bytes = Counter::default();
         registry.register(
             "upload_bytes",
@@ -134,6 +141,7 @@ impl Metrics {
             job_duration,
             job_queue,
             emails,
+            webhooks,
         }
     }
 
@@ -164,6 +172,23 @@ impl Metrics {
         self.job_duration
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one gateway event delivery.
+    pub fn webhook(&self, kind: &str, outcome: &str) {
+        // Only the types we know become labels: an attacker cannot grow the label set
+        // (unsigned deliveries never get here anyway).
+        let kind = if crate::payments::stripe::HANDLED_EVENTS.contains(&kind) {
+            kind
+        } else {
+            "other"
+        };
+        self.webhooks
+            .get_or_create(&JobLabels {
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Records one email delivery attempt.

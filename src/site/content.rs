@@ -88,6 +88,12 @@ impl Snapshot {
         fresh
     }
 
+    /// The fragment stored under `key`, if any: for fragments whose rendering needs the
+    /// database, look here first and [`Snapshot::memo`] what was loaded on a miss.
+    pub fn memoised(&self, key: &str) -> Option<Markup> {
+        self.memo.read().ok()?.get(key).cloned()
+    }
+
     /// A published film by slug.
     pub fn video(&self, slug: &str) -> Option<&PortfolioVideo> {
         self.videos.iter().find(|v| v.slug == slug)

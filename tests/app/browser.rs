@@ -314,3 +314,159 @@ async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
 
     driver.client.close().await.unwrap();
 }
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let input = c.find(Locator::Css(css)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    let element = c.find(Locator::Css(css)).await.unwrap();
+    // Into the middle of the viewport first: the sticky header or a toast may cover an edge.
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); return null;",
+        vec![serde_json::to_value(&element).unwrap()],
+    )
+    .await
+    .unwrap();
+    if let Err(e) = element.click().await {
+        screenshot(c, "click-failed.png").await;
+        panic!("clicking {css}: {e}");
+    }
+}
+
+/// Adds the product at `slug` from its page and goes through the checkout form to the dev
+/// gateway's page.
+async fn to_dev_gateway(c: &Client, base: &str, slug: &str, email: &str) {
+    c.goto(&format!("{base}/products/{slug}")).await.unwrap();
+    click(c, ".add-form button[type=submit]").await;
+    wait_text(c, "#add-result", "added message", |t| t.contains("Added")).await;
+    c.goto(&format!("{base}/cart")).await.unwrap();
+    click(c, "a[href='/checkout']").await;
+    wait_text(c, "h1", "checkout page", |t| t == "Checkout").await;
+    fill(c, "#email", email).await;
+    fill(c, "#name", "Bea Buyer").await;
+    if c.find(Locator::Css("#line1")).await.is_ok() {
+        fill(c, "#line1", "1 Marina Way").await;
+        fill(c, "#city", "Singapore").await;
+        fill(c, "#postcode", "018989").await;
+        fill(c, "#country", "Singapore").await;
+    }
+    screenshot(c, "checkout.png").await;
+    click(c, "form[action='/checkout'] button[type=submit]").await;
+    wait_text(c, ".dev-gateway h1", "dev gateway page", |t| {
+        t.starts_with("Pay ")
+    })
+    .await;
+}
+
+/// The dev-gateway flow in a real browser: pay; decline then try again; cancel back to the
+/// cart; and the success page's live status turning to paid by itself (htmx polling).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_checks_out_through_the_dev_gateway() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let driver = start_browser().await;
+    let c = &driver.client;
+    let base = app.base.clone();
+
+    // Pay.
+    to_dev_gateway(c, &base, "kampong-glam-morning", "bea@example.com").await;
+    screenshot(c, "dev-gateway.png").await;
+    click(c, "button[value=pay]").await;
+    wait_text(c, "#payment-status", "paid status", |t| {
+        t.contains("Payment received")
+    })
+    .await;
+    screenshot(c, "order-paid.png").await;
+    wait_text(c, "#cart-badge", "empty cart badge", |t| t == "0").await;
+
+    // Decline, then try again and pay.
+    to_dev_gateway(c, &base, "first-dance", "bea@example.com").await;
+    click(c, "button[value=decline]").await;
+    wait_text(c, "#payment-status", "failed status", |t| {
+        t.contains("did not go through")
+    })
+    .await;
+    screenshot(c, "order-declined.png").await;
+    click(c, "#payment-status button[type=submit]").await;
+    wait_text(c, ".dev-gateway h1", "second attempt", |t| {
+        t.starts_with("Pay ")
+    })
+    .await;
+    click(c, "button[value=pay]").await;
+    wait_text(c, "#payment-status", "paid at last", |t| {
+        t.contains("Payment received")
+    })
+    .await;
+
+    // Cancel: back to the cart, nothing lost.
+    to_dev_gateway(c, &base, "control-room", "bea@example.com").await;
+    click(c, "button[value=cancel]").await;
+    wait_text(c, ".alert-info", "cancel notice", |t| {
+        t.contains("Payment cancelled")
+    })
+    .await;
+    wait_text(c, "#cart-badge", "cart kept", |t| t == "1").await;
+
+    // The success page polls: it turns to paid when the gateway's event arrives.
+    let (order_id, number): (String, String) =
+        sqlx::query_as("select id, number from orders where status = 'pending_payment'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let key = flashstudio::orders::access_key(&app.state, &order_id);
+    c.goto(&format!("{base}/orders/{number}/{key}?paid=1"))
+        .await
+        .unwrap();
+    wait_text(c, "#payment-status", "waiting", |t| t.contains("Waiting")).await;
+    screenshot(c, "order-waiting.png").await;
+    let (payment_id, session, amount): (String, String, i64) =
+        sqlx::query_as("select id, session_id, amount_minor from payments where order_id = $1")
+            .bind(&order_id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let now = flashstudio::db::now();
+    let event = json!({"id": "evt_browser", "type": "checkout.session.completed", "created": now,
+        "data": {"object": {"id": session, "payment_status": "paid", "payment_intent": "pi_browser",
+            "amount_total": amount, "currency": "sgd", "metadata": {"payment_id": payment_id}}}})
+    .to_string();
+    let secret = app.state.gateway.webhook_secrets().remove(0);
+    let header = flashstudio::payments::webhook::sign(&secret, now, event.as_bytes());
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/webhooks/stripe"))
+        .header("stripe-signature", header)
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    wait_text(c, "#payment-status", "status polled to paid", |t| {
+        t.contains("Payment received")
+    })
+    .await;
+
+    // Staff see the order with its allowed next steps and the refund form.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#email", ADMIN).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form button[type=submit]").await;
+    wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    c.goto(&format!("{base}/admin/orders")).await.unwrap();
+    wait_text(c, "h1", "orders table", |t| t == "Orders").await;
+    screenshot(c, "admin-orders.png").await;
+    c.goto(&format!("{base}/admin/order/{order_id}"))
+        .await
+        .unwrap();
+    wait_text(c, "h1", "order detail", |t| t.starts_with("Order FS-")).await;
+    assert!(c.find(Locator::Css("#refund")).await.is_ok(), "refund form");
+    assert!(c.find(Locator::Css("#tracking")).await.is_ok(), "ship form");
+    screenshot(c, "admin-order.png").await;
+
+    driver.client.close().await.unwrap();
+}

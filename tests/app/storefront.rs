@@ -857,7 +857,10 @@ async fn seeding_twice_changes_nothing(backend: Backend) {
             .await
             .unwrap();
     assert_eq!(products, 12);
-    assert_eq!(media, 18, "12 product images and 6 posters");
+    assert_eq!(
+        media, 22,
+        "12 product images, 6 posters and 4 files of the digital products"
+    );
 }
 
 /// With ffmpeg (installed by scripts/test), the demo films get generated clips that play with

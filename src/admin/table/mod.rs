@@ -119,6 +119,13 @@ pub struct Column {
     pub editable: bool,
     /// Sortable by its header.
     pub sortable: bool,
+    /// For a read-only value from elsewhere (a reviewed product's title): the SQL expression
+    /// selected as `key`, usually a subquery. The table's own columns in it are qualified with
+    /// the table's name. Searches and filters on the column use the expression.
+    pub expr: Option<&'static str>,
+    /// A timestamp column set to now whenever this column is saved non-empty, and to NULL when
+    /// it is saved empty (a review reply's `replied_at`).
+    pub stamp: Option<&'static str>,
 }
 
 impl Column {
@@ -130,6 +137,8 @@ impl Column {
             kind,
             editable: true,
             sortable: true,
+            expr: None,
+            stamp: None,
         }
     }
     /// A read-only, sortable column.
@@ -140,6 +149,38 @@ impl Column {
             kind,
             editable: false,
             sortable: true,
+            expr: None,
+            stamp: None,
+        }
+    }
+    /// A read-only, sortable value computed by `expr` (see [`Column::expr`]).
+    pub const fn computed(
+        key: &'static str,
+        label: &'static str,
+        kind: Kind,
+        expr: &'static str,
+    ) -> Self {
+        Self {
+            key,
+            label,
+            kind,
+            editable: false,
+            sortable: true,
+            expr: Some(expr),
+            stamp: None,
+        }
+    }
+    /// Also sets the timestamp column `stamp` when this column is saved (see [`Column::stamp`]).
+    pub const fn stamping(mut self, stamp: &'static str) -> Self {
+        self.stamp = Some(stamp);
+        self
+    }
+
+    /// The SQL that reads this column in a `where` clause.
+    fn sql(&self) -> &'static str {
+        match self.expr {
+            Some(expr) => expr,
+            None => self.key,
         }
     }
 }
@@ -301,7 +342,14 @@ pub struct ListQuery {
 }
 
 fn select_list(spec: &TableSpec) -> String {
-    let cols: Vec<&str> = spec.columns.iter().map(|c| c.key).collect();
+    let cols: Vec<String> = spec
+        .columns
+        .iter()
+        .map(|c| match c.expr {
+            Some(expr) => format!("({expr}) as {}", c.key),
+            None => c.key.to_owned(),
+        })
+        .collect();
     format!("id, version, {}", cols.join(", "))
 }
 
@@ -332,7 +380,10 @@ pub async fn list(state: &AppState, spec: &TableSpec, q: &ListQuery) -> AppResul
         let ors: Vec<String> = spec
             .search
             .iter()
-            .map(|c| format!("lower({c}) like ${n} escape '\\'"))
+            .map(|c| {
+                let sql = spec.column(c).map_or(*c, Column::sql);
+                format!("lower(({sql})) like ${n} escape '\\'")
+            })
             .collect();
         conditions.push(format!("({})", ors.join(" or ")));
     }
@@ -348,7 +399,7 @@ pub async fn list(state: &AppState, spec: &TableSpec, q: &ListQuery) -> AppResul
         } else {
             Value::Text(Some(raw.clone()))
         });
-        conditions.push(format!("{} = ${}", col.key, binds.len()));
+        conditions.push(format!("({}) = ${}", col.sql(), binds.len()));
     }
     let where_sql = if conditions.is_empty() {
         String::new()
@@ -589,14 +640,25 @@ pub async fn save(
     if before.version != version {
         return Err(SaveError::Stale(Box::new(before)));
     }
+    let stamp_sql = col
+        .stamp
+        .map(|stamp| format!("{stamp} = $5, "))
+        .unwrap_or_default();
     let sql = format!(
-        "update {} set {} = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4",
+        "update {} set {} = $1, {stamp_sql}version = version + 1, updated_at = $2 where id = $3 and version = $4",
         spec.table, col.key
     );
-    let q = bind_value(sqlx::query(sqlx::AssertSqlSafe(sql)), &value)
+    let mut q = bind_value(sqlx::query(sqlx::AssertSqlSafe(sql)), &value)
         .bind(now)
         .bind(id)
         .bind(version);
+    if col.stamp.is_some() {
+        let filled = match &value {
+            Value::Text(t) => t.as_deref().is_some_and(|t| !t.is_empty()),
+            Value::Int(i) => i.is_some(),
+        };
+        q = q.bind(filled.then_some(now));
+    }
     let done = match q.execute(&mut *tx).await {
         Ok(d) => d,
         Err(e) => {

@@ -1,0 +1,296 @@
+//! Checkout and order pages. Nobody sees an order but its account (signed in) or a holder of
+//! its link; anything else is 404, so order numbers reveal nothing.
+
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Path, Query};
+use poem::{IntoResponse as _, Response, handler};
+use serde::Deserialize;
+
+use super::store::{self as order_store, Order};
+use super::{CheckoutDetails, views};
+use crate::app::AppState;
+use crate::cart::{self, Owner};
+use crate::crypto::sha256_hex;
+use crate::db::now;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::http::context::Flash;
+use crate::http::extract::{Ctx, CurrentUser};
+use crate::http::form::FormPairs;
+use crate::http::{redirect, redirect_with_flash, with_status};
+use crate::media::{links, store as media_store};
+use crate::payments::store as payment_store;
+
+/// `GET /checkout`.
+#[handler]
+pub async fn show_checkout(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
+    let cart = cart::load(state, &Owner::of(&ctx)).await?;
+    if !cart.is_ready() {
+        return Ok(redirect_with_flash(
+            state,
+            "/cart",
+            Flash::info(if cart.lines.is_empty() {
+                "Your cart is empty."
+            } else {
+                "Fix the lines marked in your cart, then check out."
+            }),
+        ));
+    }
+    let form = CheckoutDetails {
+        email: ctx.user().map(|u| u.email.clone()).unwrap_or_default(),
+        name: ctx
+            .user()
+            .and_then(|u| u.display_name.clone())
+            .unwrap_or_default(),
+        ..CheckoutDetails::default()
+    };
+    Ok(views::checkout_page(&ctx, &cart, &form, &FieldErrors::new(), None).into_response())
+}
+
+fn details_from(form: &FormPairs) -> CheckoutDetails {
+    let field = |name: &str| form.get(name).unwrap_or_default().trim().to_owned();
+    CheckoutDetails {
+        email: field("email"),
+        name: field("name"),
+        phone: field("phone"),
+        line1: field("line1"),
+        line2: field("line2"),
+        city: field("city"),
+        postcode: field("postcode"),
+        country: field("country"),
+    }
+}
+
+/// `POST /checkout`: places the order (idempotently) and sends the customer to pay.
+#[handler]
+pub async fn place_order(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let owner = Owner::of(&ctx);
+    let details = details_from(&form);
+    let cart = cart::load(state, &owner).await?;
+    if cart.lines.is_empty() {
+        return Ok(redirect_with_flash(
+            state,
+            "/cart",
+            Flash::info("Your cart is empty."),
+        ));
+    }
+    let ships = cart.lines.iter().any(|l| l.product.is_print());
+    if let Err(AppError::Validation(errors)) = details.validate(ships) {
+        return Ok(with_status(
+            views::checkout_page(&ctx, &cart, &details, &errors, None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let placed = match super::place(state, &owner, ctx.user().map(|u| u.id.as_str()), &details)
+        .await
+    {
+        Ok(p) => p,
+        Err(AppError::Conflict(message)) => {
+            let cart = cart::load(state, &owner).await?;
+            return Ok(with_status(
+                views::checkout_page(&ctx, &cart, &details, &FieldErrors::new(), Some(&message)),
+                StatusCode::CONFLICT,
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    for session in &placed.replaced_sessions {
+        if let Err(e) = state.gateway.expire_checkout(session).await {
+            tracing::warn!(session, error = %e, "could not close a replaced checkout");
+        }
+    }
+    pay(state, &placed.order).await
+}
+
+/// Sends the customer to the gateway, or back to the order page with the gateway's error.
+async fn pay(state: &AppState, order: &Order) -> AppResult<Response> {
+    let path = super::order_path(state, order);
+    match super::start_payment(state, order).await? {
+        Ok(url) => Ok(redirect(&url)),
+        Err(e) => Ok(redirect_with_flash(
+            state,
+            &path,
+            Flash::error(format!(
+                "We could not open the payment page: {} Your order is saved; press “Pay now” to try again.",
+                e.message
+            )),
+        )),
+    }
+}
+
+/// Query of the order pages (`?paid=1` after the gateway sends the customer back).
+#[derive(Debug, Deserialize)]
+pub struct OrderQuery {
+    paid: Option<String>,
+}
+
+async fn render_order(
+    ctx: &Ctx,
+    state: &AppState,
+    order: &Order,
+    poll: bool,
+) -> AppResult<Response> {
+    let pool = state.db.pool();
+    let lines = order_store::lines(pool, &order.id).await?;
+    let payment = payment_store::latest_for_order(pool, &order.id).await?;
+    let refunds = payment_store::refunds_of_order(pool, &order.id).await?;
+    let downloads = order_store::downloads_of(pool, &order.id).await?;
+    let base = super::order_path(state, order);
+    let mut resp = views::order_page(
+        ctx,
+        order,
+        &lines,
+        payment.as_ref(),
+        &refunds,
+        &downloads,
+        &base,
+        poll,
+    )
+    .into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+async fn by_link(state: &AppState, number: &str, key: &str) -> AppResult<Order> {
+    if number.len() > 20 || key.len() > 64 {
+        return Err(AppError::NotFound);
+    }
+    let order = order_store::find_by_number(state.db.pool(), number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !super::key_matches(state, &order, key) {
+        return Err(AppError::NotFound);
+    }
+    Ok(order)
+}
+
+/// `GET /orders/{number}`: the signed-in owner's view.
+#[handler]
+pub async fn show_own(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+    Path(number): Path<String>,
+) -> AppResult<Response> {
+    let order = order_store::find_by_number(state.db.pool(), &number)
+        .await?
+        .filter(|o| o.user_id.as_deref() == Some(user.id.as_str()))
+        .ok_or(AppError::NotFound)?;
+    render_order(&ctx, state, &order, false).await
+}
+
+/// `GET /orders/{number}/{key}`: the order behind its link (the confirmation email, the
+/// gateway's return address).
+#[handler]
+pub async fn show_by_link(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((number, key)): Path<(String, String)>,
+    Query(q): Query<OrderQuery>,
+) -> AppResult<Response> {
+    let order = by_link(state, &number, &key).await?;
+    render_order(&ctx, state, &order, q.paid.is_some()).await
+}
+
+/// `GET /orders/{number}/{key}/status`: the polled payment block. Once the payment settles
+/// the whole page reloads to show what changed.
+#[handler]
+pub async fn status(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((number, key)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let order = by_link(state, &number, &key).await?;
+    let payment = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
+    let base = super::order_path(state, &order);
+    let settled = order.status() != super::state::OrderStatus::PendingPayment
+        || payment
+            .as_ref()
+            .is_some_and(|p| p.status() == crate::payments::state::PaymentStatus::Failed);
+    let mut resp =
+        views::payment_status(&ctx, &order, payment.as_ref(), &base, true).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if settled && ctx.is_htmx {
+        resp.headers_mut()
+            .insert("hx-refresh", header::HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+/// `POST /orders/{number}/{key}/pay`: continue or retry the payment of a pending order.
+#[handler]
+pub async fn pay_again(
+    Data(state): Data<&AppState>,
+    Path((number, key)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let order = by_link(state, &number, &key).await?;
+    if !super::new_attempt(state, &order.id).await? {
+        return Ok(redirect_with_flash(
+            state,
+            &super::order_path(state, &order),
+            Flash::info("This order can no longer be paid. Your cart still has its items."),
+        ));
+    }
+    let order = order_store::find(state.db.pool(), &order.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    pay(state, &order).await
+}
+
+/// `GET /account/orders`.
+#[handler]
+pub async fn account_orders(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let orders = order_store::for_user(state.db.pool(), &user.id, 200).await?;
+    Ok(views::account_orders(&ctx, &orders, state).into_response())
+}
+
+/// `GET /downloads/{token}`: spends one use of a download link and redirects to a
+/// short-lived signed link of the file.
+#[handler]
+pub async fn download(
+    Data(state): Data<&AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    if token.len() > 128 {
+        return Err(AppError::NotFound);
+    }
+    let Some(d) = order_store::use_download(state.db.pool(), &sha256_hex(&token), now()).await?
+    else {
+        return Err(AppError::Gone(
+            "This download link has expired or has been used up. Reply to your order email and we will send a new one.",
+        ));
+    };
+    let media = match d.media_id {
+        Some(id) => media_store::find_ready(state.db.pool(), &id).await?,
+        None => None,
+    }
+    .ok_or(AppError::Gone(
+        "This file is no longer available. Reply to your order email and we will sort it out.",
+    ))?;
+    let link = links::download_link(state, &media, std::time::Duration::from_secs(300))
+        .await
+        .map_err(AppError::internal)?;
+    let mut resp = Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, link.url)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish();
+    resp.headers_mut().insert(
+        "referrer-policy",
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,571 @@
+//! SQL for orders, their lines and downloads. Status changes go through
+//! [`set_status`], a conditional update checked by the state machine.
+
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use super::state::{IllegalTransition, OrderEvent, OrderStatus};
+
+/// Columns of [`Order`].
+pub const ORDER_COLUMNS: &str = "id, number, status, user_id, cart_key, fingerprint, email, name, \
+     phone, ship_line1, ship_line2, ship_city, ship_postcode, ship_country, currency, \
+     subtotal_minor, total_minor, has_prints, has_digital, hold_expires_at, tracking_note, \
+     staff_note, attention, version, created_at, updated_at, paid_at, fulfilled_at, closed_at";
+
+/// An order.
+#[derive(Debug, Clone, FromRow)]
+pub struct Order {
+    /// Row id.
+    pub id: String,
+    /// `FS-000123`.
+    pub number: String,
+    /// Stored status (see [`Order::status`]).
+    pub status: String,
+    /// The account, if placed signed in.
+    pub user_id: Option<String>,
+    /// The cart it came from.
+    pub cart_key: String,
+    /// Hash of the cart's lines and prices when placed.
+    pub fingerprint: String,
+    /// Contact email.
+    pub email: String,
+    /// Customer name.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+    /// Shipping address (prints only).
+    pub ship_line1: Option<String>,
+    /// Second address line.
+    pub ship_line2: Option<String>,
+    /// City.
+    pub ship_city: Option<String>,
+    /// Postcode.
+    pub ship_postcode: Option<String>,
+    /// Country.
+    pub ship_country: Option<String>,
+    /// ISO code.
+    pub currency: String,
+    /// Sum of lines.
+    pub subtotal_minor: i64,
+    /// What is charged.
+    pub total_minor: i64,
+    /// Has physical prints (1/0).
+    pub has_prints: i64,
+    /// Has digital files (1/0).
+    pub has_digital: i64,
+    /// Stock is held until then unless paid.
+    pub hold_expires_at: i64,
+    /// Shipping note from staff.
+    pub tracking_note: Option<String>,
+    /// Internal note.
+    pub staff_note: String,
+    /// Something for a person to look at.
+    pub attention: Option<String>,
+    /// Row version.
+    pub version: i64,
+    /// Placed at.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// Paid at.
+    pub paid_at: Option<i64>,
+    /// Fulfilled at.
+    pub fulfilled_at: Option<i64>,
+    /// Cancelled or expired at.
+    pub closed_at: Option<i64>,
+}
+
+impl Order {
+    /// The state-machine status (an unknown stored value reads as expired, the inert state).
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Expired)
+    }
+
+    /// Whether the order has prints to ship.
+    pub fn ships(&self) -> bool {
+        self.has_prints == 1
+    }
+}
+
+/// An order line (a snapshot of the cart line).
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderLine {
+    /// Row id.
+    pub id: String,
+    /// Order.
+    pub order_id: String,
+    /// Position.
+    pub position: i64,
+    /// The product (gone if deleted since).
+    pub product_id: Option<String>,
+    /// Slug when ordered.
+    pub product_slug: String,
+    /// `print` or `digital`.
+    pub kind: String,
+    /// Title when ordered.
+    pub title: String,
+    /// `Size: A3 · Frame: Black`.
+    pub options_label: String,
+    /// Option value ids.
+    pub option_key: String,
+    /// Unit price when ordered.
+    pub unit_price_minor: i64,
+    /// Units.
+    pub quantity: i64,
+    /// `unit × quantity`.
+    pub total_minor: i64,
+    /// Stock taken for this line.
+    pub held: i64,
+    /// The delivered file (digital).
+    pub digital_media_id: Option<String>,
+}
+
+/// A new order row.
+#[derive(Debug, Clone)]
+pub struct NewOrder<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Number.
+    pub number: &'a str,
+    /// Account.
+    pub user_id: Option<&'a str>,
+    /// Cart key.
+    pub cart_key: &'a str,
+    /// Cart hash.
+    pub fingerprint: &'a str,
+    /// Contact.
+    pub email: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Phone.
+    pub phone: &'a str,
+    /// Address lines, city, postcode, country (prints only).
+    pub ship: Option<[&'a str; 5]>,
+    /// ISO code.
+    pub currency: &'a str,
+    /// Sum of lines.
+    pub subtotal_minor: i64,
+    /// Has prints.
+    pub has_prints: bool,
+    /// Has digital.
+    pub has_digital: bool,
+    /// Guest link hash.
+    pub access_hash: &'a str,
+    /// Hold until.
+    pub hold_expires_at: i64,
+    /// Now.
+    pub now: i64,
+}
+
+/// Takes the next order number (`FS-000001`, ...) inside the caller's transaction.
+pub async fn next_number(conn: &mut AnyConnection) -> Result<String, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "update counters set value = value + 1 where name = 'order_number' returning value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(format!("FS-{n:06}"))
+}
+
+/// Inserts an order.
+pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sqlx::Error> {
+    let ship = o.ship.map(|a| a.map(str::to_owned));
+    let part = |i: usize| ship.as_ref().map(|a| a[i].clone());
+    sqlx::query(
+        "insert into orders (id, number, status, user_id, cart_key, fingerprint, email, name, \
+         phone, ship_line1, ship_line2, ship_city, ship_postcode, ship_country, currency, \
+         subtotal_minor, total_minor, has_prints, has_digital, access_hash, hold_expires_at, \
+         created_at, updated_at) \
+         values ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $15, $16, $17, $18, $19, $20, $20)",
+    )
+    .bind(o.id)
+    .bind(o.number)
+    .bind(o.user_id)
+    .bind(o.cart_key)
+    .bind(o.fingerprint)
+    .bind(o.email)
+    .bind(o.name)
+    .bind(o.phone)
+    .bind(part(0))
+    .bind(part(1))
+    .bind(part(2))
+    .bind(part(3))
+    .bind(part(4))
+    .bind(o.currency)
+    .bind(o.subtotal_minor)
+    .bind(i64::from(o.has_prints))
+    .bind(i64::from(o.has_digital))
+    .bind(o.access_hash)
+    .bind(o.hold_expires_at)
+    .bind(o.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts an order line.
+pub async fn insert_line(conn: &mut AnyConnection, l: &OrderLine) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into order_lines (id, order_id, position, product_id, product_slug, kind, title, \
+         options_label, option_key, unit_price_minor, quantity, total_minor, held, \
+         digital_media_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&l.id)
+    .bind(&l.order_id)
+    .bind(l.position)
+    .bind(&l.product_id)
+    .bind(&l.product_slug)
+    .bind(&l.kind)
+    .bind(&l.title)
+    .bind(&l.options_label)
+    .bind(&l.option_key)
+    .bind(l.unit_price_minor)
+    .bind(l.quantity)
+    .bind(l.total_minor)
+    .bind(l.held)
+    .bind(&l.digital_media_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes `quantity` units of a counted product's stock; false when fewer are left.
+pub async fn take_stock(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    quantity: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update products set stock = stock - $2 \
+         where id = $1 and stock is not null and stock >= $2",
+    )
+    .bind(product_id)
+    .bind(quantity)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives back the stock an order's lines hold (call once, on the transition that ends them).
+pub async fn release_stock(conn: &mut AnyConnection, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update products set stock = stock + (select cast(coalesce(sum(l.held), 0) as bigint) from order_lines l \
+         where l.order_id = $1 and l.product_id = products.id) \
+         where stock is not null and id in \
+         (select product_id from order_lines where order_id = $1 and held > 0)",
+    )
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves an order from its current state by `event`, if the state machine allows it and no
+/// one moved it first. Returns the new status, or `None` when the order was not in `from`
+/// any more (someone else won the race); an illegal move is an error.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    from: OrderStatus,
+    event: OrderEvent,
+    now: i64,
+) -> Result<Option<OrderStatus>, TransitionError> {
+    let to = from.next(event)?;
+    let stamp = match to {
+        OrderStatus::Paid => "paid_at",
+        OrderStatus::Fulfilled => "fulfilled_at",
+        OrderStatus::Cancelled | OrderStatus::Expired => "closed_at",
+        OrderStatus::PendingPayment => "updated_at",
+    };
+    let sql = format!(
+        "update orders set status = $3, {stamp} = $4, updated_at = $4, version = version + 1 \
+         where id = $1 and status = $2"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(order_id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok((done.rows_affected() == 1).then_some(to))
+}
+
+/// A refused or failed transition.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    /// The state machine said no.
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// An order by id.
+pub async fn find<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    let sql = format!("select {ORDER_COLUMNS} from orders where id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// An order by number.
+pub async fn find_by_number<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    number: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    let sql = format!("select {ORDER_COLUMNS} from orders where number = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(number)
+        .fetch_optional(ex)
+        .await
+}
+
+/// An order by the hash of its guest link token.
+pub async fn find_by_access_hash<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    hash: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    let sql = format!("select {ORDER_COLUMNS} from orders where access_hash = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(hash)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Locks an order row for the rest of the transaction (portable `update … returning`).
+pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    let sql =
+        format!("update orders set version = version where id = $1 returning {ORDER_COLUMNS}");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// The pending order placed from `cart_key`, newest first.
+pub async fn pending_for_cart(
+    conn: &mut AnyConnection,
+    cart_key: &str,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders where cart_key = $1 and status = 'pending_payment' \
+         order by created_at desc"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(cart_key)
+        .fetch_all(&mut *conn)
+        .await
+}
+
+/// An order's lines.
+pub async fn lines<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    order_id: &str,
+) -> Result<Vec<OrderLine>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, order_id, position, product_id, product_slug, kind, title, options_label, \
+         option_key, unit_price_minor, quantity, total_minor, held, digital_media_id \
+         from order_lines where order_id = $1 order by position",
+    )
+    .bind(order_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// An account's orders, newest first.
+pub async fn for_user<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders where user_id = $1 order by created_at desc, number desc limit $2"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(ex)
+        .await
+}
+
+/// Pending orders whose hold ended before `before`, whose payment is not in flight
+/// (a completed checkout waiting for an asynchronous payment keeps its hold).
+pub async fn due_for_expiry<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select o.id from orders o where o.status = 'pending_payment' and o.hold_expires_at < $1 \
+         and not exists (select 1 from payments p where p.order_id = o.id \
+           and p.status = 'unpaid' and p.payment_intent is not null) \
+         order by o.hold_expires_at limit $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// Sets (or clears) the attention note.
+pub async fn set_attention(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    note: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update orders set attention = $2, updated_at = $3, version = version + 1 where id = $1",
+    )
+    .bind(order_id)
+    .bind(note)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the shipping note.
+pub async fn set_tracking(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    note: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update orders set tracking_note = $2, updated_at = $3, version = version + 1 where id = $1",
+    )
+    .bind(order_id)
+    .bind(note)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the guest link's token hash (resend).
+pub async fn set_access_hash(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update orders set access_hash = $2 where id = $1")
+        .bind(order_id)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Creates or renews the download link of a digital line.
+pub async fn put_download(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    line_id: &str,
+    token_hash: &str,
+    expires_at: i64,
+    max_uses: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into downloads (id, order_id, order_line_id, token_hash, expires_at, max_uses, \
+         uses, created_at) values ($1, $2, $3, $4, $5, $6, 0, $7) \
+         on conflict (order_line_id) do update set token_hash = excluded.token_hash, \
+         expires_at = excluded.expires_at, max_uses = excluded.max_uses, uses = 0, \
+         created_at = excluded.created_at",
+    )
+    .bind(crate::db::new_id())
+    .bind(order_id)
+    .bind(line_id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .bind(max_uses)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What a download link may still do.
+#[derive(Debug, Clone, FromRow)]
+pub struct Download {
+    /// The file.
+    pub media_id: Option<String>,
+    /// Title of the line.
+    pub title: String,
+    /// Uses so far (after this one).
+    pub uses: i64,
+    /// Allowed uses.
+    pub max_uses: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// Spends one use of a download link; `None` when unknown, expired or used up.
+pub async fn use_download<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<Download>, sqlx::Error> {
+    sqlx::query_as(
+        "update downloads set uses = uses + 1, last_used_at = $2 \
+         where token_hash = $1 and expires_at > $2 and uses < max_uses \
+         and exists (select 1 from orders o where o.id = downloads.order_id \
+           and o.status in ('paid', 'fulfilled')) \
+         returning (select digital_media_id from order_lines l where l.id = downloads.order_line_id) as media_id, \
+           (select title from order_lines l where l.id = downloads.order_line_id) as title, \
+           uses, max_uses, expires_at",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Download state per line of an order: (line id, uses, max uses, expires at).
+pub async fn downloads_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    order_id: &str,
+) -> Result<Vec<(String, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select order_line_id, uses, max_uses, expires_at from downloads where order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Removes from `cart_key`'s cart the units an order bought (lines the customer added since
+/// stay); run once, on the transition to paid.
+pub async fn take_from_cart(
+    conn: &mut AnyConnection,
+    cart_key: &str,
+    order_id: &str,
+) -> Result<(), sqlx::Error> {
+    // Lines bought in full go; lines the customer raised since keep the difference.
+    let bought = "(select coalesce(sum(ol.quantity), 0) from order_lines ol \
+         where ol.order_id = $2 and ol.product_id = cart_lines.product_id \
+         and ol.option_key = cart_lines.option_key)";
+    let cart = "cart_id = (select id from carts where owner_key = $1)";
+    let delete = format!("delete from cart_lines where {cart} and quantity <= {bought}");
+    sqlx::query(sqlx::AssertSqlSafe(delete))
+        .bind(cart_key)
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    let update = format!(
+        "update cart_lines set quantity = quantity - {bought} where {cart} and {bought} > 0"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(update))
+        .bind(cart_key)
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

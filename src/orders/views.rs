@@ -1,0 +1,242 @@
+//! Checkout, order and account-orders pages.
+
+use maud::{Markup, html};
+
+use super::CheckoutDetails;
+use super::state::OrderStatus;
+use super::store::{Order, OrderLine};
+use crate::app::AppState;
+use crate::cart::Cart;
+use crate::catalog::money::{Currency, Money};
+use crate::error::FieldErrors;
+use crate::http::context::RequestContext;
+use crate::payments::state::PaymentStatus;
+use crate::payments::store::{Payment, Refund};
+use crate::views::components::{Field, csrf_field, error_summary, timestamp};
+use crate::views::layout::{PageMeta, page};
+
+fn money(order: &Order, minor: i64) -> Money {
+    Money::new(minor, Currency::parse(&order.currency).unwrap_or_default())
+}
+
+/// `GET /checkout` (and its re-render with errors).
+pub fn checkout_page(
+    ctx: &RequestContext,
+    cart: &Cart,
+    form: &CheckoutDetails,
+    errors: &FieldErrors,
+    problem: Option<&str>,
+) -> Markup {
+    let ships = cart.lines.iter().any(|l| l.product.is_print());
+    let body = html! {
+        section.section.section-tight {
+            div.container {
+                h1 { "Checkout" }
+                @if let Some(p) = problem {
+                    div.alert.alert-error role="alert" {
+                        p { (p) }
+                        a href="/cart" { "Back to your cart" }
+                    }
+                }
+                div.cart-layout {
+                    form.panel.stack method="post" action="/checkout" novalidate {
+                        (csrf_field(ctx))
+                        (error_summary(errors))
+                        h2 { "Your details" }
+                        (Field::new("email", "Email", "email").value(Some(&form.email)).autocomplete("email").hint("Your receipt and order link go here.").render(errors))
+                        (Field::new("name", "Full name", "text").value(Some(&form.name)).autocomplete("name").render(errors))
+                        (Field::new("phone", "Phone", "tel").value(Some(&form.phone)).autocomplete("tel").optional().render(errors))
+                        @if ships {
+                            h2 { "Shipping address" }
+                            (Field::new("line1", "Street address", "text").value(Some(&form.line1)).autocomplete("address-line1").render(errors))
+                            (Field::new("line2", "Apartment, unit, floor", "text").value(Some(&form.line2)).autocomplete("address-line2").optional().render(errors))
+                            (Field::new("city", "City", "text").value(Some(&form.city)).autocomplete("address-level2").render(errors))
+                            (Field::new("postcode", "Postcode", "text").value(Some(&form.postcode)).autocomplete("postal-code").render(errors))
+                            (Field::new("country", "Country", "text").value(Some(&form.country)).autocomplete("country-name").render(errors))
+                        } @else {
+                            p.muted { "Your cart has only digital files: nothing is shipped, the download links are emailed once you have paid." }
+                        }
+                        button.button.button-primary.button-block type="submit" { "Continue to payment" }
+                        p.muted.small { "You pay on the payment provider's secure page; we never see your card." }
+                    }
+                    aside.cart-totals.panel {
+                        h2 { "Your order" }
+                        ul.plain-list.order-summary {
+                            @for l in &cart.lines {
+                                li {
+                                    span { (l.quantity) " × " (l.product.title)
+                                        @if let Some(s) = &l.selection { @if !s.values.is_empty() { br; span.muted.small { (s.describe()) } } }
+                                    }
+                                    span { (l.total) }
+                                }
+                            }
+                        }
+                        dl {
+                            dt { "Total" } dd #checkout-total { (cart.subtotal) }
+                        }
+                        a.button.button-ghost.button-block href="/cart" { "Edit your cart" }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Checkout"), body)
+}
+
+/// Where the order's payment is, as a block the success page polls until it settles.
+pub fn payment_status(
+    ctx: &RequestContext,
+    order: &Order,
+    payment: Option<&Payment>,
+    base: &str,
+    poll: bool,
+) -> Markup {
+    let status = order.status();
+    let pay = payment.map(Payment::status);
+    let waiting = status == OrderStatus::PendingPayment && pay != Some(PaymentStatus::Failed);
+    html! {
+        @if waiting && poll {
+            div #payment-status .payment-status.is-waiting hx-get={(base) "/status"} hx-trigger="every 2s" hx-swap="outerHTML" role="status" aria-live="polite" {
+                p { strong { "Waiting for the payment to be confirmed…" } }
+                p.muted { "This usually takes a few seconds. " a href={(base) "?paid=1"} { "Refresh" } }
+            }
+        } @else {
+            div #payment-status .payment-status role="status" aria-live="polite" {
+                @match status {
+                    OrderStatus::Paid | OrderStatus::Fulfilled => {
+                        p.alert.alert-success { strong { "Payment received. Thank you!" } " A confirmation is on its way to " (order.email) "." }
+                    }
+                    OrderStatus::Cancelled => { p.alert.alert-info { "This order was cancelled. Nothing was charged." } }
+                    OrderStatus::Expired => { p.alert.alert-info { "This order expired before it was paid; its items went back on sale. Your cart still has them." } }
+                    OrderStatus::PendingPayment => {
+                        @if pay == Some(PaymentStatus::Failed) {
+                            div.alert.alert-error {
+                                p { strong { "The payment did not go through" }
+                                    @if let Some(why) = payment.and_then(|p| p.failure.as_deref()) { ": " (why) } "." }
+                                p { "Your order is kept until " (timestamp(order.hold_expires_at)) ". Try again with another card:" }
+                            }
+                        } @else {
+                            p { "Awaiting payment. Your items are held until " (timestamp(order.hold_expires_at)) "." }
+                        }
+                        form method="post" action={(base) "/pay"} {
+                            (csrf_field(ctx))
+                            button.button.button-primary type="submit" { @if pay == Some(PaymentStatus::Failed) { "Try again" } @else { "Pay now" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The order page (owner or link holder).
+#[allow(clippy::too_many_arguments)]
+pub fn order_page(
+    ctx: &RequestContext,
+    order: &Order,
+    lines: &[OrderLine],
+    payment: Option<&Payment>,
+    refunds: &[Refund],
+    downloads: &[(String, i64, i64, i64)],
+    base: &str,
+    poll: bool,
+) -> Markup {
+    let title = format!("Order {}", order.number);
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                p.eyebrow { "Placed " (timestamp(order.created_at)) }
+                h1 { "Order " (order.number) }
+                p { span.badge { (order.status().label()) }
+                    @if let Some(p) = payment { " " span.badge.badge-muted { "Payment: " (p.status().label()) } }
+                }
+                (payment_status(ctx, order, payment, base, poll))
+                div.panel {
+                    table.order-lines {
+                        thead { tr { th { "Item" } th.num { "Qty" } th.num { "Price" } th.num { "Total" } } }
+                        tbody {
+                            @for l in lines {
+                                tr {
+                                    td { (l.title) @if !l.options_label.is_empty() { br; span.muted.small { (l.options_label) } }
+                                        @if l.kind == "digital" {
+                                            @if let Some((_, uses, max, expires)) = downloads.iter().find(|d| d.0 == l.id) {
+                                                br; span.small { "Download link emailed · " (uses) " of " (max) " downloads used · valid until " (timestamp(*expires)) }
+                                            }
+                                        }
+                                    }
+                                    td.num { (l.quantity) }
+                                    td.num { (money(order, l.unit_price_minor)) }
+                                    td.num { (money(order, l.total_minor)) }
+                                }
+                            }
+                        }
+                        tfoot { tr { th colspan="3" { "Total" } td.num { strong { (money(order, order.total_minor)) } } } }
+                    }
+                }
+                div.grid-2 {
+                    div.panel {
+                        h2 { "Contact" }
+                        p { (order.name) br; (order.email) @if !order.phone.is_empty() { br; (order.phone) } }
+                    }
+                    @if order.ships() {
+                        div.panel {
+                            h2 { "Shipping to" }
+                            p {
+                                (order.ship_line1.as_deref().unwrap_or_default())
+                                @if let Some(l2) = order.ship_line2.as_deref().filter(|s| !s.is_empty()) { br; (l2) }
+                                br; (order.ship_city.as_deref().unwrap_or_default()) " " (order.ship_postcode.as_deref().unwrap_or_default())
+                                br; (order.ship_country.as_deref().unwrap_or_default())
+                            }
+                            @if let Some(t) = order.tracking_note.as_deref().filter(|s| !s.is_empty()) {
+                                h3 { "Shipped" } p.prewrap { (t) }
+                            }
+                        }
+                    }
+                }
+                @if !refunds.is_empty() {
+                    div.panel {
+                        h2 { "Refunds" }
+                        ul.plain-list {
+                            @for r in refunds {
+                                li { (timestamp(r.created_at)) " · " (money(order, r.amount_minor)) " · " (r.status().as_str()) }
+                            }
+                        }
+                    }
+                }
+                p.muted.small { "Questions about this order? " a href={"/contact?kind=support&subject=Order%20" (order.number)} { "Write to us" } " and quote " (order.number) "." }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled(&title), body)
+}
+
+/// `GET /account/orders`.
+pub fn account_orders(ctx: &RequestContext, orders: &[Order], state: &AppState) -> Markup {
+    let _ = state;
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                h1 { "Your orders" }
+                @if orders.is_empty() {
+                    p { "No orders yet. " a href="/shop" { "Browse the shop" } }
+                } @else {
+                    table.order-lines {
+                        thead { tr { th { "Order" } th { "Placed" } th { "Status" } th.num { "Total" } } }
+                        tbody {
+                            @for o in orders {
+                                tr {
+                                    td { a href={"/orders/" (o.number)} { (o.number) } }
+                                    td { (timestamp(o.created_at)) }
+                                    td { (o.status().label()) }
+                                    td.num { (money(o, o.total_minor)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { a href="/account" { "← Your account" } }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Your orders"), body)
+}

@@ -1,0 +1,158 @@
+//! The payment gateway port: what the shop needs from Stripe (or the dev gateway), and
+//! the idempotency keys that make every mutating call safe to retry.
+
+use crate::catalog::money::Currency;
+
+/// One line of a hosted checkout, from the order's snapshot.
+#[derive(Debug, Clone)]
+pub struct CheckoutLine {
+    /// Title and chosen options.
+    pub name: String,
+    /// Minor units.
+    pub unit_amount: i64,
+    /// Units.
+    pub quantity: i64,
+}
+
+/// What a hosted checkout is opened for.
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    /// Our order id (`client_reference_id` and metadata).
+    pub order_id: String,
+    /// The human order number.
+    pub order_number: String,
+    /// Our payment row.
+    pub payment_id: String,
+    /// 1, 2, ... per order.
+    pub attempt: i64,
+    /// The customer's email.
+    pub email: String,
+    /// Currency of every line.
+    pub currency: Currency,
+    /// Lines.
+    pub lines: Vec<CheckoutLine>,
+    /// Where the gateway sends the customer after paying.
+    pub success_url: String,
+    /// Where it sends them when they give up.
+    pub cancel_url: String,
+    /// When the session stops accepting payment (epoch seconds).
+    pub expires_at: i64,
+}
+
+impl CheckoutRequest {
+    /// The idempotency key: identical on every retry of this attempt.
+    pub fn idempotency_key(&self) -> String {
+        checkout_key(&self.order_id, self.attempt)
+    }
+}
+
+/// An opened hosted checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutSession {
+    /// The gateway's session id (`cs_...`).
+    pub id: String,
+    /// Where to send the customer.
+    pub url: String,
+}
+
+/// A refund to ask the gateway for.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    /// Our refund row.
+    pub refund_id: String,
+    /// Our payment row.
+    pub payment_id: String,
+    /// 1, 2, ... per payment.
+    pub seq: i64,
+    /// Our order id (metadata).
+    pub order_id: String,
+    /// The captured payment (`pi_...`).
+    pub payment_intent: String,
+    /// Minor units.
+    pub amount: i64,
+    /// Staff's reason (metadata; Stripe's own reason is always "requested_by_customer").
+    pub reason: String,
+}
+
+impl RefundRequest {
+    /// The idempotency key: identical on every retry of this refund.
+    pub fn idempotency_key(&self) -> String {
+        refund_key(&self.payment_id, self.seq)
+    }
+}
+
+/// The gateway's answer to a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayRefund {
+    /// The gateway's refund id (`re_...`).
+    pub id: String,
+    /// Its status in the gateway's words (`pending`, `succeeded`, `failed`, ...).
+    pub status: String,
+}
+
+/// A gateway call that did not succeed, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct GatewayError {
+    /// What to tell staff or the customer.
+    pub message: String,
+    /// Whether trying again later may work (timeouts, 5xx, rate limits).
+    pub retryable: bool,
+}
+
+impl GatewayError {
+    /// A failure that will not go away by retrying.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    /// A failure worth retrying later.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+}
+
+/// The payment gateway.
+#[async_trait::async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// `stripe` or `dev` (stored on each payment).
+    fn name(&self) -> &'static str;
+
+    /// The secrets webhook signatures are checked with (several during a rotation).
+    fn webhook_secrets(&self) -> Vec<String>;
+
+    /// Opens a hosted checkout for an order's payment attempt.
+    async fn create_checkout(&self, req: &CheckoutRequest)
+    -> Result<CheckoutSession, GatewayError>;
+
+    /// Closes a checkout nobody should pay any more (the customer cancelled).
+    async fn expire_checkout(&self, session_id: &str) -> Result<(), GatewayError>;
+
+    /// Refunds part or all of a captured payment.
+    async fn refund(&self, req: &RefundRequest) -> Result<GatewayRefund, GatewayError>;
+
+    /// Raw JSON of the gateway's events created at or after `since` (epoch seconds), oldest
+    /// first, for `payments reconcile`.
+    async fn recent_events(&self, since: i64) -> Result<Vec<String>, GatewayError>;
+}
+
+/// `order:{id}:checkout:{attempt}`.
+pub fn checkout_key(order_id: &str, attempt: i64) -> String {
+    format!("order:{order_id}:checkout:{attempt}")
+}
+
+/// `refund:{payment_id}:{seq}`.
+pub fn refund_key(payment_id: &str, seq: i64) -> String {
+    format!("refund:{payment_id}:{seq}")
+}
+
+/// `session:{id}:expire`.
+pub fn expire_key(session_id: &str) -> String {
+    format!("session:{session_id}:expire")
+}

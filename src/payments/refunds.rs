@@ -1,0 +1,198 @@
+//! Refunds from the admin: full or partial, several up to the captured amount.
+//!
+//! The refund row is written first (pending, with its sequence number) under the payment's
+//! row lock, so two staff members refunding at once cannot exceed the captured amount; then
+//! the gateway is called with `refund:{payment}:{seq}` as the idempotency key, identical on
+//! every retry; its answer (or the gateway's later events) settles the row.
+
+use super::gateway::RefundRequest;
+use super::state::RefundStatus;
+use super::store::{self, NewRefund, Refund};
+use super::webhook;
+use crate::accounts::model::User;
+use crate::admin::store::{AuditEntry, insert_audit};
+use crate::app::AppState;
+use crate::db::now;
+use crate::error::{AppError, AppResult, FieldErrors};
+
+/// What happened to a refund request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    /// The gateway refunded (or accepted the refund).
+    Done(RefundStatus),
+    /// The gateway refused; the row is marked failed with the reason.
+    Refused(String),
+    /// The gateway could not be reached; the row stays pending and can be retried.
+    Unreachable(String),
+}
+
+/// Refunds `amount` of an order's captured payment for `reason`, as `admin`.
+pub async fn refund(
+    state: &AppState,
+    admin: &User,
+    order_id: &str,
+    amount: i64,
+    reason: &str,
+) -> AppResult<RefundOutcome> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let payments = store::for_order(&mut *tx, order_id).await?;
+    let Some(captured) = payments.iter().rev().find(|p| p.status().is_captured()) else {
+        return Err(AppError::Conflict(
+            "This order has no captured payment to refund.".into(),
+        ));
+    };
+    let payment = store::lock(&mut tx, &captured.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let refunded = store::refunded_total(&mut tx, &payment.id).await?;
+    let available = payment.captured_minor - refunded;
+    let mut errors = FieldErrors::new();
+    if amount <= 0 {
+        errors.add("amount", "Enter an amount above zero.");
+    } else if amount > available {
+        let currency =
+            crate::catalog::money::Currency::parse(&payment.currency).unwrap_or_default();
+        errors.add(
+            "amount",
+            format!(
+                "At most {} can still be refunded.",
+                crate::catalog::money::Money::new(available.max(0), currency)
+            ),
+        );
+    }
+    if reason.trim().is_empty() {
+        errors.add("reason", "Say why: it is kept with the refund.");
+    } else if reason.chars().count() > 500 {
+        errors.add("reason", "Use at most 500 characters.");
+    }
+    errors.into_result()?;
+    let Some(intent) = payment.payment_intent.clone() else {
+        return Err(AppError::Conflict(
+            "The gateway has not told us this payment's id yet; try again in a minute.".into(),
+        ));
+    };
+    let (refund_id, seq) = store::insert_refund(
+        &mut tx,
+        &NewRefund {
+            payment_id: &payment.id,
+            order_id,
+            amount_minor: amount,
+            currency: &payment.currency,
+            reason: reason.trim(),
+            status: RefundStatus::Pending,
+            gateway_refund_id: None,
+            created_by: Some(&admin.id),
+            now,
+        },
+    )
+    .await?;
+    insert_audit(
+        &mut *tx,
+        &AuditEntry::by(admin, "order.refund", "order", order_id).change(
+            serde_json::json!({"refunded_minor": refunded}),
+            serde_json::json!({"refund_id": refund_id, "amount_minor": amount, "reason": reason.trim()}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let request = RefundRequest {
+        refund_id: refund_id.clone(),
+        payment_id: payment.id.clone(),
+        seq,
+        order_id: order_id.to_owned(),
+        payment_intent: intent,
+        amount,
+        reason: reason.trim().to_owned(),
+    };
+    send(state, &request).await
+}
+
+/// Sends (or re-sends, with the same idempotency key) a pending refund to the gateway.
+pub async fn retry(state: &AppState, refund_id: &str) -> AppResult<RefundOutcome> {
+    let refund = store::find_refund(state.db.pool(), refund_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if refund.status() != RefundStatus::Pending {
+        return Err(AppError::Conflict("This refund is already settled.".into()));
+    }
+    let payment = store::find(state.db.pool(), &refund.payment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let request = RefundRequest {
+        refund_id: refund.id.clone(),
+        payment_id: payment.id.clone(),
+        seq: refund.seq,
+        order_id: refund.order_id.clone(),
+        payment_intent: payment.payment_intent.clone().unwrap_or_default(),
+        amount: refund.amount_minor,
+        reason: refund.reason.clone(),
+    };
+    send(state, &request).await
+}
+
+async fn send(state: &AppState, request: &RefundRequest) -> AppResult<RefundOutcome> {
+    match state.gateway.refund(request).await {
+        Ok(answer) => {
+            let status = RefundStatus::parse(&answer.status).unwrap_or(RefundStatus::Pending);
+            apply_answer(state, request, &answer.id, status).await?;
+            Ok(RefundOutcome::Done(status))
+        }
+        Err(e) if e.retryable => {
+            tracing::warn!(refund.id = %request.refund_id, error = %e, "refund not sent; kept pending");
+            Ok(RefundOutcome::Unreachable(e.message))
+        }
+        Err(e) => {
+            let now = now();
+            let mut tx = state.db.begin().await?;
+            store::settle_refund(
+                &mut tx,
+                &request.refund_id,
+                RefundStatus::Failed,
+                None,
+                Some(&e.message),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(RefundOutcome::Refused(e.message))
+        }
+    }
+}
+
+/// Records the gateway's answer: the refund row settles (emailing the customer once when it
+/// succeeded) and the payment moves to partially refunded or refunded.
+async fn apply_answer(
+    state: &AppState,
+    request: &RefundRequest,
+    gateway_id: &str,
+    status: RefundStatus,
+) -> AppResult<()> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let payment = store::lock(&mut tx, &request.payment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if store::settle_refund(
+        &mut tx,
+        &request.refund_id,
+        status,
+        Some(gateway_id),
+        None,
+        now,
+    )
+    .await?
+        && status == RefundStatus::Succeeded
+    {
+        webhook::refund_email(&mut tx, state, &request.order_id, &request.refund_id).await?;
+    }
+    webhook::settle_payment(&mut tx, &payment, 0, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An order's refunds (for the admin and the customer's order page).
+pub async fn of_order(state: &AppState, order_id: &str) -> AppResult<Vec<Refund>> {
+    Ok(store::refunds_of_order(state.db.pool(), order_id).await?)
+}

@@ -1,0 +1,371 @@
+//! The Stripe adapter against a local fake Stripe (`fake_stripe`): the requests we send
+//! (parameters, idempotency keys, retries), how Stripe's errors reach people, refunds and
+//! reconciliation. On SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use flashstudio::accounts::model::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::fake_stripe::{FakeStripe, Misbehave};
+use crate::on_both_backends;
+use crate::orders::{add, details, shop_with};
+use crate::support::{Backend, TestApp, location};
+
+const ADMIN: &str = "admin@example.com";
+const PASSWORD: &str = "correct horse battery";
+const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+async fn stripe_shop(backend: Backend, fake: &FakeStripe, extra: &[(&str, &str)]) -> TestApp {
+    let mut builder = TestApp::builder(backend)
+        .var("PAYMENT_GATEWAY", "stripe")
+        .var("STRIPE_SECRET_KEY", "sk_test_fake_key")
+        .var("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .var("STRIPE_API_BASE", &fake.base)
+        .var("STRIPE_RETRY_BACKOFF_MS", "20");
+    for (k, v) in extra {
+        builder = builder.var(k, v);
+    }
+    shop_with(builder).await
+}
+
+async fn one(app: &TestApp, sql: &str) -> String {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn one_i64(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The Checkout Session request carries our order, its lines, an expiry and the idempotency
+/// key `order:{id}:checkout:1`; a second submit reuses the session without calling Stripe.
+async fn checkout_session_request(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[]).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "marina-bay-blue-hour", 2).await;
+    let resp = buyer
+        .post_form("/checkout", &details("s@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&resp),
+        "https://checkout.stripe.test/c/pay/cs_test_0001"
+    );
+
+    let order_id = one(&app, "select id from orders").await;
+    let hold = one_i64(&app, "select hold_expires_at from orders").await;
+    let unit = one_i64(&app, "select unit_price_minor from order_lines").await;
+    let calls = fake.requests_to("/v1/checkout/sessions");
+    assert_eq!(calls.len(), 1);
+    let c = &calls[0];
+    assert_eq!(c.method, "POST");
+    assert_eq!(c.authorization.as_deref(), Some("Bearer sk_test_fake_key"));
+    assert_eq!(
+        c.idempotency_key,
+        Some(format!("order:{order_id}:checkout:1"))
+    );
+    assert_eq!(c.param("mode"), Some("payment"));
+    assert_eq!(c.param("client_reference_id"), Some(order_id.as_str()));
+    assert_eq!(c.param("metadata[order_id]"), Some(order_id.as_str()));
+    assert_eq!(c.param("metadata[order_number]"), Some("FS-000001"));
+    assert_eq!(c.param("customer_email"), Some("s@example.com"));
+    assert_eq!(c.param("expires_at"), Some(hold.to_string().as_str()));
+    assert_eq!(c.param("line_items[0][quantity]"), Some("2"));
+    assert_eq!(c.param("line_items[0][price_data][currency]"), Some("sgd"));
+    assert_eq!(
+        c.param("line_items[0][price_data][unit_amount]"),
+        Some(unit.to_string().as_str())
+    );
+    assert!(
+        c.param("line_items[0][price_data][product_data][name]")
+            .unwrap()
+            .starts_with("Marina Bay")
+    );
+    assert!(
+        c.param("success_url")
+            .unwrap()
+            .starts_with(&format!("{}/orders/FS-000001/", app.base))
+    );
+    assert_eq!(
+        c.param("cancel_url"),
+        Some(format!("{}/cart?payment=cancelled", app.base).as_str())
+    );
+    assert!(
+        c.param("payment_method_types[0]").is_none(),
+        "Stripe picks the methods"
+    );
+    // No card data ever: no card fields anywhere.
+    assert!(c.params.iter().all(|(k, _)| !k.contains("card")));
+
+    // Double submit: same order, same session, no second call.
+    let resp = buyer
+        .post_form("/checkout", &details("s@example.com"))
+        .await;
+    assert_eq!(
+        location(&resp),
+        "https://checkout.stripe.test/c/pay/cs_test_0001"
+    );
+    assert_eq!(fake.requests_to("/v1/checkout/sessions").len(), 1);
+
+    // Stripe's event (signed with the endpoint secret) completes the order.
+    let now = flashstudio::db::now();
+    let event = json!({"id": "evt_s1", "type": "checkout.session.completed", "created": now,
+        "data": {"object": {"id": "cs_test_0001", "object": "checkout.session",
+            "client_reference_id": order_id, "payment_status": "paid", "payment_intent": "pi_s1",
+            "amount_total": unit * 2, "currency": "sgd"}}})
+    .to_string();
+    let header = flashstudio::payments::webhook::sign(WEBHOOK_SECRET, now, event.as_bytes());
+    let resp = crate::orders::post_event(&app, &event, &header).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(one(&app, "select status from orders").await, "paid");
+}
+
+/// A request that times out is retried with the same idempotency key.
+async fn timeout_retry_reuses_the_key(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[("STRIPE_TIMEOUT_SECS", "1")]).await;
+    fake.then(Misbehave::Delay(Duration::from_millis(2500)));
+    let buyer = app.new_browser();
+    add(&app, &buyer, "studio-cove", 1).await;
+    let resp = buyer
+        .post_form("/checkout", &details("t@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&resp).starts_with("https://checkout.stripe.test/"),
+        "{}",
+        location(&resp)
+    );
+    let calls = fake.requests_to("/v1/checkout/sessions");
+    assert_eq!(calls.len(), 2, "one timeout, one retry");
+    assert!(calls[0].idempotency_key.is_some());
+    assert_eq!(calls[0].idempotency_key, calls[1].idempotency_key);
+    assert_eq!(
+        calls[0].params, calls[1].params,
+        "the retry is the same request"
+    );
+}
+
+/// Stripe's errors become messages: a refusal is not retried, a 5xx is retried (same key)
+/// and then explained; the order is kept and "Pay now" works once Stripe is back.
+async fn stripe_errors_become_messages(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[]).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "studio-cove", 1).await;
+
+    fake.then(Misbehave::Error(
+        400,
+        "invalid_request_error",
+        "Your account cannot currently make live charges.",
+    ));
+    let resp = buyer
+        .post_form("/checkout", &details("e@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let order_page = location(&resp);
+    assert!(order_page.starts_with("/orders/FS-000001/"), "{order_page}");
+    let (status, page) = buyer.get_text(&order_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Your account cannot currently make live charges."),
+        "{page}"
+    );
+    assert!(page.contains("Pay now"));
+    assert_eq!(
+        fake.requests_to("/v1/checkout/sessions").len(),
+        1,
+        "a 400 is not retried"
+    );
+
+    for _ in 0..3 {
+        fake.then(Misbehave::Error(
+            500,
+            "api_error",
+            "Something went wrong on Stripe's end.",
+        ));
+    }
+    let resp = buyer.post_form(&format!("{order_page}/pay"), &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = buyer.get_text(&location(&resp)).await;
+    assert!(page.contains("Something went wrong on Stripe"), "{page}");
+    let calls = fake.requests_to("/v1/checkout/sessions");
+    assert_eq!(calls.len(), 4, "three attempts for the 5xx");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.idempotency_key == calls[0].idempotency_key)
+    );
+
+    // Stripe is back: the same attempt, the same key, a session at last.
+    let resp = buyer.post_form(&format!("{order_page}/pay"), &[]).await;
+    assert!(location(&resp).starts_with("https://checkout.stripe.test/"));
+    assert_eq!(one_i64(&app, "select count(*) from orders").await, 1);
+    assert_eq!(one_i64(&app, "select count(*) from payments").await, 1);
+}
+
+/// Refunds through Stripe: partial then the rest, each with its own stable key; a refusal is
+/// shown to staff and recorded as failed.
+async fn refunds_through_stripe(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[]).await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let admin = app.new_browser();
+    admin.login(ADMIN, PASSWORD).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "control-room", 1).await;
+    buyer
+        .post_form("/checkout", &details("r@example.com"))
+        .await;
+    let (order_id, payment_id, total): (String, String, i64) = sqlx::query_as(
+        "select o.id, p.id, o.total_minor from orders o join payments p on p.order_id = o.id",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let now = flashstudio::db::now();
+    let event = json!({"id": "evt_paid", "type": "checkout.session.completed", "created": now,
+        "data": {"object": {"id": "cs_test_0001", "payment_status": "paid",
+            "payment_intent": "pi_r1", "amount_total": total, "currency": "sgd"}}})
+    .to_string();
+    let header = flashstudio::payments::webhook::sign(WEBHOOK_SECRET, now, event.as_bytes());
+    crate::orders::post_event(&app, &event, &header).await;
+    assert_eq!(one(&app, "select status from payments").await, "paid");
+
+    let path = format!("/admin/order/{order_id}/refund");
+    // Stripe refuses the first.
+    fake.then(Misbehave::Error(
+        400,
+        "invalid_request_error",
+        "Charge has already been refunded.",
+    ));
+    let resp = admin
+        .post_form(&path, &[("amount", "10.00"), ("reason", "Test")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = admin.get_text(&location(&resp)).await;
+    assert!(
+        page.contains("Charge has already been refunded."),
+        "shown to staff"
+    );
+    assert_eq!(one(&app, "select status from refunds").await, "failed");
+    assert_eq!(one(&app, "select status from payments").await, "paid");
+
+    let resp = admin
+        .post_form(&path, &[("amount", "10.00"), ("reason", "Scratch")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        one(&app, "select status from payments").await,
+        "partially_refunded"
+    );
+    let rest = total - 1000;
+    let rest = format!("{}.{:02}", rest / 100, rest % 100);
+    admin
+        .post_form(&path, &[("amount", &rest), ("reason", "Returned")])
+        .await;
+    assert_eq!(one(&app, "select status from payments").await, "refunded");
+
+    let calls = fake.requests_to("/v1/refunds");
+    assert_eq!(calls.len(), 3);
+    let keys: Vec<_> = calls
+        .iter()
+        .map(|c| c.idempotency_key.clone().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            format!("refund:{payment_id}:1"),
+            format!("refund:{payment_id}:2"),
+            format!("refund:{payment_id}:3"),
+        ]
+    );
+    assert_eq!(calls[1].param("amount"), Some("1000"));
+    assert_eq!(calls[1].param("payment_intent"), Some("pi_r1"));
+    assert!(calls[1].param("metadata[refund_id]").is_some());
+    // The refunds Stripe reports later (charge.refunded) change nothing more.
+    let refund_ids: Vec<(String,)> = sqlx::query_as(
+        "select gateway_refund_id from refunds where status = 'succeeded' order by seq",
+    )
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap();
+    let charge = json!({"id": "evt_ch", "type": "charge.refunded", "created": now,
+        "data": {"object": {"id": "ch_1", "payment_intent": "pi_r1", "amount_refunded": total,
+            "refunds": {"data": [
+                {"id": refund_ids[0].0, "amount": 1000, "status": "succeeded", "payment_intent": "pi_r1"},
+                {"id": refund_ids[1].0, "amount": total - 1000, "status": "succeeded", "payment_intent": "pi_r1"}
+            ]}}}})
+    .to_string();
+    let header = flashstudio::payments::webhook::sign(WEBHOOK_SECRET, now, charge.as_bytes());
+    assert_eq!(
+        crate::orders::post_event(&app, &charge, &header)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(one_i64(&app, "select count(*) from refunds").await, 3);
+    assert_eq!(
+        one_i64(&app, "select refunded_minor from payments").await,
+        total
+    );
+    assert_eq!(
+        one_i64(
+            &app,
+            "select count(*) from emails where kind = 'refund_issued'"
+        )
+        .await,
+        2
+    );
+}
+
+/// `payments reconcile` applies events missed during an outage, once.
+async fn reconcile_applies_missed_events(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[]).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "studio-cove", 1).await;
+    buyer
+        .post_form("/checkout", &details("o@example.com"))
+        .await;
+    let total = one_i64(&app, "select total_minor from orders").await;
+    fake.publish(
+        json!({"id": "evt_missed", "object": "event", "type": "checkout.session.completed",
+        "created": flashstudio::db::now(),
+        "data": {"object": {"id": "cs_test_0001", "payment_status": "paid",
+            "payment_intent": "pi_o1", "amount_total": total, "currency": "sgd"}}}),
+    );
+    let since = flashstudio::db::now() - 3600;
+    let done = flashstudio::payments::reconcile(&app.state, since)
+        .await
+        .unwrap();
+    assert_eq!((done.fetched, done.applied, done.duplicates), (1, 1, 0));
+    assert_eq!(one(&app, "select status from orders").await, "paid");
+    let again = flashstudio::payments::reconcile(&app.state, since)
+        .await
+        .unwrap();
+    assert_eq!((again.applied, again.duplicates), (0, 1));
+    let call = fake.requests_to("/v1/events").pop().unwrap();
+    assert_eq!(call.method, "GET");
+    assert!(call.param("created[gte]").is_some());
+    assert_eq!(
+        one(&app, "select source from webhook_events").await,
+        "reconcile"
+    );
+}
+
+on_both_backends!(
+    checkout_session_request,
+    timeout_retry_reuses_the_key,
+    stripe_errors_become_messages,
+    refunds_through_stripe,
+    reconcile_applies_missed_events,
+);
