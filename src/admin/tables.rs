@@ -448,10 +448,16 @@ pub static ORDERS: TableSpec = TableSpec {
     ],
     default_sort: ("created_at", true),
     search: &["number", "name", "email"],
-    filters: &[Filter {
-        key: "status",
-        label: "Status",
-    }],
+    filters: &[
+        Filter {
+            key: "status",
+            label: "Status",
+        },
+        Filter {
+            key: "created_at",
+            label: "Placed",
+        },
+    ],
     bulk: &[],
     create: None,
     links: &[RowLink {

@@ -65,6 +65,28 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             ],
             "STORAGE_BACKEND is local",
         ),
+        (
+            &[
+                ("BASE_URL", "https://studio.example.com"),
+                ("DATABASE_URL", "postgres://db/x"),
+                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SMTP_URL", "smtps://mail.example.com"),
+                ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
+            ],
+            "PAYMENT_GATEWAY must be \"stripe\" in production",
+        ),
+        (
+            &[
+                ("BASE_URL", "https://studio.example.com"),
+                ("DATABASE_URL", "postgres://db/x"),
+                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SMTP_URL", "smtps://mail.example.com"),
+                ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "sk_live_x"),
+            ],
+            "STRIPE_WEBHOOK_SECRET is required",
+        ),
     ];
     for (extra, expected) in steps {
         let mut env = vec![("FLASHSTUDIO_ENV", "production")];
@@ -230,6 +252,76 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
     assert!(portfolio.contains("Harbourfront: A Brand Film"));
     let (_, packages) = browser.get_text("/packages").await;
     assert!(packages.contains("Corporate Story"));
+
+    // The dev gateway end to end: add to cart → checkout → pay → paid → confirmation in the
+    // outbox; and the decline and cancel paths.
+    let db = flashstudio::db::Db::connect(
+        &format!("sqlite://{}/flashstudio.db", dir.path().display()),
+        1,
+    )
+    .await
+    .unwrap();
+    let buy = |slug: &'static str, action: &'static str| {
+        let (db, base) = (db.clone(), browser.base.clone());
+        async move {
+            let guest = crate::support::Browser::new(&base);
+            let id: String = sqlx::query_scalar("select id from products where slug = $1")
+                .bind(slug)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            let offered = flashstudio::catalog::store::offered_for(db.pool(), &id)
+                .await
+                .unwrap();
+            let chosen = flashstudio::catalog::pricing::select(&offered, &[], true).unwrap();
+            let mut fields: Vec<(&str, &str)> = vec![("product", &id), ("quantity", "1")];
+            for v in &chosen.values {
+                fields.push(("options", &v.id));
+            }
+            let added = guest.post_form("/cart/add", &fields).await;
+            assert_eq!(added.status(), StatusCode::SEE_OTHER);
+            let placed = guest
+                .post_form("/checkout", &crate::orders::details("guest@example.com"))
+                .await;
+            assert_eq!(placed.status(), StatusCode::SEE_OTHER);
+            let gateway = crate::support::location(&placed);
+            assert!(gateway.starts_with("/dev-gateway/"), "{gateway}");
+            let back = crate::orders::dev_gateway(&guest, &gateway, action).await;
+            let (_, page) = guest.get_text(&back).await;
+            page
+        }
+    };
+    let paid = buy("kampong-glam-morning", "pay").await;
+    assert!(paid.contains("Payment received"), "{paid}");
+    crate::support::eventually(
+        "the confirmation in the outbox, sent",
+        std::time::Duration::from_secs(20),
+        || {
+            let db = db.clone();
+            async move {
+                let sent: i64 = sqlx::query_scalar(
+                    "select count(*) from emails where kind = 'order_confirmation' \
+                     and to_address = 'guest@example.com' and status = 'sent'",
+                )
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+                (sent == 1).then_some(())
+            }
+        },
+    )
+    .await;
+    let (_, outbox) = browser.get_text("/admin/outbox").await;
+    assert!(
+        outbox.contains("Order FS-000001 confirmed"),
+        "listed in the admin outbox"
+    );
+    let declined = buy("first-dance", "decline").await;
+    assert!(declined.contains("did not go through"), "{declined}");
+    let cancelled = buy("control-room", "cancel").await;
+    assert!(cancelled.contains("Payment cancelled"), "{cancelled}");
+    assert!(cancelled.contains("Control Room"), "the cart is intact");
+    db.close().await;
 
     let pid = child.id().unwrap().to_string();
     let killed = tokio::process::Command::new("kill")

@@ -688,9 +688,32 @@ async fn admin_fulfils_and_refunds(backend: Backend) {
     dev_gateway(&buyer, &gateway, "pay").await;
     let (_, page) = admin.get_text(&path).await;
     assert!(page.contains("Mark shipped") && !page.contains("Cancel order"));
-    let (status, list) = admin.get_text("/admin/orders?status=paid").await;
+    let (status, list) = admin.get_text("/admin/orders?f.status=paid").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("FS-000001"));
+    let (_, list) = admin.get_text("/admin/orders?f.status=fulfilled").await;
+    assert!(!list.contains("FS-000001"), "filtered by status");
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let (_, list) = admin
+        .get_text(&format!(
+            "/admin/orders?f.created_at.from={today}&f.created_at.to={today}"
+        ))
+        .await;
+    assert!(list.contains("FS-000001"), "placed today");
+    assert!(
+        list.contains(&format!("value=\"{today}\"")),
+        "the range is kept in the form"
+    );
+    let (_, list) = admin
+        .get_text("/admin/orders?f.created_at.to=2020-01-31")
+        .await;
+    assert!(!list.contains("FS-000001"), "filtered by date");
+    let (status, _) = admin
+        .get_text("/admin/orders?f.created_at.from=yesterday")
+        .await;
+    assert_eq!(status, StatusCode::OK, "a bad date is ignored");
+    let (_, list) = admin.get_text("/admin/orders?q=ship%40example").await;
+    assert!(list.contains("FS-000001"), "search by customer");
 
     let total = scalar_i64(&app, "select total_minor from orders").await;
     let part = format!("{}.00", total / 100 / 2);

@@ -245,6 +245,9 @@ async fn production_cookies_are_secure_and_host_prefixed_and_hsts_is_sent() {
         .var("BASE_URL", "https://studio.example.com")
         .var("AUTO_MIGRATE", "true")
         .var("STORAGE_BACKEND", "local")
+        .var("PAYMENT_GATEWAY", "stripe")
+        .var("STRIPE_SECRET_KEY", "sk_test_not_called")
+        .var("STRIPE_WEBHOOK_SECRET", "whsec_not_called")
         .var(
             "MEDIA_DIR",
             &std::env::temp_dir()

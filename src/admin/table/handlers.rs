@@ -34,9 +34,26 @@ fn list_query(spec: &'static TableSpec, form: &FormPairs) -> ListQuery {
         filters: spec
             .filters
             .iter()
-            .filter_map(|f| {
-                form.get(&format!("f.{}", f.key))
-                    .map(|v| (f.key, v.chars().take(100).collect()))
+            .flat_map(|f| {
+                let is_date = spec
+                    .column(f.key)
+                    .is_some_and(|c| matches!(c.kind, super::Kind::Timestamp));
+                if is_date {
+                    // A date range: `f.{key}.from` and `f.{key}.to`, days in UTC.
+                    ["from", "to"]
+                        .into_iter()
+                        .filter_map(|end| {
+                            form.get(&format!("f.{}.{end}", f.key))
+                                .filter(|v| super::parse_day(v).is_some())
+                                .map(|v| (f.key, format!("{end}:{v}")))
+                        })
+                        .collect::<Vec<_>>()
+                } else {
+                    form.get(&format!("f.{}", f.key))
+                        .map(|v| (f.key, v.chars().take(100).collect()))
+                        .into_iter()
+                        .collect()
+                }
             })
             .collect(),
         sort,

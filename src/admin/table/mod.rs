@@ -370,6 +370,13 @@ fn decode(spec: &TableSpec, row: &sqlx::any::AnyRow) -> Result<Row, sqlx::Error>
     })
 }
 
+/// The epoch second at which `day` (`YYYY-MM-DD`) starts in UTC.
+pub fn parse_day(day: &str) -> Option<i64> {
+    let date: jiff::civil::Date = day.trim().parse().ok()?;
+    let zoned = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+    Some(zoned.timestamp().as_second())
+}
+
 /// One page of rows and the number matching.
 pub async fn list(state: &AppState, spec: &TableSpec, q: &ListQuery) -> AppResult<(Vec<Row>, i64)> {
     let mut conditions: Vec<String> = Vec::new();
@@ -391,6 +398,23 @@ pub async fn list(state: &AppState, spec: &TableSpec, q: &ListQuery) -> AppResul
         let Some(col) = spec.column(key) else {
             continue;
         };
+        if matches!(col.kind, Kind::Timestamp) {
+            // `from:YYYY-MM-DD` (that day on) and `to:YYYY-MM-DD` (up to that day's end), UTC.
+            let range = raw
+                .split_once(':')
+                .and_then(|(end, day)| parse_day(day).map(|start| (end, start)));
+            let Some((end, start)) = range else {
+                continue;
+            };
+            let (op, bound) = if end == "from" {
+                (">=", start)
+            } else {
+                ("<", start + 86_400)
+            };
+            binds.push(Value::Int(Some(bound)));
+            conditions.push(format!("({}) {op} ${}", col.sql(), binds.len()));
+            continue;
+        }
         binds.push(if is_numeric(col.kind) {
             match raw.parse::<i64>() {
                 Ok(v) => Value::Int(Some(v)),

@@ -22,7 +22,14 @@ pub fn list_href(spec: &TableSpec, q: &ListQuery, page: i64, sort: Option<(&str,
         s.append_pair("q", &q.q);
     }
     for (k, v) in &q.filters {
-        s.append_pair(&format!("f.{k}"), v);
+        match v.split_once(':') {
+            Some((end @ ("from" | "to"), day)) => {
+                s.append_pair(&format!("f.{k}.{end}"), day);
+            }
+            _ => {
+                s.append_pair(&format!("f.{k}"), v);
+            }
+        }
     }
     match sort {
         Some((key, desc)) => {
@@ -308,7 +315,13 @@ pub fn page(
                     input #table-q .table-search type="search" name="q" value=(q.q) placeholder="Search";
                 }
                 @for f in spec.filters {
-                    @if let Some(c) = spec.column(f.key) {
+                    @if let Some(c) = spec.column(f.key).filter(|c| matches!(c.kind, Kind::Timestamp)) {
+                        @let day = |end: &str| q.filters.iter().find_map(|(k, v)| (*k == c.key).then(|| v.strip_prefix(&format!("{end}:"))).flatten()).unwrap_or("");
+                        label.filter-date for=(format!("filter-{}-from", f.key)) { (f.label) " from" }
+                        input type="date" id=(format!("filter-{}-from", f.key)) name=(format!("f.{}.from", f.key)) value=(day("from"));
+                        label.filter-date for=(format!("filter-{}-to", f.key)) { "to" }
+                        input type="date" id=(format!("filter-{}-to", f.key)) name=(format!("f.{}.to", f.key)) value=(day("to"));
+                    } @else if let Some(c) = spec.column(f.key) {
                         @let current = q.filters.iter().find(|(k, _)| *k == f.key).map(|(_, v)| v.as_str()).unwrap_or("");
                         label.visually-hidden for=(format!("filter-{}", f.key)) { (f.label) }
                         select id=(format!("filter-{}", f.key)) name=(format!("f.{}", f.key)) {
