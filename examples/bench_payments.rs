@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use flashstudio::app::{self, AppState};
 use flashstudio::catalog::{pricing, store as catalog_store};
@@ -252,5 +252,4 @@ async fn main() {
     assert_eq!(confirmations as usize, rows.len());
     shutdown.cancel();
     let _ = server.await;
-    drop(Duration::ZERO);
 }
