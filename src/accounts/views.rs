@@ -189,6 +189,7 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
             div.page-header {
                 h1 { "Your account" }
                 p.lead { "Signed in as " strong { (user.email) } " · member since " (timestamp(user.created_at)) }
+                p { a.button.button-secondary href="/account/orders" { "Your orders" } }
             }
             div.grid-2 {
                 section.panel {

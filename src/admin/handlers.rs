@@ -50,6 +50,17 @@ pub async fn dashboard(
         emails_sent: count(&emails, "sent"),
         emails_failed: count(&emails, "failed"),
         reviews_pending: crate::reviews::store::count_pending(pool).await?,
+        orders_to_ship: crate::orders::store::count_where(
+            pool,
+            "status = 'paid' and has_prints = 1",
+        )
+        .await?,
+        orders_attention: crate::orders::store::count_where(pool, "attention is not null").await?,
+        webhook_errors: sqlx::query_scalar(
+            "select count(*) from webhook_events where outcome = 'error'",
+        )
+        .fetch_one(pool)
+        .await?,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())
 }

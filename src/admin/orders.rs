@@ -414,7 +414,7 @@ fn events_page(
     };
     let content = html! {
         h1 { "Webhook events" }
-        p.muted { "Every payment event, stored once by its id with what it did. Errors and deferred events can be replayed; `flashstudio payments reconcile` fetches events missed during an outage." }
+        p.muted { "Every payment event, stored once by its id with what it did. Errors and deferred events can be replayed; " code { "flashstudio payments reconcile" } " fetches events missed during an outage." }
         nav.filter-links {
             a href="/admin/webhooks" aria-current=[outcome.is_none().then_some("page")] { "All" }
             @for o in OUTCOMES {

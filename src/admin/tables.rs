@@ -443,7 +443,12 @@ pub static ORDERS: TableSpec = TableSpec {
         Column::show("name", "Customer", text(100)),
         Column::show("email", "Email", text(254)),
         Column::show("total_minor", "Total", PRICE),
-        Column::show("attention", "Needs attention", optional_text(500)),
+        Column::computed(
+            "flagged",
+            "Flagged",
+            Kind::Bool,
+            "case when orders.attention is null then 0 else 1 end",
+        ),
         Column::edit("staff_note", "Staff note", long_text(2000)),
     ],
     default_sort: ("created_at", true),
@@ -452,6 +457,10 @@ pub static ORDERS: TableSpec = TableSpec {
         Filter {
             key: "status",
             label: "Status",
+        },
+        Filter {
+            key: "flagged",
+            label: "Flagged",
         },
         Filter {
             key: "created_at",

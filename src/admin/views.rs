@@ -74,6 +74,12 @@ pub struct DashboardFigures {
     pub emails_failed: i64,
     /// Product reviews waiting for moderation.
     pub reviews_pending: i64,
+    /// Paid orders with prints to ship.
+    pub orders_to_ship: i64,
+    /// Orders flagged for a person (a late or double payment, an amount mismatch).
+    pub orders_attention: i64,
+    /// Webhook events that ended in an error.
+    pub webhook_errors: i64,
 }
 
 /// `GET /admin`.
@@ -94,9 +100,18 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
         html! {
             div.page-header {
                 h1 { "Studio admin" }
-                p.lead { "Accounts, email and background work at a glance." }
+                p.lead { "Orders, accounts, email and background work at a glance." }
             }
             div.kpi-grid {
+                a.kpi-link href="/admin/orders?f.status=paid" {
+                    (kpi("Orders to ship", f.orders_to_ship, "paid, prints not shipped"))
+                }
+                a.kpi-link href="/admin/orders?f.flagged=1" {
+                    (kpi("Orders to look at", f.orders_attention, "flagged: late or double payment"))
+                }
+                a.kpi-link href="/admin/webhooks?outcome=error" {
+                    (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))
+                }
                 (kpi("Customers", f.customers, "registered accounts"))
                 (kpi("Admins", f.admins, "staff accounts"))
                 (kpi("Signed in", f.sessions, "live sessions"))

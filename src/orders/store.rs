@@ -413,6 +413,17 @@ pub async fn due_for_expiry<'e>(
     .await
 }
 
+/// Orders matching a fixed condition written in code (dashboard figures).
+pub async fn count_where<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    condition: &'static str,
+) -> Result<i64, sqlx::Error> {
+    let sql = format!("select count(*) from orders where {condition}");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(ex)
+        .await
+}
+
 /// Sets (or clears) the attention note.
 pub async fn set_attention(
     conn: &mut AnyConnection,

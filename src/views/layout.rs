@@ -97,6 +97,7 @@ fn header(ctx: &RequestContext) -> Markup {
                             summary title=(user.email) { (short_label(user.label())) }
                             ul.menu {
                                 li { a href="/account" { "Your account" } }
+                                li { a href="/account/orders" { "Your orders" } }
                                 @if user.is_admin() {
                                     li { a href="/admin" { "Studio admin" } }
                                 }
