@@ -114,10 +114,13 @@ create table refunds (
     gateway_refund_id text,
     failure text,
     created_by text references users (id) on delete set null,
+    -- The form's one-time key: a double-clicked refund button makes one refund.
+    request_key text,
     created_at bigint not null,
     updated_at bigint not null
 );
 create unique index refunds_seq_key on refunds (payment_id, seq);
+create unique index refunds_request_key on refunds (request_key);
 create unique index refunds_gateway_key on refunds (gateway_refund_id);
 create index refunds_order_idx on refunds (order_id);
 

@@ -65,7 +65,10 @@ fn public() -> Route {
         .at("/orders/:number/:key", get(orders::show_by_link))
         .at("/orders/:number/:key/status", get(orders::status))
         .at("/orders/:number/:key/pay", post(orders::pay_again))
-        .at("/downloads/:token", get(orders::download))
+        .at(
+            "/downloads/:token",
+            get(orders::show_download).post(orders::download),
+        )
         // The dev gateway's checkout page (404 unless PAYMENT_GATEWAY=dev).
         .at(
             "/dev-gateway/:session",

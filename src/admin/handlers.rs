@@ -126,10 +126,13 @@ pub async fn resend_email(
         return Ok(redirect_with_flash(
             state,
             "/admin/outbox",
-            Flash::error(
+            Flash::error(if before.kind == "password_reset" {
                 "Password-reset links work once and expire, so they are not resent. \
-                 Ask the customer to request a new link.",
-            ),
+                 Ask the customer to request a new link."
+            } else {
+                "Download links are limited in uses and time, so this email is not resent. \
+                 Use “Resend confirmation and new download links” on the order instead."
+            }),
         ));
     }
     if !email_store::requeue(&mut *tx, &id, now).await? {

@@ -200,6 +200,8 @@ fn detail_page(
             @if let Some((p, left)) = refundable(d) {
                 form #refund .stack method="post" action={(path) "/refund"} novalidate {
                     (csrf_field(ctx))
+                    // One key per rendered form: sent twice (a double click), it refunds once.
+                    input type="hidden" name="request_key" value=(crate::crypto::random_token());
                     h3 { "Refund" }
                     (error_summary(refund_errors))
                     p.muted { "Up to " (money(&p.currency, left)) " can still be refunded, in one or several refunds." }
@@ -319,6 +321,9 @@ fn refund_message(outcome: &RefundOutcome) -> Flash {
         RefundOutcome::Unreachable(m) => Flash::error(format!(
             "The refund is saved but not sent: {m} Use “Send again” in a moment; it cannot be sent twice."
         )),
+        RefundOutcome::AlreadyRequested => Flash::info(
+            "That refund was already requested (the form was sent twice); nothing more was done.",
+        ),
     }
 }
 
@@ -336,7 +341,12 @@ pub async fn refund(
     let reason = form.get("reason").unwrap_or_default().trim().to_owned();
     let currency = Currency::parse(&d.order.currency).unwrap_or_default();
     let result = match currency.parse_amount(&raw_amount, false) {
-        Ok(amount) => refunds::refund(state, &admin, &d.order.id, amount, &reason).await,
+        Ok(amount) => {
+            let key = form
+                .get("request_key")
+                .filter(|k| !k.is_empty() && k.len() <= 64);
+            refunds::refund(state, &admin, &d.order.id, amount, &reason, key).await
+        }
         Err(message) => {
             let mut errors = FieldErrors::new();
             errors.add("amount", message);

@@ -74,7 +74,7 @@ pub fn totals(cart: &Cart, oob: bool) -> Markup {
                     dt { "Items" } dd #cart-units { (cart.units) }
                     dt { "Subtotal" } dd #cart-subtotal { (cart.subtotal) }
                 }
-                p.muted { "Shipping for prints is calculated at checkout." }
+                p.muted { "Prices include delivery of prints; digital files are emailed as download links." }
                 @if cart.is_ready() {
                     a.button.button-primary.button-block href="/checkout" { "Check out" }
                     p.muted { "Pay securely on the next page. Your cart is saved to this browser and to your account." }

@@ -205,3 +205,28 @@ pub fn downloads_ready(
         text,
     }
 }
+
+/// To staff: an order needs a person (a payment for a closed or already paid order, an amount
+/// that differs from the order's).
+pub fn staff_attention(order: &Order, note: &str, admin_url: &str) -> EmailContent {
+    let subject = format!("Order {} needs attention", order.number);
+    let html = layout(
+        &subject,
+        html! {
+            h1 style="font-size:20px;margin:0 0 16px" { "Order " (order.number) " needs attention" }
+            p { (note) }
+            p { "Customer: " (order.name) " <" (order.email) ">" }
+            (button(admin_url, "Open the order"))
+        },
+    );
+    let text = format!(
+        "Order {} needs attention\n\n{}\n\nCustomer: {} <{}>\nOpen the order: {}\n",
+        order.number, note, order.name, order.email, admin_url
+    );
+    EmailContent {
+        kind: "order_attention",
+        subject,
+        html,
+        text,
+    }
+}

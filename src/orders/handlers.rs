@@ -88,6 +88,14 @@ pub async fn place_order(
         .await
     {
         Ok(p) => p,
+        Err(AppError::Validation(errors)) => {
+            // The cart changed in another tab (a print now needs an address).
+            let cart = cart::load(state, &owner).await?;
+            return Ok(with_status(
+                views::checkout_page(&ctx, &cart, &details, &errors, None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
         Err(AppError::Conflict(message)) => {
             let cart = cart::load(state, &owner).await?;
             return Ok(with_status(
@@ -97,28 +105,30 @@ pub async fn place_order(
         }
         Err(e) => return Err(e),
     };
-    for session in &placed.replaced_sessions {
-        if let Err(e) = state.gateway.expire_checkout(session).await {
-            tracing::warn!(session, error = %e, "could not close a replaced checkout");
-        }
-    }
     pay(state, &placed.order).await
 }
 
-/// Sends the customer to the gateway, or back to the order page with the gateway's error.
+/// Sends the customer to the gateway, or back to the order page saying why not.
 async fn pay(state: &AppState, order: &Order) -> AppResult<Response> {
     let path = super::order_path(state, order);
-    match super::start_payment(state, order).await? {
-        Ok(url) => Ok(redirect(&url)),
-        Err(e) => Ok(redirect_with_flash(
+    Ok(match super::start_payment(state, order).await? {
+        super::PaymentStart::Redirect(url) => redirect(&url),
+        super::PaymentStart::GatewayFailed(e) => redirect_with_flash(
             state,
             &path,
             Flash::error(format!(
                 "We could not open the payment page: {} Your order is saved; press “Pay now” to try again.",
                 e.message
             )),
-        )),
-    }
+        ),
+        super::PaymentStart::Closed => redirect_with_flash(
+            state,
+            &path,
+            Flash::info(
+                "This order cannot be paid any more. Your cart still has its items: check out again.",
+            ),
+        ),
+    })
 }
 
 /// Query of the order pages (`?paid=1` after the gateway sends the customer back).
@@ -233,16 +243,6 @@ pub async fn pay_again(
     Path((number, key)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let order = by_link(state, &number, &key).await?;
-    if !super::new_attempt(state, &order.id).await? {
-        return Ok(redirect_with_flash(
-            state,
-            &super::order_path(state, &order),
-            Flash::info("This order can no longer be paid. Your cart still has its items."),
-        ));
-    }
-    let order = order_store::find(state.db.pool(), &order.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     pay(state, &order).await
 }
 
@@ -257,21 +257,49 @@ pub async fn account_orders(
     Ok(views::account_orders(&ctx, &orders, state).into_response())
 }
 
-/// `GET /downloads/{token}`: spends one use of a download link and redirects to a
+const DOWNLOAD_GONE: &str = "This download link has expired or has been used up. Reply to your order email and we will send a new one.";
+
+fn download_token(token: &str) -> AppResult<String> {
+    if token.is_empty() || token.len() > 128 {
+        return Err(AppError::Gone(DOWNLOAD_GONE));
+    }
+    Ok(sha256_hex(token))
+}
+
+/// `GET /downloads/{token}`: what the link gives and a button. Looking spends nothing (mail
+/// scanners and link previews fetch links; only the button's POST counts as a download).
+#[handler]
+pub async fn show_download(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let hash = download_token(&token)?;
+    let d = order_store::peek_download(state.db.pool(), &hash, now())
+        .await?
+        .ok_or(AppError::Gone(DOWNLOAD_GONE))?;
+    let mut resp = views::download_page(&ctx, &token, &d).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    resp.headers_mut().insert(
+        "referrer-policy",
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(resp)
+}
+
+/// `POST /downloads/{token}`: spends one use of a download link and redirects to a
 /// short-lived signed link of the file.
 #[handler]
 pub async fn download(
     Data(state): Data<&AppState>,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    if token.len() > 128 {
-        return Err(AppError::NotFound);
-    }
-    let Some(d) = order_store::use_download(state.db.pool(), &sha256_hex(&token), now()).await?
-    else {
-        return Err(AppError::Gone(
-            "This download link has expired or has been used up. Reply to your order email and we will send a new one.",
-        ));
+    let hash = download_token(&token)?;
+    let Some(d) = order_store::use_download(state.db.pool(), &hash, now()).await? else {
+        return Err(AppError::Gone(DOWNLOAD_GONE));
     };
     let media = match d.media_id {
         Some(id) => media_store::find_ready(state.db.pool(), &id).await?,
@@ -284,7 +312,7 @@ pub async fn download(
         .await
         .map_err(AppError::internal)?;
     let mut resp = Response::builder()
-        .status(StatusCode::FOUND)
+        .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, link.url)
         .header(header::CACHE_CONTROL, "no-store")
         .finish();

@@ -32,7 +32,8 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::jobs::JobSpec;
 use crate::notifications::enqueue_email;
 use crate::payments::gateway::{CheckoutLine, CheckoutRequest, GatewayError};
-use crate::payments::store as payment_store;
+use crate::payments::state::{PaymentEvent, PaymentStatus};
+use crate::payments::store::{self as payment_store, Payment};
 
 /// How long after its hold an unpaid order is expired (a payment finishing at the last
 /// second still lands first).
@@ -149,13 +150,62 @@ pub struct Placed {
     pub order: Order,
     /// True when the same cart had already been placed (double submit, second tab).
     pub reused: bool,
-    /// Checkout sessions of replaced pending orders, to close at the gateway.
-    pub replaced_sessions: Vec<String>,
+}
+
+/// The details as stored: no address when nothing ships.
+fn normalized(details: &CheckoutDetails, ships: bool) -> CheckoutDetails {
+    let mut details = details.clone();
+    if !ships {
+        details.line1.clear();
+        details.line2.clear();
+        details.city.clear();
+        details.postcode.clear();
+        details.country.clear();
+    }
+    details
+}
+
+/// Closes a pending order of this cart that the customer replaced by changing the cart, so
+/// its stock is free for the new one. Its checkout is expired at the gateway *first*; when
+/// that fails (the customer is paying it right now, or the gateway is unreachable) the order
+/// stays pending and ends by payment or expiry like any other.
+async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
+    let latest = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
+    if let Some(p) = &latest {
+        if p.payment_intent.is_some() || p.status() != PaymentStatus::Unpaid {
+            // Paid, failed or in flight: not ours to cancel here.
+            return Ok(());
+        }
+        if let Some(session) = &p.session_id
+            && let Err(e) = state.gateway.expire_checkout(session).await
+        {
+            tracing::info!(order = %order.number, error = %e, "kept a replaced order: its checkout could not be closed");
+            return Ok(());
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    if let Some(locked) = store::lock(&mut tx, &order.id).await?
+        && let Some(p) = payment_store::latest_for_order(&mut *tx, &order.id).await?
+        && p.payment_intent.is_none()
+        && p.status() == PaymentStatus::Unpaid
+    {
+        close_unpaid(
+            &mut tx,
+            &locked,
+            OrderEvent::Cancel,
+            "replaced by a newer order",
+            now(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Places an order from `owner`'s cart: prices it from the catalog inside the transaction,
 /// holds stock, snapshots the lines and opens payment attempt 1. Idempotent per cart
-/// contents; a different pending order of the same cart is replaced (its hold given back).
+/// contents; a different pending order of the same cart is replaced (its checkout closed at
+/// the gateway, its stock given back) before the new one takes stock.
 pub async fn place(
     state: &AppState,
     owner: &Owner,
@@ -163,6 +213,22 @@ pub async fn place(
     details: &CheckoutDetails,
 ) -> AppResult<Placed> {
     let currency = state.settings.currency;
+
+    // Orders this cart placed before with other contents or details are replaced.
+    let preview = cart::load(state, owner).await?;
+    let preview_ships = preview.lines.iter().any(|l| l.product.is_print());
+    let preview_fp = fingerprint(
+        &preview,
+        &normalized(details, preview_ships),
+        currency.code(),
+    );
+    let mut conn = state.db.pool().acquire().await?;
+    let pending = store::pending_for_cart(&mut conn, owner.key()).await?;
+    drop(conn);
+    for order in pending.iter().filter(|o| o.fingerprint != preview_fp) {
+        close_replaced(state, order).await?;
+    }
+
     let now = now();
     let mut tx = state.db.begin().await?;
     if cart_store::lock_cart(&mut tx, owner.key(), now)
@@ -188,40 +254,21 @@ pub async fn place(
     }
     let ships = cart.lines.iter().any(|l| l.product.is_print());
     let has_digital = cart.lines.iter().any(|l| !l.product.is_print());
-    let mut details = details.clone();
-    if !ships {
-        details.line1.clear();
-        details.line2.clear();
-        details.city.clear();
-        details.postcode.clear();
-        details.country.clear();
-    }
+    // Checked here, on the cart as locked: a print added in another tab needs an address.
+    details.validate(ships)?;
+    let details = normalized(details, ships);
     let fp = fingerprint(&cart, &details, currency.code());
 
-    let mut replaced_sessions = Vec::new();
-    for pending in store::pending_for_cart(&mut tx, owner.key()).await? {
-        if pending.fingerprint == fp {
-            tx.commit().await?;
-            return Ok(Placed {
-                order: pending,
-                reused: true,
-                replaced_sessions,
-            });
-        }
-        // The cart changed since that order was placed: it is replaced, its stock given back.
-        if close_unpaid(
-            &mut tx,
-            &pending,
-            OrderEvent::Cancel,
-            "replaced by a newer order",
-            now,
-        )
+    if let Some(same) = store::pending_for_cart(&mut tx, owner.key())
         .await?
-            && let Some(p) = payment_store::latest_for_order(&mut *tx, &pending.id).await?
-            && let Some(session) = p.session_id
-        {
-            replaced_sessions.push(session);
-        }
+        .into_iter()
+        .find(|o| o.fingerprint == fp)
+    {
+        tx.commit().await?;
+        return Ok(Placed {
+            order: same,
+            reused: true,
+        });
     }
 
     // Hold stock: one conditional update per counted product, for all its lines.
@@ -331,7 +378,6 @@ pub async fn place(
     Ok(Placed {
         order,
         reused: false,
-        replaced_sessions,
     })
 }
 
@@ -370,24 +416,119 @@ pub fn transition_error(e: TransitionError) -> AppError {
     }
 }
 
-/// Opens (or reopens) the hosted checkout of an order's latest payment attempt and returns
-/// where to send the customer. A retry of the same attempt reuses its idempotency key, so the
-/// gateway answers with the same session instead of opening a second one.
-pub async fn start_payment(
-    state: &AppState,
-    order: &Order,
-) -> AppResult<Result<String, GatewayError>> {
-    let payment = payment_store::latest_for_order(state.db.pool(), &order.id)
+/// Most payment attempts one order gets (each new attempt extends the stock hold, so this
+/// bounds how long one order can keep stock off sale).
+pub const MAX_PAYMENT_ATTEMPTS: i64 = 5;
+
+/// What starting a payment did.
+#[derive(Debug, Clone)]
+pub enum PaymentStart {
+    /// Send the customer here (the gateway's hosted checkout).
+    Redirect(String),
+    /// The gateway failed; the order is kept and the same attempt can be retried.
+    GatewayFailed(GatewayError),
+    /// The order cannot be paid any more (paid, closed, or out of attempts).
+    Closed,
+}
+
+/// The payment attempt to open a checkout for: the latest one while it can still be paid; after
+/// a failed attempt, or one whose checkout expired, a new attempt (with its own idempotency key)
+/// and a renewed hold. `None` when the order cannot be paid any more.
+async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Option<Payment>> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let Some(order) = store::lock(&mut tx, order_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    if order.status() != OrderStatus::PendingPayment {
+        return Ok(None);
+    }
+    let latest = payment_store::latest_for_order(&mut *tx, order_id).await?;
+    let mut attempt = 1;
+    if let Some(p) = latest {
+        attempt = p.attempt + 1;
+        let expired = p.session_expires_at.is_some_and(|e| e <= now);
+        match p.status() {
+            PaymentStatus::Unpaid if p.payment_intent.is_some() => {
+                // Completed with a delayed method: the outcome is on its way.
+                return Ok(None);
+            }
+            PaymentStatus::Unpaid if !expired => {
+                tx.commit().await?;
+                return Ok(Some(p));
+            }
+            PaymentStatus::Unpaid => {
+                payment_store::transition(&mut tx, &p, PaymentEvent::Failed, now)
+                    .await
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+                payment_store::set_failure(&mut tx, &p.id, "the checkout expired").await?;
+            }
+            PaymentStatus::Failed => {}
+            _ => return Ok(None),
+        }
+    }
+    if attempt > MAX_PAYMENT_ATTEMPTS {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let id = payment_store::insert(
+        &mut tx,
+        order_id,
+        attempt,
+        state.gateway.name(),
+        order.total_minor,
+        &order.currency,
+        now,
+    )
+    .await?;
+    let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
+    sqlx::query(
+        "update orders set hold_expires_at = $2, updated_at = $3 \
+         where id = $1 and hold_expires_at < $2",
+    )
+    .bind(order_id)
+    .bind(now + hold_secs)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let payment = payment_store::find(&mut *tx, &id).await?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+/// Opens (or reopens) the hosted checkout of an order and says where to send the customer. A
+/// retry of the same attempt reuses its idempotency key, so the gateway answers with the same
+/// session instead of opening a second one.
+pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<PaymentStart> {
+    let Some(payment) = open_attempt(state, &order.id).await? else {
+        return Ok(PaymentStart::Closed);
+    };
+    let now = now();
+    if let (Some(url), Some(expires)) = (&payment.checkout_url, payment.session_expires_at)
+        && expires > now
+    {
+        return Ok(PaymentStart::Redirect(url.clone()));
+    }
+    // The session lives at least as long as the gateway requires (and at most a day); the
+    // hold follows it, so stock is never released while the checkout can still be paid.
+    let order = store::find(state.db.pool(), &order.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if let (Some(url), Some(expires)) = (&payment.checkout_url, payment.session_expires_at)
-        && expires > now()
-        && payment.status() == crate::payments::state::PaymentStatus::Unpaid
-    {
-        return Ok(Ok(url.clone()));
+    let expires_at = order
+        .hold_expires_at
+        .max(now + state.gateway.min_checkout_secs())
+        .min(now + 24 * 3600 - 60);
+    if expires_at > order.hold_expires_at {
+        sqlx::query(
+            "update orders set hold_expires_at = $2 where id = $1 and hold_expires_at < $2",
+        )
+        .bind(&order.id)
+        .bind(expires_at)
+        .execute(state.db.pool())
+        .await?;
     }
     let lines = store::lines(state.db.pool(), &order.id).await?;
-    let link = state.url(&order_path(state, order));
+    let link = state.url(&order_path(state, &order));
     let request = CheckoutRequest {
         order_id: order.id.clone(),
         order_number: order.number.clone(),
@@ -409,7 +550,7 @@ pub async fn start_payment(
             .collect(),
         success_url: format!("{link}?paid=1"),
         cancel_url: state.url("/cart?payment=cancelled"),
-        expires_at: order.hold_expires_at,
+        expires_at,
     };
     match state.gateway.create_checkout(&request).await {
         Ok(session) => {
@@ -419,55 +560,18 @@ pub async fn start_payment(
                 &payment.id,
                 &session.id,
                 &session.url,
-                order.hold_expires_at,
-                now(),
+                expires_at,
+                now,
             )
             .await?;
-            Ok(Ok(session.url))
+            // A concurrent retry that stored its answer first wins: use what is stored.
+            let stored = payment_store::find(&mut *conn, &payment.id).await?;
+            Ok(PaymentStart::Redirect(
+                stored.and_then(|p| p.checkout_url).unwrap_or(session.url),
+            ))
         }
-        Err(e) => Ok(Err(e)),
+        Err(e) => Ok(PaymentStart::GatewayFailed(e)),
     }
-}
-
-/// Starts a new payment attempt for a pending order whose last attempt failed, extending its
-/// hold. Returns false when the order cannot be paid any more.
-pub async fn new_attempt(state: &AppState, order_id: &str) -> AppResult<bool> {
-    let now = now();
-    let mut tx = state.db.begin().await?;
-    let Some(order) = store::lock(&mut tx, order_id).await? else {
-        return Err(AppError::NotFound);
-    };
-    if order.status() != OrderStatus::PendingPayment {
-        return Ok(false);
-    }
-    let latest = payment_store::latest_for_order(&mut *tx, order_id).await?;
-    if let Some(p) = &latest
-        && p.status() != crate::payments::state::PaymentStatus::Failed
-    {
-        // The current attempt is still open: keep it (and its key).
-        tx.commit().await?;
-        return Ok(true);
-    }
-    let attempt = latest.map_or(1, |p| p.attempt + 1);
-    payment_store::insert(
-        &mut tx,
-        order_id,
-        attempt,
-        state.gateway.name(),
-        order.total_minor,
-        &order.currency,
-        now,
-    )
-    .await?;
-    let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
-    sqlx::query("update orders set hold_expires_at = $2, updated_at = $3 where id = $1")
-        .bind(order_id)
-        .bind(now + hold_secs)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 /// Everything that follows a captured payment, in the caller's (webhook) transaction:
@@ -490,7 +594,7 @@ pub async fn on_captured(
             let note = format!(
                 "Payment attempt {attempt} was captured for an order that was already paid: refund it."
             );
-            store::set_attention(conn, order_id, Some(&note), now).await?;
+            flag(conn, state, &order, &note, now).await?;
             return Ok(());
         }
         closed @ (OrderStatus::Cancelled | OrderStatus::Expired) => {
@@ -498,7 +602,7 @@ pub async fn on_captured(
                 "Payment received after the order was {closed}; its stock was given back. \
                  Refund it, or fulfil it by hand if the stock allows."
             );
-            store::set_attention(conn, order_id, Some(&note), now).await?;
+            flag(conn, state, &order, &note, now).await?;
             return Ok(());
         }
     }
@@ -533,6 +637,30 @@ pub async fn on_captured(
                 .await
                 .map_err(transition_error)?;
         }
+    }
+    Ok(())
+}
+
+/// Flags an order for staff and emails them (through the outbox, in the caller's transaction).
+pub async fn flag(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    order: &Order,
+    note: &str,
+    now: i64,
+) -> AppResult<()> {
+    store::set_attention(conn, &order.id, Some(note), now).await?;
+    let recipients = match &state.settings.staff_email {
+        Some(e) => vec![e.clone()],
+        None => crate::admin::store::admin_emails(&mut *conn).await?,
+    };
+    let content = emails::staff_attention(
+        order,
+        note,
+        &state.url(&format!("/admin/order/{}", order.id)),
+    );
+    for to in recipients {
+        enqueue_email(conn, &to, &content, state.max_job_attempts()).await?;
     }
     Ok(())
 }
@@ -760,7 +888,11 @@ pub async fn resend(
         state.max_job_attempts(),
     )
     .await?;
-    if order.has_digital == 1 {
+    let refunded = payment_store::for_order(&mut *tx, order_id)
+        .await?
+        .iter()
+        .any(|p| p.status() == PaymentStatus::Refunded);
+    if order.has_digital == 1 && !refunded {
         send_download_links(&mut tx, state, &order, &lines, now).await?;
     }
     crate::admin::store::insert_audit(

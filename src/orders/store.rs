@@ -424,7 +424,7 @@ pub async fn count_where<'e>(
         .await
 }
 
-/// Sets (or clears) the attention note.
+/// Adds a sentence to the attention note (`None` clears it, once resolved).
 pub async fn set_attention(
     conn: &mut AnyConnection,
     order_id: &str,
@@ -432,7 +432,9 @@ pub async fn set_attention(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "update orders set attention = $2, updated_at = $3, version = version + 1 where id = $1",
+        "update orders set attention = case when cast($2 as text) is null then null \
+           when attention is null then cast($2 as text) else attention || ' ' || cast($2 as text) end, \
+         updated_at = $3, version = version + 1 where id = $1",
     )
     .bind(order_id)
     .bind(note)
@@ -529,9 +531,32 @@ pub async fn use_download<'e>(
          where token_hash = $1 and expires_at > $2 and uses < max_uses \
          and exists (select 1 from orders o where o.id = downloads.order_id \
            and o.status in ('paid', 'fulfilled')) \
+         and not exists (select 1 from payments p where p.order_id = downloads.order_id \
+           and p.status = 'refunded') \
          returning (select digital_media_id from order_lines l where l.id = downloads.order_line_id) as media_id, \
            (select title from order_lines l where l.id = downloads.order_line_id) as title, \
            uses, max_uses, expires_at",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(ex)
+    .await
+}
+
+/// A download link's state without spending a use (the page before the button).
+pub async fn peek_download<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<Download>, sqlx::Error> {
+    sqlx::query_as(
+        "select l.digital_media_id as media_id, l.title, d.uses, d.max_uses, d.expires_at \
+         from downloads d join order_lines l on l.id = d.order_line_id \
+         where d.token_hash = $1 and d.expires_at > $2 and d.uses < d.max_uses \
+         and exists (select 1 from orders o where o.id = d.order_id \
+           and o.status in ('paid', 'fulfilled')) \
+         and not exists (select 1 from payments p where p.order_id = d.order_id \
+           and p.status = 'refunded')",
     )
     .bind(token_hash)
     .bind(now)

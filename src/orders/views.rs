@@ -106,6 +106,9 @@ pub fn payment_status(
                     OrderStatus::Paid | OrderStatus::Fulfilled => {
                         p.alert.alert-success { strong { "Payment received. Thank you!" } " A confirmation is on its way to " (order.email) "." }
                     }
+                    OrderStatus::Cancelled | OrderStatus::Expired if pay.is_some_and(PaymentStatus::is_captured) => {
+                        p.alert.alert-info { "We received your payment after this order was closed. The studio has been told and will refund it or contact you shortly." }
+                    }
                     OrderStatus::Cancelled => { p.alert.alert-info { "This order was cancelled. Nothing was charged." } }
                     OrderStatus::Expired => { p.alert.alert-info { "This order expired before it was paid; its items went back on sale. Your cart still has them." } }
                     OrderStatus::PendingPayment => {
@@ -239,4 +242,25 @@ pub fn account_orders(ctx: &RequestContext, orders: &[Order], state: &AppState) 
         }
     };
     page(ctx, PageMeta::titled("Your orders"), body)
+}
+
+/// `GET /downloads/{token}`: the file, what is left of the link, and the button.
+pub fn download_page(ctx: &RequestContext, token: &str, d: &super::store::Download) -> Markup {
+    let left = d.max_uses - d.uses;
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                div.panel.stack {
+                    p.eyebrow { "Your download" }
+                    h1 { (d.title) }
+                    p { "This link works " (left) " more " (if left == 1 { "time" } else { "times" }) ", until " (timestamp(d.expires_at)) "." }
+                    form method="post" action={"/downloads/" (token)} {
+                        (csrf_field(ctx))
+                        button.button.button-primary type="submit" { "Download" }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Your download"), body)
 }

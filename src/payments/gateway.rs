@@ -127,6 +127,12 @@ pub trait PaymentGateway: Send + Sync {
     /// The secrets webhook signatures are checked with (several during a rotation).
     fn webhook_secrets(&self) -> Vec<String>;
 
+    /// The shortest life a checkout may be opened with, in seconds (Stripe refuses a session
+    /// that expires sooner than 30 minutes after it is created).
+    fn min_checkout_secs(&self) -> i64 {
+        0
+    }
+
     /// Opens a hosted checkout for an order's payment attempt.
     async fn create_checkout(&self, req: &CheckoutRequest)
     -> Result<CheckoutSession, GatewayError>;

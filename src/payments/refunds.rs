@@ -24,15 +24,19 @@ pub enum RefundOutcome {
     Refused(String),
     /// The gateway could not be reached; the row stays pending and can be retried.
     Unreachable(String),
+    /// This form was already sent (a double click): nothing new was asked.
+    AlreadyRequested,
 }
 
-/// Refunds `amount` of an order's captured payment for `reason`, as `admin`.
+/// Refunds `amount` of an order's captured payment for `reason`, as `admin`. `request_key` is
+/// the form's one-time key: the same form sent twice makes one refund.
 pub async fn refund(
     state: &AppState,
     admin: &User,
     order_id: &str,
     amount: i64,
     reason: &str,
+    request_key: Option<&str>,
 ) -> AppResult<RefundOutcome> {
     let now = now();
     let mut tx = state.db.begin().await?;
@@ -45,6 +49,14 @@ pub async fn refund(
     let payment = store::lock(&mut tx, &captured.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Under the payment's lock: a second copy of the same form finds the first's row.
+    if let Some(key) = request_key
+        && store::find_refund_by_request(&mut *tx, key)
+            .await?
+            .is_some()
+    {
+        return Ok(RefundOutcome::AlreadyRequested);
+    }
     let refunded = store::refunded_total(&mut tx, &payment.id).await?;
     let available = payment.captured_minor - refunded;
     let mut errors = FieldErrors::new();
@@ -83,6 +95,7 @@ pub async fn refund(
             status: RefundStatus::Pending,
             gateway_refund_id: None,
             created_by: Some(&admin.id),
+            request_key,
             now,
         },
     )

@@ -254,6 +254,20 @@ pub async fn transition(
     Ok((done.rows_affected() == 1).then_some(to))
 }
 
+/// Records the amount the gateway says it captured.
+pub async fn set_captured(
+    conn: &mut AnyConnection,
+    id: &str,
+    captured: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update payments set captured_minor = $2 where id = $1")
+        .bind(id)
+        .bind(captured)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Records why a payment failed.
 pub async fn set_failure(
     conn: &mut AnyConnection,
@@ -348,6 +362,18 @@ pub async fn find_refund<'e>(
         .await
 }
 
+/// A refund by the form's one-time key.
+pub async fn find_refund_by_request<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    request_key: &str,
+) -> Result<Option<Refund>, sqlx::Error> {
+    let sql = format!("select {REFUND_COLUMNS} from refunds where request_key = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(request_key)
+        .fetch_optional(ex)
+        .await
+}
+
 /// A refund by the gateway's id.
 pub async fn find_refund_by_gateway_id<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -379,6 +405,8 @@ pub struct NewRefund<'a> {
     pub gateway_refund_id: Option<&'a str>,
     /// Staff member.
     pub created_by: Option<&'a str>,
+    /// The refund form's one-time key (none for refunds made at the gateway).
+    pub request_key: Option<&'a str>,
     /// Now.
     pub now: i64,
 }
@@ -391,9 +419,9 @@ pub async fn insert_refund(
     let id = crate::db::new_id();
     let seq: i64 = sqlx::query_scalar(
         "insert into refunds (id, payment_id, order_id, seq, amount_minor, currency, reason, \
-         status, gateway_refund_id, created_by, created_at, updated_at) \
+         status, gateway_refund_id, created_by, request_key, created_at, updated_at) \
          values ($1, $2, $3, (select coalesce(max(seq), 0) + 1 from refunds where payment_id = $2), \
-         $4, $5, $6, $7, $8, $9, $10, $10) returning seq",
+         $4, $5, $6, $7, $8, $9, $11, $10, $10) returning seq",
     )
     .bind(&id)
     .bind(r.payment_id)
@@ -405,6 +433,7 @@ pub async fn insert_refund(
     .bind(r.gateway_refund_id)
     .bind(r.created_by)
     .bind(r.now)
+    .bind(r.request_key)
     .fetch_one(&mut *conn)
     .await?;
     Ok((id, seq))

@@ -155,6 +155,12 @@ impl PaymentGateway for StripeGateway {
         self.webhook_secrets.clone()
     }
 
+    fn min_checkout_secs(&self) -> i64 {
+        // Stripe's minimum is 30 minutes from creation; a minute more absorbs clock skew and
+        // the time the request takes.
+        31 * 60
+    }
+
     async fn create_checkout(
         &self,
         req: &CheckoutRequest,

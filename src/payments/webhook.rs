@@ -222,7 +222,7 @@ pub async fn replay(state: &AppState, id: &str) -> Result<Option<&'static str>, 
     let internal = |e: sqlx::Error| WebhookError::Internal(e.to_string());
     let now = now();
     let mut tx = state.db.begin().await.map_err(internal)?;
-    let Some(stored) = store::claim_event(&mut tx, id, &["error", "deferred", "ignored"])
+    let Some(stored) = store::claim_event(&mut tx, id, &["error", "deferred"])
         .await
         .map_err(internal)?
     else {
@@ -297,6 +297,8 @@ async fn session_payment(
         && meta(session, "order_id") == Some(p.order_id.as_str())
     {
         let url = text(session, "url").unwrap_or_default();
+        // The order first, then the payment (see `lock_order_then_payment`).
+        order_store::lock(conn, &p.order_id).await?;
         store::set_session(
             conn,
             &p.id,
@@ -313,6 +315,16 @@ async fn session_payment(
     )))
 }
 
+/// Locks the payment's order, then the payment: the same order as `orders::close_unpaid`
+/// (expiry, cancel), so two transactions never wait on each other in opposite orders.
+async fn lock_order_then_payment(
+    conn: &mut AnyConnection,
+    payment: &Payment,
+) -> Result<Option<Payment>, AppError> {
+    order_store::lock(conn, &payment.order_id).await?;
+    Ok(store::lock(conn, &payment.id).await?)
+}
+
 async fn session_completed(
     conn: &mut AnyConnection,
     state: &AppState,
@@ -320,7 +332,7 @@ async fn session_completed(
     now: i64,
 ) -> Result<Effect, AppError> {
     let payment = session_payment(conn, session, now).await?;
-    let Some(payment) = store::lock(conn, &payment.id).await? else {
+    let Some(payment) = lock_order_then_payment(conn, &payment).await? else {
         return Err(AppError::NotFound);
     };
     let intent = text(session, "payment_intent").map(str::to_owned);
@@ -340,12 +352,18 @@ async fn session_completed(
         }
         Err(store::PaymentTransitionError::Db(e)) => return Err(e.into()),
     }
+    if amount != payment.amount_minor {
+        // Refunds are bounded by what was really captured.
+        store::set_captured(conn, &payment.id, amount.max(0)).await?;
+    }
     if amount != payment.amount_minor || !currency.eq_ignore_ascii_case(&payment.currency) {
         let note = format!(
             "The gateway captured {amount} {currency} for a payment of {} {}: check it.",
             payment.amount_minor, payment.currency
         );
-        order_store::set_attention(conn, &payment.order_id, Some(&note), now).await?;
+        if let Some(order) = order_store::find(&mut *conn, &payment.order_id).await? {
+            orders::flag(conn, state, &order, &note, now).await?;
+        }
     }
     orders::on_captured(conn, state, &payment.order_id, payment.attempt, now).await?;
     // Events about this payment that arrived first (a refund) can apply now.
@@ -377,7 +395,7 @@ async fn session_failed(
     now: i64,
 ) -> Result<Effect, AppError> {
     let payment = session_payment(conn, session, now).await?;
-    let Some(payment) = store::lock(conn, &payment.id).await? else {
+    let Some(payment) = lock_order_then_payment(conn, &payment).await? else {
         return Err(AppError::NotFound);
     };
     match store::transition(conn, &payment, PaymentEvent::Failed, now).await {
@@ -411,7 +429,7 @@ async fn session_expired(
     now: i64,
 ) -> Result<Effect, AppError> {
     let payment = session_payment(conn, session, now).await?;
-    let Some(payment) = store::lock(conn, &payment.id).await? else {
+    let Some(payment) = lock_order_then_payment(conn, &payment).await? else {
         return Err(AppError::NotFound);
     };
     if payment.status() != PaymentStatus::Unpaid {
@@ -540,6 +558,7 @@ async fn record_refund(
                     status: RefundStatus::Pending,
                     gateway_refund_id: Some(gateway_id),
                     created_by: None,
+                    request_key: None,
                     now,
                 },
             )
@@ -583,15 +602,16 @@ pub async fn refund_email(
     Ok(())
 }
 
-/// Moves the payment to (partially) refunded from what is refunded now: the larger of what
-/// the gateway reported and our refunds that count. Forward only.
+/// Moves the payment to (partially) refunded from the money that went back: the larger of what
+/// the gateway reported and our succeeded refunds (a pending refund may still fail, so it only
+/// counts against what may still be refunded). Forward only.
 pub async fn settle_payment(
     conn: &mut AnyConnection,
     payment: &Payment,
     reported: i64,
     now: i64,
 ) -> Result<(), AppError> {
-    let ours = store::refunded_total(conn, &payment.id).await?;
+    let ours = store::succeeded_total(conn, &payment.id).await?;
     let refunded = reported
         .max(ours)
         .min(payment.captured_minor.max(payment.amount_minor));

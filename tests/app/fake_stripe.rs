@@ -45,6 +45,8 @@ pub enum Misbehave {
     Delay(Duration),
     /// Answer with this status and Stripe error body.
     Error(u16, &'static str, &'static str),
+    /// Answer a refund normally but with this status (`pending`).
+    RefundStatus(&'static str),
 }
 
 #[derive(Default)]
@@ -54,6 +56,7 @@ struct Inner {
     answers: HashMap<String, (u16, Value)>,
     events: Vec<Value>,
     counter: u64,
+    completed: Vec<String>,
 }
 
 /// The running fake.
@@ -108,6 +111,15 @@ impl FakeStripe {
         self.inner.lock().unwrap().script.push_back(m);
     }
 
+    /// Marks a session completed: Stripe refuses to expire it.
+    pub fn complete(&self, session: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .completed
+            .push(session.to_owned());
+    }
+
     /// Publishes an event for `GET /v1/events` (newest first, like Stripe).
     pub fn publish(&self, event: Value) {
         self.inner.lock().unwrap().events.insert(0, event);
@@ -155,7 +167,9 @@ async fn handle(req: &Request, body: String, Data(inner): Data<&Arc<Mutex<Inner>
         inner.requests.push(recorded.clone());
         inner.script.pop_front()
     };
+    let mut refund_status = "succeeded";
     match misbehave {
+        Some(Misbehave::RefundStatus(s)) => refund_status = s,
         Some(Misbehave::Delay(d)) => tokio::time::sleep(d).await,
         Some(Misbehave::Error(status, kind, message)) => {
             return answer(
@@ -175,6 +189,16 @@ async fn handle(req: &Request, body: String, Data(inner): Data<&Arc<Mutex<Inner>
     let n = inner.counter;
     let p = |name: &str| recorded.param(name).unwrap_or_default().to_owned();
     let (status, body) = match (method.as_str(), path.as_str()) {
+        ("POST", "/v1/checkout/sessions")
+            if p("expires_at").parse::<i64>().unwrap_or(0) < flashstudio::db::now() + 30 * 60 =>
+        {
+            // Stripe's rule: a session lives at least 30 minutes.
+            (
+                400,
+                json!({"error": {"type": "invalid_request_error", "param": "expires_at",
+                "message": "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation."}}),
+            )
+        }
         ("POST", "/v1/checkout/sessions") => {
             let mut total = 0_i64;
             let mut i = 0;
@@ -210,6 +234,16 @@ async fn handle(req: &Request, body: String, Data(inner): Data<&Arc<Mutex<Inner>
             )
         }
         ("POST", expire)
+            if expire.ends_with("/expire")
+                && inner.completed.iter().any(|c| expire.contains(c.as_str())) =>
+        {
+            (
+                400,
+                json!({"error": {"type": "invalid_request_error",
+                "message": "Only Checkout Sessions with a status in [\"open\"] can be expired."}}),
+            )
+        }
+        ("POST", expire)
             if expire.starts_with("/v1/checkout/sessions/") && expire.ends_with("/expire") =>
         {
             let id = expire
@@ -228,7 +262,7 @@ async fn handle(req: &Request, body: String, Data(inner): Data<&Arc<Mutex<Inner>
                 "amount": p("amount").parse::<i64>().unwrap_or(0),
                 "currency": "sgd",
                 "payment_intent": p("payment_intent"),
-                "status": "succeeded",
+                "status": refund_status,
                 "reason": p("reason"),
                 "metadata": {"refund_id": p("metadata[refund_id]")},
             }),

@@ -635,16 +635,78 @@ async fn digital_delivery(backend: Backend) {
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect();
+    // Looking at the link (a mail scanner, a preview) spends nothing.
+    for _ in 0..3 {
+        let (status, page) = buyer.get_text(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Cinematic LUT Pack") && page.contains("2 more times"),
+            "{page}"
+        );
+    }
     for _ in 0..2 {
-        let resp = buyer.get(&path).await;
-        assert_eq!(resp.status(), StatusCode::FOUND, "a use");
+        let resp = buyer.post_form(&path, &[]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "a use");
         let file = buyer.get(&location(&resp).replace(&app.base, "")).await;
         assert_eq!(file.status(), StatusCode::OK);
         assert!(file.bytes().await.unwrap().starts_with(b"%PDF"));
     }
-    assert_eq!(buyer.get(&path).await.status(), StatusCode::GONE, "used up");
+    assert_eq!(
+        buyer.post_form(&path, &[]).await.status(),
+        StatusCode::GONE,
+        "used up"
+    );
+    assert_eq!(buyer.get(&path).await.status(), StatusCode::GONE);
     assert_eq!(
         buyer.get("/downloads/nonsense").await.status(),
+        StatusCode::GONE
+    );
+    // A refunded order's links stop working, fresh ones included.
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let admin = app.new_browser();
+    admin.login(ADMIN, PASSWORD).await;
+    let order_id = text(&app, "select id from orders").await;
+    let resp = admin
+        .post_form(&format!("/admin/order/{order_id}/resend"), &[])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let fresh = eventually("fresh links", Duration::from_secs(15), || async {
+        let mails = smtp.received();
+        let links: Vec<String> = mails
+            .iter()
+            .filter(|m| m.to.contains("dl@example.com") && m.subject.contains("downloads"))
+            .filter_map(|m| {
+                let start = m.text.find("/downloads/")?;
+                Some(
+                    m.text[start..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect(),
+                )
+            })
+            .filter(|p: &String| *p != path)
+            .collect();
+        links.into_iter().next()
+    })
+    .await;
+    assert_eq!(
+        buyer.get(&fresh).await.status(),
+        StatusCode::OK,
+        "resent links work"
+    );
+    let total = scalar_i64(&app, "select total_minor from orders").await;
+    let amount = format!("{}.{:02}", total / 100, total % 100);
+    let resp = admin
+        .post_form(
+            &format!("/admin/order/{order_id}/refund"),
+            &[("amount", &amount), ("reason", "Wrong pack")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(text(&app, "select status from payments").await, "refunded");
+    assert_eq!(buyer.get(&fresh).await.status(), StatusCode::GONE);
+    assert_eq!(
+        buyer.post_form(&fresh, &[]).await.status(),
         StatusCode::GONE
     );
     // The outbox keeps no working link once sent.
@@ -881,4 +943,37 @@ on_both_backends!(
     digital_delivery,
     admin_fulfils_and_refunds,
     success_page_polls_until_paid,
+    login_between_placing_and_paying,
 );
+
+/// A guest who logs in between placing and paying keeps one order, and paying empties the
+/// account's cart; checking out again after a decline opens a new attempt.
+async fn login_between_placing_and_paying(backend: Backend) {
+    let app = shop(backend).await;
+    app.create_user("lia@example.com", PASSWORD, Role::Customer)
+        .await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "studio-cove", 1).await;
+    let first = checkout(&buyer, "lia@example.com").await;
+    buyer.login("lia@example.com", PASSWORD).await;
+    let again = checkout(&buyer, "lia@example.com").await;
+    assert_eq!(again, first, "the same order and checkout after login");
+    assert_eq!(scalar_i64(&app, "select count(*) from orders").await, 1);
+    let back = dev_gateway(&buyer, &again, "decline").await;
+    assert!(back.contains("/orders/"));
+    // Checking out again: the declined attempt is followed by a new one.
+    let retry = checkout(&buyer, "lia@example.com").await;
+    assert_ne!(retry, first);
+    dev_gateway(&buyer, &retry, "pay").await;
+    assert_eq!(text(&app, "select status from orders").await, "paid");
+    let (_, cart) = buyer.get_text("/cart").await;
+    assert!(
+        cart.contains("Your cart is empty"),
+        "the account's cart was emptied"
+    );
+    let (_, orders) = buyer.get_text("/account/orders").await;
+    assert!(
+        orders.contains("FS-000001"),
+        "the order belongs to the account now"
+    );
+}

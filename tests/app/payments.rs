@@ -368,4 +368,160 @@ on_both_backends!(
     stripe_errors_become_messages,
     refunds_through_stripe,
     reconcile_applies_missed_events,
+    stripe_edge_cases,
 );
+
+async fn pay_by_event(app: &TestApp, session: &str, intent: &str, event_id: &str) {
+    let total = one_i64(
+        app,
+        "select total_minor from orders order by created_at desc limit 1",
+    )
+    .await;
+    let now = flashstudio::db::now();
+    let event = json!({"id": event_id, "type": "checkout.session.completed", "created": now,
+        "data": {"object": {"id": session, "payment_status": "paid",
+            "payment_intent": intent, "amount_total": total, "currency": "sgd"}}})
+    .to_string();
+    let header = flashstudio::payments::webhook::sign(WEBHOOK_SECRET, now, event.as_bytes());
+    assert_eq!(
+        crate::orders::post_event(app, &event, &header)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+/// The review's findings, each as a scenario: a session asked for with the shortest hold still
+/// lives the 30 minutes Stripe requires; a double-clicked refund form refunds once; a refund
+/// Stripe leaves pending does not make the payment "refunded"; an order whose checkout is
+/// being paid is not cancelled when the customer changes the cart in another tab.
+async fn stripe_edge_cases(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[("ORDER_HOLD_MINUTES", "30")]).await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let admin = app.new_browser();
+    admin.login(ADMIN, PASSWORD).await;
+
+    // 1. Even a second after placing, the session asks for at least 30 minutes (the fake, like
+    //    Stripe, refuses less) and the hold follows it.
+    let buyer = app.new_browser();
+    add(&app, &buyer, "studio-cove", 1).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let resp = buyer
+        .post_form("/checkout", &details("edge@example.com"))
+        .await;
+    assert!(
+        location(&resp).starts_with("https://checkout.stripe.test/"),
+        "{}",
+        location(&resp)
+    );
+    let call = fake.requests_to("/v1/checkout/sessions").pop().unwrap();
+    let expires: i64 = call.param("expires_at").unwrap().parse().unwrap();
+    assert!(expires >= flashstudio::db::now() + 30 * 60);
+    assert_eq!(
+        one_i64(&app, "select hold_expires_at from orders").await,
+        expires
+    );
+
+    // 2. The customer opens the checkout in tab A and pays; meanwhile tab B changes the cart and
+    //    checks out again. Stripe refuses to expire the completed session, so the first order
+    //    is kept (not cancelled, its stock not released), and the payment lands on it.
+    fake.complete("cs_test_0001");
+    add(&app, &buyer, "studio-cove", 1).await;
+    let resp = buyer
+        .post_form("/checkout", &details("edge@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        one_i64(
+            &app,
+            "select count(*) from orders where status = 'pending_payment'"
+        )
+        .await,
+        2,
+        "the order being paid was not cancelled"
+    );
+    pay_by_event(&app, "cs_test_0001", "pi_edge", "evt_edge_paid").await;
+    assert_eq!(
+        one(&app, "select status from orders where number = 'FS-000001'").await,
+        "paid"
+    );
+    let first = one(&app, "select id from orders where number = 'FS-000001'").await;
+
+    // 3. A double-clicked refund form: one refund.
+    let (_, page) = admin.get_text(&format!("/admin/order/{first}")).await;
+    let marker = "name=\"request_key\" value=\"";
+    let start = page.find(marker).expect("one-time key") + marker.len();
+    let key = page[start..start + page[start..].find('"').unwrap()].to_owned();
+    let path = format!("/admin/order/{first}/refund");
+    let token = admin.csrf().await;
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let (b, path, key, token) = (
+            admin.at(&admin.base),
+            path.clone(),
+            key.clone(),
+            token.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            b.post_form_raw(
+                &path,
+                &[
+                    ("amount", "5.00"),
+                    ("reason", "Late"),
+                    ("request_key", &key),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await
+            .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(one_i64(&app, "select count(*) from refunds").await, 1);
+    assert_eq!(fake.requests_to("/v1/refunds").len(), 1);
+
+    // 4. Stripe answers a refund with "pending": the payment is not refunded yet…
+    fake.then(Misbehave::RefundStatus("pending"));
+    let rest = one_i64(
+        &app,
+        &format!("select captured_minor - 500 from payments where order_id = '{first}'"),
+    )
+    .await;
+    let rest = format!("{}.{:02}", rest / 100, rest % 100);
+    admin
+        .post_form(&path, &[("amount", &rest), ("reason", "Returned")])
+        .await;
+    assert_eq!(
+        one(
+            &app,
+            &format!("select status from payments where order_id = '{first}'")
+        )
+        .await,
+        "partially_refunded",
+        "only the succeeded 5.00 counts"
+    );
+    // …until Stripe says it succeeded.
+    let (gateway_id,): (String,) =
+        sqlx::query_as("select gateway_refund_id from refunds where status = 'pending'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let now = flashstudio::db::now();
+    let event = json!({"id": "evt_refund_ok", "type": "refund.updated", "created": now,
+        "data": {"object": {"id": gateway_id, "object": "refund", "status": "succeeded",
+            "payment_intent": "pi_edge", "amount": 1}}})
+    .to_string();
+    let header = flashstudio::payments::webhook::sign(WEBHOOK_SECRET, now, event.as_bytes());
+    crate::orders::post_event(&app, &event, &header).await;
+    assert_eq!(
+        one(
+            &app,
+            &format!("select status from payments where order_id = '{first}'")
+        )
+        .await,
+        "refunded"
+    );
+}
