@@ -373,6 +373,19 @@ pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -
     }
     let now = now();
     let mut tx = state.db.begin().await?;
+    // An order placed from the guest cart and not paid yet follows the cart: checking out
+    // again finds it (no second order), and its payment empties the right cart. First, before
+    // any cart lock: a payment's webhook locks the order, then the cart lines.
+    sqlx::query(
+        "update orders set cart_key = $2, user_id = coalesce(user_id, $3), updated_at = $4 \
+         where cart_key = $1 and status = 'pending_payment'",
+    )
+    .bind(guest.key())
+    .bind(account.key())
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     // Lock the guest cart first: a second login with the same browser (double submit) waits
     // here and then finds it gone, and an add in another tab cannot slip in between.
     let Some(guest_cart) = store::lock_cart(&mut tx, guest.key(), now).await? else {
@@ -427,18 +440,6 @@ pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -
         .await?;
     }
     store::delete_cart(&mut tx, &guest_cart).await?;
-    // An order placed from the guest cart and not paid yet follows the cart: checking out
-    // again finds it (no second order), and its payment empties the right cart.
-    sqlx::query(
-        "update orders set cart_key = $2, user_id = coalesce(user_id, $3), updated_at = $4 \
-         where cart_key = $1 and status = 'pending_payment'",
-    )
-    .bind(guest.key())
-    .bind(account.key())
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -121,6 +121,13 @@ async fn pay(state: &AppState, order: &Order) -> AppResult<Response> {
                 e.message
             )),
         ),
+        super::PaymentStart::Processing => redirect_with_flash(
+            state,
+            &path,
+            Flash::info(
+                "Your payment is being processed by your bank. We will email you as soon as it is confirmed.",
+            ),
+        ),
         super::PaymentStart::Closed => redirect_with_flash(
             state,
             &path,

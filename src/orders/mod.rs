@@ -170,13 +170,16 @@ fn normalized(details: &CheckoutDetails, ships: bool) -> CheckoutDetails {
 /// that fails (the customer is paying it right now, or the gateway is unreachable) the order
 /// stays pending and ends by payment or expiry like any other.
 async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
-    let latest = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
-    if let Some(p) = &latest {
-        if p.payment_intent.is_some() || p.status() != PaymentStatus::Unpaid {
-            // Paid, failed or in flight: not ours to cancel here.
+    let now = now();
+    let seen = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
+    if let Some(p) = &seen {
+        if p.payment_intent.is_some() || p.status().is_captured() {
+            // Paid, or completed with a delayed method: not ours to cancel.
             return Ok(());
         }
-        if let Some(session) = &p.session_id
+        let open =
+            p.status() == PaymentStatus::Unpaid && p.session_expires_at.is_some_and(|e| e > now);
+        if let Some(session) = p.session_id.as_deref().filter(|_| open)
             && let Err(e) = state.gateway.expire_checkout(session).await
         {
             tracing::info!(order = %order.number, error = %e, "kept a replaced order: its checkout could not be closed");
@@ -184,17 +187,29 @@ async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
         }
     }
     let mut tx = state.db.begin().await?;
-    if let Some(locked) = store::lock(&mut tx, &order.id).await?
-        && let Some(p) = payment_store::latest_for_order(&mut *tx, &order.id).await?
-        && p.payment_intent.is_none()
-        && p.status() == PaymentStatus::Unpaid
-    {
+    let Some(locked) = store::lock(&mut tx, &order.id).await? else {
+        return Ok(());
+    };
+    let now_latest = payment_store::latest_for_order(&mut *tx, &order.id).await?;
+    // Only the attempt we looked at, with the checkout we closed (or none): a checkout opened
+    // meanwhile by another request keeps the order.
+    let unchanged = match (&seen, &now_latest) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.id == b.id
+                && a.session_id == b.session_id
+                && b.payment_intent.is_none()
+                && matches!(b.status(), PaymentStatus::Unpaid | PaymentStatus::Failed)
+        }
+        _ => false,
+    };
+    if unchanged {
         close_unpaid(
             &mut tx,
             &locked,
             OrderEvent::Cancel,
             "replaced by a newer order",
-            now(),
+            now,
         )
         .await?;
     }
@@ -427,49 +442,85 @@ pub enum PaymentStart {
     Redirect(String),
     /// The gateway failed; the order is kept and the same attempt can be retried.
     GatewayFailed(GatewayError),
+    /// The checkout was completed with a delayed payment method: the outcome is on its way.
+    Processing,
     /// The order cannot be paid any more (paid, closed, or out of attempts).
     Closed,
 }
 
-/// The payment attempt to open a checkout for: the latest one while it can still be paid; after
-/// a failed attempt, or one whose checkout expired, a new attempt (with its own idempotency key)
-/// and a renewed hold. `None` when the order cannot be paid any more.
-async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Option<Payment>> {
+enum Attempt {
+    Open(Box<Payment>),
+    Processing,
+    Closed,
+}
+
+/// When a checkout opened now for `order` should stop taking payment: the order's hold, but
+/// never sooner than the gateway allows, and at most a day away.
+fn session_expiry(state: &AppState, order: &Order, now: i64) -> i64 {
+    order
+        .hold_expires_at
+        .max(now + state.gateway.min_checkout_secs())
+        .min(now + 24 * 3600 - 60)
+}
+
+/// The payment attempt to open a checkout for, under the order's lock:
+/// - the latest attempt while it can still be opened or paid. Its checkout's expiry is planned
+///   once and stored, so every retry sends the same request under the same idempotency key
+///   (Stripe refuses a reused key with other parameters), and the hold is extended to it;
+/// - after a failed attempt, one whose checkout expired, or one whose planned expiry is too
+///   close to open a checkout now, a new attempt with its own key;
+/// - at most [`MAX_PAYMENT_ATTEMPTS`]; then the order is cancelled and its stock given back.
+async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Attempt> {
     let now = now();
     let mut tx = state.db.begin().await?;
     let Some(order) = store::lock(&mut tx, order_id).await? else {
         return Err(AppError::NotFound);
     };
     if order.status() != OrderStatus::PendingPayment {
-        return Ok(None);
+        return Ok(Attempt::Closed);
     }
+    let min_life = state.gateway.min_checkout_secs();
     let latest = payment_store::latest_for_order(&mut *tx, order_id).await?;
     let mut attempt = 1;
     if let Some(p) = latest {
         attempt = p.attempt + 1;
-        let expired = p.session_expires_at.is_some_and(|e| e <= now);
-        match p.status() {
-            PaymentStatus::Unpaid if p.payment_intent.is_some() => {
-                // Completed with a delayed method: the outcome is on its way.
-                return Ok(None);
+        let reusable = match (p.status(), &p.session_id, p.session_expires_at) {
+            (PaymentStatus::Unpaid, _, _) if p.payment_intent.is_some() => {
+                return Ok(Attempt::Processing);
             }
-            PaymentStatus::Unpaid if !expired => {
-                tx.commit().await?;
-                return Ok(Some(p));
-            }
-            PaymentStatus::Unpaid => {
-                payment_store::transition(&mut tx, &p, PaymentEvent::Failed, now)
-                    .await
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-                payment_store::set_failure(&mut tx, &p.id, "the checkout expired").await?;
-            }
-            PaymentStatus::Failed => {}
-            _ => return Ok(None),
+            // An open checkout: until its expiry (plus the grace a late completion needs).
+            (PaymentStatus::Unpaid, Some(_), Some(e)) => e + EXPIRY_GRACE_SECS > now,
+            // Not opened yet: its planned expiry must still leave the gateway's minimum (the
+            // plan asked a minute more than that, so a retry within the minute reuses it).
+            (PaymentStatus::Unpaid, None, Some(e)) => e >= now + (min_life - 60).max(0),
+            (PaymentStatus::Unpaid, _, None) => true,
+            (PaymentStatus::Failed, _, _) => false,
+            _ => return Ok(Attempt::Closed),
+        };
+        if reusable {
+            let p = plan(&mut tx, state, &order, p, now).await?;
+            tx.commit().await?;
+            return Ok(Attempt::Open(Box::new(p)));
+        }
+        if p.status() == PaymentStatus::Unpaid {
+            payment_store::transition(&mut tx, &p, PaymentEvent::Failed, now)
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+            payment_store::set_failure(&mut tx, &p.id, "the checkout expired").await?;
         }
     }
     if attempt > MAX_PAYMENT_ATTEMPTS {
+        close_unpaid(
+            &mut tx,
+            &order,
+            OrderEvent::Cancel,
+            "not paid after five attempts",
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        return Ok(None);
+        state.content.invalidate();
+        return Ok(Attempt::Closed);
     }
     let id = payment_store::insert(
         &mut tx,
@@ -481,54 +532,66 @@ async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Option<Paym
         now,
     )
     .await?;
+    // A new attempt renews the hold.
     let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
+    let renewed = Order {
+        hold_expires_at: order.hold_expires_at.max(now + hold_secs),
+        ..order
+    };
+    let p = payment_store::find(&mut *tx, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let p = plan(&mut tx, state, &renewed, p, now).await?;
+    tx.commit().await?;
+    Ok(Attempt::Open(Box::new(p)))
+}
+
+/// Plans (once) when the attempt's checkout expires and extends the order's hold to it.
+async fn plan(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    order: &Order,
+    payment: Payment,
+    now: i64,
+) -> AppResult<Payment> {
+    let expires = match payment.session_expires_at {
+        Some(e) => e,
+        None => {
+            let e = session_expiry(state, order, now);
+            payment_store::plan_session_expiry(conn, &payment.id, e).await?;
+            e
+        }
+    };
     sqlx::query(
         "update orders set hold_expires_at = $2, updated_at = $3 \
          where id = $1 and hold_expires_at < $2",
     )
-    .bind(order_id)
-    .bind(now + hold_secs)
+    .bind(&order.id)
+    .bind(expires)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    let payment = payment_store::find(&mut *tx, &id).await?;
-    tx.commit().await?;
-    Ok(payment)
+    Ok(Payment {
+        session_expires_at: Some(expires),
+        ..payment
+    })
 }
 
 /// Opens (or reopens) the hosted checkout of an order and says where to send the customer. A
-/// retry of the same attempt reuses its idempotency key, so the gateway answers with the same
-/// session instead of opening a second one.
+/// retry of the same attempt sends the same request with the same idempotency key, so the
+/// gateway answers with the same session instead of opening a second one.
 pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<PaymentStart> {
-    let Some(payment) = open_attempt(state, &order.id).await? else {
-        return Ok(PaymentStart::Closed);
+    let payment = match open_attempt(state, &order.id).await? {
+        Attempt::Open(p) => p,
+        Attempt::Processing => return Ok(PaymentStart::Processing),
+        Attempt::Closed => return Ok(PaymentStart::Closed),
     };
-    let now = now();
-    if let (Some(url), Some(expires)) = (&payment.checkout_url, payment.session_expires_at)
-        && expires > now
-    {
+    if let Some(url) = &payment.checkout_url {
         return Ok(PaymentStart::Redirect(url.clone()));
     }
-    // The session lives at least as long as the gateway requires (and at most a day); the
-    // hold follows it, so stock is never released while the checkout can still be paid.
-    let order = store::find(state.db.pool(), &order.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let expires_at = order
-        .hold_expires_at
-        .max(now + state.gateway.min_checkout_secs())
-        .min(now + 24 * 3600 - 60);
-    if expires_at > order.hold_expires_at {
-        sqlx::query(
-            "update orders set hold_expires_at = $2 where id = $1 and hold_expires_at < $2",
-        )
-        .bind(&order.id)
-        .bind(expires_at)
-        .execute(state.db.pool())
-        .await?;
-    }
+    let expires_at = payment.session_expires_at.unwrap_or(order.hold_expires_at);
     let lines = store::lines(state.db.pool(), &order.id).await?;
-    let link = state.url(&order_path(state, &order));
+    let link = state.url(&order_path(state, order));
     let request = CheckoutRequest {
         order_id: order.id.clone(),
         order_number: order.number.clone(),
@@ -552,26 +615,28 @@ pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<Payment
         cancel_url: state.url("/cart?payment=cancelled"),
         expires_at,
     };
-    match state.gateway.create_checkout(&request).await {
-        Ok(session) => {
-            let mut conn = state.db.pool().acquire().await?;
-            payment_store::set_session(
-                &mut conn,
-                &payment.id,
-                &session.id,
-                &session.url,
-                expires_at,
-                now,
-            )
-            .await?;
-            // A concurrent retry that stored its answer first wins: use what is stored.
-            let stored = payment_store::find(&mut *conn, &payment.id).await?;
-            Ok(PaymentStart::Redirect(
-                stored.and_then(|p| p.checkout_url).unwrap_or(session.url),
-            ))
-        }
-        Err(e) => Ok(PaymentStart::GatewayFailed(e)),
+    let session = match state.gateway.create_checkout(&request).await {
+        Ok(session) => session,
+        Err(e) => return Ok(PaymentStart::GatewayFailed(e)),
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    if payment_store::set_session(&mut conn, &payment.id, &session.id, &session.url, now()).await? {
+        return Ok(PaymentStart::Redirect(session.url));
     }
+    // Not stored: a concurrent retry stored the same session first, or the order was closed
+    // meanwhile (replaced, cancelled) and this checkout must not be paid.
+    let stored = payment_store::find(&mut *conn, &payment.id).await?;
+    if let Some(p) = stored
+        && p.status() == PaymentStatus::Unpaid
+        && p.session_id.as_deref() == Some(session.id.as_str())
+        && let Some(url) = p.checkout_url
+    {
+        return Ok(PaymentStart::Redirect(url));
+    }
+    if let Err(e) = state.gateway.expire_checkout(&session.id).await {
+        tracing::warn!(session = %session.id, error = %e, "could not close the checkout of a closed order");
+    }
+    Ok(PaymentStart::Closed)
 }
 
 /// Everything that follows a captured payment, in the caller's (webhook) transaction:
@@ -719,6 +784,10 @@ pub async fn expire_due(state: &AppState, now: i64) -> AppResult<usize> {
         let Some(order) = store::lock(&mut tx, &id).await? else {
             continue;
         };
+        // A new attempt may have renewed the hold since the list was read.
+        if order.hold_expires_at >= now - EXPIRY_GRACE_SECS {
+            continue;
+        }
         if close_unpaid(
             &mut tx,
             &order,
@@ -888,11 +957,18 @@ pub async fn resend(
         state.max_job_attempts(),
     )
     .await?;
-    let refunded = payment_store::for_order(&mut *tx, order_id)
+    // Downloads only while the money that paid for them is kept (a refunded duplicate
+    // payment does not count).
+    let kept = payment_store::for_order(&mut *tx, order_id)
         .await?
         .iter()
-        .any(|p| p.status() == PaymentStatus::Refunded);
-    if order.has_digital == 1 && !refunded {
+        .any(|p| {
+            matches!(
+                p.status(),
+                PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
+            )
+        });
+    if order.has_digital == 1 && kept {
         send_download_links(&mut tx, state, &order, &lines, now).await?;
     }
     crate::admin::store::insert_audit(

@@ -531,8 +531,8 @@ pub async fn use_download<'e>(
          where token_hash = $1 and expires_at > $2 and uses < max_uses \
          and exists (select 1 from orders o where o.id = downloads.order_id \
            and o.status in ('paid', 'fulfilled')) \
-         and not exists (select 1 from payments p where p.order_id = downloads.order_id \
-           and p.status = 'refunded') \
+         and exists (select 1 from payments p where p.order_id = downloads.order_id \
+           and p.status in ('paid', 'partially_refunded')) \
          returning (select digital_media_id from order_lines l where l.id = downloads.order_line_id) as media_id, \
            (select title from order_lines l where l.id = downloads.order_line_id) as title, \
            uses, max_uses, expires_at",
@@ -555,8 +555,8 @@ pub async fn peek_download<'e>(
          where d.token_hash = $1 and d.expires_at > $2 and d.uses < d.max_uses \
          and exists (select 1 from orders o where o.id = d.order_id \
            and o.status in ('paid', 'fulfilled')) \
-         and not exists (select 1 from payments p where p.order_id = d.order_id \
-           and p.status = 'refunded')",
+         and exists (select 1 from payments p where p.order_id = d.order_id \
+           and p.status in ('paid', 'partially_refunded'))",
     )
     .bind(token_hash)
     .bind(now)

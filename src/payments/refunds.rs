@@ -84,7 +84,7 @@ pub async fn refund(
             "The gateway has not told us this payment's id yet; try again in a minute.".into(),
         ));
     };
-    let (refund_id, seq) = store::insert_refund(
+    let inserted = store::insert_refund(
         &mut tx,
         &NewRefund {
             payment_id: &payment.id,
@@ -99,7 +99,15 @@ pub async fn refund(
             now,
         },
     )
-    .await?;
+    .await
+    .map_err(crate::db::DbError::classify);
+    let (refund_id, seq) = match inserted {
+        Ok(row) => row,
+        // The same form against another captured payment of the order (a capture landed in
+        // between): the unique key still says it was sent.
+        Err(crate::db::DbError::UniqueViolation(_)) => return Ok(RefundOutcome::AlreadyRequested),
+        Err(crate::db::DbError::Other(e)) => return Err(e.into()),
+    };
     insert_audit(
         &mut *tx,
         &AuditEntry::by(admin, "order.refund", "order", order_id).change(

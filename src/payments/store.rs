@@ -157,24 +157,41 @@ pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Payment>,
         .await
 }
 
-/// Records the opened checkout (only the first answer counts).
+/// Records the opened checkout: only the first answer, only while the payment is unpaid and
+/// its order still waits for payment. False when nothing was stored.
 pub async fn set_session(
     conn: &mut AnyConnection,
     id: &str,
     session_id: &str,
     url: &str,
-    expires_at: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update payments set session_id = $2, checkout_url = $3, session_expires_at = $4, \
-         updated_at = $5 where id = $1 and session_id is null",
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update payments set session_id = $2, checkout_url = $3, updated_at = $4 \
+         where id = $1 and session_id is null and status = 'unpaid' \
+         and exists (select 1 from orders o where o.id = payments.order_id \
+           and o.status = 'pending_payment')",
     )
     .bind(id)
     .bind(session_id)
     .bind(url)
-    .bind(expires_at)
     .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Plans when the attempt's checkout stops taking payment (once, before it is opened).
+pub async fn plan_session_expiry(
+    conn: &mut AnyConnection,
+    id: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update payments set session_expires_at = $2 where id = $1 and session_expires_at is null",
+    )
+    .bind(id)
+    .bind(expires_at)
     .execute(&mut *conn)
     .await?;
     Ok(())

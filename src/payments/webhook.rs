@@ -299,15 +299,8 @@ async fn session_payment(
         let url = text(session, "url").unwrap_or_default();
         // The order first, then the payment (see `lock_order_then_payment`).
         order_store::lock(conn, &p.order_id).await?;
-        store::set_session(
-            conn,
-            &p.id,
-            session_id,
-            url,
-            int(session, "expires_at").unwrap_or(now),
-            now,
-        )
-        .await?;
+        // Stored when the order still waits (a closed order's capture is handled all the same).
+        store::set_session(conn, &p.id, session_id, url, now).await?;
         return Ok(p);
     }
     Err(AppError::Conflict(format!(
@@ -611,10 +604,11 @@ pub async fn settle_payment(
     reported: i64,
     now: i64,
 ) -> Result<(), AppError> {
+    // The gateway's `amount_refunded` also counts refunds still pending, so it is not used:
+    // every refund it lists was recorded as a row with its own status first.
+    let _ = reported;
     let ours = store::succeeded_total(conn, &payment.id).await?;
-    let refunded = reported
-        .max(ours)
-        .min(payment.captured_minor.max(payment.amount_minor));
+    let refunded = ours.min(payment.captured_minor.max(payment.amount_minor));
     if refunded <= payment.refunded_minor {
         return Ok(());
     }

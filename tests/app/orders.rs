@@ -243,6 +243,38 @@ async fn dev_gateway_decline_retry_and_cancel(backend: Backend) {
         "two attempts"
     );
 
+    // Five declined attempts: the order is cancelled and its stock given back (one order
+    // cannot keep stock off sale for ever by retrying).
+    let stubborn = app.new_browser();
+    add(&app, &stubborn, "first-dance", 1).await;
+    let before = stock(&app, "first-dance").await.unwrap();
+    let mut gateway = checkout(&stubborn, "stubborn@example.com").await;
+    for attempt in 1..=5 {
+        let back = dev_gateway(&stubborn, &gateway, "decline").await;
+        let base = back.split('?').next().unwrap().to_owned();
+        let resp = stubborn.post_form(&format!("{base}/pay"), &[]).await;
+        gateway = location(&resp);
+        if attempt == 5 {
+            assert_eq!(gateway, base, "no sixth attempt");
+        }
+    }
+    assert_eq!(
+        text(
+            &app,
+            "select status from orders where email = 'stubborn@example.com'"
+        )
+        .await,
+        "cancelled"
+    );
+    assert_eq!(
+        stock(&app, "first-dance").await.unwrap(),
+        before,
+        "the hold came back"
+    );
+    // The cart still has the print: checking out again makes a new order.
+    let fresh = checkout(&stubborn, "stubborn@example.com").await;
+    assert!(fresh.starts_with("/dev-gateway/"));
+
     // Cancel returns to the cart with the cart intact.
     let other = app.new_browser();
     add(&app, &other, "control-room", 3).await;

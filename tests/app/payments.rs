@@ -204,10 +204,33 @@ async fn stripe_errors_become_messages(backend: Backend) {
             .iter()
             .all(|c| c.idempotency_key == calls[0].idempotency_key)
     );
+    // Stripe refuses a reused key with other parameters: every retry is the same request,
+    // the session's expiry included, however much later it is sent.
+    for c in &calls {
+        let diff: Vec<_> = c
+            .params
+            .iter()
+            .filter(|p| !calls[0].params.contains(p))
+            .collect();
+        assert!(diff.is_empty(), "{diff:?} vs {:?}", calls[0].params);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // Stripe is back: the same attempt, the same key, a session at last.
     let resp = buyer.post_form(&format!("{order_page}/pay"), &[]).await;
     assert!(location(&resp).starts_with("https://checkout.stripe.test/"));
+    let calls = fake.requests_to("/v1/checkout/sessions");
+    let sorted = |c: &crate::fake_stripe::Recorded| {
+        let mut p = c.params.clone();
+        p.sort();
+        p
+    };
+    // (Stripe compares parameters, not their order in the body: metadata is a map.)
+    assert_eq!(
+        sorted(&calls[4]),
+        sorted(&calls[0]),
+        "a second later, still the same request"
+    );
     assert_eq!(one_i64(&app, "select count(*) from orders").await, 1);
     assert_eq!(one_i64(&app, "select count(*) from payments").await, 1);
 }
