@@ -131,7 +131,7 @@ pub async fn post_event(app: &TestApp, body: &str, header: &str) -> reqwest::Res
 async fn the_order(app: &TestApp) -> (String, String, String, i64) {
     sqlx::query_as(
         "select o.id, p.id, p.session_id, p.amount_minor from orders o \
-         join payments p on p.order_id = o.id order by o.created_at desc, p.attempt desc limit 1",
+         join payments p on p.order_id = o.id order by o.number desc, p.attempt desc limit 1",
     )
     .fetch_one(app.state.db.pool())
     .await
@@ -976,6 +976,8 @@ on_both_backends!(
     admin_fulfils_and_refunds,
     success_page_polls_until_paid,
     login_between_placing_and_paying,
+    expiry_and_payment_race,
+    concurrent_refunds_stay_within_the_capture,
 );
 
 /// A guest who logs in between placing and paying keeps one order, and paying empties the
@@ -1007,5 +1009,119 @@ async fn login_between_placing_and_paying(backend: Backend) {
     assert!(
         orders.contains("FS-000001"),
         "the order belongs to the account now"
+    );
+}
+
+/// The expiry job and a late payment race for one order, many times: every run ends in one
+/// consistent state. Either the payment won (order paid, stock kept) or the expiry did (order
+/// expired, stock back once, the payment still recorded and the order flagged for staff).
+async fn expiry_and_payment_race(backend: Backend) {
+    let app = shop(backend).await;
+    for round in 0..8 {
+        let buyer = app.new_browser();
+        add(&app, &buyer, "hawker-heroes", 1).await;
+        let before = stock(&app, "hawker-heroes").await.unwrap();
+        checkout(&buyer, &format!("race{round}@example.com")).await;
+        let order = the_order(&app).await;
+        // The hold ended long ago.
+        sqlx::query("update orders set hold_expires_at = 1 where id = $1")
+            .bind(&order.0)
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+        let body = session_event(
+            &format!("evt_race_{round}"),
+            "checkout.session.completed",
+            &order,
+            true,
+        );
+        let header = signature(&app, &body, flashstudio::db::now());
+        let state = app.state.clone();
+        let expire = tokio::spawn(async move {
+            flashstudio::orders::expire_due(&state, flashstudio::db::now())
+                .await
+                .unwrap()
+        });
+        let deliver = post_event(&app, &body, &header);
+        let (expired, resp) = tokio::join!(expire, deliver);
+        assert_eq!(resp.status(), StatusCode::OK);
+        let expired = expired.unwrap();
+        let (status, attention): (String, Option<String>) =
+            sqlx::query_as("select status, attention from orders where id = $1")
+                .bind(&order.0)
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        let payment: String = sqlx::query_scalar("select status from payments where order_id = $1")
+            .bind(&order.0)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(payment, "paid", "the money is recorded either way");
+        let left = stock(&app, "hawker-heroes").await.unwrap();
+        match status.as_str() {
+            "paid" => {
+                assert_eq!(expired, 0);
+                assert!(attention.is_none());
+                assert_eq!(left, before - 1, "stock kept for the paid order");
+            }
+            "expired" => {
+                assert_eq!(expired, 1);
+                assert!(attention.unwrap().contains("after the order was expired"));
+                assert_eq!(left, before, "stock back once");
+            }
+            other => panic!("unexpected order status {other}"),
+        }
+        // Clear the cart for the next round.
+        sqlx::query("delete from cart_lines")
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+    }
+}
+
+/// Two staff members refund at once, more than was captured between them: one refund goes
+/// through, the other is refused; nothing is refunded twice.
+async fn concurrent_refunds_stay_within_the_capture(backend: Backend) {
+    let app = shop(backend).await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    app.create_user("second@example.com", PASSWORD, Role::Admin)
+        .await;
+    let (one, two) = (app.new_browser(), app.new_browser());
+    one.login(ADMIN, PASSWORD).await;
+    two.login("second@example.com", PASSWORD).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "marina-bay-blue-hour", 1).await;
+    let gateway = checkout(&buyer, "refund-race@example.com").await;
+    dev_gateway(&buyer, &gateway, "pay").await;
+    let order_id = text(&app, "select id from orders").await;
+    let total = scalar_i64(&app, "select total_minor from orders").await;
+    let most = format!("{}.00", total / 100 - 1);
+    let path = format!("/admin/order/{order_id}/refund");
+    let (t1, t2) = (one.csrf().await, two.csrf().await);
+    let form_a = [
+        ("amount", most.as_str()),
+        ("reason", "A"),
+        ("csrf_token", &t1),
+    ];
+    let form_b = [
+        ("amount", most.as_str()),
+        ("reason", "B"),
+        ("csrf_token", &t2),
+    ];
+    let (a, b) = tokio::join!(
+        one.post_form_raw(&path, &form_a),
+        two.post_form_raw(&path, &form_b),
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]
+    );
+    assert_eq!(scalar_i64(&app, "select count(*) from refunds").await, 1);
+    assert_eq!(
+        text(&app, "select status from payments").await,
+        "partially_refunded"
     );
 }

@@ -395,11 +395,14 @@ on_both_backends!(
 );
 
 async fn pay_by_event(app: &TestApp, session: &str, intent: &str, event_id: &str) {
-    let total = one_i64(
-        app,
-        "select total_minor from orders order by created_at desc limit 1",
+    let total: i64 = sqlx::query_scalar(
+        "select o.total_minor from orders o join payments p on p.order_id = o.id \
+         where p.session_id = $1",
     )
-    .await;
+    .bind(session)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
     let now = flashstudio::db::now();
     let event = json!({"id": event_id, "type": "checkout.session.completed", "created": now,
         "data": {"object": {"id": session, "payment_status": "paid",
