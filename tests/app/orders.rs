@@ -751,9 +751,21 @@ async fn digital_delivery(backend: Backend) {
         body.contains("/downloads/[redacted]").then_some(())
     })
     .await;
-    // The confirmation went through the real SMTP server too.
-    smtp.wait_for("dl@example.com", "confirmed", Duration::from_secs(15))
+    // The confirmation went through the real SMTP server too, and its link opens the order
+    // for a guest in any browser (no account, no cookie).
+    let confirmation = smtp
+        .wait_for("dl@example.com", "confirmed", Duration::from_secs(15))
         .await;
+    let start = confirmation.text.find(&app.base).expect("an absolute link");
+    let link: String = confirmation.text[start + app.base.len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(link.starts_with("/orders/FS-"), "{link}");
+    let stranger = app.new_browser();
+    let (status, page) = stranger.get_text(&link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Cinematic LUT Pack"));
 }
 
 /// Admin: only allowed moves; ship with a tracking note; refunds partial then the rest;
