@@ -903,6 +903,36 @@ async fn admin_fulfils_and_refunds(backend: Backend) {
         .await
             >= 3
     );
+    // The staff note is edited inline (version-checked); the status is not editable there.
+    let version = scalar_i64(&app, "select version from orders")
+        .await
+        .to_string();
+    let resp = admin
+        .post_form(
+            &format!("/admin/orders/{order_id}/staff_note"),
+            &[
+                ("value", "Gift wrap, handle with care"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        text(&app, "select staff_note from orders").await,
+        "Gift wrap, handle with care"
+    );
+    let resp = admin
+        .post_form(
+            &format!("/admin/orders/{order_id}/status"),
+            &[("value", "paid"), ("version", "1")],
+        )
+        .await;
+    assert!(
+        resp.status().is_client_error(),
+        "status is not an inline field: {}",
+        resp.status()
+    );
+    assert_eq!(text(&app, "select status from orders").await, "fulfilled");
     // Resend the confirmation.
     let resp = admin.post_form(&format!("{path}/resend"), &[]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
