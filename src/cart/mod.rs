@@ -391,6 +391,18 @@ pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -
     let Some(guest_cart) = store::lock_cart(&mut tx, guest.key(), now).await? else {
         return Ok(());
     };
+    // Again under the guest cart's lock: an order placed from it meanwhile (checkout in another
+    // tab holds this lock while it inserts) is visible now.
+    sqlx::query(
+        "update orders set cart_key = $2, user_id = coalesce(user_id, $3), updated_at = $4 \
+         where cart_key = $1 and status = 'pending_payment'",
+    )
+    .bind(guest.key())
+    .bind(account.key())
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     let guest_lines = store::lines(&mut *tx, &guest_cart).await?;
     if guest_lines.is_empty() {
         store::delete_cart(&mut tx, &guest_cart).await?;

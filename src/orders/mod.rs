@@ -173,8 +173,9 @@ async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
     let now = now();
     let seen = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
     if let Some(p) = &seen {
-        if p.payment_intent.is_some() || p.status().is_captured() {
-            // Paid, or completed with a delayed method: not ours to cancel.
+        let in_flight = p.status() == PaymentStatus::Unpaid && p.payment_intent.is_some();
+        if in_flight || p.status().is_captured() {
+            // Paid, or completed with a delayed method still on its way: not ours to cancel.
             return Ok(());
         }
         let open =
@@ -198,8 +199,11 @@ async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
         (Some(a), Some(b)) => {
             a.id == b.id
                 && a.session_id == b.session_id
-                && b.payment_intent.is_none()
-                && matches!(b.status(), PaymentStatus::Unpaid | PaymentStatus::Failed)
+                && match b.status() {
+                    PaymentStatus::Unpaid => b.payment_intent.is_none(),
+                    PaymentStatus::Failed => true,
+                    _ => false,
+                }
         }
         _ => false,
     };
@@ -509,7 +513,14 @@ async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Attempt> {
             payment_store::set_failure(&mut tx, &p.id, "the checkout expired").await?;
         }
     }
-    if attempt > MAX_PAYMENT_ATTEMPTS {
+    // Attempts that never reached a checkout (the gateway was down) do not count.
+    let opened: i64 = sqlx::query_scalar(
+        "select count(*) from payments where order_id = $1 and session_id is not null",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if opened >= MAX_PAYMENT_ATTEMPTS || attempt > 3 * MAX_PAYMENT_ATTEMPTS {
         close_unpaid(
             &mut tx,
             &order,
@@ -784,8 +795,15 @@ pub async fn expire_due(state: &AppState, now: i64) -> AppResult<usize> {
         let Some(order) = store::lock(&mut tx, &id).await? else {
             continue;
         };
-        // A new attempt may have renewed the hold since the list was read.
+        // A new attempt may have renewed the hold, or a delayed payment been started, since
+        // the list was read.
         if order.hold_expires_at >= now - EXPIRY_GRACE_SECS {
+            continue;
+        }
+        if let Some(p) = payment_store::latest_for_order(&mut *tx, &id).await?
+            && p.status() == PaymentStatus::Unpaid
+            && p.payment_intent.is_some()
+        {
             continue;
         }
         if close_unpaid(
@@ -901,6 +919,14 @@ pub async fn cancel(
         .status()
         .next(OrderEvent::Cancel)
         .map_err(|e| AppError::Conflict(e.to_string()))?;
+    if let Some(p) = payment_store::latest_for_order(&mut *tx, order_id).await?
+        && p.status() == PaymentStatus::Unpaid
+        && p.payment_intent.is_some()
+    {
+        return Err(AppError::Conflict(
+            "A delayed payment (bank debit) for this order is on its way; wait for its outcome before cancelling.".into(),
+        ));
+    }
     if !close_unpaid(
         &mut tx,
         &order,

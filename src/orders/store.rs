@@ -247,16 +247,25 @@ pub async fn take_stock(
 }
 
 /// Gives back the stock an order's lines hold (call once, on the transition that ends them).
+///
+/// One product at a time in id order, the order [`take_stock`]'s callers lock them in, so a
+/// release and a checkout never wait on each other's rows in opposite orders.
 pub async fn release_stock(conn: &mut AnyConnection, order_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update products set stock = stock + (select cast(coalesce(sum(l.held), 0) as bigint) from order_lines l \
-         where l.order_id = $1 and l.product_id = products.id) \
-         where stock is not null and id in \
-         (select product_id from order_lines where order_id = $1 and held > 0)",
+    let held: Vec<(String, i64)> = sqlx::query_as(
+        "select product_id, cast(sum(held) as bigint) from order_lines \
+         where order_id = $1 and held > 0 and product_id is not null \
+         group by product_id order by product_id",
     )
     .bind(order_id)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    for (product_id, quantity) in held {
+        sqlx::query("update products set stock = stock + $2 where id = $1 and stock is not null")
+            .bind(&product_id)
+            .bind(quantity)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -186,6 +186,10 @@ pub async fn store_and_apply(
     }
     let outcome = run(&mut tx, state, event, now).await?;
     tx.commit().await.map_err(internal)?;
+    if event.kind == "checkout.session.expired" && outcome == "applied" {
+        // An expired order may have given stock back.
+        state.content.invalidate();
+    }
     state.metrics.webhook(&event.kind, outcome);
     Ok(Receipt::Processed(outcome))
 }

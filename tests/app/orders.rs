@@ -1020,6 +1020,7 @@ on_both_backends!(
     login_between_placing_and_paying,
     expiry_and_payment_race,
     concurrent_refunds_stay_within_the_capture,
+    delayed_payment_keeps_its_hold,
 );
 
 /// A guest who logs in between placing and paying keeps one order, and paying empties the
@@ -1166,4 +1167,55 @@ async fn concurrent_refunds_stay_within_the_capture(backend: Backend) {
         text(&app, "select status from payments").await,
         "partially_refunded"
     );
+}
+
+/// A checkout completed with a delayed method (a bank debit) keeps its hold while the money is
+/// on its way: the expiry job skips it, staff cannot cancel it, and the success event pays it.
+async fn delayed_payment_keeps_its_hold(backend: Backend) {
+    let app = shop(backend).await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let admin = app.new_browser();
+    admin.login(ADMIN, PASSWORD).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "studio-cove", 1).await;
+    checkout(&buyer, "debit@example.com").await;
+    let order = the_order(&app).await;
+    let held = stock(&app, "studio-cove").await.unwrap();
+    let completed = session_event("evt_debit_1", "checkout.session.completed", &order, false);
+    post_event(
+        &app,
+        &completed,
+        &signature(&app, &completed, flashstudio::db::now()),
+    )
+    .await;
+    assert_eq!(text(&app, "select status from payments").await, "unpaid");
+    sqlx::query("update orders set hold_expires_at = 1")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let now = flashstudio::db::now();
+    assert_eq!(
+        flashstudio::orders::expire_due(&app.state, now)
+            .await
+            .unwrap(),
+        0
+    );
+    let resp = admin
+        .post_form(&format!("/admin/order/{}/cancel", order.0), &[])
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        stock(&app, "studio-cove").await.unwrap(),
+        held,
+        "still held"
+    );
+    let succeeded = session_event(
+        "evt_debit_2",
+        "checkout.session.async_payment_succeeded",
+        &order,
+        true,
+    );
+    post_event(&app, &succeeded, &signature(&app, &succeeded, now)).await;
+    assert_eq!(text(&app, "select status from orders").await, "paid");
+    assert_eq!(emails_of_kind(&app, "order_confirmation").await, 1);
 }
