@@ -33,8 +33,6 @@ create table orders (
     total_minor bigint not null check (total_minor >= 0),
     has_prints bigint not null default 0,
     has_digital bigint not null default 0,
-    -- SHA-256 of the guest link's token (the token itself is only in the email and the URL).
-    access_hash text not null,
     -- Stock is held until this time unless the order is paid.
     hold_expires_at bigint not null,
     tracking_note text,
@@ -49,7 +47,6 @@ create table orders (
     closed_at bigint
 );
 create unique index orders_number_key on orders (number);
-create unique index orders_access_hash_key on orders (access_hash);
 create index orders_cart_status_idx on orders (cart_key, status);
 create index orders_user_idx on orders (user_id, created_at);
 create index orders_status_hold_idx on orders (status, hold_expires_at);

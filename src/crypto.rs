@@ -71,7 +71,7 @@ impl SigningKey {
 }
 
 #[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
-fn hmac_bytes(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_bytes(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key).expect("any key length");
     mac.update(message);
     mac.finalize().into_bytes().into()

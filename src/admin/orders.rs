@@ -24,10 +24,6 @@ use crate::payments::store::{self as payment_store, Payment, Refund, StoredEvent
 use crate::payments::webhook;
 use crate::views::components::{csrf_field, error_summary, timestamp};
 
-fn money(currency: &str, minor: i64) -> Money {
-    Money::new(minor, Currency::parse(currency).unwrap_or_default())
-}
-
 struct Detail {
     order: Order,
     lines: Vec<OrderLine>,
@@ -138,7 +134,7 @@ fn detail_page(
         }
         div.panel {
             h2 { "Lines" }
-            table.admin-table {
+            div.table-wrap { table.data-table {
                 thead { tr { th { "Item" } th { "Kind" } th.num { "Qty" } th.num { "Unit" } th.num { "Total" } } }
                 tbody {
                     @for l in &d.lines {
@@ -146,17 +142,17 @@ fn detail_page(
                             td { (l.title) @if !l.options_label.is_empty() { br; span.muted.small { (l.options_label) } } }
                             td { (l.kind) }
                             td.num { (l.quantity) }
-                            td.num { (money(&o.currency, l.unit_price_minor)) }
-                            td.num { (money(&o.currency, l.total_minor)) }
+                            td.num { (Money::of_code(l.unit_price_minor, &o.currency)) }
+                            td.num { (Money::of_code(l.total_minor, &o.currency)) }
                         }
                     }
                 }
-                tfoot { tr { th colspan="4" { "Total" } td.num { strong { (money(&o.currency, o.total_minor)) } } } }
-            }
+                tfoot { tr { th colspan="4" { "Total" } td.num { strong { (Money::of_code(o.total_minor, &o.currency)) } } } }
+            } }
         }
         div.panel {
             h2 { "Payments" }
-            table.admin-table {
+            div.table-wrap { table.data-table {
                 thead { tr { th { "Attempt" } th { "Gateway" } th { "Status" } th.num { "Captured" } th.num { "Refunded" } th { "Reference" } th { "Note" } } }
                 tbody {
                     @for p in &d.payments {
@@ -164,24 +160,24 @@ fn detail_page(
                             td { (p.attempt) }
                             td { (p.gateway) }
                             td { span class=(format!("status-badge status-{}", p.status)) { (p.status().label()) } }
-                            td.num { (money(&p.currency, p.captured_minor)) }
-                            td.num { (money(&p.currency, p.refunded_minor)) }
+                            td.num { (Money::of_code(p.captured_minor, &p.currency)) }
+                            td.num { (Money::of_code(p.refunded_minor, &p.currency)) }
                             td.small { code { (p.payment_intent.as_deref().or(p.session_id.as_deref()).unwrap_or("—")) } }
                             td.muted { (p.failure.as_deref().unwrap_or("")) }
                         }
                     }
                 }
-            }
+            } }
             h3 { "Refunds" }
             @if d.refunds.is_empty() { p.muted { "None." } } @else {
-                table.admin-table {
+                div.table-wrap { table.data-table {
                     thead { tr { th { "#" } th { "When" } th.num { "Amount" } th { "Status" } th { "Reason" } th { "" } } }
                     tbody {
                         @for r in &d.refunds {
                             tr {
                                 td { (r.seq) }
                                 td { (timestamp(r.created_at)) }
-                                td.num { (money(&r.currency, r.amount_minor)) }
+                                td.num { (Money::of_code(r.amount_minor, &r.currency)) }
                                 td { span class=(format!("status-badge status-{}", r.status)) { (r.status) } @if let Some(f) = &r.failure { br; span.muted.small { (f) } } }
                                 td { (r.reason) }
                                 td {
@@ -195,7 +191,7 @@ fn detail_page(
                             }
                         }
                     }
-                }
+                } }
             }
             @if let Some((p, left)) = refundable(d) {
                 form #refund .stack method="post" action={(path) "/refund"} novalidate {
@@ -204,7 +200,7 @@ fn detail_page(
                     input type="hidden" name="request_key" value=(crate::crypto::random_token());
                     h3 { "Refund" }
                     (error_summary(refund_errors))
-                    p.muted { "Up to " (money(&p.currency, left)) " can still be refunded, in one or several refunds." }
+                    p.muted { "Up to " (Money::of_code(left, &p.currency)) " can still be refunded, in one or several refunds." }
                     div class=(if refund_errors.get("amount").is_some() { "field has-error" } else { "field" }) {
                         label for="amount" { "Amount (" (p.currency) ")" }
                         input #amount type="text" inputmode="decimal" name="amount" value=(refund_form.0) required;
@@ -432,7 +428,7 @@ fn events_page(
             }
         }
         @if rows.is_empty() { p { "No events." } } @else {
-            table.admin-table {
+            div.table-wrap { table.data-table {
                 thead { tr { th { "Event" } th { "Type" } th { "Source" } th { "Received" } th { "Outcome" } th { "Error" } th { "" } } }
                 tbody {
                     @for e in rows {
@@ -454,7 +450,7 @@ fn events_page(
                         }
                     }
                 }
-            }
+            } }
         }
         nav.pagination {
             @if page > 1 { a href=(href(page - 1)) { "← Newer" } }

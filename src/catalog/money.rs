@@ -164,6 +164,11 @@ impl Money {
         Self { minor, currency }
     }
 
+    /// `minor` units of the currency stored as `code` (an unknown code reads as the default).
+    pub fn of_code(minor: i64, code: &str) -> Self {
+        Self::new(minor, Currency::parse(code).unwrap_or_default())
+    }
+
     /// A signed delta for option labels: `+S$20.00`, `−S$5.00`.
     pub fn signed(self) -> String {
         let abs = Money::new(self.minor.saturating_abs(), self.currency);

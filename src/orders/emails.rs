@@ -4,12 +4,7 @@
 use maud::html;
 
 use super::store::{Order, OrderLine};
-use crate::catalog::money::{Currency, Money};
 use crate::notifications::templates::{EmailContent, button, layout};
-
-fn money(order: &Order, minor: i64) -> String {
-    Money::new(minor, Currency::parse(&order.currency).unwrap_or_default()).to_string()
-}
 
 fn lines_html(order: &Order, lines: &[OrderLine]) -> maud::Markup {
     html! {
@@ -21,13 +16,13 @@ fn lines_html(order: &Order, lines: &[OrderLine]) -> maud::Markup {
                         @if !l.options_label.is_empty() { br; span style="color:#7a746c;font-size:13px" { (l.options_label) } }
                     }
                     td style="padding:6px 0;border-bottom:1px solid #eee;text-align:right;white-space:nowrap" {
-                        (l.quantity) " × " (money(order, l.unit_price_minor))
+                        (l.quantity) " × " (order.money(l.unit_price_minor))
                     }
                 }
             }
             tr {
                 td style="padding:8px 0;font-weight:700" { "Total" }
-                td style="padding:8px 0;text-align:right;font-weight:700" { (money(order, order.total_minor)) }
+                td style="padding:8px 0;text-align:right;font-weight:700" { (order.money(order.total_minor)) }
             }
         }
     }
@@ -45,10 +40,10 @@ fn lines_text(order: &Order, lines: &[OrderLine]) -> String {
                 format!(" ({})", l.options_label)
             },
             l.quantity,
-            money(order, l.unit_price_minor)
+            order.money(l.unit_price_minor)
         ));
     }
-    out.push_str(&format!("Total: {}\n", money(order, order.total_minor)));
+    out.push_str(&format!("Total: {}\n", order.money(order.total_minor)));
     out
 }
 
@@ -113,7 +108,7 @@ pub fn payment_failed(order: &Order, reason: &str, order_url: &str) -> EmailCont
 
 /// "Refund issued" for one refund.
 pub fn refund_issued(order: &Order, amount_minor: i64, order_url: &str) -> EmailContent {
-    let amount = money(order, amount_minor);
+    let amount = order.money(amount_minor);
     let subject = format!("Refund of {amount} for order {}", order.number);
     let html = layout(
         &subject,

@@ -84,9 +84,8 @@ pub async fn place_order(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    let placed = match super::place(state, &owner, ctx.user().map(|u| u.id.as_str()), &details)
-        .await
-    {
+    let user_id = ctx.user().map(|u| u.id.as_str());
+    let placed = match super::place(state, &owner, user_id, &details, &cart).await {
         Ok(p) => p,
         Err(AppError::Validation(errors)) => {
             // The cart changed in another tab (a print now needs an address).
@@ -261,7 +260,7 @@ pub async fn account_orders(
     Data(state): Data<&AppState>,
 ) -> AppResult<Response> {
     let orders = order_store::for_user(state.db.pool(), &user.id, 200).await?;
-    Ok(views::account_orders(&ctx, &orders, state).into_response())
+    Ok(views::account_orders(&ctx, &orders).into_response())
 }
 
 const DOWNLOAD_GONE: &str = "This download link has expired or has been used up. Reply to your order email and we will send a new one.";

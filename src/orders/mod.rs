@@ -224,20 +224,22 @@ async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
 /// Places an order from `owner`'s cart: prices it from the catalog inside the transaction,
 /// holds stock, snapshots the lines and opens payment attempt 1. Idempotent per cart
 /// contents; a different pending order of the same cart is replaced (its checkout closed at
-/// the gateway, its stock given back) before the new one takes stock.
+/// the gateway, its stock given back) before the new one takes stock. `preview` is the cart as
+/// the caller loaded it outside the transaction (to find the orders it replaces); the order
+/// itself is priced from the cart as locked.
 pub async fn place(
     state: &AppState,
     owner: &Owner,
     user_id: Option<&str>,
     details: &CheckoutDetails,
+    preview: &cart::Cart,
 ) -> AppResult<Placed> {
     let currency = state.settings.currency;
 
     // Orders this cart placed before with other contents or details are replaced.
-    let preview = cart::load(state, owner).await?;
     let preview_ships = preview.lines.iter().any(|l| l.product.is_print());
     let preview_fp = fingerprint(
-        &preview,
+        preview,
         &normalized(details, preview_ships),
         currency.code(),
     );
@@ -318,7 +320,6 @@ pub async fn place(
 
     let id = new_id();
     let number = store::next_number(&mut tx).await?;
-    let key = access_key(state, &id);
     let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
     let ship = ships.then(|| {
         [
@@ -345,7 +346,6 @@ pub async fn place(
             subtotal_minor: cart.subtotal.minor,
             has_prints: ships,
             has_digital,
-            access_hash: &sha256_hex(&key),
             hold_expires_at: now + hold_secs,
             now,
         },

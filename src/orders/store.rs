@@ -80,6 +80,11 @@ impl Order {
         OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Expired)
     }
 
+    /// `minor` units of the order's currency.
+    pub fn money(&self, minor: i64) -> crate::catalog::money::Money {
+        crate::catalog::money::Money::of_code(minor, &self.currency)
+    }
+
     /// Whether the order has prints to ship.
     pub fn ships(&self) -> bool {
         self.has_prints == 1
@@ -148,8 +153,6 @@ pub struct NewOrder<'a> {
     pub has_prints: bool,
     /// Has digital.
     pub has_digital: bool,
-    /// Guest link hash.
-    pub access_hash: &'a str,
     /// Hold until.
     pub hold_expires_at: i64,
     /// Now.
@@ -173,10 +176,10 @@ pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sq
     sqlx::query(
         "insert into orders (id, number, status, user_id, cart_key, fingerprint, email, name, \
          phone, ship_line1, ship_line2, ship_city, ship_postcode, ship_country, currency, \
-         subtotal_minor, total_minor, has_prints, has_digital, access_hash, hold_expires_at, \
+         subtotal_minor, total_minor, has_prints, has_digital, hold_expires_at, \
          created_at, updated_at) \
          values ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $15, $16, $17, $18, $19, $20, $20)",
+         $15, $15, $16, $17, $18, $19, $19)",
     )
     .bind(o.id)
     .bind(o.number)
@@ -195,7 +198,6 @@ pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sq
     .bind(o.subtotal_minor)
     .bind(i64::from(o.has_prints))
     .bind(i64::from(o.has_digital))
-    .bind(o.access_hash)
     .bind(o.hold_expires_at)
     .bind(o.now)
     .execute(&mut *conn)
@@ -335,18 +337,6 @@ pub async fn find_by_number<'e>(
         .await
 }
 
-/// An order by the hash of its guest link token.
-pub async fn find_by_access_hash<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    hash: &str,
-) -> Result<Option<Order>, sqlx::Error> {
-    let sql = format!("select {ORDER_COLUMNS} from orders where access_hash = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(hash)
-        .fetch_optional(ex)
-        .await
-}
-
 /// Locks an order row for the rest of the transaction (portable `update … returning`).
 pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx::Error> {
     let sql =
@@ -468,20 +458,6 @@ pub async fn set_tracking(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
-}
-
-/// Replaces the guest link's token hash (resend).
-pub async fn set_access_hash(
-    conn: &mut AnyConnection,
-    order_id: &str,
-    hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update orders set access_hash = $2 where id = $1")
-        .bind(order_id)
-        .bind(hash)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 

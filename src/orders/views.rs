@@ -5,19 +5,13 @@ use maud::{Markup, html};
 use super::CheckoutDetails;
 use super::state::OrderStatus;
 use super::store::{Order, OrderLine};
-use crate::app::AppState;
 use crate::cart::Cart;
-use crate::catalog::money::{Currency, Money};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::payments::state::PaymentStatus;
 use crate::payments::store::{Payment, Refund};
 use crate::views::components::{Field, csrf_field, error_summary, timestamp};
 use crate::views::layout::{PageMeta, page};
-
-fn money(order: &Order, minor: i64) -> Money {
-    Money::new(minor, Currency::parse(&order.currency).unwrap_or_default())
-}
 
 /// `GET /checkout` (and its re-render with errors).
 pub fn checkout_page(
@@ -168,12 +162,12 @@ pub fn order_page(
                                         }
                                     }
                                     td.num { (l.quantity) }
-                                    td.num { (money(order, l.unit_price_minor)) }
-                                    td.num { (money(order, l.total_minor)) }
+                                    td.num { (order.money(l.unit_price_minor)) }
+                                    td.num { (order.money(l.total_minor)) }
                                 }
                             }
                         }
-                        tfoot { tr { th colspan="3" { "Total" } td.num { strong { (money(order, order.total_minor)) } } } }
+                        tfoot { tr { th colspan="3" { "Total" } td.num { strong { (order.money(order.total_minor)) } } } }
                     }
                 }
                 div.grid-2 {
@@ -201,7 +195,7 @@ pub fn order_page(
                         h2 { "Refunds" }
                         ul.plain-list {
                             @for r in refunds {
-                                li { (timestamp(r.created_at)) " · " (money(order, r.amount_minor)) " · " (r.status().as_str()) }
+                                li { (timestamp(r.created_at)) " · " (order.money(r.amount_minor)) " · " (r.status().as_str()) }
                             }
                         }
                     }
@@ -214,8 +208,7 @@ pub fn order_page(
 }
 
 /// `GET /account/orders`.
-pub fn account_orders(ctx: &RequestContext, orders: &[Order], state: &AppState) -> Markup {
-    let _ = state;
+pub fn account_orders(ctx: &RequestContext, orders: &[Order]) -> Markup {
     let body = html! {
         section.section.section-tight {
             div.container.narrow {
@@ -231,7 +224,7 @@ pub fn account_orders(ctx: &RequestContext, orders: &[Order], state: &AppState) 
                                     td { a href={"/orders/" (o.number)} { (o.number) } }
                                     td { (timestamp(o.created_at)) }
                                     td { (o.status().label()) }
-                                    td.num { (money(o, o.total_minor)) }
+                                    td.num { (o.money(o.total_minor)) }
                                 }
                             }
                         }

@@ -3,12 +3,10 @@
 //! cancel); paying or declining sends a signed Stripe-shaped event through the same
 //! verification, storage and state machine as a real Stripe delivery.
 
-use sha2::{Digest as _, Sha256};
-
 use super::gateway::{
     CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
 };
-use crate::crypto::SigningKey;
+use crate::crypto::{SigningKey, sha256_hex};
 
 /// The built-in test gateway.
 pub struct DevGateway {
@@ -16,7 +14,7 @@ pub struct DevGateway {
 }
 
 fn short_hash(text: &str) -> String {
-    hex::encode(&Sha256::digest(text.as_bytes())[..12])
+    sha256_hex(text)[..24].to_owned()
 }
 
 impl DevGateway {

@@ -10,7 +10,7 @@ use super::dev;
 use super::store;
 use super::webhook::{self, Receipt, WebhookError};
 use crate::app::AppState;
-use crate::catalog::money::{Currency, Money};
+use crate::catalog::money::Money;
 use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
@@ -93,7 +93,6 @@ pub async fn dev_checkout(
 ) -> AppResult<Response> {
     let (payment, order) = dev_payment(state, &session_id).await?;
     let lines = order_store::lines(state.db.pool(), &order.id).await?;
-    let currency = Currency::parse(&payment.currency).unwrap_or_default();
     let open = payment.status() == super::state::PaymentStatus::Unpaid
         && payment.session_expires_at.is_none_or(|e| e > now());
     let body = html! {
@@ -101,7 +100,7 @@ pub async fn dev_checkout(
             div.container.narrow {
                 div.dev-gateway.panel {
                     p.eyebrow { "Dev gateway · test mode · no real money" }
-                    h1 { "Pay " (Money::new(payment.amount_minor, currency)) }
+                    h1 { "Pay " (Money::of_code(payment.amount_minor, &payment.currency)) }
                     p.muted { "Order " (order.number) " for " (order.email) }
                     ul.plain-list {
                         @for l in &lines {
@@ -146,7 +145,7 @@ pub async fn dev_checkout_action(
         }
     };
     let paid = kind == "checkout.session.completed";
-    let event = dev_event(state, &payment, &order, kind, paid);
+    let event = dev_event(&payment, &order, kind, paid);
     let body = event.to_string();
     let secret = state
         .gateway
@@ -166,14 +165,12 @@ pub async fn dev_checkout_action(
 
 /// A Stripe-shaped checkout session event for a dev payment.
 pub fn dev_event(
-    state: &AppState,
     payment: &store::Payment,
     order: &order_store::Order,
     kind: &str,
     paid: bool,
 ) -> serde_json::Value {
     let session_id = payment.session_id.clone().unwrap_or_default();
-    let _ = state;
     json!({
         "id": format!("evt_dev_{}", uuid::Uuid::now_v7().simple()),
         "object": "event",

@@ -7,7 +7,7 @@
 
 use super::gateway::RefundRequest;
 use super::state::RefundStatus;
-use super::store::{self, NewRefund, Refund};
+use super::store::{self, NewRefund};
 use super::webhook;
 use crate::accounts::model::User;
 use crate::admin::store::{AuditEntry, insert_audit};
@@ -63,13 +63,11 @@ pub async fn refund(
     if amount <= 0 {
         errors.add("amount", "Enter an amount above zero.");
     } else if amount > available {
-        let currency =
-            crate::catalog::money::Currency::parse(&payment.currency).unwrap_or_default();
         errors.add(
             "amount",
             format!(
                 "At most {} can still be refunded.",
-                crate::catalog::money::Money::new(available.max(0), currency)
+                crate::catalog::money::Money::of_code(available.max(0), &payment.currency)
             ),
         );
     }
@@ -208,12 +206,7 @@ async fn apply_answer(
     {
         webhook::refund_email(&mut tx, state, &request.order_id, &request.refund_id).await?;
     }
-    webhook::settle_payment(&mut tx, &payment, 0, now).await?;
+    webhook::settle_payment(&mut tx, &payment, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// An order's refunds (for the admin and the customer's order page).
-pub async fn of_order(state: &AppState, order_id: &str) -> AppResult<Vec<Refund>> {
-    Ok(store::refunds_of_order(state.db.pool(), order_id).await?)
 }

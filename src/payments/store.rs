@@ -341,18 +341,6 @@ impl Refund {
     }
 }
 
-/// A payment's refunds, first first.
-pub async fn refunds_of<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    payment_id: &str,
-) -> Result<Vec<Refund>, sqlx::Error> {
-    let sql = format!("select {REFUND_COLUMNS} from refunds where payment_id = $1 order by seq");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(payment_id)
-        .fetch_all(ex)
-        .await
-}
-
 /// An order's refunds, first first.
 pub async fn refunds_of_order<'e>(
     ex: impl Executor<'e, Database = Any>,

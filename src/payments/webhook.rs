@@ -53,14 +53,9 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    use hmac::Mac as _;
-    #[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
-    let mut mac =
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    hex::encode(crate::crypto::hmac_bytes(secret.as_bytes(), &signed))
 }
 
 /// Checks a `Stripe-Signature` header: some `v1` must be the HMAC-SHA256 of `{t}.{body}` under
@@ -489,8 +484,7 @@ async fn charge_refunded(
     for refund in &refunds {
         record_refund(conn, state, &payment, refund, now).await?;
     }
-    let reported = int(charge, "amount_refunded").unwrap_or(0);
-    settle_payment(conn, &payment, reported, now).await?;
+    settle_payment(conn, &payment, now).await?;
     Ok(Effect::Applied(Some(intent)))
 }
 
@@ -507,7 +501,7 @@ async fn refund_updated(
         return Ok(Effect::Deferred(intent));
     };
     record_refund(conn, state, &payment, refund, now).await?;
-    settle_payment(conn, &payment, 0, now).await?;
+    settle_payment(conn, &payment, now).await?;
     Ok(Effect::Applied(Some(intent)))
 }
 
@@ -599,18 +593,15 @@ pub async fn refund_email(
     Ok(())
 }
 
-/// Moves the payment to (partially) refunded from the money that went back: the larger of what
-/// the gateway reported and our succeeded refunds (a pending refund may still fail, so it only
-/// counts against what may still be refunded). Forward only.
+/// Moves the payment to (partially) refunded from the money that went back: our succeeded
+/// refunds (a pending refund may still fail, so it only counts against what may still be
+/// refunded). The gateway's `amount_refunded` is not used: it counts pending refunds too, and
+/// every refund it lists is recorded as a row with its own status first. Forward only.
 pub async fn settle_payment(
     conn: &mut AnyConnection,
     payment: &Payment,
-    reported: i64,
     now: i64,
 ) -> Result<(), AppError> {
-    // The gateway's `amount_refunded` also counts refunds still pending, so it is not used:
-    // every refund it lists was recorded as a row with its own status first.
-    let _ = reported;
     let ours = store::succeeded_total(conn, &payment.id).await?;
     let refunded = ours.min(payment.captured_minor.max(payment.amount_minor));
     if refunded <= payment.refunded_minor {
