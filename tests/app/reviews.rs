@@ -135,17 +135,16 @@ async fn order(app: &TestApp, user: &str, product: &str, status: &str) {
     let pool = app.state.db.pool();
     sqlx::query(
         "insert into orders (id, number, status, user_id, cart_key, fingerprint, email, name,
-                             currency, subtotal_minor, total_minor, access_hash, hold_expires_at,
+                             currency, subtotal_minor, total_minor, hold_expires_at,
                              created_at, updated_at)
-         values ($1, $2, $3, $4, $5, 'fp', 'buyer@example.com', 'Buyer', 'SGD', 9000, 9000, $6,
-                 $7, $7, $7)",
+         values ($1, $2, $3, $4, $5, 'fp', 'buyer@example.com', 'Buyer', 'SGD', 9000, 9000,
+                 $6, $6, $6)",
     )
     .bind(&id)
     .bind(format!("FS-{}", &id[id.len() - 8..]))
     .bind(status)
     .bind(user)
     .bind(format!("u:{user}"))
-    .bind(format!("hash-{id}"))
     .bind(now)
     .execute(pool)
     .await
