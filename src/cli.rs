@@ -33,7 +33,11 @@ pub enum Command {
         addr: Option<SocketAddr>,
     },
     /// Run only the job worker.
-    Worker,
+    Worker {
+        /// Also serve `/health`, `/ready` and `/metrics` here (for probes and scraping).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Create an admin (or promote an existing account), reading the password from stdin.
@@ -95,9 +99,14 @@ pub enum ApiTokenCommand {
 /// Runs the command line; the binary's `main` is only this.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::telemetry::install_crypto_provider();
-    let mut settings = Settings::from_env()?;
+    let vars = crate::config::env_vars();
+    let command = cli.command.unwrap_or(Command::Serve { addr: None });
+    if let Command::Migrate = command {
+        return migrate(&vars).await;
+    }
+    let mut settings = Settings::from_map(&vars)?;
     crate::telemetry::init(settings.log_format, &settings.log_level);
-    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+    match command {
         Command::Serve { addr } => {
             if let Some(addr) = addr {
                 settings.set_addr(addr)?;
@@ -126,10 +135,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             state.db.close().await;
             Ok(())
         }
-        Command::Worker => {
+        Command::Worker { addr } => {
             let state = AppState::build(settings).await?;
             let shutdown = shutdown_on_signal();
             tracing::info!("worker started");
+            if let Some(addr) = addr {
+                let listener =
+                    std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+                listener.set_nonblocking(true)?;
+                let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+                let probes = poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+                    crate::routes::probes(state.clone()),
+                    shutdown.clone().cancelled_owned(),
+                    Some(std::time::Duration::from_secs(2)),
+                );
+                tracing::info!(%addr, "serving probes and metrics");
+                tokio::spawn(async move {
+                    if let Err(e) = probes.await {
+                        tracing::error!(error = %e, "the probe listener stopped");
+                    }
+                });
+            }
             let grace = state.settings.shutdown_grace;
             let stopped = shutdown.clone();
             tokio::select! {
@@ -142,13 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.close()).await;
             Ok(())
         }
-        Command::Migrate => {
-            settings.ensure_data_dir()?;
-            let db = Db::connect(settings.database_url.expose(), 1).await?;
-            db.migrate().await.context("running migrations")?;
-            println!("migrations applied");
-            Ok(())
-        }
+        Command::Migrate => migrate(&vars).await,
         Command::CreateAdmin { email, .. } => create_admin(settings, &email).await,
         Command::ApiToken(command) => api_token(settings, command).await,
         Command::Payments(command) => {
@@ -282,6 +302,21 @@ async fn create_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
         println!("{email} is now an admin (password replaced, sessions signed out)");
     }
     state.db.close().await;
+    Ok(())
+}
+
+/// `flashstudio migrate`: needs only the database settings, so a migration job (a Helm hook
+/// that runs before the release's other resources exist) carries no other secret.
+async fn migrate(vars: &std::collections::HashMap<String, String>) -> anyhow::Result<()> {
+    let target = crate::config::DatabaseTarget::from_map(vars)?;
+    if target.url.expose().starts_with("sqlite:") {
+        std::fs::create_dir_all(&target.data_dir)
+            .with_context(|| format!("creating data directory {}", target.data_dir.display()))?;
+    }
+    let db = Db::connect(target.url.expose(), 1).await?;
+    db.migrate().await.context("running migrations")?;
+    db.close().await;
+    println!("migrations applied");
     Ok(())
 }
 

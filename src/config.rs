@@ -270,38 +270,106 @@ const KNOWN_WEAK_SECRETS: &[&str] = &[
     "replace-me-with-64-random-hex-characters",
 ];
 
+/// The process environment (after loading `.env` if present).
+pub fn env_vars() -> HashMap<String, String> {
+    // A missing .env is normal; a broken one is worth a warning, not a refusal.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("warning: could not read .env: {e}");
+    }
+    std::env::vars().collect()
+}
+
+/// The database a process uses, and the data directory a SQLite file lives in.
+#[derive(Debug)]
+pub struct DatabaseTarget {
+    /// `FLASHSTUDIO_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL` (or the SQLite default in development).
+    pub url: Secret<String>,
+}
+
+impl DatabaseTarget {
+    /// Only what `flashstudio migrate` needs: a migration job carries the database URL and
+    /// none of the app's other secrets.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let production = parse_environment(vars)? == Environment::Production;
+        let data_dir = data_dir(vars);
+        let url = database_url(vars, &data_dir, production)?;
+        Ok(Self {
+            data_dir,
+            url: Secret::new(url),
+        })
+    }
+}
+
+fn parse_environment(vars: &HashMap<String, String>) -> Result<Environment, ConfigError> {
+    match non_empty(vars, "FLASHSTUDIO_ENV").unwrap_or("development") {
+        "development" | "dev" => Ok(Environment::Development),
+        "production" | "prod" => Ok(Environment::Production),
+        other => Err(err(format!(
+            "FLASHSTUDIO_ENV must be \"development\" or \"production\", not {other:?}."
+        ))),
+    }
+}
+
+fn non_empty<'a>(vars: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn data_dir(vars: &HashMap<String, String>) -> PathBuf {
+    PathBuf::from(non_empty(vars, "FLASHSTUDIO_DATA_DIR").unwrap_or("./data"))
+}
+
+fn database_url(
+    vars: &HashMap<String, String>,
+    data_dir: &std::path::Path,
+    production: bool,
+) -> Result<String, ConfigError> {
+    let database_url = match non_empty(vars, "DATABASE_URL") {
+        Some(url) => url.to_owned(),
+        None if production => {
+            return Err(err(
+                "DATABASE_URL is required in production (postgres://user:password@host/db).",
+            ));
+        }
+        None => format!("sqlite://{}", data_dir.join("flashstudio.db").display()),
+    };
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        return Err(err(
+            "DATABASE_URL must start with sqlite:, postgres:// or postgresql://.",
+        ));
+    }
+    if production && database_url.starts_with("sqlite:") {
+        return Err(err(
+            "DATABASE_URL points at SQLite, the development database; production needs PostgreSQL.",
+        ));
+    }
+    Ok(database_url)
+}
+
 impl Settings {
     /// Reads the process environment (after loading `.env` if present).
     pub fn from_env() -> Result<Self, ConfigError> {
-        // A missing .env is normal; a broken one is worth a warning, not a refusal.
-        if let Err(e) = dotenvy::dotenv()
-            && !e.not_found()
-        {
-            eprintln!("warning: could not read .env: {e}");
-        }
-        Self::from_map(&std::env::vars().collect())
+        Self::from_map(&env_vars())
     }
 
     /// Parses settings from a map of variables (used directly by tests).
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let get = |name: &str| non_empty(vars, name);
 
-        let environment = match get("FLASHSTUDIO_ENV").unwrap_or("development") {
-            "development" | "dev" => Environment::Development,
-            "production" | "prod" => Environment::Production,
-            other => {
-                return Err(err(format!(
-                    "FLASHSTUDIO_ENV must be \"development\" or \"production\", not {other:?}."
-                )));
-            }
-        };
+        let environment = parse_environment(vars)?;
         let production = environment == Environment::Production;
 
         let addr: SocketAddr = get("FLASHSTUDIO_ADDR")
             .unwrap_or("127.0.0.1:8080")
             .parse()
             .map_err(|_| err("FLASHSTUDIO_ADDR must be IP:PORT, for example 0.0.0.0:8080."))?;
-        let data_dir = PathBuf::from(get("FLASHSTUDIO_DATA_DIR").unwrap_or("./data"));
+        let data_dir = data_dir(vars);
 
         let base_url = match get("BASE_URL") {
             Some(raw) => parse_base_url(raw)?,
@@ -328,28 +396,7 @@ impl Settings {
             ));
         }
 
-        let database_url = match get("DATABASE_URL") {
-            Some(url) => url.to_owned(),
-            None if production => {
-                return Err(err(
-                    "DATABASE_URL is required in production (postgres://user:password@host/db).",
-                ));
-            }
-            None => format!("sqlite://{}", data_dir.join("flashstudio.db").display()),
-        };
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(err(
-                "DATABASE_URL must start with sqlite:, postgres:// or postgresql://.",
-            ));
-        }
-        if production && database_url.starts_with("sqlite:") {
-            return Err(err(
-                "DATABASE_URL points at SQLite, the development database; production needs PostgreSQL.",
-            ));
-        }
+        let database_url = database_url(vars, &data_dir, production)?;
 
         let (secret_key, secret_key_source) = match get("SECRET_KEY") {
             Some(key) => {

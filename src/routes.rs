@@ -169,6 +169,19 @@ fn stateless() -> Route {
         .at("/media/:id/:variant", get(links::serve))
 }
 
+/// What `flashstudio worker --addr` serves: the probes and the metrics, nothing else.
+pub fn probes(state: AppState) -> impl Endpoint + 'static {
+    Route::new()
+        .at("/health", get(ops::health))
+        .at("/ready", get(ops::ready))
+        .at("/metrics", get(ops::metrics))
+        .with(Observe {
+            metrics: state.metrics.clone(),
+            trust_request_id: false,
+        })
+        .data(state)
+}
+
 /// The whole application with its middleware stack, outermost last:
 /// observe (request id, logs, metrics) → security headers (and last-resort error rendering) →
 /// panic guard → compression →

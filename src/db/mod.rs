@@ -13,7 +13,16 @@ use sqlx::{AnyPool, Executor as _};
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The embedded migrations (one folder, portable SQL, run on both backends).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+///
+/// Migrations only ever add, so a binary may run on a schema newer than itself: during a
+/// rolling update the old pods keep serving, and after a rollback an older `migrate` finds
+/// versions it does not know and leaves them be instead of refusing.
+pub static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| {
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_ignore_missing(true);
+        migrator
+    });
 
 /// Which database server is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

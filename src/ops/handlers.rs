@@ -16,26 +16,50 @@ pub fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /ready`: the database answers and every migration is applied. 503 otherwise, so the
-/// load balancer stops sending traffic here.
+/// `GET /ready`: the database answers with every migration applied, the file store answers,
+/// and a payment gateway is configured. 503 otherwise (the body says which check failed), so
+/// the load balancer stops sending traffic here.
 #[handler]
 pub async fn ready(Data(state): Data<&AppState>) -> Response {
-    let check = tokio::time::timeout(Duration::from_secs(2), state.db.is_migrated()).await;
-    let (status, database) = match check {
-        Ok(Ok(true)) => (StatusCode::OK, "ok"),
-        Ok(Ok(false)) => (StatusCode::SERVICE_UNAVAILABLE, "not migrated"),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "unreachable")
+    const LIMIT: Duration = Duration::from_secs(2);
+    let database = async {
+        match tokio::time::timeout(LIMIT, state.db.is_migrated()).await {
+            Ok(Ok(true)) => Ok("ok"),
+            Ok(Ok(false)) => Err("not migrated"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: database unavailable");
+                Err("unreachable")
+            }
+            Err(_) => Err("timeout"),
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
     };
+    let storage = async {
+        match tokio::time::timeout(LIMIT, state.storage.check()).await {
+            Ok(Ok(())) => Ok("ok"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness: storage unavailable");
+                Err("unreachable")
+            }
+            Err(_) => Err("timeout"),
+        }
+    };
+    let (database, storage) = tokio::join!(database, storage);
+    // Settings are checked at start (production refuses the dev gateway and missing keys);
+    // the probe reports which gateway this process took.
+    let payments = state.gateway.name();
+    let ready = database.is_ok() && storage.is_ok();
     let body = serde_json::json!({
-        "status": if status == StatusCode::OK { "ready" } else { "unavailable" },
-        "checks": { "database": database },
+        "status": if ready { "ready" } else { "unavailable" },
+        "checks": {
+            "database": database.unwrap_or_else(|e| e),
+            "storage": storage.unwrap_or_else(|e| e),
+            "payments": payments,
+        },
     });
     let mut resp = Json(body).into_response();
-    resp.set_status(status);
+    if !ready {
+        resp.set_status(StatusCode::SERVICE_UNAVAILABLE);
+    }
     resp
 }
 

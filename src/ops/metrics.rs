@@ -33,9 +33,35 @@ struct StatusLabels {
     status: String,
 }
 
+/// The payment steps counted by [`Metrics::payment`].
+const PAYMENT_EVENTS: &[&str] = &[
+    "checkout_created",
+    "checkout_failed",
+    "captured",
+    "failed",
+    "checkout_expired",
+    "refund_succeeded",
+    "refund_pending",
+    "refund_failed",
+    "refund_unreachable",
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    event: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
+}
+
+impl OutcomeLabels {
+    fn of(outcome: &str) -> Self {
+        Self {
+            outcome: outcome.to_owned(),
+        }
+    }
 }
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -56,6 +82,7 @@ pub struct Metrics {
     emails: Family<OutcomeLabels, Counter>,
     uploads: Family<OutcomeLabels, Counter>,
     webhooks: Family<JobLabels, Counter>,
+    payments: Family<EventLabels, Counter>,
     upload_bytes: Counter,
 }
 
@@ -125,12 +152,33 @@ impl Metrics {
             "Payment gateway events by type and outcome (applied, ignored, deferred, error, duplicate)",
             webhooks.clone(),
         );
+        let payments = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "payments",
+            "Payment steps by event (checkout_created, checkout_failed, captured, failed, \
+             checkout_expired, refund_succeeded, refund_pending, refund_failed, \
+             refund_unreachable)",
+            payments.clone(),
+        );
         let upload_bytes = Counter::default();
         registry.register(
             "upload_bytes",
             "Bytes of uploads committed to storage",
             upload_bytes.clone(),
         );
+        // Series that alerts divide by exist from the start, at zero: a rate over a missing
+        // series is no data, not zero.
+        for outcome in ["sent", "failed"] {
+            drop(emails.get_or_create(&OutcomeLabels::of(outcome)));
+        }
+        for outcome in ["stored", "rejected", "aborted", "failed"] {
+            drop(uploads.get_or_create(&OutcomeLabels::of(outcome)));
+        }
+        for event in PAYMENT_EVENTS {
+            drop(payments.get_or_create(&EventLabels {
+                event: (*event).to_owned(),
+            }));
+        }
         Self {
             registry,
             uploads,
@@ -142,6 +190,7 @@ impl Metrics {
             job_queue,
             emails,
             webhooks,
+            payments,
         }
     }
 
@@ -191,21 +240,28 @@ impl Metrics {
             .inc();
     }
 
-    /// Records one email delivery attempt.
-    pub fn email(&self, outcome: &str) {
-        self.emails
-            .get_or_create(&OutcomeLabels {
-                outcome: outcome.to_owned(),
+    /// Records one payment step (a fixed set of names chosen by the code, never by input).
+    pub fn payment(&self, event: &'static str) {
+        debug_assert!(
+            PAYMENT_EVENTS.contains(&event),
+            "unknown payment event {event}"
+        );
+        self.payments
+            .get_or_create(&EventLabels {
+                event: event.to_owned(),
             })
             .inc();
+    }
+
+    /// Records one email delivery attempt.
+    pub fn email(&self, outcome: &str) {
+        self.emails.get_or_create(&OutcomeLabels::of(outcome)).inc();
     }
 
     /// Records one upload's outcome (and its bytes when stored).
     pub fn upload(&self, outcome: &str, bytes: u64) {
         self.uploads
-            .get_or_create(&OutcomeLabels {
-                outcome: outcome.to_owned(),
-            })
+            .get_or_create(&OutcomeLabels::of(outcome))
             .inc();
         if outcome == "stored" {
             self.upload_bytes.inc_by(bytes);

@@ -628,8 +628,12 @@ pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<Payment
     };
     let session = match state.gateway.create_checkout(&request).await {
         Ok(session) => session,
-        Err(e) => return Ok(PaymentStart::GatewayFailed(e)),
+        Err(e) => {
+            state.metrics.payment("checkout_failed");
+            return Ok(PaymentStart::GatewayFailed(e));
+        }
     };
+    state.metrics.payment("checkout_created");
     let mut conn = state.db.pool().acquire().await?;
     if payment_store::set_session(&mut conn, &payment.id, &session.id, &session.url, now()).await? {
         return Ok(PaymentStart::Redirect(session.url));

@@ -156,10 +156,16 @@ async fn send(state: &AppState, request: &RefundRequest) -> AppResult<RefundOutc
         Ok(answer) => {
             let status = RefundStatus::parse(&answer.status).unwrap_or(RefundStatus::Pending);
             apply_answer(state, request, &answer.id, status).await?;
+            state.metrics.payment(if status == RefundStatus::Succeeded {
+                "refund_succeeded"
+            } else {
+                "refund_pending"
+            });
             Ok(RefundOutcome::Done(status))
         }
         Err(e) if e.retryable => {
             tracing::warn!(refund.id = %request.refund_id, error = %e, "refund not sent; kept pending");
+            state.metrics.payment("refund_unreachable");
             Ok(RefundOutcome::Unreachable(e.message))
         }
         Err(e) => {
@@ -175,6 +181,7 @@ async fn send(state: &AppState, request: &RefundRequest) -> AppResult<RefundOutc
             )
             .await?;
             tx.commit().await?;
+            state.metrics.payment("refund_failed");
             Ok(RefundOutcome::Refused(e.message))
         }
     }

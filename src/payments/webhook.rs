@@ -186,6 +186,16 @@ pub async fn store_and_apply(
         state.content.invalidate();
     }
     state.metrics.webhook(&event.kind, outcome);
+    if outcome == "applied" {
+        match event.kind.as_str() {
+            "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+                state.metrics.payment("captured");
+            }
+            "checkout.session.async_payment_failed" => state.metrics.payment("failed"),
+            "checkout.session.expired" => state.metrics.payment("checkout_expired"),
+            _ => {}
+        }
+    }
     Ok(Receipt::Processed(outcome))
 }
 

@@ -1,6 +1,7 @@
 //! The binary: production refuses to start without its settings; `create-admin`.
 
 use std::process::Stdio;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use tokio::io::AsyncWriteExt as _;
@@ -183,9 +184,264 @@ async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
     assert_eq!(app.get("/admin").await.status(), StatusCode::OK);
 }
 
+/// SIGTERM while an upload is half-way: the server stops taking new connections at once, the
+/// upload in flight finishes (stored, 200), and only then does the process exit 0.
+async fn sigterm_lets_an_upload_in_flight_finish(backend: Backend) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let data = dir.path().display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("FLASHSTUDIO_DATA_DIR", data.as_str()),
+        ("BOOTSTRAP_ADMIN", "false"),
+        ("DEMO_CONTENT", "false"),
+        ("LOG_LEVEL", "warn"),
+        ("SHUTDOWN_GRACE_SECS", "20"),
+    ];
+    let (ok, stdout, stderr) = run(&["api-token", "create", "--name", "slow"], &env, "").await;
+    assert!(ok, "{stdout} {stderr}");
+    let token = stdout.trim().to_owned();
+
+    let port = crate::support::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--addr", &addr])
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let browser = crate::support::Browser::new(&format!("http://{addr}"));
+    crate::support::eventually("the server to be ready", Duration::from_secs(60), || {
+        let b = browser.clone();
+        async move {
+            b.client
+                .get(b.url("/ready"))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        }
+    })
+    .await;
+
+    // A 6 MiB video sent in 24 slices, 150 ms apart: about 3.5 s on the wire.
+    let mut body =
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.mp4\"\r\n\
+Content-Type: video/mp4\r\n\r\n"
+            .to_vec();
+    let mut video = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    video.resize(6 * 1024 * 1024, 7);
+    body.extend_from_slice(&video);
+    body.extend_from_slice(b"\r\n--XyZ--\r\n");
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let slices: Vec<&[u8]> = body.chunks(body.len().div_ceil(24)).collect();
+    socket.write_all(slices[0]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let pid = child.id().unwrap().to_string();
+    let signalled = tokio::time::Instant::now();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    // New connections are refused soon after the signal …
+    crate::support::eventually("the listener to close", Duration::from_secs(5), || {
+        let addr = addr.clone();
+        async move {
+            tokio::net::TcpStream::connect(&addr)
+                .await
+                .is_err()
+                .then_some(())
+        }
+    })
+    .await;
+    // … while the upload keeps going and the process keeps running.
+    for slice in &slices[1..] {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        socket.write_all(slice).await.unwrap();
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the process waits for the upload in flight"
+        );
+    }
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), socket.read_to_end(&mut answer))
+        .await
+        .expect("the upload is answered")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the upload in flight finished: {answer}"
+    );
+    assert!(answer.contains("slow.mp4"), "{answer}");
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(
+        status.success(),
+        "exit code 0 after SIGTERM, got {status:?}"
+    );
+    assert!(
+        signalled.elapsed() > Duration::from_secs(3),
+        "the process outlived the upload"
+    );
+
+    let db = flashstudio::db::Db::connect(&url, 1).await.unwrap();
+    let (stored, size): (i64, i64) = sqlx::query_as(
+        "select count(*), cast(coalesce(sum(size_bytes), 0) as bigint) from media where state = 'ready'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (stored, size),
+        (1, 6 * 1024 * 1024),
+        "the file is stored whole"
+    );
+    db.close().await;
+}
+
+/// The migration job carries the database URL and nothing else, even in production; and an
+/// older release's `migrate` (a rollback) accepts a schema with migrations it does not know.
+async fn migrate_needs_only_the_database_and_tolerates_a_newer_schema(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let data = dir.path().display().to_string();
+    let environment = match backend {
+        Backend::Postgres => "production",
+        Backend::Sqlite => "development",
+    };
+    let env = [
+        ("FLASHSTUDIO_ENV", environment),
+        ("DATABASE_URL", url.as_str()),
+        ("FLASHSTUDIO_DATA_DIR", data.as_str()),
+    ];
+    let (ok, stdout, stderr) = run(&["migrate"], &env, "").await;
+    assert!(
+        ok && stdout.contains("migrations applied"),
+        "{stdout} {stderr}"
+    );
+
+    let db = flashstudio::db::Db::connect(&url, 1).await.unwrap();
+    sqlx::query(
+        "insert into _sqlx_migrations (version, description, success, checksum, execution_time) \
+         values ($1, 'from a newer release', $2, $3, 1)",
+    )
+    .bind(29_991_231_000_001_i64)
+    .bind(true)
+    .bind(vec![0_u8; 48])
+    .execute(db.pool())
+    .await
+    .unwrap();
+    assert!(db.is_migrated().await.unwrap());
+    db.close().await;
+    let (ok, stdout, stderr) = run(&["migrate"], &env, "").await;
+    assert!(
+        ok && stdout.contains("migrations applied"),
+        "{stdout} {stderr}"
+    );
+
+    // Without a database URL, production says which variable is missing.
+    let (ok, _, stderr) = run(&["migrate"], &[("FLASHSTUDIO_ENV", "production")], "").await;
+    assert!(
+        !ok && stderr.contains("DATABASE_URL is required"),
+        "{stderr}"
+    );
+}
+
+/// `worker --addr` (the chart's separate worker) answers probes and metrics, runs jobs, serves
+/// no pages, and stops cleanly on SIGTERM.
+async fn a_separate_worker_serves_probes_and_metrics(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let data = dir.path().display().to_string();
+    let port = crate::support::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["worker", "--addr", &addr])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .env("FLASHSTUDIO_DATA_DIR", &data)
+        .env("BOOTSTRAP_ADMIN", "false")
+        .env("DEMO_CONTENT", "false")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let browser = crate::support::Browser::new(&format!("http://{addr}"));
+    crate::support::eventually("the worker to be ready", Duration::from_secs(60), || {
+        let b = browser.clone();
+        async move {
+            b.client
+                .get(b.url("/ready"))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        }
+    })
+    .await;
+    assert_eq!(browser.get("/health").await.status(), StatusCode::OK);
+    assert_eq!(
+        browser.get("/").await.status(),
+        StatusCode::NOT_FOUND,
+        "no pages here"
+    );
+    // The scheduler queues the periodic jobs at start and this worker runs them.
+    crate::support::eventually("a job counted", Duration::from_secs(20), || {
+        let b = browser.clone();
+        async move {
+            let (_, text) = b.get_text("/metrics").await;
+            text.contains(
+                r#"flashstudio_jobs_finished_total{kind="orders.expire",outcome="done"} 1"#,
+            )
+            .then_some(())
+        }
+    })
+    .await;
+
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(
+        status.success(),
+        "exit code 0 after SIGTERM, got {status:?}"
+    );
+}
+
 on_both_backends!(
+    a_separate_worker_serves_probes_and_metrics,
+    migrate_needs_only_the_database_and_tolerates_a_newer_schema,
     create_admin_reads_the_password_from_stdin,
-    api_tokens_are_created_listed_and_revoked
+    api_tokens_are_created_listed_and_revoked,
+    sigterm_lets_an_upload_in_flight_finish
 );
 
 /// The zero-config start: an admin with a random password printed once, a working login, and

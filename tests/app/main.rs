@@ -25,5 +25,6 @@ mod orders;
 mod payments;
 mod replicas;
 mod reviews;
+mod scale_out;
 mod security;
 mod storefront;

@@ -13,6 +13,36 @@ async fn health_and_ready_answer_200_on_a_migrated_database(backend: Backend) {
     assert_eq!(ready.status(), StatusCode::OK);
     let v: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(v["checks"]["database"], "ok");
+    assert_eq!(v["checks"]["storage"], "ok");
+    assert_eq!(v["checks"]["payments"], "dev");
+}
+
+/// Readiness covers the file store: a stopped Azurite makes the replica unready (alive all the
+/// same), and it is ready again once the store answers.
+async fn ready_answers_503_while_the_file_store_is_down(backend: Backend) {
+    let mut azurite = crate::support::Azurite::start().await;
+    let mut builder = TestApp::builder(backend);
+    for (name, value) in crate::support::azurite_vars(&azurite.endpoint) {
+        builder = builder.var(&name, &value);
+    }
+    let app = builder.spawn().await;
+    assert_eq!(app.get("/ready").await.status(), StatusCode::OK);
+
+    azurite.stop().await;
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(v["checks"]["database"], "ok");
+    assert_ne!(v["checks"]["storage"], "ok", "{v}");
+    assert_eq!(app.get("/health").await.status(), StatusCode::OK);
+
+    azurite.restart().await;
+    crate::support::eventually(
+        "ready again",
+        std::time::Duration::from_secs(20),
+        || async { (app.get("/ready").await.status() == StatusCode::OK).then_some(()) },
+    )
+    .await;
 }
 
 async fn ready_answers_503_when_the_database_is_unreachable(backend: Backend) {
@@ -58,6 +88,54 @@ async fn metrics_show_per_route_latency_histograms(backend: Backend) {
     assert!(text.contains("flashstudio_job_queue_depth"));
 }
 
+/// One paid checkout, its emails and one upload, as operators see them in `/metrics`.
+async fn metrics_count_payments_webhooks_emails_and_uploads(backend: Backend) {
+    let app = crate::orders::shop(backend).await;
+    let buyer = app.new_browser();
+    crate::orders::add(&app, &buyer, "cinematic-luts", 1).await;
+    let gateway = crate::orders::checkout(&buyer, "bea@example.com").await;
+    crate::orders::dev_gateway(&buyer, &gateway, "pay").await;
+    let token = flashstudio::api::tokens::create(app.state.db.pool(), "metrics", None)
+        .await
+        .unwrap()
+        .1;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"shot list".to_vec()).file_name("notes.txt"),
+    );
+    let uploaded = app
+        .client
+        .post(app.url("/api/upload"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::OK);
+
+    // The confirmation and the downloads email, sent by the worker.
+    let text = crate::support::eventually(
+        "two emails counted as sent",
+        std::time::Duration::from_secs(20),
+        || async {
+            let (_, text) = app.get_text("/metrics").await;
+            text.contains(r#"flashstudio_emails_total{outcome="sent"} 2"#)
+                .then_some(text)
+        },
+    )
+    .await;
+    for line in [
+        r#"flashstudio_payments_total{event="checkout_created"} 1"#,
+        r#"flashstudio_payments_total{event="captured"} 1"#,
+        r#"flashstudio_webhook_events_total{kind="checkout.session.completed",outcome="applied"} 1"#,
+        r#"flashstudio_uploads_total{outcome="stored"} 1"#,
+        r#"flashstudio_upload_bytes_total 9"#,
+        r#"flashstudio_jobs_finished_total{kind="send_email",outcome="done"} 2"#,
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+}
+
 async fn shutdown_finishes_cleanly_with_the_worker_running(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
@@ -72,6 +150,8 @@ on_both_backends!(
     health_and_ready_answer_200_on_a_migrated_database,
     ready_answers_503_when_the_database_is_unreachable,
     metrics_show_per_route_latency_histograms,
+    ready_answers_503_while_the_file_store_is_down,
+    metrics_count_payments_webhooks_emails_and_uploads,
 );
 
 async fn an_internal_error_shows_the_500_page_with_the_request_id(backend: Backend) {
