@@ -1,0 +1,884 @@
+#!/usr/bin/env python3
+"""Container and chart checks, run by scripts/check-deploy (which installs the tools).
+
+No container engine and no cluster are needed:
+  (a) the Containerfile: hadolint with zero findings, the pinned Rust version against
+      Cargo.toml, the build inputs (COPY sources, include_bytes!/sqlx::migrate! paths) against
+      the context allow-list, the .dockerignore/.containerignore pair, and the HEALTHCHECK
+      command run for real against a local HTTP server;
+  (b) the Helm chart: versions, helm lint, renders of the ci/ values files;
+  (c) every rendered manifest against the Kubernetes OpenAPI schemas (kubernetes-validate,
+      strict: unknown fields fail), CRDs (ServiceMonitor) checked by hand;
+  (d) every ci/bad/*.yaml is rejected by values.schema.json with the expected message;
+  (e) the wiring: production settings (parsed from src/config.rs) reach every app container,
+      probes, ports, securityContext, RUN_WORKER split, ingress, grace periods, hooks.
+
+Usage: check_deploy.py [--root DIR]   (DIR: a checkout; default: this file's repository)
+Exit status 0 when every check passed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+# Kubernetes versions the manifests must be valid for: the oldest we claim (Chart.yaml says
+# >=1.27, AKS's oldest supported minor moves on) and a current one.
+KUBE_VERSIONS = ["1.30", "1.34"]
+RELEASE = "flashstudio"
+NAMESPACE = "flashstudio"
+# Kinds kubernetes-validate has no schema for; each gets a hand-written shape check below.
+CRD_KINDS = {"ServiceMonitor"}
+# Injected into pods by AKS workload identity, read by src/config.rs; never set by the chart.
+WORKLOAD_IDENTITY_VARS = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"}
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+
+
+class Report:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failures: list[str] = []
+        self.section = ""
+
+    def start(self, title: str) -> None:
+        self.section = title
+        print(f"\n--- {title}")
+
+    def ok(self, what: str) -> None:
+        self.passed += 1
+        print(f"  ok    {what}")
+
+    def fail(self, what: str) -> None:
+        self.failures.append(f"[{self.section}] {what}")
+        print(f"  FAIL  {what}")
+
+    def check(self, cond: bool, what: str, why: str = "") -> bool:
+        if cond:
+            self.ok(what)
+        else:
+            self.fail(f"{what}{': ' + why if why else ''}")
+        return cond
+
+    def info(self, text: str) -> None:
+        print(f"        {text}")
+
+
+R = Report()
+
+
+# --------------------------------------------------------------------------------------------
+# YAML that refuses duplicate keys (PyYAML keeps the last one silently; kubectl and the API
+# server may not, and a duplicated label is a bug either way).
+
+
+class StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _mapping_no_dups(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_no_dups)
+
+
+# --------------------------------------------------------------------------------------------
+# (a) Containerfile
+
+
+def parse_containerfile(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    out: list[tuple[str, str]] = []
+    buf = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not buf and (not line or line.startswith("#")):
+            continue
+        if buf and line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        buf += line
+        word, _, rest = buf.partition(" ")
+        out.append((word.upper(), rest.strip()))
+        buf = ""
+    return out
+
+
+def version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+
+def ignore_regex(pattern: str) -> re.Pattern:
+    """A .dockerignore pattern as a regex over slash-separated paths (Go filepath.Match
+    plus `**`, as BuildKit reads it)."""
+    p = pattern.strip().lstrip("/").rstrip("/")
+    out = ""
+    i = 0
+    while i < len(p):
+        c = p[i]
+        if p.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+            continue
+        if p.startswith("**", i):
+            out += ".*"
+            i += 2
+            continue
+        if c == "*":
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.compile(f"^{out}$")
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    """Whether `path` is left out of the build context: the last matching pattern wins, and a
+    pattern matching a parent directory matches the path."""
+    parts = path.strip("/").split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    result = False
+    for pat in patterns:
+        neg = pat.startswith("!")
+        rx = ignore_regex(pat[1:] if neg else pat)
+        if any(rx.match(c) for c in candidates):
+            result = not neg
+    return result
+
+
+def read_ignore(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def check_containerfile(root: Path, hadolint: str) -> dict:
+    R.start("Containerfile")
+    cf_path = root / "Containerfile"
+    if not R.check(cf_path.is_file(), "Containerfile exists"):
+        return {}
+    text = cf_path.read_text()
+
+    # hadolint: zero findings at any level (style, info, warning, error).
+    res = subprocess.run([hadolint, "--no-color", "--failure-threshold", "style", str(cf_path)],
+                         capture_output=True, text=True)
+    findings = (res.stdout + res.stderr).strip()
+    R.check(res.returncode == 0 and not findings, "hadolint: no findings", findings)
+
+    instrs = parse_containerfile(text)
+    args = {m.group(1): m.group(2) for k, v in instrs if k == "ARG"
+            for m in [re.match(r"([A-Za-z_]+)=(\S+)", v)] if m}
+    froms = [v for k, v in instrs if k == "FROM"]
+
+    def expand(s: str) -> str:
+        return re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), s)
+
+    cargo = (root / "Cargo.toml").read_text()
+    rust_min = re.search(r'^rust-version\s*=\s*"([^"]+)"', cargo, re.M)
+    rust_from = next((expand(f) for f in froms if re.search(r"(^|/)rust:", expand(f))), "")
+    m = re.search(r"rust:(\d+\.\d+(?:\.\d+)?)-(\w+)", rust_from)
+    if R.check(bool(m and rust_min), "build stage pins a Rust version", rust_from):
+        R.check(version_tuple(m.group(1)) >= version_tuple(rust_min.group(1)),
+                f"Rust {m.group(1)} >= Cargo.toml rust-version {rust_min.group(1)}")
+        R.check(m.group(2) == "bookworm", f"build stage on Debian {m.group(2)} (bookworm)")
+    runtime_from = expand(froms[-1].split()[0]) if froms else ""
+    R.check(bool(re.search(r"debian:bookworm-slim$", runtime_from)),
+            f"runtime stage is debian:bookworm-slim ({runtime_from})")
+    R.check(len(froms) >= 2, "multi-stage build")
+
+    runs = " ".join(v for k, v in instrs if k == "RUN")
+    R.check("cargo build --release --locked --bin flashstudio" in runs,
+            "cargo build --release --locked --bin flashstudio")
+    R.check(bool(re.search(r"ARG WITH_FFMPEG=true", text)) and "ffmpeg" in runs,
+            "ffmpeg behind ARG WITH_FFMPEG=true")
+    R.check("ca-certificates" in runs, "runtime installs ca-certificates")
+
+    user = [v for k, v in instrs if k == "USER"]
+    uid = user[-1].split(":")[0] if user else ""
+    R.check(uid.isdigit() and int(uid) >= 1000, f"runs as a numeric non-root user ({uid or 'none'})")
+
+    env: dict[str, str] = {}
+    for k, v in instrs:
+        if k == "ENV":
+            for key, val in re.findall(r'(\w+)=("[^"]*"|\S+)', v):
+                env[key] = val.strip('"')
+    addr = env.get("FLASHSTUDIO_ADDR", "")
+    port = addr.rsplit(":", 1)[-1] if addr else ""
+    R.check(addr.startswith("0.0.0.0:"), f"FLASHSTUDIO_ADDR listens on all interfaces ({addr})")
+    expose = [v for k, v in instrs if k == "EXPOSE"]
+    R.check(bool(expose) and expose[-1].split("/")[0] == port, f"EXPOSE {port} matches FLASHSTUDIO_ADDR")
+    data_dir = env.get("FLASHSTUDIO_DATA_DIR", "")
+    volumes = " ".join(v for k, v in instrs if k == "VOLUME")
+    R.check(bool(data_dir) and data_dir in volumes, f"FLASHSTUDIO_DATA_DIR {data_dir} is a VOLUME")
+    R.check(env.get("TMPDIR") == "/tmp", "TMPDIR=/tmp")
+    entry = [v for k, v in instrs if k == "ENTRYPOINT"]
+    cmd = [v for k, v in instrs if k == "CMD"]
+    R.check(bool(entry) and json.loads(entry[-1])[0].endswith("/flashstudio"), "ENTRYPOINT is the binary")
+    R.check(bool(cmd) and json.loads(cmd[-1]) == ["serve"], 'CMD ["serve"]')
+
+    # The build context: ignore files identical, heavy/secret paths out, build inputs in.
+    di, ci = root / ".dockerignore", root / ".containerignore"
+    if R.check(di.is_file() and ci.is_file(), ".dockerignore and .containerignore exist"):
+        R.check(di.read_bytes() == ci.read_bytes(), ".dockerignore and .containerignore are identical")
+        pats = read_ignore(di)
+        for p in ["target/release/flashstudio", "target", ".git/HEAD", ".git", "data/flashstudio.db",
+                  "data/secret.key", ".env", "node_modules/x", ".test-services/x"]:
+            R.check(ignored(p, pats), f"context excludes {p}")
+        copies = [v for k, v in instrs if k == "COPY" and not v.startswith("--from")]
+        sources = []
+        for c in copies:
+            parts = json.loads(c)[:-1] if c.startswith("[") else c.split()[:-1]
+            sources += [s for s in parts if not s.startswith("--")]
+        for s in sources:
+            R.check((root / s).exists() and not ignored(s, pats), f"COPY source {s} exists and is in the context")
+        # Files the compiler reads besides src/: include_bytes!/include_str! and migrate! paths.
+        needed = set()
+        for rs in (root / "src").rglob("*.rs"):
+            body = rs.read_text(errors="replace")
+            for inc in re.findall(r'include_(?:bytes|str)!\(\s*"([^"]+)"', body):
+                needed.add((rs.parent / inc).resolve().relative_to(root.resolve()).as_posix())
+            for mig in re.findall(r'sqlx::migrate!\(\s*"([^"]+)"', body):
+                needed.add(Path(mig).as_posix().lstrip("./"))
+        if (root / "build.rs").exists():
+            needed.add("build.rs")
+        top = {Path(s).parts[0] for s in sources}
+        for n in sorted(needed):
+            R.check(Path(n).parts[0] in top and not ignored(n, pats),
+                    f"build input {n} is copied into the build stage")
+
+    # The HEALTHCHECK, run for real.
+    hc = [v for k, v in instrs if k == "HEALTHCHECK"]
+    if R.check(bool(hc), "HEALTHCHECK present"):
+        check_healthcheck(hc[-1])
+    return {"uid": uid, "port": port, "data_dir": data_dir}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    status = 200
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = b'{"status":"ok"}' if self.path == "/health" else b"no"
+        code = type(self).status if self.path == "/health" else 404
+        self.send_response(code)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def check_healthcheck(instruction: str) -> None:
+    m = re.search(r"CMD\s+(\[.*\])\s*$", instruction)
+    if not R.check(bool(m), "HEALTHCHECK uses the exec form"):
+        return
+    argv = json.loads(m.group(1))
+
+    def run(port: int) -> int:
+        env = dict(os.environ, FLASHSTUDIO_ADDR=f"0.0.0.0:{port}")
+        return subprocess.run(argv, env=env, capture_output=True, timeout=10).returncode
+
+    for status, want in [(200, 0), (503, 1)]:
+        handler = type("H", (_Handler,), {"status": status})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        t = threading.Thread(target=server.serve_forever, daemon=True)
+        t.start()
+        try:
+            rc = run(server.server_address[1])
+        finally:
+            server.shutdown()
+            server.server_close()
+        R.check((rc == 0) == (want == 0), f"HEALTHCHECK {'passes' if want == 0 else 'fails'} when /health answers {status}")
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    free = s.getsockname()[1]
+    s.close()
+    R.check(run(free) != 0, "HEALTHCHECK fails when nothing listens")
+
+
+# --------------------------------------------------------------------------------------------
+# What src/config.rs requires in production (parsed, so the chart cannot drift from it).
+
+
+def parse_config_rs(root: Path) -> dict:
+    src = (root / "src" / "config.rs").read_text()
+    src = src.split("#[cfg(test)]")[0]
+    known = set(re.findall(r'(?:get|parse_num|parse_bool|mb|at_least)\(\s*(?:vars,\s*)?"([A-Z][A-Z0-9_]*)"', src))
+    known |= set(re.findall(r'\("([A-Z][A-Z0-9_]*)",\s*"[^"]*"\)', src))  # (log_var, ...) tuples
+    required: set[str] = set()
+    # `None if production => { return Err(..) }` (or `=> Err(..)`): missing in production is an
+    # error. `None if production => LogFormat::Json` is only a different default.
+    for m in re.finditer(r"None(?:\s*\|\s*Some\(\"[^\"]*\"\))*\s+if production\s*=>\s*(?:\{\s*return\s+)?Err\(", src):
+        before = src[: m.start()]
+        g = list(re.finditer(r'match get\("([A-Z][A-Z0-9_]*)"\)', before))
+        if g:
+            required.add(g[-1].group(1))
+    # Required once the (production-only) Stripe gateway is chosen.
+    required |= set(re.findall(r'get\("([A-Z][A-Z0-9_]*)"\)\s*\.ok_or_else', src))
+    one_of = []
+    m = re.search(r'azure_configured\s*=\s*get\("([A-Z_]+)"\)\.is_some\(\)\s*\|\|\s*get\("([A-Z_]+)"\)\.is_some\(\)', src)
+    if m:
+        one_of.append({m.group(1), m.group(2)})
+    forbidden_true = set(re.findall(
+        r'let\s+(?:\w+)\s*=\s*parse_bool\(vars,\s*"([A-Z_]+)",\s*!production\)\?;\s*if production &&', src))
+    prod_values = {}
+    if re.search(r'None \| Some\("dev"\) if production', src):
+        prod_values["PAYMENT_GATEWAY"] = "stripe"
+    return {"known": known, "required": required, "one_of": one_of,
+            "forbidden_true": forbidden_true, "prod_values": prod_values}
+
+
+# --------------------------------------------------------------------------------------------
+# (b) Helm
+
+
+def load_values(helm, path: Path) -> dict:
+    return helm.values_from_yaml(path.read_text())
+
+
+def render(helm, chart_dir: Path, values: dict):
+    with helm.Chart.load(str(chart_dir)) as chart:
+        return chart.render(values=values, name=RELEASE, namespace=NAMESPACE)
+
+
+def parse_manifests(rendered: dict) -> tuple[list[dict], str, list[str]]:
+    docs: list[dict] = []
+    errors: list[str] = []
+    notes = ""
+    for name, text in sorted(rendered.items()):
+        if name.endswith("NOTES.txt"):
+            notes = text
+            continue
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        try:
+            for d in yaml.load_all(text, Loader=StrictLoader):
+                if d:
+                    d.setdefault("__source", name)
+                    docs.append(d)
+        except yaml.YAMLError as e:
+            errors.append(f"{name}: {e}")
+    return docs, notes, errors
+
+
+def strip(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k != "__source"}
+
+
+def find(docs, kind, name=None):
+    return [d for d in docs if d.get("kind") == kind and (name is None or d["metadata"]["name"] == name)]
+
+
+def is_hook(doc) -> bool:
+    return "helm.sh/hook" in (doc.get("metadata", {}).get("annotations") or {})
+
+
+def validate_k8s(kv, docs: list[dict], label: str) -> None:
+    for d in docs:
+        kind = d.get("kind")
+        ident = f"{kind}/{d.get('metadata', {}).get('name')}"
+        if kind in CRD_KINDS:
+            continue
+        problems = []
+        for ver in KUBE_VERSIONS:
+            try:
+                kv.validate(strip(d), ver, strict=True)
+            except kv.ValidationError as e:
+                path = "/".join(str(p) for p in e.path)
+                problems.append(f"k8s {ver}: {path}: {e.message}")
+            except (kv.SchemaNotFoundError, kv.VersionNotSupportedError) as e:
+                problems.append(f"k8s {ver}: {e.message}")
+        R.check(not problems, f"{label}: {ident} valid for Kubernetes {', '.join(KUBE_VERSIONS)}", "; ".join(problems))
+
+
+def check_service_monitor(docs, label: str, web_secret: str | None) -> None:
+    for sm in find(docs, "ServiceMonitor"):
+        spec = sm.get("spec", {})
+        ok = sm.get("apiVersion") in ("monitoring.coreos.com/v1", "azmonitoring.coreos.com/v1")
+        R.check(ok, f"{label}: ServiceMonitor apiVersion {sm.get('apiVersion')}")
+        sel = (spec.get("selector") or {}).get("matchLabels") or {}
+        svcs = [s for s in find(docs, "Service") if sel and sel.items() <= (s["metadata"].get("labels") or {}).items()]
+        R.check(len(svcs) == 1, f"{label}: ServiceMonitor selects the web Service", f"matches {len(svcs)}")
+        eps = spec.get("endpoints") or []
+        if not R.check(len(eps) >= 1, f"{label}: ServiceMonitor has an endpoint"):
+            continue
+        ep = eps[0]
+        port_names = {p.get("name") for s in svcs for p in s["spec"].get("ports", [])}
+        R.check(ep.get("port") in port_names, f"{label}: ServiceMonitor endpoint port {ep.get('port')} is a Service port")
+        R.check(ep.get("path") == "/metrics", f"{label}: ServiceMonitor scrapes /metrics")
+        allowed = {"port", "path", "scheme", "interval", "scrapeTimeout", "bearerTokenSecret", "authorization",
+                   "honorLabels", "relabelings", "metricRelabelings", "tlsConfig"}
+        R.check(set(ep) <= allowed, f"{label}: ServiceMonitor endpoint fields known", str(set(ep) - allowed))
+        tok = ep.get("bearerTokenSecret")
+        if tok is not None:
+            R.check(tok.get("key") == "METRICS_TOKEN" and tok.get("name") == web_secret,
+                    f"{label}: ServiceMonitor bearer token = {tok.get('name')}/{tok.get('key')} (the pods' secret)")
+
+
+def container_env(container: dict, pod_docs: list[dict], expected_secret_keys: set[str]) -> tuple[dict, dict]:
+    """name -> value (None when unknown) and name -> where it comes from."""
+    values: dict[str, str | None] = {}
+    origin: dict[str, str] = {}
+    for ef in container.get("envFrom") or []:
+        if "configMapRef" in ef:
+            n = ef["configMapRef"]["name"]
+            cms = find(pod_docs, "ConfigMap", n)
+            for k, v in (cms[0].get("data") or {}).items() if cms else []:
+                values[k], origin[k] = v, f"ConfigMap {n}"
+            if not cms:
+                origin[f"!missing ConfigMap {n}"] = n
+        if "secretRef" in ef:
+            n = ef["secretRef"]["name"]
+            secs = find(pod_docs, "Secret", n)
+            if secs:
+                for k in (secs[0].get("data") or {}):
+                    values[k], origin[k] = None, f"Secret {n}"
+            else:
+                for k in expected_secret_keys:
+                    values.setdefault(k, None)
+                    origin.setdefault(k, f"existing Secret {n} (expected key)")
+    for e in container.get("env") or []:
+        values[e["name"]] = e.get("value")
+        origin[e["name"]] = "env"
+    return values, origin
+
+
+def expected_secret_keys(values: dict) -> set[str]:
+    """The keys an existingSecret must hold for these values (as values.yaml and NOTES say)."""
+    keys = {"SECRET_KEY", "DATABASE_URL", "SMTP_URL"}
+    if values.get("payments", {}).get("gateway") == "stripe":
+        keys |= {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
+    if values.get("metrics", {}).get("token"):
+        keys.add("METRICS_TOKEN")
+    storage = values.get("storage", {})
+    if storage.get("backend") == "azure":
+        keys |= {"accessKey": {"AZURE_STORAGE_ACCESS_KEY"},
+                 "connectionString": {"AZURE_STORAGE_CONNECTION_STRING"}}.get(storage.get("azure", {}).get("auth"), set())
+    return keys
+
+
+def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: dict, label: str,
+                 secret_keys: set[str]) -> None:
+    production = values.get("environment") == "production"
+    # Keys we may assume in an existing Secret: those the chart documents for these values,
+    # and only names the schema knows as secrets.
+    secret_keys = expected_secret_keys(values) & secret_keys
+    deployments = find(docs, "Deployment")
+    web = [d for d in deployments if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == "web"]
+    worker = [d for d in deployments if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == "worker"]
+    jobs = find(docs, "Job")
+    if not R.check(len(web) == 1, f"{label}: one web Deployment"):
+        return
+    web = web[0]
+    pods = [("web", web)] + [("worker", w) for w in worker] + [("migrate", j) for j in jobs]
+
+    configmaps = find(docs, "ConfigMap")
+    cm = configmaps[0].get("data", {}) if configmaps else {}
+    port = str(image.get("port", "8080"))
+    data_dir = image.get("data_dir", "/var/lib/flashstudio")
+
+    # Every variable the chart sets is one src/config.rs reads (catches typos like
+    # AZURE_STORAGE_ACCOUNT_NAME that would be silently ignored).
+    set_names = set(cm)
+    for _, p in pods:
+        for c in p["spec"]["template"]["spec"]["containers"]:
+            set_names |= {e["name"] for e in c.get("env") or []}
+    for s in find(docs, "Secret"):
+        set_names |= set(s.get("data") or {})
+    unknown = sorted(set_names - cfg["known"] - {"TMPDIR"})
+    R.check(not unknown, f"{label}: every variable the chart sets is read by src/config.rs", ", ".join(unknown))
+
+    for role, p in pods:
+        spec = p["spec"]["template"]["spec"]
+        cs = spec["containers"]
+        if not R.check(len(cs) == 1, f"{label}/{role}: one container"):
+            continue
+        c = cs[0]
+        # Long-running pods may only rely on ordinary release resources (hook resources are
+        # deleted after the hook); the migration Job may use hook resources made before it.
+        pool = docs if role == "migrate" else [d for d in docs if not is_hook(d)]
+        env, origin = container_env(c, pool, secret_keys)
+        missing_cm = [k for k in origin if k.startswith("!missing")]
+        R.check(not missing_cm, f"{label}/{role}: referenced ConfigMaps exist", ", ".join(missing_cm))
+        R.check(c.get("args") == [{"web": "serve", "worker": "worker", "migrate": "migrate"}[role]],
+                f"{label}/{role}: runs `flashstudio {c.get('args', ['?'])[0]}`")
+
+        if production:
+            missing = sorted(k for k in cfg["required"] if k not in env)
+            R.check(not missing, f"{label}/{role}: production-required settings provided "
+                                 f"({', '.join(sorted(cfg['required']))})", "missing " + ", ".join(missing))
+            for group in cfg["one_of"]:
+                R.check(bool(group & set(env)), f"{label}/{role}: one of {sorted(group)} provided")
+            R.check(env.get("FLASHSTUDIO_ENV") in ("production", "prod"), f"{label}/{role}: FLASHSTUDIO_ENV=production")
+            for k, v in cfg["prod_values"].items():
+                R.check(env.get(k) == v, f"{label}/{role}: {k}={v}", f"got {env.get(k)!r}")
+            bad_true = [k for k in cfg["forbidden_true"] if str(env.get(k, "")).lower() in ("1", "true", "yes", "on")]
+            R.check(not bad_true, f"{label}/{role}: production-forbidden flags not set ({', '.join(sorted(cfg['forbidden_true']))})", ", ".join(bad_true))
+            R.check(str(env.get("BASE_URL", "")).startswith("https://"), f"{label}/{role}: BASE_URL is https")
+            if role == "web":
+                for k in sorted(cfg["required"] | set().union(*cfg["one_of"])):
+                    if k in origin:
+                        R.info(f"{k:<32} from {origin[k]}")
+        R.check(env.get("FLASHSTUDIO_DATA_DIR") == data_dir, f"{label}/{role}: FLASHSTUDIO_DATA_DIR={data_dir} (as in the image)")
+
+        # securityContext
+        psc = spec.get("securityContext") or {}
+        csc = c.get("securityContext") or {}
+        R.check(psc.get("runAsNonRoot") is True and str(psc.get("runAsUser")) == str(image.get("uid", "10001")),
+                f"{label}/{role}: pod runAsNonRoot, runAsUser {image.get('uid', '10001')} (the image's user)")
+        R.check((psc.get("seccompProfile") or {}).get("type") == "RuntimeDefault", f"{label}/{role}: seccompProfile RuntimeDefault")
+        R.check(csc.get("readOnlyRootFilesystem") is True, f"{label}/{role}: readOnlyRootFilesystem")
+        R.check(csc.get("allowPrivilegeEscalation") is False, f"{label}/{role}: allowPrivilegeEscalation false")
+        R.check("ALL" in ((csc.get("capabilities") or {}).get("drop") or []), f"{label}/{role}: capabilities drop ALL")
+        R.check(not csc.get("privileged"), f"{label}/{role}: not privileged")
+        R.check(spec.get("automountServiceAccountToken") is False, f"{label}/{role}: no service account token mounted")
+
+        # Writable paths: /tmp and the data dir are emptyDir mounts.
+        vols = {v["name"]: v for v in spec.get("volumes") or []}
+        mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts") or []}
+        for path in ["/tmp", data_dir]:
+            R.check(path in mounts and "emptyDir" in vols.get(mounts[path], {}),
+                    f"{label}/{role}: {path} is a writable emptyDir")
+
+        if c.get("image", "").rsplit(":", 1)[-1] != values.get("image", {}).get("tag") and "@" not in c.get("image", ""):
+            R.fail(f"{label}/{role}: image tag is image.tag ({c.get('image')})")
+
+    # Probes and ports (web)
+    c = web["spec"]["template"]["spec"]["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports") or []}
+    R.check(str(ports.get("http")) == port, f"{label}: web container port http = {port} (FLASHSTUDIO_ADDR)")
+    env, _ = container_env(c, docs, secret_keys)
+    R.check(str(env.get("FLASHSTUDIO_ADDR", "")).rsplit(":", 1)[-1] == port, f"{label}: FLASHSTUDIO_ADDR port {port}")
+
+    def probe(name):
+        pr = (c.get(name) or {}).get("httpGet") or {}
+        p = pr.get("port")
+        return pr.get("path"), str(ports.get(p, p))
+
+    R.check(probe("readinessProbe") == ("/ready", port), f"{label}: readinessProbe GET /ready on {port}", str(probe("readinessProbe")))
+    R.check(probe("livenessProbe") == ("/health", port), f"{label}: livenessProbe GET /health on {port}", str(probe("livenessProbe")))
+    R.check(probe("startupProbe")[1] == port and probe("startupProbe")[0] in ("/health", "/ready"),
+            f"{label}: startupProbe on {port}", str(probe("startupProbe")))
+
+    # Worker / web split
+    run_worker = env.get("RUN_WORKER", "true")
+    if worker:
+        R.check(run_worker == "false", f"{label}: worker Deployment present, web RUN_WORKER=false", f"got {run_worker}")
+    else:
+        R.check(run_worker in ("true", None), f"{label}: no worker Deployment, web RUN_WORKER=true", f"got {run_worker}")
+
+    # Grace periods
+    grace = int(env.get("SHUTDOWN_GRACE_SECS") or 25)
+    pre = ((c.get("lifecycle") or {}).get("preStop") or {})
+    sleep = 0
+    if "exec" in pre:
+        cmd = pre["exec"].get("command") or []
+        sleep = int(cmd[1]) if len(cmd) == 2 and cmd[0] in ("sleep", "/bin/sleep") else 0
+    elif "sleep" in pre:
+        sleep = int(pre["sleep"].get("seconds", 0))
+    R.check(sleep > 0, f"{label}: web preStop sleeps {sleep}s before SIGTERM")
+    tgps = web["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30)
+    R.check(tgps > grace + sleep, f"{label}: web terminationGracePeriodSeconds {tgps} > preStop {sleep} + SHUTDOWN_GRACE_SECS {grace}")
+    for w in worker:
+        t = w["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30)
+        R.check(t > grace, f"{label}: worker terminationGracePeriodSeconds {t} > SHUTDOWN_GRACE_SECS {grace}")
+
+    # Checksum annotations roll pods on config changes.
+    for role, p in pods[: 1 + len(worker)]:
+        ann = p["spec"]["template"]["metadata"].get("annotations") or {}
+        R.check("checksum/config" in ann, f"{label}/{role}: checksum/config annotation")
+        if find(docs, "Secret", web_secret_name(web)):
+            R.check("checksum/secret" in ann, f"{label}/{role}: checksum/secret annotation (chart-made Secret)")
+
+    # Service -> pods
+    svcs = find(docs, "Service")
+    pod_labels = web["spec"]["template"]["metadata"]["labels"]
+    if R.check(len(svcs) == 1, f"{label}: one Service"):
+        svc = svcs[0]
+        sel = svc["spec"].get("selector") or {}
+        R.check(bool(sel) and sel.items() <= pod_labels.items(), f"{label}: Service selects the web pods")
+        for sp in svc["spec"]["ports"]:
+            tp = sp.get("targetPort")
+            R.check(str(ports.get(tp, tp)) == port, f"{label}: Service port {sp.get('name')} targets container port {port}")
+        for w in worker:
+            wl = w["spec"]["template"]["metadata"]["labels"]
+            R.check(not (sel.items() <= wl.items()), f"{label}: Service does not select worker pods")
+        for j in jobs:
+            jl = j["spec"]["template"]["metadata"]["labels"]
+            R.check(not (sel.items() <= jl.items()), f"{label}: Service does not select migration pods")
+        sel_dep = web["spec"]["selector"]["matchLabels"]
+        R.check(sel_dep.items() <= pod_labels.items(), f"{label}: Deployment selector matches its pods")
+
+        # Ingress -> Service
+        for ing in find(docs, "Ingress"):
+            base_host = re.sub(r"^https?://", "", str(env.get("BASE_URL", ""))).rstrip("/").split(":")[0]
+            hosts = [r.get("host") for r in ing["spec"].get("rules", [])]
+            R.check(base_host in hosts, f"{label}: Ingress serves the BASE_URL host {base_host}", str(hosts))
+            for r in ing["spec"].get("rules", []):
+                for p in r["http"]["paths"]:
+                    b = p["backend"]["service"]
+                    svc_ports = {sp.get("name"): sp["port"] for sp in svc["spec"]["ports"]}
+                    bp = b["port"].get("name") or b["port"].get("number")
+                    R.check(b["name"] == svc["metadata"]["name"] and (bp in svc_ports or bp in svc_ports.values()),
+                            f"{label}: Ingress {r.get('host')}{p['path']} -> Service {b['name']}:{bp}")
+            tls_hosts = [h for t in ing["spec"].get("tls", []) for h in t.get("hosts", [])]
+            if production:
+                R.check(base_host in tls_hosts, f"{label}: Ingress TLS covers {base_host}")
+            ann = ing["metadata"].get("annotations") or {}
+            body = ann.get("nginx.ingress.kubernetes.io/proxy-body-size")
+            if body:
+                m = re.match(r"^(\d+)([kmg]?)$", body.lower())
+                limit = int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2)] if m else 0
+                largest = max(int(env.get(k) or d) for k, d in [("UPLOAD_MAX_IMAGE_MB", 100), ("UPLOAD_MAX_VIDEO_MB", 10240),
+                                                                 ("UPLOAD_MAX_DOCUMENT_MB", 50), ("UPLOAD_MAX_ARCHIVE_MB", 2048)])
+                R.check(limit >= (largest + 1) << 20, f"{label}: ingress body size {body} >= largest upload {largest} MiB + 1 MiB")
+
+    # HPA and PDB
+    for hpa in find(docs, "HorizontalPodAutoscaler"):
+        ref = hpa["spec"]["scaleTargetRef"]
+        R.check(ref["kind"] == "Deployment" and ref["name"] == web["metadata"]["name"], f"{label}: HPA scales the web Deployment")
+        R.check("replicas" not in web["spec"], f"{label}: Deployment leaves replicas to the HPA")
+    for pdb in find(docs, "PodDisruptionBudget"):
+        sel = pdb["spec"]["selector"]["matchLabels"]
+        R.check(sel.items() <= pod_labels.items(), f"{label}: PodDisruptionBudget selects the web pods")
+
+    # Service account and workload identity
+    sa_name = web["spec"]["template"]["spec"].get("serviceAccountName", "default")
+    if pod_labels.get("azure.workload.identity/use") == "true":
+        sas = find(docs, "ServiceAccount", sa_name)
+        if sas:
+            ann = sas[0]["metadata"].get("annotations") or {}
+            R.check(bool(ann.get("azure.workload.identity/client-id")), f"{label}: ServiceAccount {sa_name} has the workload identity client id")
+        R.check(bool(env.get("AZURE_STORAGE_ACCOUNT")), f"{label}: workload identity with AZURE_STORAGE_ACCOUNT set")
+        R.check(not (WORKLOAD_IDENTITY_VARS & set(cm)), f"{label}: workload identity variables left to the AKS webhook")
+
+    # Migration hook
+    if production:
+        R.check(len(jobs) == 1, f"{label}: a migration Job")
+    for j in jobs:
+        ann = j["metadata"].get("annotations") or {}
+        hooks = set((ann.get("helm.sh/hook") or "").split(","))
+        R.check({"pre-install", "pre-upgrade"} <= hooks, f"{label}: migration Job is a pre-install,pre-upgrade hook")
+        R.check("before-hook-creation" in (ann.get("helm.sh/hook-delete-policy") or ""), f"{label}: migration Job hook-delete-policy before-hook-creation")
+        jspec = j["spec"]["template"]["spec"]
+        R.check(jspec.get("restartPolicy") == "Never", f"{label}: migration Job restartPolicy Never")
+        weight = int(ann.get("helm.sh/hook-weight", "0"))
+        jc = jspec["containers"][0]
+        # A pre-install hook runs before the release's ordinary resources exist.
+        for ef in jc.get("envFrom") or []:
+            if "configMapRef" in ef:
+                R.fail(f"{label}: migration Job reads ConfigMap {ef['configMapRef']['name']}, which does not exist yet on install")
+            if "secretRef" in ef:
+                n = ef["secretRef"]["name"]
+                made = find(docs, "Secret", n)
+                if made:
+                    hook_ok = is_hook(made[0]) and int(made[0]["metadata"]["annotations"].get("helm.sh/hook-weight", "0")) < weight
+                    R.check(hook_ok, f"{label}: migration Job's Secret {n} is a hook created before it")
+                else:
+                    R.ok(f"{label}: migration Job reads existing Secret {n}")
+        own_sa = [s["metadata"]["name"] for s in find(docs, "ServiceAccount") if not is_hook(s)]
+        R.check(jspec.get("serviceAccountName", "default") not in own_sa,
+                f"{label}: migration Job does not use the release's own ServiceAccount (absent on install)")
+
+    # NOTES name the webhook URL, its events, the first admin command, and the secret keys.
+    if production:
+        base = str(env.get("BASE_URL", "")).rstrip("/")
+        R.check(f"{base}/webhooks/stripe" in notes, f"{label}: NOTES give the Stripe webhook URL")
+        events = re.findall(r'"([a-z_.]+)"', re.search(r"HANDLED_EVENTS[^=]*=\s*\[(.*?)\];", STRIPE_RS, re.S).group(1))
+        missing = [e for e in events if e not in notes]
+        R.check(bool(events) and not missing, f"{label}: NOTES list the {len(events)} Stripe events the app handles", ", ".join(missing))
+        R.check("create-admin" in notes and "--password-stdin" in notes, f"{label}: NOTES show create-admin")
+        if not find(docs, "Secret", web_secret_name(web)):
+            need = sorted(k for k in cfg["required"] if origin_of(web, docs, secret_keys).get(k, "").startswith("existing"))
+            gone = [k for k in need if k not in notes]
+            R.check(not gone, f"{label}: NOTES list the existing Secret's expected keys", ", ".join(gone))
+
+
+STRIPE_RS = ""
+
+
+def origin_of(web, docs, secret_keys):
+    return container_env(web["spec"]["template"]["spec"]["containers"][0], docs, secret_keys)[1]
+
+
+def web_secret_name(web) -> str | None:
+    for ef in web["spec"]["template"]["spec"]["containers"][0].get("envFrom") or []:
+        if "secretRef" in ef:
+            return ef["secretRef"]["name"]
+    return None
+
+
+def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
+    chart_dir = root / "charts" / "flashstudio"
+    stats: dict = {}
+    R.start("Helm chart: metadata and lint")
+    if not R.check((chart_dir / "Chart.yaml").is_file(), "charts/flashstudio/Chart.yaml exists"):
+        return stats
+    chart_meta = yaml.safe_load((chart_dir / "Chart.yaml").read_text())
+    cargo_version = re.search(r'^version\s*=\s*"([^"]+)"', (root / "Cargo.toml").read_text(), re.M).group(1)
+    defaults = yaml.safe_load((chart_dir / "values.yaml").read_text())
+    R.check(chart_meta.get("apiVersion") == "v2", "Chart apiVersion v2")
+    R.check(str(chart_meta.get("appVersion")) == cargo_version, f"appVersion {chart_meta.get('appVersion')} = Cargo.toml version {cargo_version}")
+    R.check(str(defaults["image"]["tag"]) == cargo_version, f"values image.tag {defaults['image']['tag']} = appVersion")
+    schema = json.loads((chart_dir / "values.schema.json").read_text())
+    R.check(schema.get("$schema", "").startswith("http://json-schema.org/draft-07/"), "values.schema.json is draft-07")
+    R.check(schema.get("additionalProperties") is False, "values.schema.json refuses unknown top-level keys")
+    secret_keys = set(schema["properties"]["secrets"]["properties"]["values"]["properties"])
+
+    # Defaults alone: the schema must ask for the settings nobody can guess.
+    try:
+        render(helm, chart_dir, {})
+        R.fail("default values alone are rejected (baseUrl and secrets must be set)")
+    except helm.HelmError as e:
+        R.check("/baseUrl" in str(e), "default values alone are rejected, naming baseUrl")
+
+    value_files = [chart_dir / "ci" / n for n in ("minimal-values.yaml", "production-values.yaml", "development-values.yaml")]
+    for vf in value_files:
+        if not R.check(vf.is_file(), f"{vf.relative_to(root)} exists"):
+            continue
+        report = helm.lint(str(chart_dir), load_values(helm, vf), strict=True, namespace=NAMESPACE, kube_version="v1.30.0")
+        msgs = report.get("messages") or []
+        serious = [m for m in msgs if m.get("severity", 0) >= 2]
+        R.check(not report.get("errors") and not serious, f"helm lint --strict with {vf.name}",
+                "; ".join(m.get("error", "") for m in serious) or "; ".join(report.get("errors") or []))
+        for m in msgs:
+            if m.get("severity", 0) < 2:
+                R.info(f"lint info: {m.get('path')}: {m.get('error')}")
+
+    for vf in value_files:
+        if not vf.is_file():
+            continue
+        label = vf.name.replace("-values.yaml", "")
+        R.start(f"render {vf.relative_to(root)}")
+        values_in = load_values(helm, vf)
+        try:
+            rendered = render(helm, chart_dir, values_in)
+        except helm.HelmError as e:
+            R.fail(f"{label}: renders: {e}")
+            continue
+        docs, notes, errors = parse_manifests(rendered)
+        R.check(not errors, f"{label}: manifests are valid YAML without duplicate keys", "; ".join(errors))
+        with helm.Chart.load(str(chart_dir)) as chart:
+            merged = chart.merge_values(values_in)
+        kinds = Counter(d["kind"] for d in docs)
+        stats[label] = kinds
+        R.info(f"{len(docs)} manifests: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+        validate_k8s(kv, docs, label)
+        check_service_monitor(docs, label, web_secret_name(find(docs, "Deployment")[0]) if find(docs, "Deployment") else None)
+        check_wiring(docs, notes, merged, cfg, image, label, secret_keys)
+        if label == "production":
+            for k in ["ServiceMonitor", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "Job"]:
+                R.check(kinds.get(k, 0) >= 1, f"{label}: renders a {k}")
+            R.check(len(find(docs, "Deployment")) == 2, f"{label}: web and worker Deployments")
+            R.check(not find(docs, "Secret"), f"{label}: no Secret rendered (existingSecret)")
+
+    R.start("values.schema.json rejects ci/bad/*.yaml")
+    base = load_values(helm, chart_dir / "ci" / "minimal-values.yaml")
+    bad_files = sorted((chart_dir / "ci" / "bad").glob("*.yaml"))
+    R.check(len(bad_files) >= 5, f"{len(bad_files)} bad values files")
+    for bf in bad_files:
+        text = bf.read_text()
+        m = re.search(r"^# expect: (.+)$", text, re.M)
+        if not R.check(bool(m), f"{bf.name}: has an `# expect: <text>` line"):
+            continue
+        expect = m.group(1).strip()
+        merged = deep_merge(base, load_values(helm, bf))
+        try:
+            render(helm, chart_dir, merged)
+            R.fail(f"{bf.name}: rejected (it rendered)")
+        except helm.HelmValuesError as e:
+            R.check(expect in str(e), f"{bf.name}: rejected by the schema, naming {expect}",
+                    str(e).replace("\n", " | "))
+        except helm.HelmError as e:
+            R.fail(f"{bf.name}: rejected by the schema, not by a template: {type(e).__name__}: {e}")
+    stats["bad"] = len(bad_files)
+    return stats
+
+
+def deep_merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    global STRIPE_RS
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
+    args = ap.parse_args()
+    root = Path(args.root).resolve()
+    started = time.monotonic()
+
+    import helm_python as helm
+    import kubernetes_validate as kv
+
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    print(f"tools: helm SDK {helm.helm_sdk_version()} (helm-python-sdk {helm.__version__}), "
+          f"kubernetes-validate {kv.__version__ if hasattr(kv, '__version__') else '?'}, "
+          f"{subprocess.run([hadolint, '--version'], capture_output=True, text=True).stdout.strip()}")
+
+    STRIPE_RS = (root / "src" / "payments" / "stripe.rs").read_text()
+    image = check_containerfile(root, hadolint)
+
+    R.start("src/config.rs: what production requires")
+    cfg = parse_config_rs(root)
+    # Guard the parser itself: if config.rs changes shape, fail loudly rather than check nothing.
+    for must in ["BASE_URL", "DATABASE_URL", "SECRET_KEY", "SMTP_URL", "PAYMENT_GATEWAY"]:
+        R.check(must in cfg["required"], f"parsed: {must} is required in production",
+                "the parser in scripts/check_deploy.py no longer understands src/config.rs")
+    R.check(bool(cfg["one_of"]), "parsed: storage needs one of AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_CONNECTION_STRING")
+    R.info(f"required: {', '.join(sorted(cfg['required']))}; one of: {', '.join('/'.join(sorted(g)) for g in cfg['one_of'])}; "
+           f"must not be true: {', '.join(sorted(cfg['forbidden_true']))}; {len(cfg['known'])} settings known")
+
+    stats = check_chart(root, helm, kv, cfg, image)
+
+    elapsed = time.monotonic() - started
+    print("\n=== summary")
+    for label, kinds in stats.items():
+        if label == "bad":
+            print(f"  ci/bad: {kinds} values files rejected as expected" if not R.failures else f"  ci/bad: {kinds} values files")
+        else:
+            print(f"  {label}: {sum(kinds.values())} manifests ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
+    print(f"  {R.passed} checks passed, {len(R.failures)} failed, in {elapsed:.1f}s")
+    if R.failures:
+        print("\nFAILED:")
+        for f in R.failures:
+            print(f"  - {f}")
+        return 1
+    print("container and chart checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
