@@ -73,7 +73,13 @@ impl AppState {
             db.migrate().await.context("running database migrations")?;
         }
         let mailer: Arc<dyn Mailer> = Arc::from(mailer::from_settings(&settings)?);
-        let keys = Arc::new(Keys::derive(settings.secret_key.expose()));
+        let keys = Arc::new(Keys::derive(
+            settings.secret_key.expose(),
+            settings
+                .secret_key_previous
+                .as_ref()
+                .map(|k| k.expose().as_slice()),
+        ));
         let cookies = CookiePolicy {
             secure: settings.is_production(),
         };

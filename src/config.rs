@@ -174,6 +174,9 @@ pub struct Settings {
     pub secret_key: Secret<Vec<u8>>,
     /// Where the secret key came from.
     pub secret_key_source: SecretKeySource,
+    /// `SECRET_KEY_PREVIOUS`: during a rotation, signatures made with the old key are still
+    /// accepted (new ones use `SECRET_KEY`).
+    pub secret_key_previous: Option<Secret<Vec<u8>>>,
     /// How email is delivered.
     pub mail_transport: MailTransport,
     /// `MAIL_FROM`.
@@ -304,6 +307,22 @@ impl DatabaseTarget {
     }
 }
 
+/// A secret long and varied enough to sign with.
+fn strong_secret(name: &str, key: &str) -> Result<Vec<u8>, ConfigError> {
+    if KNOWN_WEAK_SECRETS.contains(&key.to_ascii_lowercase().as_str()) {
+        return Err(err(format!(
+            "{name} is a well-known placeholder; generate one with `openssl rand -hex 32`."
+        )));
+    }
+    let distinct = key.chars().collect::<std::collections::HashSet<_>>().len();
+    if key.len() < 32 || distinct < 8 {
+        return Err(err(format!(
+            "{name} must be at least 32 varied characters; generate one with `openssl rand -hex 32`."
+        )));
+    }
+    Ok(key.as_bytes().to_vec())
+}
+
 fn parse_environment(vars: &HashMap<String, String>) -> Result<Environment, ConfigError> {
     match non_empty(vars, "FLASHSTUDIO_ENV").unwrap_or("development") {
         "development" | "dev" => Ok(Environment::Development),
@@ -399,26 +418,34 @@ impl Settings {
         let database_url = database_url(vars, &data_dir, production)?;
 
         let (secret_key, secret_key_source) = match get("SECRET_KEY") {
-            Some(key) => {
-                if KNOWN_WEAK_SECRETS.contains(&key.to_ascii_lowercase().as_str()) {
-                    return Err(err(
-                        "SECRET_KEY is a well-known placeholder; generate one with `openssl rand -hex 32`.",
-                    ));
-                }
-                let distinct = key.chars().collect::<std::collections::HashSet<_>>().len();
-                if key.len() < 32 || distinct < 8 {
-                    return Err(err(
-                        "SECRET_KEY must be at least 32 varied characters; generate one with `openssl rand -hex 32`.",
-                    ));
-                }
-                (key.as_bytes().to_vec(), SecretKeySource::Environment)
-            }
+            Some(key) => (
+                strong_secret("SECRET_KEY", key)?,
+                SecretKeySource::Environment,
+            ),
             None if production => {
                 return Err(err(
                     "SECRET_KEY is required in production; generate one with `openssl rand -hex 32`.",
                 ));
             }
             None => (Vec::new(), SecretKeySource::DataDir),
+        };
+
+        let secret_key_previous = match get("SECRET_KEY_PREVIOUS") {
+            Some(_) if secret_key_source == SecretKeySource::DataDir => {
+                return Err(err(
+                    "SECRET_KEY_PREVIOUS is set but SECRET_KEY is not: rotation needs both.",
+                ));
+            }
+            Some(key) => {
+                let key = strong_secret("SECRET_KEY_PREVIOUS", key)?;
+                if key == secret_key {
+                    return Err(err(
+                        "SECRET_KEY_PREVIOUS is the same as SECRET_KEY; leave it unset.",
+                    ));
+                }
+                Some(Secret::new(key))
+            }
+            None => None,
         };
 
         let mail_transport = match get("SMTP_URL") {
@@ -561,6 +588,7 @@ impl Settings {
             auto_migrate: parse_bool(vars, "AUTO_MIGRATE", !production)?,
             secret_key: Secret::new(secret_key),
             secret_key_source,
+            secret_key_previous,
             mail_transport,
             mail_from,
             session_idle_timeout: Duration::from_secs(parse_num(
@@ -1080,6 +1108,35 @@ mod tests {
         assert!(s.database_url.expose().starts_with("sqlite://"));
         assert!(matches!(s.mail_transport, MailTransport::Files(_)));
         assert!(s.bootstrap_admin);
+    }
+
+    #[test]
+    fn a_previous_secret_key_must_be_strong_distinct_and_come_with_a_new_one() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let other = "fedcba9876543210fedcba9876543210";
+        let s = Settings::from_map(&vars(&[
+            ("SECRET_KEY", key),
+            ("SECRET_KEY_PREVIOUS", other),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.secret_key_previous.as_ref().map(|k| k.expose().clone()),
+            Some(other.as_bytes().to_vec())
+        );
+        let e = Settings::from_map(&vars(&[
+            ("SECRET_KEY", key),
+            ("SECRET_KEY_PREVIOUS", "short"),
+        ]))
+        .unwrap_err();
+        assert!(
+            e.0.contains("SECRET_KEY_PREVIOUS must be at least 32"),
+            "{e}"
+        );
+        let e = Settings::from_map(&vars(&[("SECRET_KEY", key), ("SECRET_KEY_PREVIOUS", key)]))
+            .unwrap_err();
+        assert!(e.0.contains("same as SECRET_KEY"), "{e}");
+        let e = Settings::from_map(&vars(&[("SECRET_KEY_PREVIOUS", other)])).unwrap_err();
+        assert!(e.0.contains("rotation needs both"), "{e}");
     }
 
     #[test]

@@ -27,9 +27,13 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// One purpose-bound HMAC key.
+/// One purpose-bound HMAC key, and during a rotation the same purpose's key from the previous
+/// secret: new signatures use the current key, checks accept either.
 #[derive(Clone)]
-pub struct SigningKey([u8; 32]);
+pub struct SigningKey {
+    current: [u8; 32],
+    previous: Option<[u8; 32]>,
+}
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -40,7 +44,16 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// Derives the key for `purpose` from the master secret.
     pub fn derive(master: &[u8], purpose: &str) -> Self {
-        Self(hmac_bytes(master, purpose.as_bytes()))
+        Self::derive_rotating(master, None, purpose)
+    }
+
+    /// Derives the key for `purpose` from the master secret, also accepting signatures made
+    /// with the `previous` master secret.
+    pub fn derive_rotating(master: &[u8], previous: Option<&[u8]>, purpose: &str) -> Self {
+        Self {
+            current: hmac_bytes(master, purpose.as_bytes()),
+            previous: previous.map(|p| hmac_bytes(p, purpose.as_bytes())),
+        }
     }
 
     /// URL-safe base64 HMAC of `message`.
@@ -50,12 +63,30 @@ impl SigningKey {
 
     /// Raw HMAC of `message`.
     pub fn mac(&self, message: &str) -> [u8; 32] {
-        hmac_bytes(&self.0, message.as_bytes())
+        hmac_bytes(&self.current, message.as_bytes())
     }
 
-    /// Checks a signature made by [`SigningKey::sign`] in constant time.
+    /// Raw HMAC of `message` under the previous key, while a rotation is under way.
+    pub fn previous_mac(&self, message: &str) -> Option<[u8; 32]> {
+        self.previous
+            .map(|key| hmac_bytes(&key, message.as_bytes()))
+    }
+
+    /// Checks a signature made by [`SigningKey::sign`] (with the current or the previous key)
+    /// in constant time.
     pub fn verify(&self, message: &str, signature: &str) -> bool {
-        constant_time_eq(&self.sign(message), signature)
+        let current = constant_time_eq(&self.sign(message), signature);
+        let previous = self
+            .previous_mac(message)
+            .is_some_and(|mac| constant_time_eq(&URL_SAFE_NO_PAD.encode(mac), signature));
+        current | previous
+    }
+
+    /// Whether `sealed` was sealed with the current key (else it should be sealed afresh).
+    pub fn sealed_by_current(&self, sealed: &str) -> bool {
+        sealed
+            .rsplit_once('.')
+            .is_some_and(|(value, signature)| constant_time_eq(&self.sign(value), signature))
     }
 
     /// `value.signature`, for cookies that must not be forged.
@@ -116,12 +147,12 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Derives every key from the master secret.
-    pub fn derive(master: &[u8]) -> Self {
+    /// Derives every key from the master secret (and the previous one during a rotation).
+    pub fn derive(master: &[u8], previous: Option<&[u8]>) -> Self {
         Self {
-            csrf: SigningKey::derive(master, "flashstudio csrf v1"),
-            cookies: SigningKey::derive(master, "flashstudio cookies v1"),
-            urls: SigningKey::derive(master, "flashstudio urls v1"),
+            csrf: SigningKey::derive_rotating(master, previous, "flashstudio csrf v1"),
+            cookies: SigningKey::derive_rotating(master, previous, "flashstudio cookies v1"),
+            urls: SigningKey::derive_rotating(master, previous, "flashstudio urls v1"),
         }
     }
 }
@@ -129,6 +160,27 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rotation_accepts_the_previous_key_and_signs_with_the_new_one() {
+        let old = SigningKey::derive(b"old master", "test");
+        let rotating = SigningKey::derive_rotating(b"new master", Some(b"old master"), "test");
+        let new = SigningKey::derive(b"new master", "test");
+        let sealed_before = old.seal("visitor-1");
+        assert_eq!(rotating.unseal(&sealed_before), Some("visitor-1"));
+        assert!(!rotating.sealed_by_current(&sealed_before));
+        let sealed_now = rotating.seal("visitor-1");
+        assert!(rotating.sealed_by_current(&sealed_now));
+        assert_eq!(
+            new.unseal(&sealed_now),
+            Some("visitor-1"),
+            "signed with the new key"
+        );
+        assert_eq!(new.unseal(&sealed_before), None, "after the rotation ends");
+        assert!(rotating.verify("m", &old.sign("m")));
+        assert!(!rotating.verify("m", &SigningKey::derive(b"other", "test").sign("m")));
+        assert_eq!(rotating.previous_mac("m"), Some(old.mac("m")));
+    }
 
     #[test]
     fn sealed_values_round_trip_and_resist_tampering() {

@@ -105,6 +105,8 @@ pub struct RequestContext {
     pub csrf_token: String,
     /// The unmasked secret the token must decode to.
     pub csrf_secret: [u8; 32],
+    /// During a key rotation, the secret a page rendered before it carries.
+    pub csrf_previous: Option<[u8; 32]>,
     /// Client address (proxy-aware when configured).
     pub client_ip: String,
     /// The request came from htmx (`HX-Request: true`).
@@ -125,6 +127,7 @@ impl RequestContext {
         visitor_id: String,
         session: SessionState,
         csrf_secret: [u8; 32],
+        csrf_previous: Option<[u8; 32]>,
         client_ip: String,
         is_htmx: bool,
         path_and_query: String,
@@ -137,6 +140,7 @@ impl RequestContext {
             session,
             csrf_token: crate::crypto::mask(&csrf_secret),
             csrf_secret,
+            csrf_previous,
             client_ip,
             is_htmx,
             path_and_query,

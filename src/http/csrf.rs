@@ -98,10 +98,13 @@ async fn check(req: &Request, body: Option<&[u8]>) -> Result<()> {
         Some(token) => Some(token.to_owned()),
         None => token_from_body_or_query(req, body),
     };
-    let valid = provided
-        .as_deref()
-        .and_then(unmask)
-        .is_some_and(|secret| bool::from(secret.ct_eq(&ctx.csrf_secret)));
+    let valid = provided.as_deref().and_then(unmask).is_some_and(|secret| {
+        let current: bool = secret.ct_eq(&ctx.csrf_secret).into();
+        let previous = ctx
+            .csrf_previous
+            .is_some_and(|p| bool::from(secret.ct_eq(&p)));
+        current | previous
+    });
     if valid {
         return Ok(());
     }

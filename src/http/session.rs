@@ -51,9 +51,15 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
         let policy = state.cookies;
         let headers = req.headers();
 
-        let existing_visitor = cookies::read(headers, policy.name(CookieName::Visitor))
-            .and_then(|sealed| state.keys.cookies.unseal(&sealed).map(str::to_owned));
-        let new_visitor = existing_visitor.is_none();
+        let visitor_cookie = cookies::read(headers, policy.name(CookieName::Visitor));
+        let existing_visitor = visitor_cookie
+            .as_deref()
+            .and_then(|sealed| state.keys.cookies.unseal(sealed).map(str::to_owned));
+        // A cookie sealed with the previous key (a rotation) is sealed again with the new one.
+        let new_visitor = existing_visitor.is_none()
+            || visitor_cookie
+                .as_deref()
+                .is_some_and(|sealed| !state.keys.cookies.sealed_by_current(sealed));
         let visitor_id = existing_visitor.unwrap_or_else(random_token);
 
         let session = match cookies::read(headers, policy.name(CookieName::Session)) {
@@ -72,6 +78,7 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
             _ => format!("v:{visitor_id}"),
         };
         let csrf_secret = state.keys.csrf.mac(&binding);
+        let csrf_previous = state.keys.csrf.previous_mac(&binding);
 
         // The header badge: anything but an htmx fragment or an API call may render a page
         // (a form re-rendered with errors too; an htmx history restore is a full page).
@@ -102,6 +109,7 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
             visitor_id.clone(),
             session,
             csrf_secret,
+            csrf_previous,
             super::client_ip(
                 &req,
                 state

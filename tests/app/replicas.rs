@@ -135,7 +135,85 @@ async fn catalog_edits_reach_every_replica(backend: Backend) {
     .await;
 }
 
+/// Rotating `SECRET_KEY` with `SECRET_KEY_PREVIOUS`: while both are set, a guest's cart, a
+/// form rendered before the rotation and an emailed order link keep working, and the visitor
+/// cookie is sealed again with the new key; once the old key is dropped, the re-sealed cookie
+/// still works and links signed with the old key do not.
+async fn a_key_rotation_keeps_carts_forms_and_order_links(backend: Backend) {
+    let old = hex::encode(rand::random::<[u8; 32]>());
+    let new = hex::encode(rand::random::<[u8; 32]>());
+    let before = crate::orders::shop_with(TestApp::builder(backend).var("SECRET_KEY", &old)).await;
+    let url = before.state.settings.database_url.expose().clone();
+    let guest = before.new_browser();
+    crate::orders::add(&before, &guest, "hawker-heroes", 1).await;
+    let gateway = crate::orders::checkout(&guest, "bea@example.com").await;
+    let order_link = crate::orders::dev_gateway(&guest, &gateway, "pay").await;
+    assert!(order_link.starts_with("/orders/FS-"), "{order_link}");
+    crate::orders::add(&before, &guest, "control-room", 1).await;
+    let (_, cart) = guest.get_text("/cart").await;
+    let old_form_token = crate::support::csrf_from_html(&cart);
+    let product = crate::orders::product_id(&before, "hawker-heroes").await;
+
+    let during = TestApp::builder(backend)
+        .var("SECRET_KEY", &new)
+        .var("SECRET_KEY_PREVIOUS", &old)
+        .database_url(&url)
+        .spawn()
+        .await;
+    let on_during = guest.at(&during.base);
+    let resp = on_during.get("/cart").await;
+    assert!(
+        crate::support::set_cookies(&resp)
+            .iter()
+            .any(|c| c.contains("visitor")),
+        "the visitor cookie is sealed again with the new key"
+    );
+    assert!(
+        resp.text().await.unwrap().contains("Control Room"),
+        "the cart is kept"
+    );
+    let (status, page) = on_during.get_text(&order_link).await;
+    assert_eq!(status, StatusCode::OK, "the emailed order link still opens");
+    assert!(page.contains("Payment received"));
+    let offered = flashstudio::catalog::store::offered_for(before.state.db.pool(), &product)
+        .await
+        .unwrap();
+    let selection = flashstudio::catalog::pricing::select(&offered, &[], true).unwrap();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("product", &product),
+        ("quantity", "1"),
+        ("csrf_token", &old_form_token),
+    ];
+    for v in &selection.values {
+        fields.push(("options", &v.id));
+    }
+    let posted = on_during.post_form_raw("/cart/add", &fields).await;
+    assert_eq!(
+        posted.status(),
+        StatusCode::SEE_OTHER,
+        "a form rendered before the rotation is accepted"
+    );
+
+    let after = TestApp::builder(backend)
+        .var("SECRET_KEY", &new)
+        .database_url(&url)
+        .spawn()
+        .await;
+    let on_after = guest.at(&after.base);
+    let (_, cart) = on_after.get_text("/cart").await;
+    assert!(
+        cart.contains("Control Room") && cart.contains("Hawker Heroes"),
+        "the re-sealed cookie outlives the old key"
+    );
+    assert_eq!(
+        on_after.get(&order_link).await.status(),
+        StatusCode::NOT_FOUND,
+        "links signed with the old key end with the rotation"
+    );
+}
+
 on_both_backends!(
+    a_key_rotation_keeps_carts_forms_and_order_links,
     a_session_started_on_one_replica_works_on_another,
     the_login_rate_limit_holds_across_replicas,
     catalog_edits_reach_every_replica,
