@@ -156,6 +156,12 @@ impl AppState {
                 poll_interval: self.settings.job_poll_interval,
                 retry_base: self.settings.job_retry_base,
                 lease: self.settings.job_lease,
+                // Two seconds before the process gives up on the worker, a job still running
+                // is handed back, so another replica runs it now rather than after its lease.
+                drain: self
+                    .settings
+                    .shutdown_grace
+                    .saturating_sub(Duration::from_secs(2)),
             },
             Arc::clone(&self.metrics),
         )

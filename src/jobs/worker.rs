@@ -61,6 +61,9 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// A claimed job is given back to the queue if its worker has not finished by then.
     pub lease: Duration,
+    /// After shutdown is asked for, how long a job in hand may still run; then it is handed
+    /// back to the queue at once (not after its lease) and the loop stops.
+    pub drain: Duration,
 }
 
 /// A periodic job: enqueued once per `every` by whichever replica gets there first.
@@ -127,7 +130,7 @@ impl Worker {
     async fn job_loop(&self, n: usize, shutdown: CancellationToken) {
         let loop_id = format!("{}{n}", self.id);
         while !shutdown.is_cancelled() {
-            match self.run_one(&loop_id).await {
+            match self.run_one_draining(&loop_id, &shutdown).await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "job queue unavailable"),
@@ -141,6 +144,17 @@ impl Worker {
 
     /// Claims and runs at most one job; true when a job was run.
     pub async fn run_one(&self, loop_id: &str) -> anyhow::Result<bool> {
+        self.run_one_draining(loop_id, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Worker::run_one`], giving the job back to the queue when it is still running
+    /// `drain` after `shutdown`.
+    async fn run_one_draining(
+        &self,
+        loop_id: &str,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
         let now = now();
         if !store::has_due_job(self.db.pool(), now).await? {
             return Ok(false);
@@ -151,7 +165,19 @@ impl Worker {
         else {
             return Ok(false);
         };
-        self.execute(loop_id, job).await?;
+        let job_id = job.id.clone();
+        let drained = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(self.config.drain).await;
+        };
+        tokio::select! {
+            result = self.execute(loop_id, job) => result?,
+            () = drained => {
+                let at = crate::db::now();
+                store::release(self.db.pool(), &job_id, loop_id, at, at).await?;
+                tracing::warn!(job.id = %job_id, "shutting down: the job in hand goes back to the queue");
+            }
+        }
         Ok(true)
     }
 

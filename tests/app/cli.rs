@@ -248,7 +248,8 @@ Content-Type: video/mp4\r\n\r\n"
     socket.write_all(head.as_bytes()).await.unwrap();
     let slices: Vec<&[u8]> = body.chunks(body.len().div_ceil(24)).collect();
     socket.write_all(slices[0]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let db = flashstudio::db::Db::connect(&url, 1).await.unwrap();
+    crate::scale_out::upload_under_way(&db).await;
 
     let pid = child.id().unwrap().to_string();
     let signalled = tokio::time::Instant::now();
@@ -302,7 +303,6 @@ Content-Type: video/mp4\r\n\r\n"
         "the process outlived the upload"
     );
 
-    let db = flashstudio::db::Db::connect(&url, 1).await.unwrap();
     let (stored, size): (i64, i64) = sqlx::query_as(
         "select count(*), cast(coalesce(sum(size_bytes), 0) as bigint) from media where state = 'ready'",
     )

@@ -74,6 +74,7 @@ fn config() -> WorkerConfig {
         poll_interval: Duration::from_millis(20),
         retry_base: Duration::from_secs(1),
         lease: Duration::from_secs(300),
+        drain: Duration::from_secs(5),
     }
 }
 
@@ -248,7 +249,108 @@ async fn a_job_whose_worker_died_runs_again_after_its_lease(backend: Backend) {
     assert_eq!(counts, vec![("done".to_owned(), 1)]);
 }
 
+struct Slow {
+    millis: u64,
+    recorder: Recorder,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for Slow {
+    async fn run(&self, job: &Job) -> anyhow::Result<()> {
+        tokio::time::sleep(Duration::from_millis(self.millis)).await;
+        self.recorder
+            .runs
+            .lock()
+            .unwrap()
+            .entry(job.id.clone())
+            .or_default()
+            .push("slow");
+        Ok(())
+    }
+}
+
+async fn running_jobs(db: &Db) -> i64 {
+    sqlx::query_scalar("select count(*) from jobs where status = 'running'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+/// On shutdown a job in hand finishes when it can within the drain time, and is handed back
+/// to the queue at once (its attempt not spent) when it cannot.
+async fn shutdown_finishes_short_jobs_and_hands_long_ones_back(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated_db(backend, dir.path()).await;
+    let options = EnqueueOptions {
+        max_attempts: 3,
+        ..EnqueueOptions::default()
+    };
+    for (millis, drain) in [
+        (300, Duration::from_secs(3)),
+        (10_000, Duration::from_millis(300)),
+    ] {
+        sqlx::query("delete from jobs")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let mut conn = db.pool().acquire().await.unwrap();
+        assert!(
+            store::enqueue(&mut conn, &CountJob { n: 1 }, &options, now())
+                .await
+                .unwrap()
+        );
+        drop(conn);
+        let id: String = sqlx::query_scalar("select id from jobs")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let recorder = Recorder::default();
+        let mut registry = Registry::new();
+        registry.register::<CountJob>(Slow {
+            millis,
+            recorder: recorder.clone(),
+        });
+        let worker = Worker::new(
+            db.clone(),
+            registry,
+            WorkerConfig { drain, ..config() },
+            Arc::new(Metrics::new()),
+        );
+        let shutdown = CancellationToken::new();
+        let running = tokio::spawn(worker.run(shutdown.clone()));
+        eventually("the job to be running", Duration::from_secs(10), || async {
+            (running_jobs(&db).await == 1).then_some(())
+        })
+        .await;
+        let asked = tokio::time::Instant::now();
+        shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .expect("the worker stops within its drain time")
+            .unwrap();
+        let (status, attempts, run_at): (String, i64, i64) =
+            sqlx::query_as("select status, attempts, run_at from jobs where id = $1")
+                .bind(&id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        let ran = recorder.runs.lock().unwrap().len();
+        if millis < 1000 {
+            assert_eq!((status.as_str(), attempts, ran), ("done", 1, 1), "finished");
+        } else {
+            assert_eq!(
+                (status.as_str(), attempts, ran),
+                ("queued", 0, 0),
+                "handed back, its attempt not spent"
+            );
+            assert!(run_at <= now(), "due at once, not after the lease");
+            assert!(asked.elapsed() < Duration::from_secs(2));
+        }
+    }
+}
+
 on_both_backends!(
+    shutdown_finishes_short_jobs_and_hands_long_ones_back,
     a_job_whose_worker_died_runs_again_after_its_lease,
     two_workers_never_run_the_same_job_twice,
     a_failing_job_is_retried_with_backoff_and_then_dead,

@@ -376,9 +376,26 @@ async fn journey(db: Db, browser: Browser, n: usize) {
     assert!(orders.contains("FS-"), "{email} sees the order");
 }
 
-/// A 4 MiB video streamed straight into replica `n` in slices while it is being stopped;
+/// Waits until an upload is streaming (its row is `uploading`).
+pub async fn upload_under_way(db: &Db) {
+    eventually(
+        "the upload to be under way",
+        Duration::from_secs(20),
+        || async {
+            let n: i64 = sqlx::query_scalar("select count(*) from media where state = 'uploading'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            (n > 0).then_some(())
+        },
+    )
+    .await;
+}
+
+/// A 4 MiB video streamed straight into a replica in slices while it is being stopped;
 /// returns the status line of the answer.
 async fn slow_upload(
+    db: Db,
     addr: String,
     token: String,
     started: tokio::sync::oneshot::Sender<()>,
@@ -400,6 +417,9 @@ Content-Type: video/mp4\r\n\r\n"
     socket.write_all(head.as_bytes()).await.unwrap();
     let slices: Vec<&[u8]> = body.chunks(body.len().div_ceil(16)).collect();
     socket.write_all(slices[0]).await.unwrap();
+    // In flight means the replica took the connection and the upload began: a connection
+    // still in the listen queue when the listener closes is refused, not in flight.
+    upload_under_way(&db).await;
     started.send(()).ok();
     for slice in &slices[1..] {
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -442,6 +462,7 @@ async fn three_replicas_behind_nginx_survive_a_rolling_restart() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let upload = tokio::spawn(slow_upload(
+        cluster.db.clone(),
         format!("127.0.0.1:{}", cluster.ports[STOPPED]),
         token,
         started_tx,
