@@ -6,12 +6,19 @@ No container engine and no cluster are needed:
       Cargo.toml, the build inputs (COPY sources, include_bytes!/sqlx::migrate! paths) against
       the context allow-list, the .dockerignore/.containerignore pair, and the HEALTHCHECK
       command run for real against a local HTTP server;
-  (b) the Helm chart: versions, helm lint, renders of the ci/ values files;
+  (b) the Helm chart: versions, helm lint, renders of the ci/*-values.yaml files and of each
+      ci/good/*.yaml over ci/minimal-values.yaml;
   (c) every rendered manifest against the Kubernetes OpenAPI schemas (kubernetes-validate,
       strict: unknown fields fail), CRDs (ServiceMonitor) checked by hand;
-  (d) every ci/bad/*.yaml is rejected by values.schema.json with the expected message;
-  (e) the wiring: production settings (parsed from src/config.rs) reach every app container,
-      probes, ports, securityContext, RUN_WORKER split, ingress, grace periods, hooks.
+  (d) every ci/bad/*.yaml is rejected by values.schema.json with the expected message, and so
+      is every placeholder of src/config.rs KNOWN_WEAK_SECRETS as SECRET_KEY(_PREVIOUS);
+  (e) the wiring, against what the code says (src/config.rs, src/cli.rs, src/routes.rs,
+      src/ops/handlers.rs): production settings reach the web and worker containers; the
+      migration Job gets only what `flashstudio migrate` reads, DATABASE_URL its only secret,
+      from the pods' Secret or a hook copy made before it; web and worker (`worker --addr`)
+      ports and probes, readiness timeout above /ready's per-check limit; Services, Ingress and
+      ServiceMonitor (web and worker pods, with METRICS_TOKEN); securityContext, RUN_WORKER
+      split, grace periods, hooks, NOTES.
 
 Usage: check_deploy.py [--root DIR]   (DIR: a checkout; default: this file's repository)
 Exit status 0 when every check passed, 1 otherwise.
@@ -286,10 +293,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         body = b'{"status":"ok"}' if self.path == "/health" else b"no"
         code = type(self).status if self.path == "/health" else 404
-        self.send_response(code)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(code)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the HEALTHCHECK hangs up once it has read the status line
 
     def log_message(self, *args) -> None:
         pass
@@ -330,14 +340,14 @@ def check_healthcheck(instruction: str) -> None:
 def parse_config_rs(root: Path) -> dict:
     src = (root / "src" / "config.rs").read_text()
     src = src.split("#[cfg(test)]")[0]
-    known = set(re.findall(r'(?:get|parse_num|parse_bool|mb|at_least)\(\s*(?:vars,\s*)?"([A-Z][A-Z0-9_]*)"', src))
+    known = set(re.findall(r'(?:get|non_empty|parse_num|parse_bool|mb|at_least)\(\s*(?:vars,\s*)?"([A-Z][A-Z0-9_]*)"', src))
     known |= set(re.findall(r'\("([A-Z][A-Z0-9_]*)",\s*"[^"]*"\)', src))  # (log_var, ...) tuples
     required: set[str] = set()
     # `None if production => { return Err(..) }` (or `=> Err(..)`): missing in production is an
     # error. `None if production => LogFormat::Json` is only a different default.
     for m in re.finditer(r"None(?:\s*\|\s*Some\(\"[^\"]*\"\))*\s+if production\s*=>\s*(?:\{\s*return\s+)?Err\(", src):
         before = src[: m.start()]
-        g = list(re.finditer(r'match get\("([A-Z][A-Z0-9_]*)"\)', before))
+        g = list(re.finditer(r'match (?:get\(|non_empty\(vars,\s*)"([A-Z][A-Z0-9_]*)"\)', before))
         if g:
             required.add(g[-1].group(1))
     # Required once the (production-only) Stripe gateway is chosen.
@@ -351,8 +361,54 @@ def parse_config_rs(root: Path) -> dict:
     prod_values = {}
     if re.search(r'None \| Some\("dev"\) if production', src):
         prod_values["PAYMENT_GATEWAY"] = "stripe"
+    # What `flashstudio migrate` reads: DatabaseTarget::from_map and the helpers it calls.
+    migrate_reads: set[str] = set()
+    impl = re.search(r"\nimpl DatabaseTarget \{(.*?)\n\}\n", src, re.S)
+    if impl:
+        body = impl.group(1)
+        migrate_reads |= set(re.findall(r'non_empty\(vars,\s*"([A-Z][A-Z0-9_]*)"\)', body))
+        for fn in set(re.findall(r"\b([a-z_]+)\(vars\b", body)):
+            f = re.search(rf"\nfn {fn}\b.*?\n\}}\n", src, re.S)
+            if f:
+                migrate_reads |= set(re.findall(r'non_empty\(vars,\s*"([A-Z][A-Z0-9_]*)"\)', f.group(0)))
+    weak = re.search(r"KNOWN_WEAK_SECRETS: &\[&str\] = &\[(.*?)\];", src, re.S)
+    weak_secrets = re.findall(r'"([^"]*)"', weak.group(1)) if weak else []
     return {"known": known, "required": required, "one_of": one_of,
-            "forbidden_true": forbidden_true, "prod_values": prod_values}
+            "forbidden_true": forbidden_true, "prod_values": prod_values,
+            "migrate_reads": migrate_reads, "weak_secrets": weak_secrets}
+
+
+def fn_body(src: str, signature: str) -> str:
+    """The text of the function whose declaration contains `signature`, up to its closing
+    brace at the same indentation (rustfmt-formatted source)."""
+    m = re.search(rf"^([ \t]*)[^\n]*{re.escape(signature)}", src, re.M)
+    if not m:
+        return ""
+    end = re.compile(rf"^{m.group(1)}\}}", re.M).search(src, m.end())
+    return src[m.start(): end.end() if end else len(src)]
+
+
+def parse_app(root: Path) -> dict:
+    """What the chart relies on in src/cli.rs, src/routes.rs and src/ops/handlers.rs."""
+    cli = (root / "src" / "cli.rs").read_text()
+    routes = (root / "src" / "routes.rs").read_text()
+    handlers = (root / "src" / "ops" / "handlers.rs").read_text()
+    run = fn_body(cli, "pub async fn run(")
+    early = run.find("Command::Migrate")
+    settings_at = min((i for i in (run.find("Settings::from_map"), run.find("Settings::from_env")) if i >= 0), default=-1)
+    migrate = fn_body(cli, "async fn migrate(")
+    worker = re.search(r"\n\s*Worker \{(.*?)\n\s*\},", cli, re.S)
+    probes = fn_body(routes, "pub fn probes(")
+    limit = re.search(r"const LIMIT: Duration = Duration::from_secs\((\d+)\)", fn_body(handlers, "pub async fn ready("))
+    return {
+        # migrate is dispatched before the full settings are parsed, and parses only the database
+        "migrate_only_database": 0 <= early < settings_at and "DatabaseTarget::from_map" in migrate
+                                 and "Settings::" not in migrate,
+        "worker_addr": bool(worker and re.search(r"addr:\s*Option<SocketAddr>", worker.group(1)))
+                       and "routes::probes(" in cli,
+        "probe_paths": set(re.findall(r'\.at\("(/[a-z]+)"', probes)),
+        "ready_limit": int(limit.group(1)) if limit else None,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,28 +474,68 @@ def validate_k8s(kv, docs: list[dict], label: str) -> None:
         R.check(not problems, f"{label}: {ident} valid for Kubernetes {', '.join(KUBE_VERSIONS)}", "; ".join(problems))
 
 
-def check_service_monitor(docs, label: str, web_secret: str | None) -> None:
-    for sm in find(docs, "ServiceMonitor"):
+def label_selector_matches(sel: dict, labels: dict) -> bool:
+    """A Kubernetes LabelSelector (matchLabels and matchExpressions) against a label map."""
+    if not sel:
+        return False
+    if not (sel.get("matchLabels") or {}).items() <= labels.items():
+        return False
+    for ex in sel.get("matchExpressions") or []:
+        k, op, vals = ex.get("key"), ex.get("operator"), ex.get("values") or []
+        ok = {"In": k in labels and labels[k] in vals, "NotIn": labels.get(k) not in vals,
+              "Exists": k in labels, "DoesNotExist": k not in labels}.get(op, False)
+        if not ok:
+            return False
+    return True
+
+
+def check_service_monitor(docs, label: str, values: dict, svc_of: dict, web, worker, secret_keys, port: str, cfg) -> None:
+    """The ServiceMonitor scrapes /metrics of every web pod and (with the worker Deployment)
+    every worker pod, through their Services, with the METRICS_TOKEN the pods have."""
+    sms = find(docs, "ServiceMonitor")
+    enabled = bool(values.get("metrics", {}).get("serviceMonitor", {}).get("enabled"))
+    R.check(len(sms) == (1 if enabled else 0), f"{label}: {'a' if enabled else 'no'} ServiceMonitor (metrics.serviceMonitor.enabled={enabled})")
+    pods_of = {"web": web, **({"worker": worker[0]} if worker else {})}
+    for sm in sms:
         spec = sm.get("spec", {})
         ok = sm.get("apiVersion") in ("monitoring.coreos.com/v1", "azmonitoring.coreos.com/v1")
         R.check(ok, f"{label}: ServiceMonitor apiVersion {sm.get('apiVersion')}")
-        sel = (spec.get("selector") or {}).get("matchLabels") or {}
-        svcs = [s for s in find(docs, "Service") if sel and sel.items() <= (s["metadata"].get("labels") or {}).items()]
-        R.check(len(svcs) == 1, f"{label}: ServiceMonitor selects the web Service", f"matches {len(svcs)}")
+        sel = spec.get("selector") or {}
+        chosen = [sv for sv in find(docs, "Service") if label_selector_matches(sel, sv["metadata"].get("labels") or {})]
+        want = {sv["metadata"]["name"] for sv in svc_of.values() if sv is not None}
+        got = {sv["metadata"]["name"] for sv in chosen}
+        R.check(got == want, f"{label}: ServiceMonitor selects the Services of {' and '.join(pods_of)} pods ({', '.join(sorted(want))})",
+                f"selects {', '.join(sorted(got)) or 'none'}")
         eps = spec.get("endpoints") or []
-        if not R.check(len(eps) >= 1, f"{label}: ServiceMonitor has an endpoint"):
+        if not R.check(len(eps) == 1, f"{label}: ServiceMonitor has one endpoint"):
             continue
         ep = eps[0]
-        port_names = {p.get("name") for s in svcs for p in s["spec"].get("ports", [])}
-        R.check(ep.get("port") in port_names, f"{label}: ServiceMonitor endpoint port {ep.get('port')} is a Service port")
-        R.check(ep.get("path") == "/metrics", f"{label}: ServiceMonitor scrapes /metrics")
         allowed = {"port", "path", "scheme", "interval", "scrapeTimeout", "bearerTokenSecret", "authorization",
                    "honorLabels", "relabelings", "metricRelabelings", "tlsConfig"}
         R.check(set(ep) <= allowed, f"{label}: ServiceMonitor endpoint fields known", str(set(ep) - allowed))
+        R.check(ep.get("path") == "/metrics", f"{label}: ServiceMonitor scrapes /metrics")
+        for role, sv in svc_of.items():
+            if sv is None:
+                continue
+            tp = {p.get("name"): p.get("targetPort") for p in sv["spec"].get("ports", [])}.get(ep.get("port"))
+            c = pods_of[role]["spec"]["template"]["spec"]["containers"][0]
+            cports = {p.get("name"): p["containerPort"] for p in c.get("ports") or []}
+            R.check(tp is not None and str(cports.get(tp, tp)) == port,
+                    f"{label}: ServiceMonitor port {ep.get('port')} reaches the {role} pods' port {port}")
+            if role == "worker":
+                R.check("/metrics" in (cfg.get("probe_paths") or set()) and "--addr" in (c.get("args") or []),
+                        f"{label}: worker pods serve /metrics (`worker --addr`)")
         tok = ep.get("bearerTokenSecret")
-        if tok is not None:
-            R.check(tok.get("key") == "METRICS_TOKEN" and tok.get("name") == web_secret,
-                    f"{label}: ServiceMonitor bearer token = {tok.get('name')}/{tok.get('key')} (the pods' secret)")
+        if values.get("metrics", {}).get("token"):
+            pods_secret = web_secret_name(web)
+            R.check(bool(tok) and tok.get("key") == "METRICS_TOKEN" and tok.get("name") == pods_secret,
+                    f"{label}: ServiceMonitor sends the bearer METRICS_TOKEN of the pods' Secret {pods_secret}", str(tok))
+            for role, d in pods_of.items():
+                env, _ = container_env(d["spec"]["template"]["spec"]["containers"][0],
+                                       [x for x in docs if not is_hook(x)], secret_keys)
+                R.check("METRICS_TOKEN" in env, f"{label}/{role}: gets METRICS_TOKEN (its /metrics wants the bearer)")
+        else:
+            R.check(tok is None, f"{label}: ServiceMonitor sends no token (metrics.token=false)")
 
 
 def container_env(container: dict, pod_docs: list[dict], expected_secret_keys: set[str]) -> tuple[dict, dict]:
@@ -465,9 +561,32 @@ def container_env(container: dict, pod_docs: list[dict], expected_secret_keys: s
                     values.setdefault(k, None)
                     origin.setdefault(k, f"existing Secret {n} (expected key)")
     for e in container.get("env") or []:
+        ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+        if ref:
+            n, k = ref.get("name"), ref.get("key")
+            secs = find(pod_docs, "Secret", n)
+            if secs and k not in (secs[0].get("data") or {}):
+                origin[f"!missing key {k} of Secret {n}"] = n
+                continue
+            values[e["name"]] = None
+            origin[e["name"]] = f"Secret {n} key {k}" if secs else f"existing Secret {n} key {k}"
+            continue
         values[e["name"]] = e.get("value")
         origin[e["name"]] = "env"
     return values, origin
+
+
+def secret_sourced(container: dict, pod_docs: list[dict], expected_secret_keys: set[str]) -> set[str]:
+    """The variables a container takes from Secrets (envFrom secretRef, env secretKeyRef)."""
+    out: set[str] = set()
+    for ef in container.get("envFrom") or []:
+        if "secretRef" in ef:
+            secs = find(pod_docs, "Secret", ef["secretRef"]["name"])
+            out |= set(secs[0].get("data") or {}) if secs else set(expected_secret_keys)
+    for e in container.get("env") or []:
+        if (e.get("valueFrom") or {}).get("secretKeyRef"):
+            out.add(e["name"])
+    return out
 
 
 def expected_secret_keys(values: dict) -> set[str]:
@@ -526,11 +645,14 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         pool = docs if role == "migrate" else [d for d in docs if not is_hook(d)]
         env, origin = container_env(c, pool, secret_keys)
         missing_cm = [k for k in origin if k.startswith("!missing")]
-        R.check(not missing_cm, f"{label}/{role}: referenced ConfigMaps exist", ", ".join(missing_cm))
-        R.check(c.get("args") == [{"web": "serve", "worker": "worker", "migrate": "migrate"}[role]],
-                f"{label}/{role}: runs `flashstudio {c.get('args', ['?'])[0]}`")
+        R.check(not missing_cm, f"{label}/{role}: referenced ConfigMaps and Secret keys exist", ", ".join(missing_cm))
+        want_args = {"web": ["serve"], "worker": ["worker", "--addr", f"0.0.0.0:{port}"], "migrate": ["migrate"]}[role]
+        R.check(c.get("args") == want_args, f"{label}/{role}: runs `flashstudio {' '.join(want_args)}`",
+                f"got {c.get('args')}")
 
-        if production:
+        if role == "migrate":
+            check_migrate_env(p, c, env, origin, pool, docs, values, cfg, label, secret_keys, web)
+        elif production:
             missing = sorted(k for k in cfg["required"] if k not in env)
             R.check(not missing, f"{label}/{role}: production-required settings provided "
                                  f"({', '.join(sorted(cfg['required']))})", "missing " + ", ".join(missing))
@@ -547,6 +669,13 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
                     if k in origin:
                         R.info(f"{k:<32} from {origin[k]}")
         R.check(env.get("FLASHSTUDIO_DATA_DIR") == data_dir, f"{label}/{role}: FLASHSTUDIO_DATA_DIR={data_dir} (as in the image)")
+        if role != "migrate":
+            # Every secret the chart was given reaches the pods that serve and run jobs.
+            made = find(docs, "Secret", web_secret_name(web) or "")
+            if made:
+                given = {k for k, v in (values.get("secrets", {}).get("values") or {}).items() if v}
+                lost = sorted(given - set(env))
+                R.check(not lost, f"{label}/{role}: every key of secrets.values reaches the container", ", ".join(lost))
 
         # securityContext
         psc = spec.get("securityContext") or {}
@@ -570,22 +699,39 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         if c.get("image", "").rsplit(":", 1)[-1] != values.get("image", {}).get("tag") and "@" not in c.get("image", ""):
             R.fail(f"{label}/{role}: image tag is image.tag ({c.get('image')})")
 
-    # Probes and ports (web)
+    # Probes and ports: web pods listen on FLASHSTUDIO_ADDR, worker pods on `worker --addr`,
+    # both on the image's port (so the image's HEALTHCHECK fits either).
+    probe_paths = cfg.get("probe_paths") or {"/health", "/ready", "/metrics"}
+    limit = cfg.get("ready_limit") or 2
+    for role, d in [("web", web)] + [("worker", w) for w in worker]:
+        wc = d["spec"]["template"]["spec"]["containers"][0]
+        wports = {p.get("name"): p["containerPort"] for p in wc.get("ports") or []}
+        if role == "web":
+            wenv, _ = container_env(wc, docs, secret_keys)
+            listen = str(wenv.get("FLASHSTUDIO_ADDR", "")).rsplit(":", 1)[-1]
+            R.check(listen == port, f"{label}/web: listens on FLASHSTUDIO_ADDR port {port}", f"got {listen}")
+        else:
+            a = wc.get("args") or []
+            listen = a[a.index("--addr") + 1].rsplit(":", 1)[-1] if "--addr" in a[:-1] else ""
+            R.check(listen == port, f"{label}/worker: `worker --addr` on port {port}, like FLASHSTUDIO_ADDR", f"got {a}")
+        R.check(str(wports.get("http")) == listen == port, f"{label}/{role}: container port http = {port}", str(wports))
+
+        def probe(name, wc=wc, wports=wports):
+            pr = (wc.get(name) or {}).get("httpGet") or {}
+            p = pr.get("port")
+            return pr.get("path"), str(wports.get(p, p))
+
+        R.check(probe("readinessProbe") == ("/ready", port), f"{label}/{role}: readinessProbe GET /ready on {port}", str(probe("readinessProbe")))
+        R.check(probe("livenessProbe") == ("/health", port), f"{label}/{role}: livenessProbe GET /health on {port}", str(probe("livenessProbe")))
+        R.check(probe("startupProbe")[1] == port and probe("startupProbe")[0] in ("/health", "/ready"),
+                f"{label}/{role}: startupProbe on {port}", str(probe("startupProbe")))
+        used = {probe(n)[0] for n in ("readinessProbe", "livenessProbe", "startupProbe")} - {None}
+        R.check(used <= probe_paths, f"{label}/{role}: probe paths among those `serve` and `worker --addr` both serve ({', '.join(sorted(probe_paths))})",
+                ", ".join(sorted(used - probe_paths)))
+        rt = (wc.get("readinessProbe") or {}).get("timeoutSeconds", 1)
+        R.check(rt > limit, f"{label}/{role}: readiness timeout {rt}s > the {limit}s limit of each /ready check")
     c = web["spec"]["template"]["spec"]["containers"][0]
-    ports = {p.get("name"): p["containerPort"] for p in c.get("ports") or []}
-    R.check(str(ports.get("http")) == port, f"{label}: web container port http = {port} (FLASHSTUDIO_ADDR)")
     env, _ = container_env(c, docs, secret_keys)
-    R.check(str(env.get("FLASHSTUDIO_ADDR", "")).rsplit(":", 1)[-1] == port, f"{label}: FLASHSTUDIO_ADDR port {port}")
-
-    def probe(name):
-        pr = (c.get(name) or {}).get("httpGet") or {}
-        p = pr.get("port")
-        return pr.get("path"), str(ports.get(p, p))
-
-    R.check(probe("readinessProbe") == ("/ready", port), f"{label}: readinessProbe GET /ready on {port}", str(probe("readinessProbe")))
-    R.check(probe("livenessProbe") == ("/health", port), f"{label}: livenessProbe GET /health on {port}", str(probe("livenessProbe")))
-    R.check(probe("startupProbe")[1] == port and probe("startupProbe")[0] in ("/health", "/ready"),
-            f"{label}: startupProbe on {port}", str(probe("startupProbe")))
 
     # Worker / web split
     run_worker = env.get("RUN_WORKER", "true")
@@ -617,25 +763,48 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         if find(docs, "Secret", web_secret_name(web)):
             R.check("checksum/secret" in ann, f"{label}/{role}: checksum/secret annotation (chart-made Secret)")
 
-    # Service -> pods
+    # Services -> pods: one Service for the web pods (the ingress backend), with the worker
+    # Deployment one headless Service for the worker pods (metrics only), none for the Job.
     svcs = find(docs, "Service")
     pod_labels = web["spec"]["template"]["metadata"]["labels"]
-    if R.check(len(svcs) == 1, f"{label}: one Service"):
-        svc = svcs[0]
-        sel = svc["spec"].get("selector") or {}
-        R.check(bool(sel) and sel.items() <= pod_labels.items(), f"{label}: Service selects the web pods")
-        for sp in svc["spec"]["ports"]:
-            tp = sp.get("targetPort")
-            R.check(str(ports.get(tp, tp)) == port, f"{label}: Service port {sp.get('name')} targets container port {port}")
-        for w in worker:
-            wl = w["spec"]["template"]["metadata"]["labels"]
-            R.check(not (sel.items() <= wl.items()), f"{label}: Service does not select worker pods")
-        for j in jobs:
-            jl = j["spec"]["template"]["metadata"]["labels"]
-            R.check(not (sel.items() <= jl.items()), f"{label}: Service does not select migration pods")
-        sel_dep = web["spec"]["selector"]["matchLabels"]
-        R.check(sel_dep.items() <= pod_labels.items(), f"{label}: Deployment selector matches its pods")
+    role_pods = [("web", web)] + [("worker", w) for w in worker] + [("migrate", j) for j in jobs]
 
+    def selects(svc) -> set[str]:
+        sel = svc["spec"].get("selector") or {}
+        return {r for r, d in role_pods if sel and sel.items() <= d["spec"]["template"]["metadata"]["labels"].items()}
+
+    by_role = {r: [sv for sv in svcs if r in selects(sv)] for r in ("web", "worker", "migrate")}
+    R.check(len(svcs) == 1 + (1 if worker else 0), f"{label}: {1 + (1 if worker else 0)} Service(s): web{' and worker' if worker else ''}",
+            ", ".join(sv["metadata"]["name"] for sv in svcs))
+    R.check(not by_role["migrate"], f"{label}: no Service selects migration pods")
+    web_svc = by_role["web"][0] if len(by_role["web"]) == 1 else None
+    R.check(web_svc is not None and selects(web_svc) == {"web"}, f"{label}: one Service selects the web pods, and only them")
+    svc_of = {"web": web_svc}
+    if worker:
+        wsv = by_role["worker"][0] if len(by_role["worker"]) == 1 else None
+        R.check(wsv is not None and selects(wsv) == {"worker"}, f"{label}: one Service selects the worker pods, and only them")
+        if wsv is not None:
+            R.check(wsv["spec"].get("clusterIP") == "None", f"{label}: worker Service is headless (no load balancing: metrics only)")
+            svc_of["worker"] = wsv
+    for role, sv in svc_of.items():
+        if sv is None:
+            continue
+        d = web if role == "web" else worker[0]
+        cports = {p.get("name"): p["containerPort"] for p in d["spec"]["template"]["spec"]["containers"][0].get("ports") or []}
+        for sp in sv["spec"]["ports"]:
+            tp = sp.get("targetPort")
+            R.check(str(cports.get(tp, tp)) == port, f"{label}: Service {sv['metadata']['name']} port {sp.get('name')} targets container port {port}")
+    sel_dep = web["spec"]["selector"]["matchLabels"]
+    R.check(sel_dep.items() <= pod_labels.items(), f"{label}: Deployment selector matches its pods")
+    for w in worker:
+        R.check(w["spec"]["selector"]["matchLabels"].items() <= w["spec"]["template"]["metadata"]["labels"].items(),
+                f"{label}: worker Deployment selector matches its pods")
+        R.check(not (sel_dep.items() <= w["spec"]["template"]["metadata"]["labels"].items()),
+                f"{label}: web Deployment selector does not match worker pods")
+    check_service_monitor(docs, label, values, svc_of, web, worker, secret_keys, port, cfg)
+
+    if web_svc is not None:
+        svc = web_svc
         # Ingress -> Service
         for ing in find(docs, "Ingress"):
             base_host = re.sub(r"^https?://", "", str(env.get("BASE_URL", ""))).rstrip("/").split(":")[0]
@@ -689,20 +858,15 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         R.check("before-hook-creation" in (ann.get("helm.sh/hook-delete-policy") or ""), f"{label}: migration Job hook-delete-policy before-hook-creation")
         jspec = j["spec"]["template"]["spec"]
         R.check(jspec.get("restartPolicy") == "Never", f"{label}: migration Job restartPolicy Never")
-        weight = int(ann.get("helm.sh/hook-weight", "0"))
         jc = jspec["containers"][0]
-        # A pre-install hook runs before the release's ordinary resources exist.
-        for ef in jc.get("envFrom") or []:
-            if "configMapRef" in ef:
-                R.fail(f"{label}: migration Job reads ConfigMap {ef['configMapRef']['name']}, which does not exist yet on install")
-            if "secretRef" in ef:
-                n = ef["secretRef"]["name"]
-                made = find(docs, "Secret", n)
-                if made:
-                    hook_ok = is_hook(made[0]) and int(made[0]["metadata"]["annotations"].get("helm.sh/hook-weight", "0")) < weight
-                    R.check(hook_ok, f"{label}: migration Job's Secret {n} is a hook created before it")
-                else:
-                    R.ok(f"{label}: migration Job reads existing Secret {n}")
+        # A pre-install hook runs before the release's ordinary resources exist, and the Job
+        # should see no setting it does not need: no whole ConfigMap or Secret.
+        R.check(not jc.get("envFrom"), f"{label}: migration Job has no envFrom (a whole ConfigMap or Secret)",
+                str(jc.get("envFrom")))
+        for e in jc.get("env") or []:
+            ref = (e.get("valueFrom") or {}).get("configMapKeyRef")
+            if ref:
+                R.fail(f"{label}: migration Job reads ConfigMap {ref.get('name')}, which does not exist yet on install")
         own_sa = [s["metadata"]["name"] for s in find(docs, "ServiceAccount") if not is_hook(s)]
         R.check(jspec.get("serviceAccountName", "default") not in own_sa,
                 f"{label}: migration Job does not use the release's own ServiceAccount (absent on install)")
@@ -719,9 +883,57 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
             need = sorted(k for k in cfg["required"] if origin_of(web, docs, secret_keys).get(k, "").startswith("existing"))
             gone = [k for k in need if k not in notes]
             R.check(not gone, f"{label}: NOTES list the existing Secret's expected keys", ", ".join(gone))
+            R.check("SECRET_KEY_PREVIOUS" in notes, f"{label}: NOTES name the optional SECRET_KEY_PREVIOUS")
 
 
 STRIPE_RS = ""
+
+
+def hook_weight(doc) -> int:
+    return int(((doc.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook-weight", "0"))
+
+
+def check_migrate_env(job, c, env, origin, pool, docs, values, cfg, label, secret_keys, web) -> None:
+    """The migration Job gets what `flashstudio migrate` reads, its only secret is DATABASE_URL,
+    and that is the same database the pods use."""
+    production = values.get("environment") == "production"
+    reads = cfg["migrate_reads"]
+    got = secret_sourced(c, pool, secret_keys)
+    R.check(got == {"DATABASE_URL"}, f"{label}/migrate: DATABASE_URL is its only secret (least privilege)",
+            f"gets {', '.join(sorted(got)) or 'none'}")
+    own = {e.get("name") for e in (values.get("migrations", {}).get("extraEnv") or [])}
+    extra = sorted(set(env) - reads - own)
+    R.check(not extra, f"{label}/migrate: only what `flashstudio migrate` reads ({', '.join(sorted(reads))})",
+            "also " + ", ".join(extra))
+    R.check("Secret" in origin.get("DATABASE_URL", ""), f"{label}/migrate: DATABASE_URL comes from a Secret, not inline",
+            origin.get("DATABASE_URL", "missing"))
+    R.check(env.get("FLASHSTUDIO_ENV") == values.get("environment"),
+            f"{label}/migrate: FLASHSTUDIO_ENV={values.get('environment')}", f"got {env.get('FLASHSTUDIO_ENV')!r}")
+    if production:
+        need = sorted(cfg["required"] & reads)
+        missing = [k for k in need if k not in env]
+        R.check(bool(need) and not missing, f"{label}/migrate: production-required settings it reads provided ({', '.join(need)})",
+                "missing " + ", ".join(missing))
+    ref = next(((e.get("valueFrom") or {}).get("secretKeyRef") for e in c.get("env") or []
+                if e.get("name") == "DATABASE_URL"), None)
+    if not ref:
+        return
+    R.check(ref.get("key") == "DATABASE_URL" and not ref.get("optional"),
+            f"{label}/migrate: DATABASE_URL from key DATABASE_URL, not optional", str(ref))
+    made = find(docs, "Secret", ref.get("name"))
+    pods_secret = web_secret_name(web)
+    if made:
+        hook = made[0]
+        R.check(is_hook(hook) and hook_weight(hook) < hook_weight(job),
+                f"{label}/migrate: Secret {ref.get('name')} is a hook created before the Job")
+        R.check(set(hook.get("data") or {}) == {"DATABASE_URL"},
+                f"{label}/migrate: hook Secret {ref.get('name')} holds DATABASE_URL only", str(sorted(hook.get("data") or {})))
+        theirs = find(docs, "Secret", pods_secret or "")
+        R.check(bool(theirs) and (theirs[0].get("data") or {}).get("DATABASE_URL") == (hook.get("data") or {}).get("DATABASE_URL"),
+                f"{label}/migrate: the same DATABASE_URL as the pods' Secret {pods_secret}")
+    else:
+        R.check(ref.get("name") == pods_secret, f"{label}/migrate: key DATABASE_URL of the pods' existing Secret {pods_secret}",
+                f"reads Secret {ref.get('name')}")
 
 
 def origin_of(web, docs, secret_keys):
@@ -772,17 +984,13 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
             if m.get("severity", 0) < 2:
                 R.info(f"lint info: {m.get('path')}: {m.get('error')}")
 
-    for vf in value_files:
-        if not vf.is_file():
-            continue
-        label = vf.name.replace("-values.yaml", "")
-        R.start(f"render {vf.relative_to(root)}")
-        values_in = load_values(helm, vf)
+    def render_and_check(label: str, title: str, values_in: dict) -> list[dict] | None:
+        R.start(title)
         try:
             rendered = render(helm, chart_dir, values_in)
         except helm.HelmError as e:
             R.fail(f"{label}: renders: {e}")
-            continue
+            return None
         docs, notes, errors = parse_manifests(rendered)
         R.check(not errors, f"{label}: manifests are valid YAML without duplicate keys", "; ".join(errors))
         with helm.Chart.load(str(chart_dir)) as chart:
@@ -791,13 +999,28 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
         stats[label] = kinds
         R.info(f"{len(docs)} manifests: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
         validate_k8s(kv, docs, label)
-        check_service_monitor(docs, label, web_secret_name(find(docs, "Deployment")[0]) if find(docs, "Deployment") else None)
         check_wiring(docs, notes, merged, cfg, image, label, secret_keys)
-        if label == "production":
+        return docs
+
+    for vf in value_files:
+        if not vf.is_file():
+            continue
+        label = vf.name.replace("-values.yaml", "")
+        docs = render_and_check(label, f"render {vf.relative_to(root)}", load_values(helm, vf))
+        if docs is not None and label == "production":
+            kinds = stats[label]
             for k in ["ServiceMonitor", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "Job"]:
                 R.check(kinds.get(k, 0) >= 1, f"{label}: renders a {k}")
             R.check(len(find(docs, "Deployment")) == 2, f"{label}: web and worker Deployments")
             R.check(not find(docs, "Secret"), f"{label}: no Secret rendered (existingSecret)")
+
+    # ci/good/*.yaml: other accepted combinations, each over minimal-values.yaml, wired right.
+    base = load_values(helm, chart_dir / "ci" / "minimal-values.yaml")
+    good_files = sorted((chart_dir / "ci" / "good").glob("*.yaml"))
+    for gf in good_files:
+        render_and_check(f"good/{gf.stem}", f"render minimal + {gf.relative_to(root)}",
+                         deep_merge(base, load_values(helm, gf)))
+    stats["good"] = len(good_files)
 
     R.start("values.schema.json rejects ci/bad/*.yaml")
     base = load_values(helm, chart_dir / "ci" / "minimal-values.yaml")
@@ -819,6 +1042,23 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
         except helm.HelmError as e:
             R.fail(f"{bf.name}: rejected by the schema, not by a template: {type(e).__name__}: {e}")
     stats["bad"] = len(bad_files)
+
+    # The placeholders src/config.rs refuses (any case) are refused by the schema too, as
+    # SECRET_KEY in production and as SECRET_KEY_PREVIOUS anywhere.
+    weak = cfg.get("weak_secrets") or []
+    R.check(bool(weak), f"parsed {len(weak)} refused placeholders from src/config.rs KNOWN_WEAK_SECRETS")
+    let_through = []
+    for w in weak:
+        for variant in {w, w.upper()}:
+            for key in ("SECRET_KEY", "SECRET_KEY_PREVIOUS"):
+                try:
+                    render(helm, chart_dir, deep_merge(base, {"secrets": {"values": {key: variant}}}))
+                    let_through.append(f"{key}={variant}")
+                except helm.HelmValuesError as e:
+                    if f"/secrets/values/{key}" not in str(e):
+                        let_through.append(f"{key}={variant} (rejected for another reason)")
+    R.check(not let_through, "the schema refuses every KNOWN_WEAK_SECRETS placeholder as SECRET_KEY and SECRET_KEY_PREVIOUS",
+            ", ".join(let_through))
     return stats
 
 
@@ -860,6 +1100,19 @@ def main() -> int:
     R.check(bool(cfg["one_of"]), "parsed: storage needs one of AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_CONNECTION_STRING")
     R.info(f"required: {', '.join(sorted(cfg['required']))}; one of: {', '.join('/'.join(sorted(g)) for g in cfg['one_of'])}; "
            f"must not be true: {', '.join(sorted(cfg['forbidden_true']))}; {len(cfg['known'])} settings known")
+    R.check(cfg["migrate_reads"] >= {"DATABASE_URL", "FLASHSTUDIO_ENV"} and "SECRET_KEY" not in cfg["migrate_reads"],
+            f"parsed: `flashstudio migrate` reads {', '.join(sorted(cfg['migrate_reads']))} (DatabaseTarget::from_map)",
+            "the parser no longer finds DatabaseTarget::from_map in src/config.rs")
+    R.check("SECRET_KEY_PREVIOUS" in cfg["known"], "parsed: SECRET_KEY_PREVIOUS is a setting")
+
+    R.start("src/cli.rs, src/routes.rs, src/ops/handlers.rs: what the chart relies on")
+    app = parse_app(root)
+    R.check(app["migrate_only_database"], "`migrate` runs before the full settings are parsed, on DatabaseTarget only",
+            "src/cli.rs: a migration Job with only DATABASE_URL would fail")
+    R.check(app["worker_addr"], "`worker --addr` serves routes::probes")
+    R.check(app["probe_paths"] == {"/health", "/ready", "/metrics"}, f"routes::probes serves {', '.join(sorted(app['probe_paths']))}")
+    R.check(app["ready_limit"] is not None, f"/ready limits each check to {app['ready_limit']}s")
+    cfg.update(app)
 
     stats = check_chart(root, helm, kv, cfg, image)
 
@@ -868,6 +1121,8 @@ def main() -> int:
     for label, kinds in stats.items():
         if label == "bad":
             print(f"  ci/bad: {kinds} values files rejected as expected" if not R.failures else f"  ci/bad: {kinds} values files")
+        elif label == "good":
+            print(f"  ci/good: {kinds} values files (over minimal) rendered and checked")
         else:
             print(f"  {label}: {sum(kinds.values())} manifests ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
     print(f"  {R.passed} checks passed, {len(R.failures)} failed, in {elapsed:.1f}s")

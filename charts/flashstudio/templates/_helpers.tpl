@@ -16,7 +16,7 @@
 {{- end }}
 {{- end }}
 
-{{/* The port `serve` listens on inside the pod (FLASHSTUDIO_ADDR). */}}
+{{/* The port `serve` listens on inside the pod (FLASHSTUDIO_ADDR), and `worker --addr`. */}}
 {{- define "flashstudio.port" -}}8080{{- end }}
 
 {{/* The data directory (FLASHSTUDIO_DATA_DIR), an emptyDir. */}}
@@ -83,9 +83,8 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{/*
-The non-secret settings, as a YAML map of environment variable -> string. Rendered into the
-ConfigMap for the Deployments, and inline into the migration Job (a pre-install hook runs
-before the release's ConfigMap exists).
+The non-secret settings, as a YAML map of environment variable -> string, rendered into the
+ConfigMap of the web and worker Deployments. (The migration Job needs none of them.)
 */}}
 {{- define "flashstudio.configData" -}}
 {{- $c := .Values.config -}}
