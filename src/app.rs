@@ -158,10 +158,7 @@ impl AppState {
                 lease: self.settings.job_lease,
                 // Two seconds before the process gives up on the worker, a job still running
                 // is handed back, so another replica runs it now rather than after its lease.
-                drain: self
-                    .settings
-                    .shutdown_grace
-                    .saturating_sub(Duration::from_secs(2)),
+                drain: drain_time(self.settings.shutdown_grace),
             },
             Arc::clone(&self.metrics),
         )
@@ -187,6 +184,12 @@ impl AppState {
         scheduler.await.ok();
         Ok(())
     }
+}
+
+/// How long a job in hand may still run after shutdown is asked for: two seconds before the
+/// process stops waiting for the worker, and at least half the grace period.
+fn drain_time(grace: Duration) -> Duration {
+    grace.saturating_sub(Duration::from_secs(2)).max(grace / 2)
 }
 
 /// Serves HTTP on `listener` (and runs the worker in-process when configured) until

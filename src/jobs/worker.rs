@@ -165,24 +165,17 @@ impl Worker {
         else {
             return Ok(false);
         };
-        let job_id = job.id.clone();
-        let drained = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(self.config.drain).await;
-        };
-        tokio::select! {
-            result = self.execute(loop_id, job) => result?,
-            () = drained => {
-                let at = crate::db::now();
-                store::release(self.db.pool(), &job_id, loop_id, at, at).await?;
-                tracing::warn!(job.id = %job_id, "shutting down: the job in hand goes back to the queue");
-            }
-        }
+        self.execute(loop_id, job, shutdown).await?;
         Ok(true)
     }
 
     #[tracing::instrument(skip_all, fields(job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts))]
-    async fn execute(&self, loop_id: &str, job: Job) -> anyhow::Result<()> {
+    async fn execute(
+        &self,
+        loop_id: &str,
+        job: Job,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         if self.registry.get(&job.kind).is_none() {
             // A newer replica enqueued a kind this (older) binary does not know, during a
@@ -197,10 +190,25 @@ impl Worker {
             Err(anyhow::anyhow!("worker lost the job on its last attempt"))
         } else {
             match self.registry.get(&job.kind) {
-                Some(handler) => std::panic::AssertUnwindSafe(handler.run(&job))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("job handler panicked"))),
+                Some(handler) => {
+                    let run = std::panic::AssertUnwindSafe(handler.run(&job)).catch_unwind();
+                    let drained = async {
+                        shutdown.cancelled().await;
+                        tokio::time::sleep(self.config.drain).await;
+                    };
+                    // Only the handler is cut short at the drain deadline; recording its
+                    // outcome below always runs to the end.
+                    tokio::select! {
+                        result = run => result
+                            .unwrap_or_else(|_| Err(anyhow::anyhow!("job handler panicked"))),
+                        () = drained => {
+                            let at = now();
+                            store::release(self.db.pool(), &job.id, loop_id, at, at).await?;
+                            tracing::warn!("shutting down: the job in hand goes back to the queue");
+                            return Ok(());
+                        }
+                    }
+                }
                 None => Err(anyhow::anyhow!("no handler for job kind {:?}", job.kind)),
             }
         };

@@ -275,11 +275,23 @@ impl Storage {
         }
     }
 
-    /// A cheap request that proves the store answers (readiness).
+    /// A cheap request that proves the store is there and answers (readiness): locally the
+    /// root directory exists; on Azure, listing an empty prefix of the container succeeds
+    /// (one request; a missing container is "not found", not an empty answer).
     pub async fn check(&self) -> Result<(), StorageError> {
-        match self.store.head(&Path::from(".ready-probe")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(StorageError::Failed(e)),
+        if let Backend::Local { root } = &*self.backend {
+            let root = root.clone();
+            let is_dir = tokio::task::spawn_blocking(move || root.is_dir())
+                .await
+                .unwrap_or(false);
+            if !is_dir {
+                return Err(StorageError::NotFound);
+            }
+        }
+        let probe = Path::from(".ready-probe");
+        match futures_util::StreamExt::next(&mut self.store.list(Some(&probe))).await {
+            None | Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(classify(e)),
         }
     }
 }

@@ -36,6 +36,10 @@ pub async fn ready(Data(state): Data<&AppState>) -> Response {
     let storage = async {
         match tokio::time::timeout(LIMIT, state.storage.check()).await {
             Ok(Ok(())) => Ok("ok"),
+            Ok(Err(crate::media::storage::StorageError::NotFound)) => {
+                tracing::warn!("readiness: the storage container or directory is missing");
+                Err("missing")
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "readiness: storage unavailable");
                 Err("unreachable")

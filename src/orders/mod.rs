@@ -633,9 +633,9 @@ pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<Payment
             return Ok(PaymentStart::GatewayFailed(e));
         }
     };
-    state.metrics.payment("checkout_created");
     let mut conn = state.db.pool().acquire().await?;
     if payment_store::set_session(&mut conn, &payment.id, &session.id, &session.url, now()).await? {
+        state.metrics.payment("checkout_created");
         return Ok(PaymentStart::Redirect(session.url));
     }
     // Not stored: a concurrent retry stored the same session first, or the order was closed

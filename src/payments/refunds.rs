@@ -156,10 +156,10 @@ async fn send(state: &AppState, request: &RefundRequest) -> AppResult<RefundOutc
         Ok(answer) => {
             let status = RefundStatus::parse(&answer.status).unwrap_or(RefundStatus::Pending);
             apply_answer(state, request, &answer.id, status).await?;
-            state.metrics.payment(if status == RefundStatus::Succeeded {
-                "refund_succeeded"
-            } else {
-                "refund_pending"
+            state.metrics.payment(match status {
+                RefundStatus::Succeeded => "refund_succeeded",
+                RefundStatus::Pending => "refund_pending",
+                RefundStatus::Failed | RefundStatus::Canceled => "refund_failed",
             });
             Ok(RefundOutcome::Done(status))
         }

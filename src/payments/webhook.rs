@@ -179,35 +179,34 @@ pub async fn store_and_apply(
         state.metrics.webhook(&event.kind, "duplicate");
         return Ok(Receipt::Duplicate);
     }
-    let outcome = run(&mut tx, state, event, now).await?;
+    let (outcome, moved) = run(&mut tx, state, event, now).await?;
     tx.commit().await.map_err(internal)?;
+    if let Some(step) = moved {
+        state.metrics.payment(step);
+    }
     if event.kind == "checkout.session.expired" && outcome == "applied" {
         // An expired order may have given stock back.
         state.content.invalidate();
     }
     state.metrics.webhook(&event.kind, outcome);
-    if outcome == "applied" {
-        match event.kind.as_str() {
-            "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-                state.metrics.payment("captured");
-            }
-            "checkout.session.async_payment_failed" => state.metrics.payment("failed"),
-            "checkout.session.expired" => state.metrics.payment("checkout_expired"),
-            _ => {}
-        }
-    }
     Ok(Receipt::Processed(outcome))
 }
 
-/// Applies a stored event and records the outcome, in the caller's transaction.
+/// Applies a stored event and records the outcome, in the caller's transaction; the outcome
+/// and the payment step it made, if any (for the metrics, after commit).
 async fn run(
     conn: &mut AnyConnection,
     state: &AppState,
     event: &Event,
     now: i64,
-) -> Result<&'static str, WebhookError> {
+) -> Result<(&'static str, Option<&'static str>), WebhookError> {
+    let mut moved = None;
     let (outcome, reference, error) = match apply(conn, state, event, now).await {
         Ok(Effect::Applied(r)) => ("applied", r, None),
+        Ok(Effect::Moved(step, r)) => {
+            moved = Some(step);
+            ("applied", r, None)
+        }
         Ok(Effect::Ignored(why)) => ("ignored", None, Some(why.to_owned())),
         Ok(Effect::Deferred(r)) => ("deferred", Some(r), None),
         Err(AppError::Internal(e)) => return Err(WebhookError::Internal(e.to_string())),
@@ -223,7 +222,7 @@ async fn run(
     )
     .await
     .map_err(|e| WebhookError::Internal(e.to_string()))?;
-    Ok(outcome)
+    Ok((outcome, moved))
 }
 
 /// Re-applies a stored event that ended in `error` (the admin's replay button).
@@ -238,14 +237,20 @@ pub async fn replay(state: &AppState, id: &str) -> Result<Option<&'static str>, 
         return Ok(None);
     };
     let event = parse(stored.payload.as_bytes())?;
-    let outcome = run(&mut tx, state, &event, now).await?;
+    let (outcome, moved) = run(&mut tx, state, &event, now).await?;
     tx.commit().await.map_err(internal)?;
+    if let Some(step) = moved {
+        state.metrics.payment(step);
+    }
     Ok(Some(outcome))
 }
 
 enum Effect {
     /// Changed something; the reference (payment intent) if any.
     Applied(Option<String>),
+    /// Moved a payment (captured, failed, checkout expired): counted in the metrics once the
+    /// transaction commits.
+    Moved(&'static str, Option<String>),
     /// Nothing to do (a late or repeated event).
     Ignored(&'static str),
     /// Waits for an earlier event about this reference.
@@ -376,7 +381,7 @@ async fn session_completed(
                     continue;
                 };
                 let (outcome, error) = match Box::pin(apply(conn, state, &deferred, now)).await {
-                    Ok(Effect::Applied(_)) => ("applied", None),
+                    Ok(Effect::Applied(_) | Effect::Moved(..)) => ("applied", None),
                     Ok(Effect::Ignored(why)) => ("ignored", Some(why.to_owned())),
                     Ok(Effect::Deferred(_)) => ("deferred", None),
                     Err(e @ AppError::Internal(_)) => return Err(e),
@@ -386,7 +391,7 @@ async fn session_completed(
             }
         }
     }
-    Ok(Effect::Applied(intent))
+    Ok(Effect::Moved("captured", intent))
 }
 
 async fn session_failed(
@@ -420,7 +425,8 @@ async fn session_failed(
         )
         .await?;
     }
-    Ok(Effect::Applied(
+    Ok(Effect::Moved(
+        "failed",
         text(session, "payment_intent").map(str::to_owned),
     ))
 }
@@ -456,7 +462,7 @@ async fn session_expired(
         )
         .await?;
     }
-    Ok(Effect::Applied(None))
+    Ok(Effect::Moved("checkout_expired", None))
 }
 
 /// The payment of a charge or refund object, if its capture is already recorded.

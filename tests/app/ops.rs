@@ -17,6 +17,22 @@ async fn health_and_ready_answer_200_on_a_migrated_database(backend: Backend) {
     assert_eq!(v["checks"]["payments"], "dev");
 }
 
+/// A missing media directory (an unmounted volume) is not ready either.
+async fn ready_answers_503_when_the_media_directory_is_missing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let flashstudio::config::StorageSettings::Local { root } = &app.state.settings.storage else {
+        panic!("the test app stores files locally");
+    };
+    let moved = root.with_extension("moved");
+    std::fs::rename(root, &moved).unwrap();
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(v["checks"]["storage"], "missing", "{v}");
+    std::fs::rename(&moved, root).unwrap();
+    assert_eq!(app.get("/ready").await.status(), StatusCode::OK);
+}
+
 /// Readiness covers the file store: a stopped Azurite makes the replica unready (alive all the
 /// same), and it is ready again once the store answers.
 async fn ready_answers_503_while_the_file_store_is_down(backend: Backend) {
@@ -37,6 +53,12 @@ async fn ready_answers_503_while_the_file_store_is_down(backend: Backend) {
     assert_eq!(app.get("/health").await.status(), StatusCode::OK);
 
     azurite.restart().await;
+    // A killed emulator may lose the container it made moments before (a crash before its
+    // save): then readiness says the container is missing until it exists again, which the
+    // app's own start-up step provides here.
+    flashstudio::media::storage::Storage::from_settings(&app.state.settings.storage, 1 << 20)
+        .await
+        .unwrap();
     crate::support::eventually(
         "ready again",
         std::time::Duration::from_secs(20),
@@ -151,6 +173,7 @@ on_both_backends!(
     ready_answers_503_when_the_database_is_unreachable,
     metrics_show_per_route_latency_histograms,
     ready_answers_503_while_the_file_store_is_down,
+    ready_answers_503_when_the_media_directory_is_missing,
     metrics_count_payments_webhooks_emails_and_uploads,
 );
 

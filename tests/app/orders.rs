@@ -1218,4 +1218,10 @@ async fn delayed_payment_keeps_its_hold(backend: Backend) {
     post_event(&app, &succeeded, &signature(&app, &succeeded, now)).await;
     assert_eq!(text(&app, "select status from orders").await, "paid");
     assert_eq!(emails_of_kind(&app, "order_confirmation").await, 1);
+    // Operators count one capture, when the money came, not when the checkout completed.
+    let (_, metrics) = app.get_text("/metrics").await;
+    assert!(
+        metrics.contains(r#"flashstudio_payments_total{event="captured"} 1"#),
+        "{metrics}"
+    );
 }
