@@ -710,28 +710,39 @@ async fn three_replicas_behind_nginx_survive_a_rolling_restart() {
         *m.entry(*status).or_insert(0usize) += 1;
         m
     });
-    println!(
-        "scale-out: {} requests through nginx, per replica {per_replica:?}, by status \
-         {status_counts:?}, {retried} passed to another replica after a refused connection, \
-         {} server errors",
-        log.len(),
-        errors.len()
+    let report = [
+        format!(
+            "scale-out: {} requests through nginx, per replica {per_replica:?}, by status \
+             {status_counts:?}, {retried} passed to another replica after a refused \
+             connection, {} server errors",
+            log.len(),
+            errors.len()
+        ),
+        format!(
+            "scale-out: replica {STOPPED} stopped in {:.1} s after SIGTERM (exit 0) with its \
+             upload answered {upload_status:?}, then restarted",
+            stop_took.as_secs_f64()
+        ),
+        format!(
+            "scale-out: {customers} customers, {orders} orders ({paid} paid), {payments} \
+             payments, {} emails received ({email_jobs} send jobs), {} webhook events (+{} \
+             redeliveries, all duplicates), {jobs} jobs ({rerun} run twice, {expiry_runs} \
+             expiry runs), login attempts {login_statuses:?}, captured payments counted by \
+             metrics {captured} (replica {STOPPED}'s counters reset by its restart)",
+            received.len(),
+            events.len(),
+            events.len() * 3,
+        ),
+    ]
+    .join("\n");
+    // Shown by scripts/test after the run (cargo test hides a passing test's output).
+    println!("{report}");
+    let artifacts = std::env::var("FLASHSTUDIO_TEST_ARTIFACTS").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts"),
+        PathBuf::from,
     );
-    println!(
-        "scale-out: replica {STOPPED} stopped in {:.1} s after SIGTERM (exit 0) with its upload \
-         answered {upload_status:?}, then restarted",
-        stop_took.as_secs_f64()
-    );
-    println!(
-        "scale-out: {customers} customers, {orders} orders ({paid} paid), {payments} payments, \
-         {} emails received ({email_jobs} send jobs), {} webhook events (+{} redeliveries, \
-         all duplicates), {jobs} jobs ({rerun} run twice, {expiry_runs} expiry runs), \
-         login attempts {login_statuses:?}, captured payments counted by metrics {captured} \
-         (replica {STOPPED}'s counters reset by its restart)",
-        received.len(),
-        events.len(),
-        events.len() * 3,
-    );
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("scale-out.txt"), format!("{report}\n")).unwrap();
 
     for child in cluster.replicas.iter_mut().flatten() {
         child.start_kill().ok();
