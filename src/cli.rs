@@ -309,6 +309,13 @@ async fn create_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
 /// that runs before the release's other resources exist) carries no other secret.
 async fn migrate(vars: &std::collections::HashMap<String, String>) -> anyhow::Result<()> {
     let target = crate::config::DatabaseTarget::from_map(vars)?;
+    // Logs like the app's: JSON in production (LOG_FORMAT and LOG_LEVEL are not read here).
+    let format = if target.production {
+        crate::config::LogFormat::Json
+    } else {
+        crate::config::LogFormat::Pretty
+    };
+    crate::telemetry::init(format, "info");
     if target.url.expose().starts_with("sqlite:") {
         std::fs::create_dir_all(&target.data_dir)
             .with_context(|| format!("creating data directory {}", target.data_dir.display()))?;

@@ -287,6 +287,8 @@ pub fn env_vars() -> HashMap<String, String> {
 /// The database a process uses, and the data directory a SQLite file lives in.
 #[derive(Debug)]
 pub struct DatabaseTarget {
+    /// `FLASHSTUDIO_ENV` is production.
+    pub production: bool,
     /// `FLASHSTUDIO_DATA_DIR`.
     pub data_dir: PathBuf,
     /// `DATABASE_URL` (or the SQLite default in development).
@@ -301,6 +303,7 @@ impl DatabaseTarget {
         let data_dir = data_dir(vars);
         let url = database_url(vars, &data_dir, production)?;
         Ok(Self {
+            production,
             data_dir,
             url: Secret::new(url),
         })
