@@ -6,12 +6,18 @@ No container engine and no cluster are needed:
       Cargo.toml, the build inputs (COPY sources, include_bytes!/sqlx::migrate! paths) against
       the context allow-list, the .dockerignore/.containerignore pair, and the HEALTHCHECK
       command run for real against a local HTTP server;
-  (b) the Helm chart: versions, helm lint, renders of the ci/*-values.yaml files and of each
-      ci/good/*.yaml over ci/minimal-values.yaml;
+  (b) the Helm chart: versions, helm lint, renders of the chart's default values alone (what
+      nobody can guess is empty there: valid manifests, and NOTES.txt opening with NOT
+      CONFIGURED YET, listing exactly what is empty, each with the app's own error message),
+      of each ci/unconfigured/*.yaml over the defaults (the same, partly configured), of the
+      ci/*-values.yaml files and of each ci/good/*.yaml over ci/minimal-values.yaml (fully
+      configured: every value the app needs set, no NOT CONFIGURED YET, all wiring checks);
   (c) every rendered manifest against the Kubernetes OpenAPI schemas (kubernetes-validate,
       strict: unknown fields fail), CRDs (ServiceMonitor) checked by hand;
-  (d) every ci/bad/*.yaml is rejected by values.schema.json with the expected message, and so
-      is every placeholder of src/config.rs KNOWN_WEAK_SECRETS as SECRET_KEY(_PREVIOUS);
+  (d) every ci/bad/*.yaml is rejected by values.schema.json with the expected message, over
+      ci/minimal-values.yaml and over the bare defaults (malformed values are refused whether
+      or not the rest is set), and so is every placeholder of src/config.rs
+      KNOWN_WEAK_SECRETS as SECRET_KEY(_PREVIOUS);
   (e) the wiring, against what the code says (src/config.rs, src/cli.rs, src/routes.rs,
       src/ops/handlers.rs): production settings reach the web and worker containers; the
       migration Job gets only what `flashstudio migrate` reads, DATABASE_URL its only secret,
@@ -27,6 +33,7 @@ Exit status 0 when every check passed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.server
 import json
 import os
@@ -350,8 +357,10 @@ def parse_config_rs(root: Path) -> dict:
         g = list(re.finditer(r'match (?:get\(|non_empty\(vars,\s*)"([A-Z][A-Z0-9_]*)"\)', before))
         if g:
             required.add(g[-1].group(1))
-    # Required once the (production-only) Stripe gateway is chosen.
-    required |= set(re.findall(r'get\("([A-Z][A-Z0-9_]*)"\)\s*\.ok_or_else', src))
+    prod_required = set(required)
+    # Required once the Stripe gateway is chosen (in any environment; production insists on it).
+    stripe_required = set(re.findall(r'get\("([A-Z][A-Z0-9_]*)"\)\s*\.ok_or_else', src))
+    required |= stripe_required
     one_of = []
     m = re.search(r'azure_configured\s*=\s*get\("([A-Z_]+)"\)\.is_some\(\)\s*\|\|\s*get\("([A-Z_]+)"\)\.is_some\(\)', src)
     if m:
@@ -373,9 +382,27 @@ def parse_config_rs(root: Path) -> dict:
                 migrate_reads |= set(re.findall(r'non_empty\(vars,\s*"([A-Z][A-Z0-9_]*)"\)', f.group(0)))
     weak = re.search(r"KNOWN_WEAK_SECRETS: &\[&str\] = &\[(.*?)\];", src, re.S)
     weak_secrets = re.findall(r'"([^"]*)"', weak.group(1)) if weak else []
-    return {"known": known, "required": required, "one_of": one_of,
+    # What the app says when one of them is missing (the head of the sentence, up to its first
+    # "(", ";" or full stop): NOTES.txt must quote it for each value it lists as missing.
+    literals = [re.sub(r"\\\n\s*", "", s) for s in re.findall(r'"((?:[^"\\]|\\.)*)"', src, re.S)]
+
+    def head(s: str) -> str:
+        return re.split(r"[(;]|\.(?:\s|$)", s, maxsplit=1)[0].strip()
+
+    messages = {}
+    for var in required:
+        said = next((s for s in literals if s.startswith(f"{var} is required")), None)
+        if said:
+            messages[var] = head(said)
+    for group in one_of:
+        a, b = sorted(group)
+        said = next((s for s in literals if re.search(rf"neither {a} nor {b}|neither {b} nor {a}", s)), None)
+        if said:
+            messages["|".join(sorted(group))] = head(said)
+    return {"known": known, "required": required, "prod_required": prod_required,
+            "stripe_required": stripe_required, "one_of": one_of,
             "forbidden_true": forbidden_true, "prod_values": prod_values,
-            "migrate_reads": migrate_reads, "weak_secrets": weak_secrets}
+            "migrate_reads": migrate_reads, "weak_secrets": weak_secrets, "messages": messages}
 
 
 def fn_body(src: str, signature: str) -> str:
@@ -471,7 +498,28 @@ def validate_k8s(kv, docs: list[dict], label: str) -> None:
                 problems.append(f"k8s {ver}: {path}: {e.message}")
             except (kv.SchemaNotFoundError, kv.VersionNotSupportedError) as e:
                 problems.append(f"k8s {ver}: {e.message}")
+        problems += [f"{p}: null (an empty value rendered unquoted)" for p in null_string_values(strip(d))]
         R.check(not problems, f"{label}: {ident} valid for Kubernetes {', '.join(KUBE_VERSIONS)}", "; ".join(problems))
+
+
+STRING_MAPS = {"labels", "annotations", "matchLabels", "nodeSelector", "data", "stringData"}
+
+
+def null_string_values(node, path: str = "") -> list[str]:
+    """Paths of null entries in string maps (labels, annotations, ConfigMap and Secret data):
+    an empty value rendered unquoted. The OpenAPI schemas let null through there, but it is a
+    template bug, and the easiest one to make with the defaults' empty values."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            here = f"{path}/{k}"
+            if k in STRING_MAPS and isinstance(v, dict):
+                found += [f"{here}/{kk}" for kk, vv in v.items() if vv is None]
+            found += null_string_values(v, here)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += null_string_values(v, f"{path}/{i}")
+    return found
 
 
 def label_selector_matches(sel: dict, labels: dict) -> bool:
@@ -489,7 +537,8 @@ def label_selector_matches(sel: dict, labels: dict) -> bool:
     return True
 
 
-def check_service_monitor(docs, label: str, values: dict, svc_of: dict, web, worker, secret_keys, port: str, cfg) -> None:
+def check_service_monitor(docs, label: str, values: dict, svc_of: dict, web, worker, secret_keys, port: str, cfg,
+                          expect_configured: bool = True) -> None:
     """The ServiceMonitor scrapes /metrics of every web pod and (with the worker Deployment)
     every worker pod, through their Services, with the METRICS_TOKEN the pods have."""
     sms = find(docs, "ServiceMonitor")
@@ -533,7 +582,8 @@ def check_service_monitor(docs, label: str, values: dict, svc_of: dict, web, wor
             for role, d in pods_of.items():
                 env, _ = container_env(d["spec"]["template"]["spec"]["containers"][0],
                                        [x for x in docs if not is_hook(x)], secret_keys)
-                R.check("METRICS_TOKEN" in env, f"{label}/{role}: gets METRICS_TOKEN (its /metrics wants the bearer)")
+                if expect_configured or "METRICS_TOKEN" in env:  # else NOTES must list it as empty
+                    R.check("METRICS_TOKEN" in env, f"{label}/{role}: gets METRICS_TOKEN (its /metrics wants the bearer)")
         else:
             R.check(tok is None, f"{label}: ServiceMonitor sends no token (metrics.token=false)")
 
@@ -604,7 +654,11 @@ def expected_secret_keys(values: dict) -> set[str]:
 
 
 def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: dict, label: str,
-                 secret_keys: set[str]) -> None:
+                 secret_keys: set[str], expect_configured: bool = True) -> list[tuple[str, str, str]]:
+    """The wiring of one render. With expect_configured false (the chart's defaults, and
+    ci/unconfigured/), the checks that need the values nobody can guess are left out, and
+    NOTES.txt must open with the NOT CONFIGURED YET list of exactly what is empty instead.
+    Returns what is empty: (values key, variable, what NOTES must say about it)."""
     production = values.get("environment") == "production"
     # Keys we may assume in an existing Secret: those the chart documents for these values,
     # and only names the schema knows as secrets.
@@ -614,7 +668,7 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
     worker = [d for d in deployments if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == "worker"]
     jobs = find(docs, "Job")
     if not R.check(len(web) == 1, f"{label}: one web Deployment"):
-        return
+        return []
     web = web[0]
     pods = [("web", web)] + [("worker", w) for w in worker] + [("migrate", j) for j in jobs]
 
@@ -653,17 +707,19 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         if role == "migrate":
             check_migrate_env(p, c, env, origin, pool, docs, values, cfg, label, secret_keys, web)
         elif production:
-            missing = sorted(k for k in cfg["required"] if k not in env)
-            R.check(not missing, f"{label}/{role}: production-required settings provided "
-                                 f"({', '.join(sorted(cfg['required']))})", "missing " + ", ".join(missing))
-            for group in cfg["one_of"]:
-                R.check(bool(group & set(env)), f"{label}/{role}: one of {sorted(group)} provided")
+            if expect_configured:
+                missing = sorted(k for k in cfg["required"] if k not in env)
+                R.check(not missing, f"{label}/{role}: production-required settings provided "
+                                     f"({', '.join(sorted(cfg['required']))})", "missing " + ", ".join(missing))
+                for group in cfg["one_of"]:
+                    R.check(bool(group & set(env)), f"{label}/{role}: one of {sorted(group)} provided")
             R.check(env.get("FLASHSTUDIO_ENV") in ("production", "prod"), f"{label}/{role}: FLASHSTUDIO_ENV=production")
             for k, v in cfg["prod_values"].items():
                 R.check(env.get(k) == v, f"{label}/{role}: {k}={v}", f"got {env.get(k)!r}")
             bad_true = [k for k in cfg["forbidden_true"] if str(env.get(k, "")).lower() in ("1", "true", "yes", "on")]
             R.check(not bad_true, f"{label}/{role}: production-forbidden flags not set ({', '.join(sorted(cfg['forbidden_true']))})", ", ".join(bad_true))
-            R.check(str(env.get("BASE_URL", "")).startswith("https://"), f"{label}/{role}: BASE_URL is https")
+            if expect_configured or env.get("BASE_URL"):
+                R.check(str(env.get("BASE_URL", "")).startswith("https://"), f"{label}/{role}: BASE_URL is https")
             if role == "web":
                 for k in sorted(cfg["required"] | set().union(*cfg["one_of"])):
                     if k in origin:
@@ -801,15 +857,20 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
                 f"{label}: worker Deployment selector matches its pods")
         R.check(not (sel_dep.items() <= w["spec"]["template"]["metadata"]["labels"].items()),
                 f"{label}: web Deployment selector does not match worker pods")
-    check_service_monitor(docs, label, values, svc_of, web, worker, secret_keys, port, cfg)
+    check_service_monitor(docs, label, values, svc_of, web, worker, secret_keys, port, cfg, expect_configured)
 
+    base_host = re.sub(r"^https?://", "", str(env.get("BASE_URL") or "")).rstrip("/").split(":")[0]
+    if not base_host and not values.get("ingress", {}).get("hosts"):
+        # A rule without a host would take every host of the ingress class (other sites too).
+        R.check(not find(docs, "Ingress"), f"{label}: no Ingress while it has no host (baseUrl and ingress.hosts empty)")
     if web_svc is not None:
         svc = web_svc
         # Ingress -> Service
         for ing in find(docs, "Ingress"):
-            base_host = re.sub(r"^https?://", "", str(env.get("BASE_URL", ""))).rstrip("/").split(":")[0]
             hosts = [r.get("host") for r in ing["spec"].get("rules", [])]
-            R.check(base_host in hosts, f"{label}: Ingress serves the BASE_URL host {base_host}", str(hosts))
+            R.check(all(hosts), f"{label}: every Ingress rule has a host (none catches every host)", str(hosts))
+            if base_host:
+                R.check(base_host in hosts, f"{label}: Ingress serves the BASE_URL host {base_host}", str(hosts))
             for r in ing["spec"].get("rules", []):
                 for p in r["http"]["paths"]:
                     b = p["backend"]["service"]
@@ -818,7 +879,7 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
                     R.check(b["name"] == svc["metadata"]["name"] and (bp in svc_ports or bp in svc_ports.values()),
                             f"{label}: Ingress {r.get('host')}{p['path']} -> Service {b['name']}:{bp}")
             tls_hosts = [h for t in ing["spec"].get("tls", []) for h in t.get("hosts", [])]
-            if production:
+            if production and base_host:
                 R.check(base_host in tls_hosts, f"{label}: Ingress TLS covers {base_host}")
             ann = ing["metadata"].get("annotations") or {}
             body = ann.get("nginx.ingress.kubernetes.io/proxy-body-size")
@@ -842,10 +903,11 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
     sa_name = web["spec"]["template"]["spec"].get("serviceAccountName", "default")
     if pod_labels.get("azure.workload.identity/use") == "true":
         sas = find(docs, "ServiceAccount", sa_name)
-        if sas:
+        if sas and expect_configured:
             ann = sas[0]["metadata"].get("annotations") or {}
             R.check(bool(ann.get("azure.workload.identity/client-id")), f"{label}: ServiceAccount {sa_name} has the workload identity client id")
-        R.check(bool(env.get("AZURE_STORAGE_ACCOUNT")), f"{label}: workload identity with AZURE_STORAGE_ACCOUNT set")
+        if expect_configured:
+            R.check(bool(env.get("AZURE_STORAGE_ACCOUNT")), f"{label}: workload identity with AZURE_STORAGE_ACCOUNT set")
         R.check(not (WORKLOAD_IDENTITY_VARS & set(cm)), f"{label}: workload identity variables left to the AKS webhook")
 
     # Migration hook
@@ -856,6 +918,8 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         hooks = set((ann.get("helm.sh/hook") or "").split(","))
         R.check({"pre-install", "pre-upgrade"} <= hooks, f"{label}: migration Job is a pre-install,pre-upgrade hook")
         R.check("before-hook-creation" in (ann.get("helm.sh/hook-delete-policy") or ""), f"{label}: migration Job hook-delete-policy before-hook-creation")
+        R.check("hook-failed" in (ann.get("helm.sh/hook-output-log-policy") or ""),
+                f"{label}: migration Job hook-output-log-policy hook-failed (Helm prints the app's error with its own)")
         jspec = j["spec"]["template"]["spec"]
         R.check(jspec.get("restartPolicy") == "Never", f"{label}: migration Job restartPolicy Never")
         jc = jspec["containers"][0]
@@ -873,8 +937,8 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
 
     # NOTES name the webhook URL, its events, the first admin command, and the secret keys.
     if production:
-        base = str(env.get("BASE_URL", "")).rstrip("/")
-        R.check(f"{base}/webhooks/stripe" in notes, f"{label}: NOTES give the Stripe webhook URL")
+        base = str(env.get("BASE_URL") or "<baseUrl>").rstrip("/")
+        R.check(f"{base}/webhooks/stripe" in notes, f"{label}: NOTES give the Stripe webhook URL ({base}/webhooks/stripe)")
         events = re.findall(r'"([a-z_.]+)"', re.search(r"HANDLED_EVENTS[^=]*=\s*\[(.*?)\];", STRIPE_RS, re.S).group(1))
         missing = [e for e in events if e not in notes]
         R.check(bool(events) and not missing, f"{label}: NOTES list the {len(events)} Stripe events the app handles", ", ".join(missing))
@@ -884,6 +948,114 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
             gone = [k for k in need if k not in notes]
             R.check(not gone, f"{label}: NOTES list the existing Secret's expected keys", ", ".join(gone))
             R.check("SECRET_KEY_PREVIOUS" in notes, f"{label}: NOTES name the optional SECRET_KEY_PREVIOUS")
+
+    placeholder = values.get("image", {}).get("repository") == "flashstudio"
+    R.check(("WARNING: image.repository" in notes) == placeholder,
+            f"{label}: NOTES warn about the placeholder image.repository {'(it is left)' if placeholder else '(not when set)'}")
+
+    # What is still empty, read from the manifests (not from the chart's own list), and NOTES.
+    missing = missing_settings(docs, web, values, cfg, secret_keys)
+    if expect_configured:
+        R.check(not missing, f"{label}: every value the app needs is set",
+                "empty: " + ", ".join(f"{k} ({v})" for k, v, _ in missing))
+    else:
+        R.check(bool(missing), f"{label}: values left empty, as this render intends",
+                "nothing is missing: move it to the configured renders")
+    check_not_configured_notes(notes, missing, values, label, web["metadata"]["name"])
+    return missing
+
+
+def secret_value_given(doc: dict, key: str) -> bool:
+    raw = (doc.get("data") or {}).get(key)
+    if raw is None:
+        return str((doc.get("stringData") or {}).get(key) or "").strip() != ""
+    return base64.b64decode(raw).decode(errors="replace").strip() != ""
+
+
+def missing_settings(docs, web, values, cfg, secret_keys) -> list[tuple[str, str, str]]:
+    """The settings the app needs (src/config.rs) or the chart documents for these values that
+    reach the web container empty or not at all, as (values key, variable, text NOTES must
+    show for it). Keys of an existing Secret count as given (the chart cannot see them); an
+    empty value counts as missing, as it does for the app."""
+    pool = [d for d in docs if not is_hook(d)]
+    c = web["spec"]["template"]["spec"]["containers"][0]
+    given: dict[str, bool] = {}
+    for ef in c.get("envFrom") or []:
+        if "configMapRef" in ef:
+            for cm in find(pool, "ConfigMap", ef["configMapRef"]["name"]):
+                for k, v in (cm.get("data") or {}).items():
+                    given[k] = str(v).strip() != ""
+        if "secretRef" in ef:
+            secs = find(pool, "Secret", ef["secretRef"]["name"])
+            if secs:
+                for k in (secs[0].get("data") or {}) | (secs[0].get("stringData") or {}):
+                    given[k] = secret_value_given(secs[0], k)
+            else:
+                given.update({k: True for k in secret_keys})
+    for e in c.get("env") or []:
+        ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+        if ref:
+            secs = find(pool, "Secret", ref.get("name"))
+            given[e["name"]] = secret_value_given(secs[0], ref.get("key")) if secs else True
+        else:
+            given[e["name"]] = str(e.get("value") or "").strip() != ""
+    cm = {k: v for cmap in find(pool, "ConfigMap") for k, v in (cmap.get("data") or {}).items()}
+    production = cm.get("FLASHSTUDIO_ENV") in ("production", "prod")
+
+    def key(var: str) -> str:
+        return "baseUrl" if var == "BASE_URL" else f"secrets.values.{var}"
+
+    out: list[tuple[str, str, str]] = []
+    need = (cfg["prod_required"] if production else set()) | (cfg["stripe_required"] if cm.get("PAYMENT_GATEWAY") == "stripe" else set())
+    for var in sorted(need):
+        if not given.get(var):
+            out.append((key(var), var, cfg["messages"].get(var, f"{var} is required")))
+    conn = "AZURE_STORAGE_CONNECTION_STRING"
+    if cm.get("STORAGE_BACKEND") == "azure":
+        for group in cfg["one_of"]:
+            if not any(given.get(v) for v in group):
+                said = cfg["messages"].get("|".join(sorted(group)), " nor ".join(sorted(group)))
+                by_conn = values.get("storage", {}).get("azure", {}).get("auth") == "connectionString"
+                out.append((key(conn), conn, said) if by_conn else ("storage.azure.account", "AZURE_STORAGE_ACCOUNT", said))
+    listed = {v for _, v, _ in out}
+    for var in sorted(expected_secret_keys(values) & {"METRICS_TOKEN", "AZURE_STORAGE_ACCESS_KEY", conn}):
+        if not given.get(var) and var not in listed:
+            out.append((key(var), var, "/metrics is OPEN" if var == "METRICS_TOKEN" else 'storage "unreachable"'))
+    if web["spec"]["template"]["metadata"]["labels"].get("azure.workload.identity/use") == "true":
+        sa = find(pool, "ServiceAccount", web["spec"]["template"]["spec"].get("serviceAccountName", "default"))
+        if sa and not ((sa[0]["metadata"].get("annotations") or {}).get("azure.workload.identity/client-id") or "").strip():
+            out.append(("serviceAccount.workloadIdentity.clientId", "annotation azure.workload.identity/client-id",
+                        'storage "unreachable"'))
+    return out
+
+
+def check_not_configured_notes(notes: str, missing, values: dict, label: str, fullname: str) -> None:
+    """NOTES.txt opens with NOT CONFIGURED YET when something is empty, listing exactly what
+    (one `  - <values key> (<variable>)` entry each) and what happens, in the app's words."""
+    end = re.search(r"^FlashStudio \S+ \(\w+\) is released", notes, re.M)
+    section = notes[: end.start()] if end else notes
+    if not missing:
+        R.check("NOT CONFIGURED YET" not in notes, f"{label}: NOTES have no NOT CONFIGURED YET section (nothing is empty)")
+        return
+    first = next((ln.strip() for ln in notes.splitlines() if ln.strip() and set(ln.strip()) - set("=#-")), "")
+    R.check(first.startswith(f"NOT CONFIGURED YET: {len(missing)} "),
+            f"{label}: NOTES open with NOT CONFIGURED YET: {len(missing)} ...", repr(first[:80]))
+    entries = {m.group(1): (m.group(2), " ".join(m.group(3).split()))
+               for m in re.finditer(r"^  - (\S+) \(([^)\n]*)\)\n((?:      .*(?:\n|$))*)", section, re.M)}
+    want = {k for k, _, _ in missing}
+    absent, extra = sorted(want - set(entries)), sorted(set(entries) - want)
+    R.check(not absent and not extra,
+            f"{label}: NOT CONFIGURED YET lists exactly the {len(want)} empty values ({', '.join(k for k, _, _ in missing)})",
+            "; ".join(x for x in [absent and "not listed: " + ", ".join(absent), extra and "listed but set: " + ", ".join(extra)] if x))
+    for k, var, said in missing:
+        if k not in entries:
+            continue
+        named, body = entries[k]
+        R.check(named == var and said in body, f"{label}: NOTES entry {k} names {var} and says {said!r}",
+                f"({named}) {body[:160]}")
+        if var == "DATABASE_URL" and values.get("migrations", {}).get("enabled"):
+            R.check("helm install" in body and f"logs job/{fullname}-migrate" in body,
+                    f"{label}: NOTES entry {k}: the migration hook fails the install; kubectl logs job/{fullname}-migrate")
 
 
 STRIPE_RS = ""
@@ -912,7 +1084,7 @@ def check_migrate_env(job, c, env, origin, pool, docs, values, cfg, label, secre
     if production:
         need = sorted(cfg["required"] & reads)
         missing = [k for k in need if k not in env]
-        R.check(bool(need) and not missing, f"{label}/migrate: production-required settings it reads provided ({', '.join(need)})",
+        R.check(bool(need) and not missing, f"{label}/migrate: production-required settings it reads are wired in ({', '.join(need)})",
                 "missing " + ", ".join(missing))
     ref = next(((e.get("valueFrom") or {}).get("secretKeyRef") for e in c.get("env") or []
                 if e.get("name") == "DATABASE_URL"), None)
@@ -929,7 +1101,9 @@ def check_migrate_env(job, c, env, origin, pool, docs, values, cfg, label, secre
         R.check(set(hook.get("data") or {}) == {"DATABASE_URL"},
                 f"{label}/migrate: hook Secret {ref.get('name')} holds DATABASE_URL only", str(sorted(hook.get("data") or {})))
         theirs = find(docs, "Secret", pods_secret or "")
-        R.check(bool(theirs) and (theirs[0].get("data") or {}).get("DATABASE_URL") == (hook.get("data") or {}).get("DATABASE_URL"),
+        # The pods' Secret leaves an empty DATABASE_URL out; the hook copy keeps the key, empty,
+        # so that the Job's container starts and the app names what is missing.
+        R.check(bool(theirs) and ((theirs[0].get("data") or {}).get("DATABASE_URL") or "") == ((hook.get("data") or {}).get("DATABASE_URL") or ""),
                 f"{label}/migrate: the same DATABASE_URL as the pods' Secret {pods_secret}")
     else:
         R.check(ref.get("name") == pods_secret, f"{label}/migrate: key DATABASE_URL of the pods' existing Secret {pods_secret}",
@@ -964,27 +1138,25 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
     R.check(schema.get("additionalProperties") is False, "values.schema.json refuses unknown top-level keys")
     secret_keys = set(schema["properties"]["secrets"]["properties"]["values"]["properties"])
 
-    # Defaults alone: the schema must ask for the settings nobody can guess.
-    try:
-        render(helm, chart_dir, {})
-        R.fail("default values alone are rejected (baseUrl and secrets must be set)")
-    except helm.HelmError as e:
-        R.check("/baseUrl" in str(e), "default values alone are rejected, naming baseUrl")
-
+    # The chart's defaults alone (`helm lint` / `helm template charts/flashstudio`) are accepted:
+    # what nobody can guess is empty there, which the schema allows (it refuses malformed
+    # values only) and NOTES.txt lists; the render below checks both.
     value_files = [chart_dir / "ci" / n for n in ("minimal-values.yaml", "production-values.yaml", "development-values.yaml")]
-    for vf in value_files:
-        if not R.check(vf.is_file(), f"{vf.relative_to(root)} exists"):
-            continue
-        report = helm.lint(str(chart_dir), load_values(helm, vf), strict=True, namespace=NAMESPACE, kube_version="v1.30.0")
+    for name, vals in [("the default values alone", {})] + [(vf.name, vf) for vf in value_files]:
+        if isinstance(vals, Path):
+            if not R.check(vals.is_file(), f"{vals.relative_to(root)} exists"):
+                continue
+            vals = load_values(helm, vals)
+        report = helm.lint(str(chart_dir), vals, strict=True, namespace=NAMESPACE, kube_version="v1.30.0")
         msgs = report.get("messages") or []
         serious = [m for m in msgs if m.get("severity", 0) >= 2]
-        R.check(not report.get("errors") and not serious, f"helm lint --strict with {vf.name}",
+        R.check(not report.get("errors") and not serious, f"helm lint --strict with {name}",
                 "; ".join(m.get("error", "") for m in serious) or "; ".join(report.get("errors") or []))
         for m in msgs:
             if m.get("severity", 0) < 2:
                 R.info(f"lint info: {m.get('path')}: {m.get('error')}")
 
-    def render_and_check(label: str, title: str, values_in: dict) -> list[dict] | None:
+    def render_and_check(label: str, title: str, values_in: dict, expect_configured: bool = True) -> list[dict] | None:
         R.start(title)
         try:
             rendered = render(helm, chart_dir, values_in)
@@ -999,8 +1171,20 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
         stats[label] = kinds
         R.info(f"{len(docs)} manifests: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
         validate_k8s(kv, docs, label)
-        check_wiring(docs, notes, merged, cfg, image, label, secret_keys)
+        empty = check_wiring(docs, notes, merged, cfg, image, label, secret_keys, expect_configured)
+        if empty:
+            missing_of[label] = [k for k, _, _ in empty]
         return docs
+
+    missing_of: dict[str, list[str]] = {}
+    stats["missing"] = missing_of
+    # `helm template charts/flashstudio`: valid manifests, and NOTES that say what is missing.
+    docs = render_and_check("defaults", "render the default values alone (nothing set)", {}, expect_configured=False)
+    if docs is not None:
+        R.check(len(find(docs, "Deployment")) == 1 and len(find(docs, "Job")) == 1, "defaults: a web Deployment and the migration Job")
+        made = find(docs, "Secret", RELEASE)
+        R.check(bool(made) and not (made[0].get("data") or {}), "defaults: the chart's Secret holds no key (empty values are left out, as unset)",
+                str(sorted((made[0].get("data") or {}) if made else [])))
 
     for vf in value_files:
         if not vf.is_file():
@@ -1022,8 +1206,18 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
                          deep_merge(base, load_values(helm, gf)))
     stats["good"] = len(good_files)
 
-    R.start("values.schema.json rejects ci/bad/*.yaml")
-    base = load_values(helm, chart_dir / "ci" / "minimal-values.yaml")
+    # ci/unconfigured/*.yaml: over the defaults, partly configured: valid manifests, and NOTES
+    # list exactly what is still empty (nothing that is set).
+    unconfigured = sorted((chart_dir / "ci" / "unconfigured").glob("*.yaml"))
+    for uf in unconfigured:
+        render_and_check(f"unconfigured/{uf.stem}", f"render defaults + {uf.relative_to(root)}",
+                         load_values(helm, uf), expect_configured=False)
+    stats["unconfigured"] = len(unconfigured)
+
+    # Malformed values are refused whether or not the rest is configured: each ci/bad file over
+    # minimal-values.yaml and over the bare defaults (where it is the only thing wrong).
+    R.start("values.schema.json rejects ci/bad/*.yaml (over minimal-values.yaml and over the defaults)")
+    bases = [("minimal", load_values(helm, chart_dir / "ci" / "minimal-values.yaml")), ("defaults", {})]
     bad_files = sorted((chart_dir / "ci" / "bad").glob("*.yaml"))
     R.check(len(bad_files) >= 5, f"{len(bad_files)} bad values files")
     for bf in bad_files:
@@ -1032,33 +1226,35 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
         if not R.check(bool(m), f"{bf.name}: has an `# expect: <text>` line"):
             continue
         expect = m.group(1).strip()
-        merged = deep_merge(base, load_values(helm, bf))
-        try:
-            render(helm, chart_dir, merged)
-            R.fail(f"{bf.name}: rejected (it rendered)")
-        except helm.HelmValuesError as e:
-            R.check(expect in str(e), f"{bf.name}: rejected by the schema, naming {expect}",
-                    str(e).replace("\n", " | "))
-        except helm.HelmError as e:
-            R.fail(f"{bf.name}: rejected by the schema, not by a template: {type(e).__name__}: {e}")
+        for base_name, base in bases:
+            merged = deep_merge(base, load_values(helm, bf))
+            try:
+                render(helm, chart_dir, merged)
+                R.fail(f"{bf.name} over {base_name}: rejected (it rendered)")
+            except helm.HelmValuesError as e:
+                R.check(expect in str(e), f"{bf.name} over {base_name}: rejected by the schema, naming {expect}",
+                        str(e).replace("\n", " | "))
+            except helm.HelmError as e:
+                R.fail(f"{bf.name} over {base_name}: rejected by the schema, not by a template: {type(e).__name__}: {e}")
     stats["bad"] = len(bad_files)
 
     # The placeholders src/config.rs refuses (any case) are refused by the schema too, as
-    # SECRET_KEY in production and as SECRET_KEY_PREVIOUS anywhere.
+    # SECRET_KEY and as SECRET_KEY_PREVIOUS, over a configured release and over the defaults.
     weak = cfg.get("weak_secrets") or []
     R.check(bool(weak), f"parsed {len(weak)} refused placeholders from src/config.rs KNOWN_WEAK_SECRETS")
     let_through = []
     for w in weak:
         for variant in {w, w.upper()}:
             for key in ("SECRET_KEY", "SECRET_KEY_PREVIOUS"):
-                try:
-                    render(helm, chart_dir, deep_merge(base, {"secrets": {"values": {key: variant}}}))
-                    let_through.append(f"{key}={variant}")
-                except helm.HelmValuesError as e:
-                    if f"/secrets/values/{key}" not in str(e):
-                        let_through.append(f"{key}={variant} (rejected for another reason)")
-    R.check(not let_through, "the schema refuses every KNOWN_WEAK_SECRETS placeholder as SECRET_KEY and SECRET_KEY_PREVIOUS",
-            ", ".join(let_through))
+                for base_name, base in bases:
+                    try:
+                        render(helm, chart_dir, deep_merge(base, {"secrets": {"values": {key: variant}}}))
+                        let_through.append(f"{key}={variant} over {base_name}")
+                    except helm.HelmValuesError as e:
+                        if f"/secrets/values/{key}" not in str(e):
+                            let_through.append(f"{key}={variant} over {base_name} (rejected for another reason)")
+    R.check(not let_through, "the schema refuses every KNOWN_WEAK_SECRETS placeholder as SECRET_KEY and SECRET_KEY_PREVIOUS "
+                             "(over minimal and over the defaults)", ", ".join(let_through))
     return stats
 
 
@@ -1104,6 +1300,11 @@ def main() -> int:
             f"parsed: `flashstudio migrate` reads {', '.join(sorted(cfg['migrate_reads']))} (DatabaseTarget::from_map)",
             "the parser no longer finds DatabaseTarget::from_map in src/config.rs")
     R.check("SECRET_KEY_PREVIOUS" in cfg["known"], "parsed: SECRET_KEY_PREVIOUS is a setting")
+    said_for = (cfg["prod_required"] - {"PAYMENT_GATEWAY"}) | cfg["stripe_required"] | {"|".join(sorted(g)) for g in cfg["one_of"]}
+    unsaid = sorted(said_for - set(cfg["messages"]))
+    R.check(bool(cfg["stripe_required"]) and not unsaid,
+            f"parsed: what the app says when each of {len(said_for)} required settings is missing (NOTES must quote it)",
+            "no message found for " + ", ".join(unsaid))
 
     R.start("src/cli.rs, src/routes.rs, src/ops/handlers.rs: what the chart relies on")
     app = parse_app(root)
@@ -1118,13 +1319,20 @@ def main() -> int:
 
     elapsed = time.monotonic() - started
     print("\n=== summary")
+    missing_of = stats.get("missing") or {}
     for label, kinds in stats.items():
+        if label == "missing":
+            continue
         if label == "bad":
-            print(f"  ci/bad: {kinds} values files rejected as expected" if not R.failures else f"  ci/bad: {kinds} values files")
+            print(f"  ci/bad: {kinds} values files rejected as expected (over minimal and over the defaults)" if not R.failures else f"  ci/bad: {kinds} values files")
         elif label == "good":
             print(f"  ci/good: {kinds} values files (over minimal) rendered and checked")
+        elif label == "unconfigured":
+            print(f"  ci/unconfigured: {kinds} values files (over the defaults) rendered and checked")
         else:
             print(f"  {label}: {sum(kinds.values())} manifests ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
+            if label in missing_of:
+                print(f"      NOT CONFIGURED YET in NOTES: {', '.join(missing_of[label])}")
     print(f"  {R.passed} checks passed, {len(R.failures)} failed, in {elapsed:.1f}s")
     if R.failures:
         print("\nFAILED:")

@@ -69,17 +69,101 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- if and (eq .Values.storage.backend "azure") (eq .Values.storage.azure.auth "workloadIdentity") }}true{{ end }}
 {{- end }}
 
-{{/* Hosts the ingress serves: ingress.hosts, or the host of baseUrl. */}}
+{{/*
+Hosts the ingress serves: ingress.hosts, or the host of baseUrl; an empty list while neither
+is set (then no Ingress is rendered: a rule without a host would take every host of the
+ingress class, other sites' traffic included).
+*/}}
 {{- define "flashstudio.ingressHosts" -}}
 {{- if .Values.ingress.hosts }}
 {{- toYaml .Values.ingress.hosts }}
+{{- else if .Values.baseUrl }}
+{{- list (first (splitList ":" (urlParse .Values.baseUrl).host)) | toYaml }}
 {{- else }}
-{{- $host := (urlParse .Values.baseUrl).host | default "" }}
-{{- if not $host }}
-{{- fail "baseUrl must be set (the ingress host is taken from it), or list ingress.hosts" }}
+{{- list | toYaml }}
 {{- end }}
-{{- list (first (splitList ":" $host)) | toYaml }}
 {{- end }}
+
+{{/*
+The settings nobody can guess that are still empty, as a YAML list of {key, var, effect}
+(effect: lines of text), in the order the app checks them at startup (src/config.rs), then
+the ones it does not refuse. NOTES.txt prints them first, under "NOT CONFIGURED YET". Only
+values the chart can see: the keys of an existingSecret are the operator's to check.
+*/}}
+{{- define "flashstudio.missing" -}}
+{{- $v := .Values }}
+{{- $fullname := include "flashstudio.fullname" . }}
+{{- $prod := eq $v.environment "production" }}
+{{- $made := not $v.secrets.existingSecret }}
+{{- $s := $v.secrets.values | default dict }}
+{{- $pods := ternary "The web and worker pods exit at startup, their log saying" "The web pods exit at startup, their log saying" $v.worker.enabled }}
+{{- $azure := eq $v.storage.backend "azure" }}
+{{- $auth := $v.storage.azure.auth }}
+{{- $out := list }}
+{{- if and $prod (not $v.baseUrl) }}
+{{- $e := list $pods "  error: BASE_URL is required in production (the public https address, used in emails and links)." }}
+{{- if and $v.ingress.enabled (not $v.ingress.hosts) }}
+{{- $e = append $e "No Ingress is created until it is set (the Ingress host is taken from baseUrl)." }}
+{{- end }}
+{{- $out = append $out (dict "key" "baseUrl" "var" "BASE_URL" "effect" $e) }}
+{{- end }}
+{{- if and $prod $made (not (trim ($s.DATABASE_URL | default ""))) }}
+{{- $msg := "  error: DATABASE_URL is required in production (postgres://user:password@host/db)." }}
+{{- if $v.migrations.enabled }}
+{{- $out = append $out (dict "key" "secrets.values.DATABASE_URL" "var" "DATABASE_URL" "effect" (list
+  "The migration Job (the pre-install/pre-upgrade hook) exits, its log saying" $msg
+  "so `helm install` / `helm upgrade` fail (\"... failed: BackoffLimitExceeded\") before any pod"
+  "starts. Helm 3.18+ prints that log with its error; otherwise:"
+  (printf "  kubectl -n %s logs job/%s-migrate" .Release.Namespace $fullname))) }}
+{{- else }}
+{{- $out = append $out (dict "key" "secrets.values.DATABASE_URL" "var" "DATABASE_URL" "effect" (list $pods $msg)) }}
+{{- end }}
+{{- end }}
+{{- if and $prod $made (not (trim ($s.SECRET_KEY | default ""))) }}
+{{- $out = append $out (dict "key" "secrets.values.SECRET_KEY" "var" "SECRET_KEY" "effect" (list $pods
+  "  error: SECRET_KEY is required in production; generate one with `openssl rand -hex 32`.")) }}
+{{- end }}
+{{- if and $prod $made (not (trim ($s.SMTP_URL | default ""))) }}
+{{- $out = append $out (dict "key" "secrets.values.SMTP_URL" "var" "SMTP_URL" "effect" (list $pods
+  "  error: SMTP_URL is required in production; writing mail to files is a development adapter.")) }}
+{{- end }}
+{{- $connMissing := and $made (not (trim ($s.AZURE_STORAGE_CONNECTION_STRING | default ""))) }}
+{{- $storageMsg := list $pods "  error: STORAGE_BACKEND is azure but neither AZURE_STORAGE_ACCOUNT nor AZURE_STORAGE_CONNECTION_STRING names the storage account." }}
+{{- if and $azure (not $v.storage.azure.account) (ne $auth "connectionString") }}
+{{- $out = append $out (dict "key" "storage.azure.account" "var" "AZURE_STORAGE_ACCOUNT" "effect" $storageMsg) }}
+{{- else if and $azure (not $v.storage.azure.account) $connMissing }}
+{{- $out = append $out (dict "key" "secrets.values.AZURE_STORAGE_CONNECTION_STRING" "var" "AZURE_STORAGE_CONNECTION_STRING" "effect" $storageMsg) }}
+{{- end }}
+{{- if and (eq $v.payments.gateway "stripe") $made }}
+{{- if not (trim ($s.STRIPE_SECRET_KEY | default "")) }}
+{{- $out = append $out (dict "key" "secrets.values.STRIPE_SECRET_KEY" "var" "STRIPE_SECRET_KEY" "effect" (list $pods
+  "  error: STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe.")) }}
+{{- end }}
+{{- if not (trim ($s.STRIPE_WEBHOOK_SECRET | default "")) }}
+{{- $out = append $out (dict "key" "secrets.values.STRIPE_WEBHOOK_SECRET" "var" "STRIPE_WEBHOOK_SECRET" "effect" (list $pods
+  "  error: STRIPE_WEBHOOK_SECRET is required with PAYMENT_GATEWAY=stripe (the endpoint's whsec_... secret).")) }}
+{{- end }}
+{{- end }}
+{{- $noSignIn := list "The pods start but cannot sign in to the storage account: /ready answers 503" "(storage \"unreachable\") and no pod becomes ready." }}
+{{- if and $azure (eq $auth "accessKey") $made (not (trim ($s.AZURE_STORAGE_ACCESS_KEY | default ""))) }}
+{{- $out = append $out (dict "key" "secrets.values.AZURE_STORAGE_ACCESS_KEY" "var" "AZURE_STORAGE_ACCESS_KEY" "effect" $noSignIn) }}
+{{- end }}
+{{- if and $azure (eq $auth "connectionString") $v.storage.azure.account $connMissing }}
+{{- $out = append $out (dict "key" "secrets.values.AZURE_STORAGE_CONNECTION_STRING" "var" "AZURE_STORAGE_CONNECTION_STRING" "effect" $noSignIn) }}
+{{- end }}
+{{- if and (include "flashstudio.workloadIdentity" .) $v.serviceAccount.create (not $v.serviceAccount.workloadIdentity.clientId) }}
+{{- $out = append $out (dict "key" "serviceAccount.workloadIdentity.clientId" "var" "annotation azure.workload.identity/client-id" "effect" (list
+  "The pods start but get no workload identity token for the storage account: /ready answers"
+  "503 (storage \"unreachable\") and no pod becomes ready.")) }}
+{{- end }}
+{{- if and $v.metrics.token $made (not (trim ($s.METRICS_TOKEN | default ""))) }}
+{{- $e := list "The pods start, but /metrics is OPEN to anyone: metrics.token is true, yet there is no" "token to check, and the Ingress serves every path." }}
+{{- if $v.metrics.serviceMonitor.enabled }}
+{{- $e = append $e "The ServiceMonitor's bearer token (key METRICS_TOKEN) is missing: Prometheus cannot scrape." }}
+{{- end }}
+{{- $out = append $out (dict "key" "secrets.values.METRICS_TOKEN" "var" "METRICS_TOKEN" "effect" $e) }}
+{{- end }}
+{{- toYaml $out }}
 {{- end }}
 
 {{/*
@@ -92,7 +176,6 @@ ConfigMap of the web and worker Deployments. (The migration Job needs none of th
   "FLASHSTUDIO_ENV" .Values.environment
   "FLASHSTUDIO_ADDR" (printf "0.0.0.0:%s" (include "flashstudio.port" .))
   "FLASHSTUDIO_DATA_DIR" (include "flashstudio.dataDir" .)
-  "BASE_URL" .Values.baseUrl
   "LOG_FORMAT" $c.logFormat
   "LOG_LEVEL" $c.logLevel
   "TRUST_PROXY_HEADERS" (toString $c.trustProxyHeaders)
@@ -112,6 +195,8 @@ ConfigMap of the web and worker Deployments. (The migration Job needs none of th
 {{- if .Values.migrations.enabled }}
 {{- $_ := set $d "AUTO_MIGRATE" "false" }}
 {{- end }}
+{{- /* Empty values are left out: the app treats unset and empty alike, and names what it misses. */}}
+{{- with .Values.baseUrl }}{{ $_ := set $d "BASE_URL" . }}{{ end }}
 {{- with $c.mailFrom }}{{ $_ := set $d "MAIL_FROM" . }}{{ end }}
 {{- with $c.staffEmail }}{{ $_ := set $d "STAFF_EMAIL" . }}{{ end }}
 {{- if eq .Values.storage.backend "azure" }}
