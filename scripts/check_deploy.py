@@ -24,7 +24,12 @@ No container engine and no cluster are needed:
       from the pods' Secret or a hook copy made before it; web and worker (`worker --addr`)
       ports and probes, readiness timeout above /ready's per-check limit; Services, Ingress and
       ServiceMonitor (web and worker pods, with METRICS_TOKEN); securityContext, RUN_WORKER
-      split, grace periods, hooks, NOTES.
+      split, grace periods, hooks (the hook Secret with DATABASE_URL never stays), NOTES
+      (every state /ready reports; the PodDisruptionBudget warning exactly when it would block
+      drains); the IngressClass spelt as the AKS add-on spells it; lowercase Ingress hosts;
+      the memory limit of pods that run jobs against WORKER_CONCURRENCY image analyses
+      (src/media/analyze.rs); production switches refused in config.extra;
+  (f) docs/operations.md: a troubleshooting row for each state /ready reports.
 
 Usage: check_deploy.py [--root DIR]   (DIR: a checkout; default: this file's repository)
 Exit status 0 when every check passed, 1 otherwise.
@@ -58,6 +63,13 @@ NAMESPACE = "flashstudio"
 CRD_KINDS = {"ServiceMonitor"}
 # Injected into pods by AKS workload identity, read by src/config.rs; never set by the chart.
 WORKLOAD_IDENTITY_VARS = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"}
+# The IngressClass of the AKS application routing add-on (managed NGINX), the chart's default.
+APP_ROUTING_CLASS = "webapprouting.kubernetes.azure.com"
+# An Ingress host as the API server accepts it: lowercase RFC 1123 labels, optionally `*.`.
+INGRESS_HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Memory the pod needs besides image analysis and upload buffers: an allowance, not a
+# measurement (the rest of the process was not measured under load).
+MEMORY_ALLOWANCE_MIB = 128
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,10 +411,23 @@ def parse_config_rs(root: Path) -> dict:
         said = next((s for s in literals if re.search(rf"neither {a} nor {b}|neither {b} nor {a}", s)), None)
         if said:
             messages["|".join(sorted(group))] = head(said)
+    # Defaults of the numeric settings (`parse_num(vars, "X", 2)`, `mb("X", 10 * 1024)`).
+    num_defaults = {}
+    for m in re.finditer(r'(?:parse_num\(vars,\s*|\bmb\()"([A-Z][A-Z0-9_]*)",\s*([0-9][0-9 *]*)\)', src):
+        num_defaults[m.group(1)] = eval_product(m.group(2))
     return {"known": known, "required": required, "prod_required": prod_required,
             "stripe_required": stripe_required, "one_of": one_of,
             "forbidden_true": forbidden_true, "prod_values": prod_values,
-            "migrate_reads": migrate_reads, "weak_secrets": weak_secrets, "messages": messages}
+            "migrate_reads": migrate_reads, "weak_secrets": weak_secrets, "messages": messages,
+            "num_defaults": num_defaults}
+
+
+def eval_product(expr: str) -> int:
+    """`10 * 1024` -> 10240 (the only arithmetic in those defaults)."""
+    out = 1
+    for f in expr.split("*"):
+        out *= int(f.strip())
+    return out
 
 
 def fn_body(src: str, signature: str) -> str:
@@ -426,8 +451,19 @@ def parse_app(root: Path) -> dict:
     migrate = fn_body(cli, "async fn migrate(")
     worker = re.search(r"\n\s*Worker \{(.*?)\n\s*\},", cli, re.S)
     probes = fn_body(routes, "pub fn probes(")
-    limit = re.search(r"const LIMIT: Duration = Duration::from_secs\((\d+)\)", fn_body(handlers, "pub async fn ready("))
+    ready = fn_body(handlers, "pub async fn ready(")
+    limit = re.search(r"const LIMIT: Duration = Duration::from_secs\((\d+)\)", ready)
+    # What /ready reports for each check: the Err("...") values of its `let database` and
+    # `let storage` blocks (NOTES.txt and the troubleshooting table must name each).
+    states: dict[str, list[str]] = {}
+    for name, block in re.findall(r"let (database|storage) = async \{(.*?)\n    \};", ready, re.S):
+        states[name] = re.findall(r'Err\("([a-z ]+)"\)', block)
+    analyze = (root / "src" / "media" / "analyze.rs").read_text()
+    alloc = re.search(r"max_alloc = Some\((\d+) \* 1024 \* 1024\)", analyze)
     return {
+        "ready_states": states,
+        # MiB the image decoder may allocate per image (src/media/analyze.rs thumbnail()).
+        "decoder_mib": int(alloc.group(1)) if alloc else None,
         # migrate is dispatched before the full settings are parsed, and parses only the database
         "migrate_only_database": 0 <= early < settings_at and "DatabaseTarget::from_map" in migrate
                                  and "Settings::" not in migrate,
@@ -859,7 +895,8 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
                 f"{label}: web Deployment selector does not match worker pods")
     check_service_monitor(docs, label, values, svc_of, web, worker, secret_keys, port, cfg, expect_configured)
 
-    base_host = re.sub(r"^https?://", "", str(env.get("BASE_URL") or "")).rstrip("/").split(":")[0]
+    # Host names are case-insensitive; the Ingress must carry the lowercase form.
+    base_host = re.sub(r"^https?://", "", str(env.get("BASE_URL") or "")).rstrip("/").split(":")[0].lower()
     if not base_host and not values.get("ingress", {}).get("hosts"):
         # A rule without a host would take every host of the ingress class (other sites too).
         R.check(not find(docs, "Ingress"), f"{label}: no Ingress while it has no host (baseUrl and ingress.hosts empty)")
@@ -879,6 +916,9 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
                     R.check(b["name"] == svc["metadata"]["name"] and (bp in svc_ports or bp in svc_ports.values()),
                             f"{label}: Ingress {r.get('host')}{p['path']} -> Service {b['name']}:{bp}")
             tls_hosts = [h for t in ing["spec"].get("tls", []) for h in t.get("hosts", [])]
+            bad_hosts = [h for h in hosts + tls_hosts if not INGRESS_HOST.match(str(h or ""))]
+            R.check(not bad_hosts, f"{label}: Ingress hosts are lowercase DNS names (the API server refuses others)",
+                    ", ".join(map(str, bad_hosts)))
             if production and base_host:
                 R.check(base_host in tls_hosts, f"{label}: Ingress TLS covers {base_host}")
             ann = ing["metadata"].get("annotations") or {}
@@ -898,6 +938,8 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
     for pdb in find(docs, "PodDisruptionBudget"):
         sel = pdb["spec"]["selector"]["matchLabels"]
         R.check(sel.items() <= pod_labels.items(), f"{label}: PodDisruptionBudget selects the web pods")
+    check_pdb_warning(docs, web, notes, label)
+    check_memory(web, worker, env, cfg, label)
 
     # Service account and workload identity
     sa_name = web["spec"]["template"]["spec"].get("serviceAccountName", "default")
@@ -918,6 +960,8 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
         hooks = set((ann.get("helm.sh/hook") or "").split(","))
         R.check({"pre-install", "pre-upgrade"} <= hooks, f"{label}: migration Job is a pre-install,pre-upgrade hook")
         R.check("before-hook-creation" in (ann.get("helm.sh/hook-delete-policy") or ""), f"{label}: migration Job hook-delete-policy before-hook-creation")
+        R.check("hook-failed" not in (ann.get("helm.sh/hook-delete-policy") or ""),
+                f"{label}: migration Job not deleted when it fails (its log says why)")
         R.check("hook-failed" in (ann.get("helm.sh/hook-output-log-policy") or ""),
                 f"{label}: migration Job hook-output-log-policy hook-failed (Helm prints the app's error with its own)")
         jspec = j["spec"]["template"]["spec"]
@@ -949,6 +993,11 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
             R.check(not gone, f"{label}: NOTES list the existing Secret's expected keys", ", ".join(gone))
             R.check("SECRET_KEY_PREVIOUS" in notes, f"{label}: NOTES name the optional SECRET_KEY_PREVIOUS")
 
+    states = [(check, s) for check, ss in (cfg.get("ready_states") or {}).items() for s in ss]
+    unnamed = [f'{check} "{s}"' for check, s in states if f'"{s}"' not in notes]
+    R.check(bool(states) and not unnamed, f"{label}: NOTES name every state /ready reports "
+                                          f"({', '.join(f'{c} {s}' for c, s in states)})", "not named: " + ", ".join(unnamed))
+
     placeholder = values.get("image", {}).get("repository") == "flashstudio"
     R.check(("WARNING: image.repository" in notes) == placeholder,
             f"{label}: NOTES warn about the placeholder image.repository {'(it is left)' if placeholder else '(not when set)'}")
@@ -963,6 +1012,76 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
                 "nothing is missing: move it to the configured renders")
     check_not_configured_notes(notes, missing, values, label, web["metadata"]["name"])
     return missing
+
+
+def scaled(value, total: int) -> int:
+    """A PodDisruptionBudget count: an integer, or a percentage of `total` rounded up (as the
+    disruption controller rounds both minAvailable and maxUnavailable)."""
+    s = str(value)
+    if s.endswith("%"):
+        return -(-int(s[:-1]) * total // 100)
+    return int(s)
+
+
+def check_pdb_warning(docs, web, notes: str, label: str) -> None:
+    """NOTES warn exactly when the PodDisruptionBudget lets no web pod be evicted while the
+    fewest web pods run (the HPA's minReplicas, else the Deployment's replicas)."""
+    hpas = find(docs, "HorizontalPodAutoscaler")
+    fewest = int(hpas[0]["spec"].get("minReplicas", 1)) if hpas else int(web["spec"].get("replicas", 1))
+    blocked = False
+    for pdb in find(docs, "PodDisruptionBudget"):
+        spec = pdb["spec"]
+        if spec.get("maxUnavailable") is not None:
+            blocked = scaled(spec["maxUnavailable"], fewest) == 0
+        else:
+            blocked = scaled(spec.get("minAvailable", 1), fewest) >= fewest
+    warned = "WARNING: the PodDisruptionBudget" in notes
+    R.check(warned == blocked, f"{label}: NOTES {'warn' if blocked else 'do not warn'} that the PodDisruptionBudget blocks "
+                               f"node drains (fewest web pods: {fewest})", f"warned={warned}")
+
+
+def mebibytes(quantity) -> float | None:
+    """A Kubernetes memory quantity in MiB (None when it cannot be read)."""
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(quantity).strip())
+    if not m:
+        return None
+    unit = {None: 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40,
+            "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}[m.group(2)]
+    return float(m.group(1)) * unit / (1 << 20)
+
+
+def check_memory(web, worker, env: dict, cfg: dict, label: str) -> None:
+    """The memory limit of each pod that runs jobs covers WORKER_CONCURRENCY image analyses
+    at once (the file whole, up to UPLOAD_MAX_IMAGE_MB, plus what the decoder may allocate,
+    src/media/analyze.rs); web pods add their upload buffers (3 blocks per upload in flight);
+    plus an allowance for the rest of the process. No limit: nothing to check."""
+    d = cfg.get("num_defaults") or {}
+    decoder = cfg.get("decoder_mib")
+    if not R.check(bool(decoder) and {"UPLOAD_MAX_IMAGE_MB", "WORKER_CONCURRENCY", "UPLOAD_BLOCK_SIZE_MB",
+                                      "UPLOAD_MAX_CONCURRENT"} <= set(d),
+                   f"{label}: parsed the image decoder's limit and the defaults the memory estimate needs",
+                   "src/media/analyze.rs or src/config.rs changed shape"):
+        return
+
+    def num(name: str) -> int:
+        return int(env.get(name) or d[name])
+
+    image = num("UPLOAD_MAX_IMAGE_MB") + decoder
+    for role, dep in [("web", web)] + [("worker", w) for w in worker]:
+        c = dep["spec"]["template"]["spec"]["containers"][0]
+        runs_jobs = role == "worker" or str(env.get("RUN_WORKER", "true")) != "false"
+        need = MEMORY_ALLOWANCE_MIB
+        parts = []
+        if runs_jobs:
+            need += num("WORKER_CONCURRENCY") * image
+            parts.append(f"{num('WORKER_CONCURRENCY')} x {image} MiB of image analysis")
+        if role == "web":
+            need += 3 * num("UPLOAD_BLOCK_SIZE_MB") * num("UPLOAD_MAX_CONCURRENT")
+            parts.append(f"{3 * num('UPLOAD_BLOCK_SIZE_MB') * num('UPLOAD_MAX_CONCURRENT')} MiB of upload buffers")
+        limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
+        have = mebibytes(limit) if limit is not None else None
+        what = f"{label}/{role}: memory limit {limit or 'none'} covers {' + '.join(parts)} + {MEMORY_ALLOWANCE_MIB} MiB = {need} MiB"
+        R.check(limit is None or (have is not None and have >= need), what)
 
 
 def secret_value_given(doc: dict, key: str) -> bool:
@@ -1100,6 +1219,10 @@ def check_migrate_env(job, c, env, origin, pool, docs, values, cfg, label, secre
                 f"{label}/migrate: Secret {ref.get('name')} is a hook created before the Job")
         R.check(set(hook.get("data") or {}) == {"DATABASE_URL"},
                 f"{label}/migrate: hook Secret {ref.get('name')} holds DATABASE_URL only", str(sorted(hook.get("data") or {})))
+        policy = set(((hook["metadata"].get("annotations") or {}).get("helm.sh/hook-delete-policy") or "").split(","))
+        R.check({"before-hook-creation", "hook-succeeded", "hook-failed"} <= policy,
+                f"{label}/migrate: hook Secret {ref.get('name')} (a copy of DATABASE_URL) is deleted whether the migration "
+                f"succeeds or fails (before-hook-creation,hook-succeeded,hook-failed)", ",".join(sorted(policy)))
         theirs = find(docs, "Secret", pods_secret or "")
         # The pods' Secret leaves an empty DATABASE_URL out; the hook copy keeps the key, empty,
         # so that the Job's container starts and the app names what is missing.
@@ -1137,6 +1260,20 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
     R.check(schema.get("$schema", "").startswith("http://json-schema.org/draft-07/"), "values.schema.json is draft-07")
     R.check(schema.get("additionalProperties") is False, "values.schema.json refuses unknown top-level keys")
     secret_keys = set(schema["properties"]["secrets"]["properties"]["values"]["properties"])
+
+    # The default IngressClass is the AKS application routing add-on's, spelt exactly, and no
+    # file of the chart or the operations guide names a misspelt variant of it.
+    R.check(defaults.get("ingress", {}).get("className") == APP_ROUTING_CLASS,
+            f"values ingress.className is {APP_ROUTING_CLASS} (the AKS app routing add-on's class)",
+            f"got {defaults.get('ingress', {}).get('className')!r}")
+    misspelt = []
+    for f in sorted([*chart_dir.rglob("*.yaml"), *chart_dir.rglob("*.tpl"), *chart_dir.rglob("*.txt"),
+                     root / "docs" / "operations.md"]):
+        for name in re.findall(r"webapprouting\.[A-Za-z0-9.-]*[A-Za-z0-9]", f.read_text()):
+            if name != APP_ROUTING_CLASS:
+                misspelt.append(f"{f.relative_to(root)}: {name}")
+    R.check(not misspelt, f"every webapprouting.* class named in the chart and docs/operations.md is {APP_ROUTING_CLASS}",
+            "; ".join(misspelt))
 
     # The chart's defaults alone (`helm lint` / `helm template charts/flashstudio`) are accepted:
     # what nobody can guess is empty there, which the schema allows (it refuses malformed
@@ -1255,7 +1392,37 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
                             let_through.append(f"{key}={variant} over {base_name} (rejected for another reason)")
     R.check(not let_through, "the schema refuses every KNOWN_WEAK_SECRETS placeholder as SECRET_KEY and SECRET_KEY_PREVIOUS "
                              "(over minimal and over the defaults)", ", ".join(let_through))
+
+    # The switches src/config.rs refuses in production (parse_bool(.., !production) then an
+    # error) are refused in config.extra in production, and accepted in development.
+    dev_values = load_values(helm, chart_dir / "ci" / "development-values.yaml")
+    for var in sorted(cfg.get("forbidden_true") or []):
+        extra = {"config": {"extra": {var: "true"}}}
+        for base_name, base in bases:
+            try:
+                render(helm, chart_dir, deep_merge(base, extra))
+                R.fail(f"config.extra {var}=true in production over {base_name}: rejected (it rendered)")
+            except helm.HelmValuesError as e:
+                R.check(f"invalid propertyName '{var}'" in str(e),
+                        f"config.extra {var}=true in production over {base_name}: refused by the schema (the app refuses it there)",
+                        str(e).replace("\n", " | "))
+        try:
+            render(helm, chart_dir, deep_merge(dev_values, extra))
+            R.ok(f"config.extra {var}=true accepted in development (ci/development-values.yaml)")
+        except helm.HelmError as e:
+            R.fail(f"config.extra {var}=true in development: rejected: {e}")
     return stats
+
+
+def check_operations_doc(root: Path, cfg: dict) -> None:
+    """The troubleshooting table has a row for every state /ready reports."""
+    doc = (root / "docs" / "operations.md").read_text()
+    states = [(check, s) for check, ss in (cfg.get("ready_states") or {}).items() for s in ss]
+    R.check({"database", "storage"} <= set(cfg.get("ready_states") or {}),
+            f"parsed the states /ready reports: {', '.join(f'{c} {s}' for c, s in states)}",
+            "src/ops/handlers.rs ready() changed shape")
+    rowless = [f"{c} {s}" for c, s in states if not re.search(rf"^\| `{c}` \| `{s}` \|", doc, re.M)]
+    R.check(not rowless, "docs/operations.md troubleshooting has a row for each /ready state", "no row for " + ", ".join(rowless))
 
 
 def deep_merge(a: dict, b: dict) -> dict:
@@ -1314,6 +1481,9 @@ def main() -> int:
     R.check(app["probe_paths"] == {"/health", "/ready", "/metrics"}, f"routes::probes serves {', '.join(sorted(app['probe_paths']))}")
     R.check(app["ready_limit"] is not None, f"/ready limits each check to {app['ready_limit']}s")
     cfg.update(app)
+
+    R.start("docs/operations.md: what the operators read")
+    check_operations_doc(root, cfg)
 
     stats = check_chart(root, helm, kv, cfg, image)
 

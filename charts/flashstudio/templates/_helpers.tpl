@@ -70,15 +70,16 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{/*
-Hosts the ingress serves: ingress.hosts, or the host of baseUrl; an empty list while neither
-is set (then no Ingress is rendered: a rule without a host would take every host of the
-ingress class, other sites' traffic included).
+Hosts the ingress serves: ingress.hosts, or the host of baseUrl, lowercased (host names are
+case-insensitive, and the API server refuses an Ingress host with capitals, which baseUrl may
+have); an empty list while neither is set (then no Ingress is rendered: a rule without a host
+would take every host of the ingress class, other sites' traffic included).
 */}}
 {{- define "flashstudio.ingressHosts" -}}
 {{- if .Values.ingress.hosts }}
 {{- toYaml .Values.ingress.hosts }}
 {{- else if .Values.baseUrl }}
-{{- list (first (splitList ":" (urlParse .Values.baseUrl).host)) | toYaml }}
+{{- list (lower (first (splitList ":" (urlParse .Values.baseUrl).host))) | toYaml }}
 {{- else }}
 {{- list | toYaml }}
 {{- end }}
