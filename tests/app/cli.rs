@@ -187,8 +187,6 @@ async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
 /// SIGTERM while an upload is half-way: the server stops taking new connections at once, the
 /// upload in flight finishes (stored, 200), and only then does the process exit 0.
 async fn sigterm_lets_an_upload_in_flight_finish(backend: Backend) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(backend, dir.path()).await;
     let data = dir.path().display().to_string();
@@ -216,49 +214,21 @@ async fn sigterm_lets_an_upload_in_flight_finish(backend: Backend) {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let browser = crate::support::Browser::new(&format!("http://{addr}"));
-    crate::support::eventually("the server to be ready", Duration::from_secs(60), || {
-        let b = browser.clone();
-        async move {
-            b.client
-                .get(b.url("/ready"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        }
-    })
+    crate::support::wait_for_ok(
+        "the server to be ready",
+        &format!("http://{addr}/ready"),
+        Duration::from_secs(60),
+    )
     .await;
 
     // A 6 MiB video sent in 24 slices, 150 ms apart: about 3.5 s on the wire.
-    let mut body =
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.mp4\"\r\n\
-Content-Type: video/mp4\r\n\r\n"
-            .to_vec();
-    let mut video = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    video.resize(6 * 1024 * 1024, 7);
-    body.extend_from_slice(&video);
-    body.extend_from_slice(b"\r\n--XyZ--\r\n");
-    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!(
-        "POST /api/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
-    let slices: Vec<&[u8]> = body.chunks(body.len().div_ceil(24)).collect();
-    socket.write_all(slices[0]).await.unwrap();
+    let mut upload =
+        crate::support::RawUpload::start(&addr, &token, "slow.mp4", 6 * 1024 * 1024, 24).await;
     let db = flashstudio::db::Db::connect(&url, 1).await.unwrap();
-    crate::scale_out::upload_under_way(&db).await;
+    crate::support::upload_under_way(&db).await;
 
-    let pid = child.id().unwrap().to_string();
     let signalled = tokio::time::Instant::now();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
+    crate::support::sigterm(&child).await;
     // New connections are refused soon after the signal …
     crate::support::eventually("the listener to close", Duration::from_secs(5), || {
         let addr = addr.clone();
@@ -271,20 +241,17 @@ Content-Type: video/mp4\r\n\r\n"
     })
     .await;
     // … while the upload keeps going and the process keeps running.
-    for slice in &slices[1..] {
+    loop {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        socket.write_all(slice).await.unwrap();
+        if !upload.send_next().await {
+            break;
+        }
         assert!(
             child.try_wait().unwrap().is_none(),
             "the process waits for the upload in flight"
         );
     }
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), socket.read_to_end(&mut answer))
-        .await
-        .expect("the upload is answered")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = upload.answer().await;
     assert!(
         answer.starts_with("HTTP/1.1 200"),
         "the upload in flight finished: {answer}"
@@ -388,17 +355,11 @@ async fn a_separate_worker_serves_probes_and_metrics(backend: Backend) {
         .spawn()
         .unwrap();
     let browser = crate::support::Browser::new(&format!("http://{addr}"));
-    crate::support::eventually("the worker to be ready", Duration::from_secs(60), || {
-        let b = browser.clone();
-        async move {
-            b.client
-                .get(b.url("/ready"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        }
-    })
+    crate::support::wait_for_ok(
+        "the worker to be ready",
+        &browser.url("/ready"),
+        Duration::from_secs(60),
+    )
     .await;
     assert_eq!(browser.get("/health").await.status(), StatusCode::OK);
     assert_eq!(
@@ -419,13 +380,7 @@ async fn a_separate_worker_serves_probes_and_metrics(backend: Backend) {
     })
     .await;
 
-    let pid = child.id().unwrap().to_string();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
+    crate::support::sigterm(&child).await;
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
         .expect("exits within the grace period")
@@ -480,20 +435,10 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
     let password = password.expect("the first start prints an admin password");
     let browser = crate::support::Browser::new(&format!("http://{addr}"));
     // The first start also paints the demo catalog (and encodes clips when ffmpeg is found).
-    crate::support::eventually(
+    crate::support::wait_for_ok(
         "the server to answer",
+        &browser.url("/ready"),
         std::time::Duration::from_secs(120),
-        || {
-            let b = browser.clone();
-            async move {
-                b.client
-                    .get(b.url("/ready"))
-                    .send()
-                    .await
-                    .ok()
-                    .filter(|r| r.status().is_success())
-            }
-        },
     )
     .await;
 
@@ -579,13 +524,7 @@ async fn first_start_prints_a_one_time_admin_password_and_sigterm_stops_cleanly(
     assert!(cancelled.contains("Control Room"), "the cart is intact");
     db.close().await;
 
-    let pid = child.id().unwrap().to_string();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
+    crate::support::sigterm(&child).await;
     let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
         .await
         .expect("exits within the grace period")

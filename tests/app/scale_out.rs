@@ -15,7 +15,6 @@ use std::time::Duration;
 use flashstudio::catalog::{pricing, store as catalog_store};
 use flashstudio::db::Db;
 use reqwest::StatusCode;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::process::{Child, Command};
 
 use crate::support::{self, Browser, SmtpSink, eventually, free_port, location};
@@ -165,15 +164,10 @@ impl Cluster {
     }
 
     async fn wait_ready(&self, n: usize) {
-        let url = self.replica_url(n, "/ready");
-        let client = reqwest::Client::new();
-        eventually(
+        support::wait_for_ok(
             &format!("replica {n} to be ready"),
+            &self.replica_url(n, "/ready"),
             Duration::from_secs(60),
-            || {
-                let request = client.get(&url).send();
-                async move { request.await.ok().filter(|r| r.status().is_success()) }
-            },
         )
         .await;
     }
@@ -237,12 +231,11 @@ http {{
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let health = format!("http://127.0.0.1:{port}/health");
-        let client = reqwest::Client::new();
-        eventually("nginx to answer", Duration::from_secs(20), || {
-            let request = client.get(&health).send();
-            async move { request.await.ok().filter(|r| r.status().is_success()) }
-        })
+        support::wait_for_ok(
+            "nginx to answer",
+            &format!("http://127.0.0.1:{port}/health"),
+            Duration::from_secs(20),
+        )
         .await;
         child
     }
@@ -372,23 +365,7 @@ async fn journey(db: Db, browser: Browser, n: usize) {
     assert!(orders.contains("FS-"), "{email} sees the order");
 }
 
-/// Waits until an upload is streaming (its row is `uploading`).
-pub async fn upload_under_way(db: &Db) {
-    eventually(
-        "the upload to be under way",
-        Duration::from_secs(20),
-        || async {
-            let n: i64 = sqlx::query_scalar("select count(*) from media where state = 'uploading'")
-                .fetch_one(db.pool())
-                .await
-                .unwrap();
-            (n > 0).then_some(())
-        },
-    )
-    .await;
-}
-
-/// A 4 MiB video streamed straight into a replica in slices while it is being stopped;
+/// A 4 MiB video streamed straight into a replica in 16 slices while it is being stopped;
 /// returns the status line of the answer.
 async fn slow_upload(
     db: Db,
@@ -396,37 +373,21 @@ async fn slow_upload(
     token: String,
     started: tokio::sync::oneshot::Sender<()>,
 ) -> String {
-    let mut body =
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"inflight.mp4\"\r\n\
-Content-Type: video/mp4\r\n\r\n"
-            .to_vec();
-    let mut video = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    video.resize(4 * 1024 * 1024, 7);
-    body.extend_from_slice(&video);
-    body.extend_from_slice(b"\r\n--XyZ--\r\n");
-    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!(
-        "POST /api/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
-    let slices: Vec<&[u8]> = body.chunks(body.len().div_ceil(16)).collect();
-    socket.write_all(slices[0]).await.unwrap();
+    let mut upload =
+        support::RawUpload::start(&addr, &token, "inflight.mp4", 4 * 1024 * 1024, 16).await;
     // In flight means the replica took the connection and the upload began: a connection
     // still in the listen queue when the listener closes is refused, not in flight.
-    upload_under_way(&db).await;
+    support::upload_under_way(&db).await;
     started.send(()).ok();
-    for slice in &slices[1..] {
+    loop {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        socket.write_all(slice).await.unwrap();
+        if !upload.send_next().await {
+            break;
+        }
     }
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(30), socket.read_to_end(&mut answer))
+    upload
+        .answer()
         .await
-        .expect("the upload is answered")
-        .unwrap();
-    String::from_utf8_lossy(&answer)
         .lines()
         .next()
         .unwrap_or_default()
@@ -466,12 +427,7 @@ async fn three_replicas_behind_nginx_survive_a_rolling_restart() {
     started_rx.await.unwrap();
     let mut child = cluster.replicas[STOPPED].take().unwrap();
     let signalled = tokio::time::Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().unwrap().to_string()])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
+    support::sigterm(&child).await;
     let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
         .expect("the stopped replica exits within its grace period")

@@ -662,3 +662,121 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// GETs `url` every 50 ms until it answers 2xx (a server's `/ready`, nginx's `/health`).
+pub async fn wait_for_ok(what: &str, url: &str, timeout: Duration) {
+    let client = reqwest::Client::new();
+    eventually(what, timeout, || {
+        let request = client.get(url).send();
+        async move { request.await.ok().filter(|r| r.status().is_success()) }
+    })
+    .await;
+}
+
+/// Sends SIGTERM to a child process, as Kubernetes does to a pod.
+pub async fn sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("the process is running").to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("run kill");
+    assert!(killed.success(), "kill -TERM {pid}");
+}
+
+/// Waits until an upload is streaming into the app (its media row is `uploading`): the
+/// server took the connection, rather than it waiting in the listen queue.
+pub async fn upload_under_way(db: &flashstudio::db::Db) {
+    eventually(
+        "the upload to be under way",
+        Duration::from_secs(20),
+        || async {
+            let n: i64 = sqlx::query_scalar("select count(*) from media where state = 'uploading'")
+                .fetch_one(db.pool())
+                .await
+                .expect("count uploads");
+            (n > 0).then_some(())
+        },
+    )
+    .await;
+}
+
+/// A video upload to `POST /api/upload` written by hand on a socket, one slice at a time, so
+/// a test can keep it in flight (while it stops the server, say).
+pub struct RawUpload {
+    socket: tokio::net::TcpStream,
+    body: Vec<u8>,
+    slice: usize,
+    sent: usize,
+}
+
+impl RawUpload {
+    /// Connects to `addr`, sends the request head and the first of `slices` slices of a
+    /// `size`-byte MP4 named `file_name`.
+    pub async fn start(
+        addr: &str,
+        token: &str,
+        file_name: &str,
+        size: usize,
+        slices: usize,
+    ) -> Self {
+        use tokio::io::AsyncWriteExt as _;
+        let mut body = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: video/mp4\r\n\r\n"
+        )
+        .into_bytes();
+        let mut video = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+        video.resize(size, 7);
+        body.extend_from_slice(&video);
+        body.extend_from_slice(b"\r\n--XyZ--\r\n");
+        let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let head = format!(
+            "POST /api/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        socket
+            .write_all(head.as_bytes())
+            .await
+            .expect("send the head");
+        let slice = body.len().div_ceil(slices);
+        let mut upload = Self {
+            socket,
+            body,
+            slice,
+            sent: 0,
+        };
+        upload.send_next().await;
+        upload
+    }
+
+    /// Sends the next slice; false once the whole body has gone.
+    pub async fn send_next(&mut self) -> bool {
+        use tokio::io::AsyncWriteExt as _;
+        if self.sent >= self.body.len() {
+            return false;
+        }
+        let end = (self.sent + self.slice).min(self.body.len());
+        self.socket
+            .write_all(&self.body[self.sent..end])
+            .await
+            .expect("send a slice");
+        self.sent = end;
+        true
+    }
+
+    /// The whole answer (the server closes the connection after it).
+    pub async fn answer(mut self) -> String {
+        use tokio::io::AsyncReadExt as _;
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            self.socket.read_to_end(&mut answer),
+        )
+        .await
+        .expect("the upload is answered")
+        .expect("read the answer");
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
