@@ -832,18 +832,13 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
     else:
         R.check(run_worker in ("true", None), f"{label}: no worker Deployment, web RUN_WORKER=true", f"got {run_worker}")
 
-    # Grace periods
+    # Grace periods: the app drains by itself (SHUTDOWN_DRAIN_SECS), then gets its grace.
     grace = int(env.get("SHUTDOWN_GRACE_SECS") or 25)
-    pre = ((c.get("lifecycle") or {}).get("preStop") or {})
-    sleep = 0
-    if "exec" in pre:
-        cmd = pre["exec"].get("command") or []
-        sleep = int(cmd[1]) if len(cmd) == 2 and cmd[0] in ("sleep", "/bin/sleep") else 0
-    elif "sleep" in pre:
-        sleep = int(pre["sleep"].get("seconds", 0))
-    R.check(sleep > 0, f"{label}: web preStop sleeps {sleep}s before SIGTERM")
+    drain = int(env.get("SHUTDOWN_DRAIN_SECS") or 0)
+    R.check(drain > 0, f"{label}: web SHUTDOWN_DRAIN_SECS {drain} > 0 (serves while endpoints are removed)")
+    R.check("preStop" not in ((c.get("lifecycle") or {})), f"{label}: web has no preStop hook (the drain replaces the sleep)")
     tgps = web["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30)
-    R.check(tgps > grace + sleep, f"{label}: web terminationGracePeriodSeconds {tgps} > preStop {sleep} + SHUTDOWN_GRACE_SECS {grace}")
+    R.check(tgps > grace + drain, f"{label}: web terminationGracePeriodSeconds {tgps} > SHUTDOWN_DRAIN_SECS {drain} + SHUTDOWN_GRACE_SECS {grace}")
     for w in worker:
         t = w["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30)
         R.check(t > grace, f"{label}: worker terminationGracePeriodSeconds {t} > SHUTDOWN_GRACE_SECS {grace}")

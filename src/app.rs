@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::crypto::Keys;
 use crate::db::Db;
 use crate::http::cookies::CookiePolicy;
+use crate::http::drain::Drain;
 use crate::http::session::secs;
 use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
 use crate::media::{
@@ -46,6 +47,8 @@ pub struct AppState {
     pub content: Arc<crate::site::content::ContentCache>,
     /// The payment gateway (Stripe, or the dev gateway).
     pub gateway: Arc<dyn crate::payments::gateway::PaymentGateway>,
+    /// Set once a stop was asked for: `/ready` answers 503 and connections close.
+    pub drain: Drain,
 }
 
 impl std::fmt::Debug for AppState {
@@ -102,6 +105,7 @@ impl AppState {
             keys,
             metrics: Arc::new(Metrics::new()),
             cookies,
+            drain: Drain::default(),
         })
     }
 
@@ -193,8 +197,10 @@ fn drain_time(grace: Duration) -> Duration {
 }
 
 /// Serves HTTP on `listener` (and runs the worker in-process when configured) until
-/// `shutdown` is cancelled; then stops accepting, lets in-flight requests and jobs finish
-/// within the grace period, and closes the pool.
+/// `shutdown` is cancelled. Then it drains for `SHUTDOWN_DRAIN_SECS`: still accepting and
+/// serving, with `/ready` at 503 and `Connection: close` on every response, so load balancers
+/// and proxies move away before anything is refused. Only then does it stop accepting and let
+/// in-flight requests and jobs finish within `SHUTDOWN_GRACE_SECS`, and close the pool.
 pub async fn serve(
     state: AppState,
     listener: std::net::TcpListener,
@@ -204,23 +210,31 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let acceptor = TcpAcceptor::from_std(listener)?;
     let grace = state.settings.shutdown_grace;
+    let stopping = CancellationToken::new();
+    tokio::spawn(drain_then_stop(
+        shutdown,
+        state.drain.clone(),
+        state.settings.shutdown_drain,
+        stopping.clone(),
+    ));
 
     let worker = state.settings.run_worker.then(|| {
         let state = state.clone();
-        let token = shutdown.child_token();
+        let token = stopping.child_token();
         tokio::spawn(async move { state.run_worker(token).await })
     });
 
     tracing::info!(%addr, base_url = %state.settings.base_url, "serving");
     let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
         crate::routes::app(state.clone()),
-        shutdown.clone().cancelled_owned(),
+        stopping.clone().cancelled_owned(),
         Some(grace),
     );
-    // Requests and jobs drain at the same time, both within one grace period from the signal.
+    // Requests and jobs finish at the same time, both within one grace period from the end
+    // of the drain.
     let worker_stopped = async {
         if let Some(mut worker) = worker {
-            shutdown.cancelled().await;
+            stopping.cancelled().await;
             if tokio::time::timeout(grace, &mut worker).await.is_err() {
                 worker.abort();
                 tracing::warn!(
@@ -240,6 +254,26 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The two phases of a stop: on `shutdown`, drain for `drain`; then cancel `stopping`.
+async fn drain_then_stop(
+    shutdown: CancellationToken,
+    state_drain: Drain,
+    drain: Duration,
+    stopping: CancellationToken,
+) {
+    shutdown.cancelled().await;
+    state_drain.start();
+    if !drain.is_zero() {
+        tracing::info!(
+            drain_secs = drain.as_secs_f32(),
+            "draining: /ready answers 503 and every response closes its connection"
+        );
+        tokio::time::sleep(drain).await;
+    }
+    tracing::info!("no longer accepting connections; finishing in-flight work");
+    stopping.cancel();
 }
 
 /// In development, when no admin exists: creates one with a random password and returns

@@ -215,6 +215,9 @@ pub struct Settings {
     pub job_max_attempts: u32,
     /// `SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace: Duration,
+    /// `SHUTDOWN_DRAIN_SECS`: after SIGTERM, how long `serve` keeps accepting while it tells
+    /// load balancers (`/ready` 503) and clients (`Connection: close`) to go elsewhere.
+    pub shutdown_drain: Duration,
     /// `BOOTSTRAP_ADMIN`: create an admin with a random password at first start (dev only).
     pub bootstrap_admin: bool,
     /// `DEMO_CONTENT`: fill an empty catalog with the demo studio at startup (dev only).
@@ -643,6 +646,11 @@ impl Settings {
             job_retry_base: Duration::from_millis(parse_num(vars, "JOB_RETRY_BASE_MS", 10_000)?),
             job_max_attempts: parse_num(vars, "JOB_MAX_ATTEMPTS", 8)?,
             shutdown_grace: Duration::from_secs(parse_num(vars, "SHUTDOWN_GRACE_SECS", 25)?),
+            shutdown_drain: Duration::from_secs(parse_num(
+                vars,
+                "SHUTDOWN_DRAIN_SECS",
+                if production { 5 } else { 0 },
+            )?),
             bootstrap_admin,
             demo_content,
             currency,
@@ -1193,6 +1201,17 @@ mod tests {
         assert!(matches!(s.payments, PaymentSettings::Stripe(_)));
         assert_eq!(s.log_format, LogFormat::Json);
         assert!(!s.auto_migrate);
+        assert_eq!(
+            s.shutdown_drain,
+            Duration::from_secs(5),
+            "drains by default"
+        );
+        let dev = Settings::from_map(&HashMap::new()).unwrap();
+        assert_eq!(
+            dev.shutdown_drain,
+            Duration::ZERO,
+            "no drain in development"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::cart::handlers as cart;
 use crate::catalog::handlers as catalog;
 use crate::http::compression::SelectiveCompression;
 use crate::http::csrf::Csrf;
+use crate::http::drain::CloseWhenDraining;
 use crate::http::errors::ErrorPages;
 use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
@@ -213,5 +214,6 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
             metrics: state.metrics.clone(),
             trust_request_id: state.settings.trust_proxy_headers,
         })
+        .with(CloseWhenDraining(state.drain.clone()))
         .data(state)
 }

@@ -6,6 +6,7 @@ pub mod compression;
 pub mod context;
 pub mod cookies;
 pub mod csrf;
+pub mod drain;
 pub mod errors;
 pub mod extract;
 pub mod form;

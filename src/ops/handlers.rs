@@ -18,10 +18,16 @@ pub fn health() -> Json<serde_json::Value> {
 
 /// `GET /ready`: the database answers with every migration applied, the file store answers,
 /// and a payment gateway is configured. 503 otherwise (the body says which check failed), so
-/// the load balancer stops sending traffic here.
+/// the load balancer stops sending traffic here; 503 `draining` from SIGTERM on.
 #[handler]
 pub async fn ready(Data(state): Data<&AppState>) -> Response {
     const LIMIT: Duration = Duration::from_secs(2);
+    if state.drain.is_draining() {
+        // Stopping: out of rotation at once, whatever the dependencies say.
+        let mut resp = Json(serde_json::json!({ "status": "draining" })).into_response();
+        resp.set_status(StatusCode::SERVICE_UNAVAILABLE);
+        return resp;
+    }
     let database = async {
         match tokio::time::timeout(LIMIT, state.db.is_migrated()).await {
             Ok(Ok(true)) => Ok("ok"),

@@ -284,6 +284,107 @@ async fn sigterm_lets_an_upload_in_flight_finish(backend: Backend) {
     db.close().await;
 }
 
+/// The drain phase: after SIGTERM the server keeps accepting and serving for
+/// `SHUTDOWN_DRAIN_SECS`, with `/ready` at 503 and `Connection: close` on every response (a
+/// kept-alive connection included); then it refuses new connections and exits 0 within the
+/// grace period.
+async fn sigterm_drains_before_it_stops_accepting(backend: Backend) {
+    const DRAIN: Duration = Duration::from_secs(5);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await;
+    let data = dir.path().display().to_string();
+    let drain = DRAIN.as_secs().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("FLASHSTUDIO_DATA_DIR", data.as_str()),
+        ("BOOTSTRAP_ADMIN", "false"),
+        ("DEMO_CONTENT", "false"),
+        ("LOG_LEVEL", "warn"),
+        ("SHUTDOWN_DRAIN_SECS", drain.as_str()),
+        ("SHUTDOWN_GRACE_SECS", "10"),
+    ];
+    let addr = format!("127.0.0.1:{}", crate::support::free_port());
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--addr", &addr])
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let ready = format!("http://{addr}/ready");
+    crate::support::wait_for_ok("the server to be ready", &ready, Duration::from_secs(60)).await;
+    // A client that keeps its connection, like a proxy with upstream keep-alive.
+    let kept = reqwest::Client::new();
+    let before = kept.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(before.status(), StatusCode::OK);
+    assert_eq!(before.headers().get("connection"), None, "kept alive");
+
+    let signalled = tokio::time::Instant::now();
+    crate::support::sigterm(&child).await;
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let draining = crate::support::eventually("/ready to answer 503", DRAIN, || {
+        let request = fresh().get(&ready).send();
+        async move {
+            let resp = request.await.ok()?;
+            (resp.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(resp)
+        }
+    })
+    .await;
+    let body: serde_json::Value = draining.json().await.unwrap();
+    assert_eq!(body["status"], "draining");
+    // Still serving, on new and on kept connections, and telling both to close.
+    for (client, what) in [(fresh(), "a new connection"), (kept, "a kept connection")] {
+        let resp = client.get(format!("http://{addr}/")).send().await.unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{what} is served while draining"
+        );
+        assert_eq!(
+            resp.headers().get("connection").map(|v| v.as_bytes()),
+            Some(&b"close"[..]),
+            "{what} is asked to close"
+        );
+    }
+    assert!(
+        signalled.elapsed() < DRAIN,
+        "the checks above ran within the drain phase"
+    );
+
+    // After the drain, new connections are refused and the process exits 0.
+    crate::support::eventually("the listener to close", DRAIN * 3, || {
+        let addr = addr.clone();
+        async move {
+            tokio::net::TcpStream::connect(&addr)
+                .await
+                .is_err()
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(
+        signalled.elapsed() >= DRAIN,
+        "accepting until the drain ended ({:?})",
+        signalled.elapsed()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(
+        status.success(),
+        "exit code 0 after SIGTERM, got {status:?}"
+    );
+}
+
 /// The migration job carries the database URL and nothing else, even in production; and an
 /// older release's `migrate` (a rollback) accepts a schema with migrations it does not know.
 async fn migrate_needs_only_the_database_and_tolerates_a_newer_schema(backend: Backend) {
@@ -396,7 +497,8 @@ on_both_backends!(
     migrate_needs_only_the_database_and_tolerates_a_newer_schema,
     create_admin_reads_the_password_from_stdin,
     api_tokens_are_created_listed_and_revoked,
-    sigterm_lets_an_upload_in_flight_finish
+    sigterm_lets_an_upload_in_flight_finish,
+    sigterm_drains_before_it_stops_accepting
 );
 
 /// The zero-config start: an admin with a random password printed once, a working login, and

@@ -182,6 +182,7 @@ ConfigMap of the web and worker Deployments. (The migration Job needs none of th
   "TRUST_PROXY_HEADERS" (toString $c.trustProxyHeaders)
   "TRUSTED_PROXY_HOPS" (toString (int64 $c.trustedProxyHops))
   "DATABASE_MAX_CONNECTIONS" (toString (int64 $c.databaseMaxConnections))
+  "SHUTDOWN_DRAIN_SECS" (toString (int64 $c.shutdownDrainSecs))
   "SHUTDOWN_GRACE_SECS" (toString (int64 $c.shutdownGraceSecs))
   "CURRENCY" $c.currency
   "PAYMENT_GATEWAY" .Values.payments.gateway
@@ -218,14 +219,14 @@ ConfigMap of the web and worker Deployments. (The migration Job needs none of th
 {{- toYaml $d }}
 {{- end }}
 
-{{/* terminationGracePeriodSeconds of web pods: preStop + shutdown grace + margin. */}}
+{{/* terminationGracePeriodSeconds of web pods: drain + shutdown grace + margin. */}}
 {{- define "flashstudio.webGracePeriod" -}}
-{{- $min := add .Values.lifecycle.preStopSleepSeconds .Values.config.shutdownGraceSecs }}
+{{- $min := add .Values.config.shutdownDrainSecs .Values.config.shutdownGraceSecs }}
 {{- $set := .Values.lifecycle.terminationGracePeriodSeconds }}
 {{- if kindIs "invalid" $set }}
 {{- add $min 10 }}
 {{- else if le (int $set) (int $min) }}
-{{- fail (printf "lifecycle.terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds + config.shutdownGraceSecs (%v)" $set $min) }}
+{{- fail (printf "lifecycle.terminationGracePeriodSeconds (%v) must exceed config.shutdownDrainSecs + config.shutdownGraceSecs (%v)" $set $min) }}
 {{- else }}
 {{- $set }}
 {{- end }}
