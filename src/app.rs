@@ -1,4 +1,5 @@
-//! Building the application: the one state type, the HTTP server and the worker.
+//! Building the application: the state with its adapters, the job registry, the HTTP server
+//! and the worker. It sits above every domain; nothing but `cli` imports it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,58 +9,24 @@ use poem::Server;
 use poem::listener::TcpAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts::{model, service, store as account_store};
+use crate::accounts::service;
+use crate::identity::{model, store as account_store};
 use crate::config::Settings;
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::http::cookies::CookiePolicy;
-use crate::http::drain::Drain;
+use crate::content::ContentCache;
 use crate::http::session::secs;
 use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
 use crate::media::{
-    AnalyzeMediaHandler, AnalyzeMediaJob, DeleteBlobsHandler, DeleteBlobsJob, SWEEP_EVERY, Storage,
+    AnalyzeMediaHandler, AnalyzeMediaJob, DeleteBlobsHandler, DeleteBlobsJob, SWEEP_EVERY,
     SweepUploadsHandler, SweepUploadsJob,
 };
 use crate::notifications::{Mailer, SendEmailHandler, SendEmailJob, mailer};
+pub use crate::state::AppState;
+use crate::state::Drain;
 use crate::ops::maintenance::{CLEANUP_EVERY, CleanupHandler, CleanupJob};
-use crate::ops::metrics::Metrics;
-
-/// Everything a handler or job may need, built once at startup and cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// Validated settings.
-    pub settings: Arc<Settings>,
-    /// The database.
-    pub db: Db,
-    /// Outgoing email.
-    pub mailer: Arc<dyn Mailer>,
-    /// Signing keys derived from `SECRET_KEY`.
-    pub keys: Arc<Keys>,
-    /// Prometheus metrics.
-    pub metrics: Arc<Metrics>,
-    /// Cookie names and attributes.
-    pub cookies: CookiePolicy,
-    /// Where files are stored.
-    pub storage: Storage,
-    /// Uploads allowed to stream at once in this process.
-    pub upload_slots: Arc<tokio::sync::Semaphore>,
-    /// The public content the browsing pages show, held in memory.
-    pub content: Arc<crate::site::content::ContentCache>,
-    /// The payment gateway (Stripe, or the dev gateway).
-    pub gateway: Arc<dyn crate::payments::gateway::PaymentGateway>,
-    /// Set once a stop was asked for: `/ready` answers 503 and connections close.
-    pub drain: Drain,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("settings", &self.settings)
-            .field("mailer", &self.mailer.name())
-            .field("gateway", &self.gateway.name())
-            .finish_non_exhaustive()
-    }
-}
+use crate::metrics::Metrics;
+use crate::storage::Storage;
 
 impl AppState {
     /// Connects to everything the settings name; migrates when `AUTO_MIGRATE` is on.
@@ -83,14 +50,11 @@ impl AppState {
                 .as_ref()
                 .map(|k| k.expose().as_slice()),
         ));
-        let cookies = CookiePolicy {
-            secure: settings.is_production(),
-        };
         let storage = Storage::from_settings(&settings.storage, settings.upload_block_size)
             .await
             .context("opening media storage")?;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(settings.upload_max_concurrent));
-        let content = Arc::new(crate::site::content::ContentCache::new(
+        let content = Arc::new(ContentCache::new(
             settings.content_cache_ttl,
         ));
         let gateway = crate::payments::from_settings(&settings).context("payment gateway")?;
@@ -104,20 +68,8 @@ impl AppState {
             mailer,
             keys,
             metrics: Arc::new(Metrics::new()),
-            cookies,
             drain: Drain::default(),
         })
-    }
-
-    /// An absolute URL for `path` under `BASE_URL`.
-    pub fn url(&self, path: &str) -> String {
-        let base = self.settings.base_url.as_str().trim_end_matches('/');
-        format!("{base}{path}")
-    }
-
-    /// Attempts a job gets before it is dead.
-    pub fn max_job_attempts(&self) -> i64 {
-        i64::from(self.settings.job_max_attempts)
     }
 
     /// The job handlers of the whole app.

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts::model::{Email, NewPassword};
+use crate::identity::model::{Email, NewPassword};
 use crate::accounts::service;
 use crate::app::{self, AppState};
 use crate::config::Settings;

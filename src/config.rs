@@ -223,7 +223,7 @@ pub struct Settings {
     /// `DEMO_CONTENT`: fill an empty catalog with the demo studio at startup (dev only).
     pub demo_content: bool,
     /// `CURRENCY`: the shop's currency (ISO code); prices are shown and charged in it.
-    pub currency: crate::catalog::money::Currency,
+    pub currency: crate::money::Currency,
     /// `STAFF_EMAIL`: where contact messages are sent; every admin account when unset.
     pub staff_email: Option<String>,
     /// `REVIEWS_AUTO_APPROVE`: publish product reviews without waiting for moderation.
@@ -537,11 +537,11 @@ impl Settings {
             ));
         }
         let currency = match get("CURRENCY") {
-            None => crate::catalog::money::Currency::default(),
-            Some(code) => crate::catalog::money::Currency::parse(code).ok_or_else(|| {
+            None => crate::money::Currency::default(),
+            Some(code) => crate::money::Currency::parse(code).ok_or_else(|| {
                 err(format!(
                     "CURRENCY must be one of {}, not {code:?}.",
-                    crate::catalog::money::Currency::supported()
+                    crate::money::Currency::supported()
                 ))
             })?,
         };

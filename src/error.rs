@@ -141,12 +141,19 @@ impl From<DbError> for AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
-        if e.is::<crate::accounts::password::Busy>() {
+        if e.is::<AtCapacity>() {
             return AppError::Busy { retry_after: 5 };
         }
         AppError::Internal(e)
     }
 }
+
+/// A bounded resource (password hashing slots, say) stayed full for longer than a request
+/// should wait: carried inside an `anyhow::Error`, it becomes [`AppError::Busy`] (503 with
+/// `Retry-After`), so the client retries instead of seeing a failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is at capacity")]
+pub struct AtCapacity(pub &'static str);
 
 /// The result type of handlers.
 pub type AppResult<T> = Result<T, AppError>;

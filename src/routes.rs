@@ -11,7 +11,8 @@ use crate::admin::orders as admin_orders;
 use crate::admin::product_options;
 use crate::admin::table::handlers as table;
 use crate::api::admin as api_admin;
-use crate::app::AppState;
+use crate::state::AppState;
+use crate::cart::CartBadge;
 use crate::cart::handlers as cart;
 use crate::catalog::handlers as catalog;
 use crate::http::compression::SelectiveCompression;
@@ -186,13 +187,16 @@ pub fn probes(state: AppState) -> impl Endpoint + 'static {
 /// The whole application with its middleware stack, outermost last:
 /// observe (request id, logs, metrics) → security headers (and last-resort error rendering) →
 /// panic guard → compression →
-/// [stateless routes] | sessions → error pages → CSRF → routes.
+/// [stateless routes] | sessions → cart badge → error pages → CSRF → routes.
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let site = public()
         .nest("/account", account().with(Require::User))
         .nest("/admin", admin().with(Require::Admin))
         .with(Csrf)
         .with(ErrorPages {
+            state: state.clone(),
+        })
+        .with(CartBadge {
             state: state.clone(),
         })
         .with(Sessions {

@@ -7,13 +7,13 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse as _, Request, Response, handler};
 use serde::Deserialize;
 
-use super::model::{Email, NewPassword, parse_display_name, safe_next};
+use crate::identity::model::{Email, NewPassword, parse_display_name, safe_next};
 use super::service::{self, ClientInfo, RegisterError};
 use super::views::{self, ProfileForms, Sticky};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::Flash;
-use crate::http::cookies::CookieName;
+use crate::http::cookies::{CookieName, CookiePolicy};
 use crate::http::extract::{Ctx, CurrentUser};
 use crate::http::{redirect, redirect_with_flash, with_status};
 use crate::rate_limit::{self, Limit};
@@ -168,8 +168,7 @@ pub async fn login(
     let mut resp = redirect_with_flash(state, target, Flash::success("Welcome back."));
     resp.headers_mut().append(
         header::SET_COOKIE,
-        state
-            .cookies
+        CookiePolicy::of(state)
             .set(CookieName::Session, &session.token, Some(session.max_age)),
     );
     Ok(resp)
@@ -184,7 +183,7 @@ pub async fn logout(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Respons
     let mut resp = redirect_with_flash(state, "/", Flash::info("You have logged out."));
     resp.headers_mut().append(
         header::SET_COOKIE,
-        state.cookies.remove(CookieName::Session),
+        CookiePolicy::of(state).remove(CookieName::Session),
     );
     Ok(resp)
 }
@@ -270,8 +269,7 @@ pub async fn register(
     );
     resp.headers_mut().append(
         header::SET_COOKIE,
-        state
-            .cookies
+        CookiePolicy::of(state)
             .set(CookieName::Session, &session.token, Some(session.max_age)),
     );
     Ok(resp)
@@ -380,7 +378,7 @@ pub async fn reset_password(
     // Every session of the account was ended; this browser's too.
     resp.headers_mut().append(
         header::SET_COOKIE,
-        state.cookies.remove(CookieName::Session),
+        CookiePolicy::of(state).remove(CookieName::Session),
     );
     Ok(resp)
 }

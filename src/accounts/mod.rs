@@ -1,9 +1,6 @@
-//! Accounts: users and roles, passwords, server-side sessions, password resets and the
-//! profile page.
+//! Accounts: registration, login and logout, password resets and the profile page. The users,
+//! sessions and passwords themselves are in `identity`.
 
 pub mod handlers;
-pub mod model;
-pub mod password;
 pub mod service;
-pub mod store;
 pub mod views;

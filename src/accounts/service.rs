@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use super::model::{Email, NewPassword, Role, User};
-use super::password;
-use super::store::{self, NewSession, NewUser};
-use crate::app::AppState;
+use crate::identity::model::{Email, NewPassword, Role, User};
+use crate::identity::password;
+use crate::identity::store::{self, NewSession, NewUser};
+use crate::state::AppState;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{DbError, now};
 use crate::http::session::secs;

@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use super::model::User;
+use crate::identity::model::User;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::views::components::{Field, csrf_field, error_summary, timestamp};

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::store::{self, AuditEntry};
 use super::views::{self, DashboardFigures};
-use crate::accounts::store as account_store;
-use crate::app::AppState;
+use crate::identity::store as account_store;
+use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;

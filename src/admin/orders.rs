@@ -8,8 +8,8 @@ use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
 use super::views::admin_page;
-use crate::app::AppState;
-use crate::catalog::money::{Currency, Money};
+use crate::state::AppState;
+use crate::money::{Currency, Money};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::{Flash, RequestContext};

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::store::{AuditEntry, insert_audit};
 use super::views::admin_page;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::catalog::model::Product;
-use crate::catalog::money::Money;
+use crate::money::Money;
 use crate::catalog::pricing::{self, OfferedValue};
 use crate::catalog::store as catalog_store;
 use crate::db::{now, parse_id};

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor, FromRow};
 
-use crate::accounts::model::User;
+use crate::identity::model::User;
 use crate::db::new_id;
 
 /// One admin change.

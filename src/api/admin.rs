@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::tokens::{self, ApiToken};
 use crate::admin::store::{AuditEntry, insert_audit};
 use crate::admin::views::admin_page;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::{Flash, RequestContext};

@@ -11,7 +11,7 @@ use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart as MultipartDoc, Object, OpenApi};
 
 use super::{ApiCaller, ApiResult};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::AppError;
 use crate::media;
 use crate::media::links::{DEFAULT_LINK_TTL, MAX_LINK_TTL, download_link};

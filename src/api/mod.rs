@@ -20,9 +20,9 @@ use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApiService,
 };
 
-use crate::accounts::model::User;
+use crate::identity::model::User;
 use crate::admin::store::AuditEntry;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
 use crate::media::upload::Uploader;

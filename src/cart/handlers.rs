@@ -6,12 +6,12 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 
 use super::{Owner, views};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::catalog::{pricing, store as catalog_store, views as catalog_views};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
-use crate::http::cookies::CookieName;
+use crate::http::cookies::{CookieName, CookiePolicy};
 use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
@@ -20,8 +20,7 @@ use crate::http::{redirect_with_flash, with_status};
 pub fn set_cart_hint(state: &AppState, resp: &mut Response) {
     resp.headers_mut().append(
         header::SET_COOKIE,
-        state
-            .cookies
+        CookiePolicy::of(state)
             .set(CookieName::CartHint, "1", Some(60 * 60 * 24 * 365)),
     );
 }

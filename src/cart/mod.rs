@@ -5,15 +5,18 @@
 //! a choice of its option values and a quantity, addressed by its id. Nothing price-related is
 //! stored or read from the client: every render prices the lines from the current catalog.
 
+pub mod badge;
 pub mod handlers;
 pub mod store;
 pub mod views;
 
+pub use badge::CartBadge;
+
 use std::collections::HashMap;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::catalog::model::Product;
-use crate::catalog::money::Money;
+use crate::money::Money;
 use crate::catalog::pricing::{self, OfferedValue, Selection};
 use crate::catalog::store as catalog_store;
 use crate::crypto::sha256_hex;
@@ -107,7 +110,7 @@ pub async fn load(state: &AppState, owner: &Owner) -> AppResult<Cart> {
 /// [`load`] on a given connection (checkout prices the cart inside its transaction).
 pub async fn load_in(
     conn: &mut sqlx::AnyConnection,
-    currency: crate::catalog::money::Currency,
+    currency: crate::money::Currency,
     owner: &Owner,
 ) -> AppResult<Cart> {
     let Some(cart_id) = store::find_cart(&mut *conn, owner.key()).await? else {

@@ -5,19 +5,11 @@
 use maud::{Markup, html};
 
 use super::{Cart, Line};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::catalog::views::image_src;
 use crate::http::context::RequestContext;
-use crate::views::components::csrf_field;
+use crate::views::components::{cart_badge, csrf_field};
 use crate::views::{PageMeta, page};
-
-/// The header badge; `oob` for an out-of-band swap.
-pub fn badge(units: i64, oob: bool) -> Markup {
-    html! {
-        span #cart-badge .badge hx-swap-oob=[oob.then_some("true")]
-            aria-label=(format!("{units} item{} in cart", if units == 1 { "" } else { "s" })) { (units) }
-    }
-}
 
 /// One line: product, options, unit price, quantity form, total, remove.
 pub fn line(ctx: &RequestContext, state: &AppState, l: &Line, notice: Option<&str>) -> Markup {
@@ -125,6 +117,6 @@ pub fn line_changed(
             (line(ctx, state, l, notice))
         }
         (totals(cart, true))
-        (badge(cart.units, true))
+        (cart_badge(cart.units, true))
     }
 }

@@ -8,12 +8,13 @@ use super::model::Product;
 use super::pricing::{self, OfferedValue};
 use super::store;
 use super::views::{self, PER_PAGE, ProductView, ShopParams, ShopResults};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, with_status};
 use crate::media::links::page_epoch;
+use super::shelf::Shelf;
 
 /// Longest search accepted (longer input is cut, not refused).
 const MAX_QUERY_CHARS: usize = 100;
@@ -32,7 +33,7 @@ pub async fn shop(
     form: FormPairs,
 ) -> AppResult<Response> {
     let currency = state.settings.currency;
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<Shelf>(&state.db).await?;
     let categories = &content.categories;
     let params = ShopParams {
         q: clip(form.get("q"), MAX_QUERY_CHARS),
@@ -90,7 +91,7 @@ pub async fn shop(
     };
     // The results are the same for everyone asking the same query in the same hour.
     let key = format!("shop:{}:{}", params.href(params.page), page_epoch());
-    let fragment = content.memo(&key, || views::shop_results(state, &results));
+    let fragment = content.memo.get_or(&key, || views::shop_results(state, &results));
     let mut resp = if wants_fragment(req, "shop-results") {
         fragment.into_response()
     } else {
@@ -131,7 +132,7 @@ pub async fn show(
     Path(slug): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<Shelf>(&state.db).await?;
     let product = content.product(&slug).ok_or(AppError::NotFound)?;
     let (groups, default) = content.options_for(&product.id).ok_or(AppError::NotFound)?;
     let chosen = form.all("options");
@@ -207,7 +208,7 @@ pub async fn quick_view(
     Data(state): Data<&AppState>,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<Shelf>(&state.db).await?;
     let product = content.product(&slug).ok_or(AppError::NotFound)?;
     if req.header("hx-request") != Some("true") {
         return Ok(redirect(&format!("/products/{}", product.slug)));

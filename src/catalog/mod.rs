@@ -4,7 +4,7 @@
 pub mod handlers;
 pub mod listing;
 pub mod model;
-pub mod money;
 pub mod pricing;
+pub mod shelf;
 pub mod store;
 pub mod views;

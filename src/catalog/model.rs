@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::money::{Currency, Money};
+use crate::money::{Currency, Money};
 
 /// A service line (Commercial Production, Drone Footage…).
 #[derive(Debug, Clone, FromRow)]

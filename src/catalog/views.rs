@@ -5,9 +5,9 @@ use maud::{Markup, html};
 
 use super::listing::{ShopFilter, Sort};
 use super::model::{Category, Product};
-use super::money::{Currency, Money};
+use crate::money::{Currency, Money};
 use super::pricing::{self, OptionGroup, Selection};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
 use crate::views::components::{csrf_field, page_hero, pagination, paragraphs};
@@ -236,7 +236,7 @@ pub struct ProductView<'a> {
     /// An error to show by the form.
     pub error: Option<&'a str>,
     /// Where fragments the same for every visitor are kept (browsing pages), if anywhere.
-    pub memo: Option<&'a crate::site::content::Snapshot>,
+    pub memo: Option<&'a super::shelf::Shelf>,
 }
 
 impl ProductView<'_> {
@@ -252,7 +252,7 @@ impl ProductView<'_> {
                     self.quantity,
                     crate::media::links::page_epoch()
                 );
-                snapshot.memo(&key, render)
+                snapshot.memo.get_or(&key, render)
             }
             _ => render(),
         }
@@ -427,7 +427,7 @@ pub fn added(message: &str, notice: Option<&str>, units: i64) -> Markup {
             (message) " " a href="/cart" { "View cart" }
         }
         @if let Some(n) = notice { p.alert.alert-info { (n) } }
-        (crate::cart::views::badge(units, true))
+        (crate::views::components::cart_badge(units, true))
     }
 }
 

@@ -1,10 +1,10 @@
 //! What the HTTP layer knows about the current request before any handler runs: who is
 //! asking (session or anonymous visitor), their CSRF token, a pending flash message.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::accounts::model::User;
+use crate::identity::model::User;
 
 /// A one-shot message for the next page ("Saved.", "Check your email.").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +113,9 @@ pub struct RequestContext {
     pub is_htmx: bool,
     /// Path and query, for "log in and come back" links.
     pub path_and_query: String,
-    /// Items in the cart, for the header badge (filled in by the cart module).
-    pub cart_count: Option<u32>,
+    /// Items in the cart, for the header badge: set by the cart's middleware
+    /// (`cart::CartBadge`) on requests that render a page.
+    cart_units: OnceLock<u32>,
     flash: Option<Flash>,
     flash_shown: AtomicBool,
 }
@@ -132,7 +133,6 @@ impl RequestContext {
         is_htmx: bool,
         path_and_query: String,
         flash: Option<Flash>,
-        cart_count: Option<u32>,
     ) -> Arc<Self> {
         Arc::new(Self {
             request_id,
@@ -144,10 +144,20 @@ impl RequestContext {
             client_ip,
             is_htmx,
             path_and_query,
-            cart_count,
+            cart_units: OnceLock::new(),
             flash,
             flash_shown: AtomicBool::new(false),
         })
+    }
+
+    /// Units in the cart for the header badge, when known.
+    pub fn cart_units(&self) -> Option<u32> {
+        self.cart_units.get().copied()
+    }
+
+    /// Records the cart's units (once per request; later calls change nothing).
+    pub fn set_cart_units(&self, units: u32) {
+        let _ = self.cart_units.set(units);
     }
 
     /// The client's key for per-address rate limits (IPv6 by /64).

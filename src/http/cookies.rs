@@ -6,6 +6,8 @@
 use cookie::{Cookie, SameSite};
 use poem::http::{HeaderValue, header};
 
+use crate::state::AppState;
+
 /// Which cookies exist and how they are written.
 #[derive(Debug, Clone, Copy)]
 pub struct CookiePolicy {
@@ -28,6 +30,13 @@ pub enum CookieName {
 }
 
 impl CookiePolicy {
+    /// The policy of this deployment: `Secure` and `__Host-` names in production.
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            secure: state.settings.is_production(),
+        }
+    }
+
     /// The cookie's name under this policy.
     pub fn name(self, which: CookieName) -> &'static str {
         match (which, self.secure) {

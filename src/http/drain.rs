@@ -5,23 +5,7 @@
 
 use poem::http::{HeaderValue, Version, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
-use tokio_util::sync::CancellationToken;
-
-/// Whether this process is draining; cheap to clone, shared by the probe and the middleware.
-#[derive(Clone, Debug, Default)]
-pub struct Drain(CancellationToken);
-
-impl Drain {
-    /// Enters the drain phase (idempotent).
-    pub fn start(&self) {
-        self.0.cancel();
-    }
-
-    /// True once [`Drain::start`] was called.
-    pub fn is_draining(&self) -> bool {
-        self.0.is_cancelled()
-    }
-}
+use crate::state::Drain;
 
 /// Adds `Connection: close` to every HTTP/1 response while draining.
 pub struct CloseWhenDraining(pub Drain);

@@ -15,7 +15,7 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use super::context::{Flash, RequestContext, SessionState};
 use super::observe::current_request_id;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::AppError;
 use crate::views::errors::{error_section, standalone_error_page, title_for, toast};
 use crate::views::{PageMeta, page};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use poem::{FromRequest, Request, RequestBody, Result};
 
 use super::context::RequestContext;
-use crate::accounts::model::User;
+use crate::identity::model::User;
 use crate::error::AppError;
 
 /// The request context built by the session middleware.

@@ -18,9 +18,9 @@ pub mod session;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Request, Response};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use context::Flash;
-use cookies::CookieName;
+use cookies::{CookieName, CookiePolicy};
 
 /// `303 See Other` to `location` (the answer to a successful form post).
 pub fn redirect(location: &str) -> Response {
@@ -36,7 +36,7 @@ pub fn set_flash(state: &AppState, resp: &mut Response, flash: &Flash) {
     let sealed = state.keys.cookies.seal(&flash.encode());
     resp.headers_mut().append(
         header::SET_COOKIE,
-        state.cookies.set(CookieName::Flash, &sealed, Some(300)),
+        CookiePolicy::of(state).set(CookieName::Flash, &sealed, Some(300)),
     );
 }
 

@@ -9,7 +9,7 @@ use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tracing::Instrument as _;
 
-use crate::ops::metrics::Metrics;
+use crate::metrics::Metrics;
 
 tokio::task_local! {
     static REQUEST_ID: String;

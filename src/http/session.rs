@@ -1,6 +1,7 @@
 //! The session middleware: identifies the browser (visitor cookie), loads the signed-in user
 //! (session cookie → hashed id → row), derives the CSRF token, reads the flash message, and
-//! writes back whatever cookies changed.
+//! writes back whatever cookies changed. It knows nothing of carts: the header badge's count
+//! is added by the cart's own middleware, inside this one.
 //!
 //! Sessions live in the database, so every replica sees the same ones.
 
@@ -10,9 +11,9 @@ use poem::http::header;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use super::context::{Flash, RequestContext, SessionState};
-use super::cookies::{self, CookieName};
-use crate::accounts::store as account_store;
-use crate::app::AppState;
+use super::cookies::{self, CookieName, CookiePolicy};
+use crate::identity::store as account_store;
+use crate::state::AppState;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::now;
 use crate::error::AppError;
@@ -48,7 +49,7 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let state = &self.state;
-        let policy = state.cookies;
+        let policy = CookiePolicy::of(state);
         let headers = req.headers();
 
         let visitor_cookie = cookies::read(headers, policy.name(CookieName::Visitor));
@@ -80,30 +81,6 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
         let csrf_secret = state.keys.csrf.mac(&binding);
         let csrf_previous = state.keys.csrf.previous_mac(&binding);
 
-        // The header badge: anything but an htmx fragment or an API call may render a page
-        // (a form re-rendered with errors too; an htmx history restore is a full page).
-        let renders_header = (req.header("hx-request").is_none()
-            || req.header("hx-history-restore-request").is_some())
-            && !req.uri().path().starts_with("/api/");
-        // A guest without the cart hint has no cart: no query (most page views).
-        let owner = match &session {
-            SessionState::Authenticated { user, .. } => Some(crate::cart::Owner::user(&user.id)),
-            _ if cookies::read(req.headers(), policy.name(CookieName::CartHint)).is_some() => {
-                Some(crate::cart::Owner::visitor(&visitor_id))
-            }
-            _ => None,
-        };
-        let cart_count = match (renders_header, owner) {
-            (false, _) => None,
-            (true, None) => Some(0),
-            (true, Some(owner)) => {
-                let units = crate::cart::store::count_units(state.db.pool(), owner.key())
-                    .await
-                    .map_err(AppError::from)?;
-                Some(u32::try_from(units).unwrap_or(u32::MAX))
-            }
-        };
-
         let ctx = RequestContext::new(
             super::observe::current_request_id(),
             visitor_id.clone(),
@@ -122,7 +99,6 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
                 .path_and_query()
                 .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
             flash,
-            cart_count,
         );
         req.set_data(Arc::clone(&ctx));
 

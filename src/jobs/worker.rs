@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::model::{Job, JobSpec, backoff};
 use super::store::{self, EnqueueOptions};
 use crate::db::{Db, now};
-use crate::ops::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// Runs one kind of job.
 #[async_trait::async_trait]

@@ -12,7 +12,7 @@ use tokio::process::Command;
 
 use super::kinds::MediaKind;
 use super::model::Media;
-use super::storage::{BlobHeaders, Storage};
+use crate::storage::{BlobHeaders, Storage};
 use super::store::{self, Analysis};
 use crate::config::Settings;
 use crate::db::{Db, now};

@@ -16,7 +16,7 @@ use super::store::{self, MediaFilter};
 use super::upload::{self, UploadError, Uploader};
 use super::views;
 use crate::admin::store::{AuditEntry, insert_audit};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;

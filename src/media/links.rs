@@ -14,9 +14,9 @@ use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
 use super::model::Media;
-use super::storage::StorageError;
+use crate::storage::StorageError;
 use super::store;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 

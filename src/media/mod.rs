@@ -1,6 +1,7 @@
 //! Media: the single way the product stores and serves files.
 //!
-//! - [`storage`]: the `object_store` adapter (local filesystem or Azure Blob Storage).
+//! Files are kept through [`crate::storage`] (the `object_store` adapter: local filesystem or
+//! Azure Blob Storage).
 //! - [`kinds`]: the allow-list (extensions, magic bytes, size limits per kind).
 //! - [`upload`]: the streaming upload pipeline.
 //! - [`analyze`]: the metadata job (dimensions, duration, thumbnails, posters).
@@ -12,7 +13,6 @@ pub mod handlers;
 pub mod kinds;
 pub mod links;
 pub mod model;
-pub mod storage;
 pub mod store;
 pub mod upload;
 pub mod views;
@@ -23,13 +23,13 @@ use serde::{Deserialize, Serialize};
 
 pub use analyze::{AnalyzeMediaHandler, AnalyzeMediaJob};
 pub use model::Media;
-pub use storage::Storage;
 
 use crate::admin::store::{AuditEntry, insert_audit};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{Db, now};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
+use crate::storage::Storage;
 
 /// Delete blobs whose rows are gone (retried until storage agrees).
 #[derive(Debug, Serialize, Deserialize)]

@@ -17,10 +17,10 @@ use super::kinds::{FileType, MediaKind, SNIFF_LEN, allowed_extensions};
 use super::model::{
     Folder, Media, clean_original_name, disposition, new_blob_name, safe_file_name,
 };
-use super::storage::{BlobHeaders, StorageError};
+use crate::storage::{BlobHeaders, StorageError};
 use super::store::{self, NewMedia};
 use crate::admin::store::{AuditEntry, insert_audit};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{new_id, now};
 use crate::jobs::{EnqueueOptions, store as job_store};
 

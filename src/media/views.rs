@@ -8,7 +8,7 @@ use super::links::{DownloadLink, Variant, page_path};
 use super::model::Media;
 use super::upload::human_size;
 use crate::admin::views::admin_page;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::http::context::RequestContext;
 use crate::views::components::{csrf_field, timestamp};
 

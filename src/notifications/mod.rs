@@ -15,8 +15,8 @@ use sqlx::AnyConnection;
 
 use crate::db::{Db, now};
 use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
-use crate::ops::metrics::Metrics;
-pub use mailer::{MailError, Mailer, OutgoingEmail};
+use crate::metrics::Metrics;
+pub use crate::ports::mail::{MailError, Mailer, OutgoingEmail};
 pub use templates::EmailContent;
 
 /// Email kinds whose body carries a live secret (a single-use link): such a body is redacted

@@ -6,7 +6,7 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Request, Response, handler};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::crypto::constant_time_eq;
 use crate::jobs::store as job_store;
 
@@ -42,7 +42,7 @@ pub async fn ready(Data(state): Data<&AppState>) -> Response {
     let storage = async {
         match tokio::time::timeout(LIMIT, state.storage.check()).await {
             Ok(Ok(())) => Ok("ok"),
-            Ok(Err(crate::media::storage::StorageError::NotFound)) => {
+            Ok(Err(crate::storage::StorageError::NotFound)) => {
                 tracing::warn!("readiness: the storage container or directory is missing");
                 Err("missing")
             }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::store as account_store;
+use crate::identity::store as account_store;
 use crate::db::{Db, now};
 use crate::jobs::{Job, JobHandler, JobSpec, store as job_store};
 use crate::rate_limit::store as rate_store;

@@ -2,4 +2,3 @@
 
 pub mod handlers;
 pub mod maintenance;
-pub mod metrics;

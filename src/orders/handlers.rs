@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::store::{self as order_store, Order};
 use super::{CheckoutDetails, views};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::cart::{self, Owner};
 use crate::crypto::sha256_hex;
 use crate::db::now;

@@ -24,14 +24,14 @@ use sqlx::AnyConnection;
 
 use self::state::{OrderEvent, OrderStatus};
 use self::store::{NewOrder, Order, OrderLine, TransitionError};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::cart::{self, Owner, store as cart_store};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::jobs::JobSpec;
 use crate::notifications::enqueue_email;
-use crate::payments::gateway::{CheckoutLine, CheckoutRequest, GatewayError};
+use crate::ports::payments::{CheckoutLine, CheckoutRequest, GatewayError};
 use crate::payments::state::{PaymentEvent, PaymentStatus};
 use crate::payments::store::{self as payment_store, Payment};
 
@@ -609,7 +609,7 @@ pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<Payment
         payment_id: payment.id.clone(),
         attempt: payment.attempt,
         email: order.email.clone(),
-        currency: crate::catalog::money::Currency::parse(&order.currency).unwrap_or_default(),
+        currency: crate::money::Currency::parse(&order.currency).unwrap_or_default(),
         lines: lines
             .iter()
             .map(|l| CheckoutLine {
@@ -860,7 +860,7 @@ pub const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 /// Staff: marks a paid order with prints shipped, with a tracking note, and emails the customer.
 pub async fn ship(
     state: &AppState,
-    admin: &crate::accounts::model::User,
+    admin: &crate::identity::model::User,
     order_id: &str,
     tracking: &str,
 ) -> AppResult<()> {
@@ -910,7 +910,7 @@ pub async fn ship(
 /// close at the gateway, if any.
 pub async fn cancel(
     state: &AppState,
-    admin: &crate::accounts::model::User,
+    admin: &crate::identity::model::User,
     order_id: &str,
 ) -> AppResult<Option<String>> {
     let now = now();
@@ -965,7 +965,7 @@ pub async fn cancel(
 /// digital lines, which start a new count).
 pub async fn resend(
     state: &AppState,
-    admin: &crate::accounts::model::User,
+    admin: &crate::identity::model::User,
     order_id: &str,
 ) -> AppResult<()> {
     let now = now();
@@ -1014,7 +1014,7 @@ pub async fn resend(
 /// Staff: clears the attention note once resolved.
 pub async fn clear_attention(
     state: &AppState,
-    admin: &crate::accounts::model::User,
+    admin: &crate::identity::model::User,
     order_id: &str,
 ) -> AppResult<()> {
     let now = now();

@@ -81,8 +81,8 @@ impl Order {
     }
 
     /// `minor` units of the order's currency.
-    pub fn money(&self, minor: i64) -> crate::catalog::money::Money {
-        crate::catalog::money::Money::of_code(minor, &self.currency)
+    pub fn money(&self, minor: i64) -> crate::money::Money {
+        crate::money::Money::of_code(minor, &self.currency)
     }
 
     /// Whether the order has prints to ship.

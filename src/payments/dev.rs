@@ -3,7 +3,7 @@
 //! cancel); paying or declining sends a signed Stripe-shaped event through the same
 //! verification, storage and state machine as a real Stripe delivery.
 
-use super::gateway::{
+use crate::ports::payments::{
     CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
 };
 use crate::crypto::{SigningKey, sha256_hex};

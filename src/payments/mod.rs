@@ -1,5 +1,5 @@
-//! Payments: the gateway port and its two adapters (Stripe, and the dev gateway that is the
-//! zero-config default), the webhook endpoint, refunds and reconciliation.
+//! Payments: the two adapters of the gateway port in `ports::payments` (Stripe, and the dev
+//! gateway that is the zero-config default), the webhook endpoint, refunds and reconciliation.
 //!
 //! Money only moves through events: a hosted checkout's completion, failure or expiry and
 //! the gateway's refund events reach [`webhook::receive`] (the dev gateway sends its signed
@@ -7,7 +7,6 @@
 //! the state machines in [`state`] inside one transaction.
 
 pub mod dev;
-pub mod gateway;
 pub mod handlers;
 pub mod refunds;
 pub mod state;
@@ -17,7 +16,7 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use self::gateway::PaymentGateway;
+use crate::ports::payments::PaymentGateway;
 use crate::config::{PaymentSettings, Settings};
 
 /// The gateway the settings ask for. The dev gateway signs its events with a secret derived
@@ -44,7 +43,7 @@ pub struct Reconciled {
 
 /// Fetches the gateway's events since `since` (epoch seconds) and applies the ones we missed,
 /// exactly as if they had been delivered (a missed webhook after an outage).
-pub async fn reconcile(state: &crate::app::AppState, since: i64) -> anyhow::Result<Reconciled> {
+pub async fn reconcile(state: &crate::state::AppState, since: i64) -> anyhow::Result<Reconciled> {
     let events = state
         .gateway
         .recent_events(since)

@@ -5,13 +5,13 @@
 //! the gateway is called with `refund:{payment}:{seq}` as the idempotency key, identical on
 //! every retry; its answer (or the gateway's later events) settles the row.
 
-use super::gateway::RefundRequest;
+use crate::ports::payments::RefundRequest;
 use super::state::RefundStatus;
 use super::store::{self, NewRefund};
 use super::webhook;
-use crate::accounts::model::User;
+use crate::identity::model::User;
 use crate::admin::store::{AuditEntry, insert_audit};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::now;
 use crate::error::{AppError, AppResult, FieldErrors};
 
@@ -67,7 +67,7 @@ pub async fn refund(
             "amount",
             format!(
                 "At most {} can still be refunded.",
-                crate::catalog::money::Money::of_code(available.max(0), &payment.currency)
+                crate::money::Money::of_code(available.max(0), &payment.currency)
             ),
         );
     }

@@ -22,7 +22,7 @@ use stripe_core::refund::{CreateRefund, CreateRefundReason};
 use stripe_shared::CheckoutSessionMode;
 use stripe_types::RangeQueryTs;
 
-use super::gateway::{
+use crate::ports::payments::{
     CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
     expire_key,
 };

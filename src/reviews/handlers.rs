@@ -7,7 +7,7 @@ use poem::{IntoResponse as _, Response, handler};
 
 use super::model::{ReviewForm, Status};
 use super::views;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::catalog::views::{self as catalog_views, ProductView};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -37,7 +37,7 @@ pub async fn submit_review(
     Path(slug): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<crate::catalog::shelf::Shelf>(&state.db).await?;
     let product = content.product(&slug).ok_or(AppError::NotFound)?;
     let typed = review_form(&form);
     let review = match typed.parse() {

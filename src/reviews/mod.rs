@@ -23,11 +23,12 @@ use std::time::Duration;
 
 use maud::Markup;
 
-use crate::accounts::model::User;
+use crate::identity::model::User;
 use crate::admin::store::{AuditEntry, insert_audit};
-use crate::app::AppState;
+use crate::state::AppState;
+use crate::content::{Memo, Snapshot};
 use crate::catalog::model::Product;
-use crate::db::{new_id, now};
+use crate::db::{Db, new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::RequestContext;
 use crate::rate_limit::Limit;
@@ -71,17 +72,34 @@ pub async fn product_section(
     ))
 }
 
+/// The approved parts of product pages' reviews, kept by the content cache: rendered once,
+/// dropped with every other snapshot when something changes.
+#[derive(Debug, Default)]
+pub struct ApprovedSections {
+    memo: Memo,
+}
+
+#[async_trait::async_trait]
+impl Snapshot for ApprovedSections {
+    async fn load(_db: &Db) -> Result<Self, sqlx::Error> {
+        // Filled one product at a time, as pages ask.
+        Ok(Self::default())
+    }
+}
+
 /// The approved part of a product's reviews, rendered once per snapshot.
 async fn approved_reviews(state: &AppState, product_id: &str) -> AppResult<Markup> {
-    let content = state.content.get(&state.db).await?;
+    let sections = state.content.get::<ApprovedSections>(&state.db).await?;
     let key = format!("reviews:{product_id}");
-    if let Some(hit) = content.memoised(&key) {
+    if let Some(hit) = sections.memo.get(&key) {
         return Ok(hit);
     }
     let pool = state.db.pool();
     let summary = Summary::from_counts(&store::approved_counts(pool, product_id).await?);
     let reviews = store::approved_for_product(pool, product_id, SHOWN_PER_PRODUCT).await?;
-    Ok(content.memo(&key, || views::approved(&summary, &reviews)))
+    let fresh = views::approved(&summary, &reviews);
+    sections.memo.put(&key, &fresh);
+    Ok(fresh)
 }
 
 /// Stores `user`'s review of `product_id`, or rewrites their earlier one, and returns its

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::accounts::model::Email;
+use crate::identity::model::Email;
 use crate::admin::store::{self as admin_store};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{new_id, now};
 use crate::error::{AppResult, FieldErrors};
 use crate::notifications::{enqueue_email, templates};

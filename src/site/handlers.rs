@@ -8,8 +8,10 @@ use poem::{IntoResponse as _, Request, Response, handler};
 use super::contact::{self, CONTACT_PER_CLIENT, ContactForm};
 use super::store::PortfolioVideo;
 use super::views;
-use crate::app::AppState;
+use crate::state::AppState;
+use super::content::SiteContent;
 use crate::catalog::model::Product;
+use crate::catalog::shelf::Shelf;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
@@ -20,27 +22,28 @@ use crate::rate_limit;
 /// `GET /`.
 #[handler]
 pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     let videos: Vec<&PortfolioVideo> = {
         let mut featured: Vec<&PortfolioVideo> =
             content.videos.iter().filter(|v| v.featured == 1).collect();
         featured.sort_by_key(|v| v.display_order);
         featured.into_iter().take(6).collect()
     };
-    let products: Vec<&Product> = content
+    let shelf = state.content.get::<Shelf>(&state.db).await?;
+    let products: Vec<&Product> = shelf
         .products
         .iter()
         .filter(|p| p.featured == 1)
         .take(4)
         .collect();
     let home = views::Home {
-        categories: &content.categories,
+        categories: &shelf.categories,
         videos: &videos,
         products: &products,
         packages: &content.packages,
         details: &content.details,
     };
-    let body = content.memo(&format!("home:{}", page_epoch()), || {
+    let body = content.memo.get_or(&format!("home:{}", page_epoch()), || {
         views::home_body(state, &home)
     });
     Ok(views::home_page(&ctx, body).into_response())
@@ -55,8 +58,9 @@ pub async fn portfolio(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
-    let categories = &content.categories;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
+    let shelf = state.content.get::<Shelf>(&state.db).await?;
+    let categories = &shelf.categories;
     let selected = form
         .get("category")
         .and_then(|s| categories.iter().find(|c| c.slug == s))
@@ -82,7 +86,7 @@ pub async fn video(
     Data(state): Data<&AppState>,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     let video = content.video(&slug).ok_or(AppError::NotFound)?;
     let more: Vec<&PortfolioVideo> = content
         .videos
@@ -96,14 +100,15 @@ pub async fn video(
 /// `GET /services`.
 #[handler]
 pub async fn services(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
-    Ok(views::services_page(&ctx, state, &content.categories, &content.packages).into_response())
+    let content = state.content.get::<SiteContent>(&state.db).await?;
+    let shelf = state.content.get::<Shelf>(&state.db).await?;
+    Ok(views::services_page(&ctx, state, &shelf.categories, &content.packages).into_response())
 }
 
 /// `GET /packages`.
 #[handler]
 pub async fn list_packages(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     Ok(views::packages_page(&ctx, state, &content.packages).into_response())
 }
 
@@ -114,7 +119,7 @@ pub async fn package(
     Data(state): Data<&AppState>,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     let package = content.package(&slug).ok_or(AppError::NotFound)?;
     Ok(views::package_page(&ctx, state, package).into_response())
 }
@@ -122,14 +127,14 @@ pub async fn package(
 /// `GET /about`.
 #[handler]
 pub async fn about(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     Ok(views::about_page(&ctx, &content.details).into_response())
 }
 
 /// `GET /faq`.
 #[handler]
 pub async fn faq(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     Ok(views::faq_page(&ctx, &content.faqs).into_response())
 }
 
@@ -158,7 +163,7 @@ pub async fn show_contact(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     let details = &content.details;
     let mut prefill = contact_form(&form);
     if !contact::KINDS.iter().any(|(k, _)| *k == prefill.kind) {
@@ -182,7 +187,7 @@ pub async fn send_contact(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     let details = &content.details;
     let typed = contact_form(&form);
     match contact::validate(&typed) {
@@ -221,7 +226,7 @@ fn xml_escape(s: &str) -> String {
 /// `GET /sitemap.xml`: every public page, product, film and package.
 #[handler]
 pub async fn sitemap(Data(state): Data<&AppState>) -> AppResult<Response> {
-    let content = state.content.get(&state.db).await?;
+    let content = state.content.get::<SiteContent>(&state.db).await?;
     let mut paths: Vec<String> = [
         "/",
         "/portfolio",
@@ -248,7 +253,10 @@ pub async fn sitemap(Data(state): Data<&AppState>) -> AppResult<Response> {
             .map(|p| format!("/packages/{}", p.slug)),
     );
     paths.extend(
-        content
+        state
+            .content
+            .get::<Shelf>(&state.db)
+            .await?
             .products
             .iter()
             .map(|p| format!("/products/{}", p.slug)),

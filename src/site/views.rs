@@ -6,9 +6,9 @@ use maud::{Markup, html};
 
 use super::contact::{ContactForm, KINDS};
 use super::store::{Package, PortfolioVideo};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::catalog::model::{Category, Product};
-use crate::catalog::money::{Currency, Money};
+use crate::money::{Currency, Money};
 use crate::catalog::views::{image_src, product_card};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;

@@ -160,3 +160,11 @@ pub fn page_hero(eyebrow: &str, title: &str, lead: Option<&str>) -> Markup {
         }
     }
 }
+
+/// The header's cart badge; `oob` for an out-of-band swap (after a cart change).
+pub fn cart_badge(units: i64, oob: bool) -> Markup {
+    html! {
+        span #cart-badge .badge hx-swap-oob=[oob.then_some("true")]
+            aria-label=(format!("{units} item{} in cart", if units == 1 { "" } else { "s" })) { (units) }
+    }
+}

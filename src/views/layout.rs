@@ -90,7 +90,7 @@ fn header(ctx: &RequestContext) -> Markup {
                 }
                 div.header-actions {
                     a.cart-link href="/cart" {
-                        "Cart " (crate::cart::views::badge(i64::from(ctx.cart_count.unwrap_or(0)), false))
+                        "Cart " (super::components::cart_badge(i64::from(ctx.cart_units().unwrap_or(0)), false))
                     }
                     @if let Some(user) = ctx.user() {
                         details.account-menu {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;

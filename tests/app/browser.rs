@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use flashstudio::demo::{SeedOptions, seed};
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use flashstudio::notifications::store as email_store;
 use reqwest::StatusCode;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use flashstudio::db::{Db, now};
 use flashstudio::jobs::store::{self, EnqueueOptions};
 use flashstudio::jobs::{Job, JobHandler, JobSpec, Registry, Worker, WorkerConfig};
-use flashstudio::ops::metrics::Metrics;
+use flashstudio::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 

@@ -4,7 +4,7 @@
 use std::io::Cursor;
 use std::time::Duration;
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
@@ -904,7 +904,7 @@ async fn storage_stopped_mid_upload(db: crate::support::Backend) {
     azurite.restart().await;
     // A killed Azurite may lose its in-memory container list; make sure the container exists
     // (with its blobs, if any survived) the way the app does at startup.
-    flashstudio::media::Storage::from_settings(&app.state.settings.storage, 1024 * 1024)
+    flashstudio::storage::Storage::from_settings(&app.state.settings.storage, 1024 * 1024)
         .await
         .unwrap();
     nothing_left(&app).await;

@@ -56,7 +56,7 @@ async fn ready_answers_503_while_the_file_store_is_down(backend: Backend) {
     // A killed emulator may lose the container it made moments before (a crash before its
     // save): then readiness says the container is missing until it exists again, which the
     // app's own start-up step provides here.
-    flashstudio::media::storage::Storage::from_settings(&app.state.settings.storage, 1 << 20)
+    flashstudio::storage::Storage::from_settings(&app.state.settings.storage, 1 << 20)
         .await
         .unwrap();
     crate::support::eventually(
@@ -178,7 +178,7 @@ on_both_backends!(
 );
 
 async fn an_internal_error_shows_the_500_page_with_the_request_id(backend: Backend) {
-    use flashstudio::accounts::model::Role;
+    use flashstudio::identity::model::Role;
     let app = TestApp::spawn(backend).await;
     app.create_user("jane@example.com", "correct horse battery", Role::Customer)
         .await;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use flashstudio::catalog::{pricing, store as catalog_store};
 use flashstudio::demo::{SeedOptions, seed};
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 

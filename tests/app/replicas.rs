@@ -1,6 +1,6 @@
 //! Several replicas on one database: sessions, CSRF tokens and rate limits are shared.
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;

@@ -2,7 +2,7 @@
 //! admin table (approve, hide, reply), deleting with a confirmation, and what product pages
 //! show. On SQLite and PostgreSQL, with the demo catalog.
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use flashstudio::demo::{SeedOptions, seed};
 use reqwest::StatusCode;
 

@@ -1,6 +1,6 @@
 //! CSRF, rate limits, security headers and the three error renderings.
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;

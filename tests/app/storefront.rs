@@ -1,7 +1,7 @@
 //! The public site, the shop, the cart and the admin's inline tables, on SQLite and
 //! PostgreSQL, with the demo catalog.
 
-use flashstudio::accounts::model::Role;
+use flashstudio::identity::model::Role;
 use flashstudio::demo::{SeedOptions, seed};
 use reqwest::StatusCode;
 

@@ -6,8 +6,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use flashstudio::accounts::model::{NewPassword, Role};
-use flashstudio::accounts::{password, store as account_store};
+use flashstudio::identity::model::{NewPassword, Role};
+use flashstudio::identity::{password, store as account_store};
 use flashstudio::app::{self, AppState};
 use flashstudio::config::Settings;
 use reqwest::StatusCode;

@@ -9,7 +9,7 @@ use super::views::{self, Refs};
 use super::{ListQuery, Row, SaveError, TableSpec};
 use crate::admin::store::AuditEntry;
 use crate::admin::tables;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;

@@ -23,8 +23,8 @@ use serde_json::json;
 use sqlx::Row as _;
 
 use crate::admin::store::{AuditEntry, insert_audit};
-use crate::app::AppState;
-use crate::catalog::money::Currency;
+use crate::state::AppState;
+use crate::money::Currency;
 use crate::db::{DbError, new_id, now};
 use crate::error::{AppError, AppResult};
 

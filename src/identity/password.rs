@@ -10,10 +10,11 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::model::NewPassword;
+use crate::error::AtCapacity;
 
 /// Hashes running at once. Each takes 19 MiB and a core for tens of milliseconds; unbounded,
 /// a burst of logins would exhaust memory. Callers beyond the cap wait briefly, then get
-/// [`Busy`].
+/// [`AtCapacity`] (503).
 static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     Semaphore::new((cores * 2).max(2))
@@ -22,15 +23,10 @@ static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
 /// How long a request waits for a hashing slot before giving up.
 const HASHING_WAIT: Duration = Duration::from_secs(10);
 
-/// Too many password hashes in progress; answer 503 and let the client retry.
-#[derive(Debug, thiserror::Error)]
-#[error("password hashing is at capacity")]
-pub struct Busy;
-
 async fn slot() -> anyhow::Result<SemaphorePermit<'static>> {
     match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
         Ok(Ok(permit)) => Ok(permit),
-        _ => Err(Busy.into()),
+        _ => Err(AtCapacity("password hashing").into()),
     }
 }
 

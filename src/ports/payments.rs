@@ -1,7 +1,7 @@
 //! The payment gateway port: what the shop needs from Stripe (or the dev gateway), and
 //! the idempotency keys that make every mutating call safe to retry.
 
-use crate::catalog::money::Currency;
+use crate::money::Currency;
 
 /// One line of a hosted checkout, from the order's snapshot.
 #[derive(Debug, Clone)]

@@ -1,0 +1,175 @@
+//! What the public pages show, held in memory: one snapshot per kind of content, each defined
+//! by the domain that owns it (`catalog::Shelf`, `site::SiteContent`, the reviews sections),
+//! and one cache that keeps them.
+//!
+//! Browsing pages (home, shop, product, portfolio, film, services, packages, FAQ, about,
+//! contact, sitemap) read snapshots instead of querying per request: a studio's catalog is
+//! small, and the database stays free for carts and orders. A snapshot is reloaded when it is
+//! older than `CONTENT_CACHE_TTL_MS` (one request reloads while the others keep serving the
+//! previous snapshot) and at once on the replica where something changed
+//! ([`ContentCache::invalidate`], which drops every kind: a change to a product can show on
+//! the home page too); other replicas catch up within the TTL. Nothing that takes money reads
+//! it: the price fragment, the cart and checkout price from the database.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use maud::Markup;
+
+use crate::db::Db;
+
+/// A kind of content the cache keeps: loaded whole from the database.
+#[async_trait::async_trait]
+pub trait Snapshot: Send + Sync + Sized + 'static {
+    /// Reads a fresh picture (its queries are separate reads, so a change landing between them
+    /// shows fully at the next reload).
+    async fn load(db: &Db) -> Result<Self, sqlx::Error>;
+}
+
+/// Most fragments one [`Memo`] keeps.
+pub const MEMO_ENTRIES: usize = 512;
+
+/// Rendered fragments that are the same for every visitor (product cards, shop results,
+/// review sections), kept inside a snapshot and dropped with it.
+#[derive(Debug, Default)]
+pub struct Memo(RwLock<HashMap<String, Markup>>);
+
+impl Memo {
+    /// The fragment stored under `key`, rendering and storing it on a miss. Keys must name
+    /// everything the fragment depends on that is not in the snapshot (query, the hour of the
+    /// signed image URLs). At most [`MEMO_ENTRIES`] are kept; past that, fragments are
+    /// rendered without being stored.
+    pub fn get_or(&self, key: &str, render: impl FnOnce() -> Markup) -> Markup {
+        if let Some(hit) = self.get(key) {
+            return hit;
+        }
+        let fresh = render();
+        self.put(key, &fresh);
+        fresh
+    }
+
+    /// The fragment stored under `key`, if any: for fragments whose rendering needs the
+    /// database, look here first and [`Memo::put`] what was rendered on a miss.
+    pub fn get(&self, key: &str) -> Option<Markup> {
+        self.0.read().ok()?.get(key).cloned()
+    }
+
+    /// Stores a fragment (unless the memo is full).
+    pub fn put(&self, key: &str, fragment: &Markup) {
+        if let Ok(mut memo) = self.0.write()
+            && memo.len() < MEMO_ENTRIES
+        {
+            memo.insert(key.to_owned(), fragment.clone());
+        }
+    }
+}
+
+struct Held {
+    loaded_at: Instant,
+    snapshot: Arc<dyn Any + Send + Sync>,
+}
+
+/// The cache of every [`Snapshot`] kind.
+pub struct ContentCache {
+    ttl: Duration,
+    held: RwLock<HashMap<TypeId, Held>>,
+    /// One reload at a time per kind.
+    reloading: RwLock<HashMap<TypeId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Bumped by every invalidation, so a reload that started before a change cannot store
+    /// its older picture as fresh.
+    generation: AtomicU64,
+}
+
+impl std::fmt::Debug for ContentCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentCache")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContentCache {
+    /// A cache whose snapshots live `ttl` (zero: every request loads afresh).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            held: RwLock::new(HashMap::new()),
+            reloading: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn current<T: Snapshot>(&self) -> Option<(Arc<T>, bool)> {
+        let held = self.held.read().ok()?;
+        let h = held.get(&TypeId::of::<T>())?;
+        let snapshot = Arc::clone(&h.snapshot).downcast::<T>().ok()?;
+        Some((snapshot, h.loaded_at.elapsed() < self.ttl))
+    }
+
+    fn reload_lock<T: Snapshot>(&self) -> Arc<tokio::sync::Mutex<()>> {
+        let key = TypeId::of::<T>();
+        if let Some(lock) = self.reloading.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return lock;
+        }
+        match self.reloading.write() {
+            Ok(mut locks) => Arc::clone(locks.entry(key).or_default()),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// The current snapshot of kind `T`, reloading it when stale. While one request reloads,
+    /// the others get the previous snapshot rather than waiting.
+    pub async fn get<T: Snapshot>(&self, db: &Db) -> Result<Arc<T>, sqlx::Error> {
+        let lock = self.reload_lock::<T>();
+        match self.current::<T>() {
+            Some((snapshot, true)) => return Ok(snapshot),
+            Some((snapshot, false)) => {
+                let Ok(_guard) = lock.try_lock() else {
+                    return Ok(snapshot);
+                };
+                // A database hiccup keeps the site browsable on the previous picture.
+                return Ok(self.reload::<T>(db).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "content reload failed; serving the previous snapshot");
+                    snapshot
+                }));
+            }
+            None => {}
+        }
+        let _guard = lock.lock().await;
+        if let Some((snapshot, true)) = self.current::<T>() {
+            return Ok(snapshot);
+        }
+        self.reload::<T>(db).await
+    }
+
+    async fn reload<T: Snapshot>(&self, db: &Db) -> Result<Arc<T>, sqlx::Error> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let snapshot = Arc::new(T::load(db).await?);
+        if let Ok(mut held) = self.held.write()
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
+            let stored: Arc<dyn Any + Send + Sync> = Arc::clone(&snapshot) as _;
+            held.insert(
+                TypeId::of::<T>(),
+                Held {
+                    loaded_at: Instant::now(),
+                    snapshot: stored,
+                },
+            );
+        }
+        // Changed meanwhile: this request uses what it read, and nothing read before the
+        // change is kept; the next request reloads.
+        Ok(snapshot)
+    }
+
+    /// Drops every snapshot: the next request loads fresh ones (after a change here).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut held) = self.held.write() {
+            held.clear();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The one state type: settings, the database, signing keys, metrics, the content cache and
+//! the ports (mailer, payment gateway, file storage), built once at startup (`app.rs` builds
+//! it, since only it knows the adapters) and cheap to clone. Every handler, service and job
+//! takes it; it names no domain.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::content::ContentCache;
+use crate::crypto::Keys;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::ports::mail::Mailer;
+use crate::ports::payments::PaymentGateway;
+use crate::storage::Storage;
+
+/// Everything a handler or job may need, built once at startup and cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// The database.
+    pub db: Db,
+    /// Outgoing email.
+    pub mailer: Arc<dyn Mailer>,
+    /// Signing keys derived from `SECRET_KEY`.
+    pub keys: Arc<Keys>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Where files are stored.
+    pub storage: Storage,
+    /// Uploads allowed to stream at once in this process.
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// The public content the browsing pages show, held in memory.
+    pub content: Arc<ContentCache>,
+    /// The payment gateway (Stripe, or the dev gateway).
+    pub gateway: Arc<dyn PaymentGateway>,
+    /// Set once a stop was asked for: `/ready` answers 503 and connections close.
+    pub drain: Drain,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .field("mailer", &self.mailer.name())
+            .field("gateway", &self.gateway.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// An absolute URL for `path` under `BASE_URL`.
+    pub fn url(&self, path: &str) -> String {
+        let base = self.settings.base_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    /// Attempts a job gets before it is dead.
+    pub fn max_job_attempts(&self) -> i64 {
+        i64::from(self.settings.job_max_attempts)
+    }
+}
+
+/// Whether this process is stopping: set at SIGTERM, before the listener closes, so `/ready`
+/// answers 503 and connections close after each response (`http::drain`). Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Drain(CancellationToken);
+
+impl Drain {
+    /// Enters the drain phase (idempotent).
+    pub fn start(&self) {
+        self.0.cancel();
+    }
+
+    /// True once [`Drain::start`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
