@@ -18,7 +18,7 @@ use crate::catalog::handlers as catalog;
 use crate::http::compression::SelectiveCompression;
 use crate::http::csrf::Csrf;
 use crate::http::drain::CloseWhenDraining;
-use crate::http::errors::ErrorPages;
+use crate::views::errors::ErrorPages;
 use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
 use crate::http::observe::Observe;

@@ -1,75 +1,24 @@
 //! Turns errors into responses: one error, three renderings.
 //!
-//! - a full page in the site layout with the request id (plain browser requests),
+//! - a page with the request id (plain browser requests),
 //! - a toast swapped into `#toasts` (htmx requests),
-//! - a JSON body (`/api/...` or `Accept: application/json`),
+//! - a JSON body (`/api/...` or `Accept: application/json`).
 //!
-//! plus the login redirect for `Unauthorized` (`HX-Redirect` for htmx). Internal errors are
-//! logged once here with their cause chain; users only ever see the request id.
-
-use std::sync::Arc;
+//! This module holds what every rendering shares and the last-resort renderings that need no
+//! layout (outside the session middleware: the store unreachable, a panic). Inside it,
+//! `views::errors::ErrorPages` renders errors in the site layout and sends `Unauthorized` to
+//! the login page. Internal errors are logged once, in [`describe`], with their cause chain;
+//! users only ever see the request id.
 
 use poem::PathPattern;
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem::{IntoResponse, Request, Response};
 
-use super::context::{Flash, RequestContext, SessionState};
+use maud::{DOCTYPE, Markup, html};
+
+use super::assets;
 use super::observe::current_request_id;
-use crate::state::AppState;
 use crate::error::AppError;
-use crate::views::errors::{error_section, standalone_error_page, title_for, toast};
-use crate::views::{PageMeta, page};
-
-/// The error-rendering middleware (inside the session middleware, so pages get the layout).
-pub struct ErrorPages {
-    /// Shared state (cookie keys for the login flash).
-    pub state: AppState,
-}
-
-impl<E: Endpoint> Middleware<E> for ErrorPages {
-    type Output = ErrorPagesEndpoint<E>;
-    fn transform(&self, ep: E) -> Self::Output {
-        ErrorPagesEndpoint {
-            inner: ep,
-            state: self.state.clone(),
-        }
-    }
-}
-
-/// See [`ErrorPages`].
-pub struct ErrorPagesEndpoint<E> {
-    inner: E,
-    state: AppState,
-}
-
-struct RequestFacts {
-    ctx: Option<Arc<RequestContext>>,
-    format: ErrorFormat,
-    is_get: bool,
-}
-
-impl<E: Endpoint> Endpoint for ErrorPagesEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> Result<Self::Output> {
-        let facts = RequestFacts {
-            ctx: req.data::<Arc<RequestContext>>().cloned(),
-            format: ErrorFormat::of(&req),
-            is_get: req.method() == poem::http::Method::GET,
-        };
-        match self.inner.call(req).await {
-            Ok(resp) => Ok(resp.into_response()),
-            Err(err) => {
-                let pattern = err.data::<PathPattern>().cloned();
-                let mut resp = render(&self.state, &err, &facts);
-                if let Some(p) = pattern {
-                    resp.set_data(p);
-                }
-                Ok(resp)
-            }
-        }
-    }
-}
 
 /// Status and user-facing message of any error (ours or Poem's).
 fn describe(err: &poem::Error) -> (StatusCode, String) {
@@ -95,7 +44,7 @@ fn describe(err: &poem::Error) -> (StatusCode, String) {
 
 /// As [`describe`]; a JSON client of a malformed request also gets the parser's own words
 /// (`failed to parse parameter "expires_in"`), which name the field to fix.
-fn describe_for(err: &poem::Error, format: ErrorFormat) -> (StatusCode, String) {
+pub fn describe_for(err: &poem::Error, format: ErrorFormat) -> (StatusCode, String) {
     let (status, message) = describe(err);
     if format == ErrorFormat::Json
         && status.is_client_error()
@@ -107,75 +56,6 @@ fn describe_for(err: &poem::Error, format: ErrorFormat) -> (StatusCode, String) 
         }
     }
     (status, message)
-}
-
-fn render(state: &AppState, err: &poem::Error, facts: &RequestFacts) -> Response {
-    let (status, message) = describe_for(err, facts.format);
-    let request_id = current_request_id();
-    let app_error = err.downcast_ref::<AppError>();
-
-    if matches!(app_error, Some(AppError::Unauthorized)) && facts.format != ErrorFormat::Json {
-        return login_redirect(state, facts);
-    }
-
-    let mut resp = if facts.format == ErrorFormat::Json {
-        json_error(status, &message, &request_id)
-    } else if facts.format == ErrorFormat::Toast {
-        toast_response(status, &message, &request_id)
-    } else {
-        let title = title_for(status.as_u16());
-        let section = error_section(status.as_u16(), title, &message, &request_id);
-        let markup = match &facts.ctx {
-            Some(ctx) => page(ctx, PageMeta::titled(title), section),
-            None => standalone_error_page(status.as_u16(), title, &message, &request_id),
-        };
-        let mut r = markup.into_response();
-        r.set_status(status);
-        r
-    };
-    if let Some(AppError::RateLimited { retry_after } | AppError::Busy { retry_after }) = app_error
-        && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
-    {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
-}
-
-/// Sends the browser to the login page, remembering where it was going.
-fn login_redirect(state: &AppState, facts: &RequestFacts) -> Response {
-    let (next, expired, htmx) = match &facts.ctx {
-        Some(ctx) => (
-            facts.is_get.then(|| ctx.path_and_query.clone()),
-            matches!(ctx.session, SessionState::Expired),
-            ctx.is_htmx,
-        ),
-        None => (None, false, false),
-    };
-    let location = match next {
-        Some(next) => format!(
-            "/login?{}",
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("next", &next)
-                .finish()
-        ),
-        None => "/login".to_owned(),
-    };
-    let flash = if expired {
-        Flash::info("Your session has ended. Please log in again.")
-    } else {
-        Flash::info("Please log in to continue.")
-    };
-    let mut resp = if htmx {
-        let mut r = StatusCode::OK.into_response();
-        if let Ok(v) = HeaderValue::from_str(&location) {
-            r.headers_mut().insert("hx-redirect", v);
-        }
-        r
-    } else {
-        super::redirect(&location)
-    };
-    super::set_flash(state, &mut resp, &flash);
-    resp
 }
 
 /// How a client wants errors: decided from the request alone.
@@ -205,7 +85,8 @@ impl ErrorFormat {
     }
 }
 
-fn json_error(status: StatusCode, message: &str, request_id: &str) -> Response {
+/// A JSON error body with the request id.
+pub fn json_error(status: StatusCode, message: &str, request_id: &str) -> Response {
     let body = serde_json::json!({
         "error": { "status": status.as_u16(), "message": message },
         "request_id": request_id,
@@ -216,7 +97,8 @@ fn json_error(status: StatusCode, message: &str, request_id: &str) -> Response {
         .body(body.to_string())
 }
 
-fn toast_response(status: StatusCode, message: &str, request_id: &str) -> Response {
+/// An htmx toast swapped into `#toasts`.
+pub fn toast_response(status: StatusCode, message: &str, request_id: &str) -> Response {
     let mut r = toast(message, request_id).into_response();
     r.set_status(status);
     r.headers_mut()
@@ -249,4 +131,67 @@ pub fn fallback_response(err: &poem::Error, format: ErrorFormat) -> Response {
         resp.set_data(p.clone());
     }
     resp
+}
+
+/// The body of an error page (inside the layout).
+pub fn error_section(status: u16, title: &str, message: &str, request_id: &str) -> Markup {
+    html! {
+        section.error-page.container {
+            p.error-code { (status) }
+            h1 { (title) }
+            p { (message) }
+            p.request-id { "Request id: " code { (request_id) } }
+            a.button.button-primary href="/" { "Back to the home page" }
+        }
+    }
+}
+
+/// A complete error page for when the layout's context is unavailable (the session store is
+/// down, a panic): no user menu, same look.
+pub fn standalone_error_page(status: u16, title: &str, message: &str, request_id: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · FlashStudio" }
+                link rel="stylesheet" href=(assets::url("app.css"));
+            }
+            body {
+                header.site-header {
+                    div.container.header-inner {
+                        a.brand href="/" { span.brand-mark aria-hidden="true" { "▶" } span { "FlashStudio" } }
+                    }
+                }
+                main #main .site-main { (error_section(status, title, message, request_id)) }
+            }
+        }
+    }
+}
+
+/// An htmx toast (swapped into `#toasts`).
+pub fn toast(message: &str, request_id: &str) -> Markup {
+    html! {
+        div.toast.toast-error role="alert" {
+            (message) " " small { "Request id " (request_id) }
+        }
+    }
+}
+
+/// Heading for a status code.
+pub fn title_for(status: u16) -> &'static str {
+    match status {
+        400 => "That request did not make sense",
+        401 => "Please log in",
+        403 => "Not allowed",
+        404 => "Page not found",
+        405 => "Not available here",
+        409 => "That changed in the meantime",
+        413 => "That is too large",
+        422 => "Please check your input",
+        429 => "Slow down a little",
+        503 => "Back in a moment",
+        _ => "Something went wrong",
+    }
 }
