@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod cart;
 pub mod catalog;
 pub mod cli;

@@ -4,7 +4,7 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
-use super::store::{self, AuditEntry};
+use crate::audit::{self as store, AuditEntry};
 use super::views::{self, DashboardFigures};
 use crate::identity::store as account_store;
 use crate::state::AppState;

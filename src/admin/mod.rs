@@ -4,7 +4,6 @@
 pub mod handlers;
 pub mod orders;
 pub mod product_options;
-pub mod store;
 pub mod table;
 pub mod tables;
 pub mod views;

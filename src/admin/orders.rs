@@ -7,7 +7,7 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
-use super::views::admin_page;
+use crate::views::admin::admin_page;
 use crate::state::AppState;
 use crate::money::{Currency, Money};
 use crate::db::parse_id;
@@ -521,9 +521,9 @@ pub async fn replay(
         .await
         .map_err(|e| AppError::Conflict(format!("Replay failed: {e}")))?;
     let now = crate::db::now();
-    crate::admin::store::insert_audit(
+    crate::audit::insert_audit(
         state.db.pool(),
-        &crate::admin::store::AuditEntry::by(&admin, "webhook.replay", "webhook_event", &id)
+        &crate::audit::AuditEntry::by(&admin, "webhook.replay", "webhook_event", &id)
             .change(
                 serde_json::json!(null),
                 serde_json::json!({ "outcome": outcome }),

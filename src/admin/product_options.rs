@@ -7,8 +7,8 @@ use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Response, handler};
 use serde_json::json;
 
-use super::store::{AuditEntry, insert_audit};
-use super::views::admin_page;
+use crate::audit::{AuditEntry, insert_audit};
+use crate::views::admin::admin_page;
 use crate::state::AppState;
 use crate::catalog::model::Product;
 use crate::money::Money;

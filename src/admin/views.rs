@@ -2,52 +2,12 @@
 
 use maud::{Markup, html};
 
-use super::store::AuditRow;
+use crate::audit::AuditRow;
 use crate::http::context::RequestContext;
 use crate::jobs::store::JobRow;
 use crate::notifications::store::EmailRow;
 use crate::views::components::{csrf_field, timestamp};
-use crate::views::{PageMeta, page};
-
-const SECTIONS: &[(&str, &str)] = &[
-    ("Dashboard", "/admin"),
-    ("Orders", "/admin/orders"),
-    ("Products", "/admin/products"),
-    ("Option groups", "/admin/option-groups"),
-    ("Option values", "/admin/option-values"),
-    ("Categories", "/admin/categories"),
-    ("Portfolio", "/admin/portfolio"),
-    ("Packages", "/admin/packages"),
-    ("FAQ", "/admin/faqs"),
-    ("Studio details", "/admin/studio-details"),
-    ("Contact inbox", "/admin/contact-messages"),
-    ("Reviews", "/admin/reviews"),
-    ("Media", "/admin/media"),
-    ("API tokens", "/admin/api-tokens"),
-    ("Webhook events", "/admin/webhooks"),
-    ("Outbox", "/admin/outbox"),
-    ("Jobs", "/admin/jobs"),
-    ("Audit log", "/admin/audit"),
-];
-
-/// Wraps an admin screen in the site layout plus the admin sidebar.
-pub fn admin_page(ctx: &RequestContext, title: &str, active: &str, content: Markup) -> Markup {
-    let body = html! {
-        div.admin-layout {
-            aside.admin-sidebar {
-                nav aria-label="Admin" {
-                    ul {
-                        @for (label, href) in SECTIONS {
-                            li { a href=(href) aria-current=[(*href == active).then_some("page")] { (label) } }
-                        }
-                    }
-                }
-            }
-            section.admin-content { (content) }
-        }
-    };
-    page(ctx, PageMeta::titled(title), body)
-}
+use crate::views::admin::admin_page;
 
 fn status_badge(status: &str) -> Markup {
     html! { span class=(format!("status-badge status-{status}")) { (status) } }

@@ -6,8 +6,8 @@ use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
 use super::tokens::{self, ApiToken};
-use crate::admin::store::{AuditEntry, insert_audit};
-use crate::admin::views::admin_page;
+use crate::audit::{AuditEntry, insert_audit};
+use crate::views::admin::admin_page;
 use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult, FieldErrors};

@@ -338,9 +338,9 @@ impl FilesApi {
             AppError::Busy { retry_after: 5 }
         })?;
         let label = caller.label();
-        crate::admin::store::insert_audit(
+        crate::audit::insert_audit(
             state.db.pool(),
-            &crate::admin::store::AuditEntry {
+            &crate::audit::AuditEntry {
                 after: Some(serde_json::json!({ "expires_in": ttl.as_secs() })),
                 ..caller.audit(&label, "media.link", &media.id)
             },

@@ -21,7 +21,7 @@ use poem_openapi::{
 };
 
 use crate::identity::model::User;
-use crate::admin::store::AuditEntry;
+use crate::audit::AuditEntry;
 use crate::state::AppState;
 use crate::error::AppError;
 use crate::http::context::RequestContext;

@@ -408,3 +408,12 @@ pub async fn delete_dead_reset_tokens<'e>(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Email addresses of every admin account (staff notifications when `STAFF_EMAIL` is unset).
+pub async fn admin_emails<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select email from users where role = 'admin' order by created_at")
+        .fetch_all(ex)
+        .await
+}

@@ -15,7 +15,7 @@ use super::model::{Folder, Media};
 use super::store::{self, MediaFilter};
 use super::upload::{self, UploadError, Uploader};
 use super::views;
-use crate::admin::store::{AuditEntry, insert_audit};
+use crate::audit::{AuditEntry, insert_audit};
 use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use analyze::{AnalyzeMediaHandler, AnalyzeMediaJob};
 pub use model::Media;
 
-use crate::admin::store::{AuditEntry, insert_audit};
+use crate::audit::{AuditEntry, insert_audit};
 use crate::state::AppState;
 use crate::db::{Db, now};
 use crate::error::{AppError, AppResult};

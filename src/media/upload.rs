@@ -19,7 +19,7 @@ use super::model::{
 };
 use crate::storage::{BlobHeaders, StorageError};
 use super::store::{self, NewMedia};
-use crate::admin::store::{AuditEntry, insert_audit};
+use crate::audit::{AuditEntry, insert_audit};
 use crate::state::AppState;
 use crate::db::{new_id, now};
 use crate::jobs::{EnqueueOptions, store as job_store};

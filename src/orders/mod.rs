@@ -732,7 +732,7 @@ pub async fn flag(
     store::set_attention(conn, &order.id, Some(note), now).await?;
     let recipients = match &state.settings.staff_email {
         Some(e) => vec![e.clone()],
-        None => crate::admin::store::admin_emails(&mut *conn).await?,
+        None => crate::identity::store::admin_emails(&mut *conn).await?,
     };
     let content = emails::staff_attention(
         order,
@@ -893,9 +893,9 @@ pub async fn ship(
         state.max_job_attempts(),
     )
     .await?;
-    crate::admin::store::insert_audit(
+    crate::audit::insert_audit(
         &mut *tx,
-        &crate::admin::store::AuditEntry::by(admin, "order.ship", "order", order_id).change(
+        &crate::audit::AuditEntry::by(admin, "order.ship", "order", order_id).change(
             serde_json::json!({"status": order.status, "tracking_note": order.tracking_note}),
             serde_json::json!({"status": "fulfilled", "tracking_note": tracking}),
         ),
@@ -947,9 +947,9 @@ pub async fn cancel(
     let session = payment_store::latest_for_order(&mut *tx, order_id)
         .await?
         .and_then(|p| p.session_id);
-    crate::admin::store::insert_audit(
+    crate::audit::insert_audit(
         &mut *tx,
-        &crate::admin::store::AuditEntry::by(admin, "order.cancel", "order", order_id).change(
+        &crate::audit::AuditEntry::by(admin, "order.cancel", "order", order_id).change(
             serde_json::json!({"status": order.status}),
             serde_json::json!({"status": "cancelled"}),
         ),
@@ -1001,9 +1001,9 @@ pub async fn resend(
     if order.has_digital == 1 && kept {
         send_download_links(&mut tx, state, &order, &lines, now).await?;
     }
-    crate::admin::store::insert_audit(
+    crate::audit::insert_audit(
         &mut *tx,
-        &crate::admin::store::AuditEntry::by(admin, "order.resend", "order", order_id),
+        &crate::audit::AuditEntry::by(admin, "order.resend", "order", order_id),
         now,
     )
     .await?;
@@ -1023,9 +1023,9 @@ pub async fn clear_attention(
         .await?
         .ok_or(AppError::NotFound)?;
     store::set_attention(&mut tx, order_id, None, now).await?;
-    crate::admin::store::insert_audit(
+    crate::audit::insert_audit(
         &mut *tx,
-        &crate::admin::store::AuditEntry::by(admin, "order.resolve", "order", order_id).change(
+        &crate::audit::AuditEntry::by(admin, "order.resolve", "order", order_id).change(
             serde_json::json!({"attention": order.attention}),
             serde_json::json!({"attention": null}),
         ),

@@ -10,7 +10,7 @@ use super::state::RefundStatus;
 use super::store::{self, NewRefund};
 use super::webhook;
 use crate::identity::model::User;
-use crate::admin::store::{AuditEntry, insert_audit};
+use crate::audit::{AuditEntry, insert_audit};
 use crate::state::AppState;
 use crate::db::now;
 use crate::error::{AppError, AppResult, FieldErrors};

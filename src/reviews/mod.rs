@@ -24,7 +24,7 @@ use std::time::Duration;
 use maud::Markup;
 
 use crate::identity::model::User;
-use crate::admin::store::{AuditEntry, insert_audit};
+use crate::audit::{AuditEntry, insert_audit};
 use crate::state::AppState;
 use crate::content::{Memo, Snapshot};
 use crate::catalog::model::Product;

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use super::model::{Rating, ReviewForm, Status, Summary};
 use super::store::{AdminReview, PublicReview};
-use crate::admin::views::admin_page;
+use crate::views::admin::admin_page;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::views::components::{csrf_field, error_summary, paragraphs, timestamp};

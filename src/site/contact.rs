@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::identity::model::Email;
-use crate::admin::store::{self as admin_store};
+use crate::audit::{self as admin_store};
 use crate::state::AppState;
 use crate::db::{new_id, now};
 use crate::error::{AppResult, FieldErrors};
@@ -103,7 +103,7 @@ pub async fn submit(state: &AppState, form: &ContactForm, email: &str) -> AppRes
     let now = now();
     let recipients: Vec<String> = match &state.settings.staff_email {
         Some(e) => vec![e.clone()],
-        None => admin_store::admin_emails(state.db.pool()).await?,
+        None => crate::identity::store::admin_emails(state.db.pool()).await?,
     };
     let inbox_url = state.url("/admin/contact-messages");
     let content = templates::contact_message(&templates::ContactNotice {

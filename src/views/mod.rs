@@ -3,6 +3,7 @@
 //! Domain modules render their own screens in their `views.rs` and wrap them with
 //! [`layout::page`]; everything user-supplied is escaped by Maud.
 
+pub mod admin;
 pub mod components;
 pub mod errors;
 pub mod layout;

@@ -7,7 +7,7 @@ use poem::{IntoResponse as _, Request, Response, handler};
 
 use super::views::{self, Refs};
 use super::{ListQuery, Row, SaveError, TableSpec};
-use crate::admin::store::AuditEntry;
+use crate::audit::AuditEntry;
 use crate::admin::tables;
 use crate::state::AppState;
 use crate::db::parse_id;

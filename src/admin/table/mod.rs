@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use serde_json::json;
 use sqlx::Row as _;
 
-use crate::admin::store::{AuditEntry, insert_audit};
+use crate::audit::{AuditEntry, insert_audit};
 use crate::state::AppState;
 use crate::money::Currency;
 use crate::db::{DbError, new_id, now};

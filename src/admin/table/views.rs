@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use super::{Column, Kind, ListQuery, PAGE_SIZE, Row, TableSpec, Value};
-use crate::admin::views::admin_page;
+use crate::views::admin::admin_page;
 use crate::money::{Currency, Money};
 use crate::http::context::RequestContext;
 use crate::views::components::{csrf_field, pagination, timestamp};

@@ -139,12 +139,3 @@ pub async fn audited_entities<'e>(
         .fetch_all(ex)
         .await
 }
-
-/// Email addresses of every admin account (staff notifications when `STAFF_EMAIL` is unset).
-pub async fn admin_emails<'e>(
-    ex: impl Executor<'e, Database = Any>,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("select email from users where role = 'admin' order by created_at")
-        .fetch_all(ex)
-        .await
-}
