@@ -10,22 +10,22 @@ use poem::listener::TcpAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::service;
-use crate::identity::{model, store as account_store};
 use crate::config::Settings;
+use crate::content::ContentCache;
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::content::ContentCache;
 use crate::http::session::secs;
+use crate::identity::{model, store as account_store};
 use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
 use crate::media::{
     AnalyzeMediaHandler, AnalyzeMediaJob, DeleteBlobsHandler, DeleteBlobsJob, SWEEP_EVERY,
     SweepUploadsHandler, SweepUploadsJob,
 };
+use crate::metrics::Metrics;
 use crate::notifications::{Mailer, SendEmailHandler, SendEmailJob, mailer};
+use crate::ops::maintenance::{CLEANUP_EVERY, CleanupHandler, CleanupJob};
 pub use crate::state::AppState;
 use crate::state::Drain;
-use crate::ops::maintenance::{CLEANUP_EVERY, CleanupHandler, CleanupJob};
-use crate::metrics::Metrics;
 use crate::storage::Storage;
 
 impl AppState {
@@ -54,9 +54,7 @@ impl AppState {
             .await
             .context("opening media storage")?;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(settings.upload_max_concurrent));
-        let content = Arc::new(ContentCache::new(
-            settings.content_cache_ttl,
-        ));
+        let content = Arc::new(ContentCache::new(settings.content_cache_ttl));
         let gateway = crate::payments::from_settings(&settings).context("payment gateway")?;
         Ok(Self {
             gateway,
@@ -68,6 +66,7 @@ impl AppState {
             mailer,
             keys,
             metrics: Arc::new(Metrics::new()),
+            payment_effects: Arc::new(crate::orders::OrderPayments),
             drain: Drain::default(),
         })
     }

@@ -8,11 +8,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::identity::model::{Email, NewPassword};
 use crate::accounts::service;
 use crate::app::{self, AppState};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::identity::model::{Email, NewPassword};
 
 /// FlashStudio: the website and back-office of a video production studio.
 #[derive(Debug, Parser)]

@@ -111,7 +111,12 @@ impl ContentCache {
 
     fn reload_lock<T: Snapshot>(&self) -> Arc<tokio::sync::Mutex<()>> {
         let key = TypeId::of::<T>();
-        if let Some(lock) = self.reloading.read().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(lock) = self
+            .reloading
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
             return lock;
         }
         match self.reloading.write() {

@@ -11,14 +11,12 @@ use crate::admin::orders as admin_orders;
 use crate::admin::product_options;
 use crate::admin::table::handlers as table;
 use crate::api::admin as api_admin;
-use crate::state::AppState;
 use crate::cart::CartBadge;
 use crate::cart::handlers as cart;
 use crate::catalog::handlers as catalog;
 use crate::http::compression::SelectiveCompression;
 use crate::http::csrf::Csrf;
 use crate::http::drain::CloseWhenDraining;
-use crate::views::errors::ErrorPages;
 use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
 use crate::http::observe::Observe;
@@ -30,6 +28,8 @@ use crate::orders::handlers as orders;
 use crate::payments::handlers as payments;
 use crate::reviews::handlers as reviews;
 use crate::site::handlers as site;
+use crate::state::AppState;
+use crate::views::errors::ErrorPages;
 
 /// Anyone, signed in or not.
 fn public() -> Route {

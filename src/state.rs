@@ -5,15 +5,17 @@
 
 use std::sync::Arc;
 
+use sqlx::AnyConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::content::ContentCache;
 use crate::crypto::Keys;
 use crate::db::Db;
+use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::ports::mail::Mailer;
-use crate::ports::payments::PaymentGateway;
+use crate::ports::payments::{CheckoutSummary, PaymentGateway, PaymentOutcome};
 use crate::storage::Storage;
 
 /// Everything a handler or job may need, built once at startup and cheap to clone.
@@ -37,6 +39,9 @@ pub struct AppState {
     pub content: Arc<ContentCache>,
     /// The payment gateway (Stripe, or the dev gateway).
     pub gateway: Arc<dyn PaymentGateway>,
+    /// What payment outcomes mean for what was paid for (orders), applied in the
+    /// payment's transaction.
+    pub payment_effects: Arc<dyn PaymentEffects>,
     /// Set once a stop was asked for: `/ready` answers 503 and connections close.
     pub drain: Drain,
 }
@@ -62,6 +67,32 @@ impl AppState {
     pub fn max_job_attempts(&self) -> i64 {
         i64::from(self.settings.job_max_attempts)
     }
+}
+
+/// The inbound side of the payments port: `payments` reports what happened to a payment as a
+/// [`PaymentOutcome`], and the domain that owns what was paid for (`orders`) says what it
+/// means, in the same transaction. `payments` never imports that domain; `app` wires it.
+#[async_trait::async_trait]
+pub trait PaymentEffects: Send + Sync {
+    /// Locks what `order_id` names. Called before the payment's row is locked: every
+    /// transaction takes the two in this order, so none waits on another in reverse.
+    async fn lock(&self, conn: &mut AnyConnection, order_id: &str) -> Result<(), AppError>;
+
+    /// Applies an outcome, in the payment's transaction.
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        state: &AppState,
+        outcome: &PaymentOutcome,
+        now: i64,
+    ) -> Result<(), AppError>;
+
+    /// What the dev gateway's checkout page shows for `order_id`.
+    async fn summary(
+        &self,
+        state: &AppState,
+        order_id: &str,
+    ) -> Result<Option<CheckoutSummary>, AppError>;
 }
 
 /// Whether this process is stopping: set at SIGTERM, before the listener closes, so `/ready`

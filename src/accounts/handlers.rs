@@ -7,16 +7,16 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse as _, Request, Response, handler};
 use serde::Deserialize;
 
-use crate::identity::model::{Email, NewPassword, parse_display_name, safe_next};
 use super::service::{self, ClientInfo, RegisterError};
 use super::views::{self, ProfileForms, Sticky};
-use crate::state::AppState;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::Flash;
 use crate::http::cookies::{CookieName, CookiePolicy};
 use crate::http::extract::{Ctx, CurrentUser};
 use crate::http::{redirect, redirect_with_flash, with_status};
+use crate::identity::model::{Email, NewPassword, parse_display_name, safe_next};
 use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
 
 const REGISTER_PER_IP: Limit = Limit {
     name: "register-ip",
@@ -168,8 +168,7 @@ pub async fn login(
     let mut resp = redirect_with_flash(state, target, Flash::success("Welcome back."));
     resp.headers_mut().append(
         header::SET_COOKIE,
-        CookiePolicy::of(state)
-            .set(CookieName::Session, &session.token, Some(session.max_age)),
+        CookiePolicy::of(state).set(CookieName::Session, &session.token, Some(session.max_age)),
     );
     Ok(resp)
 }
@@ -269,8 +268,7 @@ pub async fn register(
     );
     resp.headers_mut().append(
         header::SET_COOKIE,
-        CookiePolicy::of(state)
-            .set(CookieName::Session, &session.token, Some(session.max_age)),
+        CookiePolicy::of(state).set(CookieName::Session, &session.token, Some(session.max_age)),
     );
     Ok(resp)
 }

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use crate::identity::model::{Email, NewPassword, Role, User};
-use crate::identity::password;
-use crate::identity::store::{self, NewSession, NewUser};
-use crate::state::AppState;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{DbError, now};
 use crate::http::session::secs;
+use crate::identity::model::{Email, NewPassword, Role, User};
+use crate::identity::password;
+use crate::identity::store::{self, NewSession, NewUser};
 use crate::notifications::{enqueue_email, templates};
+use crate::state::AppState;
 
 /// How long a password-reset link works.
 pub const RESET_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);

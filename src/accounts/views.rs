@@ -2,9 +2,9 @@
 
 use maud::{Markup, html};
 
-use crate::identity::model::User;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
+use crate::identity::model::User;
 use crate::views::components::{Field, csrf_field, error_summary, timestamp};
 use crate::views::{PageMeta, page};
 

@@ -4,20 +4,20 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
-use crate::audit::{self as store, AuditEntry};
 use super::views::{self, DashboardFigures};
-use crate::identity::store as account_store;
-use crate::state::AppState;
+use crate::audit::{self as store, AuditEntry};
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::redirect_with_flash;
 use crate::http::session::secs;
+use crate::identity::store as account_store;
 use crate::jobs::{EnqueueOptions, store as job_store};
 use crate::notifications::{
     SECRET_BEARING_KINDS, SendEmailJob, redact_secrets, store as email_store,
 };
+use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 

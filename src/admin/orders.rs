@@ -7,21 +7,21 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
-use crate::views::admin::admin_page;
-use crate::state::AppState;
-use crate::money::{Currency, Money};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::{Flash, RequestContext};
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
+use crate::money::{Currency, Money};
 use crate::orders::state::{OrderEvent, OrderStatus};
 use crate::orders::store::{self as order_store, Order, OrderLine};
 use crate::payments::refunds::{self, RefundOutcome};
 use crate::payments::state::RefundStatus;
 use crate::payments::store::{self as payment_store, Payment, Refund, StoredEvent};
 use crate::payments::webhook;
+use crate::state::AppState;
+use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, error_summary, timestamp};
 
 struct Detail {
@@ -523,11 +523,10 @@ pub async fn replay(
     let now = crate::db::now();
     crate::audit::insert_audit(
         state.db.pool(),
-        &crate::audit::AuditEntry::by(&admin, "webhook.replay", "webhook_event", &id)
-            .change(
-                serde_json::json!(null),
-                serde_json::json!({ "outcome": outcome }),
-            ),
+        &crate::audit::AuditEntry::by(&admin, "webhook.replay", "webhook_event", &id).change(
+            serde_json::json!(null),
+            serde_json::json!({ "outcome": outcome }),
+        ),
         now,
     )
     .await?;

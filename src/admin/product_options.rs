@@ -8,10 +8,7 @@ use poem::{IntoResponse as _, Response, handler};
 use serde_json::json;
 
 use crate::audit::{AuditEntry, insert_audit};
-use crate::views::admin::admin_page;
-use crate::state::AppState;
 use crate::catalog::model::Product;
-use crate::money::Money;
 use crate::catalog::pricing::{self, OfferedValue};
 use crate::catalog::store as catalog_store;
 use crate::db::{now, parse_id};
@@ -20,6 +17,9 @@ use crate::http::context::{Flash, RequestContext};
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
+use crate::money::Money;
+use crate::state::AppState;
+use crate::views::admin::admin_page;
 use crate::views::components::csrf_field;
 
 fn page(

@@ -6,8 +6,8 @@ use crate::audit::AuditRow;
 use crate::http::context::RequestContext;
 use crate::jobs::store::JobRow;
 use crate::notifications::store::EmailRow;
-use crate::views::components::{csrf_field, timestamp};
 use crate::views::admin::admin_page;
+use crate::views::components::{csrf_field, timestamp};
 
 fn status_badge(status: &str) -> Markup {
     html! { span class=(format!("status-badge status-{status}")) { (status) } }

@@ -7,13 +7,13 @@ use serde::Deserialize;
 
 use super::tokens::{self, ApiToken};
 use crate::audit::{AuditEntry, insert_audit};
-use crate::views::admin::admin_page;
-use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::{Flash, RequestContext};
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::{redirect_with_flash, with_status};
+use crate::state::AppState;
+use crate::views::admin::admin_page;
 use crate::views::components::{Field, csrf_field, error_summary, timestamp};
 
 /// `GET /admin/api-tokens`.

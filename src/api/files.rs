@@ -11,12 +11,12 @@ use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart as MultipartDoc, Object, OpenApi};
 
 use super::{ApiCaller, ApiResult};
-use crate::state::AppState;
 use crate::error::AppError;
 use crate::media;
 use crate::media::links::{DEFAULT_LINK_TTL, MAX_LINK_TTL, download_link};
 use crate::media::model::{Folder, Media, parse_name};
 use crate::media::store::{self, MediaFilter};
+use crate::state::AppState;
 
 /// The file endpoints.
 pub struct FilesApi;

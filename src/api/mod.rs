@@ -20,12 +20,12 @@ use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApiService,
 };
 
-use crate::identity::model::User;
 use crate::audit::AuditEntry;
-use crate::state::AppState;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
+use crate::identity::model::User;
 use crate::media::upload::Uploader;
+use crate::state::AppState;
 
 /// Who is calling the API.
 #[derive(Debug, Clone)]

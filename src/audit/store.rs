@@ -2,8 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
-use crate::identity::model::User;
 use crate::db::new_id;
+use crate::identity::model::User;
 
 /// One admin change.
 #[derive(Debug, Clone)]

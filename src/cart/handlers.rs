@@ -6,7 +6,6 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 
 use super::{Owner, views};
-use crate::state::AppState;
 use crate::catalog::{pricing, store as catalog_store, views as catalog_views};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -15,13 +14,13 @@ use crate::http::cookies::{CookieName, CookiePolicy};
 use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
+use crate::state::AppState;
 
 /// Tells later page views of this browser that it has a cart (see `CookieName::CartHint`).
 pub fn set_cart_hint(state: &AppState, resp: &mut Response) {
     resp.headers_mut().append(
         header::SET_COOKIE,
-        CookiePolicy::of(state)
-            .set(CookieName::CartHint, "1", Some(60 * 60 * 24 * 365)),
+        CookiePolicy::of(state).set(CookieName::CartHint, "1", Some(60 * 60 * 24 * 365)),
     );
 }
 

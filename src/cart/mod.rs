@@ -14,15 +14,15 @@ pub use badge::CartBadge;
 
 use std::collections::HashMap;
 
-use crate::state::AppState;
 use crate::catalog::model::Product;
-use crate::money::Money;
 use crate::catalog::pricing::{self, OfferedValue, Selection};
 use crate::catalog::store as catalog_store;
 use crate::crypto::sha256_hex;
 use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::http::context::RequestContext;
+use crate::money::Money;
+use crate::state::AppState;
 
 /// Whose cart: an account's or a guest browser's.
 #[derive(Debug, Clone)]

@@ -5,9 +5,9 @@
 use maud::{Markup, html};
 
 use super::{Cart, Line};
-use crate::state::AppState;
 use crate::catalog::views::image_src;
 use crate::http::context::RequestContext;
+use crate::state::AppState;
 use crate::views::components::{cart_badge, csrf_field};
 use crate::views::{PageMeta, page};
 

@@ -6,15 +6,15 @@ use poem::{IntoResponse as _, Request, Response, handler};
 use super::listing::{self, ShopFilter, Sort};
 use super::model::Product;
 use super::pricing::{self, OfferedValue};
+use super::shelf::Shelf;
 use super::store;
 use super::views::{self, PER_PAGE, ProductView, ShopParams, ShopResults};
-use crate::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, with_status};
 use crate::media::links::page_epoch;
-use super::shelf::Shelf;
+use crate::state::AppState;
 
 /// Longest search accepted (longer input is cut, not refused).
 const MAX_QUERY_CHARS: usize = 100;
@@ -91,7 +91,9 @@ pub async fn shop(
     };
     // The results are the same for everyone asking the same query in the same hour.
     let key = format!("shop:{}:{}", params.href(params.page), page_epoch());
-    let fragment = content.memo.get_or(&key, || views::shop_results(state, &results));
+    let fragment = content
+        .memo
+        .get_or(&key, || views::shop_results(state, &results));
     let mut resp = if wants_fragment(req, "shop-results") {
         fragment.into_response()
     } else {

@@ -5,11 +5,11 @@ use maud::{Markup, html};
 
 use super::listing::{ShopFilter, Sort};
 use super::model::{Category, Product};
-use crate::money::{Currency, Money};
 use super::pricing::{self, OptionGroup, Selection};
-use crate::state::AppState;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
+use crate::money::{Currency, Money};
+use crate::state::AppState;
 use crate::views::components::{csrf_field, page_hero, pagination, paragraphs};
 use crate::views::{PageMeta, page};
 

@@ -11,13 +11,13 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::state::AppState;
 use crate::db::{DbError, new_id, now};
 use crate::jobs::{EnqueueOptions, store as job_store};
 use crate::media::analyze::AnalyzeMediaJob;
 use crate::media::model::{Folder, new_blob_name};
-use crate::storage::BlobHeaders;
 use crate::media::store as media_store;
+use crate::state::AppState;
+use crate::storage::BlobHeaders;
 use art::Palette;
 
 /// What to generate.

@@ -1,8 +1,8 @@
 //! What the HTTP layer knows about the current request before any handler runs: who is
 //! asking (session or anonymous visitor), their CSRF token, a pending flash message.
 
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::identity::model::User;
 

@@ -3,9 +3,9 @@
 //! rotation) and every HTTP/1 response carries `Connection: close` (so no client or proxy
 //! keeps a connection that the stop would cut while a request is on it).
 
+use crate::state::Drain;
 use poem::http::{HeaderValue, Version, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
-use crate::state::Drain;
 
 /// Adds `Connection: close` to every HTTP/1 response while draining.
 pub struct CloseWhenDraining(pub Drain);

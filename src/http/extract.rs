@@ -8,8 +8,8 @@ use std::sync::Arc;
 use poem::{FromRequest, Request, RequestBody, Result};
 
 use super::context::RequestContext;
-use crate::identity::model::User;
 use crate::error::AppError;
+use crate::identity::model::User;
 
 /// The request context built by the session middleware.
 pub struct Ctx(pub Arc<RequestContext>);

@@ -12,11 +12,11 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use super::context::{Flash, RequestContext, SessionState};
 use super::cookies::{self, CookieName, CookiePolicy};
-use crate::identity::store as account_store;
-use crate::state::AppState;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::now;
 use crate::error::AppError;
+use crate::identity::store as account_store;
+use crate::state::AppState;
 
 /// How often (at most) a session's `last_seen_at` is written: once a minute is plenty for an
 /// idle timeout measured in hours, and spares the database a write per request.

@@ -12,11 +12,11 @@ use tokio::process::Command;
 
 use super::kinds::MediaKind;
 use super::model::Media;
-use crate::storage::{BlobHeaders, Storage};
 use super::store::{self, Analysis};
 use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::jobs::{Job, JobHandler, JobSpec};
+use crate::storage::{BlobHeaders, Storage};
 
 /// Fill in a media row's dimensions, duration, thumbnail and poster.
 #[derive(Debug, Serialize, Deserialize)]

@@ -16,13 +16,13 @@ use super::store::{self, MediaFilter};
 use super::upload::{self, UploadError, Uploader};
 use super::views;
 use crate::audit::{AuditEntry, insert_audit};
-use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
 use crate::http::extract::{AdminUser, Ctx, HxRequest};
 use crate::http::redirect_with_flash;
 use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
 
 /// Uploads per uploader per hour.
 const UPLOADS_PER_HOUR: Limit = Limit {

@@ -14,11 +14,11 @@ use poem::{Body, Request, Response, handler};
 use serde::Deserialize;
 
 use super::model::Media;
-use crate::storage::StorageError;
 use super::store;
-use crate::state::AppState;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::storage::StorageError;
 
 /// Default lifetime of a download link.
 pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(60 * 60);

@@ -25,10 +25,10 @@ pub use analyze::{AnalyzeMediaHandler, AnalyzeMediaJob};
 pub use model::Media;
 
 use crate::audit::{AuditEntry, insert_audit};
-use crate::state::AppState;
 use crate::db::{Db, now};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
+use crate::state::AppState;
 use crate::storage::Storage;
 
 /// Delete blobs whose rows are gone (retried until storage agrees).

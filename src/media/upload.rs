@@ -17,12 +17,12 @@ use super::kinds::{FileType, MediaKind, SNIFF_LEN, allowed_extensions};
 use super::model::{
     Folder, Media, clean_original_name, disposition, new_blob_name, safe_file_name,
 };
-use crate::storage::{BlobHeaders, StorageError};
 use super::store::{self, NewMedia};
 use crate::audit::{AuditEntry, insert_audit};
-use crate::state::AppState;
 use crate::db::{new_id, now};
 use crate::jobs::{EnqueueOptions, store as job_store};
+use crate::state::AppState;
+use crate::storage::{BlobHeaders, StorageError};
 
 /// Who is uploading.
 #[derive(Debug, Clone)]

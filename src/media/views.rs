@@ -7,9 +7,9 @@ use super::kinds::allowed_extensions;
 use super::links::{DownloadLink, Variant, page_path};
 use super::model::Media;
 use super::upload::human_size;
-use crate::views::admin::admin_page;
-use crate::state::AppState;
 use crate::http::context::RequestContext;
+use crate::state::AppState;
+use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, timestamp};
 
 fn accept_attr() -> String {

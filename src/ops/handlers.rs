@@ -6,9 +6,9 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Request, Response, handler};
 
-use crate::state::AppState;
 use crate::crypto::constant_time_eq;
 use crate::jobs::store as job_store;
+use crate::state::AppState;
 
 /// `GET /health`: the process is alive (no dependencies checked).
 #[handler]

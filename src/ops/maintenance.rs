@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::identity::store as account_store;
 use crate::db::{Db, now};
+use crate::identity::store as account_store;
 use crate::jobs::{Job, JobHandler, JobSpec, store as job_store};
 use crate::rate_limit::store as rate_store;
 

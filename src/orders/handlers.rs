@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::store::{self as order_store, Order};
 use super::{CheckoutDetails, views};
-use crate::state::AppState;
 use crate::cart::{self, Owner};
 use crate::crypto::sha256_hex;
 use crate::db::now;
@@ -19,6 +18,7 @@ use crate::http::form::FormPairs;
 use crate::http::{redirect, redirect_with_flash, with_status};
 use crate::media::{links, store as media_store};
 use crate::payments::store as payment_store;
+use crate::state::AppState;
 
 /// `GET /checkout`.
 #[handler]

@@ -3,10 +3,10 @@
 //! cancel); paying or declining sends a signed Stripe-shaped event through the same
 //! verification, storage and state machine as a real Stripe delivery.
 
+use crate::crypto::{SigningKey, sha256_hex};
 use crate::ports::payments::{
     CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
 };
-use crate::crypto::{SigningKey, sha256_hex};
 
 /// The built-in test gateway.
 pub struct DevGateway {

@@ -9,15 +9,14 @@ use serde_json::json;
 use super::dev;
 use super::store;
 use super::webhook::{self, Receipt, WebhookError};
-use crate::state::AppState;
-use crate::money::Money;
 use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::redirect;
-use crate::orders;
-use crate::orders::store as order_store;
+use crate::money::Money;
+use crate::ports::payments::CheckoutSummary;
+use crate::state::AppState;
 use crate::views::components::csrf_field;
 use crate::views::layout::{PageMeta, page};
 
@@ -70,7 +69,7 @@ pub async fn stripe_webhook(req: &Request, body: Body, Data(state): Data<&AppSta
 async fn dev_payment(
     state: &AppState,
     session_id: &str,
-) -> AppResult<(store::Payment, order_store::Order)> {
+) -> AppResult<(store::Payment, CheckoutSummary)> {
     if state.gateway.name() != "dev" || !session_id.starts_with("cs_dev_") || session_id.len() > 64
     {
         return Err(AppError::NotFound);
@@ -78,10 +77,12 @@ async fn dev_payment(
     let payment = store::find_by_session(state.db.pool(), session_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let order = order_store::find(state.db.pool(), &payment.order_id)
+    let summary = state
+        .payment_effects
+        .summary(state, &payment.order_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((payment, order))
+    Ok((payment, summary))
 }
 
 /// `GET /dev-gateway/{session}`: the dev gateway's "hosted checkout".
@@ -91,8 +92,7 @@ pub async fn dev_checkout(
     Data(state): Data<&AppState>,
     Path(session_id): Path<String>,
 ) -> AppResult<Response> {
-    let (payment, order) = dev_payment(state, &session_id).await?;
-    let lines = order_store::lines(state.db.pool(), &order.id).await?;
+    let (payment, summary) = dev_payment(state, &session_id).await?;
     let open = payment.status() == super::state::PaymentStatus::Unpaid
         && payment.session_expires_at.is_none_or(|e| e > now());
     let body = html! {
@@ -101,11 +101,9 @@ pub async fn dev_checkout(
                 div.dev-gateway.panel {
                     p.eyebrow { "Dev gateway · test mode · no real money" }
                     h1 { "Pay " (Money::of_code(payment.amount_minor, &payment.currency)) }
-                    p.muted { "Order " (order.number) " for " (order.email) }
+                    p.muted { "Order " (summary.reference) " for " (summary.email) }
                     ul.plain-list {
-                        @for l in &lines {
-                            li { (l.quantity) " × " (l.title) @if !l.options_label.is_empty() { " (" (l.options_label) ")" } }
-                        }
+                        @for line in &summary.lines { li { (line) } }
                     }
                     @if open {
                         form.stack method="post" action={"/dev-gateway/" (session_id)} {
@@ -117,7 +115,7 @@ pub async fn dev_checkout(
                         p.muted.small { "In production this page is Stripe Checkout; here each button sends the same signed event Stripe would." }
                     } @else {
                         p.alert.alert-info { "This checkout is closed (" (payment.status().label().to_lowercase()) ")." }
-                        a.button.button-secondary href=(orders::order_path(state, &order)) { "See the order" }
+                        a.button.button-secondary href=(summary.return_path) { "See the order" }
                     }
                 }
             }
@@ -133,7 +131,7 @@ pub async fn dev_checkout_action(
     Path(session_id): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let (payment, order) = dev_payment(state, &session_id).await?;
+    let (payment, summary) = dev_payment(state, &session_id).await?;
     let kind = match form.get("action") {
         Some("pay") => "checkout.session.completed",
         Some("decline") => "checkout.session.async_payment_failed",
@@ -145,7 +143,7 @@ pub async fn dev_checkout_action(
         }
     };
     let paid = kind == "checkout.session.completed";
-    let event = dev_event(&payment, &order, kind, paid);
+    let event = dev_event(&payment, &summary, kind, paid);
     let body = event.to_string();
     let secret = state
         .gateway
@@ -157,16 +155,13 @@ pub async fn dev_checkout_action(
     webhook::receive(state, Some(&header), body.as_bytes(), "dev")
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("dev gateway event: {e}")))?;
-    Ok(redirect(&format!(
-        "{}?paid=1",
-        orders::order_path(state, &order)
-    )))
+    Ok(redirect(&format!("{}?paid=1", summary.return_path)))
 }
 
 /// A Stripe-shaped checkout session event for a dev payment.
 pub fn dev_event(
     payment: &store::Payment,
-    order: &order_store::Order,
+    summary: &CheckoutSummary,
     kind: &str,
     paid: bool,
 ) -> serde_json::Value {
@@ -180,11 +175,11 @@ pub fn dev_event(
         "data": {"object": {
             "id": session_id,
             "object": "checkout.session",
-            "client_reference_id": order.id,
-            "customer_email": order.email,
+            "client_reference_id": payment.order_id,
+            "customer_email": summary.email,
             "metadata": {
-                "order_id": order.id,
-                "order_number": order.number,
+                "order_id": payment.order_id,
+                "order_number": summary.reference,
                 "payment_id": payment.id,
                 "attempt": payment.attempt.to_string(),
             },

@@ -16,8 +16,8 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use crate::ports::payments::PaymentGateway;
 use crate::config::{PaymentSettings, Settings};
+use crate::ports::payments::PaymentGateway;
 
 /// The gateway the settings ask for. The dev gateway signs its events with a secret derived
 /// from the application's secret key.

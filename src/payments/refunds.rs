@@ -5,15 +5,15 @@
 //! the gateway is called with `refund:{payment}:{seq}` as the idempotency key, identical on
 //! every retry; its answer (or the gateway's later events) settles the row.
 
-use crate::ports::payments::RefundRequest;
 use super::state::RefundStatus;
 use super::store::{self, NewRefund};
 use super::webhook;
-use crate::identity::model::User;
 use crate::audit::{AuditEntry, insert_audit};
-use crate::state::AppState;
 use crate::db::now;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::identity::model::User;
+use crate::ports::payments::RefundRequest;
+use crate::state::AppState;
 
 /// What happened to a refund request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +211,7 @@ async fn apply_answer(
     .await?
         && status == RefundStatus::Succeeded
     {
-        webhook::refund_email(&mut tx, state, &request.order_id, &request.refund_id).await?;
+        webhook::refunded(&mut tx, state, &request.refund_id, now).await?;
     }
     webhook::settle_payment(&mut tx, &payment, now).await?;
     tx.commit().await?;

@@ -22,11 +22,11 @@ use stripe_core::refund::{CreateRefund, CreateRefundReason};
 use stripe_shared::CheckoutSessionMode;
 use stripe_types::RangeQueryTs;
 
+use crate::config::StripeSettings;
 use crate::ports::payments::{
     CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
     expire_key,
 };
-use crate::config::StripeSettings;
 
 /// The event types the shop acts on (and reconciles).
 pub const HANDLED_EVENTS: [&str; 6] = [

@@ -17,12 +17,11 @@ use sqlx::AnyConnection;
 
 use super::state::{PaymentEvent, PaymentStatus, RefundStatus};
 use super::store::{self, NewRefund, Payment};
-use crate::state::AppState;
 use crate::crypto::constant_time_eq;
 use crate::db::now;
 use crate::error::AppError;
-use crate::orders;
-use crate::orders::store as order_store;
+use crate::ports::payments::PaymentOutcome;
+use crate::state::AppState;
 
 /// Why a delivery was refused.
 #[derive(Debug, thiserror::Error)]
@@ -295,7 +294,7 @@ async fn apply(
         "checkout.session.async_payment_failed" => {
             session_failed(conn, state, object, "the payment was declined", now).await
         }
-        "checkout.session.expired" => session_expired(conn, object, now).await,
+        "checkout.session.expired" => session_expired(conn, state, object, now).await,
         "charge.refunded" => charge_refunded(conn, state, object, now).await,
         "refund.updated" | "refund.created" | "charge.refund.updated" => {
             refund_updated(conn, state, object, now).await
@@ -308,6 +307,7 @@ async fn apply(
 /// session whose creation answer we never stored).
 async fn session_payment(
     conn: &mut AnyConnection,
+    state: &AppState,
     session: &Value,
     now: i64,
 ) -> Result<Payment, AppError> {
@@ -322,7 +322,7 @@ async fn session_payment(
     {
         let url = text(session, "url").unwrap_or_default();
         // The order first, then the payment (see `lock_order_then_payment`).
-        order_store::lock(conn, &p.order_id).await?;
+        state.payment_effects.lock(conn, &p.order_id).await?;
         // Stored when the order still waits (a closed order's capture is handled all the same).
         store::set_session(conn, &p.id, session_id, url, now).await?;
         return Ok(p);
@@ -332,13 +332,14 @@ async fn session_payment(
     )))
 }
 
-/// Locks the payment's order, then the payment: the same order as `orders::close_unpaid`
+/// Locks the payment's order, then the payment: the same order as the orders' own changes
 /// (expiry, cancel), so two transactions never wait on each other in opposite orders.
 async fn lock_order_then_payment(
     conn: &mut AnyConnection,
+    state: &AppState,
     payment: &Payment,
 ) -> Result<Option<Payment>, AppError> {
-    order_store::lock(conn, &payment.order_id).await?;
+    state.payment_effects.lock(conn, &payment.order_id).await?;
     Ok(store::lock(conn, &payment.id).await?)
 }
 
@@ -348,8 +349,8 @@ async fn session_completed(
     session: &Value,
     now: i64,
 ) -> Result<Effect, AppError> {
-    let payment = session_payment(conn, session, now).await?;
-    let Some(payment) = lock_order_then_payment(conn, &payment).await? else {
+    let payment = session_payment(conn, state, session, now).await?;
+    let Some(payment) = lock_order_then_payment(conn, state, &payment).await? else {
         return Err(AppError::NotFound);
     };
     let intent = text(session, "payment_intent").map(str::to_owned);
@@ -373,16 +374,23 @@ async fn session_completed(
         // Refunds are bounded by what was really captured.
         store::set_captured(conn, &payment.id, amount.max(0)).await?;
     }
-    if amount != payment.amount_minor || !currency.eq_ignore_ascii_case(&payment.currency) {
-        let note = format!(
+    let mismatch = (amount != payment.amount_minor
+        || !currency.eq_ignore_ascii_case(&payment.currency))
+    .then(|| {
+        format!(
             "The gateway captured {amount} {currency} for a payment of {} {}: check it.",
             payment.amount_minor, payment.currency
-        );
-        if let Some(order) = order_store::find(&mut *conn, &payment.order_id).await? {
-            orders::flag(conn, state, &order, &note, now).await?;
-        }
-    }
-    orders::on_captured(conn, state, &payment.order_id, payment.attempt, now).await?;
+        )
+    });
+    let captured = PaymentOutcome::Captured {
+        order_id: payment.order_id.clone(),
+        attempt: payment.attempt,
+        mismatch,
+    };
+    state
+        .payment_effects
+        .apply(conn, state, &captured, now)
+        .await?;
     // Events about this payment that arrived first (a refund) can apply now.
     if let Some(pi) = &intent {
         for id in store::deferred_for(conn, pi).await? {
@@ -411,8 +419,8 @@ async fn session_failed(
     why: &str,
     now: i64,
 ) -> Result<Effect, AppError> {
-    let payment = session_payment(conn, session, now).await?;
-    let Some(payment) = lock_order_then_payment(conn, &payment).await? else {
+    let payment = session_payment(conn, state, session, now).await?;
+    let Some(payment) = lock_order_then_payment(conn, state, &payment).await? else {
         return Err(AppError::NotFound);
     };
     match store::transition(conn, &payment, PaymentEvent::Failed, now).await {
@@ -423,18 +431,14 @@ async fn session_failed(
         Err(store::PaymentTransitionError::Db(e)) => return Err(e.into()),
     }
     store::set_failure(conn, &payment.id, why).await?;
-    if let Some(order) = order_store::find(&mut *conn, &payment.order_id).await?
-        && order.status() == orders::state::OrderStatus::PendingPayment
-    {
-        let link = state.url(&orders::order_path(state, &order));
-        crate::notifications::enqueue_email(
-            conn,
-            &order.email,
-            &orders::emails::payment_failed(&order, why, &link),
-            state.max_job_attempts(),
-        )
+    let failed = PaymentOutcome::Failed {
+        order_id: payment.order_id.clone(),
+        reason: why.to_owned(),
+    };
+    state
+        .payment_effects
+        .apply(conn, state, &failed, now)
         .await?;
-    }
     Ok(Effect::Moved(
         "failed",
         text(session, "payment_intent").map(str::to_owned),
@@ -443,11 +447,12 @@ async fn session_failed(
 
 async fn session_expired(
     conn: &mut AnyConnection,
+    state: &AppState,
     session: &Value,
     now: i64,
 ) -> Result<Effect, AppError> {
-    let payment = session_payment(conn, session, now).await?;
-    let Some(payment) = lock_order_then_payment(conn, &payment).await? else {
+    let payment = session_payment(conn, state, session, now).await?;
+    let Some(payment) = lock_order_then_payment(conn, state, &payment).await? else {
         return Err(AppError::NotFound);
     };
     if payment.status() != PaymentStatus::Unpaid {
@@ -457,21 +462,15 @@ async fn session_expired(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     store::set_failure(conn, &payment.id, "the checkout expired").await?;
-    // The order ends only if this was its latest attempt (a newer one may be under way).
     let latest = store::latest_for_order(&mut *conn, &payment.order_id).await?;
-    if latest.is_some_and(|l| l.id == payment.id)
-        && let Some(order) = order_store::lock(conn, &payment.order_id).await?
-        && order.hold_expires_at <= now + orders::EXPIRY_GRACE_SECS
-    {
-        orders::close_unpaid(
-            conn,
-            &order,
-            orders::state::OrderEvent::Expire,
-            "the checkout expired",
-            now,
-        )
+    let expired = PaymentOutcome::Expired {
+        order_id: payment.order_id.clone(),
+        latest: latest.is_some_and(|l| l.id == payment.id),
+    };
+    state
+        .payment_effects
+        .apply(conn, state, &expired, now)
         .await?;
-    }
     Ok(Effect::Moved("checkout_expired", None))
 }
 
@@ -590,33 +589,29 @@ async fn record_refund(
     if store::settle_refund(conn, &refund_id, status, Some(gateway_id), failure, now).await?
         && status == RefundStatus::Succeeded
     {
-        refund_email(conn, state, &payment.order_id, &refund_id).await?;
+        refunded(conn, state, &refund_id, now).await?;
     }
     Ok(())
 }
 
-/// Emails "refund issued" for a refund that just succeeded.
-pub async fn refund_email(
+/// Reports a refund that just succeeded (the customer is told).
+pub async fn refunded(
     conn: &mut AnyConnection,
     state: &AppState,
-    order_id: &str,
     refund_id: &str,
+    now: i64,
 ) -> Result<(), AppError> {
-    let (Some(order), Some(refund)) = (
-        order_store::find(&mut *conn, order_id).await?,
-        store::find_refund(&mut *conn, refund_id).await?,
-    ) else {
+    let Some(refund) = store::find_refund(&mut *conn, refund_id).await? else {
         return Ok(());
     };
-    let link = state.url(&orders::order_path(state, &order));
-    crate::notifications::enqueue_email(
-        conn,
-        &order.email,
-        &orders::emails::refund_issued(&order, refund.amount_minor, &link),
-        state.max_job_attempts(),
-    )
-    .await?;
-    Ok(())
+    let outcome = PaymentOutcome::Refunded {
+        order_id: refund.order_id,
+        amount_minor: refund.amount_minor,
+    };
+    state
+        .payment_effects
+        .apply(conn, state, &outcome, now)
+        .await
 }
 
 /// Moves the payment to (partially) refunded from the money that went back: our succeeded

@@ -35,4 +35,3 @@ pub trait Mailer: Send + Sync {
     /// A short name for logs and the admin ("smtp", "files").
     fn name(&self) -> &'static str;
 }
-

@@ -162,3 +162,54 @@ pub fn refund_key(payment_id: &str, seq: i64) -> String {
 pub fn expire_key(session_id: &str) -> String {
     format!("session:{session_id}:expire")
 }
+
+/// What a gateway event did to a payment, reported by `payments` to whatever the payment was
+/// for (an order), which applies it in the same transaction (`state::PaymentEffects`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// The money moved for this attempt. `mismatch` says what differed when the gateway
+    /// captured another amount or currency than asked for.
+    Captured {
+        /// What was paid for.
+        order_id: String,
+        /// Which payment attempt of the order.
+        attempt: i64,
+        /// The gateway's amount and currency differ from the payment's.
+        mismatch: Option<String>,
+    },
+    /// A checkout ended unpaid (a declined delayed payment).
+    Failed {
+        /// What was paid for.
+        order_id: String,
+        /// Why, for the customer.
+        reason: String,
+    },
+    /// A checkout expired unpaid; `latest` when it was the order's newest attempt (an older
+    /// one expiring changes nothing).
+    Expired {
+        /// What was paid for.
+        order_id: String,
+        /// The newest attempt.
+        latest: bool,
+    },
+    /// A refund succeeded.
+    Refunded {
+        /// What was paid for.
+        order_id: String,
+        /// The amount that went back, in the payment's currency's minor units.
+        amount_minor: i64,
+    },
+}
+
+/// What the dev gateway's checkout page shows about what is being paid for.
+#[derive(Debug, Clone)]
+pub struct CheckoutSummary {
+    /// The customer-facing reference (`FS-000123`).
+    pub reference: String,
+    /// The customer's email.
+    pub email: String,
+    /// One line per item ("2 × Blue Hour (A3)").
+    pub lines: Vec<String>,
+    /// Where the customer goes after paying.
+    pub return_path: String,
+}

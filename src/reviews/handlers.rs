@@ -7,7 +7,6 @@ use poem::{IntoResponse as _, Response, handler};
 
 use super::model::{ReviewForm, Status};
 use super::views;
-use crate::state::AppState;
 use crate::catalog::views::{self as catalog_views, ProductView};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -16,6 +15,7 @@ use crate::http::extract::{AdminUser, Ctx, CurrentUser};
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
 use crate::rate_limit;
+use crate::state::AppState;
 
 fn review_form(form: &FormPairs) -> ReviewForm {
     let text = |name: &str| form.get(name).unwrap_or("").to_owned();
@@ -37,7 +37,10 @@ pub async fn submit_review(
     Path(slug): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let content = state.content.get::<crate::catalog::shelf::Shelf>(&state.db).await?;
+    let content = state
+        .content
+        .get::<crate::catalog::shelf::Shelf>(&state.db)
+        .await?;
     let product = content.product(&slug).ok_or(AppError::NotFound)?;
     let typed = review_form(&form);
     let review = match typed.parse() {

@@ -23,15 +23,15 @@ use std::time::Duration;
 
 use maud::Markup;
 
-use crate::identity::model::User;
 use crate::audit::{AuditEntry, insert_audit};
-use crate::state::AppState;
-use crate::content::{Memo, Snapshot};
 use crate::catalog::model::Product;
+use crate::content::{Memo, Snapshot};
 use crate::db::{Db, new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::RequestContext;
+use crate::identity::model::User;
 use crate::rate_limit::Limit;
+use crate::state::AppState;
 use model::{NewReview, ReviewForm, Status, Summary};
 
 /// Approved reviews listed on a product page, newest first (the summary counts them all).

@@ -5,9 +5,9 @@ use maud::{Markup, html};
 
 use super::model::{Rating, ReviewForm, Status, Summary};
 use super::store::{AdminReview, PublicReview};
-use crate::views::admin::admin_page;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
+use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, error_summary, paragraphs, timestamp};
 
 /// Where the product page's reviews section starts (the anchor links and redirects use).

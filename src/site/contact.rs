@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use crate::identity::model::Email;
-use crate::audit::{self as admin_store};
-use crate::state::AppState;
 use crate::db::{new_id, now};
 use crate::error::{AppResult, FieldErrors};
+use crate::identity::model::Email;
 use crate::notifications::{enqueue_email, templates};
 use crate::rate_limit::Limit;
+use crate::state::AppState;
 
 /// Message types: (stored value, label).
 pub const KINDS: &[(&str, &str)] = &[

@@ -6,10 +6,9 @@ use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 
 use super::contact::{self, CONTACT_PER_CLIENT, ContactForm};
+use super::content::SiteContent;
 use super::store::PortfolioVideo;
 use super::views;
-use crate::state::AppState;
-use super::content::SiteContent;
 use crate::catalog::model::Product;
 use crate::catalog::shelf::Shelf;
 use crate::error::{AppError, AppResult};
@@ -18,6 +17,7 @@ use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, with_status};
 use crate::media::links::page_epoch;
 use crate::rate_limit;
+use crate::state::AppState;
 
 /// `GET /`.
 #[handler]

@@ -6,13 +6,13 @@ use maud::{Markup, html};
 
 use super::contact::{ContactForm, KINDS};
 use super::store::{Package, PortfolioVideo};
-use crate::state::AppState;
 use crate::catalog::model::{Category, Product};
-use crate::money::{Currency, Money};
 use crate::catalog::views::{image_src, product_card};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
+use crate::money::{Currency, Money};
+use crate::state::AppState;
 use crate::views::components::{Field, csrf_field, error_summary, page_hero, paragraphs};
 use crate::views::{PageMeta, page};
 

@@ -138,4 +138,3 @@ fn login_redirect(state: &AppState, facts: &RequestFacts) -> Response {
     crate::http::set_flash(state, &mut resp, &flash);
     resp
 }
-

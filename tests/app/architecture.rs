@@ -71,7 +71,10 @@ impl Layers {
     /// Why `import` is not allowed, if it is not.
     fn refuse(&self, import: &Import) -> Option<String> {
         let Some(&from) = self.layer.get(&import.from) else {
-            return Some(format!("module `{}` is not in the layer table", import.from));
+            return Some(format!(
+                "module `{}` is not in the layer table",
+                import.from
+            ));
         };
         let Some(&to) = self.layer.get(&import.to) else {
             return Some(format!("module `{}` is not in the layer table", import.to));
@@ -409,8 +412,7 @@ fn cycles(imports: &[Import]) -> Vec<Vec<Import>> {
         on_stack.push(node);
         for (to, import) in edges.get(node).into_iter().flatten() {
             if let Some(pos) = on_stack.iter().position(|m| m == to) {
-                let mut cycle: Vec<Import> =
-                    stack[pos..].iter().map(|i| (*i).clone()).collect();
+                let mut cycle: Vec<Import> = stack[pos..].iter().map(|i| (*i).clone()).collect();
                 cycle.push((*import).clone());
                 let set: BTreeSet<String> = cycle.iter().map(|i| i.from.clone()).collect();
                 if seen_sets.insert(set) {
@@ -645,7 +647,10 @@ fn the_checker_accepts_imports_that_run_down_the_layers() {
 #[test]
 fn the_checker_names_a_forbidden_import() {
     let sources = fixture(&[
-        ("db.rs", "// crate::http in a comment is fine\nuse crate::http::Thing;\n"),
+        (
+            "db.rs",
+            "// crate::http in a comment is fine\nuse crate::http::Thing;\n",
+        ),
         ("http/mod.rs", "pub struct Thing;\n"),
         ("config.rs", "const S: &str = \"crate::http\";\n"),
     ]);
@@ -665,7 +670,10 @@ fn the_checker_finds_a_cycle_even_where_the_table_allows_each_step() {
         "| 3 domains | `payments` | `orders` |",
     );
     let sources = fixture(&[
-        ("orders/mod.rs", "pub fn apply() { crate::payments::pay(); }\n"),
+        (
+            "orders/mod.rs",
+            "pub fn apply() { crate::payments::pay(); }\n",
+        ),
         (
             "payments/webhook.rs",
             "use crate::{db, orders::{self, apply}};\n",
@@ -675,7 +683,8 @@ fn the_checker_finds_a_cycle_even_where_the_table_allows_each_step() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
         problems[0].starts_with("import cycle orders → payments → orders")
-            && problems[0].contains("src/payments/webhook.rs:1: use crate::{db, orders::{self, apply}};"),
+            && problems[0]
+                .contains("src/payments/webhook.rs:1: use crate::{db, orders::{self, apply}};"),
         "{problems:?}"
     );
 }
@@ -705,7 +714,9 @@ fn the_checker_flags_modules_missing_from_the_table_and_super_paths_that_climb_o
 
 #[test]
 fn the_length_check_counts_from_fn_to_its_closing_brace() {
-    let body: String = (0..130).map(|n| format!("    let _x{n} = '{{';\n")).collect();
+    let body: String = (0..130)
+        .map(|n| format!("    let _x{n} = '{{';\n"))
+        .collect();
     let text = format!(
         "fn short() {{ let s = \"}}}}\"; }}\nfn long() -> Vec<u8> {{\n{body}    vec![]\n}}\ntrait T {{ fn declared(&self); }}\n"
     );

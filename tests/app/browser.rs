@@ -9,8 +9,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use flashstudio::identity::model::Role;
 use flashstudio::demo::{SeedOptions, seed};
+use flashstudio::identity::model::Role;
 use serde_json::json;
 
 use crate::support::{Backend, TestApp, free_port};

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use flashstudio::identity::model::Role;
 use flashstudio::catalog::{pricing, store as catalog_store};
 use flashstudio::demo::{SeedOptions, seed};
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -2,8 +2,8 @@
 //! admin table (approve, hide, reply), deleting with a confirmation, and what product pages
 //! show. On SQLite and PostgreSQL, with the demo catalog.
 
-use flashstudio::identity::model::Role;
 use flashstudio::demo::{SeedOptions, seed};
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;

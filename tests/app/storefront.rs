@@ -1,8 +1,8 @@
 //! The public site, the shop, the cart and the admin's inline tables, on SQLite and
 //! PostgreSQL, with the demo catalog.
 
-use flashstudio::identity::model::Role;
 use flashstudio::demo::{SeedOptions, seed};
+use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;

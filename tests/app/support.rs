@@ -6,10 +6,10 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use flashstudio::identity::model::{NewPassword, Role};
-use flashstudio::identity::{password, store as account_store};
 use flashstudio::app::{self, AppState};
 use flashstudio::config::Settings;
+use flashstudio::identity::model::{NewPassword, Role};
+use flashstudio::identity::{password, store as account_store};
 use reqwest::StatusCode;
 use sqlx::{Connection as _, Executor as _};
 use tokio::task::JoinHandle;

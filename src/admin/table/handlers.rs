@@ -7,15 +7,15 @@ use poem::{IntoResponse as _, Request, Response, handler};
 
 use super::views::{self, Refs};
 use super::{ListQuery, Row, SaveError, TableSpec};
-use crate::audit::AuditEntry;
 use crate::admin::tables;
-use crate::state::AppState;
+use crate::audit::AuditEntry;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, redirect_with_flash, with_status};
+use crate::state::AppState;
 
 fn spec_of(name: &str) -> AppResult<&'static TableSpec> {
     tables::spec(name).ok_or(AppError::NotFound)

@@ -23,10 +23,10 @@ use serde_json::json;
 use sqlx::Row as _;
 
 use crate::audit::{AuditEntry, insert_audit};
-use crate::state::AppState;
-use crate::money::Currency;
 use crate::db::{DbError, new_id, now};
 use crate::error::{AppError, AppResult};
+use crate::money::Currency;
+use crate::state::AppState;
 
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 25;

@@ -4,9 +4,9 @@
 use maud::{Markup, html};
 
 use super::{Column, Kind, ListQuery, PAGE_SIZE, Row, TableSpec, Value};
-use crate::views::admin::admin_page;
-use crate::money::{Currency, Money};
 use crate::http::context::RequestContext;
+use crate::money::{Currency, Money};
+use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, pagination, timestamp};
 
 pub use super::Refs;

@@ -1,0 +1,360 @@
+//! Placing an order from the cart: the checkout form's details, the idempotent placing
+//! transaction (the cart's row lock, a fingerprint of lines, prices and details, stock held
+//! by a conditional decrement) and the replacement of an older pending order.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::close_unpaid;
+use super::state::OrderEvent;
+use super::store::{self, NewOrder, Order, OrderLine};
+use crate::cart::{self, Owner, store as cart_store};
+use crate::crypto::sha256_hex;
+use crate::db::{new_id, now};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::payments::state::PaymentStatus;
+use crate::payments::store as payment_store;
+use crate::state::AppState;
+
+/// What the checkout form collects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckoutDetails {
+    /// Contact email.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Phone (optional).
+    pub phone: String,
+    /// Address line 1 (prints only).
+    pub line1: String,
+    /// Address line 2.
+    pub line2: String,
+    /// City.
+    pub city: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Country.
+    pub country: String,
+}
+
+impl CheckoutDetails {
+    /// Checks the fields; the address only when something ships.
+    pub fn validate(&self, ships: bool) -> Result<(), AppError> {
+        let mut errors = FieldErrors::new();
+        let email = self.email.trim();
+        if email.is_empty() {
+            errors.add(
+                "email",
+                "Enter your email address: we send the receipt there.",
+            );
+        } else if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+            errors.add(
+                "email",
+                "Enter a valid email address, like name@example.com.",
+            );
+        }
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.add("name", "Enter your name.");
+        } else if name.chars().count() > 100 {
+            errors.add("name", "Use at most 100 characters.");
+        }
+        let phone = self.phone.trim();
+        if phone.chars().count() > 40
+            || !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+        {
+            errors.add("phone", "Use digits, spaces and + - ( ) only (at most 40).");
+        }
+        if ships {
+            for (field, value, label, max) in [
+                ("line1", &self.line1, "the street address", 200),
+                ("city", &self.city, "the city", 100),
+                ("postcode", &self.postcode, "the postcode", 20),
+                ("country", &self.country, "the country", 60),
+            ] {
+                if value.trim().is_empty() {
+                    errors.add(field, format!("Enter {label}: prints are shipped."));
+                } else if value.trim().chars().count() > max {
+                    errors.add(field, format!("Use at most {max} characters."));
+                }
+            }
+            if self.line2.trim().chars().count() > 200 {
+                errors.add("line2", "Use at most 200 characters.");
+            }
+        }
+        errors.into_result()
+    }
+}
+
+fn fingerprint(cart: &cart::Cart, details: &CheckoutDetails, currency: &str) -> String {
+    let mut text = format!("{currency}|");
+    for line in &cart.lines {
+        let key = line.selection.as_ref().map(|s| s.key()).unwrap_or_default();
+        text.push_str(&format!(
+            "{}:{}:{}:{};",
+            line.product.id, key, line.quantity, line.unit.minor
+        ));
+    }
+    text.push_str(&serde_json::to_string(details).unwrap_or_default());
+    sha256_hex(&text)
+}
+
+/// The result of placing an order.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// The order.
+    pub order: Order,
+    /// True when the same cart had already been placed (double submit, second tab).
+    pub reused: bool,
+}
+
+/// The details as stored: no address when nothing ships.
+fn normalized(details: &CheckoutDetails, ships: bool) -> CheckoutDetails {
+    let mut details = details.clone();
+    if !ships {
+        details.line1.clear();
+        details.line2.clear();
+        details.city.clear();
+        details.postcode.clear();
+        details.country.clear();
+    }
+    details
+}
+
+/// Closes a pending order of this cart that the customer replaced by changing the cart, so
+/// its stock is free for the new one. Its checkout is expired at the gateway *first*; when
+/// that fails (the customer is paying it right now, or the gateway is unreachable) the order
+/// stays pending and ends by payment or expiry like any other.
+async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
+    let now = now();
+    let seen = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
+    if let Some(p) = &seen {
+        let in_flight = p.status() == PaymentStatus::Unpaid && p.payment_intent.is_some();
+        if in_flight || p.status().is_captured() {
+            // Paid, or completed with a delayed method still on its way: not ours to cancel.
+            return Ok(());
+        }
+        let open =
+            p.status() == PaymentStatus::Unpaid && p.session_expires_at.is_some_and(|e| e > now);
+        if let Some(session) = p.session_id.as_deref().filter(|_| open)
+            && let Err(e) = state.gateway.expire_checkout(session).await
+        {
+            tracing::info!(order = %order.number, error = %e, "kept a replaced order: its checkout could not be closed");
+            return Ok(());
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    let Some(locked) = store::lock(&mut tx, &order.id).await? else {
+        return Ok(());
+    };
+    let now_latest = payment_store::latest_for_order(&mut *tx, &order.id).await?;
+    // Only the attempt we looked at, with the checkout we closed (or none): a checkout opened
+    // meanwhile by another request keeps the order.
+    let unchanged = match (&seen, &now_latest) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.id == b.id
+                && a.session_id == b.session_id
+                && match b.status() {
+                    PaymentStatus::Unpaid => b.payment_intent.is_none(),
+                    PaymentStatus::Failed => true,
+                    _ => false,
+                }
+        }
+        _ => false,
+    };
+    if unchanged {
+        close_unpaid(
+            &mut tx,
+            &locked,
+            OrderEvent::Cancel,
+            "replaced by a newer order",
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Places an order from `owner`'s cart: prices it from the catalog inside the transaction,
+/// holds stock, snapshots the lines and opens payment attempt 1. Idempotent per cart
+/// contents; a different pending order of the same cart is replaced (its checkout closed at
+/// the gateway, its stock given back) before the new one takes stock. `preview` is the cart as
+/// the caller loaded it outside the transaction (to find the orders it replaces); the order
+/// itself is priced from the cart as locked.
+pub async fn place(
+    state: &AppState,
+    owner: &Owner,
+    user_id: Option<&str>,
+    details: &CheckoutDetails,
+    preview: &cart::Cart,
+) -> AppResult<Placed> {
+    let currency = state.settings.currency;
+
+    // Orders this cart placed before with other contents or details are replaced.
+    let preview_ships = preview.lines.iter().any(|l| l.product.is_print());
+    let preview_fp = fingerprint(
+        preview,
+        &normalized(details, preview_ships),
+        currency.code(),
+    );
+    let mut conn = state.db.pool().acquire().await?;
+    let pending = store::pending_for_cart(&mut conn, owner.key()).await?;
+    drop(conn);
+    for order in pending.iter().filter(|o| o.fingerprint != preview_fp) {
+        close_replaced(state, order).await?;
+    }
+
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    if cart_store::lock_cart(&mut tx, owner.key(), now)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Conflict("Your cart is empty.".into()));
+    }
+    let cart = cart::load_in(&mut tx, currency, owner).await?;
+    if cart.lines.is_empty() {
+        return Err(AppError::Conflict("Your cart is empty.".into()));
+    }
+    if let Some(line) = cart.lines.iter().find(|l| l.problem.is_some()) {
+        let title = &line.product.title;
+        return Err(AppError::Conflict(if line.product.in_stock() {
+            format!(
+                "“{title}”: {} Review your cart, then check out again.",
+                line.problem.as_deref().unwrap_or_default()
+            )
+        } else {
+            format!("Sorry, “{title}” is sold out. Remove it from your cart to check out the rest.")
+        }));
+    }
+    let ships = cart.lines.iter().any(|l| l.product.is_print());
+    let has_digital = cart.lines.iter().any(|l| !l.product.is_print());
+    // Checked here, on the cart as locked: a print added in another tab needs an address.
+    details.validate(ships)?;
+    let details = normalized(details, ships);
+    let fp = fingerprint(&cart, &details, currency.code());
+
+    if let Some(same) = store::pending_for_cart(&mut tx, owner.key())
+        .await?
+        .into_iter()
+        .find(|o| o.fingerprint == fp)
+    {
+        tx.commit().await?;
+        return Ok(Placed {
+            order: same,
+            reused: true,
+        });
+    }
+
+    // Hold stock: one conditional update per counted product, for all its lines.
+    let mut units: BTreeMap<&str, (i64, &str, Option<i64>)> = BTreeMap::new();
+    for line in &cart.lines {
+        let entry = units.entry(line.product.id.as_str()).or_insert((
+            0,
+            line.product.title.as_str(),
+            line.product.stock,
+        ));
+        entry.0 += line.quantity;
+    }
+    for (product_id, (quantity, title, stock)) in &units {
+        if stock.is_some() && !store::take_stock(&mut tx, product_id, *quantity).await? {
+            let left: Option<i64> = sqlx::query_scalar("select stock from products where id = $1")
+                .bind(*product_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+            return Err(AppError::Conflict(match left {
+                Some(0) | None => format!("Sorry, “{title}” is sold out."),
+                Some(n) => {
+                    format!("Sorry, only {n} of “{title}” left. Lower the quantity in your cart.")
+                }
+            }));
+        }
+    }
+
+    let id = new_id();
+    let number = store::next_number(&mut tx).await?;
+    let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
+    let ship = ships.then(|| {
+        [
+            details.line1.trim(),
+            details.line2.trim(),
+            details.city.trim(),
+            details.postcode.trim(),
+            details.country.trim(),
+        ]
+    });
+    store::insert(
+        &mut tx,
+        &NewOrder {
+            id: &id,
+            number: &number,
+            user_id,
+            cart_key: owner.key(),
+            fingerprint: &fp,
+            email: details.email.trim(),
+            name: details.name.trim(),
+            phone: details.phone.trim(),
+            ship,
+            currency: currency.code(),
+            subtotal_minor: cart.subtotal.minor,
+            has_prints: ships,
+            has_digital,
+            hold_expires_at: now + hold_secs,
+            now,
+        },
+    )
+    .await?;
+    for (i, line) in cart.lines.iter().enumerate() {
+        let counted = line.product.stock.is_some();
+        store::insert_line(
+            &mut tx,
+            &OrderLine {
+                id: new_id(),
+                order_id: id.clone(),
+                position: i64::try_from(i).unwrap_or(0),
+                product_id: Some(line.product.id.clone()),
+                product_slug: line.product.slug.clone(),
+                kind: line.product.kind.clone(),
+                title: line.product.title.clone(),
+                options_label: line
+                    .selection
+                    .as_ref()
+                    .map(|s| s.describe())
+                    .unwrap_or_default(),
+                option_key: line.selection.as_ref().map(|s| s.key()).unwrap_or_default(),
+                unit_price_minor: line.unit.minor,
+                quantity: line.quantity,
+                total_minor: line.total.minor,
+                held: if counted { line.quantity } else { 0 },
+                digital_media_id: line.product.digital_media_id.clone(),
+            },
+        )
+        .await?;
+    }
+    payment_store::insert(
+        &mut tx,
+        &id,
+        1,
+        state.gateway.name(),
+        cart.subtotal.minor,
+        currency.code(),
+        now,
+    )
+    .await?;
+    let order = store::find(&mut *tx, &id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
+    tx.commit().await?;
+    // Stock shown on product pages changed.
+    state.content.invalidate();
+    Ok(Placed {
+        order,
+        reused: false,
+    })
+}
