@@ -34,6 +34,7 @@ pub mod ports;
 pub mod rate_limit;
 pub mod reviews;
 pub mod routes;
+pub mod shop;
 pub mod site;
 pub mod state;
 pub mod storage;

@@ -13,7 +13,6 @@ use crate::admin::table::handlers as table;
 use crate::api::admin as api_admin;
 use crate::cart::CartBadge;
 use crate::cart::handlers as cart;
-use crate::catalog::handlers as catalog;
 use crate::http::compression::SelectiveCompression;
 use crate::http::csrf::Csrf;
 use crate::http::drain::CloseWhenDraining;
@@ -27,6 +26,7 @@ use crate::ops::handlers as ops;
 use crate::orders::handlers as orders;
 use crate::payments::handlers as payments;
 use crate::reviews::handlers as reviews;
+use crate::shop::handlers as shop;
 use crate::site::handlers as site;
 use crate::state::AppState;
 use crate::views::errors::ErrorPages;
@@ -45,17 +45,17 @@ fn public() -> Route {
         .at("/faq", get(site::faq))
         .at("/contact", get(site::show_contact).post(site::send_contact))
         .at("/sitemap.xml", get(site::sitemap))
-        .at("/shop", get(catalog::shop))
-        .at("/products/:slug", get(catalog::show).post(catalog::show))
-        .at("/products/:slug/price", get(catalog::live_price))
-        .at("/products/:slug/quick-view", get(catalog::quick_view))
+        .at("/shop", get(shop::shop))
+        .at("/products/:slug", get(shop::show).post(shop::show))
+        .at("/products/:slug/price", get(shop::live_price))
+        .at("/products/:slug/quick-view", get(shop::quick_view))
         // Signed-in customers only: the guard sends visitors to the login page.
         .at(
             "/products/:slug/reviews",
-            post(reviews::submit_review).with(Require::User),
+            post(shop::submit_review).with(Require::User),
         )
         .at("/cart", get(cart::show))
-        .at("/cart/add", post(cart::add))
+        .at("/cart/add", post(shop::add_to_cart))
         .at("/cart/lines/:id", post(cart::update))
         .at("/cart/lines/:id/delete", post(cart::remove))
         .at(

@@ -6,7 +6,6 @@ use poem::web::{Data, Path, Query};
 use poem::{IntoResponse as _, Response, handler};
 
 use super::{Owner, views};
-use crate::catalog::{pricing, store as catalog_store, views as catalog_views};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
@@ -46,87 +45,14 @@ pub async fn show(
     Ok(resp)
 }
 
-fn message_of(e: &AppError) -> String {
+/// The sentence to show for a refused cart change.
+pub fn message_of(e: &AppError) -> String {
     match e {
         AppError::Validation(errors) => errors
             .iter()
             .next()
             .map_or_else(|| e.to_string(), |(_, m)| m.to_owned()),
         other => other.to_string(),
-    }
-}
-
-/// `POST /cart/add`: `product` (id), `options` (value ids, one per group), `quantity`.
-/// The price is never read from the form; a value the product does not offer is refused.
-#[handler]
-pub async fn add(ctx: Ctx, Data(state): Data<&AppState>, form: FormPairs) -> AppResult<Response> {
-    let product_id = form
-        .get("product")
-        .and_then(parse_id)
-        .ok_or(AppError::NotFound)?;
-    let product = catalog_store::find_by_id(state.db.pool(), &product_id)
-        .await?
-        .filter(|p| p.active == 1)
-        .ok_or(AppError::NotFound)?;
-    let offered = catalog_store::offered_for(state.db.pool(), &product.id).await?;
-    let owner = Owner::of(&ctx);
-    let result = match super::parse_quantity(form.get("quantity")) {
-        Ok(quantity) => {
-            super::add(
-                state,
-                &owner,
-                &product,
-                &offered,
-                &form.all("options"),
-                quantity,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(added) => {
-            let message = format!("Added “{}” to your cart.", product.title);
-            let mut resp = if ctx.is_htmx {
-                let units = super::units(state, &owner).await?;
-                catalog_views::added(&message, added.limited.as_deref(), units).into_response()
-            } else {
-                let flash = match added.limited {
-                    Some(n) => Flash::info(format!("{message} {n}")),
-                    None => Flash::success(message),
-                };
-                redirect_with_flash(state, "/cart", flash)
-            };
-            set_cart_hint(state, &mut resp);
-            Ok(resp)
-        }
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            let status = e.status();
-            let message = message_of(&e);
-            if ctx.is_htmx {
-                return Ok(with_status(catalog_views::add_error(&message), status));
-            }
-            // Re-render the product page with the message, keeping a valid choice.
-            let groups = pricing::groups(&offered);
-            let chosen = form.all("options");
-            let selection = pricing::select(&offered, &chosen, true)
-                .or_else(|_| pricing::select(&offered, &[], true))
-                .map_err(|_| AppError::NotFound)?;
-            let view = catalog_views::ProductView {
-                product: &product,
-                groups: &groups,
-                selection: &selection,
-                quantity: 1,
-                error: Some(&message),
-                memo: None,
-            };
-            let reviews = crate::reviews::product_section(state, &ctx, &product, None).await?;
-            Ok(with_status(
-                catalog_views::product_page(&ctx, state, &view, reviews),
-                status,
-            ))
-        }
-        Err(e) => Err(e),
     }
 }
 

@@ -1,7 +1,6 @@
 //! The catalog: categories, products (prints and digital files), option groups and values with
 //! price deltas, and the shop pages that browse them.
 
-pub mod handlers;
 pub mod listing;
 pub mod model;
 pub mod pricing;

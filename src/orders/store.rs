@@ -590,3 +590,24 @@ pub async fn take_from_cart(
         .await?;
     Ok(())
 }
+
+/// Whether `user_id` has a paid or fulfilled order containing `product_id` (a verified
+/// review).
+#[tracing::instrument(skip_all, fields(product.id = %product_id))]
+pub async fn has_bought<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    product_id: &str,
+) -> Result<bool, sqlx::Error> {
+    // A count rather than `exists`: PostgreSQL answers `exists` with a boolean, SQLite with
+    // an integer, and the `Any` driver decodes neither as the other.
+    let lines: i64 = sqlx::query_scalar(
+        "select count(*) from order_lines ol join orders o on o.id = ol.order_id
+         where o.user_id = $1 and ol.product_id = $2 and o.status in ('paid', 'fulfilled')",
+    )
+    .bind(user_id)
+    .bind(product_id)
+    .fetch_one(ex)
+    .await?;
+    Ok(lines > 0)
+}

@@ -118,7 +118,7 @@ pub async fn submit(
         previous.as_deref().and_then(Status::parse),
         state.settings.reviews_auto_approve,
     );
-    let verified = store::has_bought(&mut *tx, &user.id, product_id).await?;
+    let verified = crate::orders::store::has_bought(&mut *tx, &user.id, product_id).await?;
     store::upsert_review(
         &mut *tx,
         &store::UpsertReview {

@@ -1,19 +1,30 @@
-//! Shop handlers: the product grid, product pages, the live price and the quick view.
+//! The storefront's handlers: the product grid, product pages, the live price, the quick view,
+//! and the two forms of a product page (add to cart, write a review), whose errors re-render
+//! that page with the reviews section.
 
+use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 
-use super::listing::{self, ShopFilter, Sort};
-use super::model::Product;
-use super::pricing::{self, OfferedValue};
-use super::shelf::Shelf;
-use super::store;
-use super::views::{self, PER_PAGE, ProductView, ShopParams, ShopResults};
-use crate::error::{AppError, AppResult};
-use crate::http::extract::Ctx;
+use crate::cart::{self, Owner};
+use crate::catalog::listing::{self, ShopFilter, Sort};
+use crate::catalog::model::Product;
+use crate::catalog::pricing::{self, OfferedValue};
+use crate::catalog::shelf::Shelf;
+use crate::catalog::store;
+use crate::catalog::views::{self, PER_PAGE, ProductView, ShopParams, ShopResults};
+use crate::db::parse_id;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::http::context::Flash;
+use crate::http::extract::{Ctx, CurrentUser};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
-use crate::http::{redirect, with_status};
+use crate::http::{redirect, redirect_with_flash, with_status};
 use crate::media::links::page_epoch;
+use crate::rate_limit;
+use crate::reviews::{
+    self,
+    model::{ReviewForm, Status},
+};
 use crate::state::AppState;
 
 /// Longest search accepted (longer input is cut, not refused).
@@ -108,7 +119,7 @@ async fn product_with_options(
     state: &AppState,
     slug: &str,
 ) -> AppResult<(Product, Vec<OfferedValue>)> {
-    if !super::model::is_slug(slug) {
+    if !crate::catalog::model::is_slug(slug) {
         return Err(AppError::NotFound);
     }
     let product = store::find_active_by_slug(state.db.pool(), slug)
@@ -165,9 +176,21 @@ pub async fn show(
         error: error.as_deref(),
         memo: Some(&content),
     };
-    let reviews = crate::reviews::product_section(state, &ctx, product, None).await?;
+    product_page(&ctx, state, &view, None, status).await
+}
+
+/// The product page with its reviews section: `typed` is a refused review, shown again in
+/// its form with the errors.
+async fn product_page(
+    ctx: &Ctx,
+    state: &AppState,
+    view: &ProductView<'_>,
+    typed: Option<(&ReviewForm, &FieldErrors)>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let reviews = reviews::product_section(state, ctx, view.product, typed).await?;
     Ok(with_status(
-        views::product_page(&ctx, state, &view, reviews),
+        views::product_page(ctx, state, view, reviews),
         status,
     ))
 }
@@ -225,4 +248,135 @@ pub async fn quick_view(
         memo: Some(&content),
     };
     Ok(views::quick_view(&ctx, state, &view).into_response())
+}
+
+/// `POST /cart/add`: `product` (id), `options` (value ids, one per group), `quantity`.
+/// The price is never read from the form; a value the product does not offer is refused.
+#[handler]
+pub async fn add_to_cart(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let product_id = form
+        .get("product")
+        .and_then(parse_id)
+        .ok_or(AppError::NotFound)?;
+    let product = store::find_by_id(state.db.pool(), &product_id)
+        .await?
+        .filter(|p| p.active == 1)
+        .ok_or(AppError::NotFound)?;
+    let offered = store::offered_for(state.db.pool(), &product.id).await?;
+    let owner = Owner::of(&ctx);
+    let result = match cart::parse_quantity(form.get("quantity")) {
+        Ok(quantity) => {
+            cart::add(
+                state,
+                &owner,
+                &product,
+                &offered,
+                &form.all("options"),
+                quantity,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(added) => {
+            let message = format!("Added “{}” to your cart.", product.title);
+            let mut resp = if ctx.is_htmx {
+                let units = cart::units(state, &owner).await?;
+                views::added(&message, added.limited.as_deref(), units).into_response()
+            } else {
+                let flash = match added.limited {
+                    Some(n) => Flash::info(format!("{message} {n}")),
+                    None => Flash::success(message),
+                };
+                redirect_with_flash(state, "/cart", flash)
+            };
+            cart::handlers::set_cart_hint(state, &mut resp);
+            Ok(resp)
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let status = e.status();
+            let message = cart::handlers::message_of(&e);
+            if ctx.is_htmx {
+                return Ok(with_status(views::add_error(&message), status));
+            }
+            // Re-render the product page with the message, keeping a valid choice.
+            let groups = pricing::groups(&offered);
+            let chosen = form.all("options");
+            let selection = pricing::select(&offered, &chosen, true)
+                .or_else(|_| pricing::select(&offered, &[], true))
+                .map_err(|_| AppError::NotFound)?;
+            let view = views::ProductView {
+                product: &product,
+                groups: &groups,
+                selection: &selection,
+                quantity: 1,
+                error: Some(&message),
+                memo: None,
+            };
+            product_page(&ctx, state, &view, None, status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn review_form(form: &FormPairs) -> ReviewForm {
+    let text = |name: &str| form.get(name).unwrap_or("").to_owned();
+    ReviewForm {
+        rating: text("rating"),
+        title: text("title"),
+        body: text("body"),
+    }
+}
+
+/// `POST /products/{slug}/reviews`: writes the reader's review, or rewrites their earlier
+/// one. Errors re-render the product page with the form (422); success goes back to the
+/// reviews with a message saying whether it is published or waiting for moderation.
+#[handler]
+pub async fn submit_review(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let content = state
+        .content
+        .get::<crate::catalog::shelf::Shelf>(&state.db)
+        .await?;
+    let product = content.product(&slug).ok_or(AppError::NotFound)?;
+    let typed = review_form(&form);
+    let review = match typed.parse() {
+        Ok(review) => review,
+        Err(errors) => {
+            let (groups, selection) = content.options_for(&product.id).ok_or(AppError::NotFound)?;
+            let view = ProductView {
+                product,
+                groups,
+                selection,
+                quantity: 1,
+                error: None,
+                memo: Some(&content),
+            };
+            let typed = Some((&typed, &errors));
+            return product_page(&ctx, state, &view, typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    rate_limit::hit(&state.db, reviews::REVIEWS_PER_USER, &user.id).await?;
+    let status = reviews::submit(state, &user, &product.id, &review).await?;
+    let message = match status {
+        Status::Approved => "Thank you! Your review is published.",
+        Status::Pending | Status::Hidden => {
+            "Thank you! Your review will appear once the studio has checked it."
+        }
+    };
+    Ok(redirect_with_flash(
+        state,
+        &format!("/products/{}#{}", product.slug, reviews::views::SECTION_ID),
+        Flash::success(message),
+    ))
 }
