@@ -8,7 +8,7 @@ use poem::{Endpoint, IntoEndpoint, Route, get, post};
 use crate::accounts::handlers as accounts;
 use crate::admin::handlers as admin;
 use crate::admin::orders as admin_orders;
-use crate::admin::product_options;
+use crate::catalog::options_page as product_options;
 use crate::admin::table::handlers as table;
 use crate::api::admin as api_admin;
 use crate::cart::CartBadge;

@@ -158,7 +158,7 @@ pub async fn login(
         return Ok(unprocessable(views::login_page(&ctx, &sticky, &errors)));
     };
     tracing::info!(user.id = %user.id, "logged in");
-    crate::cart::merge_at_login(state, &ctx.visitor_id, &user.id).await?;
+    crate::orders::follow_cart_at_login(state, &ctx.visitor_id, &user.id).await?;
     let default = if user.is_admin() {
         "/admin"
     } else {
@@ -260,7 +260,7 @@ pub async fn register(
     )
     .await?
     .ok_or_else(|| AppError::internal(anyhow::anyhow!("new account has no session")))?;
-    crate::cart::merge_at_login(state, &ctx.visitor_id, &user.id).await?;
+    crate::orders::follow_cart_at_login(state, &ctx.visitor_id, &user.id).await?;
     let mut resp = redirect_with_flash(
         state,
         "/account",

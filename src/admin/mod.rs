@@ -3,7 +3,6 @@
 
 pub mod handlers;
 pub mod orders;
-pub mod product_options;
 pub mod table;
 pub mod tables;
 pub mod views;

@@ -14,6 +14,8 @@ pub use badge::CartBadge;
 
 use std::collections::HashMap;
 
+use sqlx::AnyConnection;
+
 use crate::catalog::model::Product;
 use crate::catalog::pricing::{self, OfferedValue, Selection};
 use crate::catalog::store as catalog_store;
@@ -363,66 +365,51 @@ pub async fn remove(state: &AppState, owner: &Owner, line_id: &str) -> AppResult
     Ok(())
 }
 
-/// At login: moves the guest browser's lines into the account's cart, adding quantities of
-/// identical lines (capped like any add), and deletes the guest cart.
-pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -> AppResult<()> {
-    let guest = Owner::visitor(visitor_id);
-    let account = Owner::user(user_id);
-    if store::find_cart(state.db.pool(), guest.key())
+/// Whether the guest browser `visitor_id` has a cart (most logins: no, and nothing to merge).
+pub async fn guest_has_cart(state: &AppState, visitor_id: &str) -> AppResult<bool> {
+    Ok(store::find_cart(state.db.pool(), Owner::visitor(visitor_id).key())
         .await?
-        .is_none()
-    {
-        return Ok(());
-    }
-    let now = now();
-    let mut tx = state.db.begin().await?;
-    // An order placed from the guest cart and not paid yet follows the cart: checking out
-    // again finds it (no second order), and its payment empties the right cart. First, before
-    // any cart lock: a payment's webhook locks the order, then the cart lines.
-    sqlx::query(
-        "update orders set cart_key = $2, user_id = coalesce(user_id, $3), updated_at = $4 \
-         where cart_key = $1 and status = 'pending_payment'",
-    )
-    .bind(guest.key())
-    .bind(account.key())
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    // Lock the guest cart first: a second login with the same browser (double submit) waits
-    // here and then finds it gone, and an add in another tab cannot slip in between.
-    let Some(guest_cart) = store::lock_cart(&mut tx, guest.key(), now).await? else {
-        return Ok(());
-    };
-    // Again under the guest cart's lock: an order placed from it meanwhile (checkout in another
-    // tab holds this lock while it inserts) is visible now.
-    sqlx::query(
-        "update orders set cart_key = $2, user_id = coalesce(user_id, $3), updated_at = $4 \
-         where cart_key = $1 and status = 'pending_payment'",
-    )
-    .bind(guest.key())
-    .bind(account.key())
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let guest_lines = store::lines(&mut *tx, &guest_cart).await?;
+        .is_some())
+}
+
+/// Locks the guest browser's cart, in the caller's transaction: a second login with the same
+/// browser (double submit) waits here and then finds it gone, and an add in another tab
+/// cannot slip in between. Its id, if it still exists.
+pub async fn lock_guest_cart(
+    conn: &mut AnyConnection,
+    visitor_id: &str,
+    now: i64,
+) -> AppResult<Option<String>> {
+    Ok(store::lock_cart(conn, Owner::visitor(visitor_id).key(), now).await?)
+}
+
+/// At login, with the guest cart locked ([`lock_guest_cart`]): moves its lines into the
+/// account's cart, adding quantities of identical lines (capped like any add), and deletes
+/// the guest cart. In the caller's transaction (`orders::follow_cart_at_login`, which moves
+/// the guest's pending orders in the same one).
+pub async fn merge_into_account(
+    conn: &mut AnyConnection,
+    guest_cart: &str,
+    user_id: &str,
+    now: i64,
+) -> AppResult<()> {
+    let account = Owner::user(user_id);
+    let guest_lines = store::lines(&mut *conn, guest_cart).await?;
     if guest_lines.is_empty() {
-        store::delete_cart(&mut tx, &guest_cart).await?;
-        tx.commit().await?;
+        store::delete_cart(conn, guest_cart).await?;
         return Ok(());
     }
-    let cart_id = store::lock_or_create_cart(&mut tx, account.key(), Some(user_id), now).await?;
+    let cart_id = store::lock_or_create_cart(conn, account.key(), Some(user_id), now).await?;
     let mut ids: Vec<String> = guest_lines.iter().map(|l| l.product_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let products: HashMap<String, Product> = catalog_store::find_many(&mut *tx, &ids)
+    let products: HashMap<String, Product> = catalog_store::find_many(&mut *conn, &ids)
         .await?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
     // The account's lines, kept up to date as guest lines are merged in.
-    let mut units: HashMap<(String, String), i64> = store::lines(&mut *tx, &cart_id)
+    let mut units: HashMap<(String, String), i64> = store::lines(&mut *conn, &cart_id)
         .await?
         .into_iter()
         .map(|r| ((r.product_id, r.option_key), r.quantity))
@@ -445,7 +432,7 @@ pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -
             .min(allowed(product, others).max(current).max(1));
         units.insert(key, merged);
         store::put_line(
-            &mut tx,
+            conn,
             &cart_id,
             &line.product_id,
             &line.option_key,
@@ -454,7 +441,6 @@ pub async fn merge_at_login(state: &AppState, visitor_id: &str, user_id: &str) -
         )
         .await?;
     }
-    store::delete_cart(&mut tx, &guest_cart).await?;
-    tx.commit().await?;
+    store::delete_cart(conn, guest_cart).await?;
     Ok(())
 }

@@ -182,3 +182,29 @@ pub async fn delete_cart(conn: &mut AnyConnection, cart_id: &str) -> Result<(), 
         .await?;
     Ok(())
 }
+
+/// Removes from `owner_key`'s cart the units an order bought, given per product and choice
+/// of options: lines bought in full go, lines the customer raised since keep the difference.
+pub async fn remove_bought(
+    conn: &mut AnyConnection,
+    owner_key: &str,
+    bought: &[(String, String, i64)],
+) -> Result<(), sqlx::Error> {
+    let cart = "cart_id = (select id from carts where owner_key = $1) \
+                and product_id = $2 and option_key = $3";
+    for (product_id, option_key, units) in bought {
+        for sql in [
+            format!("delete from cart_lines where {cart} and quantity <= $4"),
+            format!("update cart_lines set quantity = quantity - $4 where {cart} and quantity > $4"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(owner_key)
+                .bind(product_id)
+                .bind(option_key)
+                .bind(units)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 
 pub mod listing;
 pub mod model;
+pub mod options_page;
 pub mod pricing;
 pub mod shelf;
 pub mod store;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, Executor};
+use sqlx::{Any, AnyConnection, Executor};
 
 use super::model::{Category, PRODUCT_COLUMNS, Product};
 use super::pricing::OfferedValue;
@@ -164,4 +164,82 @@ pub async fn all_values<'e>(
             },
         )
         .collect())
+}
+
+/// Takes `quantity` units of a counted product's stock (an order holds them); false when
+/// fewer are left.
+pub async fn take_stock(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    quantity: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update products set stock = stock - $2 \
+         where id = $1 and stock is not null and stock >= $2",
+    )
+    .bind(product_id)
+    .bind(quantity)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives `quantity` units back to a counted product's stock (an order that ended unpaid).
+pub async fn return_stock(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    quantity: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update products set stock = stock + $2 where id = $1 and stock is not null")
+        .bind(product_id)
+        .bind(quantity)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A product's stock as it stands (`None`: not counted, or no such product).
+pub async fn stock<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    product_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    Ok(sqlx::query_scalar("select stock from products where id = $1")
+        .bind(product_id)
+        .fetch_optional(ex)
+        .await?
+        .flatten())
+}
+
+/// Replaces the option values a product offers, made against the product's `version` (which
+/// it bumps): false, changing nothing, when someone changed the product meanwhile.
+pub async fn replace_product_options(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    version: i64,
+    value_ids: &[String],
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let bumped = sqlx::query(
+        "update products set version = version + 1, updated_at = $3 where id = $1 and version = $2",
+    )
+    .bind(product_id)
+    .bind(version)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if bumped.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("delete from product_option_values where product_id = $1")
+        .bind(product_id)
+        .execute(&mut *conn)
+        .await?;
+    for v in value_ids {
+        sqlx::query("insert into product_option_values (product_id, value_id) values ($1, $2)")
+            .bind(product_id)
+            .bind(v)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
 }

@@ -10,6 +10,7 @@ use super::close_unpaid;
 use super::state::OrderEvent;
 use super::store::{self, NewOrder, Order, OrderLine};
 use crate::cart::{self, Owner, store as cart_store};
+use crate::catalog::store as catalog_store;
 use crate::crypto::sha256_hex;
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -262,12 +263,8 @@ pub async fn place(
         entry.0 += line.quantity;
     }
     for (product_id, (quantity, title, stock)) in &units {
-        if stock.is_some() && !store::take_stock(&mut tx, product_id, *quantity).await? {
-            let left: Option<i64> = sqlx::query_scalar("select stock from products where id = $1")
-                .bind(*product_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
+        if stock.is_some() && !catalog_store::take_stock(&mut tx, product_id, *quantity).await? {
+            let left = catalog_store::stock(&mut *tx, product_id).await?;
             return Err(AppError::Conflict(match left {
                 Some(0) | None => format!("Sorry, “{title}” is sold out."),
                 Some(n) => {
@@ -357,4 +354,27 @@ pub async fn place(
         order,
         reused: false,
     })
+}
+
+/// At login: the guest browser's cart moves into the account's, and its orders waiting for
+/// payment follow it, in one transaction.
+pub async fn follow_cart_at_login(state: &AppState, visitor_id: &str, user_id: &str) -> AppResult<()> {
+    if !cart::guest_has_cart(state, visitor_id).await? {
+        return Ok(());
+    }
+    let (guest, account) = (Owner::visitor(visitor_id), Owner::user(user_id));
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    // The orders first, before any cart lock: a payment's webhook locks the order, then the
+    // cart lines.
+    store::follow_cart(&mut tx, guest.key(), account.key(), user_id, now).await?;
+    let Some(guest_cart) = cart::lock_guest_cart(&mut tx, visitor_id, now).await? else {
+        return Ok(());
+    };
+    // Again under the guest cart's lock: an order placed from it meanwhile (checkout in
+    // another tab holds this lock while it inserts) is visible now.
+    store::follow_cart(&mut tx, guest.key(), account.key(), user_id, now).await?;
+    cart::merge_into_account(&mut tx, &guest_cart, user_id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -31,7 +31,10 @@ pub async fn close_unpaid(
     if moved.is_none() {
         return Ok(false);
     }
-    store::release_stock(conn, &order.id).await?;
+    // One product at a time in id order (see `store::held_stock`).
+    for (product_id, quantity) in store::held_stock(conn, &order.id).await? {
+        crate::catalog::store::return_stock(conn, &product_id, quantity).await?;
+    }
     if let Some(p) = payment_store::latest_for_order(&mut *conn, &order.id).await?
         && p.status() == crate::payments::state::PaymentStatus::Unpaid
     {

@@ -61,7 +61,8 @@ pub async fn on_captured(
     {
         return Ok(());
     }
-    store::take_from_cart(conn, &order.cart_key, order_id).await?;
+    let bought = store::bought(conn, order_id).await?;
+    crate::cart::store::remove_bought(conn, &order.cart_key, &bought).await?;
     let lines = store::lines(&mut *conn, order_id).await?;
     let link = state.url(&order_path(state, &order));
     let attempts = state.max_job_attempts();

@@ -231,44 +231,37 @@ pub async fn insert_line(conn: &mut AnyConnection, l: &OrderLine) -> Result<(), 
     Ok(())
 }
 
-/// Takes `quantity` units of a counted product's stock; false when fewer are left.
-pub async fn take_stock(
+/// The stock an order's lines hold, per product in id order (the order stock rows are
+/// locked in, by checkouts and releases alike, so they never wait on each other in opposite
+/// orders).
+pub async fn held_stock(
     conn: &mut AnyConnection,
-    product_id: &str,
-    quantity: i64,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update products set stock = stock - $2 \
-         where id = $1 and stock is not null and stock >= $2",
-    )
-    .bind(product_id)
-    .bind(quantity)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Gives back the stock an order's lines hold (call once, on the transition that ends them).
-///
-/// One product at a time in id order, the order [`take_stock`]'s callers lock them in, so a
-/// release and a checkout never wait on each other's rows in opposite orders.
-pub async fn release_stock(conn: &mut AnyConnection, order_id: &str) -> Result<(), sqlx::Error> {
-    let held: Vec<(String, i64)> = sqlx::query_as(
+    order_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
         "select product_id, cast(sum(held) as bigint) from order_lines \
          where order_id = $1 and held > 0 and product_id is not null \
          group by product_id order by product_id",
     )
     .bind(order_id)
     .fetch_all(&mut *conn)
-    .await?;
-    for (product_id, quantity) in held {
-        sqlx::query("update products set stock = stock + $2 where id = $1 and stock is not null")
-            .bind(&product_id)
-            .bind(quantity)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+    .await
+}
+
+/// What an order bought, per product and choice of options: (product id, option key,
+/// units).
+pub async fn bought(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select product_id, option_key, cast(sum(quantity) as bigint) from order_lines \
+         where order_id = $1 and product_id is not null \
+         group by product_id, option_key order by product_id, option_key",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await
 }
 
 /// Moves an order from its current state by `event`, if the state machine allows it and no
@@ -562,35 +555,6 @@ pub async fn downloads_of<'e>(
     .await
 }
 
-/// Removes from `cart_key`'s cart the units an order bought (lines the customer added since
-/// stay); run once, on the transition to paid.
-pub async fn take_from_cart(
-    conn: &mut AnyConnection,
-    cart_key: &str,
-    order_id: &str,
-) -> Result<(), sqlx::Error> {
-    // Lines bought in full go; lines the customer raised since keep the difference.
-    let bought = "(select coalesce(sum(ol.quantity), 0) from order_lines ol \
-         where ol.order_id = $2 and ol.product_id = cart_lines.product_id \
-         and ol.option_key = cart_lines.option_key)";
-    let cart = "cart_id = (select id from carts where owner_key = $1)";
-    let delete = format!("delete from cart_lines where {cart} and quantity <= {bought}");
-    sqlx::query(sqlx::AssertSqlSafe(delete))
-        .bind(cart_key)
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?;
-    let update = format!(
-        "update cart_lines set quantity = quantity - {bought} where {cart} and {bought} > 0"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(update))
-        .bind(cart_key)
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Whether `user_id` has a paid or fulfilled order containing `product_id` (a verified
 /// review).
 #[tracing::instrument(skip_all, fields(product.id = %product_id))]
@@ -610,4 +574,26 @@ pub async fn has_bought<'e>(
     .fetch_one(ex)
     .await?;
     Ok(lines > 0)
+}
+
+/// At login: the guest cart's pending orders follow it into the account (checking out again
+/// finds them, and their payment empties the right cart).
+pub async fn follow_cart(
+    conn: &mut AnyConnection,
+    guest_key: &str,
+    account_key: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update orders set cart_key = $2, user_id = coalesce(user_id, $3), updated_at = $4 \
+         where cart_key = $1 and status = 'pending_payment'",
+    )
+    .bind(guest_key)
+    .bind(account_key)
+    .bind(user_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

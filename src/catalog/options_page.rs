@@ -8,9 +8,9 @@ use poem::{IntoResponse as _, Response, handler};
 use serde_json::json;
 
 use crate::audit::{AuditEntry, insert_audit};
-use crate::catalog::model::Product;
-use crate::catalog::pricing::{self, OfferedValue};
-use crate::catalog::store as catalog_store;
+use super::model::Product;
+use super::pricing::{self, OfferedValue};
+use super::store as catalog_store;
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Flash, RequestContext};
@@ -122,15 +122,7 @@ pub async fn save(
     }
     let now = now();
     let mut tx = state.db.begin().await?;
-    let bumped = sqlx::query(
-        "update products set version = version + 1, updated_at = $3 where id = $1 and version = $2",
-    )
-    .bind(&product.id)
-    .bind(version)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if bumped.rows_affected() != 1 {
+    if !catalog_store::replace_product_options(&mut tx, &product.id, version, &chosen, now).await? {
         tx.rollback().await?;
         let (product, all, offered) = load(state, &id).await?;
         let markup = page(
@@ -144,17 +136,6 @@ pub async fn save(
             ),
         );
         return Ok(with_status(markup, StatusCode::CONFLICT));
-    }
-    sqlx::query("delete from product_option_values where product_id = $1")
-        .bind(&product.id)
-        .execute(&mut *tx)
-        .await?;
-    for v in &chosen {
-        sqlx::query("insert into product_option_values (product_id, value_id) values ($1, $2)")
-            .bind(&product.id)
-            .bind(v)
-            .execute(&mut *tx)
-            .await?;
     }
     let entry = AuditEntry::by(&admin, "product.options", "product", &product.id).change(
         json!({ "option_values": offered }),
