@@ -38,5 +38,6 @@ pub mod shop;
 pub mod site;
 pub mod state;
 pub mod storage;
+pub mod tables;
 pub mod telemetry;
 pub mod views;

@@ -1,8 +1,9 @@
-//! The studio's back-office: dashboard, outbox, jobs, the audit log, and the inline-edit
-//! tables (one component, declared per table in `tables`).
+//! The studio's back-office: dashboard, outbox, jobs, the audit log, the orders' pages, and the
+//! inline-edit tables (the component is `crate::tables`; each domain declares its own tables,
+//! listed in [`tables::ALL`]).
 
 pub mod handlers;
 pub mod orders;
-pub mod table;
+pub mod table_handlers;
 pub mod tables;
 pub mod views;

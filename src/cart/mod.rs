@@ -367,9 +367,11 @@ pub async fn remove(state: &AppState, owner: &Owner, line_id: &str) -> AppResult
 
 /// Whether the guest browser `visitor_id` has a cart (most logins: no, and nothing to merge).
 pub async fn guest_has_cart(state: &AppState, visitor_id: &str) -> AppResult<bool> {
-    Ok(store::find_cart(state.db.pool(), Owner::visitor(visitor_id).key())
-        .await?
-        .is_some())
+    Ok(
+        store::find_cart(state.db.pool(), Owner::visitor(visitor_id).key())
+            .await?
+            .is_some(),
+    )
 }
 
 /// Locks the guest browser's cart, in the caller's transaction: a second login with the same

@@ -195,7 +195,9 @@ pub async fn remove_bought(
     for (product_id, option_key, units) in bought {
         for sql in [
             format!("delete from cart_lines where {cart} and quantity <= $4"),
-            format!("update cart_lines set quantity = quantity - $4 where {cart} and quantity > $4"),
+            format!(
+                "update cart_lines set quantity = quantity - $4 where {cart} and quantity > $4"
+            ),
         ] {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(owner_key)

@@ -7,4 +7,5 @@ pub mod options_page;
 pub mod pricing;
 pub mod shelf;
 pub mod store;
+pub mod tables;
 pub mod views;

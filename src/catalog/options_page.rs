@@ -7,10 +7,10 @@ use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Response, handler};
 use serde_json::json;
 
-use crate::audit::{AuditEntry, insert_audit};
 use super::model::Product;
 use super::pricing::{self, OfferedValue};
 use super::store as catalog_store;
+use crate::audit::{AuditEntry, insert_audit};
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Flash, RequestContext};

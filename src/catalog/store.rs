@@ -19,19 +19,6 @@ pub async fn categories<'e>(
     .await
 }
 
-/// Escapes `%`, `_` and `\` for a `like … escape '\'` pattern.
-pub fn like_pattern(words: &str) -> String {
-    let mut out = String::from("%");
-    for c in words.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 /// An active product by slug.
 pub async fn find_active_by_slug<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -203,11 +190,13 @@ pub async fn stock<'e>(
     ex: impl Executor<'e, Database = Any>,
     product_id: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    Ok(sqlx::query_scalar("select stock from products where id = $1")
-        .bind(product_id)
-        .fetch_optional(ex)
-        .await?
-        .flatten())
+    Ok(
+        sqlx::query_scalar("select stock from products where id = $1")
+            .bind(product_id)
+            .fetch_optional(ex)
+            .await?
+            .flatten(),
+    )
 }
 
 /// Replaces the option values a product offers, made against the product's `version` (which
@@ -242,4 +231,22 @@ pub async fn replace_product_options(
             .await?;
     }
     Ok(true)
+}
+
+/// Every category as (id, name), in display order: what a column pointing at one offers.
+pub async fn category_choices<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("select id, name from categories order by sort_order, name")
+        .fetch_all(ex)
+        .await
+}
+
+/// Every option group as (id, name), in display order.
+pub async fn option_group_choices<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("select id, name from option_groups order by sort_order, name")
+        .fetch_all(ex)
+        .await
 }

@@ -193,3 +193,16 @@ pub fn parse_id(raw: &str) -> Option<String> {
 pub fn flag(value: i64) -> bool {
     value != 0
 }
+
+/// Escapes `%`, `_` and `\` for a `like … escape '\'` pattern.
+pub fn like_pattern(words: &str) -> String {
+    let mut out = String::from("%");
+    for c in words.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod links;
 pub mod model;
 pub mod store;
+pub mod tables;
 pub mod upload;
 pub mod views;
 

@@ -277,3 +277,18 @@ pub async fn count_ready<'e>(ex: impl Executor<'e, Database = Any>) -> Result<i6
         .await?;
     Ok(n)
 }
+
+/// Ready files of `kind` as (id, original name), newest first (at most 500): what a column
+/// pointing at a file offers.
+pub async fn ready_choices<'e>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    kind: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, original_name from media where state = 'ready' and kind = $1
+         order by created_at desc limit 500",
+    )
+    .bind(kind)
+    .fetch_all(ex)
+    .await
+}

@@ -358,7 +358,11 @@ pub async fn place(
 
 /// At login: the guest browser's cart moves into the account's, and its orders waiting for
 /// payment follow it, in one transaction.
-pub async fn follow_cart_at_login(state: &AppState, visitor_id: &str, user_id: &str) -> AppResult<()> {
+pub async fn follow_cart_at_login(
+    state: &AppState,
+    visitor_id: &str,
+    user_id: &str,
+) -> AppResult<()> {
     if !cart::guest_has_cart(state, visitor_id).await? {
         return Ok(());
     }

@@ -19,6 +19,7 @@ pub mod payment_events;
 pub mod staff;
 pub mod state;
 pub mod store;
+pub mod tables;
 pub mod views;
 
 use self::store::{Order, TransitionError};

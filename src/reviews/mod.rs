@@ -17,6 +17,7 @@
 pub mod handlers;
 pub mod model;
 pub mod store;
+pub mod tables;
 pub mod views;
 
 use std::time::Duration;

@@ -4,4 +4,5 @@ pub mod contact;
 pub mod content;
 pub mod handlers;
 pub mod store;
+pub mod tables;
 pub mod views;

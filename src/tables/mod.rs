@@ -1,8 +1,10 @@
 //! The admin's inline-edit table: one component for every editable table.
 //!
-//! A [`TableSpec`] declares a database table's columns (type, validation, editability),
-//! search, filters, bulk actions and the quick-create form. From it the component lists rows
-//! (filter, sort, paginate), renders a cell for display or editing, and saves one field:
+//! Each domain declares its own tables with a [`TableSpec`] (columns with type, validation and
+//! editability, search, filters, bulk actions, the quick-create form) and writes them itself
+//! through its [`Rules`]: the component never writes a domain's table, it calls the owner's
+//! rules inside its transaction. From the spec the component lists rows (filter, sort,
+//! paginate), renders a cell for display or editing, and saves one field:
 //!
 //! * click a cell → its input (htmx fragment; without JS a small page) → Enter saves, Escape
 //!   cancels → the display cell comes back;
@@ -14,16 +16,17 @@
 //! SQL is assembled only from names in the spec (never from the request): a field in a URL is
 //! looked up in the spec's columns and refused when absent.
 
-pub mod handlers;
+pub mod store;
 pub mod views;
 
 use std::collections::HashMap;
 
+use futures_util::future::BoxFuture;
 use serde_json::json;
-use sqlx::Row as _;
+use sqlx::{AnyConnection, Row as _};
 
 use crate::audit::{AuditEntry, insert_audit};
-use crate::db::{DbError, new_id, now};
+use crate::db::{Db, DbError, new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use crate::state::AppState;
@@ -66,7 +69,7 @@ pub enum Kind {
     /// A row of another table.
     Ref {
         /// Where the choices come from.
-        source: RefSource,
+        source: &'static Choices,
         /// Empty allowed.
         nullable: bool,
     },
@@ -74,37 +77,80 @@ pub enum Kind {
     Timestamp,
 }
 
-/// Tables a [`Kind::Ref`] column can point at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefSource {
-    /// Categories.
-    Category,
-    /// Option groups.
-    OptionGroup,
-    /// Ready image files.
-    Image,
-    /// Ready video files.
-    Video,
+/// Where a [`Kind::Ref`] column's choices come from: declared by the domain that owns the rows
+/// pointed at (`catalog::tables::CATEGORY_CHOICES`), loaded when an editor opens.
+#[derive(Debug)]
+pub struct Choices {
+    /// A name for the set (distinct per set: choices are loaded once per name).
+    pub name: &'static str,
+    /// Reads the choices: (id, label).
+    pub load: fn(&Db) -> BoxFuture<'_, Result<Vec<(String, String)>, sqlx::Error>>,
 }
 
-impl RefSource {
-    fn sql(self) -> &'static str {
-        match self {
-            RefSource::Category => "select id, name from categories order by sort_order, name",
-            RefSource::OptionGroup => {
-                "select id, name from option_groups order by sort_order, name"
-            }
-            RefSource::Image => {
-                "select id, original_name from media where state = 'ready' and kind = 'image'
-                 order by created_at desc limit 500"
-            }
-            RefSource::Video => {
-                "select id, original_name from media where state = 'ready' and kind = 'video'
-                 order by created_at desc limit 500"
-            }
-        }
+// The kinds and bulk actions most tables use.
+
+/// Required one-line text of at most `max` characters.
+pub const fn text(max: usize) -> Kind {
+    Kind::Text {
+        max,
+        multiline: false,
+        optional: false,
     }
 }
+/// Optional one-line text.
+pub const fn optional_text(max: usize) -> Kind {
+    Kind::Text {
+        max,
+        multiline: false,
+        optional: true,
+    }
+}
+/// Optional multi-line text.
+pub const fn long_text(max: usize) -> Kind {
+    Kind::Text {
+        max,
+        multiline: true,
+        optional: true,
+    }
+}
+/// A price in the shop's currency.
+pub const PRICE: Kind = Kind::Money { signed: false };
+/// A display order.
+pub const ORDER: Kind = Kind::Int {
+    min: -10_000,
+    max: 10_000,
+    nullable: false,
+};
+
+/// Bulk: make active.
+pub const ACTIVATE: Bulk = Bulk {
+    name: "activate",
+    label: "Activate",
+    key: "active",
+    value: "1",
+};
+/// Bulk: make inactive.
+pub const DEACTIVATE: Bulk = Bulk {
+    name: "deactivate",
+    label: "Deactivate",
+    key: "active",
+    value: "0",
+};
+
+/// Bulk: feature.
+pub const FEATURE: Bulk = Bulk {
+    name: "feature",
+    label: "Feature",
+    key: "featured",
+    value: "1",
+};
+/// Bulk: stop featuring.
+pub const UNFEATURE: Bulk = Bulk {
+    name: "unfeature",
+    label: "Stop featuring",
+    key: "featured",
+    value: "0",
+};
 
 /// One column.
 #[derive(Debug, Clone, Copy)]
@@ -254,6 +300,69 @@ pub struct TableSpec {
     pub create: Option<Create>,
     /// Per-row links.
     pub links: &'static [RowLink],
+    /// The owner's checks and writes.
+    pub rules: &'static dyn Rules,
+}
+
+impl std::fmt::Debug for dyn Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rules")
+    }
+}
+
+/// One field of one row, as the component asks its owner to write it.
+#[derive(Debug)]
+pub struct FieldChange<'a> {
+    /// The row.
+    pub id: &'a str,
+    /// The column (one the spec declares).
+    pub column: &'a Column,
+    /// The new value, already parsed and checked.
+    pub value: &'a Value,
+    /// The version an inline edit was made against (a bulk action writes whatever version).
+    pub version: Option<i64>,
+    /// Now, in epoch seconds.
+    pub now: i64,
+}
+
+/// A row from the quick-create form, as the component asks its owner to insert it.
+#[derive(Debug)]
+pub struct NewRow<'a> {
+    /// The new row's id.
+    pub id: &'a str,
+    /// Columns and values, parsed and checked.
+    pub values: &'a [(&'static str, Value)],
+    /// Now, in epoch seconds.
+    pub now: i64,
+}
+
+/// What the domain that owns a table says about changes to it: its own checks, and its own
+/// writes (usually the plain ones of [`store`], under its table's name), inside the
+/// component's transaction (which also writes the audit entry).
+#[async_trait::async_trait]
+pub trait Rules: Send + Sync {
+    /// A rule of the owner about a field's new value, beyond what the column's kind checks:
+    /// the sentence for the cell.
+    fn check(&self, _column: &Column, _value: &Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Writes one field of a row of `spec`'s table (bumping its version); false when the row
+    /// is not at `change.version` any more.
+    async fn set(
+        &self,
+        conn: &mut AnyConnection,
+        spec: &TableSpec,
+        change: &FieldChange<'_>,
+    ) -> Result<bool, sqlx::Error>;
+
+    /// Inserts a row into `spec`'s table.
+    async fn insert(
+        &self,
+        conn: &mut AnyConnection,
+        spec: &TableSpec,
+        row: &NewRow<'_>,
+    ) -> Result<(), sqlx::Error>;
 }
 
 impl TableSpec {
@@ -382,7 +491,7 @@ pub async fn list(state: &AppState, spec: &TableSpec, q: &ListQuery) -> AppResul
     let mut conditions: Vec<String> = Vec::new();
     let mut binds: Vec<Value> = Vec::new();
     if !q.q.trim().is_empty() && !spec.search.is_empty() {
-        binds.push(Value::Text(Some(crate::catalog::store::like_pattern(&q.q))));
+        binds.push(Value::Text(Some(crate::db::like_pattern(&q.q))));
         let n = binds.len();
         let ors: Vec<String> = spec
             .search
@@ -491,20 +600,17 @@ pub async fn find<'e>(
     Ok(row.map(|r| decode(spec, &r)).transpose()?)
 }
 
-/// Reference choices by source: [(id, label)].
-pub type Refs = HashMap<RefSource, Vec<(String, String)>>;
+/// Reference choices by [`Choices::name`]: [(id, label)].
+pub type Refs = HashMap<&'static str, Vec<(String, String)>>;
 
 /// The choices of every reference column of `spec`.
 pub async fn ref_options(state: &AppState, spec: &TableSpec) -> AppResult<Refs> {
     let mut out = HashMap::new();
     for c in spec.columns {
         if let Kind::Ref { source, .. } = c.kind
-            && !out.contains_key(&source)
+            && !out.contains_key(source.name)
         {
-            let rows: Vec<(String, String)> = sqlx::query_as(source.sql())
-                .fetch_all(state.db.pool())
-                .await?;
-            out.insert(source, rows);
+            out.insert(source.name, (source.load)(&state.db).await?);
         }
     }
     Ok(out)
@@ -601,7 +707,7 @@ pub fn parse_value(
                     Err("Choose one.".into())
                 };
             }
-            refs.get(&source)
+            refs.get(source.name)
                 .into_iter()
                 .flatten()
                 .find(|(id, _)| id == trimmed)
@@ -635,16 +741,6 @@ impl From<sqlx::Error> for SaveError {
     }
 }
 
-fn bind_value<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    v: &Value,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    match v {
-        Value::Text(t) => q.bind(t.clone()),
-        Value::Int(i) => q.bind(*i),
-    }
-}
-
 /// Saves one field of one row, made against `version`. Writes the audit entry in the same
 /// transaction. Returns the row as saved.
 pub async fn save(
@@ -664,27 +760,18 @@ pub async fn save(
     if before.version != version {
         return Err(SaveError::Stale(Box::new(before)));
     }
-    let stamp_sql = col
-        .stamp
-        .map(|stamp| format!("{stamp} = $5, "))
-        .unwrap_or_default();
-    let sql = format!(
-        "update {} set {} = $1, {stamp_sql}version = version + 1, updated_at = $2 where id = $3 and version = $4",
-        spec.table, col.key
-    );
-    let mut q = bind_value(sqlx::query(sqlx::AssertSqlSafe(sql)), &value)
-        .bind(now)
-        .bind(id)
-        .bind(version);
-    if col.stamp.is_some() {
-        let filled = match &value {
-            Value::Text(t) => t.as_deref().is_some_and(|t| !t.is_empty()),
-            Value::Int(i) => i.is_some(),
-        };
-        q = q.bind(filled.then_some(now));
+    if let Err(why) = spec.rules.check(col, &value) {
+        return Err(SaveError::Invalid(why));
     }
-    let done = match q.execute(&mut *tx).await {
-        Ok(d) => d,
+    let change = FieldChange {
+        id,
+        column: col,
+        value: &value,
+        version: Some(version),
+        now,
+    };
+    let written = match spec.rules.set(&mut tx, spec, &change).await {
+        Ok(written) => written,
         Err(e) => {
             return Err(match DbError::classify(e) {
                 DbError::UniqueViolation(_) => SaveError::Invalid(format!(
@@ -695,7 +782,7 @@ pub async fn save(
             });
         }
     };
-    if done.rows_affected() != 1 {
+    if !written {
         tx.rollback().await?;
         let current = find(state.db.pool(), spec, id)
             .await?
@@ -747,15 +834,14 @@ pub async fn bulk(
         if before.get(spec, col.key) == Some(&value) {
             continue;
         }
-        let sql = format!(
-            "update {} set {} = $1, version = version + 1, updated_at = $2 where id = $3",
-            spec.table, col.key
-        );
-        bind_value(sqlx::query(sqlx::AssertSqlSafe(sql)), &value)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let change = FieldChange {
+            id,
+            column: col,
+            value: &value,
+            version: None,
+            now,
+        };
+        spec.rules.set(&mut tx, spec, &change).await?;
         let old = before
             .get(spec, col.key)
             .map_or(serde_json::Value::Null, Value::json);
@@ -796,7 +882,10 @@ pub async fn create(
             form.get(key).unwrap_or(""),
             &refs,
         ) {
-            Ok(v) => values.push((col.key, v)),
+            Ok(v) => match spec.rules.check(col, &v) {
+                Ok(()) => values.push((col.key, v)),
+                Err(e) => errors.push((col.key, e)),
+            },
             Err(e) => errors.push((col.key, e)),
         }
     }
@@ -828,23 +917,12 @@ pub async fn create(
             Value::Text(Some(state.settings.currency.code().to_owned())),
         ));
     }
-    let mut cols: Vec<&str> = vec!["id", "created_at", "updated_at"];
-    cols.extend(values.iter().map(|(k, _)| *k));
-    let placeholders: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
-    let sql = format!(
-        "insert into {} ({}) values ({})",
-        spec.table,
-        cols.join(", "),
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&id)
-        .bind(now)
-        .bind(now);
-    for (_, v) in &values {
-        q = bind_value(q, v);
-    }
-    if let Err(e) = q.execute(&mut *tx).await {
+    let row = NewRow {
+        id: &id,
+        values: &values,
+        now,
+    };
+    if let Err(e) = spec.rules.insert(&mut tx, spec, &row).await {
         return match DbError::classify(e) {
             DbError::UniqueViolation(_) => Ok(Err(vec![(
                 create.fields.first().copied().unwrap_or("form"),

@@ -5,9 +5,7 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 
-use super::views::{self, Refs};
-use super::{ListQuery, Row, SaveError, TableSpec};
-use crate::admin::tables;
+use super::tables;
 use crate::audit::AuditEntry;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -16,6 +14,8 @@ use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, redirect_with_flash, with_status};
 use crate::state::AppState;
+use crate::tables::views::{self, Refs};
+use crate::tables::{self as table, ListQuery, Row, SaveError, TableSpec};
 
 fn spec_of(name: &str) -> AppResult<&'static TableSpec> {
     tables::spec(name).ok_or(AppError::NotFound)
@@ -37,14 +37,14 @@ fn list_query(spec: &'static TableSpec, form: &FormPairs) -> ListQuery {
             .flat_map(|f| {
                 let is_date = spec
                     .column(f.key)
-                    .is_some_and(|c| matches!(c.kind, super::Kind::Timestamp));
+                    .is_some_and(|c| matches!(c.kind, table::Kind::Timestamp));
                 if is_date {
                     // A date range: `f.{key}.from` and `f.{key}.to`, days in UTC.
                     ["from", "to"]
                         .into_iter()
                         .filter_map(|end| {
                             form.get(&format!("f.{}.{end}", f.key))
-                                .filter(|v| super::parse_day(v).is_some())
+                                .filter(|v| table::parse_day(v).is_some())
                                 .map(|v| (f.key, format!("{end}:{v}")))
                         })
                         .collect::<Vec<_>>()
@@ -98,8 +98,8 @@ async fn render_listing(
     q: &ListQuery,
     render: impl FnOnce(&views::Listing<'_>) -> maud::Markup,
 ) -> AppResult<maud::Markup> {
-    let (rows, total) = super::list(state, spec, q).await?;
-    let refs = super::ref_options(state, spec).await?;
+    let (rows, total) = table::list(state, spec, q).await?;
+    let refs = table::ref_options(state, spec).await?;
     Ok(render(&views::Listing {
         spec,
         q,
@@ -115,11 +115,11 @@ async fn row_and_column(
     name: &str,
     id: &str,
     field: &str,
-) -> AppResult<(&'static TableSpec, Row, &'static super::Column)> {
+) -> AppResult<(&'static TableSpec, Row, &'static table::Column)> {
     let spec = spec_of(name)?;
     let col = spec.column(field).ok_or(AppError::NotFound)?;
     let id = parse_id(id).ok_or(AppError::NotFound)?;
-    let row = super::find(state.db.pool(), spec, &id)
+    let row = table::find(state.db.pool(), spec, &id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((spec, row, col))
@@ -137,7 +137,7 @@ pub async fn edit(
     if !col.editable {
         return Err(AppError::NotFound);
     }
-    let refs = super::ref_options(state, spec).await?;
+    let refs = table::ref_options(state, spec).await?;
     let value = row.input_text(spec, col, state.settings.currency);
     Ok(if ctx.is_htmx {
         views::edit_cell(&ctx, spec, &row.id, row.version, col, &value, &refs, None).into_response()
@@ -158,7 +158,7 @@ pub async fn show(
     if !ctx.is_htmx {
         return Ok(redirect(&format!("/admin/{}", spec.name)));
     }
-    let refs = super::ref_options(state, spec).await?;
+    let refs = table::ref_options(state, spec).await?;
     Ok(views::display_cell(spec, &row, col, state.settings.currency, &refs, None).into_response())
 }
 
@@ -177,7 +177,7 @@ pub async fn save(
     if !col.editable {
         return Err(AppError::NotFound);
     }
-    let refs: Refs = super::ref_options(state, spec).await?;
+    let refs: Refs = table::ref_options(state, spec).await?;
     let currency = state.settings.currency;
     let raw = form
         .0
@@ -199,12 +199,12 @@ pub async fn save(
         };
         with_status(markup, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let value = match super::parse_value(currency, col, raw, &refs) {
+    let value = match table::parse_value(currency, col, raw, &refs) {
         Ok(v) => v,
         Err(message) => return Ok(invalid(&message)),
     };
     let actor = AuditEntry::by(&admin, "", spec.entity, &row.id);
-    let saved = super::save(state, spec, &actor, &row.id, col, value, version).await;
+    let saved = table::save(state, spec, &actor, &row.id, col, value, version).await;
     if saved.is_ok() {
         state.content.invalidate();
     }
@@ -265,7 +265,7 @@ pub async fn bulk(
         ));
     }
     let actor = AuditEntry::by(&admin, "", spec.entity, "");
-    let changed = super::bulk(state, spec, &actor, action, &ids).await?;
+    let changed = table::bulk(state, spec, &actor, action, &ids).await?;
     state.content.invalidate();
     Ok(redirect_with_flash(
         state,
@@ -289,7 +289,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let spec = spec_of(&name)?;
     let actor = AuditEntry::by(&admin, "", spec.entity, "");
-    let created = super::create(state, spec, &actor, &form).await?;
+    let created = table::create(state, spec, &actor, &form).await?;
     state.content.invalidate();
     match created {
         Ok(_) => Ok(redirect_with_flash(

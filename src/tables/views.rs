@@ -72,7 +72,7 @@ pub fn display_text(
             .find(|(v, _)| v == t)
             .map_or_else(|| t.clone(), |(_, l)| (*l).to_owned()),
         (Kind::Ref { source, .. }, Some(Value::Text(Some(t)))) => refs
-            .get(&source)
+            .get(source.name)
             .and_then(|rows| rows.iter().find(|(id, _)| id == t))
             .map_or_else(|| "(removed)".to_owned(), |(_, l)| l.clone()),
         (Kind::Text { max, .. }, Some(Value::Text(Some(t)))) if max > 200 => {
@@ -136,7 +136,7 @@ fn input(col: &Column, value: &str, refs: &Refs) -> Markup {
             Kind::Ref { source, nullable } => {
                 select id=(id) name="value" autofocus {
                     @if nullable { option value="" { "— none —" } }
-                    @for (v, l) in refs.get(&source).map_or(&[][..], Vec::as_slice) {
+                    @for (v, l) in refs.get(source.name).map_or(&[][..], Vec::as_slice) {
                         option value=(v) selected[value == v] { (l) }
                     }
                 }
@@ -335,7 +335,7 @@ pub fn page(
                                     @for (v, l) in options { option value=(v) selected[current == *v] { (l) } }
                                 }
                                 Kind::Ref { source, .. } => {
-                                    @for (v, l) in refs.get(&source).map_or(&[][..], Vec::as_slice) {
+                                    @for (v, l) in refs.get(source.name).map_or(&[][..], Vec::as_slice) {
                                         option value=(v) selected[current == v] { (l) }
                                     }
                                 }

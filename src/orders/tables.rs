@@ -1,0 +1,63 @@
+//! The orders table as the admin lists it (see `crate::tables`): read-only facts, an editable
+//! staff note, and a link to the order's page where its status moves.
+
+use crate::tables::store::PlainWrites;
+use crate::tables::{Column, Filter, Kind, PRICE, RowLink, TableSpec, long_text, text};
+
+/// Orders: read-only facts (status moves only through the order page's allowed actions) and
+/// an editable staff note.
+pub static ORDERS: TableSpec = TableSpec {
+    name: "orders",
+    title: "Orders",
+    help: "Newest first. Open an order to ship, cancel, refund or resend its emails; only the staff note is edited here.",
+    entity: "order",
+    table: "orders",
+    columns: &[
+        Column::show("number", "Order", text(20)),
+        Column::show("created_at", "Placed", Kind::Timestamp),
+        Column::show(
+            "status",
+            "Status",
+            Kind::Choice(&[
+                ("pending_payment", "Awaiting payment"),
+                ("paid", "Paid"),
+                ("fulfilled", "Fulfilled"),
+                ("cancelled", "Cancelled"),
+                ("expired", "Expired"),
+            ]),
+        ),
+        Column::show("name", "Customer", text(100)),
+        Column::show("email", "Email", text(254)),
+        Column::show("total_minor", "Total", PRICE),
+        Column::computed(
+            "flagged",
+            "Flagged",
+            Kind::Bool,
+            "case when orders.attention is null then 0 else 1 end",
+        ),
+        Column::edit("staff_note", "Staff note", long_text(2000)),
+    ],
+    default_sort: ("created_at", true),
+    search: &["number", "name", "email"],
+    filters: &[
+        Filter {
+            key: "status",
+            label: "Status",
+        },
+        Filter {
+            key: "flagged",
+            label: "Flagged",
+        },
+        Filter {
+            key: "created_at",
+            label: "Placed",
+        },
+    ],
+    bulk: &[],
+    create: None,
+    links: &[RowLink {
+        label: "Open",
+        path: "/admin/order/{id}",
+    }],
+    rules: &PlainWrites,
+};
