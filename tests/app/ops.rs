@@ -135,14 +135,18 @@ async fn metrics_count_payments_webhooks_emails_and_uploads(backend: Backend) {
         .unwrap();
     assert_eq!(uploaded.status(), StatusCode::OK);
 
-    // The confirmation and the downloads email, sent by the worker.
+    // The confirmation and the downloads email, sent by the worker. A job's run is counted
+    // after its email is: wait for both counts.
     let text = crate::support::eventually(
-        "two emails counted as sent",
+        "two emails counted as sent and their two jobs as done",
         std::time::Duration::from_secs(20),
         || async {
             let (_, text) = app.get_text("/metrics").await;
-            text.contains(r#"flashstudio_emails_total{outcome="sent"} 2"#)
-                .then_some(text)
+            (text.contains(r#"flashstudio_emails_total{outcome="sent"} 2"#)
+                && text.contains(
+                    r#"flashstudio_jobs_finished_total{kind="send_email",outcome="done"} 2"#,
+                ))
+            .then_some(text)
         },
     )
     .await;
