@@ -16,9 +16,9 @@ No container engine and no cluster are needed:
       strict: unknown fields fail), CRDs (ServiceMonitor) checked by hand;
   (d) every ci/bad/*.yaml is rejected by values.schema.json with the expected message, over
       ci/minimal-values.yaml and over the bare defaults (malformed values are refused whether
-      or not the rest is set), and so is every placeholder of src/config.rs
+      or not the rest is set), and so is every placeholder of src/config/
       KNOWN_WEAK_SECRETS as SECRET_KEY(_PREVIOUS);
-  (e) the wiring, against what the code says (src/config.rs, src/cli.rs, src/routes.rs,
+  (e) the wiring, against what the code says (src/config/, src/cli.rs, src/routes.rs,
       src/ops/handlers.rs): production settings reach the web and worker containers; the
       migration Job gets only what `flashstudio migrate` reads, DATABASE_URL its only secret,
       from the pods' Secret or a hook copy made before it; web and worker (`worker --addr`)
@@ -61,7 +61,7 @@ RELEASE = "flashstudio"
 NAMESPACE = "flashstudio"
 # Kinds kubernetes-validate has no schema for; each gets a hand-written shape check below.
 CRD_KINDS = {"ServiceMonitor"}
-# Injected into pods by AKS workload identity, read by src/config.rs; never set by the chart.
+# Injected into pods by AKS workload identity, read by src/config/; never set by the chart.
 WORKLOAD_IDENTITY_VARS = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"}
 # The IngressClass of the AKS application routing add-on (managed NGINX), the chart's default.
 APP_ROUTING_CLASS = "webapprouting.kubernetes.azure.com"
@@ -353,13 +353,14 @@ def check_healthcheck(instruction: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# What src/config.rs requires in production (parsed, so the chart cannot drift from it).
+# What src/config/ requires in production (parsed, so the chart cannot drift from it).
 
 
 def parse_config_rs(root: Path) -> dict:
-    src = (root / "src" / "config.rs").read_text()
-    src = src.split("#[cfg(test)]")[0]
-    known = set(re.findall(r'(?:get|non_empty|parse_num|parse_bool|mb|at_least)\(\s*(?:vars,\s*)?"([A-Z][A-Z0-9_]*)"', src))
+    # One file per area under src/config/, read as one text (each without its tests).
+    src = "\n".join(f.read_text().split("#[cfg(test)]")[0]
+                    for f in sorted((root / "src" / "config").glob("*.rs")))
+    known = set(re.findall(r'(?:get|non_empty|parse_num|parse_bool|mb|megabytes|at_least)\(\s*(?:vars,\s*)?"([A-Z][A-Z0-9_]*)"', src))
     known |= set(re.findall(r'\("([A-Z][A-Z0-9_]*)",\s*"[^"]*"\)', src))  # (log_var, ...) tuples
     required: set[str] = set()
     # `None if production => { return Err(..) }` (or `=> Err(..)`): missing in production is an
@@ -371,10 +372,10 @@ def parse_config_rs(root: Path) -> dict:
             required.add(g[-1].group(1))
     prod_required = set(required)
     # Required once the Stripe gateway is chosen (in any environment; production insists on it).
-    stripe_required = set(re.findall(r'get\("([A-Z][A-Z0-9_]*)"\)\s*\.ok_or_else', src))
+    stripe_required = set(re.findall(r'(?:get\(|non_empty\(vars,\s*)"([A-Z][A-Z0-9_]*)"\)\s*\.ok_or_else', src))
     required |= stripe_required
     one_of = []
-    m = re.search(r'azure_configured\s*=\s*get\("([A-Z_]+)"\)\.is_some\(\)\s*\|\|\s*get\("([A-Z_]+)"\)\.is_some\(\)', src)
+    m = re.search(r'azure_configured\s*=\s*(?:get\(|non_empty\(vars,\s*)"([A-Z_]+)"\)\.is_some\(\)\s*\|\|\s*(?:get\(|non_empty\(vars,\s*)"([A-Z_]+)"\)\.is_some\(\)', src)
     if m:
         one_of.append({m.group(1), m.group(2)})
     forbidden_true = set(re.findall(
@@ -389,7 +390,7 @@ def parse_config_rs(root: Path) -> dict:
         body = impl.group(1)
         migrate_reads |= set(re.findall(r'non_empty\(vars,\s*"([A-Z][A-Z0-9_]*)"\)', body))
         for fn in set(re.findall(r"\b([a-z_]+)\(vars\b", body)):
-            f = re.search(rf"\nfn {fn}\b.*?\n\}}\n", src, re.S)
+            f = re.search(rf"\n(?:pub(?:\([a-z]+\))? )?fn {fn}\b.*?\n\}}\n", src, re.S)
             if f:
                 migrate_reads |= set(re.findall(r'non_empty\(vars,\s*"([A-Z][A-Z0-9_]*)"\)', f.group(0)))
     weak = re.search(r"KNOWN_WEAK_SECRETS: &\[&str\] = &\[(.*?)\];", src, re.S)
@@ -413,7 +414,7 @@ def parse_config_rs(root: Path) -> dict:
             messages["|".join(sorted(group))] = head(said)
     # Defaults of the numeric settings (`parse_num(vars, "X", 2)`, `mb("X", 10 * 1024)`).
     num_defaults = {}
-    for m in re.finditer(r'(?:parse_num\(vars,\s*|\bmb\()"([A-Z][A-Z0-9_]*)",\s*([0-9][0-9 *]*)\)', src):
+    for m in re.finditer(r'(?:parse_num\(vars,\s*|\bmb\(|\bmegabytes\(vars,\s*)"([A-Z][A-Z0-9_]*)",\s*([0-9][0-9 *_]*)\)', src):
         num_defaults[m.group(1)] = eval_product(m.group(2))
     return {"known": known, "required": required, "prod_required": prod_required,
             "stripe_required": stripe_required, "one_of": one_of,
@@ -713,7 +714,7 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
     port = str(image.get("port", "8080"))
     data_dir = image.get("data_dir", "/var/lib/flashstudio")
 
-    # Every variable the chart sets is one src/config.rs reads (catches typos like
+    # Every variable the chart sets is one src/config/ reads (catches typos like
     # AZURE_STORAGE_ACCOUNT_NAME that would be silently ignored).
     set_names = set(cm)
     for _, p in pods:
@@ -722,7 +723,7 @@ def check_wiring(docs: list[dict], notes: str, values: dict, cfg: dict, image: d
     for s in find(docs, "Secret"):
         set_names |= set(s.get("data") or {})
     unknown = sorted(set_names - cfg["known"] - {"TMPDIR"})
-    R.check(not unknown, f"{label}: every variable the chart sets is read by src/config.rs", ", ".join(unknown))
+    R.check(not unknown, f"{label}: every variable the chart sets is read by src/config/", ", ".join(unknown))
 
     for role, p in pods:
         spec = p["spec"]["template"]["spec"]
@@ -1055,7 +1056,7 @@ def check_memory(web, worker, env: dict, cfg: dict, label: str) -> None:
     if not R.check(bool(decoder) and {"UPLOAD_MAX_IMAGE_MB", "WORKER_CONCURRENCY", "UPLOAD_BLOCK_SIZE_MB",
                                       "UPLOAD_MAX_CONCURRENT"} <= set(d),
                    f"{label}: parsed the image decoder's limit and the defaults the memory estimate needs",
-                   "src/media/analyze.rs or src/config.rs changed shape"):
+                   "src/media/analyze.rs or src/config/ changed shape"):
         return
 
     def num(name: str) -> int:
@@ -1087,7 +1088,7 @@ def secret_value_given(doc: dict, key: str) -> bool:
 
 
 def missing_settings(docs, web, values, cfg, secret_keys) -> list[tuple[str, str, str]]:
-    """The settings the app needs (src/config.rs) or the chart documents for these values that
+    """The settings the app needs (src/config/) or the chart documents for these values that
     reach the web container empty or not at all, as (values key, variable, text NOTES must
     show for it). Keys of an existing Secret count as given (the chart cannot see them); an
     empty value counts as missing, as it does for the app."""
@@ -1370,10 +1371,10 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
                 R.fail(f"{bf.name} over {base_name}: rejected by the schema, not by a template: {type(e).__name__}: {e}")
     stats["bad"] = len(bad_files)
 
-    # The placeholders src/config.rs refuses (any case) are refused by the schema too, as
+    # The placeholders src/config/ refuses (any case) are refused by the schema too, as
     # SECRET_KEY and as SECRET_KEY_PREVIOUS, over a configured release and over the defaults.
     weak = cfg.get("weak_secrets") or []
-    R.check(bool(weak), f"parsed {len(weak)} refused placeholders from src/config.rs KNOWN_WEAK_SECRETS")
+    R.check(bool(weak), f"parsed {len(weak)} refused placeholders from src/config/ KNOWN_WEAK_SECRETS")
     let_through = []
     for w in weak:
         for variant in {w, w.upper()}:
@@ -1388,7 +1389,7 @@ def check_chart(root: Path, helm, kv, cfg: dict, image: dict) -> dict:
     R.check(not let_through, "the schema refuses every KNOWN_WEAK_SECRETS placeholder as SECRET_KEY and SECRET_KEY_PREVIOUS "
                              "(over minimal and over the defaults)", ", ".join(let_through))
 
-    # The switches src/config.rs refuses in production (parse_bool(.., !production) then an
+    # The switches src/config/ refuses in production (parse_bool(.., !production) then an
     # error) are refused in config.extra in production, and accepted in development.
     dev_values = load_values(helm, chart_dir / "ci" / "development-values.yaml")
     for var in sorted(cfg.get("forbidden_true") or []):
@@ -1449,18 +1450,18 @@ def main() -> int:
     STRIPE_RS = (root / "src" / "payments" / "stripe.rs").read_text()
     image = check_containerfile(root, hadolint)
 
-    R.start("src/config.rs: what production requires")
+    R.start("src/config/: what production requires")
     cfg = parse_config_rs(root)
     # Guard the parser itself: if config.rs changes shape, fail loudly rather than check nothing.
     for must in ["BASE_URL", "DATABASE_URL", "SECRET_KEY", "SMTP_URL", "PAYMENT_GATEWAY"]:
         R.check(must in cfg["required"], f"parsed: {must} is required in production",
-                "the parser in scripts/check_deploy.py no longer understands src/config.rs")
+                "the parser in scripts/check_deploy.py no longer understands src/config/")
     R.check(bool(cfg["one_of"]), "parsed: storage needs one of AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_CONNECTION_STRING")
     R.info(f"required: {', '.join(sorted(cfg['required']))}; one of: {', '.join('/'.join(sorted(g)) for g in cfg['one_of'])}; "
            f"must not be true: {', '.join(sorted(cfg['forbidden_true']))}; {len(cfg['known'])} settings known")
     R.check(cfg["migrate_reads"] >= {"DATABASE_URL", "FLASHSTUDIO_ENV"} and "SECRET_KEY" not in cfg["migrate_reads"],
             f"parsed: `flashstudio migrate` reads {', '.join(sorted(cfg['migrate_reads']))} (DatabaseTarget::from_map)",
-            "the parser no longer finds DatabaseTarget::from_map in src/config.rs")
+            "the parser no longer finds DatabaseTarget::from_map in src/config/")
     R.check("SECRET_KEY_PREVIOUS" in cfg["known"], "parsed: SECRET_KEY_PREVIOUS is a setting")
     said_for = (cfg["prod_required"] - {"PAYMENT_GATEWAY"}) | cfg["stripe_required"] | {"|".join(sorted(g)) for g in cfg["one_of"]}
     unsaid = sorted(said_for - set(cfg["messages"]))

@@ -13,9 +13,9 @@ use crate::http::extract::{AdminUser, Ctx};
 use crate::http::redirect_with_flash;
 use crate::http::session::secs;
 use crate::identity::store as account_store;
-use crate::jobs::{EnqueueOptions, store as job_store};
+use crate::jobs::{EnqueueOptions, JobStatus, store as job_store};
 use crate::notifications::{
-    SECRET_BEARING_KINDS, SendEmailJob, redact_secrets, store as email_store,
+    SECRET_BEARING_KINDS, SendEmailJob, redact_secrets, store as email_store, store::EmailStatus,
 };
 use crate::state::AppState;
 
@@ -44,23 +44,15 @@ pub async fn dashboard(
         customers,
         admins,
         sessions,
-        jobs_queued: count(&job_counts, "queued"),
-        jobs_dead: count(&job_counts, "dead"),
-        emails_queued: count(&emails, "queued"),
-        emails_sent: count(&emails, "sent"),
-        emails_failed: count(&emails, "failed"),
+        jobs_queued: count(&job_counts, JobStatus::Queued.as_str()),
+        jobs_dead: count(&job_counts, JobStatus::Dead.as_str()),
+        emails_queued: count(&emails, EmailStatus::Queued.as_str()),
+        emails_sent: count(&emails, EmailStatus::Sent.as_str()),
+        emails_failed: count(&emails, EmailStatus::Failed.as_str()),
         reviews_pending: crate::reviews::store::count_pending(pool).await?,
-        orders_to_ship: crate::orders::store::count_where(
-            pool,
-            "status = 'paid' and has_prints = 1",
-        )
-        .await?,
-        orders_attention: crate::orders::store::count_where(pool, "attention is not null").await?,
-        webhook_errors: sqlx::query_scalar(
-            "select count(*) from webhook_events where outcome = 'error'",
-        )
-        .fetch_one(pool)
-        .await?,
+        orders_to_ship: crate::orders::store::count_to_ship(pool).await?,
+        orders_attention: crate::orders::store::count_needing_attention(pool).await?,
+        webhook_errors: crate::payments::store::count_webhook_errors(pool).await?,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())
 }
@@ -159,8 +151,8 @@ pub async fn resend_email(
     )
     .await?;
     let entry = AuditEntry::by(&admin, "email.resend", "email", &id).change(
-        serde_json::json!({ "status": before.status, "attempts": before.attempts }),
-        serde_json::json!({ "status": "queued" }),
+        serde_json::json!({ "status": before.status.as_str(), "attempts": before.attempts }),
+        serde_json::json!({ "status": EmailStatus::Queued.as_str() }),
     );
     store::insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;
@@ -189,7 +181,8 @@ pub async fn jobs(
     let filter = q
         .status
         .as_deref()
-        .filter(|s| matches!(*s, "queued" | "running" | "dead"));
+        .and_then(JobStatus::parse)
+        .filter(|s| *s != JobStatus::Done);
     let rows = job_store::list_open(state.db.pool(), filter, 200).await?;
     Ok(views::jobs(&ctx, &rows, filter).into_response())
 }
@@ -210,8 +203,8 @@ pub async fn retry_job(
         ));
     }
     let entry = AuditEntry::by(&admin, "job.retry", "job", &id).change(
-        serde_json::json!({ "status": "dead" }),
-        serde_json::json!({ "status": "queued", "attempts": 0 }),
+        serde_json::json!({ "status": JobStatus::Dead.as_str() }),
+        serde_json::json!({ "status": JobStatus::Queued.as_str(), "attempts": 0 }),
     );
     store::insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;

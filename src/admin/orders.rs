@@ -127,7 +127,7 @@ fn detail_page(
                 @if matches!(o.status(), OrderStatus::Paid | OrderStatus::Fulfilled) {
                     form.inline-form method="post" action={(path) "/resend"} {
                         (csrf_field(ctx))
-                        button.button.button-ghost type="submit" { "Resend confirmation" @if o.has_digital == 1 { " and new download links" } }
+                        button.button.button-ghost type="submit" { "Resend confirmation" @if o.has_digital { " and new download links" } }
                     }
                 }
             }
@@ -525,7 +525,7 @@ pub async fn replay(
         state.db.pool(),
         &crate::audit::AuditEntry::by(&admin, "webhook.replay", "webhook_event", &id).change(
             serde_json::json!(null),
-            serde_json::json!({ "outcome": outcome }),
+            serde_json::json!({ "outcome": outcome.map(webhook::Outcome::as_str) }),
         ),
         now,
     )

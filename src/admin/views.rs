@@ -4,8 +4,9 @@ use maud::{Markup, html};
 
 use crate::audit::AuditRow;
 use crate::http::context::RequestContext;
+use crate::jobs::JobStatus;
 use crate::jobs::store::JobRow;
-use crate::notifications::store::EmailRow;
+use crate::notifications::store::{EmailRow, EmailStatus};
 use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, timestamp};
 
@@ -111,7 +112,7 @@ pub fn outbox(ctx: &RequestContext, emails: &[EmailRow], next_cursor: Option<Str
                         } }
                         tbody {
                             @for e in emails {
-                                @let status = if e.status == "queued" && e.attempts > 0 { "retrying" } else { e.status.as_str() };
+                                @let status = if e.status == EmailStatus::Queued && e.attempts > 0 { "retrying" } else { e.status.as_str() };
                                 tr {
                                     td { (timestamp(e.created_at)) }
                                     td { (e.to_address) }
@@ -151,7 +152,7 @@ pub fn email_detail(ctx: &RequestContext, e: &EmailRow) -> Markup {
             div.page-header {
                 p { a href="/admin/outbox" { "← Outbox" } }
                 h1 { (e.subject) }
-                p.lead { "To " strong { (e.to_address) } " · " (status_badge(&e.status)) " · created " (timestamp(e.created_at)) }
+                p.lead { "To " strong { (e.to_address) } " · " (status_badge(e.status.as_str())) " · created " (timestamp(e.created_at)) }
             }
             @if let Some(err) = &e.last_error { div.alert.alert-error { p { "Last error: " (err) } } }
             section.panel {
@@ -167,7 +168,7 @@ pub fn email_detail(ctx: &RequestContext, e: &EmailRow) -> Markup {
 }
 
 /// `GET /admin/jobs`.
-pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<&str>) -> Markup {
+pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<JobStatus>) -> Markup {
     admin_page(
         ctx,
         "Jobs",
@@ -178,9 +179,9 @@ pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<&str>) -> Mark
                 p.lead { "Work waiting, running, or dead after every retry. Finished jobs are not listed." }
                 nav.pagination aria-label="Filter" {
                     a href="/admin/jobs" aria-current=[filter.is_none().then_some("page")] { "All open" }
-                    a href="/admin/jobs?status=queued" aria-current=[(filter == Some("queued")).then_some("page")] { "Queued" }
-                    a href="/admin/jobs?status=running" aria-current=[(filter == Some("running")).then_some("page")] { "Running" }
-                    a href="/admin/jobs?status=dead" aria-current=[(filter == Some("dead")).then_some("page")] { "Dead" }
+                    @for (status, label) in [(JobStatus::Queued, "Queued"), (JobStatus::Running, "Running"), (JobStatus::Dead, "Dead")] {
+                        a href=(format!("/admin/jobs?status={}", status.as_str())) aria-current=[(filter == Some(status)).then_some("page")] { (label) }
+                    }
                 }
             }
             @if jobs.is_empty() {
@@ -198,12 +199,12 @@ pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<&str>) -> Mark
                                 tr {
                                     td { (timestamp(j.created_at)) }
                                     td { code { (j.kind) } }
-                                    td { (status_badge(&j.status)) }
+                                    td { (status_badge(j.status.as_str())) }
                                     td { (j.attempts) " / " (j.max_attempts) }
                                     td { (timestamp(j.run_at)) }
                                     td.muted { (j.last_error.as_deref().unwrap_or("")) }
                                     td.actions {
-                                        @if j.status == "dead" {
+                                        @if j.status == JobStatus::Dead {
                                             form.inline-form method="post" action=(format!("/admin/jobs/{}/retry", j.id)) {
                                                 (csrf_field(ctx))
                                                 button.button.button-small.button-secondary type="submit" { "Retry" }

@@ -153,7 +153,7 @@ pub async fn load_in(
             pricing::unit_price(product.price_minor, s)
         });
         let total_minor = unit_minor.saturating_mul(row.quantity);
-        let problem = if product.active == 0 {
+        let problem = if !product.active {
             Some("This product is no longer sold. Remove it to continue.".to_owned())
         } else if selection.is_none() {
             Some(
@@ -269,7 +269,7 @@ pub async fn add(
         errors.add("quantity", "Enter a quantity of at least 1.");
         return Err(AppError::Validation(errors));
     }
-    if product.active == 0 {
+    if !product.active {
         return Err(AppError::NotFound);
     }
     if product.currency(state.settings.currency) != state.settings.currency {

@@ -1,6 +1,6 @@
 //! The shop's search, filters and sort, over the in-memory catalog snapshot (pure).
 
-use super::model::Product;
+use super::model::{Product, ProductKind};
 
 /// How the shop orders products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,7 +53,7 @@ pub struct ShopFilter {
     /// Category slug.
     pub category: Option<String>,
     /// `print` or `digital`.
-    pub kind: Option<String>,
+    pub kind: Option<ProductKind>,
     /// Lowest base price, minor units.
     pub min_minor: Option<i64>,
     /// Highest base price, minor units.
@@ -71,7 +71,7 @@ pub fn search<'a>(products: &'a [Product], filter: &ShopFilter) -> Vec<&'a Produ
         .filter(|q| !q.is_empty());
     let mut out: Vec<&Product> = products
         .iter()
-        .filter(|p| p.active == 1)
+        .filter(|p| p.active)
         .filter(|p| {
             words.as_deref().is_none_or(|w| {
                 p.title.to_lowercase().contains(w) || p.summary.to_lowercase().contains(w)
@@ -83,7 +83,7 @@ pub fn search<'a>(products: &'a [Product], filter: &ShopFilter) -> Vec<&'a Produ
                 .as_deref()
                 .is_none_or(|c| p.category_slug.as_deref() == Some(c))
         })
-        .filter(|p| filter.kind.as_deref().is_none_or(|k| p.kind == k))
+        .filter(|p| filter.kind.is_none_or(|k| p.kind == k))
         .filter(|p| filter.min_minor.is_none_or(|m| p.price_minor >= m))
         .filter(|p| filter.max_minor.is_none_or(|m| p.price_minor <= m))
         .collect();
@@ -110,11 +110,11 @@ pub fn search<'a>(products: &'a [Product], filter: &ShopFilter) -> Vec<&'a Produ
 mod tests {
     use super::*;
 
-    fn product(slug: &str, title: &str, price: i64, featured: i64, kind: &str) -> Product {
+    fn product(slug: &str, title: &str, price: i64, featured: bool, kind: &str) -> Product {
         Product {
             id: slug.into(),
             slug: slug.into(),
-            kind: kind.into(),
+            kind: ProductKind::parse(kind).unwrap(),
             title: title.into(),
             summary: String::new(),
             description: String::new(),
@@ -126,7 +126,7 @@ mod tests {
             stock: None,
             image_media_id: None,
             digital_media_id: None,
-            active: 1,
+            active: true,
             featured,
             version: 1,
         }
@@ -135,9 +135,9 @@ mod tests {
     #[test]
     fn filters_and_sorts() {
         let all = vec![
-            product("c", "Coastline", 900, 0, "print"),
-            product("b", "Blue Hour", 6500, 1, "print"),
-            product("a", "Aerials", 9900, 0, "digital"),
+            product("c", "Coastline", 900, false, "print"),
+            product("b", "Blue Hour", 6500, true, "print"),
+            product("a", "Aerials", 9900, false, "digital"),
         ];
         let slugs = |f: &ShopFilter| {
             search(&all, f)
@@ -169,7 +169,7 @@ mod tests {
         );
         assert_eq!(
             slugs(&ShopFilter {
-                kind: Some("digital".into()),
+                kind: Some(ProductKind::Digital),
                 ..Default::default()
             }),
             ["a"]

@@ -24,6 +24,51 @@ pub const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.kind, p.title, p.summary, p.d
      p.category_id, c.name as category_name, c.slug as category_slug, p.price_minor, \
      p.currency, p.stock, p.image_media_id, p.digital_media_id, p.active, p.featured, p.version";
 
+/// What a product is: a physical print (stock, options, a shipping address) or a digital
+/// file (delivered by an expiring download link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductKind {
+    /// A physical print.
+    Print,
+    /// A downloadable file.
+    Digital,
+}
+
+impl ProductKind {
+    /// The value stored in `products.kind` and `order_lines.kind`, and used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Print => "print",
+            Self::Digital => "digital",
+        }
+    }
+
+    /// Reads a stored or typed value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "print" => Some(Self::Print),
+            "digital" => Some(Self::Digital),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for ProductKind {
+    type Error = String;
+
+    /// At the row boundary (`#[sqlx(try_from = "String")]`): a value the schema's check
+    /// constraint would not allow is an error, not a guess.
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| format!("unknown product kind {value:?}"))
+    }
+}
+
+impl std::fmt::Display for ProductKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A product.
 #[derive(Debug, Clone, FromRow)]
 pub struct Product {
@@ -31,8 +76,9 @@ pub struct Product {
     pub id: String,
     /// URL slug.
     pub slug: String,
-    /// `print` or `digital`.
-    pub kind: String,
+    /// Print or digital.
+    #[sqlx(try_from = "String")]
+    pub kind: ProductKind,
     /// Title.
     pub title: String,
     /// One line for cards.
@@ -56,9 +102,11 @@ pub struct Product {
     /// The file a digital product delivers.
     pub digital_media_id: Option<String>,
     /// Listed.
-    pub active: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub active: bool,
     /// Highlighted.
-    pub featured: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub featured: bool,
     /// Row version.
     pub version: i64,
 }
@@ -79,7 +127,7 @@ impl Product {
 
     /// A physical print.
     pub fn is_print(&self) -> bool {
-        self.kind == "print"
+        self.kind == ProductKind::Print
     }
 
     /// Whether it can be bought at all now.

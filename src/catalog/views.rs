@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use super::listing::{ShopFilter, Sort};
-use super::model::{Category, Product};
+use super::model::{Category, Product, ProductKind};
 use super::pricing::{self, OptionGroup, Selection};
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
@@ -155,8 +155,8 @@ pub fn shop_page(
                         label for="shop-kind" { "Type" }
                         select #shop-kind name="kind" {
                             option value="" { "Prints and digital" }
-                            option value="print" selected[p.kind == "print"] { "Prints" }
-                            option value="digital" selected[p.kind == "digital"] { "Digital" }
+                            option value="print" selected[ProductKind::parse(&p.kind) == Some(ProductKind::Print)] { "Prints" }
+                            option value="digital" selected[ProductKind::parse(&p.kind) == Some(ProductKind::Digital)] { "Digital" }
                         }
                     }
                     fieldset.field.price-range {

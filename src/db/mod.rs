@@ -194,6 +194,19 @@ pub fn flag(value: i64) -> bool {
     value != 0
 }
 
+/// A 0/1 column as both backends store it (SQLite has no boolean type, so the portable schema
+/// keeps flags as integers). Rows read it straight into a `bool` with
+/// `#[sqlx(try_from = "crate::db::Flag")]`, so no code past the store compares with `1`.
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Flag(i64);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0 != 0
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a `like … escape '\'` pattern.
 pub fn like_pattern(words: &str) -> String {
     let mut out = String::from("%");

@@ -1,10 +1,13 @@
 //! Generated pictures for the demo studio: soft gradients, a horizon and a few discs, in a
 //! palette per item. Ours to publish; no third-party media is committed or downloaded.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use image::{ImageEncoder as _, Rgb, RgbImage};
 
 /// Two colours and a seed that make one picture.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Palette {
     /// Top-left colour.
     pub from: [u8; 3],
@@ -31,8 +34,36 @@ fn next(state: &mut u32) -> f32 {
     (x % 10_000) as f32 / 10_000.0
 }
 
-/// Paints a `width`×`height` picture and encodes it as JPEG.
+/// Pictures painted in this process, by size and palette. Painting is most of what seeding
+/// costs, and the same studio is seeded again and again in one process (every test app, the
+/// benchmarks): a picture is painted once and its bytes (about 2 MiB for the whole studio)
+/// are kept.
+static PAINTED: LazyLock<Mutex<HashMap<(u32, u32, Palette), Vec<u8>>>> =
+    LazyLock::new(Mutex::default);
+
+/// A `width`×`height` picture in palette `p`, as JPEG (the same bytes every time).
 pub fn picture(width: u32, height: u32, p: Palette) -> Result<Vec<u8>, image::ImageError> {
+    let key = (width, height, p);
+    let painted = |k| {
+        PAINTED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(k)
+            .cloned()
+    };
+    if let Some(bytes) = painted(&key) {
+        return Ok(bytes);
+    }
+    let bytes = paint(width, height, p)?;
+    PAINTED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, bytes.clone());
+    Ok(bytes)
+}
+
+/// Paints a `width`×`height` picture and encodes it as JPEG.
+fn paint(width: u32, height: u32, p: Palette) -> Result<Vec<u8>, image::ImageError> {
     let mut rng = p.seed.wrapping_mul(2_654_435_761).max(1);
     let discs: Vec<(f32, f32, f32, f32)> = (0..4)
         .map(|_| {
@@ -151,7 +182,7 @@ mod tests {
             seed: 7,
         };
         let a = picture(64, 40, p).unwrap();
-        let b = picture(64, 40, p).unwrap();
+        let b = paint(64, 40, p).unwrap();
         assert_eq!(&a[..3], &[0xFF, 0xD8, 0xFF]);
         assert_eq!(a, b);
     }

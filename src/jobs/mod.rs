@@ -9,6 +9,6 @@ pub mod model;
 pub mod store;
 pub mod worker;
 
-pub use model::{Job, JobSpec};
+pub use model::{Job, JobSpec, JobStatus};
 pub use store::EnqueueOptions;
 pub use worker::{JobHandler, Periodic, Registry, Worker, WorkerConfig};

@@ -61,6 +61,27 @@ impl JobStatus {
             JobStatus::Dead => "dead",
         }
     }
+
+    /// The status a column value names, if any.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Dead]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+impl TryFrom<String> for JobStatus {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| format!("unknown job status {value:?}"))
+    }
+}
+
+impl PartialEq<&str> for JobStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// Delay before retry number `attempt` (1-based): `base · 2^(attempt-1)`, capped at an hour,

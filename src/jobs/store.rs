@@ -6,7 +6,7 @@
 
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-use super::model::{Job, JobSpec};
+use super::model::{Job, JobSpec, JobStatus};
 use crate::db::{Backend, new_id};
 
 /// Options for a new job.
@@ -146,7 +146,12 @@ pub async fn fail<'e>(
     dead: bool,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let status = if dead { "dead" } else { "queued" };
+    let status = if dead {
+        JobStatus::Dead
+    } else {
+        JobStatus::Queued
+    }
+    .as_str();
     let done = sqlx::query(
         "update jobs set status = $1, run_at = $2, last_error = $3, locked_by = null,
                          locked_until = null, updated_at = $4
@@ -231,8 +236,9 @@ pub struct JobRow {
     pub id: String,
     /// Kind.
     pub kind: String,
-    /// Status column.
-    pub status: String,
+    /// Where it stands.
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     /// Attempts so far.
     pub attempts: i64,
     /// Allowed attempts.
@@ -248,7 +254,7 @@ pub struct JobRow {
 /// Jobs that are not done, newest first, optionally only one status.
 pub async fn list_open<'e>(
     ex: impl Executor<'e, Database = Any>,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     limit: i64,
 ) -> Result<Vec<JobRow>, sqlx::Error> {
     sqlx::query_as(
@@ -258,7 +264,7 @@ pub async fn list_open<'e>(
          order by created_at desc, id desc
          limit $2",
     )
-    .bind(status.unwrap_or(""))
+    .bind(status.map_or("", JobStatus::as_str))
     .bind(limit)
     .fetch_all(ex)
     .await

@@ -110,7 +110,7 @@ impl JobHandler for SendEmailHandler {
             tracing::warn!(email.id = %email_id, "email vanished before delivery");
             return Ok(());
         };
-        if email.status == "sent" {
+        if email.status == store::EmailStatus::Sent {
             // Already delivered (a retried job after a crash between send and commit).
             return Ok(());
         }

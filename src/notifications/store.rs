@@ -4,6 +4,45 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use crate::db::new_id;
 
+/// Where an email's delivery stands (the `status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailStatus {
+    /// Waiting for its send job (first try or a retry).
+    Queued,
+    /// Accepted by the mail server.
+    Sent,
+    /// Every attempt failed; staff can resend it.
+    Failed,
+}
+
+impl EmailStatus {
+    /// Column value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl TryFrom<String> for EmailStatus {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        [Self::Queued, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| format!("unknown email status {value:?}"))
+    }
+}
+
+impl PartialEq<&str> for EmailStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// An outbox row.
 #[derive(Debug, Clone, FromRow)]
 pub struct EmailRow {
@@ -19,8 +58,9 @@ pub struct EmailRow {
     pub text_body: String,
     /// HTML body.
     pub html_body: String,
-    /// queued, sent or failed.
-    pub status: String,
+    /// Where delivery stands.
+    #[sqlx(try_from = "String")]
+    pub status: EmailStatus,
     /// Delivery attempts.
     pub attempts: i64,
     /// Last delivery error.

@@ -317,7 +317,7 @@ pub async fn place(
                 position: i64::try_from(i).unwrap_or(0),
                 product_id: Some(line.product.id.clone()),
                 product_slug: line.product.slug.clone(),
-                kind: line.product.kind.clone(),
+                kind: line.product.kind,
                 title: line.product.title.clone(),
                 options_label: line
                     .selection

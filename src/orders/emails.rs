@@ -59,7 +59,7 @@ pub fn confirmation(order: &Order, lines: &[OrderLine], order_url: &str) -> Emai
             @if order.ships() {
                 p { "We will email you when your prints are on their way." }
             }
-            @if order.has_digital == 1 {
+            @if order.has_digital {
                 p { "Your download links arrive in a separate email." }
             }
             (button(order_url, "View your order"))

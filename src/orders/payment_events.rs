@@ -9,6 +9,7 @@ use super::close_unpaid;
 use super::state::{OrderEvent, OrderStatus};
 use super::store::{self, Order, OrderLine};
 use super::{EXPIRY_GRACE_SECS, emails, order_path, transition_error};
+use crate::catalog::model::ProductKind;
 use crate::crypto::{random_token, sha256_hex};
 use crate::error::{AppError, AppResult};
 use crate::notifications::enqueue_email;
@@ -73,9 +74,9 @@ pub async fn on_captured(
         attempts,
     )
     .await?;
-    if order.has_digital == 1 {
+    if order.has_digital {
         send_download_links(conn, state, &order, &lines, now).await?;
-        if order.has_prints == 0 {
+        if !order.has_prints {
             store::set_status(conn, order_id, OrderStatus::Paid, OrderEvent::Fulfil, now)
                 .await
                 .map_err(transition_error)?;
@@ -120,7 +121,7 @@ pub async fn send_download_links(
     let max_uses = state.settings.download_link_max_uses;
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(86_400);
     let mut links = Vec::new();
-    for line in lines.iter().filter(|l| l.kind == "digital") {
+    for line in lines.iter().filter(|l| l.kind == ProductKind::Digital) {
         let token = random_token();
         store::put_download(
             conn,

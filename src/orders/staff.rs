@@ -153,7 +153,7 @@ pub async fn resend(
                 PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
             )
         });
-    if order.has_digital == 1 && kept {
+    if order.has_digital && kept {
         send_download_links(&mut tx, state, &order, &lines, now).await?;
     }
     crate::audit::insert_audit(

@@ -4,6 +4,7 @@
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use super::state::{IllegalTransition, OrderEvent, OrderStatus};
+use crate::catalog::model::ProductKind;
 
 /// Columns of [`Order`].
 pub const ORDER_COLUMNS: &str = "id, number, status, user_id, cart_key, fingerprint, email, name, \
@@ -49,9 +50,11 @@ pub struct Order {
     /// What is charged.
     pub total_minor: i64,
     /// Has physical prints (1/0).
-    pub has_prints: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub has_prints: bool,
     /// Has digital files (1/0).
-    pub has_digital: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub has_digital: bool,
     /// Stock is held until then unless paid.
     pub hold_expires_at: i64,
     /// Shipping note from staff.
@@ -87,7 +90,7 @@ impl Order {
 
     /// Whether the order has prints to ship.
     pub fn ships(&self) -> bool {
-        self.has_prints == 1
+        self.has_prints
     }
 }
 
@@ -105,7 +108,8 @@ pub struct OrderLine {
     /// Slug when ordered.
     pub product_slug: String,
     /// `print` or `digital`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ProductKind,
     /// Title when ordered.
     pub title: String,
     /// `Size: A3 · Frame: Black`.
@@ -217,7 +221,7 @@ pub async fn insert_line(conn: &mut AnyConnection, l: &OrderLine) -> Result<(), 
     .bind(l.position)
     .bind(&l.product_id)
     .bind(&l.product_slug)
-    .bind(&l.kind)
+    .bind(l.kind.as_str())
     .bind(&l.title)
     .bind(&l.options_label)
     .bind(&l.option_key)
@@ -405,13 +409,18 @@ pub async fn due_for_expiry<'e>(
     .await
 }
 
-/// Orders matching a fixed condition written in code (dashboard figures).
-pub async fn count_where<'e>(
+/// Paid orders with prints that have not shipped yet (the dashboard).
+pub async fn count_to_ship<'e>(ex: impl Executor<'e, Database = Any>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from orders where status = 'paid' and has_prints = 1")
+        .fetch_one(ex)
+        .await
+}
+
+/// Orders flagged for a person to look at (the dashboard).
+pub async fn count_needing_attention<'e>(
     ex: impl Executor<'e, Database = Any>,
-    condition: &'static str,
 ) -> Result<i64, sqlx::Error> {
-    let sql = format!("select count(*) from orders where {condition}");
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    sqlx::query_scalar("select count(*) from orders where attention is not null")
         .fetch_one(ex)
         .await
 }

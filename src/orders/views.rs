@@ -6,6 +6,7 @@ use super::CheckoutDetails;
 use super::state::OrderStatus;
 use super::store::{Order, OrderLine};
 use crate::cart::Cart;
+use crate::catalog::model::ProductKind;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::payments::state::PaymentStatus;
@@ -155,7 +156,7 @@ pub fn order_page(
                             @for l in lines {
                                 tr {
                                     td { (l.title) @if !l.options_label.is_empty() { br; span.muted.small { (l.options_label) } }
-                                        @if l.kind == "digital" {
+                                        @if l.kind == ProductKind::Digital {
                                             @if let Some((_, uses, max, expires)) = downloads.iter().find(|d| d.0 == l.id) {
                                                 br; span.small { "Download link emailed · " (uses) " of " (max) " downloads used · valid until " (timestamp(*expires)) }
                                             }

@@ -5,7 +5,8 @@
 
 use crate::crypto::{SigningKey, sha256_hex};
 use crate::ports::payments::{
-    CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
+    CheckoutRequest, CheckoutSession, GatewayError, GatewayKind, GatewayRefund, PaymentGateway,
+    RefundRequest,
 };
 
 /// The built-in test gateway.
@@ -44,8 +45,8 @@ pub fn intent_for(session_id: &str) -> String {
 
 #[async_trait::async_trait]
 impl PaymentGateway for DevGateway {
-    fn name(&self) -> &'static str {
-        "dev"
+    fn kind(&self) -> GatewayKind {
+        GatewayKind::Dev
     }
 
     fn webhook_secrets(&self) -> Vec<String> {

@@ -15,7 +15,7 @@ use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::redirect;
 use crate::money::Money;
-use crate::ports::payments::CheckoutSummary;
+use crate::ports::payments::{CheckoutSummary, GatewayKind};
 use crate::state::AppState;
 use crate::views::components::csrf_field;
 use crate::views::layout::{PageMeta, page};
@@ -50,7 +50,7 @@ pub async fn stripe_webhook(req: &Request, body: Body, Data(state): Data<&AppSta
         }
         Ok(Receipt::Processed(outcome)) => json_response(
             StatusCode::OK,
-            json!({"received": true, "outcome": outcome}),
+            json!({"received": true, "outcome": outcome.as_str()}),
         ),
         Err(e @ (WebhookError::Signature(_) | WebhookError::Malformed(_))) => {
             tracing::warn!(error = %e, "webhook refused");
@@ -70,7 +70,9 @@ async fn dev_payment(
     state: &AppState,
     session_id: &str,
 ) -> AppResult<(store::Payment, CheckoutSummary)> {
-    if state.gateway.name() != "dev" || !session_id.starts_with("cs_dev_") || session_id.len() > 64
+    if state.gateway.kind() != GatewayKind::Dev
+        || !session_id.starts_with("cs_dev_")
+        || session_id.len() > 64
     {
         return Err(AppError::NotFound);
     }

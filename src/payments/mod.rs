@@ -60,7 +60,7 @@ pub async fn reconcile(state: &crate::state::AppState, since: i64) -> anyhow::Re
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {
             webhook::Receipt::Duplicate => done.duplicates += 1,
-            webhook::Receipt::Processed("error") => done.errors += 1,
+            webhook::Receipt::Processed(webhook::Outcome::Error) => done.errors += 1,
             webhook::Receipt::Processed(_) => done.applied += 1,
         }
     }

@@ -649,3 +649,12 @@ pub async fn list_events<'e>(
         .fetch_all(ex)
         .await
 }
+
+/// Stored webhook events that ended in an error (the dashboard).
+pub async fn count_webhook_errors<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from webhook_events where outcome = 'error'")
+        .fetch_one(ex)
+        .await
+}

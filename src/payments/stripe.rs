@@ -24,8 +24,8 @@ use stripe_types::RangeQueryTs;
 
 use crate::config::StripeSettings;
 use crate::ports::payments::{
-    CheckoutRequest, CheckoutSession, GatewayError, GatewayRefund, PaymentGateway, RefundRequest,
-    expire_key,
+    CheckoutRequest, CheckoutSession, GatewayError, GatewayKind, GatewayRefund, PaymentGateway,
+    RefundRequest, expire_key,
 };
 
 /// The event types the shop acts on (and reconciles).
@@ -147,8 +147,8 @@ fn str_field(v: &Value, name: &str) -> Option<String> {
 
 #[async_trait::async_trait]
 impl PaymentGateway for StripeGateway {
-    fn name(&self) -> &'static str {
-        "stripe"
+    fn kind(&self) -> GatewayKind {
+        GatewayKind::Stripe
     }
 
     fn webhook_secrets(&self) -> Vec<String> {

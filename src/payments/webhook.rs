@@ -37,11 +37,42 @@ pub enum WebhookError {
     Internal(String),
 }
 
+/// What applying a stored event came to (the `outcome` column of `webhook_events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It changed what it was about.
+    Applied,
+    /// Nothing to do (an event we do not act on, or one about an object we do not know).
+    Ignored,
+    /// About a payment that has not been captured yet: applied once it is.
+    Deferred,
+    /// It could not apply (a refund larger than the payment…): staff can replay it.
+    Error,
+}
+
+impl Outcome {
+    /// Column value, metric label and the webhook's JSON answer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Ignored => "ignored",
+            Self::Deferred => "deferred",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a delivery did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Receipt {
-    /// Stored and processed with this outcome (`applied`, `ignored`, `deferred`, `error`).
-    Processed(&'static str),
+    /// Stored and processed with this outcome.
+    Processed(Outcome),
     /// Already stored: nothing changed.
     Duplicate,
 }
@@ -183,11 +214,13 @@ pub async fn store_and_apply(
     if let Some(step) = moved {
         state.metrics.payment(step);
     }
-    if event.kind == "checkout.session.expired" && outcome == "applied" {
+    if event.kind == "checkout.session.expired" && outcome == Outcome::Applied {
         // An expired order may have given stock back.
         state.content.invalidate();
     }
-    state.metrics.webhook(metric_kind(&event.kind), outcome);
+    state
+        .metrics
+        .webhook(metric_kind(&event.kind), outcome.as_str());
     Ok(Receipt::Processed(outcome))
 }
 
@@ -198,23 +231,23 @@ async fn run(
     state: &AppState,
     event: &Event,
     now: i64,
-) -> Result<(&'static str, Option<&'static str>), WebhookError> {
+) -> Result<(Outcome, Option<&'static str>), WebhookError> {
     let mut moved = None;
     let (outcome, reference, error) = match apply(conn, state, event, now).await {
-        Ok(Effect::Applied(r)) => ("applied", r, None),
+        Ok(Effect::Applied(r)) => (Outcome::Applied, r, None),
         Ok(Effect::Moved(step, r)) => {
             moved = Some(step);
-            ("applied", r, None)
+            (Outcome::Applied, r, None)
         }
-        Ok(Effect::Ignored(why)) => ("ignored", None, Some(why.to_owned())),
-        Ok(Effect::Deferred(r)) => ("deferred", Some(r), None),
+        Ok(Effect::Ignored(why)) => (Outcome::Ignored, None, Some(why.to_owned())),
+        Ok(Effect::Deferred(r)) => (Outcome::Deferred, Some(r), None),
         Err(AppError::Internal(e)) => return Err(WebhookError::Internal(e.to_string())),
-        Err(other) => ("error", None, Some(other.to_string())),
+        Err(other) => (Outcome::Error, None, Some(other.to_string())),
     };
     store::set_event_outcome(
         conn,
         &event.id,
-        outcome,
+        outcome.as_str(),
         reference.as_deref(),
         error.as_deref(),
         now,
@@ -225,11 +258,12 @@ async fn run(
 }
 
 /// Re-applies a stored event that ended in `error` (the admin's replay button).
-pub async fn replay(state: &AppState, id: &str) -> Result<Option<&'static str>, WebhookError> {
+pub async fn replay(state: &AppState, id: &str) -> Result<Option<Outcome>, WebhookError> {
     let internal = |e: sqlx::Error| WebhookError::Internal(e.to_string());
     let now = now();
     let mut tx = state.db.begin().await.map_err(internal)?;
-    let Some(stored) = store::claim_event(&mut tx, id, &["error", "deferred"])
+    let replayable = [Outcome::Error.as_str(), Outcome::Deferred.as_str()];
+    let Some(stored) = store::claim_event(&mut tx, id, &replayable)
         .await
         .map_err(internal)?
     else {
@@ -394,17 +428,20 @@ async fn session_completed(
     // Events about this payment that arrived first (a refund) can apply now.
     if let Some(pi) = &intent {
         for id in store::deferred_for(conn, pi).await? {
-            if let Some(stored) = store::claim_event(conn, &id, &["deferred"]).await? {
+            if let Some(stored) =
+                store::claim_event(conn, &id, &[Outcome::Deferred.as_str()]).await?
+            {
                 let Ok(deferred) = parse(stored.payload.as_bytes()) else {
                     continue;
                 };
                 let (outcome, error) = match Box::pin(apply(conn, state, &deferred, now)).await {
-                    Ok(Effect::Applied(_) | Effect::Moved(..)) => ("applied", None),
-                    Ok(Effect::Ignored(why)) => ("ignored", Some(why.to_owned())),
-                    Ok(Effect::Deferred(_)) => ("deferred", None),
+                    Ok(Effect::Applied(_) | Effect::Moved(..)) => (Outcome::Applied, None),
+                    Ok(Effect::Ignored(why)) => (Outcome::Ignored, Some(why.to_owned())),
+                    Ok(Effect::Deferred(_)) => (Outcome::Deferred, None),
                     Err(e @ AppError::Internal(_)) => return Err(e),
-                    Err(e) => ("error", Some(e.to_string())),
+                    Err(e) => (Outcome::Error, Some(e.to_string())),
                 };
+                let outcome = outcome.as_str();
                 store::set_event_outcome(conn, &id, outcome, None, error.as_deref(), now).await?;
             }
         }

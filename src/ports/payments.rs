@@ -118,11 +118,35 @@ impl GatewayError {
     }
 }
 
+/// Which gateway takes the money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayKind {
+    /// Stripe Checkout.
+    Stripe,
+    /// The development gateway: a local page that pays or cancels, no real money.
+    Dev,
+}
+
+impl GatewayKind {
+    /// `stripe` or `dev`: stored on each payment, shown on `/ready`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stripe => "stripe",
+            Self::Dev => "dev",
+        }
+    }
+}
+
 /// The payment gateway.
 #[async_trait::async_trait]
 pub trait PaymentGateway: Send + Sync {
+    /// Which gateway this is.
+    fn kind(&self) -> GatewayKind;
+
     /// `stripe` or `dev` (stored on each payment).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
 
     /// The secrets webhook signatures are checked with (several during a rotation).
     fn webhook_secrets(&self) -> Vec<String>;

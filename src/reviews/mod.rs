@@ -129,7 +129,7 @@ pub async fn submit(
             rating: review.rating.as_i64(),
             title: &review.title,
             body: &review.body,
-            verified: i64::from(verified),
+            verified,
             status: status.as_str(),
         },
         now(),

@@ -14,8 +14,9 @@ pub struct PublicReview {
     pub title: String,
     /// Text.
     pub body: String,
-    /// 1 when the reviewer had bought the product.
-    pub verified: i64,
+    /// The reviewer had bought the product.
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub verified: bool,
     /// `pending` / `approved` / `hidden`.
     pub status: String,
     /// The studio's answer ('' for none).
@@ -45,7 +46,8 @@ pub struct ReviewRow {
     /// Text.
     pub body: String,
     /// Bought the product.
-    pub verified: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub verified: bool,
     /// Moderation status.
     pub status: String,
     /// The studio's answer.
@@ -89,8 +91,8 @@ pub struct UpsertReview<'a> {
     pub title: &'a str,
     /// Text.
     pub body: &'a str,
-    /// Bought the product (0/1).
-    pub verified: i64,
+    /// Bought the product.
+    pub verified: bool,
     /// Status after this submission.
     pub status: &'a str,
 }
@@ -119,7 +121,7 @@ pub async fn upsert_review<'e>(
     .bind(r.rating)
     .bind(r.title)
     .bind(r.body)
-    .bind(r.verified)
+    .bind(i64::from(r.verified))
     .bind(r.status)
     .bind(now)
     .fetch_one(ex)

@@ -56,7 +56,7 @@ pub fn review_card(r: &PublicReview) -> Markup {
             p.review-meta {
                 span.review-author { (r.display_name.as_deref().unwrap_or("A customer")) }
                 " · " time { (day(r.created_at)) }
-                @if r.verified != 0 { " " span.verified-badge { "Verified purchase" } }
+                @if r.verified { " " span.verified-badge { "Verified purchase" } }
             }
             div.review-body { (paragraphs(&r.body)) }
             @if !r.reply.is_empty() {
@@ -259,7 +259,7 @@ pub fn confirm_delete(ctx: &RequestContext, r: &AdminReview) -> Markup {
                     "Of " a href=(format!("/products/{}", r.product_slug)) { (r.product_title) }
                     " by " (r.reviewer_email) " · " (timestamp(review.created_at))
                     " · " (review.status)
-                    @if review.verified != 0 { " · verified purchase" }
+                    @if review.verified { " · verified purchase" }
                 }
             }
             section.panel {

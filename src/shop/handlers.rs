@@ -8,7 +8,7 @@ use poem::{IntoResponse as _, Request, Response, handler};
 
 use crate::cart::{self, Owner};
 use crate::catalog::listing::{self, ShopFilter, Sort};
-use crate::catalog::model::Product;
+use crate::catalog::model::{Product, ProductKind};
 use crate::catalog::pricing::{self, OfferedValue};
 use crate::catalog::shelf::Shelf;
 use crate::catalog::store;
@@ -78,9 +78,7 @@ pub async fn shop(
             .iter()
             .find(|c| c.slug == params.category)
             .map(|c| c.slug.clone()),
-        kind: ["print", "digital"]
-            .contains(&params.kind.as_str())
-            .then(|| params.kind.clone()),
+        kind: ProductKind::parse(&params.kind),
         min_minor: price(&params.min, "Lowest"),
         max_minor: price(&params.max, "Highest"),
         sort: params.sort,
@@ -264,7 +262,7 @@ pub async fn add_to_cart(
         .ok_or(AppError::NotFound)?;
     let product = store::find_by_id(state.db.pool(), &product_id)
         .await?
-        .filter(|p| p.active == 1)
+        .filter(|p| p.active)
         .ok_or(AppError::NotFound)?;
     let offered = store::offered_for(state.db.pool(), &product.id).await?;
     let owner = Owner::of(&ctx);

@@ -25,7 +25,7 @@ pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response>
     let content = state.content.get::<SiteContent>(&state.db).await?;
     let videos: Vec<&PortfolioVideo> = {
         let mut featured: Vec<&PortfolioVideo> =
-            content.videos.iter().filter(|v| v.featured == 1).collect();
+            content.videos.iter().filter(|v| v.featured).collect();
         featured.sort_by_key(|v| v.display_order);
         featured.into_iter().take(6).collect()
     };
@@ -33,7 +33,7 @@ pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response>
     let products: Vec<&Product> = shelf
         .products
         .iter()
-        .filter(|p| p.featured == 1)
+        .filter(|p| p.featured)
         .take(4)
         .collect();
     let home = views::Home {

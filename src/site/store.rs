@@ -43,7 +43,8 @@ pub struct PortfolioVideo {
     /// `2026-05` or `2026-05-14`.
     pub project_date: Option<String>,
     /// On the home page.
-    pub featured: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub featured: bool,
     /// Position among films.
     pub display_order: i64,
 }
@@ -109,7 +110,8 @@ pub struct Package {
     /// Working days to delivery.
     pub turnaround_days: Option<i64>,
     /// Highlighted.
-    pub popular: i64,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub popular: bool,
 }
 
 impl Package {

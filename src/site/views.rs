@@ -358,8 +358,8 @@ fn package_price(currency: Currency, p: &Package) -> Money {
 /// A package's card.
 pub fn package_card(currency: Currency, p: &Package) -> Markup {
     html! {
-        article class=(if p.popular == 1 { "package-card package-popular" } else { "package-card" }) {
-            @if p.popular == 1 { span.popular-badge { "Most popular" } }
+        article class=(if p.popular { "package-card package-popular" } else { "package-card" }) {
+            @if p.popular { span.popular-badge { "Most popular" } }
             @if let Some(c) = &p.category_name { p.eyebrow { (c) } }
             h3 { a href=(format!("/packages/{}", p.slug)) { (p.name) } }
             p.package-price { "From " (package_price(currency, p)) }

@@ -958,6 +958,13 @@ mod tests {
         assert_eq!(slugify("   "), "item");
         let long = slugify(&"word ".repeat(40));
         assert!(long.len() <= 73 && !long.ends_with('-'), "{long}");
-        assert!(crate::catalog::model::is_slug(&format!("{long}-abcdef")));
+        let suffixed = format!("{long}-abcdef");
+        assert!(
+            suffixed.len() <= 80
+                && suffixed
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{suffixed}"
+        );
     }
 }

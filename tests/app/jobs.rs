@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use flashstudio::db::{Db, now};
 use flashstudio::jobs::store::{self, EnqueueOptions};
-use flashstudio::jobs::{Job, JobHandler, JobSpec, Registry, Worker, WorkerConfig};
+use flashstudio::jobs::{Job, JobHandler, JobSpec, JobStatus, Registry, Worker, WorkerConfig};
 use flashstudio::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -164,7 +164,9 @@ async fn a_failing_job_is_retried_with_backoff_and_then_dead(backend: Backend) {
         async move { worker.run_one("test").await.unwrap().then_some(()) }
     })
     .await;
-    let rows = store::list_open(&pool, Some("dead"), 10).await.unwrap();
+    let rows = store::list_open(&pool, Some(JobStatus::Dead), 10)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].attempts, 2);
     assert_eq!(rows[0].last_error.as_deref(), Some("the thing is broken"));
@@ -175,7 +177,7 @@ async fn a_failing_job_is_retried_with_backoff_and_then_dead(backend: Backend) {
             .unwrap()
     );
     assert_eq!(
-        store::list_open(&pool, Some("queued"), 10)
+        store::list_open(&pool, Some(JobStatus::Queued), 10)
             .await
             .unwrap()
             .len(),

@@ -87,7 +87,7 @@ would take every host of the ingress class, other sites' traffic included).
 
 {{/*
 The settings nobody can guess that are still empty, as a YAML list of {key, var, effect}
-(effect: lines of text), in the order the app checks them at startup (src/config.rs), then
+(effect: lines of text), in the order the app checks them at startup (src/config/), then
 the ones it does not refuse. NOTES.txt prints them first, under "NOT CONFIGURED YET". Only
 values the chart can see: the keys of an existingSecret are the operator's to check.
 */}}

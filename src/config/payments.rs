@@ -1,0 +1,239 @@
+//! Taking money and what follows: `PAYMENT_GATEWAY` (the dev gateway or Stripe, whose keys and
+//! retry policy live here), how long an unpaid order holds its stock, how old a webhook may be,
+//! and the download links a paid digital order receives.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use url::Url;
+
+use super::parse::{at_least, non_empty, parse_num};
+use super::{ConfigError, Secret, err};
+
+/// Which gateway takes payments.
+#[derive(Debug, Clone)]
+pub enum PaymentSettings {
+    /// Development: the built-in test checkout (pay / decline / cancel), refused in production.
+    Dev,
+    /// Stripe Checkout.
+    Stripe(StripeSettings),
+}
+
+/// How to reach Stripe.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    /// `STRIPE_SECRET_KEY` (`sk_live_...` or `sk_test_...`, or a restricted `rk_...` key).
+    pub secret_key: Secret<String>,
+    /// `STRIPE_WEBHOOK_SECRET`: one or more (comma-separated, during a rotation) `whsec_...`.
+    pub webhook_secrets: Vec<Secret<String>>,
+    /// `STRIPE_API_BASE`: only for tests against a local fake Stripe.
+    pub api_base: Option<Url>,
+    /// Per-attempt timeout (`STRIPE_TIMEOUT_SECS`).
+    pub timeout: Duration,
+    /// Attempts per call, the first included (`STRIPE_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// First backoff between attempts, doubled each time (`STRIPE_RETRY_BACKOFF_MS`).
+    pub retry_backoff: Duration,
+}
+
+/// The gateway and the stock hold, read together because the gateway bounds the hold.
+pub(super) struct Checkout {
+    pub(super) payments: PaymentSettings,
+    pub(super) order_hold: Duration,
+}
+
+impl Checkout {
+    pub(super) fn from_map(
+        vars: &HashMap<String, String>,
+        production: bool,
+    ) -> Result<Self, ConfigError> {
+        let payments = parse_payments(vars, production)?;
+        let hold_minutes: u64 = parse_num(vars, "ORDER_HOLD_MINUTES", 30)?;
+        let hold_min = if matches!(payments, PaymentSettings::Stripe(_)) {
+            // Stripe refuses a Checkout Session that expires sooner than 30 minutes.
+            30
+        } else {
+            1
+        };
+        if !(hold_min..=24 * 60).contains(&hold_minutes) {
+            return Err(err(format!(
+                "ORDER_HOLD_MINUTES must be between {hold_min} and 1440 (Stripe sessions last 30 minutes to 24 hours)."
+            )));
+        }
+        Ok(Self {
+            payments,
+            order_hold: Duration::from_secs(hold_minutes * 60),
+        })
+    }
+}
+
+/// `PAYMENT_GATEWAY` (`dev` or `stripe`) and Stripe's variables.
+fn parse_payments(
+    vars: &HashMap<String, String>,
+    production: bool,
+) -> Result<PaymentSettings, ConfigError> {
+    match non_empty(vars, "PAYMENT_GATEWAY") {
+        None | Some("dev") if production => Err(err(
+            "PAYMENT_GATEWAY must be \"stripe\" in production; the dev gateway takes no real money.",
+        )),
+        None | Some("dev") => Ok(PaymentSettings::Dev),
+        Some("stripe") => Ok(PaymentSettings::Stripe(stripe(vars, production)?)),
+        Some(other) => Err(err(format!(
+            "PAYMENT_GATEWAY must be \"dev\" or \"stripe\", not {other:?}."
+        ))),
+    }
+}
+
+/// `STRIPE_*`: the keys, the API base (tests only) and the retry policy.
+fn stripe(vars: &HashMap<String, String>, production: bool) -> Result<StripeSettings, ConfigError> {
+    let secret_key = non_empty(vars, "STRIPE_SECRET_KEY")
+        .ok_or_else(|| err("STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe."))?;
+    if !["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
+        .iter()
+        .any(|p| secret_key.starts_with(p))
+    {
+        return Err(err(
+            "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_..., sk_test_... or a restricted rk_... key).",
+        ));
+    }
+    let webhook_secrets = webhook_secrets(vars)?;
+    let api_base = match non_empty(vars, "STRIPE_API_BASE") {
+        None => None,
+        Some(raw) => {
+            let url =
+                Url::parse(raw).map_err(|e| err(format!("STRIPE_API_BASE is not a URL: {e}")))?;
+            if production && url.scheme() != "https" {
+                return Err(err("STRIPE_API_BASE must use https in production."));
+            }
+            Some(url)
+        }
+    };
+    Ok(StripeSettings {
+        secret_key: Secret::new(secret_key.to_owned()),
+        webhook_secrets,
+        api_base,
+        timeout: Duration::from_secs(at_least(
+            parse_num(vars, "STRIPE_TIMEOUT_SECS", 10)?,
+            1,
+            "STRIPE_TIMEOUT_SECS",
+        )?),
+        max_attempts: at_least(
+            parse_num(vars, "STRIPE_MAX_ATTEMPTS", 3)?,
+            1,
+            "STRIPE_MAX_ATTEMPTS",
+        )?,
+        retry_backoff: Duration::from_millis(parse_num(vars, "STRIPE_RETRY_BACKOFF_MS", 500)?),
+    })
+}
+
+/// `STRIPE_WEBHOOK_SECRET`: during a rotation Stripe signs with both the old and the new
+/// secret, so a comma-separated list is accepted.
+fn webhook_secrets(vars: &HashMap<String, String>) -> Result<Vec<Secret<String>>, ConfigError> {
+    let webhook_secrets: Vec<Secret<String>> = non_empty(vars, "STRIPE_WEBHOOK_SECRET")
+        .ok_or_else(|| {
+            err("STRIPE_WEBHOOK_SECRET is required with PAYMENT_GATEWAY=stripe (the endpoint's whsec_... secret).")
+        })?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Secret::new(s.to_owned()))
+        .collect();
+    if webhook_secrets
+        .iter()
+        .any(|s| !s.expose().starts_with("whsec_"))
+    {
+        return Err(err(
+            "STRIPE_WEBHOOK_SECRET must be whsec_... (comma-separated during a rotation).",
+        ));
+    }
+    Ok(webhook_secrets)
+}
+
+/// What happens after a payment: how old a webhook signature may be, and how long and how
+/// often the download links of a digital order work.
+pub(super) struct AfterPayment {
+    pub(super) webhook_tolerance: Duration,
+    pub(super) download_link_ttl: Duration,
+    pub(super) download_link_max_uses: i64,
+}
+
+impl AfterPayment {
+    pub(super) fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            webhook_tolerance: Duration::from_secs(at_least(
+                parse_num(vars, "WEBHOOK_TOLERANCE_SECS", 300)?,
+                1,
+                "WEBHOOK_TOLERANCE_SECS",
+            )?),
+            download_link_ttl: Duration::from_secs(
+                at_least(
+                    parse_num(vars, "DOWNLOAD_LINK_DAYS", 7)?,
+                    1,
+                    "DOWNLOAD_LINK_DAYS",
+                )? * 86_400,
+            ),
+            download_link_max_uses: at_least(
+                parse_num(vars, "DOWNLOAD_LINK_MAX_USES", 5)?,
+                1,
+                "DOWNLOAD_LINK_MAX_USES",
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::super::parse::vars;
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn payment_settings_are_checked() {
+        let s = Settings::from_map(&HashMap::new()).unwrap();
+        assert!(
+            matches!(s.payments, PaymentSettings::Dev),
+            "dev gateway by default"
+        );
+        let bad = |pairs: &[(&str, &str)]| Settings::from_map(&vars(pairs)).unwrap_err().0;
+        assert!(bad(&[("PAYMENT_GATEWAY", "paypal")]).contains("\"dev\" or \"stripe\""));
+        assert!(
+            bad(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "pk_test_1")
+            ])
+            .contains("secret key")
+        );
+        assert!(
+            bad(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "sk_test_1"),
+                ("STRIPE_WEBHOOK_SECRET", "nope"),
+            ])
+            .contains("whsec_")
+        );
+        // Stripe sessions last at least 30 minutes.
+        assert!(
+            bad(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "sk_test_1"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_1,whsec_2"),
+                ("ORDER_HOLD_MINUTES", "5"),
+            ])
+            .contains("ORDER_HOLD_MINUTES")
+        );
+        let s = Settings::from_map(&vars(&[
+            ("PAYMENT_GATEWAY", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_1, whsec_2"),
+        ]))
+        .unwrap();
+        let PaymentSettings::Stripe(stripe) = s.payments else {
+            panic!("expected stripe")
+        };
+        assert_eq!(stripe.webhook_secrets.len(), 2, "rotation");
+        assert!(format!("{stripe:?}").contains("redacted"));
+        assert!(!format!("{stripe:?}").contains("sk_test_1"));
+    }
+}

@@ -1,0 +1,97 @@
+//! How uploads are received and processed: the size limit per kind of file, the block size sent
+//! to storage, how many uploads stream at once and how long one may stall, and the ffmpeg
+//! programs that read videos.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::parse::{at_least, non_empty, parse_num};
+use super::{ConfigError, err};
+
+/// Upload limits, in bytes, per kind of file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// `UPLOAD_MAX_IMAGE_MB`.
+    pub image: u64,
+    /// `UPLOAD_MAX_VIDEO_MB`.
+    pub video: u64,
+    /// `UPLOAD_MAX_DOCUMENT_MB`.
+    pub document: u64,
+    /// `UPLOAD_MAX_ARCHIVE_MB`.
+    pub archive: u64,
+}
+
+impl UploadLimits {
+    /// The largest of the limits: no upload request may be longer (plus form overhead).
+    pub fn largest(&self) -> u64 {
+        self.image
+            .max(self.video)
+            .max(self.document)
+            .max(self.archive)
+    }
+}
+
+/// How big an upload may be, and the block size it is sent to storage in.
+pub(super) struct UploadSizes {
+    pub(super) limits: UploadLimits,
+    /// In bytes.
+    pub(super) block_size: usize,
+}
+
+impl UploadSizes {
+    pub(super) fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let limits = UploadLimits {
+            image: megabytes(vars, "UPLOAD_MAX_IMAGE_MB", 100)?,
+            video: megabytes(vars, "UPLOAD_MAX_VIDEO_MB", 10 * 1024)?,
+            document: megabytes(vars, "UPLOAD_MAX_DOCUMENT_MB", 50)?,
+            archive: megabytes(vars, "UPLOAD_MAX_ARCHIVE_MB", 2 * 1024)?,
+        };
+        let block_mb: usize = parse_num(vars, "UPLOAD_BLOCK_SIZE_MB", 4)?;
+        if !(1..=64).contains(&block_mb) {
+            return Err(err("UPLOAD_BLOCK_SIZE_MB must be between 1 and 64."));
+        }
+        Ok(Self {
+            limits,
+            block_size: block_mb * 1024 * 1024,
+        })
+    }
+}
+
+/// A size given in MiB, at least 1, in bytes.
+fn megabytes(vars: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, ConfigError> {
+    let value = at_least(parse_num(vars, name, default)?, 1, name)?;
+    value
+        .checked_mul(1024 * 1024)
+        .ok_or_else(|| err(format!("{name} is too large.")))
+}
+
+/// Upload concurrency and patience, and the video tools run on what arrives.
+pub(super) struct UploadProcessing {
+    pub(super) max_concurrent: usize,
+    pub(super) idle_timeout: Duration,
+    pub(super) ffmpeg_path: String,
+    pub(super) ffprobe_path: String,
+}
+
+impl UploadProcessing {
+    pub(super) fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_concurrent: at_least(
+                parse_num(vars, "UPLOAD_MAX_CONCURRENT", 8)?,
+                1,
+                "UPLOAD_MAX_CONCURRENT",
+            )?,
+            idle_timeout: Duration::from_secs(at_least(
+                parse_num(vars, "UPLOAD_IDLE_TIMEOUT_SECS", 60)?,
+                1,
+                "UPLOAD_IDLE_TIMEOUT_SECS",
+            )?),
+            ffmpeg_path: non_empty(vars, "FFMPEG_PATH")
+                .unwrap_or("ffmpeg")
+                .to_owned(),
+            ffprobe_path: non_empty(vars, "FFPROBE_PATH")
+                .unwrap_or("ffprobe")
+                .to_owned(),
+        })
+    }
+}
