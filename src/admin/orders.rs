@@ -62,7 +62,7 @@ fn detail_page(
     state: &AppState,
     d: &Detail,
     refund_errors: &FieldErrors,
-    refund_form: (&str, &str),
+    refund_values: (&str, &str),
 ) -> Markup {
     let o = &d.order;
     let path = format!("/admin/order/{}", o.id);
@@ -86,52 +86,87 @@ fn detail_page(
             }
         }
         div.grid-2 {
-            div.panel {
-                h2 { "Customer" }
-                p { (o.name) br; a href={"mailto:" (o.email)} { (o.email) } @if !o.phone.is_empty() { br; (o.phone) } }
-                @if o.ships() {
-                    h3 { "Ship to" }
-                    p {
-                        (o.ship_line1.as_deref().unwrap_or_default())
-                        @if let Some(l2) = o.ship_line2.as_deref().filter(|s| !s.is_empty()) { br; (l2) }
-                        br; (o.ship_city.as_deref().unwrap_or_default()) " " (o.ship_postcode.as_deref().unwrap_or_default())
-                        br; (o.ship_country.as_deref().unwrap_or_default())
-                    }
-                }
-                @if let Some(t) = o.tracking_note.as_deref().filter(|s| !s.is_empty()) { h3 { "Tracking" } p.prewrap { (t) } }
-                p.muted.small { a href={"/admin/audit?entity=order&id=" (o.id)} { "History of this order" } " · " a href=(crate::orders::order_path(state, o)) { "Customer's view" } }
+            (customer_panel(state, o))
+            (next_steps_panel(ctx, o, &path))
+        }
+        (lines_panel(d))
+        div.panel {
+            h2 { "Payments" }
+            (payments_table(d))
+            h3 { "Refunds" }
+            (refunds_table(ctx, d, &path))
+            @if let Some((p, left)) = refundable(d) {
+                (refund_form(ctx, &path, p, left, refund_errors, refund_values))
             }
-            div.panel.stack {
-                h2 { "Next steps" }
-                @let moves = o.status().staff_events();
-                @if moves.is_empty() { p.muted { "No further status changes: the order is " (o.status().label().to_lowercase()) "." } }
-                @for m in moves {
-                    @match m {
-                        OrderEvent::Fulfil if o.ships() => {
-                            form.stack method="post" action={(path) "/ship"} {
-                                (csrf_field(ctx))
-                                label for="tracking" { "Tracking note (carrier, number, link)" }
-                                textarea #tracking name="tracking" rows="3" {}
-                                button.button.button-primary type="submit" { "Mark shipped and email the customer" }
-                            }
-                        }
-                        OrderEvent::Cancel => {
-                            form.inline-form method="post" action={(path) "/cancel"} {
-                                (csrf_field(ctx))
-                                button.button.button-secondary type="submit" { "Cancel order (gives stock back)" }
-                            }
-                        }
-                        _ => {}
-                    }
+        }
+    };
+    admin_page(
+        ctx,
+        &format!("Order {}", o.number),
+        "/admin/orders",
+        content,
+    )
+}
+
+fn customer_panel(state: &AppState, o: &Order) -> Markup {
+    html! {
+        div.panel {
+            h2 { "Customer" }
+            p { (o.name) br; a href={"mailto:" (o.email)} { (o.email) } @if !o.phone.is_empty() { br; (o.phone) } }
+            @if o.ships() {
+                h3 { "Ship to" }
+                p {
+                    (o.ship_line1.as_deref().unwrap_or_default())
+                    @if let Some(l2) = o.ship_line2.as_deref().filter(|s| !s.is_empty()) { br; (l2) }
+                    br; (o.ship_city.as_deref().unwrap_or_default()) " " (o.ship_postcode.as_deref().unwrap_or_default())
+                    br; (o.ship_country.as_deref().unwrap_or_default())
                 }
-                @if matches!(o.status(), OrderStatus::Paid | OrderStatus::Fulfilled) {
-                    form.inline-form method="post" action={(path) "/resend"} {
-                        (csrf_field(ctx))
-                        button.button.button-ghost type="submit" { "Resend confirmation" @if o.has_digital { " and new download links" } }
+            }
+            @if let Some(t) = o.tracking_note.as_deref().filter(|s| !s.is_empty()) { h3 { "Tracking" } p.prewrap { (t) } }
+            p.muted.small { a href={"/admin/audit?entity=order&id=" (o.id)} { "History of this order" } " · " a href=(crate::orders::order_path(state, o)) { "Customer's view" } }
+        }
+    }
+}
+
+/// The staff moves the order's status allows, and the resend of a paid order's emails.
+fn next_steps_panel(ctx: &RequestContext, o: &Order, path: &str) -> Markup {
+    html! {
+        div.panel.stack {
+            h2 { "Next steps" }
+            @let moves = o.status().staff_events();
+            @if moves.is_empty() { p.muted { "No further status changes: the order is " (o.status().label().to_lowercase()) "." } }
+            @for m in moves {
+                @match m {
+                    OrderEvent::Fulfil if o.ships() => {
+                        form.stack method="post" action={(path) "/ship"} {
+                            (csrf_field(ctx))
+                            label for="tracking" { "Tracking note (carrier, number, link)" }
+                            textarea #tracking name="tracking" rows="3" {}
+                            button.button.button-primary type="submit" { "Mark shipped and email the customer" }
+                        }
                     }
+                    OrderEvent::Cancel => {
+                        form.inline-form method="post" action={(path) "/cancel"} {
+                            (csrf_field(ctx))
+                            button.button.button-secondary type="submit" { "Cancel order (gives stock back)" }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            @if matches!(o.status(), OrderStatus::Paid | OrderStatus::Fulfilled) {
+                form.inline-form method="post" action={(path) "/resend"} {
+                    (csrf_field(ctx))
+                    button.button.button-ghost type="submit" { "Resend confirmation" @if o.has_digital { " and new download links" } }
                 }
             }
         }
+    }
+}
+
+fn lines_panel(d: &Detail) -> Markup {
+    let o = &d.order;
+    html! {
         div.panel {
             h2 { "Lines" }
             div.table-wrap { table.data-table {
@@ -150,78 +185,91 @@ fn detail_page(
                 tfoot { tr { th colspan="4" { "Total" } td.num { strong { (Money::of_code(o.total_minor, &o.currency)) } } } }
             } }
         }
-        div.panel {
-            h2 { "Payments" }
-            div.table-wrap { table.data-table {
-                thead { tr { th { "Attempt" } th { "Gateway" } th { "Status" } th.num { "Captured" } th.num { "Refunded" } th { "Reference" } th { "Note" } } }
-                tbody {
-                    @for p in &d.payments {
-                        tr {
-                            td { (p.attempt) }
-                            td { (p.gateway) }
-                            td { span class=(format!("status-badge status-{}", p.status)) { (p.status().label()) } }
-                            td.num { (Money::of_code(p.captured_minor, &p.currency)) }
-                            td.num { (Money::of_code(p.refunded_minor, &p.currency)) }
-                            td.small { code { (p.payment_intent.as_deref().or(p.session_id.as_deref()).unwrap_or("—")) } }
-                            td.muted { (p.failure.as_deref().unwrap_or("")) }
-                        }
+    }
+}
+
+fn payments_table(d: &Detail) -> Markup {
+    html! {
+        div.table-wrap { table.data-table {
+            thead { tr { th { "Attempt" } th { "Gateway" } th { "Status" } th.num { "Captured" } th.num { "Refunded" } th { "Reference" } th { "Note" } } }
+            tbody {
+                @for p in &d.payments {
+                    tr {
+                        td { (p.attempt) }
+                        td { (p.gateway) }
+                        td { span class=(format!("status-badge status-{}", p.status)) { (p.status().label()) } }
+                        td.num { (Money::of_code(p.captured_minor, &p.currency)) }
+                        td.num { (Money::of_code(p.refunded_minor, &p.currency)) }
+                        td.small { code { (p.payment_intent.as_deref().or(p.session_id.as_deref()).unwrap_or("—")) } }
+                        td.muted { (p.failure.as_deref().unwrap_or("")) }
                     }
                 }
-            } }
-            h3 { "Refunds" }
-            @if d.refunds.is_empty() { p.muted { "None." } } @else {
-                div.table-wrap { table.data-table {
-                    thead { tr { th { "#" } th { "When" } th.num { "Amount" } th { "Status" } th { "Reason" } th { "" } } }
-                    tbody {
-                        @for r in &d.refunds {
-                            tr {
-                                td { (r.seq) }
-                                td { (timestamp(r.created_at)) }
-                                td.num { (Money::of_code(r.amount_minor, &r.currency)) }
-                                td { span class=(format!("status-badge status-{}", r.status)) { (r.status) } @if let Some(f) = &r.failure { br; span.muted.small { (f) } } }
-                                td { (r.reason) }
-                                td {
-                                    @if r.status() == RefundStatus::Pending && r.gateway_refund_id.is_none() {
-                                        form.inline-form method="post" action={(path) "/refunds/" (r.id) "/retry"} {
-                                            (csrf_field(ctx))
-                                            button.button.button-ghost type="submit" { "Send again" }
-                                        }
+            }
+        } }
+    }
+}
+
+/// The refunds so far; a pending one the gateway never received can be sent again.
+fn refunds_table(ctx: &RequestContext, d: &Detail, path: &str) -> Markup {
+    html! {
+        @if d.refunds.is_empty() { p.muted { "None." } } @else {
+            div.table-wrap { table.data-table {
+                thead { tr { th { "#" } th { "When" } th.num { "Amount" } th { "Status" } th { "Reason" } th { "" } } }
+                tbody {
+                    @for r in &d.refunds {
+                        tr {
+                            td { (r.seq) }
+                            td { (timestamp(r.created_at)) }
+                            td.num { (Money::of_code(r.amount_minor, &r.currency)) }
+                            td { span class=(format!("status-badge status-{}", r.status)) { (r.status) } @if let Some(f) = &r.failure { br; span.muted.small { (f) } } }
+                            td { (r.reason) }
+                            td {
+                                @if r.status() == RefundStatus::Pending && r.gateway_refund_id.is_none() {
+                                    form.inline-form method="post" action={(path) "/refunds/" (r.id) "/retry"} {
+                                        (csrf_field(ctx))
+                                        button.button.button-ghost type="submit" { "Send again" }
                                     }
                                 }
                             }
                         }
                     }
-                } }
-            }
-            @if let Some((p, left)) = refundable(d) {
-                form #refund .stack method="post" action={(path) "/refund"} novalidate {
-                    (csrf_field(ctx))
-                    // One key per rendered form: sent twice (a double click), it refunds once.
-                    input type="hidden" name="request_key" value=(crate::crypto::random_token());
-                    h3 { "Refund" }
-                    (error_summary(refund_errors))
-                    p.muted { "Up to " (Money::of_code(left, &p.currency)) " can still be refunded, in one or several refunds." }
-                    div class=(if refund_errors.get("amount").is_some() { "field has-error" } else { "field" }) {
-                        label for="amount" { "Amount (" (p.currency) ")" }
-                        input #amount type="text" inputmode="decimal" name="amount" value=(refund_form.0) required;
-                        @if let Some(e) = refund_errors.get("amount") { p.field-error { (e) } }
-                    }
-                    div class=(if refund_errors.get("reason").is_some() { "field has-error" } else { "field" }) {
-                        label for="reason" { "Reason" }
-                        input #reason type="text" name="reason" value=(refund_form.1) maxlength="500" required;
-                        @if let Some(e) = refund_errors.get("reason") { p.field-error { (e) } }
-                    }
-                    button.button.button-primary type="submit" { "Refund" }
                 }
-            }
+            } }
         }
-    };
-    admin_page(
-        ctx,
-        &format!("Order {}", o.number),
-        "/admin/orders",
-        content,
-    )
+    }
+}
+
+/// The refund form for what is `left` of payment `p`; `values` are the amount and reason as
+/// sent, when the form comes back with `errors`.
+fn refund_form(
+    ctx: &RequestContext,
+    path: &str,
+    p: &Payment,
+    left: i64,
+    errors: &FieldErrors,
+    values: (&str, &str),
+) -> Markup {
+    html! {
+        form #refund .stack method="post" action={(path) "/refund"} novalidate {
+            (csrf_field(ctx))
+            // One key per rendered form: sent twice (a double click), it refunds once.
+            input type="hidden" name="request_key" value=(crate::crypto::random_token());
+            h3 { "Refund" }
+            (error_summary(errors))
+            p.muted { "Up to " (Money::of_code(left, &p.currency)) " can still be refunded, in one or several refunds." }
+            div class=(if errors.get("amount").is_some() { "field has-error" } else { "field" }) {
+                label for="amount" { "Amount (" (p.currency) ")" }
+                input #amount type="text" inputmode="decimal" name="amount" value=(values.0) required;
+                @if let Some(e) = errors.get("amount") { p.field-error { (e) } }
+            }
+            div class=(if errors.get("reason").is_some() { "field has-error" } else { "field" }) {
+                label for="reason" { "Reason" }
+                input #reason type="text" name="reason" value=(values.1) maxlength="500" required;
+                @if let Some(e) = errors.get("reason") { p.field-error { (e) } }
+            }
+            button.button.button-primary type="submit" { "Refund" }
+        }
+    }
 }
 
 /// `GET /admin/order/{id}`.

@@ -112,115 +112,18 @@ impl AnalyzeMediaHandler {
     }
 
     async fn video(&self, media: &Media) -> anyhow::Result<Analysis> {
-        // ffprobe and ffmpeg read the file in place: the local path, or a short-lived SAS URL.
-        let input = match self.storage.local_path(&media.blob_key) {
-            Some(path) => path.display().to_string(),
-            None => match self
-                .storage
-                .sas_url(&media.blob_key, Duration::from_secs(30 * 60))
-                .await?
-            {
-                Some(url) => url.to_string(),
-                None => return Ok(failed("the file has no readable location".to_owned())),
-            },
+        let Some(input) = self.tool_input(media).await? else {
+            return Ok(failed("the file has no readable location".to_owned()));
         };
-        let probe = match run_tool(
-            &self.settings.ffprobe_path,
-            &[
-                "-v",
-                "error",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=width,height:format=duration",
-                "-of",
-                "json",
-                &input,
-            ],
-            &input,
-        )
-        .await
-        {
-            ToolOutcome::Missing => {
-                return Ok(Analysis {
-                    outcome: "tool_missing",
-                    note: Some(format!(
-                        "ffprobe is not installed (FFPROBE_PATH={}), so the duration, size and poster were not extracted. Install ffmpeg and retry the job.",
-                        self.settings.ffprobe_path
-                    )),
-                    ..Analysis::default()
-                });
-            }
-            ToolOutcome::Failed(why) => {
-                return Ok(failed(format!("ffprobe could not read the video: {why}")));
-            }
-            ToolOutcome::Output(out) => out,
-        };
-        let probe: Probe = match serde_json::from_slice(&probe) {
-            Ok(p) => p,
-            Err(e) => return Ok(failed(format!("ffprobe gave unexpected output: {e}"))),
-        };
-        let stream = probe.streams.first();
-        let duration_ms = probe
-            .format
-            .as_ref()
-            .and_then(|f| f.duration.as_deref())
-            .and_then(|d| d.parse::<f64>().ok())
-            .map(|secs| (secs * 1000.0).round() as i64);
-        let mut analysis = Analysis {
-            outcome: "done",
-            width: stream.and_then(|s| s.width),
-            height: stream.and_then(|s| s.height),
-            duration_ms,
-            ..Analysis::default()
-        };
-
-        // A frame a second in (or halfway through a shorter clip).
-        let at = duration_ms.map_or(0.0, |ms| (ms as f64 / 2000.0).min(1.0));
-        let scale = format!("scale='min({POSTER_WIDTH},iw)':-2");
-        let at = format!("{at:.3}");
-        let frame = run_tool(
-            &self.settings.ffmpeg_path,
-            &[
-                "-v",
-                "error",
-                "-ss",
-                &at,
-                "-i",
-                &input,
-                "-frames:v",
-                "1",
-                "-vf",
-                &scale,
-                "-f",
-                "image2",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "3",
-                "pipe:1",
-            ],
-            &input,
-        )
-        .await;
-        let poster = match frame {
-            ToolOutcome::Output(bytes) if !bytes.is_empty() => bytes,
-            ToolOutcome::Output(_) => {
-                analysis.outcome = "failed";
-                analysis.note = Some("ffmpeg found no frame for a poster".to_owned());
-                return Ok(analysis);
-            }
-            ToolOutcome::Missing => {
-                analysis.outcome = "tool_missing";
-                analysis.note = Some(format!(
-                    "ffmpeg is not installed (FFMPEG_PATH={}), so no poster was made. Install ffmpeg and retry the job.",
-                    self.settings.ffmpeg_path
-                ));
-                return Ok(analysis);
-            }
-            ToolOutcome::Failed(why) => {
-                analysis.outcome = "failed";
-                analysis.note = Some(format!("ffmpeg could not make a poster: {why}"));
+        let mut analysis = self.probe(&input).await;
+        if analysis.outcome != "done" {
+            return Ok(analysis);
+        }
+        let poster = match self.poster_frame(&input, analysis.duration_ms).await {
+            Ok(poster) => poster,
+            Err((outcome, note)) => {
+                analysis.outcome = outcome;
+                analysis.note = Some(note);
                 return Ok(analysis);
             }
         };
@@ -238,6 +141,125 @@ impl AnalyzeMediaHandler {
             analysis.thumb_key = Some(key);
         }
         Ok(analysis)
+    }
+
+    /// Where ffprobe and ffmpeg read the file in place: the local path, or a short-lived SAS
+    /// URL. None when the storage offers neither.
+    async fn tool_input(&self, media: &Media) -> anyhow::Result<Option<String>> {
+        Ok(match self.storage.local_path(&media.blob_key) {
+            Some(path) => Some(path.display().to_string()),
+            None => self
+                .storage
+                .sas_url(&media.blob_key, Duration::from_secs(30 * 60))
+                .await?
+                .map(|url| url.to_string()),
+        })
+    }
+
+    /// The video's size and duration from ffprobe: outcome `done`, or why not.
+    async fn probe(&self, input: &str) -> Analysis {
+        let probe = match run_tool(
+            &self.settings.ffprobe_path,
+            &[
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=width,height:format=duration",
+                "-of",
+                "json",
+                input,
+            ],
+            input,
+        )
+        .await
+        {
+            ToolOutcome::Missing => {
+                return Analysis {
+                    outcome: "tool_missing",
+                    note: Some(format!(
+                        "ffprobe is not installed (FFPROBE_PATH={}), so the duration, size and poster were not extracted. Install ffmpeg and retry the job.",
+                        self.settings.ffprobe_path
+                    )),
+                    ..Analysis::default()
+                };
+            }
+            ToolOutcome::Failed(why) => {
+                return failed(format!("ffprobe could not read the video: {why}"));
+            }
+            ToolOutcome::Output(out) => out,
+        };
+        let probe: Probe = match serde_json::from_slice(&probe) {
+            Ok(p) => p,
+            Err(e) => return failed(format!("ffprobe gave unexpected output: {e}")),
+        };
+        let stream = probe.streams.first();
+        let duration_ms = probe
+            .format
+            .as_ref()
+            .and_then(|f| f.duration.as_deref())
+            .and_then(|d| d.parse::<f64>().ok())
+            .map(|secs| (secs * 1000.0).round() as i64);
+        Analysis {
+            outcome: "done",
+            width: stream.and_then(|s| s.width),
+            height: stream.and_then(|s| s.height),
+            duration_ms,
+            ..Analysis::default()
+        }
+    }
+
+    /// A JPEG frame for the poster from ffmpeg, or the outcome and note that say why not.
+    async fn poster_frame(
+        &self,
+        input: &str,
+        duration_ms: Option<i64>,
+    ) -> Result<Vec<u8>, (&'static str, String)> {
+        // A frame a second in (or halfway through a shorter clip).
+        let at = duration_ms.map_or(0.0, |ms| (ms as f64 / 2000.0).min(1.0));
+        let scale = format!("scale='min({POSTER_WIDTH},iw)':-2");
+        let at = format!("{at:.3}");
+        let frame = run_tool(
+            &self.settings.ffmpeg_path,
+            &[
+                "-v",
+                "error",
+                "-ss",
+                &at,
+                "-i",
+                input,
+                "-frames:v",
+                "1",
+                "-vf",
+                &scale,
+                "-f",
+                "image2",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "3",
+                "pipe:1",
+            ],
+            input,
+        )
+        .await;
+        match frame {
+            ToolOutcome::Output(bytes) if !bytes.is_empty() => Ok(bytes),
+            ToolOutcome::Output(_) => {
+                Err(("failed", "ffmpeg found no frame for a poster".to_owned()))
+            }
+            ToolOutcome::Missing => Err((
+                "tool_missing",
+                format!(
+                    "ffmpeg is not installed (FFMPEG_PATH={}), so no poster was made. Install ffmpeg and retry the job.",
+                    self.settings.ffmpeg_path
+                ),
+            )),
+            ToolOutcome::Failed(why) => {
+                Err(("failed", format!("ffmpeg could not make a poster: {why}")))
+            }
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use crate::audit::{AuditEntry, insert_audit};
 use crate::db::{new_id, now};
 use crate::jobs::{EnqueueOptions, store as job_store};
 use crate::state::AppState;
-use crate::storage::{BlobHeaders, StorageError};
+use crate::storage::{BlobHeaders, BlobUpload, StorageError};
 
 /// Who is uploading.
 #[derive(Debug, Clone)]
@@ -264,30 +264,7 @@ async fn receive_inner<R: AsyncRead + Unpin>(
     mut body: R,
 ) -> Result<Media, UploadError> {
     let original = clean_original_name(file_name);
-    let limit = file_type.kind.limit(&state.settings.upload_limits);
-    let idle = state.settings.upload_idle_timeout;
-
-    // The first block decides whether the content is what the name says, before storage is
-    // touched.
-    let mut head = vec![0u8; SNIFF_LEN];
-    let mut filled = 0;
-    while filled < head.len() {
-        let n = read_some(&mut body, &mut head[filled..], idle).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    head.truncate(filled);
-    if head.is_empty() {
-        return Err(UploadError::Empty { name: original });
-    }
-    if !file_type.matches(&head) {
-        return Err(UploadError::ContentMismatch {
-            name: original,
-            ext: file_type.ext,
-        });
-    }
+    let head = read_head(state, &mut body, &original, file_type).await?;
 
     let id = new_id();
     let now = now();
@@ -326,49 +303,114 @@ async fn receive_inner<R: AsyncRead + Unpin>(
         .start_upload(&blob_key, &headers)
         .await
         .map_err(UploadError::Storage)?;
-
-    let mut hasher = Sha256::new();
-    let mut size = head.len() as u64;
-    hasher.update(&head);
-    let streamed = async {
-        upload.write(&head).await.map_err(UploadError::Storage)?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = read_some(&mut body, &mut buf, idle).await?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            if size > limit {
-                return Err(too_large(original.clone(), file_type.kind, limit));
-            }
-            hasher.update(&buf[..n]);
-            upload
-                .write(&buf[..n])
-                .await
-                .map_err(UploadError::Storage)?;
+    let streamed = stream_body(state, &mut upload, &head, &mut body, &original, file_type).await;
+    let (size, sha256) = match streamed {
+        Ok(done) => done,
+        Err(e) => {
+            upload.abort().await;
+            return Err(e);
         }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = streamed {
-        upload.abort().await;
-        return Err(e);
-    }
+    };
     cleanup.committing = true;
     upload.finish().await.map_err(UploadError::Storage)?;
 
-    let sha256 = hex::encode(hasher.finalize());
-    let size_i64 = i64::try_from(size).unwrap_or(i64::MAX);
+    record_ready(state, uploader, &id, size, &sha256, now).await?;
+    cleanup.disarm();
+
+    let media = store::find_ready(state.db.pool(), &id)
+        .await?
+        .ok_or(UploadError::Interrupted)?;
+    tracing::info!(media = %media.id, blob = %media.blob_key, bytes = size, "stored an upload");
+    Ok(media)
+}
+
+/// Reads the first block, which decides whether the content is what the name says, before
+/// storage is touched.
+async fn read_head<R: AsyncRead + Unpin>(
+    state: &AppState,
+    body: &mut R,
+    original: &str,
+    file_type: FileType,
+) -> Result<Vec<u8>, UploadError> {
+    let idle = state.settings.upload_idle_timeout;
+    let mut head = vec![0u8; SNIFF_LEN];
+    let mut filled = 0;
+    while filled < head.len() {
+        let n = read_some(body, &mut head[filled..], idle).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    head.truncate(filled);
+    if head.is_empty() {
+        return Err(UploadError::Empty {
+            name: original.to_owned(),
+        });
+    }
+    if !file_type.matches(&head) {
+        return Err(UploadError::ContentMismatch {
+            name: original.to_owned(),
+            ext: file_type.ext,
+        });
+    }
+    Ok(head)
+}
+
+/// Writes `head` and the rest of `body` to `upload`, within the type's size limit; returns the
+/// size and the SHA-256 (hex). The caller aborts the upload on an error.
+async fn stream_body<R: AsyncRead + Unpin>(
+    state: &AppState,
+    upload: &mut BlobUpload,
+    head: &[u8],
+    body: &mut R,
+    original: &str,
+    file_type: FileType,
+) -> Result<(u64, String), UploadError> {
+    let limit = file_type.kind.limit(&state.settings.upload_limits);
+    let idle = state.settings.upload_idle_timeout;
+    let mut hasher = Sha256::new();
+    let mut size = head.len() as u64;
+    hasher.update(head);
+    upload.write(head).await.map_err(UploadError::Storage)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = read_some(body, &mut buf, idle).await?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        if size > limit {
+            return Err(too_large(original.to_owned(), file_type.kind, limit));
+        }
+        hasher.update(&buf[..n]);
+        upload
+            .write(&buf[..n])
+            .await
+            .map_err(UploadError::Storage)?;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// Marks the row ready, queues its analysis and audits the upload, in one transaction.
+async fn record_ready(
+    state: &AppState,
+    uploader: &Uploader,
+    id: &str,
+    size: u64,
+    sha256: &str,
+    now: i64,
+) -> Result<(), UploadError> {
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
     let mut tx = state.db.begin().await?;
-    if !store::mark_ready(&mut tx, &id, size_i64, &sha256, now_after(now)).await? {
+    if !store::mark_ready(&mut tx, id, size, sha256, now_after(now)).await? {
         // Swept meanwhile (an upload idle past the sweep age): the cleanup removes the blob.
         return Err(UploadError::Interrupted);
     }
     job_store::enqueue(
         &mut tx,
         &AnalyzeMediaJob {
-            media_id: id.clone(),
+            media_id: id.to_owned(),
         },
         &EnqueueOptions {
             run_at: None,
@@ -379,15 +421,9 @@ async fn receive_inner<R: AsyncRead + Unpin>(
     )
     .await
     .map_err(|e| UploadError::Database(sqlx::Error::Protocol(e.to_string())))?;
-    insert_audit(&mut *tx, &uploader.audit("media.upload", &id), now).await?;
+    insert_audit(&mut *tx, &uploader.audit("media.upload", id), now).await?;
     tx.commit().await?;
-    cleanup.disarm();
-
-    let media = store::find_ready(state.db.pool(), &id)
-        .await?
-        .ok_or(UploadError::Interrupted)?;
-    tracing::info!(media = %media.id, blob = %media.blob_key, bytes = size, "stored an upload");
-    Ok(media)
+    Ok(())
 }
 
 /// The time now, never before `start` (clocks step).

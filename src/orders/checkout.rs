@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use sqlx::AnyConnection;
 
 use super::close_unpaid;
 use super::state::OrderEvent;
@@ -14,6 +15,7 @@ use crate::catalog::store as catalog_store;
 use crate::crypto::sha256_hex;
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::money::Currency;
 use crate::payments::state::PaymentStatus;
 use crate::payments::store as payment_store;
 use crate::state::AppState;
@@ -195,13 +197,47 @@ pub async fn place(
     preview: &cart::Cart,
 ) -> AppResult<Placed> {
     let currency = state.settings.currency;
+    replace_changed_orders(state, owner, details, preview).await?;
 
-    // Orders this cart placed before with other contents or details are replaced.
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let cart = lock_ready_cart(&mut tx, currency, owner, now).await?;
+    let checkout = Checkout::of(cart, details, currency)?;
+    if let Some(same) = store::pending_for_cart(&mut tx, owner.key())
+        .await?
+        .into_iter()
+        .find(|o| o.fingerprint == checkout.fingerprint)
+    {
+        tx.commit().await?;
+        return Ok(Placed {
+            order: same,
+            reused: true,
+        });
+    }
+    hold_stock(&mut tx, &checkout.cart).await?;
+    let order = insert_order(&mut tx, state, owner, user_id, &checkout, now).await?;
+    tx.commit().await?;
+    // Stock shown on product pages changed.
+    state.content.invalidate();
+    Ok(Placed {
+        order,
+        reused: false,
+    })
+}
+
+/// Closes the pending orders this cart placed before with other contents or details, judged
+/// on the cart as the caller loaded it.
+async fn replace_changed_orders(
+    state: &AppState,
+    owner: &Owner,
+    details: &CheckoutDetails,
+    preview: &cart::Cart,
+) -> AppResult<()> {
     let preview_ships = preview.lines.iter().any(|l| l.product.is_print());
     let preview_fp = fingerprint(
         preview,
         &normalized(details, preview_ships),
-        currency.code(),
+        state.settings.currency.code(),
     );
     let mut conn = state.db.pool().acquire().await?;
     let pending = store::pending_for_cart(&mut conn, owner.key()).await?;
@@ -209,16 +245,24 @@ pub async fn place(
     for order in pending.iter().filter(|o| o.fingerprint != preview_fp) {
         close_replaced(state, order).await?;
     }
+    Ok(())
+}
 
-    let now = now();
-    let mut tx = state.db.begin().await?;
-    if cart_store::lock_cart(&mut tx, owner.key(), now)
+/// Locks the cart's row and loads it; refuses an empty cart or one with a line that cannot be
+/// bought as it is.
+async fn lock_ready_cart(
+    conn: &mut AnyConnection,
+    currency: Currency,
+    owner: &Owner,
+    now: i64,
+) -> AppResult<cart::Cart> {
+    if cart_store::lock_cart(&mut *conn, owner.key(), now)
         .await?
         .is_none()
     {
         return Err(AppError::Conflict("Your cart is empty.".into()));
     }
-    let cart = cart::load_in(&mut tx, currency, owner).await?;
+    let cart = cart::load_in(conn, currency, owner).await?;
     if cart.lines.is_empty() {
         return Err(AppError::Conflict("Your cart is empty.".into()));
     }
@@ -233,26 +277,39 @@ pub async fn place(
             format!("Sorry, “{title}” is sold out. Remove it from your cart to check out the rest.")
         }));
     }
-    let ships = cart.lines.iter().any(|l| l.product.is_print());
-    let has_digital = cart.lines.iter().any(|l| !l.product.is_print());
-    // Checked here, on the cart as locked: a print added in another tab needs an address.
-    details.validate(ships)?;
-    let details = normalized(details, ships);
-    let fp = fingerprint(&cart, &details, currency.code());
+    Ok(cart)
+}
 
-    if let Some(same) = store::pending_for_cart(&mut tx, owner.key())
-        .await?
-        .into_iter()
-        .find(|o| o.fingerprint == fp)
-    {
-        tx.commit().await?;
-        return Ok(Placed {
-            order: same,
-            reused: true,
-        });
+/// The locked cart with the details checked against it.
+struct Checkout {
+    cart: cart::Cart,
+    /// Normalized: no address when nothing ships.
+    details: CheckoutDetails,
+    fingerprint: String,
+    ships: bool,
+    has_digital: bool,
+}
+
+impl Checkout {
+    fn of(cart: cart::Cart, details: &CheckoutDetails, currency: Currency) -> AppResult<Self> {
+        let ships = cart.lines.iter().any(|l| l.product.is_print());
+        let has_digital = cart.lines.iter().any(|l| !l.product.is_print());
+        // Checked here, on the cart as locked: a print added in another tab needs an address.
+        details.validate(ships)?;
+        let details = normalized(details, ships);
+        let fingerprint = fingerprint(&cart, &details, currency.code());
+        Ok(Self {
+            cart,
+            details,
+            fingerprint,
+            ships,
+            has_digital,
+        })
     }
+}
 
-    // Hold stock: one conditional update per counted product, for all its lines.
+/// Holds stock: one conditional update per counted product, for all its lines.
+async fn hold_stock(conn: &mut AnyConnection, cart: &cart::Cart) -> AppResult<()> {
     let mut units: BTreeMap<&str, (i64, &str, Option<i64>)> = BTreeMap::new();
     for line in &cart.lines {
         let entry = units.entry(line.product.id.as_str()).or_insert((
@@ -263,8 +320,8 @@ pub async fn place(
         entry.0 += line.quantity;
     }
     for (product_id, (quantity, title, stock)) in &units {
-        if stock.is_some() && !catalog_store::take_stock(&mut tx, product_id, *quantity).await? {
-            let left = catalog_store::stock(&mut *tx, product_id).await?;
+        if stock.is_some() && !catalog_store::take_stock(&mut *conn, product_id, *quantity).await? {
+            let left = catalog_store::stock(&mut *conn, product_id).await?;
             return Err(AppError::Conflict(match left {
                 Some(0) | None => format!("Sorry, “{title}” is sold out."),
                 Some(n) => {
@@ -273,9 +330,28 @@ pub async fn place(
             }));
         }
     }
+    Ok(())
+}
 
+/// Writes the order, its lines and payment attempt 1, and reads the order back.
+async fn insert_order(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    owner: &Owner,
+    user_id: Option<&str>,
+    checkout: &Checkout,
+    now: i64,
+) -> AppResult<Order> {
+    let Checkout {
+        cart,
+        details,
+        fingerprint,
+        ships,
+        has_digital,
+    } = checkout;
+    let currency = state.settings.currency;
     let id = new_id();
-    let number = store::next_number(&mut tx).await?;
+    let number = store::next_number(&mut *conn).await?;
     let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
     let ship = ships.then(|| {
         [
@@ -287,33 +363,55 @@ pub async fn place(
         ]
     });
     store::insert(
-        &mut tx,
+        &mut *conn,
         &NewOrder {
             id: &id,
             number: &number,
             user_id,
             cart_key: owner.key(),
-            fingerprint: &fp,
+            fingerprint,
             email: details.email.trim(),
             name: details.name.trim(),
             phone: details.phone.trim(),
             ship,
             currency: currency.code(),
             subtotal_minor: cart.subtotal.minor,
-            has_prints: ships,
-            has_digital,
+            has_prints: *ships,
+            has_digital: *has_digital,
             hold_expires_at: now + hold_secs,
             now,
         },
     )
     .await?;
+    insert_lines(&mut *conn, &id, cart).await?;
+    payment_store::insert(
+        &mut *conn,
+        &id,
+        1,
+        state.gateway.name(),
+        cart.subtotal.minor,
+        currency.code(),
+        now,
+    )
+    .await?;
+    store::find(&mut *conn, &id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))
+}
+
+/// Snapshots the cart's lines into the order; counted products hold their quantity.
+async fn insert_lines(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    cart: &cart::Cart,
+) -> AppResult<()> {
     for (i, line) in cart.lines.iter().enumerate() {
         let counted = line.product.stock.is_some();
         store::insert_line(
-            &mut tx,
+            &mut *conn,
             &OrderLine {
                 id: new_id(),
-                order_id: id.clone(),
+                order_id: order_id.to_owned(),
                 position: i64::try_from(i).unwrap_or(0),
                 product_id: Some(line.product.id.clone()),
                 product_slug: line.product.slug.clone(),
@@ -334,26 +432,7 @@ pub async fn place(
         )
         .await?;
     }
-    payment_store::insert(
-        &mut tx,
-        &id,
-        1,
-        state.gateway.name(),
-        cart.subtotal.minor,
-        currency.code(),
-        now,
-    )
-    .await?;
-    let order = store::find(&mut *tx, &id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
-    tx.commit().await?;
-    // Stock shown on product pages changed.
-    state.content.invalidate();
-    Ok(Placed {
-        order,
-        reused: false,
-    })
+    Ok(())
 }
 
 /// At login: the guest browser's cart moves into the account's, and its orders waiting for
