@@ -171,6 +171,50 @@ pub async fn take_stock(
     Ok(done.rows_affected() == 1)
 }
 
+/// Every category's id by slug, inactive ones included.
+pub async fn find_category_ids_by_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("select slug, id from categories")
+        .fetch_all(ex)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// How many categories there are, inactive ones included.
+pub async fn count_categories<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from categories")
+        .fetch_one(ex)
+        .await
+}
+
+/// Inserts a category unless its slug is taken; true when the row was written.
+pub async fn insert_category<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    slug: &str,
+    name: &str,
+    summary: &str,
+    sort_order: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into categories (id, slug, name, summary, sort_order, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $6) on conflict (slug) do nothing",
+    )
+    .bind(id)
+    .bind(slug)
+    .bind(name)
+    .bind(summary)
+    .bind(sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Gives `quantity` units back to a counted product's stock (an order that ended unpaid).
 pub async fn return_stock(
     conn: &mut AnyConnection,
@@ -249,4 +293,170 @@ pub async fn option_group_choices<'e>(
     sqlx::query_as("select id, name from option_groups order by sort_order, name")
         .fetch_all(ex)
         .await
+}
+
+/// Inserts an option group unless its name is taken; true when the row was written.
+pub async fn insert_option_group<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    name: &str,
+    sort_order: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into option_groups (id, name, sort_order, created_at, updated_at)
+         values ($1, $2, $3, $4, $4) on conflict (name) do nothing",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The id of the option group called `name` (names are unique).
+pub async fn find_option_group_id_by_name<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    name: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select id from option_groups where name = $1")
+        .bind(name)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Inserts a value into a group unless the group already has that label; true when the row
+/// was written.
+pub async fn insert_option_value<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    group_id: &str,
+    label: &str,
+    price_delta_minor: i64,
+    sort_order: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into option_values (id, group_id, label, price_delta_minor, sort_order,
+                                    created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $6) on conflict (group_id, label) do nothing",
+    )
+    .bind(id)
+    .bind(group_id)
+    .bind(label)
+    .bind(price_delta_minor)
+    .bind(sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every option value's id, keyed by (group name, label); both are unique within their table.
+pub async fn find_option_value_ids_by_label<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<HashMap<(String, String), String>, sqlx::Error> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "select g.name, v.label, v.id from option_values v join option_groups g on g.id = v.group_id",
+    )
+    .fetch_all(ex)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(group, label, id)| ((group, label), id))
+        .collect())
+}
+
+/// The id of the product with `slug`, listed or not.
+pub async fn find_product_id_by_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select id from products where slug = $1")
+        .bind(slug)
+        .fetch_optional(ex)
+        .await
+}
+
+/// A new product, listed from the start.
+#[derive(Debug, Clone)]
+pub struct NewProduct<'a> {
+    /// Row id.
+    pub id: &'a str,
+    /// URL slug.
+    pub slug: &'a str,
+    /// `print` or `digital`.
+    pub kind: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// One line for cards.
+    pub summary: &'a str,
+    /// Long text.
+    pub description: &'a str,
+    /// Category.
+    pub category_id: Option<&'a str>,
+    /// Price, minor units.
+    pub price_minor: i64,
+    /// ISO code.
+    pub currency: &'a str,
+    /// Units in stock; none for unlimited (digital products).
+    pub stock: Option<i64>,
+    /// Its picture.
+    pub image_media_id: Option<&'a str>,
+    /// The file a digital product delivers.
+    pub digital_media_id: Option<&'a str>,
+    /// On the home page.
+    pub featured: bool,
+}
+
+/// Inserts an active product created (and last updated) at `created_at`; a taken slug is
+/// `DbError::UniqueViolation`, after which a PostgreSQL transaction must be rolled back.
+pub async fn insert_product<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    p: &NewProduct<'_>,
+    created_at: i64,
+) -> Result<(), crate::db::DbError> {
+    sqlx::query(
+        "insert into products (id, slug, kind, title, summary, description, category_id,
+                               price_minor, currency, stock, image_media_id, active,
+                               featured, created_at, updated_at, digital_media_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $13, $14)",
+    )
+    .bind(p.id)
+    .bind(p.slug)
+    .bind(p.kind)
+    .bind(p.title)
+    .bind(p.summary)
+    .bind(p.description)
+    .bind(p.category_id)
+    .bind(p.price_minor)
+    .bind(p.currency)
+    .bind(p.stock)
+    .bind(p.image_media_id)
+    .bind(i64::from(p.featured))
+    .bind(created_at)
+    .bind(p.digital_media_id)
+    .execute(ex)
+    .await
+    .map_err(crate::db::DbError::classify)?;
+    Ok(())
+}
+
+/// Lets a product offer `value_ids`, in addition to what it offers already (the admin's
+/// options form replaces them instead); a value it offers already is a unique violation.
+pub async fn insert_product_option_values(
+    conn: &mut sqlx::AnyConnection,
+    product_id: &str,
+    value_ids: &[&str],
+) -> Result<(), sqlx::Error> {
+    for value_id in value_ids {
+        sqlx::query("insert into product_option_values (product_id, value_id) values ($1, $2)")
+            .bind(product_id)
+            .bind(*value_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -38,8 +38,10 @@ fn next(state: &mut u32) -> f32 {
 /// costs, and the same studio is seeded again and again in one process (every test app, the
 /// benchmarks): a picture is painted once and its bytes (about 2 MiB for the whole studio)
 /// are kept.
-static PAINTED: LazyLock<Mutex<HashMap<(u32, u32, Palette), Vec<u8>>>> =
-    LazyLock::new(Mutex::default);
+static PAINTED: LazyLock<Mutex<HashMap<Painting, Vec<u8>>>> = LazyLock::new(Mutex::default);
+
+/// Width, height and palette.
+type Painting = (u32, u32, Palette);
 
 /// A `width`×`height` picture in palette `p`, as JPEG (the same bytes every time).
 pub fn picture(width: u32, height: u32, p: Palette) -> Result<Vec<u8>, image::ImageError> {

@@ -206,3 +206,202 @@ pub async fn insert_contact_message<'e>(
     .await?;
     Ok(())
 }
+
+/// The id of the film with `slug`, published or not.
+pub async fn find_portfolio_video_id_by_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select id from portfolio_videos where slug = $1")
+        .bind(slug)
+        .fetch_optional(ex)
+        .await
+}
+
+/// A new film, published from the start.
+#[derive(Debug, Clone)]
+pub struct NewPortfolioVideo<'a> {
+    /// Row id.
+    pub id: &'a str,
+    /// URL slug.
+    pub slug: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// One line for cards.
+    pub summary: &'a str,
+    /// Long text.
+    pub description: &'a str,
+    /// Category.
+    pub category_id: Option<&'a str>,
+    /// Client.
+    pub client_name: &'a str,
+    /// What the client said; empty for none.
+    pub testimonial: &'a str,
+    /// The film; none shows the poster alone.
+    pub video_media_id: Option<&'a str>,
+    /// Its poster image.
+    pub poster_media_id: Option<&'a str>,
+    /// Running time.
+    pub duration_secs: Option<i64>,
+    /// `2026-05` or `2026-05-14`.
+    pub project_date: Option<&'a str>,
+    /// On the home page.
+    pub featured: bool,
+    /// Position among films.
+    pub display_order: i64,
+}
+
+/// Inserts a film; a taken slug is `DbError::UniqueViolation`.
+pub async fn insert_portfolio_video<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    v: &NewPortfolioVideo<'_>,
+    now: i64,
+) -> Result<(), crate::db::DbError> {
+    sqlx::query(
+        "insert into portfolio_videos (id, slug, title, summary, description, category_id,
+             client_name, testimonial, video_media_id, poster_media_id, duration_secs,
+             project_date, featured, display_order, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+    )
+    .bind(v.id)
+    .bind(v.slug)
+    .bind(v.title)
+    .bind(v.summary)
+    .bind(v.description)
+    .bind(v.category_id)
+    .bind(v.client_name)
+    .bind(v.testimonial)
+    .bind(v.video_media_id)
+    .bind(v.poster_media_id)
+    .bind(v.duration_secs)
+    .bind(v.project_date)
+    .bind(i64::from(v.featured))
+    .bind(v.display_order)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map_err(crate::db::DbError::classify)?;
+    Ok(())
+}
+
+/// A new service package, active from the start.
+#[derive(Debug, Clone)]
+pub struct NewPackage<'a> {
+    /// Row id.
+    pub id: &'a str,
+    /// URL slug.
+    pub slug: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Category.
+    pub category_id: Option<&'a str>,
+    /// One line.
+    pub summary: &'a str,
+    /// Long text.
+    pub description: &'a str,
+    /// One feature per line.
+    pub features: &'a str,
+    /// What the client receives.
+    pub deliverables: &'a str,
+    /// Price from, minor units.
+    pub price_minor: i64,
+    /// ISO code.
+    pub currency: &'a str,
+    /// Hours on site.
+    pub max_hours: Option<i64>,
+    /// Working days to delivery.
+    pub turnaround_days: Option<i64>,
+    /// Highlighted.
+    pub popular: bool,
+    /// Position among packages.
+    pub sort_order: i64,
+}
+
+/// Inserts a package unless its slug is taken; true when the row was written.
+pub async fn insert_package<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    p: &NewPackage<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into service_packages (id, slug, name, category_id, summary, description,
+             features, deliverables, price_minor, currency, max_hours, turnaround_days,
+             popular, sort_order, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         on conflict (slug) do nothing",
+    )
+    .bind(p.id)
+    .bind(p.slug)
+    .bind(p.name)
+    .bind(p.category_id)
+    .bind(p.summary)
+    .bind(p.description)
+    .bind(p.features)
+    .bind(p.deliverables)
+    .bind(p.price_minor)
+    .bind(p.currency)
+    .bind(p.max_hours)
+    .bind(p.turnaround_days)
+    .bind(i64::from(p.popular))
+    .bind(p.sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many FAQ entries there are, hidden ones included.
+pub async fn count_faqs<'e>(ex: impl Executor<'e, Database = Any>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from faqs")
+        .fetch_one(ex)
+        .await
+}
+
+/// Inserts a shown FAQ entry. Nothing makes questions unique: a second call adds a second row.
+pub async fn insert_faq<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    question: &str,
+    answer: &str,
+    sort_order: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into faqs (id, question, answer, sort_order, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(id)
+    .bind(question)
+    .bind(answer)
+    .bind(sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a studio detail unless its key is taken (staff may have edited it since); true when
+/// the row was written.
+pub async fn insert_studio_detail<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    key: &str,
+    label: &str,
+    value: &str,
+    sort_order: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into studio_details (id, key, label, value, sort_order, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $6) on conflict (key) do nothing",
+    )
+    .bind(id)
+    .bind(key)
+    .bind(label)
+    .bind(value)
+    .bind(sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -83,9 +83,15 @@ pub enum Kind {
 pub struct Choices {
     /// A name for the set (distinct per set: choices are loaded once per name).
     pub name: &'static str,
-    /// Reads the choices: (id, label).
-    pub load: fn(&Db) -> BoxFuture<'_, Result<Vec<(String, String)>, sqlx::Error>>,
+    /// Reads the choices.
+    pub load: LoadChoices,
 }
+
+/// Reads a set of choices from the database.
+pub type LoadChoices = for<'a> fn(&'a Db) -> BoxFuture<'a, Result<Vec<Choice>, sqlx::Error>>;
+
+/// One choice of a [`Kind::Ref`] column: (id, label).
+pub type Choice = (String, String);
 
 // The kinds and bulk actions most tables use.
 
