@@ -11,6 +11,8 @@
 //! the home page too); other replicas catch up within the TTL. Nothing that takes money reads
 //! it: the price fragment, the cart and checkout price from the database.
 
+#![warn(missing_docs)]
+
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

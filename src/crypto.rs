@@ -3,6 +3,8 @@
 //! Every key the app uses is derived from the one `SECRET_KEY` with a purpose label, so that a
 //! CSRF token can never be replayed as a signed cookie and vice versa.
 
+#![warn(missing_docs)]
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};

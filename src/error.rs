@@ -3,6 +3,8 @@
 //! An `AppError` says *what* went wrong; `http::errors` decides *how* to show it (a full page
 //! with the request id, an htmx toast, a JSON body, or a redirect to the login page).
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 
 use poem::http::StatusCode;

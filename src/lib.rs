@@ -1,10 +1,12 @@
 //! FlashStudio: the website and back-office of a video production studio.
 //!
-//! A modular monolith. Shared plumbing lives in `config`, `db`, `http`, `views`, `error`,
-//! `crypto`, `rate_limit` and `telemetry`; each business domain has its own folder (`accounts`, `admin`,
-//! `jobs`, `notifications`, `ops`, `site`; later `catalog`, `cart`, `orders`, `payments`,
-//! `media`, `bookings`, `quotes`, `reviews`, `analytics`, `api`). `routes.rs` lists every URL.
-//! See `docs/architecture.md`.
+//! A modular monolith in layers, each importing only the layers below it (the table and the
+//! reasons are in `docs/architecture.md`; `tests/app/architecture.rs` enforces them):
+//! foundation (`money`, `crypto`, `db`, `error`, `config`, `telemetry`, `metrics`, `storage`,
+//! `content`, `ports`, `state`), plumbing (`identity`, `rate_limit`, `http`, `views`, `jobs`,
+//! `notifications`, `audit`, `tables`), domains (`media`, `catalog`, `cart`, `payments`,
+//! `orders`, `reviews`, `site`, `shop`, `accounts`), back office (`admin`, `api`, `demo`,
+//! `ops`), wiring (`routes`, `app`) and `cli`.
 
 pub mod accounts;
 pub mod admin;

@@ -1,5 +1,7 @@
 //! Prometheus metrics: one registry, built once, shared by the HTTP layer and the worker.
 
+#![warn(missing_docs)]
+
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;

@@ -1,5 +1,7 @@
 //! Money: integer minor units with a currency. Never floats.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 
 /// A currency the shop can sell in: ISO code, display prefix, minor-unit digits.

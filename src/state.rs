@@ -3,6 +3,8 @@
 //! it, since only it knows the adapters) and cheap to clone. Every handler, service and job
 //! takes it; it names no domain.
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
 use sqlx::AnyConnection;

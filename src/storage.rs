@@ -4,6 +4,8 @@
 //! Everything above this module speaks in blob keys (`folder/yyyy/mm/<uuid>-<slug>.<ext>`);
 //! only this module knows where the bytes are.
 
+#![warn(missing_docs)]
+
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! Logging: `tracing` to stderr, readable in development and JSON in production.
 
+#![warn(missing_docs)]
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 

@@ -20,13 +20,11 @@ pub const RESET_TOKEN_TTL: Duration = Duration::from_secs(60 * 60);
 pub struct ClientInfo {
     /// Browser user agent (truncated).
     pub user_agent: Option<String>,
-    /// Client address.
     pub ip: Option<String>,
 }
 
 /// A session that was just created; the token goes in the cookie and nowhere else.
 pub struct NewSessionToken {
-    /// Cookie value.
     pub token: String,
     /// Cookie lifetime.
     pub max_age: i64,
@@ -121,7 +119,6 @@ pub async fn register(
 
 /// A user whose password was just checked, with the hash it was checked against.
 pub struct Authenticated {
-    /// The user.
     pub user: User,
     /// The hash the password matched (a session is only started if it is still current).
     pub verified_hash: String,

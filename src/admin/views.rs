@@ -17,19 +17,14 @@ fn status_badge(status: &str) -> Markup {
 /// Figures on the dashboard.
 #[derive(Debug, Default)]
 pub struct DashboardFigures {
-    /// Customer accounts.
     pub customers: i64,
-    /// Admin accounts.
     pub admins: i64,
     /// Live sessions.
     pub sessions: i64,
-    /// Jobs waiting.
     pub jobs_queued: i64,
     /// Jobs that gave up.
     pub jobs_dead: i64,
-    /// Emails waiting.
     pub emails_queued: i64,
-    /// Emails delivered.
     pub emails_sent: i64,
     /// Emails that failed for good.
     pub emails_failed: i64,

@@ -27,7 +27,6 @@ pub async fn list(
     Ok(page(&ctx, &tokens, &FieldErrors::default(), None, None).into_response())
 }
 
-/// Form of a new token.
 #[derive(Debug, Deserialize)]
 pub struct NewTokenForm {
     name: String,

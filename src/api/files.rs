@@ -26,9 +26,7 @@ pub struct FilesApi;
 pub struct FileInfo {
     /// Unique name: `<uuid>-<slug>.<ext>`. Use it in the other endpoints.
     pub name: String,
-    /// Row id.
     pub id: String,
-    /// Folder.
     pub folder: String,
     /// The uploader's file name.
     pub original_name: String,
@@ -125,7 +123,6 @@ pub struct Deleted {
 struct UploadDoc {
     /// Optional folder such as `portfolio/weddings`; must come before `file`.
     folder: Option<String>,
-    /// The file.
     file: Upload,
 }
 

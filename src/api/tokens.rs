@@ -8,7 +8,6 @@ use crate::db::{new_id, now};
 /// A token as the admin lists it (never the secret).
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct ApiToken {
-    /// Row id.
     pub id: String,
     /// What it is for ("editing suite", "backup script").
     pub name: String,

@@ -15,7 +15,6 @@ use crate::state::AppState;
 /// may render a page (anything but an htmx fragment or an API call: a form re-rendered with
 /// errors too; an htmx history restore is a full page).
 pub struct CartBadge {
-    /// Shared state.
     pub state: AppState,
 }
 

@@ -67,13 +67,11 @@ impl Owner {
 /// A priced cart line.
 #[derive(Debug, Clone)]
 pub struct Line {
-    /// Line id.
     pub id: String,
     /// The product as it is now.
     pub product: Product,
     /// The chosen options, when still valid.
     pub selection: Option<Selection>,
-    /// Units.
     pub quantity: i64,
     /// Price of one unit now.
     pub unit: Money,

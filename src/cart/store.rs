@@ -9,11 +9,9 @@ use crate::db::new_id;
 pub struct LineRow {
     /// Line id (how the line is addressed).
     pub id: String,
-    /// Product.
     pub product_id: String,
     /// Canonical option value ids.
     pub option_key: String,
-    /// Units.
     pub quantity: i64,
 }
 

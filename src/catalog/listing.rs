@@ -50,7 +50,6 @@ impl Sort {
 pub struct ShopFilter {
     /// Words in the title or summary.
     pub q: Option<String>,
-    /// Category slug.
     pub category: Option<String>,
     /// `print` or `digital`.
     pub kind: Option<ProductKind>,
@@ -58,7 +57,6 @@ pub struct ShopFilter {
     pub min_minor: Option<i64>,
     /// Highest base price, minor units.
     pub max_minor: Option<i64>,
-    /// Order.
     pub sort: Sort,
 }
 

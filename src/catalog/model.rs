@@ -7,15 +7,12 @@ use crate::money::{Currency, Money};
 /// A service line (Commercial Production, Drone Footage…).
 #[derive(Debug, Clone, FromRow)]
 pub struct Category {
-    /// Row id.
     pub id: String,
     /// URL slug.
     pub slug: String,
-    /// Name.
     pub name: String,
     /// One-paragraph pitch.
     pub summary: String,
-    /// Position.
     pub sort_order: i64,
 }
 
@@ -69,27 +66,21 @@ impl std::fmt::Display for ProductKind {
     }
 }
 
-/// A product.
 #[derive(Debug, Clone, FromRow)]
 pub struct Product {
-    /// Row id.
     pub id: String,
     /// URL slug.
     pub slug: String,
     /// Print or digital.
     #[sqlx(try_from = "String")]
     pub kind: ProductKind,
-    /// Title.
     pub title: String,
     /// One line for cards.
     pub summary: String,
     /// Long description (plain text, paragraphs separated by blank lines).
     pub description: String,
-    /// Category.
     pub category_id: Option<String>,
-    /// Category name.
     pub category_name: Option<String>,
-    /// Category slug.
     pub category_slug: Option<String>,
     /// Base price in minor units.
     pub price_minor: i64,
@@ -97,17 +88,13 @@ pub struct Product {
     pub currency: String,
     /// Units in stock (prints); none means not counted (digital files, prints made to order).
     pub stock: Option<i64>,
-    /// Product image.
     pub image_media_id: Option<String>,
     /// The file a digital product delivers.
     pub digital_media_id: Option<String>,
-    /// Listed.
     #[sqlx(try_from = "crate::db::Flag")]
     pub active: bool,
-    /// Highlighted.
     #[sqlx(try_from = "crate::db::Flag")]
     pub featured: bool,
-    /// Row version.
     pub version: i64,
 }
 

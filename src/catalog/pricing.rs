@@ -7,13 +7,10 @@ use std::collections::BTreeMap;
 /// An option value a product offers, with its group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfferedValue {
-    /// Value id.
     pub id: String,
-    /// Group id.
     pub group_id: String,
     /// Group name ("Size").
     pub group_name: String,
-    /// Group position.
     pub group_order: i64,
     /// Value label ("40 × 60 cm").
     pub label: String,
@@ -26,7 +23,6 @@ pub struct OfferedValue {
 /// A product's option groups with the values it offers, in display order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionGroup {
-    /// Group id.
     pub id: String,
     /// Group name.
     pub name: String,

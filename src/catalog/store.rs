@@ -383,19 +383,15 @@ pub async fn find_product_id_by_slug<'e>(
 /// A new product, listed from the start.
 #[derive(Debug, Clone)]
 pub struct NewProduct<'a> {
-    /// Row id.
     pub id: &'a str,
     /// URL slug.
     pub slug: &'a str,
     /// `print` or `digital`.
     pub kind: &'a str,
-    /// Title.
     pub title: &'a str,
     /// One line for cards.
     pub summary: &'a str,
-    /// Long text.
     pub description: &'a str,
-    /// Category.
     pub category_id: Option<&'a str>,
     /// Price, minor units.
     pub price_minor: i64,

@@ -36,7 +36,6 @@ pub const CATEGORY: Kind = Kind::Ref {
     nullable: true,
 };
 
-/// Products.
 pub static PRODUCTS: TableSpec = TableSpec {
     name: "products",
     title: "Products",
@@ -105,7 +104,6 @@ pub static PRODUCTS: TableSpec = TableSpec {
     rules: &PlainWrites,
 };
 
-/// Option groups.
 pub static OPTION_GROUPS: TableSpec = TableSpec {
     name: "option-groups",
     title: "Option groups",
@@ -129,7 +127,6 @@ pub static OPTION_GROUPS: TableSpec = TableSpec {
     rules: &PlainWrites,
 };
 
-/// Option values.
 pub static OPTION_VALUES: TableSpec = TableSpec {
     name: "option-values",
     title: "Option values",
@@ -169,7 +166,6 @@ pub static OPTION_VALUES: TableSpec = TableSpec {
     rules: &PlainWrites,
 };
 
-/// Categories.
 pub static CATEGORIES: TableSpec = TableSpec {
     name: "categories",
     title: "Categories",

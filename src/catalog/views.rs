@@ -21,7 +21,6 @@ pub const PER_PAGE: i64 = 12;
 pub struct ShopParams {
     /// Search words.
     pub q: String,
-    /// Category slug.
     pub category: String,
     /// `print` / `digital`.
     pub kind: String,
@@ -29,7 +28,6 @@ pub struct ShopParams {
     pub min: String,
     /// Highest price as typed.
     pub max: String,
-    /// Sort value.
     pub sort: Sort,
     /// Page number from 1.
     pub page: i64,
@@ -68,7 +66,6 @@ impl ShopParams {
 /// One page of results.
 #[derive(Debug)]
 pub struct ShopResults<'a> {
-    /// The query.
     pub params: &'a ShopParams,
     /// The parsed filter.
     pub filter: &'a ShopFilter,
@@ -225,13 +222,11 @@ pub fn shop_results(state: &AppState, r: &ShopResults<'_>) -> Markup {
 /// What the product page shows about the current choice.
 #[derive(Debug)]
 pub struct ProductView<'a> {
-    /// The product.
     pub product: &'a Product,
     /// Its option groups.
     pub groups: &'a [OptionGroup],
     /// The current choice (defaults filled in).
     pub selection: &'a Selection,
-    /// Units.
     pub quantity: i64,
     /// An error to show by the form.
     pub error: Option<&'a str>,

@@ -9,6 +9,8 @@
 //! payments, uploads) has a file of its own with its types, defaults and refusals, and
 //! `parse.rs` has the readers they share.
 
+#![warn(missing_docs)]
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -33,15 +33,11 @@ pub struct SeedOptions {
 /// What a run created.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SeedReport {
-    /// Categories.
     pub categories: usize,
-    /// Products.
     pub products: usize,
-    /// Portfolio films.
     pub videos: usize,
     /// Clips made with ffmpeg.
     pub clips: usize,
-    /// Packages.
     pub packages: usize,
     /// FAQ entries.
     pub faqs: usize,

@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by every domain: middleware (request ids, sessions, CSRF, errors,
 //! security headers), extractors for identity, static assets and response helpers.
 
+#![warn(missing_docs)]
+
 pub mod assets;
 pub mod compression;
 pub mod context;

@@ -3,6 +3,8 @@
 //! (`http::session`) and every domain read identities from this module; the account pages and
 //! flows that create and change them are in `accounts`.
 
+#![warn(missing_docs)]
+
 pub mod model;
 pub mod password;
 pub mod store;

@@ -5,6 +5,8 @@
 //!
 //! See `docs/adr/0003-job-queue.md`.
 
+#![warn(missing_docs)]
+
 pub mod model;
 pub mod store;
 pub mod worker;

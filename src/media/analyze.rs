@@ -21,7 +21,6 @@ use crate::storage::{BlobHeaders, Storage};
 /// Fill in a media row's dimensions, duration, thumbnail and poster.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AnalyzeMediaJob {
-    /// The row.
     pub media_id: String,
 }
 
@@ -31,7 +30,6 @@ impl JobSpec for AnalyzeMediaJob {
 
 /// Runs [`AnalyzeMediaJob`].
 pub struct AnalyzeMediaHandler {
-    /// Database.
     pub db: Db,
     /// Where the files are.
     pub storage: Storage,

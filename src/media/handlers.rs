@@ -144,24 +144,19 @@ fn bad_form(e: poem::error::ParseMultipartError) -> AppError {
 /// The outcome of one file of a library upload.
 #[derive(Debug)]
 pub enum FileOutcome {
-    /// Stored.
     Stored(Box<Media>),
     /// Refused or failed, with the reason.
     Failed {
         /// The file name as sent.
         name: String,
-        /// Why.
         message: String,
     },
 }
 
-/// Query of the library.
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct LibraryQuery {
-    /// Folder filter.
     pub folder: Option<String>,
-    /// Name search.
     pub q: Option<String>,
     /// Kind filter.
     pub kind: Option<String>,

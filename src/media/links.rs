@@ -94,7 +94,6 @@ pub fn page_path(state: &AppState, id: &str, variant: Variant) -> String {
 /// A download link handed to someone: absolute, expiring after `ttl`.
 #[derive(Debug, Clone)]
 pub struct DownloadLink {
-    /// The URL.
     pub url: String,
     /// Epoch seconds.
     pub expires_at: i64,

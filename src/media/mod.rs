@@ -75,7 +75,6 @@ impl JobSpec for SweepUploadsJob {
 
 /// Runs [`SweepUploadsJob`].
 pub struct SweepUploadsHandler {
-    /// Database.
     pub db: Db,
     /// Where the blobs are.
     pub storage: Storage,

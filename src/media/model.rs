@@ -23,7 +23,6 @@ pub struct Media {
     pub ext: String,
     /// What we serve it as (from the allow-list, never from the client).
     pub content_type: String,
-    /// Bytes.
     pub size_bytes: i64,
     /// Hex SHA-256 of the content.
     pub sha256: Option<String>,

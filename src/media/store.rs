@@ -7,17 +7,13 @@ use super::model::{MEDIA_COLUMNS, Media};
 /// A new row, written before the first byte goes to storage (state `uploading`).
 #[derive(Debug)]
 pub struct NewMedia<'a> {
-    /// Row id.
     pub id: &'a str,
     /// `<uuid>-<slug>.<ext>`.
     pub name: &'a str,
-    /// Folder.
     pub folder: &'a str,
     /// Uploader's file name.
     pub original_name: &'a str,
-    /// Blob key.
     pub blob_key: &'a str,
-    /// Kind.
     pub kind: &'a str,
     /// Extension.
     pub ext: &'a str,
@@ -25,13 +21,11 @@ pub struct NewMedia<'a> {
     pub content_type: &'a str,
     /// Person uploading.
     pub user_id: Option<&'a str>,
-    /// Token uploading.
     pub token_id: Option<&'a str>,
     /// Their email or the token's name.
     pub uploaded_by: &'a str,
 }
 
-/// Inserts the `uploading` row.
 pub async fn insert_uploading<'e>(
     ex: impl Executor<'e, Database = Any>,
     m: &NewMedia<'_>,
@@ -222,9 +216,7 @@ pub struct Analysis {
     pub height: Option<i64>,
     /// Video length.
     pub duration_ms: Option<i64>,
-    /// Poster blob.
     pub poster_key: Option<String>,
-    /// Thumbnail blob.
     pub thumb_key: Option<String>,
 }
 

@@ -78,7 +78,6 @@ pub enum UploadError {
     TooLarge {
         /// The file name as sent.
         name: String,
-        /// Kind.
         kind: &'static str,
         /// The limit, formatted.
         limit: String,

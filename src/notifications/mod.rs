@@ -4,6 +4,8 @@
 //! together with a `send_email` job; the worker delivers it with retries. A failing mail server
 //! therefore never fails (or slows) the request that caused the email.
 
+#![warn(missing_docs)]
+
 pub mod mailer;
 pub mod store;
 pub mod templates;

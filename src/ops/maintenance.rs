@@ -26,7 +26,6 @@ impl JobSpec for CleanupJob {
 
 /// Runs [`CleanupJob`].
 pub struct CleanupHandler {
-    /// Database.
     pub db: Db,
     /// Session idle timeout in seconds.
     pub session_idle_secs: i64,

@@ -23,9 +23,7 @@ use crate::state::AppState;
 /// What the checkout form collects.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CheckoutDetails {
-    /// Contact email.
     pub email: String,
-    /// Full name.
     pub name: String,
     /// Phone (optional).
     pub phone: String,
@@ -33,11 +31,8 @@ pub struct CheckoutDetails {
     pub line1: String,
     /// Address line 2.
     pub line2: String,
-    /// City.
     pub city: String,
-    /// Postcode.
     pub postcode: String,
-    /// Country.
     pub country: String,
 }
 
@@ -108,7 +103,6 @@ fn fingerprint(cart: &cart::Cart, details: &CheckoutDetails, currency: &str) -> 
 /// The result of placing an order.
 #[derive(Debug, Clone)]
 pub struct Placed {
-    /// The order.
     pub order: Order,
     /// True when the same cart had already been placed (double submit, second tab).
     pub reused: bool,

@@ -160,7 +160,6 @@ pub fn shipped(order: &Order, tracking: &str, order_url: &str) -> EmailContent {
 pub struct DownloadLinkText {
     /// Line title.
     pub title: String,
-    /// The link.
     pub url: String,
 }
 

@@ -98,7 +98,6 @@ impl JobSpec for ExpireOrdersJob {
 
 /// Runs [`ExpireOrdersJob`].
 pub struct ExpireOrdersHandler {
-    /// The application.
     pub state: AppState,
 }
 

@@ -22,7 +22,6 @@ pub enum OrderStatus {
 /// Why an order moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderEvent {
-    /// The payment succeeded.
     PaymentSucceeded,
     /// Staff shipped the prints, or the digital files were delivered.
     Fulfil,

@@ -6,16 +6,13 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 use super::state::{IllegalTransition, OrderEvent, OrderStatus};
 use crate::catalog::model::ProductKind;
 
-/// Columns of [`Order`].
 pub const ORDER_COLUMNS: &str = "id, number, status, user_id, cart_key, fingerprint, email, name, \
      phone, ship_line1, ship_line2, ship_city, ship_postcode, ship_country, currency, \
      subtotal_minor, total_minor, has_prints, has_digital, hold_expires_at, tracking_note, \
      staff_note, attention, version, created_at, updated_at, paid_at, fulfilled_at, closed_at";
 
-/// An order.
 #[derive(Debug, Clone, FromRow)]
 pub struct Order {
-    /// Row id.
     pub id: String,
     /// `FS-000123`.
     pub number: String,
@@ -27,21 +24,16 @@ pub struct Order {
     pub cart_key: String,
     /// Hash of the cart's lines and prices when placed.
     pub fingerprint: String,
-    /// Contact email.
     pub email: String,
     /// Customer name.
     pub name: String,
-    /// Phone.
     pub phone: String,
     /// Shipping address (prints only).
     pub ship_line1: Option<String>,
     /// Second address line.
     pub ship_line2: Option<String>,
-    /// City.
     pub ship_city: Option<String>,
-    /// Postcode.
     pub ship_postcode: Option<String>,
-    /// Country.
     pub ship_country: Option<String>,
     /// ISO code.
     pub currency: String,
@@ -63,15 +55,11 @@ pub struct Order {
     pub staff_note: String,
     /// Something for a person to look at.
     pub attention: Option<String>,
-    /// Row version.
     pub version: i64,
     /// Placed at.
     pub created_at: i64,
-    /// Last change.
     pub updated_at: i64,
-    /// Paid at.
     pub paid_at: Option<i64>,
-    /// Fulfilled at.
     pub fulfilled_at: Option<i64>,
     /// Cancelled or expired at.
     pub closed_at: Option<i64>,
@@ -97,11 +85,8 @@ impl Order {
 /// An order line (a snapshot of the cart line).
 #[derive(Debug, Clone, FromRow)]
 pub struct OrderLine {
-    /// Row id.
     pub id: String,
-    /// Order.
     pub order_id: String,
-    /// Position.
     pub position: i64,
     /// The product (gone if deleted since).
     pub product_id: Option<String>,
@@ -118,7 +103,6 @@ pub struct OrderLine {
     pub option_key: String,
     /// Unit price when ordered.
     pub unit_price_minor: i64,
-    /// Units.
     pub quantity: i64,
     /// `unit × quantity`.
     pub total_minor: i64,
@@ -128,24 +112,16 @@ pub struct OrderLine {
     pub digital_media_id: Option<String>,
 }
 
-/// A new order row.
 #[derive(Debug, Clone)]
 pub struct NewOrder<'a> {
-    /// Id.
     pub id: &'a str,
-    /// Number.
     pub number: &'a str,
-    /// Account.
     pub user_id: Option<&'a str>,
-    /// Cart key.
     pub cart_key: &'a str,
     /// Cart hash.
     pub fingerprint: &'a str,
-    /// Contact.
     pub email: &'a str,
-    /// Name.
     pub name: &'a str,
-    /// Phone.
     pub phone: &'a str,
     /// Address lines, city, postcode, country (prints only).
     pub ship: Option<[&'a str; 5]>,
@@ -153,13 +129,9 @@ pub struct NewOrder<'a> {
     pub currency: &'a str,
     /// Sum of lines.
     pub subtotal_minor: i64,
-    /// Has prints.
     pub has_prints: bool,
-    /// Has digital.
     pub has_digital: bool,
-    /// Hold until.
     pub hold_expires_at: i64,
-    /// Now.
     pub now: i64,
 }
 
@@ -495,15 +467,12 @@ pub async fn put_download(
 /// What a download link may still do.
 #[derive(Debug, Clone, FromRow)]
 pub struct Download {
-    /// The file.
     pub media_id: Option<String>,
     /// Title of the line.
     pub title: String,
     /// Uses so far (after this one).
     pub uses: i64,
-    /// Allowed uses.
     pub max_uses: i64,
-    /// Expiry.
     pub expires_at: i64,
 }
 

@@ -4,7 +4,6 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use super::state::{IllegalPaymentTransition, PaymentEvent, PaymentStatus, RefundStatus};
 
-/// Columns of [`Payment`].
 pub const PAYMENT_COLUMNS: &str = "id, order_id, attempt, gateway, status, amount_minor, currency, \
      captured_minor, refunded_minor, session_id, checkout_url, session_expires_at, payment_intent, \
      failure, version, created_at, updated_at, paid_at";
@@ -12,15 +11,12 @@ pub const PAYMENT_COLUMNS: &str = "id, order_id, attempt, gateway, status, amoun
 /// One payment attempt.
 #[derive(Debug, Clone, FromRow)]
 pub struct Payment {
-    /// Row id.
     pub id: String,
-    /// Order.
     pub order_id: String,
     /// 1, 2, ...
     pub attempt: i64,
     /// `stripe` or `dev`.
     pub gateway: String,
-    /// Stored status.
     pub status: String,
     /// What the order asked for.
     pub amount_minor: i64,
@@ -40,13 +36,9 @@ pub struct Payment {
     pub payment_intent: Option<String>,
     /// Why it failed.
     pub failure: Option<String>,
-    /// Row version.
     pub version: i64,
-    /// Created.
     pub created_at: i64,
-    /// Changed.
     pub updated_at: i64,
-    /// Captured at.
     pub paid_at: Option<i64>,
 }
 
@@ -299,18 +291,13 @@ pub async fn set_failure(
     Ok(())
 }
 
-/// Columns of [`Refund`].
 pub const REFUND_COLUMNS: &str = "id, payment_id, order_id, seq, amount_minor, currency, reason, \
      status, gateway_refund_id, failure, created_by, created_at, updated_at";
 
-/// A refund.
 #[derive(Debug, Clone, FromRow)]
 pub struct Refund {
-    /// Row id.
     pub id: String,
-    /// Payment.
     pub payment_id: String,
-    /// Order.
     pub order_id: String,
     /// 1, 2, ... per payment.
     pub seq: i64,
@@ -320,17 +307,13 @@ pub struct Refund {
     pub currency: String,
     /// Staff's reason.
     pub reason: String,
-    /// Stored status.
     pub status: String,
     /// The gateway's id.
     pub gateway_refund_id: Option<String>,
     /// Why it failed.
     pub failure: Option<String>,
-    /// Staff member.
     pub created_by: Option<String>,
-    /// Created.
     pub created_at: i64,
-    /// Changed.
     pub updated_at: i64,
 }
 
@@ -391,28 +374,21 @@ pub async fn find_refund_by_gateway_id<'e>(
         .await
 }
 
-/// A new refund row.
 #[derive(Debug)]
 pub struct NewRefund<'a> {
-    /// Payment.
     pub payment_id: &'a str,
-    /// Order.
     pub order_id: &'a str,
     /// Minor units.
     pub amount_minor: i64,
     /// ISO code.
     pub currency: &'a str,
-    /// Reason.
     pub reason: &'a str,
-    /// Status.
     pub status: RefundStatus,
     /// The gateway's id, when known.
     pub gateway_refund_id: Option<&'a str>,
-    /// Staff member.
     pub created_by: Option<&'a str>,
     /// The refund form's one-time key (none for refunds made at the gateway).
     pub request_key: Option<&'a str>,
-    /// Now.
     pub now: i64,
 }
 
@@ -525,7 +501,6 @@ pub struct StoredEvent {
     pub outcome: String,
     /// Why it failed.
     pub error: Option<String>,
-    /// Times processed.
     pub attempts: i64,
     /// The gateway's creation time.
     pub created_at: i64,

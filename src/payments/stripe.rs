@@ -38,7 +38,6 @@ pub const HANDLED_EVENTS: [&str; 6] = [
     "refund.updated",
 ];
 
-/// Stripe.
 pub struct StripeGateway {
     client: stripe::Client,
     webhook_secrets: Vec<String>,

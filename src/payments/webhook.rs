@@ -142,7 +142,6 @@ pub struct Event {
     pub data: EventData,
 }
 
-/// `data` of an event.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventData {
     /// The object the event is about.

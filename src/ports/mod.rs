@@ -3,5 +3,7 @@
 //! `payments::dev`, `notifications::mailer`); `AppState` holds them as trait objects, so every
 //! module reaches them without depending on an adapter.
 
+#![warn(missing_docs)]
+
 pub mod mail;
 pub mod payments;

@@ -4,6 +4,8 @@
 //! A hit increments `(bucket, window)` atomically and is refused once the sliding-window
 //! estimate passes the limit, with the seconds left in the window as `Retry-After`.
 
+#![warn(missing_docs)]
+
 pub mod store;
 
 use std::time::Duration;

@@ -100,14 +100,12 @@ pub struct ReviewForm {
     pub rating: String,
     /// Optional headline.
     pub title: String,
-    /// The review.
     pub body: String,
 }
 
 /// A review that passed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReview {
-    /// Stars.
     pub rating: Rating,
     /// Headline, trimmed ('' for none).
     pub title: String,

@@ -6,13 +6,11 @@ use sqlx::{Any, Executor, FromRow};
 /// A review as the product page shows it (approved ones, and the reader's own).
 #[derive(Debug, Clone, FromRow)]
 pub struct PublicReview {
-    /// Row id.
     pub id: String,
     /// 1..5.
     pub rating: i64,
     /// Headline ('' for none).
     pub title: String,
-    /// Text.
     pub body: String,
     /// The reviewer had bought the product.
     #[sqlx(try_from = "crate::db::Flag")]
@@ -33,44 +31,32 @@ const PUBLIC_COLUMNS: &str = "r.id, r.rating, r.title, r.body, r.verified, r.sta
 /// A whole review row, for the admin's confirmation page and the audit log.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct ReviewRow {
-    /// Row id.
     pub id: String,
-    /// Product reviewed.
     pub product_id: String,
-    /// Reviewer.
     pub user_id: String,
     /// 1..5.
     pub rating: i64,
-    /// Headline.
     pub title: String,
-    /// Text.
     pub body: String,
     /// Bought the product.
     #[sqlx(try_from = "crate::db::Flag")]
     pub verified: bool,
-    /// Moderation status.
     pub status: String,
     /// The studio's answer.
     pub reply: String,
     /// When the answer was saved.
     pub replied_at: Option<i64>,
-    /// Row version.
     pub version: i64,
-    /// Created.
     pub created_at: i64,
-    /// Updated.
     pub updated_at: i64,
 }
 
 /// A review with what the admin needs to recognise it.
 #[derive(Debug, Clone, FromRow)]
 pub struct AdminReview {
-    /// The row.
     #[sqlx(flatten)]
     pub review: ReviewRow,
-    /// Product title.
     pub product_title: String,
-    /// Product slug.
     pub product_slug: String,
     /// Reviewer's email.
     pub reviewer_email: String,
@@ -81,15 +67,11 @@ pub struct AdminReview {
 pub struct UpsertReview<'a> {
     /// Id if this is a new row.
     pub id: &'a str,
-    /// Product.
     pub product_id: &'a str,
-    /// Reviewer.
     pub user_id: &'a str,
     /// 1..5.
     pub rating: i64,
-    /// Headline.
     pub title: &'a str,
-    /// Text.
     pub body: &'a str,
     /// Bought the product.
     pub verified: bool,

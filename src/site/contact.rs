@@ -31,17 +31,12 @@ pub const CONTACT_PER_CLIENT: Limit = Limit {
 pub struct ContactForm {
     /// Type.
     pub kind: String,
-    /// Name.
     pub name: String,
-    /// Email.
     pub email: String,
-    /// Phone.
     pub phone: String,
-    /// Company.
     pub company: String,
     /// Package or service.
     pub subject: String,
-    /// Message.
     pub message: String,
 }
 

@@ -14,23 +14,16 @@ const VIDEO_COLUMNS: &str = "v.id, v.slug, v.title, v.summary, v.description, v.
 /// One of the studio's films.
 #[derive(Debug, Clone, FromRow)]
 pub struct PortfolioVideo {
-    /// Row id.
     pub id: String,
     /// URL slug.
     pub slug: String,
-    /// Title.
     pub title: String,
     /// One line for cards.
     pub summary: String,
-    /// Long text.
     pub description: String,
-    /// Category.
     pub category_id: Option<String>,
-    /// Category name.
     pub category_name: Option<String>,
-    /// Category slug.
     pub category_slug: Option<String>,
-    /// Client.
     pub client_name: String,
     /// What the client said.
     pub testimonial: String,
@@ -38,7 +31,6 @@ pub struct PortfolioVideo {
     pub video_media_id: Option<String>,
     /// Its poster image.
     pub poster_media_id: Option<String>,
-    /// Running time.
     pub duration_secs: Option<i64>,
     /// `2026-05` or `2026-05-14`.
     pub project_date: Option<String>,
@@ -83,19 +75,13 @@ pub async fn portfolio<'e>(
 /// A service package.
 #[derive(Debug, Clone, FromRow)]
 pub struct Package {
-    /// Row id.
     pub id: String,
     /// URL slug.
     pub slug: String,
-    /// Name.
     pub name: String,
-    /// Category name.
     pub category_name: Option<String>,
-    /// Category slug.
     pub category_slug: Option<String>,
-    /// One line.
     pub summary: String,
-    /// Long text.
     pub description: String,
     /// One feature per line.
     pub features: String,
@@ -109,7 +95,6 @@ pub struct Package {
     pub max_hours: Option<i64>,
     /// Working days to delivery.
     pub turnaround_days: Option<i64>,
-    /// Highlighted.
     #[sqlx(try_from = "crate::db::Flag")]
     pub popular: bool,
 }
@@ -164,7 +149,6 @@ pub async fn studio_details<'e>(
 /// A contact message as received.
 #[derive(Debug, Clone)]
 pub struct NewContactMessage<'a> {
-    /// Row id.
     pub id: &'a str,
     /// One of [`super::contact::KINDS`].
     pub kind: &'a str,
@@ -172,13 +156,10 @@ pub struct NewContactMessage<'a> {
     pub name: &'a str,
     /// Sender's email.
     pub email: &'a str,
-    /// Phone.
     pub phone: &'a str,
-    /// Company.
     pub company: &'a str,
     /// Subject (the package asked about, for quotes).
     pub subject: &'a str,
-    /// Message.
     pub message: &'a str,
 }
 
@@ -221,19 +202,14 @@ pub async fn find_portfolio_video_id_by_slug<'e>(
 /// A new film, published from the start.
 #[derive(Debug, Clone)]
 pub struct NewPortfolioVideo<'a> {
-    /// Row id.
     pub id: &'a str,
     /// URL slug.
     pub slug: &'a str,
-    /// Title.
     pub title: &'a str,
     /// One line for cards.
     pub summary: &'a str,
-    /// Long text.
     pub description: &'a str,
-    /// Category.
     pub category_id: Option<&'a str>,
-    /// Client.
     pub client_name: &'a str,
     /// What the client said; empty for none.
     pub testimonial: &'a str,
@@ -241,7 +217,6 @@ pub struct NewPortfolioVideo<'a> {
     pub video_media_id: Option<&'a str>,
     /// Its poster image.
     pub poster_media_id: Option<&'a str>,
-    /// Running time.
     pub duration_secs: Option<i64>,
     /// `2026-05` or `2026-05-14`.
     pub project_date: Option<&'a str>,
@@ -287,17 +262,12 @@ pub async fn insert_portfolio_video<'e>(
 /// A new service package, active from the start.
 #[derive(Debug, Clone)]
 pub struct NewPackage<'a> {
-    /// Row id.
     pub id: &'a str,
     /// URL slug.
     pub slug: &'a str,
-    /// Name.
     pub name: &'a str,
-    /// Category.
     pub category_id: Option<&'a str>,
-    /// One line.
     pub summary: &'a str,
-    /// Long text.
     pub description: &'a str,
     /// One feature per line.
     pub features: &'a str,
@@ -311,7 +281,6 @@ pub struct NewPackage<'a> {
     pub max_hours: Option<i64>,
     /// Working days to delivery.
     pub turnaround_days: Option<i64>,
-    /// Highlighted.
     pub popular: bool,
     /// Position among packages.
     pub sort_order: i64,

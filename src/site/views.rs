@@ -38,15 +38,11 @@ const STEPS: &[(&str, &str)] = &[
 /// What the home page shows.
 #[derive(Debug)]
 pub struct Home<'a> {
-    /// Service lines.
     pub categories: &'a [Category],
     /// Featured films.
     pub videos: &'a [&'a PortfolioVideo],
-    /// Featured products.
     pub products: &'a [&'a Product],
-    /// Packages.
     pub packages: &'a [Package],
-    /// Studio details.
     pub details: &'a HashMap<String, String>,
 }
 

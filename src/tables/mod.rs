@@ -16,6 +16,8 @@
 //! SQL is assembled only from names in the spec (never from the request): a field in a URL is
 //! looked up in the spec's columns and refused when absent.
 
+#![warn(missing_docs)]
+
 pub mod store;
 pub mod views;
 

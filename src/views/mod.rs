@@ -3,6 +3,8 @@
 //! Domain modules render their own screens in their `views.rs` and wrap them with
 //! [`layout::page`]; everything user-supplied is escaped by Maud.
 
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod components;
 pub mod errors;
