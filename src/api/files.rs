@@ -77,7 +77,7 @@ impl From<Media> for FileInfo {
             width: m.width,
             height: m.height,
             duration_ms: m.duration_ms,
-            analysis: m.analysis,
+            analysis: m.analysis.as_str().to_owned(),
             analysis_note: m.analysis_note,
         }
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
 use super::kinds::MediaKind;
-use super::model::Media;
+use super::model::{AnalysisState, Media};
 use super::store::{self, Analysis};
 use crate::config::Settings;
 use crate::db::{Db, now};
@@ -67,7 +67,7 @@ impl JobHandler for AnalyzeMediaHandler {
             MediaKind::Image => self.image(&media).await?,
             MediaKind::Video => self.video(&media).await?,
             MediaKind::Document | MediaKind::Archive => Analysis {
-                outcome: "skipped",
+                outcome: AnalysisState::Skipped,
                 ..Analysis::default()
             },
         };
@@ -80,7 +80,7 @@ impl JobHandler for AnalyzeMediaHandler {
                 self.storage.delete(key).await?;
             }
         }
-        tracing::info!(media = %media.id, outcome = analysis.outcome, "media analysed");
+        tracing::info!(media = %media.id, outcome = analysis.outcome.as_str(), "media analysed");
         Ok(())
     }
 }
@@ -101,7 +101,7 @@ impl AnalyzeMediaHandler {
         let key = derived_key(media, "thumb");
         self.storage.put_small(&key, thumb, &jpeg_headers()).await?;
         Ok(Analysis {
-            outcome: "done",
+            outcome: AnalysisState::Done,
             width: Some(i64::from(width)),
             height: Some(i64::from(height)),
             thumb_key: Some(key),
@@ -114,7 +114,7 @@ impl AnalyzeMediaHandler {
             return Ok(failed("the file has no readable location".to_owned()));
         };
         let mut analysis = self.probe(&input).await;
-        if analysis.outcome != "done" {
+        if analysis.outcome != AnalysisState::Done {
             return Ok(analysis);
         }
         let poster = match self.poster_frame(&input, analysis.duration_ms).await {
@@ -175,7 +175,7 @@ impl AnalyzeMediaHandler {
         {
             ToolOutcome::Missing => {
                 return Analysis {
-                    outcome: "tool_missing",
+                    outcome: AnalysisState::ToolMissing,
                     note: Some(format!(
                         "ffprobe is not installed (FFPROBE_PATH={}), so the duration, size and poster were not extracted. Install ffmpeg and retry the job.",
                         self.settings.ffprobe_path
@@ -200,7 +200,7 @@ impl AnalyzeMediaHandler {
             .and_then(|d| d.parse::<f64>().ok())
             .map(|secs| (secs * 1000.0).round() as i64);
         Analysis {
-            outcome: "done",
+            outcome: AnalysisState::Done,
             width: stream.and_then(|s| s.width),
             height: stream.and_then(|s| s.height),
             duration_ms,
@@ -213,7 +213,7 @@ impl AnalyzeMediaHandler {
         &self,
         input: &str,
         duration_ms: Option<i64>,
-    ) -> Result<Vec<u8>, (&'static str, String)> {
+    ) -> Result<Vec<u8>, (AnalysisState, String)> {
         // A frame a second in (or halfway through a shorter clip).
         let at = duration_ms.map_or(0.0, |ms| (ms as f64 / 2000.0).min(1.0));
         let scale = format!("scale='min({POSTER_WIDTH},iw)':-2");
@@ -244,26 +244,28 @@ impl AnalyzeMediaHandler {
         .await;
         match frame {
             ToolOutcome::Output(bytes) if !bytes.is_empty() => Ok(bytes),
-            ToolOutcome::Output(_) => {
-                Err(("failed", "ffmpeg found no frame for a poster".to_owned()))
-            }
+            ToolOutcome::Output(_) => Err((
+                AnalysisState::Failed,
+                "ffmpeg found no frame for a poster".to_owned(),
+            )),
             ToolOutcome::Missing => Err((
-                "tool_missing",
+                AnalysisState::ToolMissing,
                 format!(
                     "ffmpeg is not installed (FFMPEG_PATH={}), so no poster was made. Install ffmpeg and retry the job.",
                     self.settings.ffmpeg_path
                 ),
             )),
-            ToolOutcome::Failed(why) => {
-                Err(("failed", format!("ffmpeg could not make a poster: {why}")))
-            }
+            ToolOutcome::Failed(why) => Err((
+                AnalysisState::Failed,
+                format!("ffmpeg could not make a poster: {why}"),
+            )),
         }
     }
 }
 
 fn failed(note: String) -> Analysis {
     Analysis {
-        outcome: "failed",
+        outcome: AnalysisState::Failed,
         note: Some(note),
         ..Analysis::default()
     }

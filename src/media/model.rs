@@ -45,7 +45,8 @@ pub struct Media {
     /// Small preview blob (images and video).
     pub thumb_key: Option<String>,
     /// What the metadata job found.
-    pub analysis: String,
+    #[sqlx(try_from = "String")]
+    pub analysis: AnalysisState,
     /// Why, in words, when not `done`.
     pub analysis_note: Option<String>,
     /// Epoch seconds.
@@ -214,6 +215,59 @@ pub fn new_blob_name(
         .unwrap_or((1970, 1));
     let key = format!("{}/{year:04}/{month:02}/{name}", folder.as_str());
     (name, key)
+}
+
+/// Where a file's analysis (size, duration, thumbnail, poster) stands: the `analysis` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnalysisState {
+    /// Waiting for the metadata job.
+    #[default]
+    Pending,
+    /// Measured (and a thumbnail or poster made where the kind has one).
+    Done,
+    /// Nothing to measure for this kind (documents, archives).
+    Skipped,
+    /// ffprobe or ffmpeg is not installed; the job can be retried once it is.
+    ToolMissing,
+    /// The file could not be read as what it claims to be.
+    Failed,
+}
+
+impl AnalysisState {
+    /// Column value (also shown, with `_` as a space, and given by the API).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::ToolMissing => "tool_missing",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl PartialEq<&str> for AnalysisState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl TryFrom<String> for AnalysisState {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        [
+            Self::Pending,
+            Self::Done,
+            Self::Skipped,
+            Self::ToolMissing,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+        .ok_or_else(|| format!("unknown analysis state {value:?}"))
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, AnyConnection, Executor};
 
-use super::model::{MEDIA_COLUMNS, Media};
+use super::model::{AnalysisState, MEDIA_COLUMNS, Media};
 
 /// A new row, written before the first byte goes to storage (state `uploading`).
 #[derive(Debug)]
@@ -206,8 +206,8 @@ pub async fn folders<'e>(
 /// What the metadata job learnt.
 #[derive(Debug, Default, Clone)]
 pub struct Analysis {
-    /// `done`, `tool_missing`, `failed` or `skipped`.
-    pub outcome: &'static str,
+    /// Where it stands after this run.
+    pub outcome: AnalysisState,
     /// Why, when not done.
     pub note: Option<String>,
     /// Pixels.
@@ -233,7 +233,7 @@ pub async fn save_analysis<'e>(
          where id = $1",
     )
     .bind(id)
-    .bind(a.outcome)
+    .bind(a.outcome.as_str())
     .bind(a.note.as_deref())
     .bind(a.width)
     .bind(a.height)

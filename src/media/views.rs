@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use super::handlers::{FileOutcome, LINK_LIFETIMES, Listing, PAGE_SIZE};
 use super::kinds::allowed_extensions;
 use super::links::{DownloadLink, Variant, page_path};
-use super::model::Media;
+use super::model::{AnalysisState, Media};
 use super::upload::human_size;
 use crate::http::context::RequestContext;
 use crate::state::AppState;
@@ -217,10 +217,10 @@ fn row(ctx: &RequestContext, state: &AppState, m: &Media) -> Markup {
             td { (human_size(u64::try_from(m.size_bytes).unwrap_or(0))) }
             td {
                 (dimensions(m))
-                @if m.analysis == "pending" { span.muted { "analysing…" } }
-                @if m.analysis == "tool_missing" || m.analysis == "failed" {
-                    span class=(format!("status-badge status-{}", if m.analysis == "failed" { "failed" } else { "retrying" }))
-                        title=[m.analysis_note.as_deref()] { (m.analysis.replace('_', " ")) }
+                @if m.analysis == AnalysisState::Pending { span.muted { "analysing…" } }
+                @if matches!(m.analysis, AnalysisState::ToolMissing | AnalysisState::Failed) {
+                    span class=(format!("status-badge status-{}", if m.analysis == AnalysisState::Failed { "failed" } else { "retrying" }))
+                        title=[m.analysis_note.as_deref()] { (m.analysis.as_str().replace('_', " ")) }
                 }
             }
             td { (timestamp(m.created_at)) br; small.muted { (m.uploaded_by) } }
@@ -288,7 +288,7 @@ pub fn info_panel(
                 dt { "SHA-256" } dd.mono { (m.sha256.as_deref().unwrap_or("")) }
                 @if !dimensions(m).is_empty() { dt { "Details" } dd { (dimensions(m)) } }
                 dt { "Analysis" } dd {
-                    (m.analysis.replace('_', " "))
+                    (m.analysis.as_str().replace('_', " "))
                     @if let Some(note) = &m.analysis_note { br; small.muted { (note) } }
                 }
                 dt { "Uploaded" } dd { (timestamp(m.created_at)) " by " (m.uploaded_by) }
