@@ -1,4 +1,4 @@
-//! A cluster on one machine: replicas of the release binary on one PostgreSQL database and one
+//! A cluster on one machine: replicas of the server binary on one PostgreSQL database and one
 //! Azurite container, with real SMTP, behind nginx — and a readiness watcher that plays the
 //! part of Kubernetes' endpoints: it polls every replica's `/ready` and rewrites and reloads
 //! nginx's upstream list when a replica becomes ready or stops being ready. A rolling restart
@@ -6,8 +6,9 @@
 //! still serving), the watcher takes it out of nginx, the replica stops accepting and exits,
 //! starts again, and is put back once ready.
 //!
-//! `scripts/test` builds the release binary and installs nginx, and passes them in
-//! `FLASHSTUDIO_TEST_RELEASE_BIN` and `FLASHSTUDIO_TEST_NGINX`.
+//! The replicas run the binary `cargo test` built with these tests (a release build instead
+//! with `FLASHSTUDIO_TEST_CLUSTER_BIN`). `scripts/test` installs nginx and passes it in
+//! `FLASHSTUDIO_TEST_NGINX`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
@@ -23,13 +24,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::{self, Browser, SmtpSink, free_port};
 
-fn release_bin() -> PathBuf {
-    std::env::var_os("FLASHSTUDIO_TEST_RELEASE_BIN")
-        .map(PathBuf::from)
-        .expect(
-            "FLASHSTUDIO_TEST_RELEASE_BIN is not set: run the suite with scripts/test, which \
-             builds the release binary for this test",
-        )
+/// The binary the replicas run: this build's own (the one `cargo test` built for these
+/// tests), or `FLASHSTUDIO_TEST_CLUSTER_BIN` (a release build, say, to try the cluster at
+/// production speed).
+fn server_bin() -> PathBuf {
+    std::env::var_os("FLASHSTUDIO_TEST_CLUSTER_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_flashstudio")),
+        PathBuf::from,
+    )
 }
 
 fn nginx_bin() -> String {
@@ -161,11 +163,11 @@ impl Cluster {
         cluster
     }
 
-    /// Runs a command of the release binary with the cluster's settings; its stdout.
+    /// Runs a command of the server binary with the cluster's settings; its stdout.
     pub async fn cli(&self, args: &[&str]) -> String {
         let data = self.dir.path().join("cli");
         std::fs::create_dir_all(&data).unwrap();
-        let out = Command::new(release_bin())
+        let out = Command::new(server_bin())
             .args(args)
             .env_clear()
             .envs(&self.env)
@@ -195,7 +197,7 @@ impl Cluster {
             .append(true)
             .open(self.log_path(n))
             .unwrap();
-        Command::new(release_bin())
+        Command::new(server_bin())
             .args(["serve", "--addr", &format!("127.0.0.1:{}", self.ports[n])])
             .env_clear()
             .envs(&self.env)

@@ -1,4 +1,4 @@
-//! Scale-out, proven on one machine: three replicas of the release binary on one PostgreSQL
+//! Scale-out, proven on one machine: three replicas of the server binary on one PostgreSQL
 //! and one Azurite, behind nginx (round-robin) that follows their readiness, while customers
 //! register, log in, fill a cart, check out through the dev gateway and get their emails, and
 //! a steady stream of POSTs is in flight — and replicas are stopped with SIGTERM and started
