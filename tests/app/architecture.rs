@@ -473,6 +473,110 @@ fn check(table: &str, sources: &[Source]) -> Vec<String> {
     problems
 }
 
+/// What the `## Tables` section says: table → the module that owns it.
+fn table_owners(markdown: &str) -> BTreeMap<String, String> {
+    let section = markdown
+        .split("\n## ")
+        .find(|s| s.starts_with("Tables"))
+        .expect("docs/architecture.md has a `## Tables` section");
+    let mut owners = BTreeMap::new();
+    for row in section.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        let (Some(module), Some(tables)) = (cells.first(), cells.get(1)) else {
+            continue;
+        };
+        if let Some(module) = backticked(module).into_iter().next() {
+            for table in backticked(tables) {
+                owners.insert(table, module.clone());
+            }
+        }
+    }
+    owners
+}
+
+/// The tables a file's SQL writes (`insert into t`, `update t set`, `delete from t`), with
+/// their line: a case-insensitive scan of the text outside comments and test modules.
+fn sql_writes(source: &Source) -> Vec<(String, usize)> {
+    let text = source.text.split("#[cfg(test)]").next().unwrap_or_default();
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let words: Vec<String> = line
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            let table = match (w.as_str(), words.get(i + 1), words.get(i + 2)) {
+                ("insert", Some(into), Some(t)) if into == "into" => Some(t),
+                ("delete", Some(from), Some(t)) if from == "from" => Some(t),
+                ("update", Some(t), Some(set)) if set == "set" && t != "do" => Some(t),
+                _ => None,
+            };
+            if let Some(t) = table {
+                out.push((t.clone(), n + 1));
+            }
+        }
+    }
+    out
+}
+
+/// Writes to a table by a module that does not own it, and created tables without an owner.
+fn check_table_writes(markdown: &str, sources: &[Source], created: &[String]) -> Vec<String> {
+    let owners = table_owners(markdown);
+    let mut problems = Vec::new();
+    for table in created {
+        if !owners.contains_key(table) {
+            problems.push(format!(
+                "table `{table}` (migrations/) has no owner in the tables section"
+            ));
+        }
+    }
+    for source in sources {
+        let Some(module) = top_module(&source.path) else {
+            continue;
+        };
+        for (table, line) in sql_writes(source) {
+            if let Some(owner) = owners.get(&table).filter(|owner| **owner != module) {
+                problems.push(format!(
+                    "src/{}:{line}: `{module}` writes `{table}`, which `{owner}` owns",
+                    source.path
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Every table the migrations create.
+fn created_tables(root: &Path) -> Vec<String> {
+    let mut tables = BTreeSet::new();
+    for entry in std::fs::read_dir(root).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path())
+            .unwrap()
+            .to_ascii_lowercase();
+        let words: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            if *w == "create" && words.get(i + 1) == Some(&"table") {
+                let name = if words.get(i + 2) == Some(&"if") {
+                    words.get(i + 5)
+                } else {
+                    words.get(i + 2)
+                };
+                if let Some(name) = name {
+                    tables.insert((*name).to_owned());
+                }
+            }
+        }
+    }
+    tables.into_iter().collect()
+}
+
 /// Functions longer than `max` lines: `path:line: fn name (N lines)`.
 fn long_functions(sources: &[Source], max: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -596,6 +700,21 @@ fn no_function_is_longer_than_the_limit() {
         long.is_empty(),
         "functions over {MAX_FN_LINES} lines:\n{}",
         long.join("\n")
+    );
+}
+
+#[test]
+fn every_table_is_written_only_by_the_module_that_owns_it() {
+    let doc = std::fs::read_to_string(manifest_dir().join("docs/architecture.md")).unwrap();
+    let sources = read_sources(&manifest_dir().join("src"));
+    let created = created_tables(&manifest_dir().join("migrations"));
+    assert!(created.len() > 20, "read the migrations: {created:?}");
+    let problems = check_table_writes(&doc, &sources, &created);
+    assert!(
+        problems.is_empty(),
+        "{} write(s) break docs/architecture.md#tables:\n{}",
+        problems.len(),
+        problems.join("\n")
     );
 }
 
@@ -724,5 +843,36 @@ fn the_length_check_counts_from_fn_to_its_closing_brace() {
     assert_eq!(
         long_functions(&sources, 120),
         vec!["src/x.rs:2: fn long (133 lines)".to_owned()]
+    );
+}
+
+#[test]
+fn the_write_check_names_a_write_to_another_modules_table_and_an_unowned_table() {
+    let doc = "# Architecture\n\n## Tables\n\n| module | tables |\n|---|---|\n| `orders` | `orders`, `order_lines` |\n| `catalog` | `products` |\n\n## Next\n";
+    let sources = fixture(&[
+        (
+            "orders/store.rs",
+            "const A: &str = \"insert into orders (id) values ($1)\";\n\
+             const B: &str = \"UPDATE products SET stock = stock - $1\";\n\
+             // delete from products: a comment is no write\n\
+             const C: &str = \"insert into x (a) values (1) on conflict do update set a = 2\";\n",
+        ),
+        (
+            "catalog/store.rs",
+            "const D: &str = \"delete from products where id = $1\";\n",
+        ),
+    ]);
+    let created = vec![
+        "orders".to_owned(),
+        "products".to_owned(),
+        "carts".to_owned(),
+    ];
+    let problems = check_table_writes(doc, &sources, &created);
+    assert_eq!(
+        problems,
+        vec![
+            "table `carts` (migrations/) has no owner in the tables section".to_owned(),
+            "src/orders/store.rs:2: `orders` writes `products`, which `catalog` owns".to_owned(),
+        ]
     );
 }
