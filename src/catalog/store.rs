@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, AnyConnection, Executor};
 
-use super::model::{Category, PRODUCT_COLUMNS, Product};
+use super::model::{Category, PRODUCT_COLUMNS, Product, ProductKind};
 use super::pricing::OfferedValue;
 
 /// Categories in display order.
@@ -267,13 +267,7 @@ pub async fn replace_product_options(
         .bind(product_id)
         .execute(&mut *conn)
         .await?;
-    for v in value_ids {
-        sqlx::query("insert into product_option_values (product_id, value_id) values ($1, $2)")
-            .bind(product_id)
-            .bind(v)
-            .execute(&mut *conn)
-            .await?;
-    }
+    insert_product_option_values(conn, product_id, value_ids).await?;
     Ok(true)
 }
 
@@ -386,8 +380,7 @@ pub struct NewProduct<'a> {
     pub id: &'a str,
     /// URL slug.
     pub slug: &'a str,
-    /// `print` or `digital`.
-    pub kind: &'a str,
+    pub kind: ProductKind,
     pub title: &'a str,
     /// One line for cards.
     pub summary: &'a str,
@@ -422,7 +415,7 @@ pub async fn insert_product<'e>(
     )
     .bind(p.id)
     .bind(p.slug)
-    .bind(p.kind)
+    .bind(p.kind.as_str())
     .bind(p.title)
     .bind(p.summary)
     .bind(p.description)
@@ -445,12 +438,12 @@ pub async fn insert_product<'e>(
 pub async fn insert_product_option_values(
     conn: &mut sqlx::AnyConnection,
     product_id: &str,
-    value_ids: &[&str],
+    value_ids: &[impl AsRef<str>],
 ) -> Result<(), sqlx::Error> {
     for value_id in value_ids {
         sqlx::query("insert into product_option_values (product_id, value_id) values ($1, $2)")
             .bind(product_id)
-            .bind(*value_id)
+            .bind(value_id.as_ref())
             .execute(&mut *conn)
             .await?;
     }

@@ -12,10 +12,12 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+use crate::catalog::model::ProductKind;
 use crate::catalog::store as catalog_store;
 use crate::db::{DbError, new_id, now};
 use crate::jobs::{EnqueueOptions, store as job_store};
 use crate::media::analyze::AnalyzeMediaJob;
+use crate::media::kinds::MediaKind;
 use crate::media::model::{Folder, new_blob_name};
 use crate::media::store as media_store;
 use crate::site::store as site_store;
@@ -106,7 +108,7 @@ const OPTIONS: &[(&str, &[(&str, i64)])] = &[
 
 struct DemoProduct {
     slug: &'static str,
-    kind: &'static str,
+    kind: ProductKind,
     title: &'static str,
     summary: &'static str,
     description: &'static str,
@@ -137,7 +139,7 @@ const fn pal(from: [u8; 3], to: [u8; 3], accent: [u8; 3], seed: u32) -> Palette 
 const PRODUCTS: &[DemoProduct] = &[
     DemoProduct {
         slug: "marina-bay-blue-hour",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "Marina Bay, Blue Hour",
         summary: "The skyline from our drone, minutes after sunset.",
         description: "A still from our aerial reel of Marina Bay, shot at 400 metres on a clear October evening.\n\nPrinted on 310 gsm cotton rag with archival pigment inks.",
@@ -150,7 +152,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "kampong-glam-morning",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "Kampong Glam, Morning",
         summary: "Golden light on Arab Street, from our documentary on the quarter.",
         description: "From the documentary we made with the shopkeepers of Kampong Glam.\n\nPrinted on 310 gsm cotton rag.",
@@ -163,7 +165,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "first-dance",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "First Dance",
         summary: "A quiet frame from a wedding film at the Fullerton.",
         description: "Shared with the couple's permission, who liked it enough to hang it at home.\n\nPrinted on lustre paper.",
@@ -176,7 +178,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "launch-night-confetti",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "Launch Night, Confetti",
         summary: "The moment the curtain dropped at a product launch.",
         description: "Shot on a cinema camera at 120 frames per second, then frozen at the best one.",
@@ -189,7 +191,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "pulau-ubin-mangroves",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "Pulau Ubin Mangroves",
         summary: "Low tide, from above: the mangroves as a map.",
         description: "A top-down drone frame of the mangroves at Chek Jawa.",
@@ -202,7 +204,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "control-room",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "Control Room",
         summary: "Twelve screens and one calm director, live.",
         description: "Behind the scenes of a three-city live stream we ran for a bank's annual meeting.",
@@ -215,7 +217,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "hawker-heroes",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "Hawker Heroes",
         summary: "Steam, flame and a 40-year-old wok.",
         description: "From our promotional series for a heritage food festival.",
@@ -228,7 +230,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "studio-cove",
-        kind: "print",
+        kind: ProductKind::Print,
         title: "The White Cove",
         summary: "Our infinity cove, lit for a fashion commercial.",
         description: "An abstract of light and shadow from a commercial shoot in our own studio.",
@@ -241,7 +243,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "cinematic-luts",
-        kind: "digital",
+        kind: ProductKind::Digital,
         title: "Cinematic LUT Pack",
         summary: "The twelve looks we grade our commercials with.",
         description: "Twelve .cube LUTs for Rec.709 and Log footage, with a short guide on exposure.\n\nDelivered as a download link after payment.",
@@ -254,7 +256,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "singapore-aerials-4k",
-        kind: "digital",
+        kind: ProductKind::Digital,
         title: "Singapore Aerials, 4K",
         summary: "Twenty royalty-free aerial clips of the city.",
         description: "Twenty 4K clips, 10–30 seconds each, licensed for your own projects.",
@@ -267,7 +269,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "wedding-titles",
-        kind: "digital",
+        kind: ProductKind::Digital,
         title: "Wedding Title Templates",
         summary: "Elegant opening and closing titles for editors.",
         description: "Eight title templates for DaVinci Resolve and Premiere Pro.",
@@ -280,7 +282,7 @@ const PRODUCTS: &[DemoProduct] = &[
     },
     DemoProduct {
         slug: "event-sound-effects",
-        kind: "digital",
+        kind: ProductKind::Digital,
         title: "Event Sound Kit",
         summary: "Crowd, applause and room tones recorded at real events.",
         description: "Sixty WAV files at 48 kHz / 24-bit.",
@@ -495,7 +497,7 @@ async fn store_file(
     folder: &str,
     original: &str,
     ext: &str,
-    kind: &str,
+    kind: MediaKind,
     content_type: &str,
     bytes: Vec<u8>,
 ) -> anyhow::Result<String> {
@@ -508,11 +510,7 @@ async fn store_file(
     let sha = hex::encode(Sha256::digest(&bytes));
     let headers = BlobHeaders {
         content_type: content_type.to_owned(),
-        content_disposition: crate::media::model::disposition(
-            crate::media::kinds::MediaKind::parse(kind)
-                .unwrap_or(crate::media::kinds::MediaKind::Image),
-            original,
-        ),
+        content_disposition: crate::media::model::disposition(kind, original),
     };
     state
         .storage
@@ -529,7 +527,7 @@ async fn store_file(
                 folder: folder.as_str(),
                 original_name: original,
                 blob_key: &key,
-                kind,
+                kind: kind.as_str(),
                 ext,
                 content_type,
                 user_id: None,
@@ -757,13 +755,13 @@ async fn product_files(
         "demo/products",
         &format!("{}.jpg", p.slug),
         "jpg",
-        "image",
+        MediaKind::Image,
         "image/jpeg",
         jpeg,
     )
     .await?;
     // A digital product delivers a file: the demo's is a one-page PDF saying what it is.
-    let digital_id = if p.kind == "digital" {
+    let digital_id = if p.kind == ProductKind::Digital {
         let pdf = art::pdf(
             p.title,
             &[
@@ -778,7 +776,7 @@ async fn product_files(
                 "demo/downloads",
                 &format!("{}.pdf", p.slug),
                 "pdf",
-                "document",
+                MediaKind::Document,
                 "application/pdf",
                 pdf,
             )
@@ -858,7 +856,7 @@ async fn film_poster(state: &AppState, v: &DemoVideo) -> anyhow::Result<String> 
         "demo/portfolio",
         &format!("{}-poster.jpg", v.slug),
         "jpg",
-        "image",
+        MediaKind::Image,
         "image/jpeg",
         jpeg,
     )
@@ -876,7 +874,7 @@ async fn film_clip(state: &AppState, v: &DemoVideo, tmp: &Path) -> anyhow::Resul
         "demo/portfolio",
         &format!("{}.mp4", v.slug),
         "mp4",
-        "video",
+        MediaKind::Video,
         "video/mp4",
         bytes,
     )
