@@ -87,7 +87,7 @@ fn default_from(base_url: &Url) -> String {
 pub(super) fn staff_email(vars: &HashMap<String, String>) -> Result<Option<String>, ConfigError> {
     let staff_email = non_empty(vars, "STAFF_EMAIL").map(str::to_owned);
     if let Some(e) = &staff_email
-        && e.parse::<lettre::Address>().is_err()
+        && crate::ports::mail::Email::parse(e).is_err()
     {
         return Err(err("STAFF_EMAIL must be an email address."));
     }

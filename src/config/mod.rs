@@ -34,7 +34,7 @@ mod uploads;
 pub use database::DatabaseTarget;
 pub use deployment::Environment;
 pub use mail::MailTransport;
-pub use payments::{PaymentSettings, StripeSettings};
+pub use payments::{CheckoutLimits, PaymentSettings, StripeSettings};
 pub use runtime::LogFormat;
 pub use secrets::{Secret, SecretKeySource};
 pub use storage::{AzureSettings, StorageSettings};
@@ -132,6 +132,10 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// How long an unpaid order holds its stock (`ORDER_HOLD_MINUTES`).
     pub order_hold: Duration,
+    /// Checkout rate limits, the unpaid-stock cap and the hold before the gateway
+    /// (`CHECKOUT_LIMIT_PER_CLIENT`, `CHECKOUT_LIMIT_PER_EMAIL`, `UNPAID_UNITS_PER_PRODUCT`,
+    /// `ORDER_HOLD_UNOPENED_MINUTES`).
+    pub checkout_limits: CheckoutLimits,
     /// How old a webhook signature may be (`WEBHOOK_TOLERANCE_SECS`).
     pub webhook_tolerance: Duration,
     /// Download links of digital products: valid for (`DOWNLOAD_LINK_DAYS`) ...
@@ -305,6 +309,7 @@ impl Sections {
             content_cache_ttl: self.storefront.content_cache_ttl,
             payments: self.checkout.payments,
             order_hold: self.checkout.order_hold,
+            checkout_limits: self.checkout.limits,
             webhook_tolerance: self.after_payment.webhook_tolerance,
             download_link_ttl: self.after_payment.download_link_ttl,
             download_link_max_uses: self.after_payment.download_link_max_uses,

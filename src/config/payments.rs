@@ -36,10 +36,27 @@ pub struct StripeSettings {
     pub retry_backoff: Duration,
 }
 
+/// What one client or one email address may do at checkout: how often it may place orders
+/// and how much stock its unpaid orders may hold (stock hoarding), and how long an order holds
+/// stock before its checkout is opened at the gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckoutLimits {
+    /// Orders placed per client address per hour (`CHECKOUT_LIMIT_PER_CLIENT`).
+    pub per_client_per_hour: u32,
+    /// Orders placed per email address per hour (`CHECKOUT_LIMIT_PER_EMAIL`).
+    pub per_email_per_hour: u32,
+    /// Units of one product that the unpaid orders of one client or email may hold
+    /// (`UNPAID_UNITS_PER_PRODUCT`).
+    pub unpaid_units_per_product: i64,
+    /// The hold of an order whose checkout was not opened yet (`ORDER_HOLD_UNOPENED_MINUTES`).
+    pub unopened_hold: Duration,
+}
+
 /// The gateway and the stock hold, read together because the gateway bounds the hold.
 pub(super) struct Checkout {
     pub(super) payments: PaymentSettings,
     pub(super) order_hold: Duration,
+    pub(super) limits: CheckoutLimits,
 }
 
 impl Checkout {
@@ -60,9 +77,34 @@ impl Checkout {
                 "ORDER_HOLD_MINUTES must be between {hold_min} and 1440 (Stripe sessions last 30 minutes to 24 hours)."
             )));
         }
+        let unopened_minutes: u64 = parse_num(vars, "ORDER_HOLD_UNOPENED_MINUTES", 5)?;
+        if !(1..=hold_minutes).contains(&unopened_minutes) {
+            return Err(err(format!(
+                "ORDER_HOLD_UNOPENED_MINUTES must be between 1 and ORDER_HOLD_MINUTES ({hold_minutes})."
+            )));
+        }
+        let limits = CheckoutLimits {
+            per_client_per_hour: at_least(
+                parse_num(vars, "CHECKOUT_LIMIT_PER_CLIENT", 20)?,
+                1,
+                "CHECKOUT_LIMIT_PER_CLIENT",
+            )?,
+            per_email_per_hour: at_least(
+                parse_num(vars, "CHECKOUT_LIMIT_PER_EMAIL", 10)?,
+                1,
+                "CHECKOUT_LIMIT_PER_EMAIL",
+            )?,
+            unpaid_units_per_product: at_least(
+                parse_num(vars, "UNPAID_UNITS_PER_PRODUCT", 5)?,
+                1,
+                "UNPAID_UNITS_PER_PRODUCT",
+            )?,
+            unopened_hold: Duration::from_secs(unopened_minutes * 60),
+        };
         Ok(Self {
             payments,
             order_hold: Duration::from_secs(hold_minutes * 60),
+            limits,
         })
     }
 }

@@ -42,30 +42,30 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             Err(err) => super::errors::fallback_response(&err, format),
         };
         let h = resp.headers_mut();
-        // A handler may tighten (served uploads: a sandbox) or adapt (API docs) the policy.
-        if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP),
-            );
-        }
+        // Always the same: these have no per-route variant worth having.
         h.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(
-            "cross-origin-opener-policy",
-            HeaderValue::from_static("same-origin"),
-        );
-        h.insert(
-            "permissions-policy",
-            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
-        );
+        // Policies a route may set for itself, and then its own wins: served uploads tighten
+        // the CSP (a sandbox), the API docs adapt it, download and order-link pages send no
+        // referrer at all (their URLs carry a secret).
+        for (name, value) in [
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+            (
+                header::HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ),
+            (
+                header::HeaderName::from_static("permissions-policy"),
+                "camera=(), microphone=(), geolocation=(), payment=()",
+            ),
+        ] {
+            h.entry(name)
+                .or_insert_with(|| HeaderValue::from_static(value));
+        }
         if self.hsts {
             h.insert(
                 header::STRICT_TRANSPORT_SECURITY,

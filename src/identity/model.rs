@@ -2,48 +2,7 @@
 
 use std::fmt;
 
-/// An email address, trimmed and lower-cased, of a plausible shape.
-///
-/// We only check what we can check without sending mail: one `@`, a non-empty local part, a
-/// dotted domain, no spaces or control characters, and the RFC length limit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
-
-impl Email {
-    /// Parses user input; the error is a sentence to show next to the field.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() {
-            return Err("Enter your email address.");
-        }
-        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("Enter a valid email address.");
-        }
-        let Some((local, domain)) = email.split_once('@') else {
-            return Err("Enter a valid email address, like name@example.com.");
-        };
-        let domain_ok = domain.contains('.')
-            && !domain.contains('@')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..");
-        if local.is_empty() || local.len() > 64 || !domain_ok || email.contains(['<', '>', '"']) {
-            return Err("Enter a valid email address, like name@example.com.");
-        }
-        Ok(Self(email))
-    }
-
-    /// The normalised address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ports::mail::Email;
 
 /// A new password that meets the policy. Never printed.
 pub struct NewPassword(String);
@@ -168,27 +127,6 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("  Jane.Doe@Example.COM ").unwrap().as_str(),
-            "jane.doe@example.com"
-        );
-        for bad in [
-            "",
-            "jane",
-            "jane@",
-            "@example.com",
-            "jane@example",
-            "ja ne@example.com",
-            "jane@@example.com",
-            "jane@example..com",
-            "<script>@x.com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
-        }
-    }
 
     #[test]
     fn password_policy() {

@@ -8,7 +8,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
 use crate::config::{MailTransport, Settings};
-use crate::ports::mail::{MailError, Mailer, OutgoingEmail};
+use crate::ports::mail::{Email, MailError, Mailer, OutgoingEmail};
 
 /// Builds the mailer the settings ask for.
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Box<dyn Mailer>> {
@@ -26,10 +26,10 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Box<dyn Mailer>> {
 }
 
 fn build_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message, MailError> {
-    let to: Mailbox = email
-        .to
-        .parse()
-        .map_err(|e| MailError::Invalid(format!("recipient: {e}")))?;
+    // The same parser that checked the address when it was typed.
+    let to = Email::parse(&email.to)
+        .map_err(|e| MailError::Invalid(format!("recipient {:?}: {e}", email.to)))?;
+    let to = Mailbox::new(None, to.address().clone());
     let domain = from.email.domain().to_owned();
     Message::builder()
         .from(from.clone())

@@ -14,7 +14,7 @@ use crate::payments::store::{self as payment_store, Payment};
 use crate::ports::payments::{CheckoutLine, CheckoutRequest, GatewayError};
 use crate::state::AppState;
 
-/// Most payment attempts one order gets (each new attempt extends the stock hold, so this
+/// Most payment attempts one order gets (each opened attempt extends the stock hold, so this
 /// bounds how long one order can keep stock off sale).
 pub const MAX_PAYMENT_ATTEMPTS: i64 = 5;
 
@@ -37,11 +37,15 @@ enum Attempt {
     Closed,
 }
 
-/// When a checkout opened now for `order` should stop taking payment: the order's hold, but
-/// never sooner than the gateway allows, and at most a day away.
+/// When a checkout opened now for `order` should stop taking payment: a full hold from now
+/// (`ORDER_HOLD_MINUTES`; until now the order held its stock only briefly, see
+/// `checkout::insert_order`), or the order's hold if it is later, but never sooner than the
+/// gateway allows, and at most a day away.
 fn session_expiry(state: &AppState, order: &Order, now: i64) -> i64 {
+    let full = now + i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
     order
         .hold_expires_at
+        .max(full)
         .max(now + state.gateway.min_checkout_secs())
         .min(now + 24 * 3600 - 60)
 }
@@ -122,21 +126,18 @@ async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Attempt> {
         now,
     )
     .await?;
-    // A new attempt renews the hold.
-    let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
-    let renewed = Order {
-        hold_expires_at: order.hold_expires_at.max(now + hold_secs),
-        ..order
-    };
     let p = payment_store::find(&mut *tx, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let p = plan(&mut tx, state, &renewed, p, now).await?;
+    // A new attempt plans a full hold of its own (extended when its checkout opens).
+    let p = plan(&mut tx, state, &order, p, now).await?;
     tx.commit().await?;
     Ok(Attempt::Open(Box::new(p)))
 }
 
-/// Plans (once) when the attempt's checkout expires and extends the order's hold to it.
+/// Plans (once) when the attempt's checkout expires. The order's hold is extended to it only
+/// once the gateway opened the checkout ([`hold_until`]): until then the order holds its stock
+/// briefly (`ORDER_HOLD_UNOPENED_MINUTES`).
 async fn plan(
     conn: &mut AnyConnection,
     state: &AppState,
@@ -152,19 +153,24 @@ async fn plan(
             e
         }
     };
-    sqlx::query(
-        "update orders set hold_expires_at = $2, updated_at = $3 \
-         where id = $1 and hold_expires_at < $2",
-    )
-    .bind(&order.id)
-    .bind(expires)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
     Ok(Payment {
         session_expires_at: Some(expires),
         ..payment
     })
+}
+
+/// Extends a pending order's hold to `until` (its open checkout's expiry).
+async fn hold_until(conn: &mut AnyConnection, order_id: &str, until: i64) -> AppResult<()> {
+    sqlx::query(
+        "update orders set hold_expires_at = $2, updated_at = $3 \
+         where id = $1 and hold_expires_at < $2 and status = 'pending_payment'",
+    )
+    .bind(order_id)
+    .bind(until)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Opens (or reopens) the hosted checkout of an order and says where to send the customer. A
@@ -214,6 +220,9 @@ pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<Payment
     };
     let mut conn = state.db.pool().acquire().await?;
     if payment_store::set_session(&mut conn, &payment.id, &session.id, &session.url, now()).await? {
+        // The customer is on the way to the payment page: the stock is theirs until the
+        // checkout expires.
+        hold_until(&mut conn, &order.id, expires_at).await?;
         state.metrics.payment("checkout_created");
         return Ok(PaymentStart::Redirect(session.url));
     }

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::money::Currency;
 use crate::payments::state::PaymentStatus;
 use crate::payments::store as payment_store;
+use crate::ports::mail::Email;
 use crate::state::AppState;
 
 /// What the checkout form collects.
@@ -40,17 +41,14 @@ impl CheckoutDetails {
     /// Checks the fields; the address only when something ships.
     pub fn validate(&self, ships: bool) -> Result<(), AppError> {
         let mut errors = FieldErrors::new();
-        let email = self.email.trim();
-        if email.is_empty() {
+        // The mailer's own parser: an address accepted here is one the receipt can reach.
+        if self.email.trim().is_empty() {
             errors.add(
                 "email",
                 "Enter your email address: we send the receipt there.",
             );
-        } else if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
-            errors.add(
-                "email",
-                "Enter a valid email address, like name@example.com.",
-            );
+        } else if let Err(message) = Email::parse(&self.email) {
+            errors.add("email", message);
         }
         let name = self.name.trim();
         if name.is_empty() {
@@ -182,11 +180,13 @@ async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
 /// contents; a different pending order of the same cart is replaced (its checkout closed at
 /// the gateway, its stock given back) before the new one takes stock. `preview` is the cart as
 /// the caller loaded it outside the transaction (to find the orders it replaces); the order
-/// itself is priced from the cart as locked.
+/// itself is priced from the cart as locked. `client_key` is the placing client's rate-limit
+/// key: the stock held by the unpaid orders of one client, or of one email address, is capped.
 pub async fn place(
     state: &AppState,
     owner: &Owner,
     user_id: Option<&str>,
+    client_key: &str,
     details: &CheckoutDetails,
     preview: &cart::Cart,
 ) -> AppResult<Placed> {
@@ -208,8 +208,10 @@ pub async fn place(
             reused: true,
         });
     }
+    let client_hash = &sha256_hex(client_key)[..32];
+    cap_unpaid_units(&mut tx, state, &checkout, client_hash).await?;
     hold_stock(&mut tx, &checkout.cart).await?;
-    let order = insert_order(&mut tx, state, owner, user_id, &checkout, now).await?;
+    let order = insert_order(&mut tx, state, owner, user_id, &checkout, client_hash, now).await?;
     tx.commit().await?;
     // Stock shown on product pages changed.
     state.content.invalidate();
@@ -302,6 +304,57 @@ impl Checkout {
     }
 }
 
+/// Refuses an order that would let the unpaid orders of one client or one email address hold
+/// more than `UNPAID_UNITS_PER_PRODUCT` units of a counted product, so that nobody can keep a
+/// product off sale by placing orders they never pay.
+async fn cap_unpaid_units(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    checkout: &Checkout,
+    client_hash: &str,
+) -> AppResult<()> {
+    let cap = state.settings.checkout_limits.unpaid_units_per_product;
+    let mut wanted: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
+    for line in checkout
+        .cart
+        .lines
+        .iter()
+        .filter(|l| l.product.stock.is_some())
+    {
+        wanted
+            .entry(line.product.id.as_str())
+            .or_insert((0, line.product.title.as_str()))
+            .0 += line.quantity;
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let held: BTreeMap<String, i64> =
+        store::unpaid_units_of(&mut *conn, checkout.details.email.trim(), client_hash)
+            .await?
+            .into_iter()
+            .collect();
+    for (product_id, (quantity, title)) in wanted {
+        let already = held.get(product_id).copied().unwrap_or(0);
+        if already + quantity <= cap {
+            continue;
+        }
+        return Err(AppError::Conflict(if already == 0 {
+            format!(
+                "We hold at most {cap} of “{title}” for one customer until it is paid. \
+                 Lower the quantity to {cap}, or contact us for a larger order."
+            )
+        } else {
+            format!(
+                "You already have {already} of “{title}” waiting for payment in another order, \
+                 and we hold at most {cap} for one customer until it is paid. Pay or cancel \
+                 that order first, or lower the quantity."
+            )
+        }));
+    }
+    Ok(())
+}
+
 /// Holds stock: one conditional update per counted product, for all its lines.
 async fn hold_stock(conn: &mut AnyConnection, cart: &cart::Cart) -> AppResult<()> {
     let mut units: BTreeMap<&str, (i64, &str, Option<i64>)> = BTreeMap::new();
@@ -334,6 +387,7 @@ async fn insert_order(
     owner: &Owner,
     user_id: Option<&str>,
     checkout: &Checkout,
+    client_hash: &str,
     now: i64,
 ) -> AppResult<Order> {
     let Checkout {
@@ -346,7 +400,10 @@ async fn insert_order(
     let currency = state.settings.currency;
     let id = new_id();
     let number = store::next_number(&mut *conn).await?;
-    let hold_secs = i64::try_from(state.settings.order_hold.as_secs()).unwrap_or(1800);
+    // Short until the checkout is opened at the gateway (`attempts::plan` extends it): an
+    // order whose customer never reached the payment page frees its stock soon.
+    let hold_secs =
+        i64::try_from(state.settings.checkout_limits.unopened_hold.as_secs()).unwrap_or(300);
     let ship = ships.then(|| {
         [
             details.line1.trim(),
@@ -373,6 +430,7 @@ async fn insert_order(
             has_prints: *ships,
             has_digital: *has_digital,
             hold_expires_at: now + hold_secs,
+            client_hash,
             now,
         },
     )

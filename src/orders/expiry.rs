@@ -62,9 +62,15 @@ pub async fn expire_due(state: &AppState, now: i64) -> AppResult<usize> {
         if order.hold_expires_at >= now - EXPIRY_GRACE_SECS {
             continue;
         }
+        // A payment on its way (a delayed method) keeps the hold; so does money already
+        // taken that did not pay the order (a mismatched capture, flagged for staff) until
+        // staff refund it in full.
         if let Some(p) = payment_store::latest_for_order(&mut *tx, &id).await?
-            && p.status() == PaymentStatus::Unpaid
-            && p.payment_intent.is_some()
+            && ((p.status() == PaymentStatus::Unpaid && p.payment_intent.is_some())
+                || matches!(
+                    p.status(),
+                    PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
+                ))
         {
             continue;
         }

@@ -18,6 +18,7 @@ use crate::http::form::FormPairs;
 use crate::http::{redirect, redirect_with_flash, with_status};
 use crate::media::{links, store as media_store};
 use crate::payments::store as payment_store;
+use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
 
 /// `GET /checkout`.
@@ -84,8 +85,10 @@ pub async fn place_order(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
+    limit_placing(state, &ctx, &details).await?;
     let user_id = ctx.user().map(|u| u.id.as_str());
-    let placed = match super::place(state, &owner, user_id, &details, &cart).await {
+    let client = ctx.rate_key();
+    let placed = match super::place(state, &owner, user_id, &client, &details, &cart).await {
         Ok(p) => p,
         Err(AppError::Validation(errors)) => {
             // The cart changed in another tab (a print now needs an address).
@@ -105,6 +108,26 @@ pub async fn place_order(
         Err(e) => return Err(e),
     };
     pay(state, &placed.order).await
+}
+
+/// Counts an order placing against the limits per client and per email address (an hour
+/// each, `CHECKOUT_LIMIT_PER_CLIENT` and `CHECKOUT_LIMIT_PER_EMAIL`): enough for a person, a
+/// wall for a script placing orders to keep stock off sale.
+async fn limit_placing(state: &AppState, ctx: &Ctx, details: &CheckoutDetails) -> AppResult<()> {
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+    let limits = state.settings.checkout_limits;
+    let per_client = Limit {
+        name: "checkout-client",
+        max: limits.per_client_per_hour,
+        window: HOUR,
+    };
+    let per_email = Limit {
+        name: "checkout-email",
+        max: limits.per_email_per_hour,
+        window: HOUR,
+    };
+    rate_limit::hit(&state.db, per_client, &ctx.rate_key()).await?;
+    rate_limit::hit(&state.db, per_email, &details.email.trim().to_lowercase()).await
 }
 
 /// Sends the customer to the gateway, or back to the order page saying why not.
@@ -170,6 +193,12 @@ async fn render_order(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
+    // The link's key is in the URL: links on the page (the studio's site, a carrier's) must not
+    // receive it.
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
     Ok(resp)
 }
 
@@ -226,9 +255,9 @@ pub async fn status(
     let payment = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
     let base = super::order_path(state, &order);
     let settled = order.status() != super::state::OrderStatus::PendingPayment
-        || payment
-            .as_ref()
-            .is_some_and(|p| p.status() == crate::payments::state::PaymentStatus::Failed);
+        || payment.as_ref().is_some_and(|p| {
+            p.status() == crate::payments::state::PaymentStatus::Failed || p.status().is_captured()
+        });
     let mut resp =
         views::payment_status(&ctx, &order, payment.as_ref(), &base, true).into_response();
     resp.headers_mut().insert(

@@ -85,6 +85,27 @@ pub async fn on_captured(
     Ok(())
 }
 
+/// A capture whose amount or currency differs from the order's: recorded by payments (the
+/// payment is captured, refunds bounded by what was really taken), but the order is not paid:
+/// it stays pending (the expiry job leaves an order with captured money alone, see
+/// `expiry::expire_due`), no confirmation or download links go out, and staff are flagged and
+/// emailed to refund it or settle it by hand.
+async fn on_mismatched_capture(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    order_id: &str,
+    note: &str,
+    now: i64,
+) -> AppResult<()> {
+    let Some(order) = store::lock(conn, order_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let note = format!(
+        "{note} The order was not marked paid: refund the payment, or settle the difference with the customer."
+    );
+    flag(conn, state, &order, &note, now).await
+}
+
 /// Flags an order for staff and emails them (through the outbox, in the caller's transaction).
 pub async fn flag(
     conn: &mut AnyConnection,
@@ -176,12 +197,13 @@ impl PaymentEffects for OrderPayments {
                 attempt,
                 mismatch,
             } => {
-                if let Some(note) = mismatch
-                    && let Some(order) = store::find(&mut *conn, order_id).await?
-                {
-                    flag(conn, state, &order, note, now).await?;
+                match mismatch {
+                    // Money that does not match the order (an amount or currency the checkout
+                    // did not ask for) neither pays nor fulfils it: the order keeps waiting,
+                    // holding its stock, until staff refund it or settle it by hand.
+                    Some(note) => on_mismatched_capture(conn, state, order_id, note, now).await,
+                    None => on_captured(conn, state, order_id, *attempt, now).await,
                 }
-                on_captured(conn, state, order_id, *attempt, now).await
             }
             PaymentOutcome::Failed { order_id, reason } => {
                 payment_failed(conn, state, order_id, reason).await

@@ -132,6 +132,8 @@ pub struct NewOrder<'a> {
     pub has_prints: bool,
     pub has_digital: bool,
     pub hold_expires_at: i64,
+    /// Hash of the placing client's rate-limit key.
+    pub client_hash: &'a str,
     pub now: i64,
 }
 
@@ -153,9 +155,9 @@ pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sq
         "insert into orders (id, number, status, user_id, cart_key, fingerprint, email, name, \
          phone, ship_line1, ship_line2, ship_city, ship_postcode, ship_country, currency, \
          subtotal_minor, total_minor, has_prints, has_digital, hold_expires_at, \
-         created_at, updated_at) \
+         created_at, updated_at, client_hash) \
          values ($1, $2, 'pending_payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $15, $16, $17, $18, $19, $19)",
+         $15, $15, $16, $17, $18, $19, $19, $20)",
     )
     .bind(o.id)
     .bind(o.number)
@@ -176,9 +178,30 @@ pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sq
     .bind(i64::from(o.has_digital))
     .bind(o.hold_expires_at)
     .bind(o.now)
+    .bind(o.client_hash)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Units of each product held by the unpaid orders of one email address (any case) or one
+/// client, in the caller's transaction.
+pub async fn unpaid_units_of(
+    conn: &mut AnyConnection,
+    email: &str,
+    client_hash: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select l.product_id, cast(sum(l.held) as bigint) from orders o \
+         join order_lines l on l.order_id = o.id \
+         where o.status = 'pending_payment' and l.held > 0 and l.product_id is not null \
+         and (lower(o.email) = $1 or o.client_hash = $2) \
+         group by l.product_id",
+    )
+    .bind(email.to_lowercase())
+    .bind(client_hash)
+    .fetch_all(&mut *conn)
+    .await
 }
 
 /// Inserts an order line.

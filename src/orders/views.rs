@@ -88,7 +88,9 @@ pub fn payment_status(
 ) -> Markup {
     let status = order.status();
     let pay = payment.map(Payment::status);
-    let waiting = status == OrderStatus::PendingPayment && pay != Some(PaymentStatus::Failed);
+    let captured = pay.is_some_and(PaymentStatus::is_captured);
+    let waiting =
+        status == OrderStatus::PendingPayment && pay != Some(PaymentStatus::Failed) && !captured;
     html! {
         @if waiting && poll {
             div #payment-status .payment-status.is-waiting hx-get={(base) "/status"} hx-trigger="every 2s" hx-swap="outerHTML" role="status" aria-live="polite" {
@@ -106,6 +108,15 @@ pub fn payment_status(
                     }
                     OrderStatus::Cancelled => { p.alert.alert-info { "This order was cancelled. Nothing was charged." } }
                     OrderStatus::Expired => { p.alert.alert-info { "This order expired before it was paid; its items went back on sale. Your cart still has them." } }
+                    OrderStatus::PendingPayment if pay == Some(PaymentStatus::Refunded) => {
+                        p.alert.alert-info { "The payment we received did not match this order and was refunded. Nothing else was charged." }
+                    }
+                    OrderStatus::PendingPayment if captured => {
+                        div.alert.alert-info {
+                            p { strong { "We received a payment that does not match this order." } }
+                            p { "Your order is on hold and its items are kept for you. The studio has been told and will refund the payment or contact you shortly; you do not need to pay again." }
+                        }
+                    }
                     OrderStatus::PendingPayment => {
                         @if pay == Some(PaymentStatus::Failed) {
                             div.alert.alert-error {

@@ -421,14 +421,15 @@ async fn refund_before_completion(backend: Backend) {
 /// 200 concurrent checkouts of a print with 5 in stock: 5 orders hold stock, 195 hear
 /// "sold out"; expired orders give the stock back.
 async fn two_hundred_checkouts_for_five_prints(backend: Backend) {
-    let app = shop(backend).await;
+    // Two hundred customers, each from an address of its own (a proxy of ours reports it).
+    let app = shop_with(TestApp::builder(backend).var("TRUST_PROXY_HEADERS", "true")).await;
     sqlx::query("update products set stock = 200 where slug = 'launch-night-confetti'")
         .execute(app.state.db.pool())
         .await
         .unwrap();
     let mut browsers = Vec::new();
-    for _ in 0..200 {
-        let b = app.new_browser();
+    for i in 0..200 {
+        let b = app.browser_from(&format!("198.51.100.{}", i + 1));
         add(&app, &b, "launch-night-confetti", 1).await;
         browsers.push(b);
     }
@@ -667,6 +668,13 @@ async fn digital_delivery(backend: Backend) {
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect();
+    // The page's URL is the secret: it must not leak to the sites it links to.
+    let resp = buyer.get(&path).await;
+    assert_eq!(
+        resp.headers()["referrer-policy"],
+        "no-referrer",
+        "the route's own policy wins over the site-wide default"
+    );
     // Looking at the link (a mail scanner, a preview) spends nothing.
     for _ in 0..3 {
         let (status, page) = buyer.get_text(&path).await;
@@ -1021,6 +1029,10 @@ on_both_backends!(
     expiry_and_payment_race,
     concurrent_refunds_stay_within_the_capture,
     delayed_payment_keeps_its_hold,
+    checkout_spam_is_rate_limited,
+    unpaid_orders_cannot_hoard_stock,
+    checkout_refuses_addresses_the_mailer_cannot_send_to,
+    underpaid_capture_neither_pays_nor_fulfils,
 );
 
 /// A guest who logs in between placing and paying keeps one order, and paying empties the
@@ -1226,5 +1238,212 @@ async fn delayed_payment_keeps_its_hold(backend: Backend) {
     assert!(
         metrics.contains(r#"flashstudio_payments_total{event="captured"} 1"#),
         "{metrics}"
+    );
+}
+
+/// One client placing orders as fast as it can: the first `CHECKOUT_LIMIT_PER_CLIENT` (20 an
+/// hour) go through, the rest get 429 with a `Retry-After`; one email address from many
+/// clients is stopped at `CHECKOUT_LIMIT_PER_EMAIL` (10 an hour).
+async fn checkout_spam_is_rate_limited(backend: Backend) {
+    let app = shop_with(TestApp::builder(backend).var("TRUST_PROXY_HEADERS", "true")).await;
+    let (mut placed, mut limited) = (0, 0);
+    for i in 0..50 {
+        let spammer = app.browser_from("203.0.113.66");
+        add(&app, &spammer, "cinematic-luts", 1).await;
+        let email = format!("spam{i}@example.com");
+        let resp = spammer.post_form("/checkout", &details(&email)).await;
+        match resp.status() {
+            StatusCode::SEE_OTHER => placed += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(resp.headers().contains_key("retry-after"));
+                limited += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((placed, limited), (20, 30), "per client");
+    assert_eq!(scalar_i64(&app, "select count(*) from orders").await, 20);
+
+    // One address, many clients.
+    let (mut placed, mut limited) = (0, 0);
+    for i in 0..15 {
+        let b = app.browser_from(&format!("198.51.100.{}", i + 1));
+        add(&app, &b, "cinematic-luts", 1).await;
+        let resp = b.post_form("/checkout", &details("Same@Example.com")).await;
+        match resp.status() {
+            StatusCode::SEE_OTHER => placed += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((placed, limited), (10, 5), "per email, whatever its case");
+    // A real customer elsewhere is not affected.
+    let buyer = app.browser_from("192.0.2.10");
+    add(&app, &buyer, "cinematic-luts", 1).await;
+    checkout(&buyer, "real@example.com").await;
+}
+
+/// Unpaid orders of one client, or of one email address, hold at most
+/// `UNPAID_UNITS_PER_PRODUCT` (5) units of a product: a guest cannot keep a print off sale by
+/// ordering all of it and never paying.
+async fn unpaid_orders_cannot_hoard_stock(backend: Backend) {
+    let app = shop_with(TestApp::builder(backend).var("TRUST_PROXY_HEADERS", "true")).await;
+    sqlx::query("update products set stock = 8 where slug = 'launch-night-confetti'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let hoarder = app.browser_from("203.0.113.7");
+    add(&app, &hoarder, "launch-night-confetti", 8).await;
+    let resp = hoarder
+        .post_form("/checkout", &details("hoard@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("at most 5"), "{page}");
+    assert_eq!(stock(&app, "launch-night-confetti").await, Some(8));
+
+    // Five is allowed, unpaid.
+    let hoarder = app.browser_from("203.0.113.7");
+    add(&app, &hoarder, "launch-night-confetti", 5).await;
+    checkout(&hoarder, "hoard@example.com").await;
+    assert_eq!(stock(&app, "launch-night-confetti").await, Some(3));
+    // One more from the same client under another email, or from elsewhere under the same
+    // email: refused while the first is unpaid.
+    for (ip, email) in [
+        ("203.0.113.7", "other@example.com"),
+        ("198.51.100.99", "HOARD@example.com"),
+    ] {
+        let b = app.browser_from(ip);
+        add(&app, &b, "launch-night-confetti", 1).await;
+        let resp = b.post_form("/checkout", &details(email)).await;
+        assert_eq!(resp.status(), StatusCode::CONFLICT, "{ip} {email}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("You already have 5"), "{page}");
+    }
+    // A real buyer still finds the rest on sale.
+    let buyer = app.browser_from("192.0.2.20");
+    add(&app, &buyer, "launch-night-confetti", 2).await;
+    checkout(&buyer, "buyer@example.com").await;
+    assert_eq!(stock(&app, "launch-night-confetti").await, Some(1));
+}
+
+/// An address the mailer cannot send to is refused at checkout with the mailer's own parser
+/// (the confirmation would otherwise fail), and nothing is placed.
+async fn checkout_refuses_addresses_the_mailer_cannot_send_to(backend: Backend) {
+    let app = shop(backend).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "cinematic-luts", 1).await;
+    for bad in [
+        "\"john smith\"@example.com",
+        "john@[127.0.0.1]",
+        "a,b@example.com",
+    ] {
+        let resp = buyer.post_form("/checkout", &details(bad)).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Enter a valid email address"), "{page}");
+    }
+    assert_eq!(scalar_i64(&app, "select count(*) from orders").await, 0);
+    // The same parser lets a real address through.
+    checkout(&buyer, "O'Brien+films@Example.co.uk").await;
+}
+
+/// A signed `checkout.session.completed` for S$0.01 (or in another currency) on a digital
+/// order: the payment is recorded, but the order is not paid, nothing is delivered, staff are
+/// flagged and emailed, the expiry job keeps the order for them, and they can refund it.
+async fn underpaid_capture_neither_pays_nor_fulfils(backend: Backend) {
+    let app = shop_with(TestApp::builder(backend).var("STAFF_EMAIL", "staff@example.com")).await;
+    for (n, (amount, currency)) in [(1, "sgd"), (0, "usd")].into_iter().enumerate() {
+        let buyer = app.new_browser();
+        add(&app, &buyer, "cinematic-luts", 1).await;
+        let gateway = checkout(&buyer, &format!("under{n}@example.com")).await;
+        let mut order = the_order(&app).await;
+        let expected = order.3;
+        if amount > 0 {
+            order.3 = amount;
+        }
+        let body = session_event(
+            &format!("evt_under{n}"),
+            "checkout.session.completed",
+            &order,
+            true,
+        )
+        .replace("\"sgd\"", &format!("\"{currency}\""));
+        let resp = post_event(&app, &body, &signature(&app, &body, flashstudio::db::now())).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let (status, attention): (String, Option<String>) =
+            sqlx::query_as("select status, attention from orders where id = $1")
+                .bind(&order.0)
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(status, "pending_payment", "not paid by {amount} {currency}");
+        let note = attention.expect("flagged for staff");
+        assert!(note.contains("not marked paid"), "{note}");
+        let (payment_status, captured): (String, i64) =
+            sqlx::query_as("select status, captured_minor from payments where id = $1")
+                .bind(&order.1)
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(payment_status, "paid", "the money that came in is recorded");
+        let expect_captured = if amount > 0 { amount } else { expected };
+        assert_eq!(captured, expect_captured);
+        assert!(gateway.starts_with("/dev-gateway/"));
+    }
+    assert_eq!(emails_of_kind(&app, "order_confirmation").await, 0);
+    assert_eq!(emails_of_kind(&app, "downloads_ready").await, 0);
+    assert_eq!(scalar_i64(&app, "select count(*) from downloads").await, 0);
+    assert_eq!(emails_of_kind(&app, "order_attention").await, 2);
+
+    // The expiry job keeps them for staff.
+    let later = flashstudio::db::now() + 2 * 3600;
+    assert_eq!(
+        flashstudio::orders::expire_due(&app.state, later)
+            .await
+            .unwrap(),
+        0
+    );
+    // The customer's page says what happened and offers no second payment.
+    let order_id = text(
+        &app,
+        "select id from orders where email = 'under0@example.com'",
+    )
+    .await;
+    let order = flashstudio::orders::store::find(app.state.db.pool(), &order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let link = flashstudio::orders::order_path(&app.state, &order);
+    let buyer = app.new_browser();
+    let (status, page) = buyer.get_text(&link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("does not match this order"), "{page}");
+    assert!(!page.contains("Pay now") && !page.contains("Payment received"));
+
+    // Staff refund it; then it may expire and give its stock back.
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let admin = app.new_browser();
+    admin.login(ADMIN, PASSWORD).await;
+    let resp = admin
+        .post_form(
+            &format!("/admin/order/{order_id}/refund"),
+            &[("amount", "0.01"), ("reason", "Underpaid")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        text(
+            &app,
+            &format!("select status from payments where order_id = '{order_id}'")
+        )
+        .await,
+        "refunded"
+    );
+    assert_eq!(
+        flashstudio::orders::expire_due(&app.state, later)
+            .await
+            .unwrap(),
+        1
     );
 }

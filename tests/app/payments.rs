@@ -392,7 +392,73 @@ on_both_backends!(
     refunds_through_stripe,
     reconcile_applies_missed_events,
     stripe_edge_cases,
+    an_unopened_order_holds_its_stock_briefly,
 );
+
+/// An order whose checkout never opened at the gateway holds its stock for
+/// `ORDER_HOLD_UNOPENED_MINUTES` (5), not the full hold: its customer never reached the
+/// payment page. Opening the checkout later extends the hold to the checkout's expiry.
+async fn an_unopened_order_holds_its_stock_briefly(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[]).await;
+    let hold = |app: &TestApp| {
+        let pool = app.state.db.pool().clone();
+        async move {
+            let (hold, created): (i64, i64) =
+                sqlx::query_as("select hold_expires_at, created_at from orders")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            (hold, created)
+        }
+    };
+    let buyer = app.new_browser();
+    add(&app, &buyer, "launch-night-confetti", 1).await;
+    fake.then(Misbehave::Error(
+        400,
+        "invalid_request_error",
+        "Your account cannot currently make live charges.",
+    ));
+    let resp = buyer
+        .post_form("/checkout", &details("brief@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let order_page = location(&resp);
+    let (held_until, created) = hold(&app).await;
+    assert_eq!(held_until - created, 5 * 60, "a brief hold");
+
+    // Its customer tries again and reaches the payment page: a full hold from then.
+    let resp = buyer.post_form(&format!("{order_page}/pay"), &[]).await;
+    assert!(location(&resp).starts_with("https://checkout.stripe.test/"));
+    let (held_until, _) = hold(&app).await;
+    let now = flashstudio::db::now();
+    assert!(
+        (now + 29 * 60..=now + 31 * 60).contains(&held_until),
+        "held until the checkout expires: {} s from now",
+        held_until - now
+    );
+
+    // Another order that never opened is expired once its brief hold (and the grace) ends.
+    let other = app.new_browser();
+    add(&app, &other, "launch-night-confetti", 1).await;
+    fake.then(Misbehave::Error(
+        400,
+        "invalid_request_error",
+        "Your account cannot currently make live charges.",
+    ));
+    let resp = other
+        .post_form("/checkout", &details("other@example.com"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let later = now + 5 * 60 + flashstudio::orders::EXPIRY_GRACE_SECS + 1;
+    assert_eq!(
+        flashstudio::orders::expire_due(&app.state, later)
+            .await
+            .unwrap(),
+        1,
+        "only the order that never reached the payment page"
+    );
+}
 
 async fn pay_by_event(app: &TestApp, session: &str, intent: &str, event_id: &str) {
     let total: i64 = sqlx::query_scalar(

@@ -245,6 +245,27 @@ impl Browser {
         }
     }
 
+    /// A browser of a client at `ip`, as a proxy of ours reports it (`X-Forwarded-For` on
+    /// every request; the app must run with `TRUST_PROXY_HEADERS=true` to believe it).
+    pub fn from_address(base: &str, ip: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            reqwest::header::HeaderValue::from_str(ip).expect("an address"),
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .default_headers(headers)
+            .build()
+            .expect("http client");
+        Self {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
     /// The same browser (same cookies) talking to another replica. Cookies belong to the host,
     /// not the port, so this is what a load balancer in front of both would look like.
     pub fn at(&self, base: &str) -> Self {
@@ -463,6 +484,11 @@ impl TestApp {
     /// A second browser with its own cookies.
     pub fn new_browser(&self) -> Browser {
         Browser::new(&self.browser.base)
+    }
+
+    /// A browser of another client address (see [`Browser::from_address`]).
+    pub fn browser_from(&self, ip: &str) -> Browser {
+        Browser::from_address(&self.browser.base, ip)
     }
 
     /// Creates an account directly in the database (no welcome email).
