@@ -113,6 +113,11 @@ impl Cluster {
             ("JOB_POLL_INTERVAL_MS", "100".to_owned()),
             ("TRUST_PROXY_HEADERS", "true".to_owned()),
             ("TRUSTED_PROXY_HOPS", "1".to_owned()),
+            // A POST-stream client checks out every few seconds for the whole run, more
+            // orders than a customer places in an hour: the restarts are under test here, not
+            // the checkout limits (tests/app/orders.rs has those).
+            ("CHECKOUT_LIMIT_PER_CLIENT", "10000".to_owned()),
+            ("CHECKOUT_LIMIT_PER_EMAIL", "10000".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
