@@ -34,6 +34,13 @@ pub struct ShopParams {
 }
 
 impl ShopParams {
+    /// Whether any filter is set (the phone layout then shows the filters open).
+    pub fn is_filtered(&self) -> bool {
+        [&self.q, &self.category, &self.kind, &self.min, &self.max]
+            .iter()
+            .any(|v| !v.trim().is_empty())
+    }
+
     /// `/shop?…` for page `page`.
     pub fn href(&self, page: i64) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -132,6 +139,10 @@ pub fn shop_page(
         (page_hero("Shop", "Prints and digital downloads", Some("Stills from our films as museum-grade prints, and footage, presets and templates to download.")))
         section.section.section-tight {
             div.container.shop-layout {
+                // Collapsed behind "Filters" on phones (no JS needed); always open on wider
+                // screens, where the stylesheet hides the summary.
+                details.filters-disclosure open[p.is_filtered()] {
+                summary.filters-toggle { "Filters" }
                 form #shop-filters .shop-filters method="get" action="/shop" role="search"
                     hx-get="/shop" hx-target="#shop-results" hx-swap="outerHTML" hx-push-url="true"
                     hx-trigger="change, submit, keyup changed delay:400ms from:#shop-q" {
@@ -175,6 +186,7 @@ pub fn shop_page(
                         }
                     }
                     button.button.button-secondary type="submit" { "Show results" }
+                }
                 }
                 (results)
             }

@@ -162,7 +162,7 @@ pub fn order_page(
                 (payment_status(ctx, order, payment, base, poll))
                 div.panel {
                     table.order-lines {
-                        thead { tr { th { "Item" } th.num { "Qty" } th.num { "Price" } th.num { "Total" } } }
+                        thead { tr { th { "Item" } th.num { "Qty" } th.num.col-unit { "Price" } th.num { "Total" } } }
                         tbody {
                             @for l in lines {
                                 tr {
@@ -174,12 +174,12 @@ pub fn order_page(
                                         }
                                     }
                                     td.num { (l.quantity) }
-                                    td.num { (order.money(l.unit_price_minor)) }
+                                    td.num.col-unit { (order.money(l.unit_price_minor)) }
                                     td.num { (order.money(l.total_minor)) }
                                 }
                             }
                         }
-                        tfoot { tr { th colspan="3" { "Total" } td.num { strong { (order.money(order.total_minor)) } } } }
+                        tfoot { tr { th colspan="2" { "Total" } td.col-unit {} td.num { strong { (order.money(order.total_minor)) } } } }
                     }
                 }
                 div.grid-2 {
@@ -228,15 +228,17 @@ pub fn account_orders(ctx: &RequestContext, orders: &[Order]) -> Markup {
                 @if orders.is_empty() {
                     p { "No orders yet. " a href="/shop" { "Browse the shop" } }
                 } @else {
-                    table.order-lines {
-                        thead { tr { th { "Order" } th { "Placed" } th { "Status" } th.num { "Total" } } }
-                        tbody {
-                            @for o in orders {
-                                tr {
-                                    td { a href={"/orders/" (o.number)} { (o.number) } }
-                                    td { (timestamp(o.created_at)) }
-                                    td { (o.status().label()) }
-                                    td.num { (o.money(o.total_minor)) }
+                    div.table-scroll tabindex="0" role="region" aria-label="Your orders" {
+                        table.order-lines.order-list {
+                            thead { tr { th { "Order" } th { "Placed" } th { "Status" } th.num { "Total" } } }
+                            tbody {
+                                @for o in orders {
+                                    tr {
+                                        td { a href={"/orders/" (o.number)} { (o.number) } }
+                                        td { (timestamp(o.created_at)) }
+                                        td { (o.status().label()) }
+                                        td.num { (o.money(o.total_minor)) }
+                                    }
                                 }
                             }
                         }

@@ -49,8 +49,9 @@ pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response>
     Ok(views::home_page(&ctx, body).into_response())
 }
 
-/// `GET /portfolio?category=slug`: films grouped by category; an htmx request targeting
-/// `#portfolio-results` gets only the films. An unknown category shows every film.
+/// `GET /portfolio?category=slug`: the films of a category, or all of them; an htmx request
+/// targeting `#portfolio-browser` gets only the chips and the films. An unknown category shows
+/// every film.
 #[handler]
 pub async fn portfolio(
     req: &Request,
@@ -70,8 +71,8 @@ pub async fn portfolio(
         .iter()
         .filter(|v| selected.is_none() || v.category_slug.as_deref() == selected)
         .collect();
-    let mut resp = if wants_fragment(req, "portfolio-results") {
-        views::portfolio_results(state, categories, selected, &videos).into_response()
+    let mut resp = if wants_fragment(req, "portfolio-browser") {
+        views::portfolio_browser(state, categories, selected, &videos).into_response()
     } else {
         views::portfolio_page(&ctx, state, categories, selected, &videos).into_response()
     };

@@ -63,7 +63,8 @@ pub fn video_card(state: &AppState, v: &PortfolioVideo) -> Markup {
         article.video-card {
             a.video-card-media href=(href) tabindex="-1" aria-hidden="true" {
                 (poster(state, v, "video-card-image"))
-                span.play-badge aria-hidden="true" { "▶" }
+                // Only a film that can be played gets the play mark.
+                @if v.video_media_id.is_some() { span.play-badge aria-hidden="true" { "▶" } }
                 @if let Some(d) = v.duration_label() { span.duration-badge { (d) } }
             }
             div.video-card-body {
@@ -216,18 +217,7 @@ pub fn portfolio_page(
         (page_hero("Portfolio", "Our work", Some("A selection of films we made for brands, events and people.")))
         section.section.section-tight {
             div.container {
-                nav.filter-chips aria-label="Categories" {
-                    a.chip href="/portfolio" hx-get="/portfolio" hx-target="#portfolio-results"
-                        hx-swap="outerHTML" hx-push-url="true"
-                        aria-current=[selected.is_none().then_some("page")] { "All" }
-                    @for c in categories {
-                        @let href = format!("/portfolio?category={}", c.slug);
-                        a.chip href=(href) hx-get=(href) hx-target="#portfolio-results"
-                            hx-swap="outerHTML" hx-push-url="true"
-                            aria-current=[(selected == Some(c.slug.as_str())).then_some("page")] { (c.name) }
-                    }
-                }
-                (portfolio_results(state, categories, selected, videos))
+                (portfolio_browser(state, categories, selected, videos))
             }
         }
     };
@@ -242,10 +232,37 @@ pub fn portfolio_page(
     )
 }
 
-/// The films, grouped by category (the htmx fragment of the category filter).
-pub fn portfolio_results(
+/// The category chips and the films (the htmx fragment of the category filter: the chips come
+/// with it, so the chosen one is the highlighted one, `aria-current` included).
+pub fn portfolio_browser(
     state: &AppState,
     categories: &[Category],
+    selected: Option<&str>,
+    videos: &[&PortfolioVideo],
+) -> Markup {
+    let chip = |href: &str, label: &str, current: bool| {
+        html! {
+            a.chip href=(href) hx-get=(href) hx-target="#portfolio-browser"
+                hx-swap="outerHTML" hx-push-url="true"
+                aria-current=[current.then_some("page")] { (label) }
+        }
+    };
+    html! {
+        div #portfolio-browser {
+            nav.filter-chips aria-label="Categories" {
+                (chip("/portfolio", "All", selected.is_none()))
+                @for c in categories {
+                    (chip(&format!("/portfolio?category={}", c.slug), &c.name, selected == Some(c.slug.as_str())))
+                }
+            }
+            (portfolio_results(state, selected, videos))
+        }
+    }
+}
+
+/// The films in one grid: every film (each card names its category) or one category's.
+fn portfolio_results(
+    state: &AppState,
     selected: Option<&str>,
     videos: &[&PortfolioVideo],
 ) -> Markup {
@@ -253,20 +270,13 @@ pub fn portfolio_results(
         div #portfolio-results {
             @if videos.is_empty() {
                 p.empty-state { "No films in this category yet." }
-            }
-            @for c in categories {
-                @let films: Vec<&PortfolioVideo> = videos.iter().copied().filter(|v| v.category_id.as_deref() == Some(c.id.as_str())).collect();
-                @if !films.is_empty() {
-                    section.portfolio-group aria-labelledby=(format!("cat-{}", c.slug)) {
-                        @if selected.is_none() { h2 #(format!("cat-{}", c.slug)) { (c.name) } }
-                        @else { h2.visually-hidden #(format!("cat-{}", c.slug)) { (c.name) } }
-                        div.video-grid { @for v in films { (video_card(state, v)) } }
-                    }
+            } @else {
+                @if let Some(name) = selected.and_then(|_| videos.first()).and_then(|v| v.category_name.as_deref()) {
+                    h2.visually-hidden { (name) }
+                } @else {
+                    h2.visually-hidden { "All films" }
                 }
-            }
-            @let uncategorised: Vec<&PortfolioVideo> = videos.iter().copied().filter(|v| v.category_id.is_none()).collect();
-            @if !uncategorised.is_empty() {
-                div.video-grid { @for v in uncategorised { (video_card(state, v)) } }
+                div.video-grid { @for v in videos { (video_card(state, v)) } }
             }
         }
     }

@@ -81,16 +81,21 @@ fn header(ctx: &RequestContext) -> Markup {
                     span.brand-mark aria-hidden="true" { "▶" }
                     span { "FlashStudio" }
                 }
-                nav.main-nav aria-label="Main" {
-                    ul {
-                        @for (label, href) in NAV {
-                            li { a href=(href) aria-current=[(current == *href).then_some("page")] { (label) } }
+                // A disclosure on narrow screens (works without JS); on wide screens the
+                // stylesheet hides its summary and always shows the links.
+                details.nav-menu {
+                    summary.nav-toggle { span.nav-toggle-icon aria-hidden="true" {} span.nav-toggle-label { "Menu" } }
+                    nav.main-nav aria-label="Main" {
+                        ul {
+                            @for (label, href) in NAV {
+                                li { a href=(href) aria-current=[(current == *href).then_some("page")] { (label) } }
+                            }
                         }
                     }
                 }
                 div.header-actions {
                     a.cart-link href="/cart" {
-                        "Cart " (super::components::cart_badge(i64::from(ctx.cart_units().unwrap_or(0)), false))
+                        span.cart-label { "Cart" } " " (super::components::cart_badge(i64::from(ctx.cart_units().unwrap_or(0)), false))
                     }
                     @if let Some(user) = ctx.user() {
                         details.account-menu {

@@ -470,3 +470,135 @@ async fn a_customer_checks_out_through_the_dev_gateway() {
 
     driver.client.close().await.unwrap();
 }
+
+/// Evaluates `script` (which returns a number) in the page.
+async fn number(c: &Client, script: &str) -> f64 {
+    c.execute(script, vec![]).await.unwrap().as_f64().unwrap()
+}
+
+async fn is_displayed(c: &Client, css: &str) -> bool {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap()
+}
+
+/// The portfolio with JavaScript: one grid, the chosen chip (and only it) marked current, the
+/// play mark only on films that can be played. On a phone: a "Menu" disclosure that reaches
+/// Contact, the shop's filters behind "Filters", nothing wider than the screen, and an order
+/// table whose item column keeps its width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portfolio_and_phone_layouts() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    let driver = start_browser().await;
+    let c = &driver.client;
+    let base = app.base.clone();
+
+    c.goto(&format!("{base}/portfolio")).await.unwrap();
+    let per_row = number(
+        c,
+        "const cards = [...document.querySelectorAll('#portfolio-results .video-card')];
+         return cards.filter(x => x.getBoundingClientRect().top === cards[0].getBoundingClientRect().top).length;",
+    )
+    .await;
+    assert!(
+        per_row >= 3.0,
+        "the All view is a grid: {per_row} cards in its first row"
+    );
+    assert_eq!(
+        number(c, "return document.querySelectorAll('.play-badge').length;").await,
+        0.0,
+        "no clips, no play marks"
+    );
+    mark_page(c).await;
+    click(c, "a.chip[href='/portfolio?category=drone-footage']").await;
+    wait_text(
+        c,
+        "a.chip[aria-current='page']",
+        "the chosen chip is current",
+        |t| t == "Drone Footage",
+    )
+    .await;
+    assert_eq!(
+        number(
+            c,
+            "return document.querySelectorAll(\"a.chip[aria-current='page']\").length;"
+        )
+        .await,
+        1.0,
+        "All is no longer current"
+    );
+    assert!(page_was_not_reloaded(c).await, "swapped by htmx");
+    screenshot(c, "portfolio-filtered.png").await;
+
+    // A phone.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(!is_displayed(c, ".main-nav a[href='/contact']").await);
+    assert!(is_displayed(c, ".nav-toggle").await);
+    let overlap = number(
+        c,
+        "const b = document.querySelector('.brand').getBoundingClientRect();
+         const a = document.querySelector('.header-actions > :first-child').getBoundingClientRect();
+         return b.right - a.left;",
+    )
+    .await;
+    assert!(
+        overlap <= 0.0,
+        "the brand and the cart overlap by {overlap}px"
+    );
+    click(c, ".nav-toggle").await;
+    assert!(is_displayed(c, ".main-nav a[href='/contact']").await);
+    screenshot(c, "phone-menu.png").await;
+    c.goto(&format!("{base}/shop")).await.unwrap();
+    assert!(!is_displayed(c, "#shop-filters").await, "filters collapsed");
+    assert!(
+        number(
+            c,
+            "return document.querySelector('.product-card').getBoundingClientRect().top;"
+        )
+        .await
+            < 844.0,
+        "a product on the first screen"
+    );
+    screenshot(c, "phone-shop.png").await;
+    click(c, ".filters-toggle").await;
+    assert!(is_displayed(c, "#shop-filters").await);
+    for path in ["/", "/portfolio", "/shop", "/contact", "/cart"] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        let wider = number(
+            c,
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+        )
+        .await;
+        assert!(wider <= 0.0, "{path} is {wider}px wider than the phone");
+    }
+    // An order on a phone: the item column is not squeezed to a word per line.
+    to_dev_gateway(c, &base, "kampong-glam-morning", "phone@example.com").await;
+    click(c, "button[value=pay]").await;
+    wait_text(c, "#payment-status", "paid status", |t| {
+        t.contains("Payment received")
+    })
+    .await;
+    let item = number(
+        c,
+        "return document.querySelector('.order-lines tbody td').getBoundingClientRect().width;",
+    )
+    .await;
+    assert!(item >= 120.0, "the item column is {item}px wide");
+    let wider = number(
+        c,
+        "return document.documentElement.scrollWidth - window.innerWidth;",
+    )
+    .await;
+    assert!(
+        wider <= 0.0,
+        "the order page is {wider}px wider than the phone"
+    );
+    screenshot(c, "phone-order.png").await;
+}
