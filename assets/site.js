@@ -27,6 +27,19 @@
     if (panel && panel.firstElementChild) panel.replaceChildren();
   });
 
+  // A refund's confirmation dialog says how much and why (the no-JS path has a page for it).
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-confirm-refund]");
+    if (!form) return;
+    event.preventDefault();
+    var amount = (form.querySelector("[name=amount]") || {}).value || "";
+    var reason = (form.querySelector("[name=reason]") || {}).value || "";
+    var question = "Refund " + form.getAttribute("data-confirm-refund") + " " + amount.trim() +
+      (reason.trim() ? " (" + reason.trim() + ")" : "") +
+      "? The money goes back to the customer and this cannot be undone.";
+    if (window.confirm(question)) event.detail.issueRequest(true);
+  });
+
   // A cell editor that arrives focuses its input, so Enter saves and Escape cancels at once.
   document.addEventListener("htmx:afterSwap", function (event) {
     var input = event.target.querySelector && event.target.querySelector("form.cell-form [autofocus]");

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::{Flash, RequestContext};
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::FormPairs;
-use crate::http::{redirect_with_flash, with_status};
+use crate::http::{htmx_redirect_with_flash, redirect_with_flash, with_status};
 use crate::money::{Currency, Money};
 use crate::orders::state::{OrderEvent, OrderStatus};
 use crate::orders::store::{self as order_store, Order, OrderLine};
@@ -250,7 +250,12 @@ fn refund_form(
     values: (&str, &str),
 ) -> Markup {
     html! {
-        form #refund .stack method="post" action={(path) "/refund"} novalidate {
+        // Without JS the form leads to a confirmation page; with htmx a dialog (site.js puts
+        // the amount and reason in it) confirms, and the form is sent confirmed.
+        form #refund .stack method="post" action={(path) "/refund"} novalidate
+            hx-post={(path) "/refund"} hx-vals=r#"{"confirm": "1"}"# hx-target="#refund" hx-swap="outerHTML"
+            hx-confirm="Refund this amount? The money goes back to the customer and this cannot be undone."
+            data-confirm-refund=(p.currency) {
             (csrf_field(ctx))
             // One key per rendered form: sent twice (a double click), it refunds once.
             input type="hidden" name="request_key" value=(crate::crypto::random_token());
@@ -384,13 +389,24 @@ pub async fn refund(
     let raw_amount = form.get("amount").unwrap_or_default().trim().to_owned();
     let reason = form.get("reason").unwrap_or_default().trim().to_owned();
     let currency = Currency::parse(&d.order.currency).unwrap_or_default();
+    let key = form
+        .get("request_key")
+        .filter(|k| !k.is_empty() && k.len() <= 64);
+    let confirmed = form.get("confirm") == Some("1");
     let result = match currency.parse_amount(&raw_amount, false) {
-        Ok(amount) => {
-            let key = form
-                .get("request_key")
-                .filter(|k| !k.is_empty() && k.len() <= 64);
-            refunds::refund(state, &admin, &d.order.id, amount, &reason, key).await
+        // First the confirmation: the amount, the reason and who gets the money, with one
+        // button that sends the same form again, confirmed (htmx asks in a dialog instead).
+        Ok(amount) if !confirmed => {
+            let left = refundable(&d).map_or(0, |(_, left)| left);
+            match refunds::check(amount, &reason, left, &d.order.currency) {
+                Ok(()) => {
+                    let key = key.map_or_else(crate::crypto::random_token, str::to_owned);
+                    return Ok(confirm_refund_page(&ctx, &d, amount, &reason, &key).into_response());
+                }
+                Err(e) => Err(e),
+            }
         }
+        Ok(amount) => refunds::refund(state, &admin, &d.order.id, amount, &reason, key).await,
         Err(message) => {
             let mut errors = FieldErrors::new();
             errors.add("amount", message);
@@ -398,13 +414,70 @@ pub async fn refund(
         }
     };
     match result {
+        // Confirmed in the dialog: a full page load of the order, with the message.
+        Ok(outcome) if ctx.is_htmx => Ok(htmx_redirect_with_flash(
+            state,
+            &format!("/admin/order/{}", d.order.id),
+            refund_message(&outcome),
+        )),
         Ok(outcome) => Ok(back(state, &d.order.id, refund_message(&outcome))),
         Err(AppError::Validation(errors)) => Ok(with_status(
-            detail_page(&ctx, state, &d, &errors, (&raw_amount, &reason)),
+            match refundable(&d).filter(|_| ctx.is_htmx) {
+                // Sent by htmx: the form again, with its errors, in place.
+                Some((p, left)) => refund_form(
+                    &ctx,
+                    &format!("/admin/order/{}", d.order.id),
+                    p,
+                    left,
+                    &errors,
+                    (&raw_amount, &reason),
+                ),
+                None => detail_page(&ctx, state, &d, &errors, (&raw_amount, &reason)),
+            },
             poem::http::StatusCode::UNPROCESSABLE_ENTITY,
         )),
         Err(e) => Err(e),
     }
+}
+
+/// The no-JS confirmation of a refund: what goes back, to whom, why.
+fn confirm_refund_page(
+    ctx: &RequestContext,
+    d: &Detail,
+    amount: i64,
+    reason: &str,
+    request_key: &str,
+) -> Markup {
+    let o = &d.order;
+    let path = format!("/admin/order/{}", o.id);
+    let money = Money::of_code(amount, &o.currency);
+    admin_page(
+        ctx,
+        "Confirm a refund",
+        "/admin/orders",
+        html! {
+            div.panel.narrow-panel {
+                h1 { "Refund " (money) "?" }
+                dl.facts {
+                    dt { "Order" } dd { (o.number) " · " (Money::of_code(o.total_minor, &o.currency)) }
+                    dt { "To" } dd { (o.name) " (" (o.email) "), on the card they paid with" }
+                    dt { "Reason" } dd { (reason) }
+                }
+                p { "The money goes back through the payment gateway and the customer is emailed. This cannot be undone." }
+                form method="post" action={(path) "/refund"} {
+                    (csrf_field(ctx))
+                    input type="hidden" name="amount" value=(Currency::parse(&o.currency).unwrap_or_default().plain(amount));
+                    input type="hidden" name="reason" value=(reason);
+                    input type="hidden" name="request_key" value=(request_key);
+                    input type="hidden" name="confirm" value="1";
+                    div.form-actions {
+                        button.button.button-danger type="submit" { "Refund " (money) }
+                        a.button.button-ghost href=(path) { "Back to the order" }
+                    }
+                }
+            }
+        },
+    )
 }
 
 /// `POST /admin/order/{id}/refunds/{refund}/retry`: sends a pending refund again (same key).

@@ -49,6 +49,18 @@ pub fn redirect_with_flash(state: &AppState, location: &str, flash: Flash) -> Re
     resp
 }
 
+/// The answer to a successful form post sent by htmx: `204` with `HX-Redirect`, so the
+/// browser loads `location` as a whole page (a `303` would be followed inside the request and
+/// its page swapped into the form), with a flash message.
+pub fn htmx_redirect_with_flash(state: &AppState, location: &str, flash: Flash) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert("hx-redirect", v);
+    }
+    set_flash(state, &mut resp, &flash);
+    resp
+}
+
 /// The client's address. Behind `hops` trusted proxies (`TRUST_PROXY_HEADERS`,
 /// `TRUSTED_PROXY_HOPS`), the `hops`-th `X-Forwarded-For` entry from the right, over every
 /// header line: entries further left were written by the client and prove nothing.

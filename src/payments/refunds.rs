@@ -28,6 +28,30 @@ pub enum RefundOutcome {
     AlreadyRequested,
 }
 
+/// Checks a refund's amount (above zero, at most `available`) and reason (required, at most
+/// 500 characters); the errors are sentences for the form's fields. The staff confirmation page
+/// asks the same before it shows the refund to confirm.
+pub fn check(amount: i64, reason: &str, available: i64, currency: &str) -> Result<(), AppError> {
+    let mut errors = FieldErrors::new();
+    if amount <= 0 {
+        errors.add("amount", "Enter an amount above zero.");
+    } else if amount > available {
+        errors.add(
+            "amount",
+            format!(
+                "At most {} can still be refunded.",
+                crate::money::Money::of_code(available.max(0), currency)
+            ),
+        );
+    }
+    if reason.trim().is_empty() {
+        errors.add("reason", "Say why: it is kept with the refund.");
+    } else if reason.chars().count() > 500 {
+        errors.add("reason", "Use at most 500 characters.");
+    }
+    errors.into_result()
+}
+
 /// Refunds `amount` of an order's captured payment for `reason`, as `admin`. `request_key` is
 /// the form's one-time key: the same form sent twice makes one refund.
 pub async fn refund(
@@ -59,24 +83,7 @@ pub async fn refund(
     }
     let refunded = store::refunded_total(&mut tx, &payment.id).await?;
     let available = payment.captured_minor - refunded;
-    let mut errors = FieldErrors::new();
-    if amount <= 0 {
-        errors.add("amount", "Enter an amount above zero.");
-    } else if amount > available {
-        errors.add(
-            "amount",
-            format!(
-                "At most {} can still be refunded.",
-                crate::money::Money::of_code(available.max(0), &payment.currency)
-            ),
-        );
-    }
-    if reason.trim().is_empty() {
-        errors.add("reason", "Say why: it is kept with the refund.");
-    } else if reason.chars().count() > 500 {
-        errors.add("reason", "Use at most 500 characters.");
-    }
-    errors.into_result()?;
+    check(amount, reason, available, &payment.currency)?;
     let Some(intent) = payment.payment_intent.clone() else {
         return Err(AppError::Conflict(
             "The gateway has not told us this payment's id yet; try again in a minute.".into(),

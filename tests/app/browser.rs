@@ -468,6 +468,27 @@ async fn a_customer_checks_out_through_the_dev_gateway() {
     assert!(c.find(Locator::Css("#tracking")).await.is_ok(), "ship form");
     screenshot(c, "admin-order.png").await;
 
+    // A refund asks first, saying how much and why; dismissing it sends nothing.
+    fill(c, "#amount", "1.00").await;
+    fill(c, "#reason", "Scratched print").await;
+    click(c, "#refund button[type=submit]").await;
+    let question = c.get_alert_text().await.unwrap();
+    assert!(
+        question.contains("SGD 1.00") && question.contains("Scratched print"),
+        "{question}"
+    );
+    c.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refunds: i64 = sqlx::query_scalar("select count(*) from refunds")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(refunds, 0, "dismissed: no refund");
+    click(c, "#refund button[type=submit]").await;
+    c.accept_alert().await.unwrap();
+    wait_text(c, "#flash", "refund message", |t| t.contains("Refunded")).await;
+    screenshot(c, "admin-order-refunded.png").await;
+
     driver.client.close().await.unwrap();
 }
 

@@ -739,7 +739,11 @@ async fn digital_delivery(backend: Backend) {
     let resp = admin
         .post_form(
             &format!("/admin/order/{order_id}/refund"),
-            &[("amount", &amount), ("reason", "Wrong pack")],
+            &[
+                ("amount", &amount),
+                ("reason", "Wrong pack"),
+                ("confirm", "1"),
+            ],
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -831,10 +835,32 @@ async fn admin_fulfils_and_refunds(backend: Backend) {
 
     let total = scalar_i64(&app, "select total_minor from orders").await;
     let part = format!("{}.00", total / 100 / 2);
+    // One click is not a refund: the form leads to a confirmation with the amount, the
+    // customer and the reason, and only its button refunds.
     let resp = admin
         .post_form(
             &format!("{path}/refund"),
             &[("amount", &part), ("reason", "Damaged corner")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains(&format!("Refund S${part}?"))
+            && page.contains("Damaged corner")
+            && page.contains("ship@example.com")
+            && page.contains(r#"name="confirm" value="1""#),
+        "{page}"
+    );
+    assert_eq!(scalar_i64(&app, "select count(*) from refunds").await, 0);
+    let resp = admin
+        .post_form(
+            &format!("{path}/refund"),
+            &[
+                ("amount", &part),
+                ("reason", "Damaged corner"),
+                ("confirm", "1"),
+            ],
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -865,7 +891,11 @@ async fn admin_fulfils_and_refunds(backend: Backend) {
     let resp = admin
         .post_form(
             &format!("{path}/refund"),
-            &[("amount", &rest), ("reason", "Order cancelled")],
+            &[
+                ("amount", &rest),
+                ("reason", "Order cancelled"),
+                ("confirm", "1"),
+            ],
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -1160,11 +1190,13 @@ async fn concurrent_refunds_stay_within_the_capture(backend: Backend) {
     let form_a = [
         ("amount", most.as_str()),
         ("reason", "A"),
+        ("confirm", "1"),
         ("csrf_token", &t1),
     ];
     let form_b = [
         ("amount", most.as_str()),
         ("reason", "B"),
+        ("confirm", "1"),
         ("csrf_token", &t2),
     ];
     let (a, b) = tokio::join!(
@@ -1428,7 +1460,11 @@ async fn underpaid_capture_neither_pays_nor_fulfils(backend: Backend) {
     let resp = admin
         .post_form(
             &format!("/admin/order/{order_id}/refund"),
-            &[("amount", "0.01"), ("reason", "Underpaid")],
+            &[
+                ("amount", "0.01"),
+                ("reason", "Underpaid"),
+                ("confirm", "1"),
+            ],
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);

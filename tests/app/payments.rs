@@ -271,7 +271,10 @@ async fn refunds_through_stripe(backend: Backend) {
         "Charge has already been refunded.",
     ));
     let resp = admin
-        .post_form(&path, &[("amount", "10.00"), ("reason", "Test")])
+        .post_form(
+            &path,
+            &[("amount", "10.00"), ("reason", "Test"), ("confirm", "1")],
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let (_, page) = admin.get_text(&location(&resp)).await;
@@ -283,7 +286,10 @@ async fn refunds_through_stripe(backend: Backend) {
     assert_eq!(one(&app, "select status from payments").await, "paid");
 
     let resp = admin
-        .post_form(&path, &[("amount", "10.00"), ("reason", "Scratch")])
+        .post_form(
+            &path,
+            &[("amount", "10.00"), ("reason", "Scratch"), ("confirm", "1")],
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(
@@ -293,7 +299,10 @@ async fn refunds_through_stripe(backend: Backend) {
     let rest = total - 1000;
     let rest = format!("{}.{:02}", rest / 100, rest % 100);
     admin
-        .post_form(&path, &[("amount", &rest), ("reason", "Returned")])
+        .post_form(
+            &path,
+            &[("amount", &rest), ("reason", "Returned"), ("confirm", "1")],
+        )
         .await;
     assert_eq!(one(&app, "select status from payments").await, "refunded");
 
@@ -561,6 +570,7 @@ async fn stripe_edge_cases(backend: Backend) {
                 &[
                     ("amount", "5.00"),
                     ("reason", "Late"),
+                    ("confirm", "1"),
                     ("request_key", &key),
                     ("csrf_token", &token),
                 ],
@@ -584,7 +594,10 @@ async fn stripe_edge_cases(backend: Backend) {
     .await;
     let rest = format!("{}.{:02}", rest / 100, rest % 100);
     admin
-        .post_form(&path, &[("amount", &rest), ("reason", "Returned")])
+        .post_form(
+            &path,
+            &[("amount", &rest), ("reason", "Returned"), ("confirm", "1")],
+        )
         .await;
     assert_eq!(
         one(
