@@ -164,6 +164,21 @@ async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
         !ok && stderr.contains("at least 10"),
         "weak passwords refused: {stderr}"
     );
+    let (ok, _, stderr) = run(
+        &[
+            "create-admin",
+            "--email",
+            "boss@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        "password123\n",
+    )
+    .await;
+    assert!(
+        !ok && stderr.contains("password: This is one of the most common passwords"),
+        "common passwords refused: {stderr}"
+    );
     let (ok, stdout, stderr) = run(
         &[
             "create-admin",
