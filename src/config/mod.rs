@@ -6,8 +6,9 @@
 //!
 //! This file holds [`Settings`] and the order in which the areas are read; each area (the
 //! deployment, the database, secrets, mail, HTTP callers, the runtime, the shop, storage,
-//! payments, uploads) has a file of its own with its types, defaults and refusals, and
-//! `parse.rs` has the readers they share.
+//! payments, uploads) has a file of its own with its types, defaults and refusals;
+//! `parse.rs` has the readers they share, and `strength.rs` the estimate of how guessable a
+//! secret is.
 
 #![warn(missing_docs)]
 
@@ -28,6 +29,7 @@ mod runtime;
 mod secrets;
 mod shop;
 mod storage;
+mod strength;
 mod summary;
 mod uploads;
 
@@ -370,10 +372,16 @@ mod tests {
         v.insert("PAYMENT_GATEWAY".into(), "stripe".into());
         let e = Settings::from_map(&v).unwrap_err();
         assert!(e.0.starts_with("STRIPE_SECRET_KEY"), "{e}");
-        v.insert("STRIPE_SECRET_KEY".into(), "sk_live_abc".into());
+        v.insert(
+            "STRIPE_SECRET_KEY".into(),
+            "sk_live_51HxQk2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0AyRt8Ue2Wq4Zo6Ic".into(),
+        );
         let e = Settings::from_map(&v).unwrap_err();
         assert!(e.0.starts_with("STRIPE_WEBHOOK_SECRET"), "{e}");
-        v.insert("STRIPE_WEBHOOK_SECRET".into(), "whsec_abc".into());
+        v.insert(
+            "STRIPE_WEBHOOK_SECRET".into(),
+            "whsec_k3Jx9vYb0mH7kLr2ZsT1wPn4cVd8fGa6".into(),
+        );
         let s = Settings::from_map(&v).unwrap();
         assert!(s.is_production());
         assert!(matches!(s.payments, PaymentSettings::Stripe(_)));

@@ -53,7 +53,7 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
             ],
             "SMTP_URL is required",
         ),
@@ -61,7 +61,7 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
                 ("SMTP_URL", "smtps://mail.example.com"),
             ],
             "STORAGE_BACKEND is local",
@@ -70,7 +70,7 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
                 ("SMTP_URL", "smtps://mail.example.com"),
                 ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
             ],
@@ -80,11 +80,14 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
                 ("SMTP_URL", "smtps://mail.example.com"),
                 ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
                 ("PAYMENT_GATEWAY", "stripe"),
-                ("STRIPE_SECRET_KEY", "sk_live_x"),
+                (
+                    "STRIPE_SECRET_KEY",
+                    "sk_live_51HxQk2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0AyRt8Ue2Wq4Zo6Ic",
+                ),
             ],
             "STRIPE_WEBHOOK_SECRET is required",
         ),
@@ -101,6 +104,148 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             );
         }
     }
+}
+
+/// `n` random letters and digits, the alphabet of Stripe's keys and secrets.
+fn alphanumeric(n: usize) -> String {
+    use rand::Rng as _;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+/// Issue 14, item 5: production refuses a `SECRET_KEY` that can be guessed (a sequence, a
+/// repeated pattern), Stripe test-mode keys unless `STRIPE_ALLOW_TEST_KEYS=true` (staging), and
+/// Stripe secrets too short to be real, naming the variable and saying how to get a good value;
+/// keys made the way the docs say (`openssl rand -hex 32`, the Stripe dashboard) pass.
+#[tokio::test]
+async fn production_refuses_guessable_secrets_and_test_mode_stripe_keys() {
+    let database = std::env::var("FLASHSTUDIO_TEST_POSTGRES_URL")
+        .expect("FLASHSTUDIO_TEST_POSTGRES_URL is set by scripts/test");
+    let hex64 = hex::encode(rand::random::<[u8; 32]>()); // openssl rand -hex 32
+    let hex32 = hex::encode(rand::random::<[u8; 16]>()); // openssl rand -hex 16
+    let live_key = format!("sk_live_{}", alphanumeric(99));
+    let restricted_live = format!("rk_live_{}", alphanumeric(99));
+    let test_key = format!("sk_test_{}", alphanumeric(99));
+    let restricted_test = format!("rk_test_{}", alphanumeric(99));
+    let webhook = format!("whsec_{}", alphanumeric(32));
+    let cli_webhook = format!("whsec_{hex64}"); // what `stripe listen` prints
+    let rotation = format!("{webhook},whsec_x");
+    let good: Vec<(&str, &str)> = vec![
+        ("FLASHSTUDIO_ENV", "production"),
+        ("BASE_URL", "https://studio.example.com"),
+        ("DATABASE_URL", &database),
+        ("SECRET_KEY", &hex64),
+        ("SMTP_URL", "smtps://mail.example.com"),
+        ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
+        ("PAYMENT_GATEWAY", "stripe"),
+        ("STRIPE_SECRET_KEY", &live_key),
+        ("STRIPE_WEBHOOK_SECRET", &webhook),
+    ];
+    let with = |changes: &[(&'static str, &str)]| {
+        let mut env: Vec<(String, String)> = good
+            .iter()
+            .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.extend(changes.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env
+    };
+    let check_config = |env: Vec<(String, String)>| async move {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(&["check-config"], &env, "").await
+    };
+
+    // Changes to a good configuration (variable, value).
+    type Changes<'a> = [(&'static str, &'a str)];
+    // Each with the variable its error names and the advice it gives.
+    let refused: &[(&Changes, &str, &str)] = &[
+        (
+            &[("SECRET_KEY", "0123456789abcdef0123456789abcdef")],
+            "SECRET_KEY ",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("SECRET_KEY", &"abcdefgh".repeat(4))],
+            "SECRET_KEY ",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("SECRET_KEY", "qwertyuiopasdfghjklzxcvbnm123456")],
+            "SECRET_KEY ",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("STRIPE_SECRET_KEY", &test_key)],
+            "STRIPE_SECRET_KEY ",
+            "STRIPE_ALLOW_TEST_KEYS=true",
+        ),
+        (
+            &[("STRIPE_SECRET_KEY", &restricted_test)],
+            "STRIPE_SECRET_KEY ",
+            "STRIPE_ALLOW_TEST_KEYS=true",
+        ),
+        (
+            &[
+                ("STRIPE_SECRET_KEY", &test_key),
+                ("STRIPE_ALLOW_TEST_KEYS", "false"),
+            ],
+            "STRIPE_SECRET_KEY ",
+            "STRIPE_ALLOW_TEST_KEYS=true",
+        ),
+        (
+            &[("STRIPE_SECRET_KEY", "sk_live_x")],
+            "STRIPE_SECRET_KEY ",
+            "Stripe dashboard",
+        ),
+        (
+            &[("STRIPE_WEBHOOK_SECRET", "whsec_x")],
+            "STRIPE_WEBHOOK_SECRET ",
+            "Stripe dashboard",
+        ),
+        (
+            &[("STRIPE_WEBHOOK_SECRET", &rotation)],
+            "STRIPE_WEBHOOK_SECRET ",
+            "Stripe dashboard",
+        ),
+    ];
+    for (changes, variable, advice) in refused {
+        let (ok, stdout, stderr) = check_config(with(changes)).await;
+        assert!(!ok, "{changes:?} must be refused: {stdout}");
+        assert!(
+            stderr.contains(&format!("error: {variable}")) && stderr.contains(advice),
+            "{changes:?}: expected {variable:?} and {advice:?} in {stderr:?}"
+        );
+    }
+
+    let accepted: &[&Changes] = &[
+        &[],
+        &[("SECRET_KEY", &hex32)],
+        &[("STRIPE_SECRET_KEY", &restricted_live)],
+        &[("STRIPE_WEBHOOK_SECRET", &cli_webhook)],
+        &[
+            ("STRIPE_SECRET_KEY", &test_key),
+            ("STRIPE_ALLOW_TEST_KEYS", "true"),
+        ],
+    ];
+    for changes in accepted {
+        let (ok, stdout, stderr) = check_config(with(changes)).await;
+        assert!(
+            ok && stdout.contains("configuration OK"),
+            "{changes:?} must be accepted: {stdout} {stderr}"
+        );
+    }
+    let (_, stdout, _) = check_config(with(&[
+        ("STRIPE_SECRET_KEY", &test_key),
+        ("STRIPE_ALLOW_TEST_KEYS", "true"),
+    ]))
+    .await;
+    assert!(
+        stdout.contains("stripe (test mode: no real money)"),
+        "check-config says when test keys are in use: {stdout}"
+    );
 }
 
 async fn api_tokens_are_created_listed_and_revoked(backend: Backend) {
