@@ -7,8 +7,8 @@
 //! This file holds [`Settings`] and the order in which the areas are read; each area (the
 //! deployment, the database, secrets, mail, HTTP callers, the runtime, the shop, storage,
 //! payments, uploads) has a file of its own with its types, defaults and refusals;
-//! `parse.rs` has the readers they share, and `strength.rs` the estimate of how guessable a
-//! secret is.
+//! `parse.rs` has the readers they share, `strength.rs` the estimate of how guessable a secret
+//! is, and `files.rs` the owner-only directories of the embedded defaults.
 
 #![warn(missing_docs)]
 
@@ -21,6 +21,7 @@ use url::Url;
 
 mod database;
 mod deployment;
+mod files;
 mod http;
 mod mail;
 mod parse;
@@ -35,6 +36,7 @@ mod uploads;
 
 pub use database::DatabaseTarget;
 pub use deployment::Environment;
+pub use files::create_private_dir;
 pub use mail::MailTransport;
 pub use payments::{PaymentSettings, StripeSettings};
 pub use runtime::LogFormat;
@@ -229,12 +231,14 @@ impl Settings {
         self.environment == Environment::Production
     }
 
-    /// Creates the data directory when the database is a SQLite file in it.
+    /// Creates the data directory (owner only) when the database is a SQLite file in it, and
+    /// always in development; warns when an existing one is open to other accounts.
     pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
         use anyhow::Context as _;
         if self.database_url.expose().starts_with("sqlite:") || !self.is_production() {
-            std::fs::create_dir_all(&self.data_dir)
+            create_private_dir(&self.data_dir)
                 .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+            files::warn_if_shared(&self.data_dir);
         }
         Ok(())
     }

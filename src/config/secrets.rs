@@ -133,7 +133,7 @@ impl Settings {
         {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.data_dir)
+        super::create_private_dir(&self.data_dir)
             .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
         let path = self.data_dir.join("secret.key");
         let key = match std::fs::read_to_string(&path) {

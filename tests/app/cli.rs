@@ -248,6 +248,126 @@ async fn production_refuses_guessable_secrets_and_test_mode_stripe_keys() {
     );
 }
 
+/// Issue 14, item 7: on a fresh machine, in development, what the app writes into its data
+/// directory (the database with its WAL files, the signing key, emails holding live reset and
+/// download links, uploaded media) is private to the account that runs it, even under the
+/// usual umask 022, which leaves files readable by everyone unless the program says otherwise.
+#[tokio::test]
+async fn a_fresh_data_directory_is_private_to_the_account_that_runs_the_app() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // `migrate` on a machine where nothing exists yet.
+    let migrated = dir.path().join("migrated");
+    let url = format!("sqlite://{}/flashstudio.db", migrated.display());
+    let (ok, stdout, stderr) = run(
+        &["migrate"],
+        &[
+            ("FLASHSTUDIO_DATA_DIR", &migrated.display().to_string()),
+            ("DATABASE_URL", &url),
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stdout} {stderr}");
+    assert_eq!(
+        format!(
+            "{:o} {:o}",
+            mode(&migrated),
+            mode(&migrated.join("flashstudio.db"))
+        ),
+        "700 600",
+        "the data directory and database made by migrate"
+    );
+
+    // `serve` with zero configuration, under umask 022.
+    let data = dir.path().join("data");
+    let addr = format!("127.0.0.1:{}", crate::support::free_port());
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .args([
+            "-c",
+            r#"umask 022 && exec "$0" serve --addr "$1""#,
+            BIN,
+            &addr,
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("FLASHSTUDIO_DATA_DIR", &data)
+        .env("DEMO_CONTENT", "false")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let browser = crate::support::Browser::new(&format!("http://{addr}"));
+    crate::support::wait_for_ok(
+        "the server to be ready",
+        &browser.url("/ready"),
+        Duration::from_secs(60),
+    )
+    .await;
+    // Registering queues a welcome email, which the development mailer writes as a file.
+    let resp = browser
+        .register("jane@example.com", "correct horse battery")
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let mail = data.join("mail");
+    let emails = crate::support::eventually("an email file", Duration::from_secs(30), || {
+        let mail = mail.clone();
+        async move {
+            let files: Vec<_> = std::fs::read_dir(&mail)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect();
+            (!files.is_empty()).then_some(files)
+        }
+    })
+    .await;
+
+    let mut modes = vec![
+        ("data directory", mode(&data), 0o700),
+        ("flashstudio.db", mode(&data.join("flashstudio.db")), 0o600),
+        (
+            "flashstudio.db-wal",
+            mode(&data.join("flashstudio.db-wal")),
+            0o600,
+        ),
+        (
+            "flashstudio.db-shm",
+            mode(&data.join("flashstudio.db-shm")),
+            0o600,
+        ),
+        ("secret.key", mode(&data.join("secret.key")), 0o600),
+        ("mail directory", mode(&mail), 0o700),
+        ("media directory", mode(&data.join("media")), 0o700),
+    ];
+    for email in &emails {
+        modes.push(("an .eml file", mode(email), 0o600));
+    }
+    let wrong: Vec<String> = modes
+        .iter()
+        .filter(|(_, got, want)| got != want)
+        .map(|(what, got, want)| format!("{what}: {got:o}, expected {want:o}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("; "));
+
+    crate::support::sigterm(&child).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
 async fn api_tokens_are_created_listed_and_revoked(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(backend, dir.path()).await;
