@@ -317,7 +317,7 @@ async fn migrate(vars: &std::collections::HashMap<String, String>) -> anyhow::Re
     };
     crate::telemetry::init(format, "info");
     if target.url.expose().starts_with("sqlite:") {
-        std::fs::create_dir_all(&target.data_dir)
+        crate::config::create_private_dir(&target.data_dir)
             .with_context(|| format!("creating data directory {}", target.data_dir.display()))?;
     }
     let db = Db::connect(target.url.expose(), 1).await?;

@@ -112,7 +112,9 @@ impl Storage {
         let _ = rustls::crypto::ring::default_provider().install_default();
         match settings {
             StorageSettings::Local { root } => {
-                std::fs::create_dir_all(root)
+                // Owner only: object_store creates the files inside with the umask's mode, so
+                // this directory is what keeps customers' files from other local accounts.
+                crate::config::create_private_dir(root)
                     .with_context(|| format!("creating media directory {}", root.display()))?;
                 let store = LocalFileSystem::new_with_prefix(root)
                     .with_context(|| format!("opening media directory {}", root.display()))?

@@ -70,7 +70,7 @@ pub fn register_page(ctx: &RequestContext, sticky: &Sticky, errors: &FieldErrors
             (csrf_field(ctx))
             (Field::new("display_name", "Your name", "text").value(sticky.display_name.as_deref()).autocomplete("name").optional().render(errors))
             (Field::new("email", "Email", "email").value(sticky.email.as_deref()).autocomplete("email").render(errors))
-            (Field::new("password", "Password", "password").autocomplete("new-password").hint("At least 10 characters. A short sentence works well.").render(errors))
+            (Field::new("password", "Password", "password").autocomplete("new-password").hint("At least 10 characters, not a common password. A short sentence works well.").render(errors))
             (Field::new("password_confirm", "Repeat the password", "password").autocomplete("new-password").render(errors))
             div.form-actions {
                 button.button.button-primary type="submit" { "Create account" }
@@ -141,7 +141,7 @@ pub fn reset_page(ctx: &RequestContext, token: &str, errors: &FieldErrors) -> Ma
         (error_summary(errors))
         form.stack method="post" action=(action) novalidate {
             (csrf_field(ctx))
-            (Field::new("password", "New password", "password").autocomplete("new-password").hint("At least 10 characters.").render(errors))
+            (Field::new("password", "New password", "password").autocomplete("new-password").hint("At least 10 characters, not a common password. A short sentence works well.").render(errors))
             (Field::new("password_confirm", "Repeat the new password", "password").autocomplete("new-password").render(errors))
             div.form-actions {
                 button.button.button-primary type="submit" { "Set new password" }
@@ -208,7 +208,7 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
                     form.stack method="post" action="/account/password" novalidate {
                         (csrf_field(ctx))
                         (Field::new("current_password", "Current password", "password").autocomplete("current-password").render(&forms.password_errors))
-                        (Field::new("password", "New password", "password").autocomplete("new-password").hint("At least 10 characters. Other devices will be signed out.").render(&forms.password_errors))
+                        (Field::new("password", "New password", "password").autocomplete("new-password").hint("At least 10 characters, not a common password. Other devices will be signed out.").render(&forms.password_errors))
                         (Field::new("password_confirm", "Repeat the new password", "password").autocomplete("new-password").render(&forms.password_errors))
                         div.form-actions { button.button.button-primary type="submit" { "Change password" } }
                     }

@@ -6,8 +6,9 @@
 //!
 //! This file holds [`Settings`] and the order in which the areas are read; each area (the
 //! deployment, the database, secrets, mail, HTTP callers, the runtime, the shop, storage,
-//! payments, uploads) has a file of its own with its types, defaults and refusals, and
-//! `parse.rs` has the readers they share.
+//! payments, uploads) has a file of its own with its types, defaults and refusals;
+//! `parse.rs` has the readers they share, `strength.rs` the estimate of how guessable a secret
+//! is, and `files.rs` the owner-only directories of the embedded defaults.
 
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ use url::Url;
 
 mod database;
 mod deployment;
+mod files;
 mod http;
 mod mail;
 mod parse;
@@ -28,11 +30,13 @@ mod runtime;
 mod secrets;
 mod shop;
 mod storage;
+mod strength;
 mod summary;
 mod uploads;
 
 pub use database::DatabaseTarget;
 pub use deployment::Environment;
+pub use files::create_private_dir;
 pub use mail::MailTransport;
 pub use payments::{CheckoutLimits, PaymentSettings, StripeSettings};
 pub use runtime::LogFormat;
@@ -231,12 +235,14 @@ impl Settings {
         self.environment == Environment::Production
     }
 
-    /// Creates the data directory when the database is a SQLite file in it.
+    /// Creates the data directory (owner only) when the database is a SQLite file in it, and
+    /// always in development; warns when an existing one is open to other accounts.
     pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
         use anyhow::Context as _;
         if self.database_url.expose().starts_with("sqlite:") || !self.is_production() {
-            std::fs::create_dir_all(&self.data_dir)
+            create_private_dir(&self.data_dir)
                 .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+            files::warn_if_shared(&self.data_dir);
         }
         Ok(())
     }
@@ -375,10 +381,16 @@ mod tests {
         v.insert("PAYMENT_GATEWAY".into(), "stripe".into());
         let e = Settings::from_map(&v).unwrap_err();
         assert!(e.0.starts_with("STRIPE_SECRET_KEY"), "{e}");
-        v.insert("STRIPE_SECRET_KEY".into(), "sk_live_abc".into());
+        v.insert(
+            "STRIPE_SECRET_KEY".into(),
+            "sk_live_51HxQk2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0AyRt8Ue2Wq4Zo6Ic".into(),
+        );
         let e = Settings::from_map(&v).unwrap_err();
         assert!(e.0.starts_with("STRIPE_WEBHOOK_SECRET"), "{e}");
-        v.insert("STRIPE_WEBHOOK_SECRET".into(), "whsec_abc".into());
+        v.insert(
+            "STRIPE_WEBHOOK_SECRET".into(),
+            "whsec_k3Jx9vYb0mH7kLr2ZsT1wPn4cVd8fGa6".into(),
+        );
         let s = Settings::from_map(&v).unwrap();
         assert!(s.is_production());
         assert!(matches!(s.payments, PaymentSettings::Stripe(_)));

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::parse::{at_least, non_empty, parse_num};
-use super::{ConfigError, Secret, err};
+use super::parse::{at_least, non_empty, parse_bool, parse_num};
+use super::{ConfigError, Secret, err, strength};
 
 /// Which gateway takes payments.
 #[derive(Debug, Clone)]
@@ -34,6 +34,15 @@ pub struct StripeSettings {
     pub max_attempts: u32,
     /// First backoff between attempts, doubled each time (`STRIPE_RETRY_BACKOFF_MS`).
     pub retry_backoff: Duration,
+}
+
+impl StripeSettings {
+    /// True with a test-mode key (`sk_test_...`, `rk_test_...`): payments move no money.
+    pub fn is_test_mode(&self) -> bool {
+        TEST_KEY_PREFIXES
+            .iter()
+            .any(|p| self.secret_key.expose().starts_with(p))
+    }
 }
 
 /// What one client or one email address may do at checkout: how often it may place orders
@@ -126,19 +135,36 @@ fn parse_payments(
     }
 }
 
+/// Prefixes of Stripe's test-mode API keys: they move no money.
+const TEST_KEY_PREFIXES: [&str; 2] = ["sk_test_", "rk_test_"];
+
 /// `STRIPE_*`: the keys, the API base (tests only) and the retry policy.
 fn stripe(vars: &HashMap<String, String>, production: bool) -> Result<StripeSettings, ConfigError> {
     let secret_key = non_empty(vars, "STRIPE_SECRET_KEY")
         .ok_or_else(|| err("STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe."))?;
-    if !["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
+    let Some(body) = ["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
         .iter()
-        .any(|p| secret_key.starts_with(p))
-    {
+        .find_map(|p| secret_key.strip_prefix(p))
+    else {
         return Err(err(
             "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_..., sk_test_... or a restricted rk_... key).",
         ));
+    };
+    // Staging runs in production mode against Stripe's test mode, so this takes a setting.
+    let allow_test_keys = parse_bool(vars, "STRIPE_ALLOW_TEST_KEYS", false)?;
+    if production {
+        if TEST_KEY_PREFIXES.iter().any(|p| secret_key.starts_with(p)) && !allow_test_keys {
+            return Err(err(
+                "STRIPE_SECRET_KEY is a test-mode key (sk_test_... or rk_test_...), which takes no real money; use the live key from the Stripe dashboard (Developers, API keys), or set STRIPE_ALLOW_TEST_KEYS=true on a staging deployment.",
+            ));
+        }
+        if strength::estimated_bits(body) < strength::MIN_SECRET_BITS {
+            return Err(err(
+                "STRIPE_SECRET_KEY is too short or too regular to be a real Stripe key; copy it whole from the Stripe dashboard (Developers, API keys).",
+            ));
+        }
     }
-    let webhook_secrets = webhook_secrets(vars)?;
+    let webhook_secrets = webhook_secrets(vars, production)?;
     let api_base = match non_empty(vars, "STRIPE_API_BASE") {
         None => None,
         Some(raw) => {
@@ -169,8 +195,12 @@ fn stripe(vars: &HashMap<String, String>, production: bool) -> Result<StripeSett
 }
 
 /// `STRIPE_WEBHOOK_SECRET`: during a rotation Stripe signs with both the old and the new
-/// secret, so a comma-separated list is accepted.
-fn webhook_secrets(vars: &HashMap<String, String>) -> Result<Vec<Secret<String>>, ConfigError> {
+/// secret, so a comma-separated list is accepted. In production each must look like one Stripe
+/// made (`whsec_` and enough random characters): anyone who can guess it can forge payments.
+fn webhook_secrets(
+    vars: &HashMap<String, String>,
+    production: bool,
+) -> Result<Vec<Secret<String>>, ConfigError> {
     let webhook_secrets: Vec<Secret<String>> = non_empty(vars, "STRIPE_WEBHOOK_SECRET")
         .ok_or_else(|| {
             err("STRIPE_WEBHOOK_SECRET is required with PAYMENT_GATEWAY=stripe (the endpoint's whsec_... secret).")
@@ -186,6 +216,15 @@ fn webhook_secrets(vars: &HashMap<String, String>) -> Result<Vec<Secret<String>>
     {
         return Err(err(
             "STRIPE_WEBHOOK_SECRET must be whsec_... (comma-separated during a rotation).",
+        ));
+    }
+    let guessable = |s: &Secret<String>| {
+        let body = s.expose().strip_prefix("whsec_").unwrap_or_default();
+        strength::estimated_bits(body) < strength::MIN_SECRET_BITS
+    };
+    if production && webhook_secrets.iter().any(guessable) {
+        return Err(err(
+            "STRIPE_WEBHOOK_SECRET is too short or too regular to be a real signing secret; copy it whole from the Stripe dashboard (Developers, Webhooks, your endpoint, Signing secret).",
         ));
     }
     Ok(webhook_secrets)
@@ -277,5 +316,65 @@ mod tests {
         assert_eq!(stripe.webhook_secrets.len(), 2, "rotation");
         assert!(format!("{stripe:?}").contains("redacted"));
         assert!(!format!("{stripe:?}").contains("sk_test_1"));
+    }
+
+    #[test]
+    fn production_wants_live_keys_and_real_looking_secrets() {
+        let live = "sk_live_51HxQk2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0AyRt8Ue2Wq4Zo6Ic";
+        let test = "sk_test_51HxQk2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0AyRt8Ue2Wq4Zo6Ic";
+        let webhook = "whsec_k3Jx9vYb0mH7kLr2ZsT1wPn4cVd8fGa6";
+        let production = |pairs: &[(&str, &str)]| {
+            let mut v = vars(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", live),
+                ("STRIPE_WEBHOOK_SECRET", webhook),
+            ]);
+            v.extend(vars(pairs));
+            parse_payments(&v, true)
+        };
+        let refused = |pairs: &[(&str, &str)]| match production(pairs) {
+            Ok(_) => panic!("{pairs:?} accepted"),
+            Err(e) => e.0,
+        };
+        assert!(production(&[]).is_ok());
+        assert!(refused(&[("STRIPE_SECRET_KEY", test)]).contains("STRIPE_ALLOW_TEST_KEYS=true"));
+        assert!(
+            refused(&[("STRIPE_SECRET_KEY", "rk_test_x")]).contains("STRIPE_ALLOW_TEST_KEYS=true")
+        );
+        let staging = production(&[
+            ("STRIPE_SECRET_KEY", test),
+            ("STRIPE_ALLOW_TEST_KEYS", "true"),
+        ]);
+        assert!(matches!(staging, Ok(PaymentSettings::Stripe(s)) if s.is_test_mode()));
+        assert!(
+            refused(&[("STRIPE_ALLOW_TEST_KEYS", "maybe")]).starts_with("STRIPE_ALLOW_TEST_KEYS")
+        );
+        for short in ["sk_live_x", "sk_live_abcdefghijklmnopqrstuvwx"] {
+            assert!(
+                refused(&[("STRIPE_SECRET_KEY", short)])
+                    .starts_with("STRIPE_SECRET_KEY is too short")
+            );
+        }
+        for secret in [
+            "whsec_x",
+            "whsec_placeholder",
+            &format!("{webhook},whsec_1234567890123456789012345678"),
+        ] {
+            assert!(
+                refused(&[("STRIPE_WEBHOOK_SECRET", secret)])
+                    .starts_with("STRIPE_WEBHOOK_SECRET is too short"),
+                "{secret}"
+            );
+        }
+        // Development and tests talk to a fake Stripe with made-up values.
+        let dev = parse_payments(
+            &vars(&[
+                ("PAYMENT_GATEWAY", "stripe"),
+                ("STRIPE_SECRET_KEY", "sk_test_1"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_1"),
+            ]),
+            false,
+        );
+        assert!(dev.is_ok());
     }
 }

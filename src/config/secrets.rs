@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::Path;
 
 use super::parse::non_empty;
-use super::{ConfigError, Settings, err};
+use super::{ConfigError, Settings, err, strength};
 
 /// A value that must never be printed or logged.
 #[derive(Clone, PartialEq, Eq)]
@@ -101,7 +101,9 @@ impl SigningKeys {
     }
 }
 
-/// A secret long and varied enough to sign with.
+/// A secret long and unpredictable enough to sign with: not a placeholder, at least 32
+/// characters with 8 different ones, and not made of sequences or repeats
+/// ([`strength::estimated_bits`] at least [`strength::MIN_SECRET_BITS`]).
 fn strong_secret(name: &str, key: &str) -> Result<Vec<u8>, ConfigError> {
     if KNOWN_WEAK_SECRETS.contains(&key.to_ascii_lowercase().as_str()) {
         return Err(err(format!(
@@ -112,6 +114,11 @@ fn strong_secret(name: &str, key: &str) -> Result<Vec<u8>, ConfigError> {
     if key.len() < 32 || distinct < 8 {
         return Err(err(format!(
             "{name} must be at least 32 varied characters; generate one with `openssl rand -hex 32`."
+        )));
+    }
+    if strength::estimated_bits(key) < strength::MIN_SECRET_BITS {
+        return Err(err(format!(
+            "{name} is easy to guess: it is made of sequences or repeats (like 0123…, abcd…, qwerty… or abcabc…), not random characters; generate one with `openssl rand -hex 32`."
         )));
     }
     Ok(key.as_bytes().to_vec())
@@ -126,7 +133,7 @@ impl Settings {
         {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.data_dir)
+        super::create_private_dir(&self.data_dir)
             .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
         let path = self.data_dir.join("secret.key");
         let key = match std::fs::read_to_string(&path) {
@@ -178,8 +185,8 @@ mod tests {
 
     #[test]
     fn a_previous_secret_key_must_be_strong_distinct_and_come_with_a_new_one() {
-        let key = "0123456789abcdef0123456789abcdef";
-        let other = "fedcba9876543210fedcba9876543210";
+        let key = "3f9c0a7d1e5b8c2f6a4d9e0b7c1f3a5d";
+        let other = "b7e14c02d9a8f3165e0c7b2a94d1f86e";
         let s = Settings::from_map(&vars(&[
             ("SECRET_KEY", key),
             ("SECRET_KEY_PREVIOUS", other),
@@ -203,5 +210,38 @@ mod tests {
         assert!(e.0.contains("same as SECRET_KEY"), "{e}");
         let e = Settings::from_map(&vars(&[("SECRET_KEY_PREVIOUS", other)])).unwrap_err();
         assert!(e.0.contains("rotation needs both"), "{e}");
+    }
+
+    #[test]
+    fn keys_made_of_sequences_or_repeats_are_refused_in_every_mode() {
+        for weak in [
+            "0123456789abcdef0123456789abcdef",
+            "abcdefghabcdefghabcdefghabcdefgh",
+            "qwertyuiopasdfghjklzxcvbnm123456",
+        ] {
+            let production = [
+                ("FLASHSTUDIO_ENV", "production"),
+                ("BASE_URL", "https://studio.example.com"),
+                ("DATABASE_URL", "postgres://u:p@db/flash"),
+                ("SECRET_KEY", weak),
+            ];
+            for pairs in [&production[3..], &production[..]] {
+                let e = Settings::from_map(&vars(pairs)).unwrap_err();
+                assert!(
+                    e.0.starts_with("SECRET_KEY is easy to guess")
+                        && e.0.contains("openssl rand -hex 32"),
+                    "{pairs:?}: {e}"
+                );
+            }
+            let e = Settings::from_map(&vars(&[
+                ("SECRET_KEY", "3f9c0a7d1e5b8c2f6a4d9e0b7c1f3a5d"),
+                ("SECRET_KEY_PREVIOUS", weak),
+            ]))
+            .unwrap_err();
+            assert!(
+                e.0.starts_with("SECRET_KEY_PREVIOUS is easy to guess"),
+                "{e}"
+            );
+        }
     }
 }

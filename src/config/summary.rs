@@ -40,6 +40,9 @@ impl Settings {
             storage,
             match &self.payments {
                 PaymentSettings::Dev => "dev gateway (test checkout, no real money)",
+                PaymentSettings::Stripe(s) if s.is_test_mode() => {
+                    "stripe (test mode: no real money)"
+                }
                 PaymentSettings::Stripe(_) => "stripe",
             },
             self.secret_key_source,

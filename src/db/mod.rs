@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+use std::io::ErrorKind;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -69,8 +70,34 @@ impl DbError {
     }
 }
 
+/// Creates the SQLite database file of `url`, readable and writable by its owner only, when
+/// SQLite would create it (`mode=rwc`) and it does not exist yet.
+///
+/// SQLite itself creates a missing database with mode 0644 (less the umask), readable by every
+/// local account. It gives the `-wal`, `-shm` and `-journal` files it makes later the mode of
+/// the database file whatever the umask, so creating this one 0600 keeps them all private. A
+/// database that already exists keeps the mode it has.
+fn create_private_sqlite_file(url: &str) -> Result<(), sqlx::Error> {
+    use std::str::FromStr as _;
+    if !url.contains("mode=rwc") || url.contains(":memory:") {
+        return Ok(());
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(options.get_filename()) {
+        Ok(_) => Ok(()),
+        // It exists: leave it be. No directory: SQLite reports it when it opens the file.
+        Err(e) if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::NotFound) => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e)),
+    }
+}
+
 impl Db {
-    /// Connects to `url` (sqlite: or postgres://), creating the SQLite file if needed.
+    /// Connects to `url` (sqlite: or postgres://), creating the SQLite file if needed (owner
+    /// only, see [`create_private_sqlite_file`]).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -85,6 +112,9 @@ impl Db {
             }
             _ => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            create_private_sqlite_file(&url)?;
+        }
         let options = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .min_connections(0)

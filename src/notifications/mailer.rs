@@ -1,7 +1,7 @@
 //! The adapters of the mail port (`ports::mail`): SMTP in production, `.eml` files in
 //! development.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -77,6 +77,25 @@ impl Mailer for SmtpMailer {
     }
 }
 
+/// Writes `path` in `dir`, both readable by the app's account only (0600 in 0700, on Unix):
+/// messages carry live password-reset and download links. A file written before (a retry of
+/// the same email) keeps its mode.
+async fn write_private(dir: &Path, path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut dirs = tokio::fs::DirBuilder::new();
+    dirs.recursive(true);
+    #[cfg(unix)]
+    dirs.mode(0o700);
+    dirs.create(dir).await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    file.write_all(contents).await?;
+    file.flush().await
+}
+
 /// Development transport: each message becomes `<dir>/<id>.eml`.
 pub struct FileMailer {
     dir: PathBuf,
@@ -87,11 +106,8 @@ pub struct FileMailer {
 impl Mailer for FileMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
         let message = build_message(&self.from, email)?;
-        tokio::fs::create_dir_all(&self.dir)
-            .await
-            .map_err(|e| MailError::Transport(e.to_string()))?;
         let path = self.dir.join(format!("{}.eml", email.id));
-        tokio::fs::write(&path, message.formatted())
+        write_private(&self.dir, &path, &message.formatted())
             .await
             .map_err(|e| MailError::Transport(e.to_string()))
     }

@@ -320,6 +320,77 @@ async fn changing_email_or_password_needs_the_current_password(backend: Backend)
     );
 }
 
+/// The text of the error shown next to `field` (`<p class="field-error" id="{field}-error">`).
+fn field_error(body: &str, field: &str) -> Option<String> {
+    let open = format!(r#"<p class="field-error" id="{field}-error">"#);
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find("</p>")?;
+    Some(body[start..start + len].to_owned())
+}
+
+/// Issue 14, item 5: the passwords everyone tries first are refused when registering and when
+/// changing a password, with a sentence next to the password field that says what to do.
+async fn common_and_patterned_passwords_are_refused_next_to_the_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    for weak in ["password123", "1234567890", "qwertyuiop", "Password2024"] {
+        let resp = app
+            .post_form(
+                "/register",
+                &[
+                    ("email", "jane@example.com"),
+                    ("password", weak),
+                    ("password_confirm", weak),
+                ],
+            )
+            .await;
+
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
+        let body = resp.text().await.unwrap();
+        let message = field_error(&body, "password")
+            .unwrap_or_else(|| panic!("{weak}: no error next to the password field"));
+        assert!(
+            message.contains("guess") && message.ends_with('.'),
+            "{weak}: a sentence that says why: {message:?}"
+        );
+        assert!(
+            !body.contains(weak),
+            "{weak}: passwords are never echoed back"
+        );
+    }
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(users, 0, "no account was made with a weak password");
+
+    app.create_user("jane@example.com", PASSWORD, Role::Customer)
+        .await;
+    app.login("jane@example.com", PASSWORD).await;
+    let refused = app
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", "qwertyuiop"),
+                ("password_confirm", "qwertyuiop"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(
+        field_error(&body, "password").is_some_and(|m| m.contains("guess")),
+        "{body}"
+    );
+    let fresh = app.new_browser();
+    assert_eq!(
+        fresh.login("jane@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "the old password still works"
+    );
+}
+
 async fn two_tabs_registering_the_same_email_make_one_account(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (tab_a, tab_b) = (app.new_browser(), app.new_browser());
@@ -358,4 +429,5 @@ on_both_backends!(
     anonymous_visitors_are_sent_to_login_from_private_pages,
     an_admin_sees_the_dashboard_outbox_jobs_and_audit_log,
     changing_email_or_password_needs_the_current_password,
+    common_and_patterned_passwords_are_refused_next_to_the_field,
 );

@@ -53,7 +53,7 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
             ],
             "SMTP_URL is required",
         ),
@@ -61,7 +61,7 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
                 ("SMTP_URL", "smtps://mail.example.com"),
             ],
             "STORAGE_BACKEND is local",
@@ -70,7 +70,7 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
                 ("SMTP_URL", "smtps://mail.example.com"),
                 ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
             ],
@@ -80,11 +80,14 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             &[
                 ("BASE_URL", "https://studio.example.com"),
                 ("DATABASE_URL", "postgres://db/x"),
-                ("SECRET_KEY", "0123456789abcdef0123456789abcdef01234567"),
+                ("SECRET_KEY", "8f3a1c9e0b7d42f6a5c8e1d30b9f7a26c4e85d1b"),
                 ("SMTP_URL", "smtps://mail.example.com"),
                 ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
                 ("PAYMENT_GATEWAY", "stripe"),
-                ("STRIPE_SECRET_KEY", "sk_live_x"),
+                (
+                    "STRIPE_SECRET_KEY",
+                    "sk_live_51HxQk2Lw9Xv4Nt6Bp1Mc7Hd3Jf5Gs0AyRt8Ue2Wq4Zo6Ic",
+                ),
             ],
             "STRIPE_WEBHOOK_SECRET is required",
         ),
@@ -101,6 +104,268 @@ async fn production_without_settings_refuses_to_start_and_names_the_variable() {
             );
         }
     }
+}
+
+/// `n` random letters and digits, the alphabet of Stripe's keys and secrets.
+fn alphanumeric(n: usize) -> String {
+    use rand::Rng as _;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+/// Issue 14, item 5: production refuses a `SECRET_KEY` that can be guessed (a sequence, a
+/// repeated pattern), Stripe test-mode keys unless `STRIPE_ALLOW_TEST_KEYS=true` (staging), and
+/// Stripe secrets too short to be real, naming the variable and saying how to get a good value;
+/// keys made the way the docs say (`openssl rand -hex 32`, the Stripe dashboard) pass.
+#[tokio::test]
+async fn production_refuses_guessable_secrets_and_test_mode_stripe_keys() {
+    let database = std::env::var("FLASHSTUDIO_TEST_POSTGRES_URL")
+        .expect("FLASHSTUDIO_TEST_POSTGRES_URL is set by scripts/test");
+    let hex64 = hex::encode(rand::random::<[u8; 32]>()); // openssl rand -hex 32
+    let hex32 = hex::encode(rand::random::<[u8; 16]>()); // openssl rand -hex 16
+    let live_key = format!("sk_live_{}", alphanumeric(99));
+    let restricted_live = format!("rk_live_{}", alphanumeric(99));
+    let test_key = format!("sk_test_{}", alphanumeric(99));
+    let restricted_test = format!("rk_test_{}", alphanumeric(99));
+    let webhook = format!("whsec_{}", alphanumeric(32));
+    let cli_webhook = format!("whsec_{hex64}"); // what `stripe listen` prints
+    let rotation = format!("{webhook},whsec_x");
+    let good: Vec<(&str, &str)> = vec![
+        ("FLASHSTUDIO_ENV", "production"),
+        ("BASE_URL", "https://studio.example.com"),
+        ("DATABASE_URL", &database),
+        ("SECRET_KEY", &hex64),
+        ("SMTP_URL", "smtps://mail.example.com"),
+        ("AZURE_STORAGE_ACCOUNT", "studiomedia"),
+        ("PAYMENT_GATEWAY", "stripe"),
+        ("STRIPE_SECRET_KEY", &live_key),
+        ("STRIPE_WEBHOOK_SECRET", &webhook),
+    ];
+    let with = |changes: &[(&'static str, &str)]| {
+        let mut env: Vec<(String, String)> = good
+            .iter()
+            .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.extend(changes.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env
+    };
+    let check_config = |env: Vec<(String, String)>| async move {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(&["check-config"], &env, "").await
+    };
+
+    // Changes to a good configuration (variable, value).
+    type Changes<'a> = [(&'static str, &'a str)];
+    // Each with the variable its error names and the advice it gives.
+    let refused: &[(&Changes, &str, &str)] = &[
+        (
+            &[("SECRET_KEY", "0123456789abcdef0123456789abcdef")],
+            "SECRET_KEY ",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("SECRET_KEY", &"abcdefgh".repeat(4))],
+            "SECRET_KEY ",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("SECRET_KEY", "qwertyuiopasdfghjklzxcvbnm123456")],
+            "SECRET_KEY ",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("STRIPE_SECRET_KEY", &test_key)],
+            "STRIPE_SECRET_KEY ",
+            "STRIPE_ALLOW_TEST_KEYS=true",
+        ),
+        (
+            &[("STRIPE_SECRET_KEY", &restricted_test)],
+            "STRIPE_SECRET_KEY ",
+            "STRIPE_ALLOW_TEST_KEYS=true",
+        ),
+        (
+            &[
+                ("STRIPE_SECRET_KEY", &test_key),
+                ("STRIPE_ALLOW_TEST_KEYS", "false"),
+            ],
+            "STRIPE_SECRET_KEY ",
+            "STRIPE_ALLOW_TEST_KEYS=true",
+        ),
+        (
+            &[("STRIPE_SECRET_KEY", "sk_live_x")],
+            "STRIPE_SECRET_KEY ",
+            "Stripe dashboard",
+        ),
+        (
+            &[("STRIPE_WEBHOOK_SECRET", "whsec_x")],
+            "STRIPE_WEBHOOK_SECRET ",
+            "Stripe dashboard",
+        ),
+        (
+            &[("STRIPE_WEBHOOK_SECRET", &rotation)],
+            "STRIPE_WEBHOOK_SECRET ",
+            "Stripe dashboard",
+        ),
+    ];
+    for (changes, variable, advice) in refused {
+        let (ok, stdout, stderr) = check_config(with(changes)).await;
+        assert!(!ok, "{changes:?} must be refused: {stdout}");
+        assert!(
+            stderr.contains(&format!("error: {variable}")) && stderr.contains(advice),
+            "{changes:?}: expected {variable:?} and {advice:?} in {stderr:?}"
+        );
+    }
+
+    let accepted: &[&Changes] = &[
+        &[],
+        &[("SECRET_KEY", &hex32)],
+        &[("STRIPE_SECRET_KEY", &restricted_live)],
+        &[("STRIPE_WEBHOOK_SECRET", &cli_webhook)],
+        &[
+            ("STRIPE_SECRET_KEY", &test_key),
+            ("STRIPE_ALLOW_TEST_KEYS", "true"),
+        ],
+    ];
+    for changes in accepted {
+        let (ok, stdout, stderr) = check_config(with(changes)).await;
+        assert!(
+            ok && stdout.contains("configuration OK"),
+            "{changes:?} must be accepted: {stdout} {stderr}"
+        );
+    }
+    let (_, stdout, _) = check_config(with(&[
+        ("STRIPE_SECRET_KEY", &test_key),
+        ("STRIPE_ALLOW_TEST_KEYS", "true"),
+    ]))
+    .await;
+    assert!(
+        stdout.contains("stripe (test mode: no real money)"),
+        "check-config says when test keys are in use: {stdout}"
+    );
+}
+
+/// Issue 14, item 7: on a fresh machine, in development, what the app writes into its data
+/// directory (the database with its WAL files, the signing key, emails holding live reset and
+/// download links, uploaded media) is private to the account that runs it, even under the
+/// usual umask 022, which leaves files readable by everyone unless the program says otherwise.
+#[tokio::test]
+async fn a_fresh_data_directory_is_private_to_the_account_that_runs_the_app() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // `migrate` on a machine where nothing exists yet.
+    let migrated = dir.path().join("migrated");
+    let url = format!("sqlite://{}/flashstudio.db", migrated.display());
+    let (ok, stdout, stderr) = run(
+        &["migrate"],
+        &[
+            ("FLASHSTUDIO_DATA_DIR", &migrated.display().to_string()),
+            ("DATABASE_URL", &url),
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{stdout} {stderr}");
+    assert_eq!(
+        format!(
+            "{:o} {:o}",
+            mode(&migrated),
+            mode(&migrated.join("flashstudio.db"))
+        ),
+        "700 600",
+        "the data directory and database made by migrate"
+    );
+
+    // `serve` with zero configuration, under umask 022.
+    let data = dir.path().join("data");
+    let addr = format!("127.0.0.1:{}", crate::support::free_port());
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .args([
+            "-c",
+            r#"umask 022 && exec "$0" serve --addr "$1""#,
+            BIN,
+            &addr,
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("FLASHSTUDIO_DATA_DIR", &data)
+        .env("DEMO_CONTENT", "false")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let browser = crate::support::Browser::new(&format!("http://{addr}"));
+    crate::support::wait_for_ok(
+        "the server to be ready",
+        &browser.url("/ready"),
+        Duration::from_secs(60),
+    )
+    .await;
+    // Registering queues a welcome email, which the development mailer writes as a file.
+    let resp = browser
+        .register("jane@example.com", "correct horse battery")
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let mail = data.join("mail");
+    let emails = crate::support::eventually("an email file", Duration::from_secs(30), || {
+        let mail = mail.clone();
+        async move {
+            let files: Vec<_> = std::fs::read_dir(&mail)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect();
+            (!files.is_empty()).then_some(files)
+        }
+    })
+    .await;
+
+    let mut modes = vec![
+        ("data directory", mode(&data), 0o700),
+        ("flashstudio.db", mode(&data.join("flashstudio.db")), 0o600),
+        (
+            "flashstudio.db-wal",
+            mode(&data.join("flashstudio.db-wal")),
+            0o600,
+        ),
+        (
+            "flashstudio.db-shm",
+            mode(&data.join("flashstudio.db-shm")),
+            0o600,
+        ),
+        ("secret.key", mode(&data.join("secret.key")), 0o600),
+        ("mail directory", mode(&mail), 0o700),
+        ("media directory", mode(&data.join("media")), 0o700),
+    ];
+    for email in &emails {
+        modes.push(("an .eml file", mode(email), 0o600));
+    }
+    let wrong: Vec<String> = modes
+        .iter()
+        .filter(|(_, got, want)| got != want)
+        .map(|(what, got, want)| format!("{what}: {got:o}, expected {want:o}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("; "));
+
+    crate::support::sigterm(&child).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }
 
 async fn api_tokens_are_created_listed_and_revoked(backend: Backend) {
@@ -163,6 +428,21 @@ async fn create_admin_reads_the_password_from_stdin(backend: Backend) {
     assert!(
         !ok && stderr.contains("at least 10"),
         "weak passwords refused: {stderr}"
+    );
+    let (ok, _, stderr) = run(
+        &[
+            "create-admin",
+            "--email",
+            "boss@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        "password123\n",
+    )
+    .await;
+    assert!(
+        !ok && stderr.contains("password: This is one of the most common passwords"),
+        "common passwords refused: {stderr}"
     );
     let (ok, stdout, stderr) = run(
         &[

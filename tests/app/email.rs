@@ -48,6 +48,24 @@ async fn a_password_reset_email_reaches_the_smtp_server_and_its_link_works_once(
     let link = reset_path(&mail.text);
     assert_eq!(app.get(&link).await.status(), StatusCode::OK);
 
+    // Issue 14, item 5: a common password is refused here too, and the link stays usable.
+    let weak = app
+        .post_form(
+            &link,
+            &[
+                ("password", "password123"),
+                ("password_confirm", "password123"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        weak.text().await.unwrap().contains(
+            r#"<p class="field-error" id="password-error">This is one of the most common passwords"#
+        ),
+        "the reason is shown next to the field"
+    );
+
     let done = app
         .post_form(
             &link,
