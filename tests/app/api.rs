@@ -1,12 +1,15 @@
 //! The JSON API against its own spec: what schemathesis found (issue 14, item 8), each as a
 //! plain HTTP test. `scripts/api-conformance` runs schemathesis itself on the real binary.
 
+use flashstudio::identity::model::Role;
+use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::on_both_backends;
 use crate::support::{Backend, TestApp};
 
+const PASSWORD: &str = "correct horse battery staple";
 /// A well-formed file name that no file has.
 const UNKNOWN_NAME: &str = "0193a6f2-7c4e-7d3a-9b1e-2f6c8d9e0a1b-nothing.png";
 
@@ -70,6 +73,81 @@ async fn every_405_says_which_methods_are_allowed(backend: Backend) {
     }
 }
 
+async fn anonymous_unsafe_api_calls_are_told_to_authenticate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    // No session and no token: 401 with the JSON error, as the spec says, not a CSRF 403.
+    let delete = app
+        .client
+        .delete(app.url(&format!("/api/files/{UNKNOWN_NAME}")))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = delete.json().await.unwrap();
+    assert_eq!(body["error"]["status"], 401);
+    let form = Form::new().part("file", Part::bytes(b"hello".to_vec()).file_name("a.txt"));
+    let upload = app
+        .client
+        .post(app.url("/api/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = upload.json().await.unwrap();
+    assert_eq!(body["error"]["status"], 401);
+
+    // An `Authorization` header is the only credential looked at: a wrong scheme is the
+    // API's 400, whatever the CSRF layer would have said.
+    let basic = app
+        .client
+        .delete(app.url(&format!("/api/files/{UNKNOWN_NAME}")))
+        .header("authorization", "Basic YTpi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn api_calls_on_a_session_still_need_the_csrf_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user("admin@studio.test", PASSWORD, Role::Admin)
+        .await;
+    app.create_user("client@example.com", PASSWORD, Role::Customer)
+        .await;
+    let path = format!("/api/files/{UNKNOWN_NAME}");
+
+    for email in ["client@example.com", "admin@studio.test"] {
+        let browser = app.new_browser();
+        browser.login(email, PASSWORD).await;
+        let forged = browser
+            .client
+            .delete(browser.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{email}");
+        let body: Value = forged.json().await.unwrap();
+        assert_eq!(body["error"]["status"], 403, "{email}");
+    }
+
+    let admin = app.new_browser();
+    admin.login("admin@studio.test", PASSWORD).await;
+    let csrf = admin.csrf().await;
+    let resp = admin
+        .client
+        .delete(admin.url(&path))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
 on_both_backends!(
     every_405_says_which_methods_are_allowed,
+    anonymous_unsafe_api_calls_are_told_to_authenticate,
+    api_calls_on_a_session_still_need_the_csrf_token,
 );
