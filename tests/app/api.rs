@@ -146,8 +146,47 @@ async fn api_calls_on_a_session_still_need_the_csrf_token(backend: Backend) {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
+async fn the_spec_states_nulls_and_the_bounds_the_server_enforces(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spec: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+
+    let info = &spec["components"]["schemas"]["FileInfo"]["properties"];
+    for field in ["width", "height", "duration_ms", "analysis_note", "sha256"] {
+        assert_eq!(info[field]["nullable"], true, "{field}");
+    }
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        spec["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no {name}"))["schema"]
+            .clone()
+    };
+    for (name, max) in [("page", 100_000.0), ("per_page", 200.0), ("limit", 200.0)] {
+        let schema = param("/api/files", "get", name);
+        assert_eq!(schema["minimum"].as_f64(), Some(1.0), "{name}");
+        assert_eq!(schema["maximum"].as_f64(), Some(max), "{name}");
+    }
+    let expires_in = param("/api/files/{name}/download-url", "get", "expires_in");
+    assert_eq!(expires_in["minimum"].as_f64(), Some(1.0));
+    assert_eq!(expires_in["maximum"].as_f64(), Some(604_800.0));
+    for (path, method) in [
+        ("/api/files/{name}", "delete"),
+        ("/api/files/{name}/info", "get"),
+        ("/api/files/{name}/download-url", "get"),
+    ] {
+        let name = param(path, method, "name");
+        assert!(name["pattern"].is_string(), "{path}");
+        assert_eq!(name["minLength"], 40, "{path}");
+        assert_eq!(name["maxLength"], 120, "{path}");
+    }
+    assert!(param("/api/files", "get", "folder")["pattern"].is_string());
+}
+
 on_both_backends!(
     every_405_says_which_methods_are_allowed,
     anonymous_unsafe_api_calls_are_told_to_authenticate,
     api_calls_on_a_session_still_need_the_csrf_token,
+    the_spec_states_nulls_and_the_bounds_the_server_enforces,
 );
