@@ -146,6 +146,51 @@ async fn api_calls_on_a_session_still_need_the_csrf_token(backend: Backend) {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
+async fn a_folder_after_the_file_is_refused_and_nothing_is_kept(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = token(&app).await;
+    let upload = |form: Form| {
+        app.client
+            .post(app.url("/api/upload"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+
+    // The spec checks `folder`; after the file it comes too late to choose where the file
+    // went, so it is refused, valid or not, rather than ignored.
+    for folder in ["portfolio", "../etc"] {
+        let form = Form::new()
+            .part("file", Part::bytes(b"hello".to_vec()).file_name("a.txt"))
+            .text("folder", folder);
+        let resp = upload(form).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{folder}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("before the file"),
+            "{body}"
+        );
+    }
+    let (kept,): (i64,) = sqlx::query_as("select count(*) from media")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
+    // Before the file it chooses the folder; other fields after the file are skipped.
+    let form = Form::new()
+        .text("folder", "portfolio")
+        .part("file", Part::bytes(b"hello".to_vec()).file_name("a.txt"))
+        .text("note", "ignored");
+    let resp = upload(form).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["folder"], "portfolio");
+}
+
 async fn the_spec_states_nulls_and_the_bounds_the_server_enforces(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let spec: Value = app.get("/api/openapi.json").await.json().await.unwrap();
@@ -188,5 +233,6 @@ on_both_backends!(
     every_405_says_which_methods_are_allowed,
     anonymous_unsafe_api_calls_are_told_to_authenticate,
     api_calls_on_a_session_still_need_the_csrf_token,
+    a_folder_after_the_file_is_refused_and_nothing_is_kept,
     the_spec_states_nulls_and_the_bounds_the_server_enforces,
 );
