@@ -3,7 +3,7 @@
 
 use poem::endpoint::EndpointExt as _;
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, IntoEndpoint, Route, get, post};
+use poem::{Endpoint, IntoEndpoint, Route};
 
 use crate::accounts::handlers as accounts;
 use crate::admin::handlers as admin;
@@ -18,6 +18,8 @@ use crate::http::csrf::Csrf;
 use crate::http::drain::CloseWhenDraining;
 use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
+// Not poem's `get` and `post`: these put `Allow` on a 405.
+use crate::http::methods::{get, post};
 use crate::http::observe::Observe;
 use crate::http::session::Sessions;
 use crate::http::{assets, errors};

@@ -13,7 +13,7 @@ use poem_openapi::{Multipart as MultipartDoc, Object, OpenApi};
 use super::{ApiCaller, ApiResult};
 use crate::error::AppError;
 use crate::media;
-use crate::media::links::{DEFAULT_LINK_TTL, MAX_LINK_TTL, download_link};
+use crate::media::links::{DEFAULT_LINK_TTL, download_link};
 use crate::media::model::{Folder, Media, parse_name};
 use crate::media::store::{self, MediaFilter};
 use crate::state::AppState;
@@ -37,6 +37,7 @@ pub struct FileInfo {
     /// Bytes.
     pub size: i64,
     /// Hex SHA-256 of the content.
+    #[oai(nullable)]
     pub sha256: Option<String>,
     /// Blob key in storage.
     pub key: String,
@@ -44,15 +45,19 @@ pub struct FileInfo {
     pub uploaded_by: String,
     /// RFC 3339.
     pub created_at: String,
-    /// Pixels (images, video), once analysed.
+    /// Pixels (images, video), once analysed; `null` before, and for other kinds.
+    #[oai(nullable)]
     pub width: Option<i64>,
-    /// Pixels (images, video), once analysed.
+    /// Pixels (images, video), once analysed; `null` before, and for other kinds.
+    #[oai(nullable)]
     pub height: Option<i64>,
-    /// Video duration in milliseconds, once analysed.
+    /// Video duration in milliseconds, once analysed; `null` before, and for other kinds.
+    #[oai(nullable)]
     pub duration_ms: Option<i64>,
     /// `pending`, `done`, `tool_missing`, `failed` or `skipped`.
     pub analysis: String,
-    /// Why the analysis is not done.
+    /// Why the analysis is not done; `null` when there is nothing to say.
+    #[oai(nullable)]
     pub analysis_note: Option<String>,
 }
 
@@ -122,6 +127,10 @@ pub struct Deleted {
 )]
 struct UploadDoc {
     /// Optional folder such as `portfolio/weddings`; must come before `file`.
+    #[oai(validator(
+        pattern = r"^[\t\n\f\r ]*/*(?:[A-Za-z0-9][A-Za-z0-9_-]{0,39}(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,39}){0,2})?/*[\t\n\f\r ]*$",
+        max_length = 200
+    ))]
     folder: Option<String>,
     file: Upload,
 }
@@ -228,6 +237,11 @@ impl FilesApi {
         &self,
         req: &Request,
         caller: ApiCaller,
+        /// Folder, instead of the form field.
+        #[oai(validator(
+            pattern = r"^[\t\n\f\r ]*/*(?:[A-Za-z0-9][A-Za-z0-9_-]{0,39}(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,39}){0,2})?/*[\t\n\f\r ]*$",
+            max_length = 200
+        ))]
         folder: Query<Option<String>>,
         body: UploadBody,
     ) -> ApiResult<poem_openapi::payload::Json<FileInfo>> {
@@ -250,12 +264,19 @@ impl FilesApi {
         req: &Request,
         _caller: ApiCaller,
         /// Only this folder (and its sub-folders).
+        #[oai(validator(
+            pattern = r"^[\t\n\f\r ]*/*(?:[A-Za-z0-9][A-Za-z0-9_-]{0,39}(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,39}){0,2})?/*[\t\n\f\r ]*$",
+            max_length = 200
+        ))]
         folder: Query<Option<String>>,
         /// Page number, from 1.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
         page: Query<Option<i64>>,
         /// Files per page (1-200, default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         per_page: Query<Option<i64>>,
         /// Alias of `per_page`, as the old API called it.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<FileList>> {
         let state = state(req)?;
@@ -268,14 +289,10 @@ impl FilesApi {
             ),
             None => None,
         };
+        // In range: the validators above refuse anything else with 400, and state the bounds in
+        // the spec.
         let per_page = per_page.0.or(limit.0).unwrap_or(50);
-        if !(1..=200).contains(&per_page) {
-            return Err(AppError::BadRequest("per_page must be between 1 and 200.".into()).into());
-        }
         let page = page.0.unwrap_or(1);
-        if !(1..=100_000).contains(&page) {
-            return Err(AppError::BadRequest("page must be 1 or more.".into()).into());
-        }
         let mut conn = state.db.pool().acquire().await.map_err(AppError::from)?;
         let (rows, total) = store::list_ready(
             &mut conn,
@@ -302,6 +319,12 @@ impl FilesApi {
         &self,
         req: &Request,
         _caller: ApiCaller,
+        /// The file's name as listed.
+        #[oai(validator(
+            pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[a-z0-9-]*\.[a-z0-9-]*$",
+            min_length = 40,
+            max_length = 120
+        ))]
         name: Path<String>,
     ) -> ApiResult<Json<FileInfo>> {
         let media = find(state(req)?, &name.0).await?;
@@ -316,19 +339,21 @@ impl FilesApi {
         &self,
         req: &Request,
         caller: ApiCaller,
+        /// The file's name as listed.
+        #[oai(validator(
+            pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[a-z0-9-]*\.[a-z0-9-]*$",
+            min_length = 40,
+            max_length = 120
+        ))]
         name: Path<String>,
         /// Lifetime in seconds (1 to 604800; default 3600).
+        #[oai(validator(minimum(value = "1"), maximum(value = "604800")))]
         expires_in: Query<Option<u64>>,
     ) -> ApiResult<Json<DownloadUrl>> {
         let state = state(req)?;
+        // 1 to MAX_LINK_TTL: the validator refuses anything else (a unit test below keeps its
+        // literal equal to the constant).
         let ttl = expires_in.0.map_or(DEFAULT_LINK_TTL, Duration::from_secs);
-        if ttl.is_zero() || ttl > MAX_LINK_TTL {
-            return Err(AppError::BadRequest(format!(
-                "expires_in must be between 1 and {} seconds (seven days).",
-                MAX_LINK_TTL.as_secs()
-            ))
-            .into());
-        }
         let media = find(state, &name.0).await?;
         let link = download_link(state, &media, ttl).await.map_err(|e| {
             tracing::error!(error = %e, "signing a link failed");
@@ -360,6 +385,12 @@ impl FilesApi {
         &self,
         req: &Request,
         caller: ApiCaller,
+        /// The file's name as listed.
+        #[oai(validator(
+            pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[a-z0-9-]*\.[a-z0-9-]*$",
+            min_length = 40,
+            max_length = 120
+        ))]
         name: Path<String>,
     ) -> ApiResult<Json<Deleted>> {
         let state = state(req)?;
@@ -374,5 +405,113 @@ impl FilesApi {
         Ok(Json(Deleted {
             deleted: deleted.name,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::OpenApiService;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::FilesApi;
+    use crate::media::links::MAX_LINK_TTL;
+    use crate::media::model::{Folder, parse_name};
+
+    // The `pattern` validators above must be these literals (attributes take no constants).
+    const FOLDER_PATTERN: &str = r"^[\t\n\f\r ]*/*(?:[A-Za-z0-9][A-Za-z0-9_-]{0,39}(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,39}){0,2})?/*[\t\n\f\r ]*$";
+    const NAME_PATTERN: &str =
+        r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[a-z0-9-]*\.[a-z0-9-]*$";
+
+    fn spec() -> Value {
+        let spec = OpenApiService::new(FilesApi, "test", "0").spec();
+        serde_json::from_str(&spec).unwrap()
+    }
+
+    /// Every parameter (and form field) named `name` in the spec, with its schema.
+    fn schemas_named(spec: &Value, name: &str) -> Vec<Value> {
+        let mut found = Vec::new();
+        for operation in spec["paths"].as_object().unwrap().values() {
+            for operation in operation.as_object().unwrap().values() {
+                for param in operation["parameters"].as_array().into_iter().flatten() {
+                    if param["name"] == name {
+                        found.push(param["schema"].clone());
+                    }
+                }
+                let form = &operation["requestBody"]["content"]["multipart/form-data"]["schema"];
+                let schema = match form["$ref"].as_str() {
+                    Some(r) => &spec["components"]["schemas"][r.rsplit('/').next().unwrap()],
+                    None => form,
+                };
+                if let Some(field) = schema["properties"].get(name) {
+                    found.push(field.clone());
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_spec_states_the_rules_the_parsers_apply() {
+        let spec = spec();
+        let folders = schemas_named(&spec, "folder");
+        assert_eq!(folders.len(), 3, "{folders:?}");
+        for schema in folders {
+            assert_eq!(schema["pattern"], FOLDER_PATTERN);
+            assert_eq!(schema["maxLength"], 200);
+        }
+        let names = schemas_named(&spec, "name");
+        assert_eq!(names.len(), 3, "{names:?}");
+        for schema in names {
+            assert_eq!(schema["pattern"], NAME_PATTERN);
+            assert_eq!(schema["minLength"], 40);
+            assert_eq!(schema["maxLength"], 120);
+        }
+        let expires_in = &schemas_named(&spec, "expires_in")[0];
+        assert_eq!(
+            expires_in["maximum"].as_f64(),
+            Some(MAX_LINK_TTL.as_secs() as f64)
+        );
+    }
+
+    fn folder_like() -> impl Strategy<Value = String> {
+        let segment = "[a-zA-Z0-9_.é -]{0,42}";
+        (
+            "[ \t\n\r\u{b}/]{0,3}",
+            prop::collection::vec(segment, 0..5),
+            "[ \t\n\r\u{b}/]{0,3}",
+        )
+            .prop_map(|(before, segments, after)| format!("{before}{}{after}", segments.join("/")))
+    }
+
+    fn name_like() -> impl Strategy<Value = String> {
+        let uuid = prop_oneof![
+            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[0-9a-fA-G-]{30,40}",
+        ];
+        (uuid, "[a-z0-9A-Z./_-]{0,90}").prop_map(|(uuid, rest)| format!("{uuid}{rest}"))
+    }
+
+    proptest! {
+        #[test]
+        fn the_folder_pattern_accepts_exactly_what_folder_parse_accepts(raw in folder_like()) {
+            let pattern = regex::Regex::new(FOLDER_PATTERN).unwrap();
+            prop_assert_eq!(
+                pattern.is_match(&raw) && raw.chars().count() <= 200,
+                Folder::parse(&raw).is_ok(),
+                "{:?}", raw
+            );
+        }
+
+        #[test]
+        fn the_name_pattern_accepts_exactly_what_parse_name_accepts(raw in name_like()) {
+            let pattern = regex::Regex::new(NAME_PATTERN).unwrap();
+            let length = (40..=120).contains(&raw.chars().count());
+            prop_assert_eq!(
+                pattern.is_match(&raw) && length,
+                parse_name(&raw).is_some(),
+                "{:?}", raw
+            );
+        }
     }
 }

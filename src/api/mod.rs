@@ -12,17 +12,22 @@ pub mod tokens;
 use std::sync::Arc;
 
 use poem::http::{HeaderValue, header};
-use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Request, RequestBody, Response};
+use poem::{
+    Endpoint, EndpointExt as _, IntoEndpoint as _, IntoResponse as _, Request, RequestBody,
+    Response,
+};
 use poem_openapi::registry::{
     MetaMediaType, MetaResponse, MetaResponses, MetaSecurityScheme, Registry,
 };
 use poem_openapi::{
-    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApiService,
+    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
+    OpenApiService,
 };
 
 use crate::audit::AuditEntry;
 use crate::error::AppError;
 use crate::http::context::RequestContext;
+use crate::http::methods::{AllowTable, get};
 use crate::identity::model::User;
 use crate::media::upload::Uploader;
 use crate::state::AppState;
@@ -250,20 +255,35 @@ pub fn endpoint() -> impl Endpoint<Output = Response> {
     let docs_html = service.swagger_ui_html();
     let docs_csp = docs_policy(&docs_html);
     poem::Route::new()
-        .at("/openapi.json", spec)
+        .at("/openapi.json", get(spec))
         .at(
             "/docs",
-            poem::endpoint::make_sync(move |_| {
+            get(poem::endpoint::make_sync(move |_| {
                 let mut resp = poem::web::Html(docs_html.clone()).into_response();
                 if let Ok(v) = HeaderValue::from_str(&docs_csp) {
                     resp.headers_mut()
                         .insert(header::CONTENT_SECURITY_POLICY, v);
                 }
                 resp
-            }),
+            })),
         )
-        .nest("/", service)
+        .nest("/", service.into_endpoint().with(allow_table()))
         .map_to_response()
+}
+
+/// The methods of each operation's path, from the same description the spec is made of, so
+/// that the 405 poem-openapi's router answers carries `Allow`.
+fn allow_table() -> AllowTable {
+    let mut table = AllowTable::default();
+    for path in <files::FilesApi as OpenApi>::meta()
+        .into_iter()
+        .flat_map(|api| api.paths)
+    {
+        for operation in path.operations {
+            table.add(&path.path, operation.method);
+        }
+    }
+    table
 }
 
 /// The Swagger UI page inlines its scripts; allow exactly those (by hash), nothing else.

@@ -4,7 +4,8 @@
 //! it needs no storage and changes at login; each response carries it masked with a fresh pad. Forms send it as the `csrf_token` field, htmx as
 //! the `X-CSRF-Token` header (set once on `<body hx-headers>`), multipart uploads in the query
 //! string. Requests the browser marks as cross-site are refused outright. The Stripe webhook
-//! is exempt: it is authenticated by its signature instead.
+//! is exempt: it is authenticated by its signature instead. So are JSON API calls that do not
+//! ride on a signed-in session (see [`api_call_without_session`]).
 
 use std::sync::Arc;
 
@@ -65,7 +66,7 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
         let exempt = EXEMPT_PREFIXES
             .iter()
             .any(|p| req.uri().path().starts_with(p))
-            || is_bearer_api_call(&req);
+            || api_call_without_session(&req);
         if !exempt {
             check(&req, body.as_deref()).await?;
         }
@@ -73,13 +74,19 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
     }
 }
 
-/// An API call with a bearer token carries no ambient authority: the API then looks at the
-/// token only, never the cookie, so a forged cross-site request gains nothing.
-fn is_bearer_api_call(req: &Request) -> bool {
+/// CSRF is about ambient authority: the session cookie a browser attaches by itself. The JSON
+/// API (`/api/`) has exactly one such credential, an admin's session, so its calls are checked
+/// only when they ride on a signed-in session. With an `Authorization` header the API looks at
+/// that header alone and never at the cookie (a forging page cannot set it, and a bad one is
+/// 400 or 401); without a header or a live session there is nothing to forge, and the API
+/// answers 401 itself, as its spec says, instead of a CSRF 403 that would send a client
+/// looking for a token it does not need.
+fn api_call_without_session(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
-        && req
-            .header(header::AUTHORIZATION)
-            .is_some_and(|h| h.starts_with("Bearer "))
+        && (req.headers().contains_key(header::AUTHORIZATION)
+            || req
+                .data::<Arc<RequestContext>>()
+                .is_some_and(|ctx| ctx.user().is_none()))
 }
 
 fn is_multipart(req: &Request) -> bool {

@@ -130,6 +130,7 @@ pub fn fallback_response(err: &poem::Error, format: ErrorFormat) -> Response {
     if let Some(p) = err.data::<PathPattern>() {
         resp.set_data(p.clone());
     }
+    super::methods::add_allow_header(err, &mut resp);
     resp
 }
 

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod form;
 pub mod guards;
 pub mod headers;
+pub mod methods;
 pub mod observe;
 pub mod session;
 

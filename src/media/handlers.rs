@@ -124,6 +124,15 @@ pub async fn receive_one(
                     field.into_async_read(),
                 )
                 .await?;
+                if let Err(refusal) = nothing_chosen_after_the_file(state, &mut multipart).await {
+                    super::delete_media(
+                        state,
+                        &uploader.audit("media.delete", &media.id),
+                        &media.id,
+                    )
+                    .await?;
+                    return Err(refusal);
+                }
                 return Ok(media);
             }
             _ => {} // unknown fields are skipped
@@ -132,6 +141,33 @@ pub async fn receive_one(
     Err(AppError::BadRequest(
         "No file: send the file in a multipart field named \"file\".".into(),
     ))
+}
+
+/// Reads what follows the file, skipping unknown fields as before it, and refuses a `folder`:
+/// the file is streamed to its folder as it arrives, so a folder after it comes too late to
+/// choose where it goes. Refusing it (the caller then removes the file) beats filing the file
+/// where the client did not ask, or ignoring a folder the spec says is checked. The rest of the
+/// body must arrive within the upload idle timeout, like the file.
+async fn nothing_chosen_after_the_file(
+    state: &AppState,
+    multipart: &mut Multipart,
+) -> AppResult<()> {
+    let rest = async {
+        while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+            if field.name() == Some("folder") {
+                return Err(AppError::BadRequest(
+                    "Send the folder before the file: a folder after it comes too late.".into(),
+                ));
+            }
+        }
+        Ok(())
+    };
+    tokio::time::timeout(state.settings.upload_idle_timeout, rest)
+        .await
+        .map_err(|_| AppError::Refused {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: "The upload stalled after the file.".into(),
+        })?
 }
 
 fn bad_form(e: poem::error::ParseMultipartError) -> AppError {

@@ -123,9 +123,13 @@ pub struct Folder(String);
 pub const DEFAULT_FOLDER: &str = "uploads";
 
 impl Folder {
-    /// Validates a folder; surrounding slashes and case are forgiven, nothing else is.
+    /// Validates a folder; case, surrounding slashes and surrounding ASCII whitespace are
+    /// forgiven, nothing else is (the API's spec states this rule as a pattern).
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let trimmed = raw.trim().trim_matches('/').to_ascii_lowercase();
+        let trimmed = raw
+            .trim_matches(|c: char| c.is_ascii_whitespace())
+            .trim_matches('/')
+            .to_ascii_lowercase();
         if trimmed.is_empty() {
             return Ok(Self(DEFAULT_FOLDER.to_owned()));
         }

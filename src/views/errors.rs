@@ -99,6 +99,7 @@ fn render(state: &AppState, err: &poem::Error, facts: &RequestFacts) -> Response
     {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
+    crate::http::methods::add_allow_header(err, &mut resp);
     resp
 }
 

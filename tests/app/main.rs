@@ -14,6 +14,7 @@
 mod support;
 
 mod accounts;
+mod api;
 mod architecture;
 mod browser;
 mod cli;
