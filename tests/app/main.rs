@@ -30,4 +30,5 @@ mod replicas;
 mod reviews;
 mod scale_out;
 mod security;
+mod slow_clients;
 mod storefront;
