@@ -143,9 +143,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let listener =
                     std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
                 listener.set_nonblocking(true)?;
-                let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+                // The same connection deadlines as `serve` (request head, keep-alive).
+                let connections = crate::http::deadlines::Connections::new(
+                    crate::http::deadlines::ConnectionTimeouts::of(&state.settings),
+                    std::sync::Arc::clone(&state.metrics),
+                );
+                let acceptor = connections.watch(poem::listener::TcpAcceptor::from_std(listener)?);
                 let probes = poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                    crate::routes::probes(state.clone()),
+                    poem::EndpointExt::with(
+                        crate::routes::probes(state.clone()),
+                        connections.tracker(),
+                    ),
                     shutdown.clone().cancelled_owned(),
                     Some(std::time::Duration::from_secs(2)),
                 );

@@ -108,7 +108,10 @@ async fn idle_after_a_request(addr: String) -> Closed {
     // `/health` is small: the whole answer (head and `{"status":"ok"}`) arrives at once.
     while !String::from_utf8_lossy(&answer[..got]).contains("\"ok\"") {
         let n = socket.read(&mut answer[got..]).await.unwrap();
-        assert!(n > 0, "the keep-alive connection closed right after its answer");
+        assert!(
+            n > 0,
+            "the keep-alive connection closed right after its answer"
+        );
         got += n;
     }
     let start = Instant::now();
@@ -151,20 +154,23 @@ fn post_head(addr: &str, path: &str, content_type: &str, length: usize, extra: &
     .into_bytes()
 }
 
-/// Polls `/health` until `stop`, returning the slowest answer.
-async fn watch_health(app: &TestApp, stop: tokio_util::sync::CancellationToken) -> Duration {
-    let client = reqwest::Client::new();
-    let url = app.url("/health");
-    let mut slowest = Duration::ZERO;
+/// Polls `/health` every 100 ms on a keep-alive connection of `client` until `stop`;
+/// every answer's latency.
+async fn watch_health(
+    client: &reqwest::Client,
+    url: &str,
+    stop: tokio_util::sync::CancellationToken,
+) -> Vec<Duration> {
+    let mut times = Vec::new();
     while !stop.is_cancelled() {
         let start = Instant::now();
-        let resp = client.get(&url).send().await.unwrap();
+        let resp = client.get(url).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         resp.bytes().await.unwrap();
-        slowest = slowest.max(start.elapsed());
+        times.push(start.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    slowest
+    times
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,10 +179,21 @@ async fn slow_connections_are_closed_on_time_while_health_answers() {
         .spawn()
         .await;
     let a = addr(&app);
+    let token = flashstudio::api::tokens::create(app.state.db.pool(), "tests", None)
+        .await
+        .unwrap()
+        .1;
     let stop = tokio_util::sync::CancellationToken::new();
+    // The prober's connection is open before the slow ones (as a load balancer's would be).
+    let prober = reqwest::Client::new();
+    let health_url = app.url("/health");
+    assert_eq!(
+        prober.get(&health_url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     let health = {
         let stop = stop.clone();
-        async { watch_health(&app, stop).await }
+        watch_health(&prober, &health_url, stop)
     };
 
     let mut slow = tokio::task::JoinSet::new();
@@ -265,7 +282,14 @@ async fn slow_connections_are_closed_on_time_while_health_answers() {
         stop.cancel();
         closed
     };
-    let (closed, slowest_health) = tokio::join!(all_closed, health);
+    // Meanwhile, clients that are slow but steady must not be cut off.
+    let steady = async { tokio::join!(steady_upload(&a, &token), regular_client(&a)) };
+    let (closed, health_times, (upload, answers)) = tokio::join!(all_closed, health, steady);
+    assert_eq!(upload, "HTTP/1.1 200 OK", "the steady upload");
+    assert!(
+        answers.iter().all(|a| a == "HTTP/1.1 200 OK"),
+        "the regular keep-alive client: {answers:?}"
+    );
 
     for (what, timeout) in &expect {
         let of_kind: Vec<&Closed> = closed.iter().filter(|c| c.what == *what).collect();
@@ -286,7 +310,11 @@ async fn slow_connections_are_closed_on_time_while_health_answers() {
     {
         assert_eq!(c.status, "HTTP/1.1 408 Request Timeout", "{}", c.what);
     }
-    eprintln!("/health: slowest answer {slowest_health:?} while the slow connections were open");
+    let slowest_health = health_times.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "/health: {} answers, slowest {slowest_health:?}, while the slow connections were open: {health_times:?}",
+        health_times.len()
+    );
     assert!(
         slowest_health < Duration::from_millis(50),
         "/health took {slowest_health:?}"
@@ -324,12 +352,7 @@ async fn a_csrf_token_in_a_header_or_the_query_is_judged_before_the_body() {
         let mut answer = vec![0u8; 4096];
         let n = tokio::time::timeout(Duration::from_secs(1), socket.read(&mut answer))
             .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "no answer within 1 s to {}",
-                    first_line(&head)
-                )
-            })
+            .unwrap_or_else(|_| panic!("no answer within 1 s to {}", first_line(&head)))
             .unwrap();
         assert_eq!(
             first_line(&answer[..n]),
@@ -358,9 +381,10 @@ async fn a_csrf_token_in_a_header_or_the_query_is_judged_before_the_body() {
 /// A multipart upload of a `size`-byte MP4 to `POST /api/upload`, its head sent at once and
 /// the rest `slice` bytes at a time every `every`.
 fn upload_parts(addr: &str, token: &str, size: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.mp4\"\r\n\
+    let mut body =
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.mp4\"\r\n\
         Content-Type: video/mp4\r\n\r\n"
-        .to_vec();
+            .to_vec();
     let mut video = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
     video.resize(size, 7);
     body.extend_from_slice(&video);
@@ -410,7 +434,10 @@ async fn trickling_uploads_cannot_hold_the_upload_slots() {
             let mut answer = Vec::new();
             let read = tokio::time::timeout(NEVER, reader.read_to_end(&mut answer)).await;
             trickling.abort();
-            assert!(read.is_ok(), "a trickling upload was still open after {NEVER:?}");
+            assert!(
+                read.is_ok(),
+                "a trickling upload was still open after {NEVER:?}"
+            );
             (start.elapsed(), first_line(&answer))
         });
     }
@@ -420,8 +447,7 @@ async fn trickling_uploads_cannot_hold_the_upload_slots() {
     let upload = || async {
         let form = reqwest::multipart::Form::new().part(
             "file",
-            reqwest::multipart::Part::bytes(b"a plain text file".to_vec())
-                .file_name("notes.txt"),
+            reqwest::multipart::Part::bytes(b"a plain text file".to_vec()).file_name("notes.txt"),
         );
         app.client
             .post(app.url("/api/upload"))
@@ -458,4 +484,47 @@ async fn trickling_uploads_cannot_hold_the_upload_slots() {
         assert!(after + EARLY >= UPLOAD_GRACE, "closed after {after:?}");
         assert_eq!(status, "HTTP/1.1 408 Request Timeout");
     }
+}
+
+/// An upload at 20 KiB/s for 6 s: longer than the head, keep-alive, idle and grace limits, and
+/// well above the minimum rate. The first line of its answer.
+async fn steady_upload(a: &str, token: &str) -> String {
+    let (head, body) = upload_parts(a, token, 120 * 1024);
+    let mut socket = TcpStream::connect(a).await.unwrap();
+    socket.write_all(&head).await.unwrap();
+    for chunk in body.chunks(4 * 1024) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        socket.write_all(chunk).await.unwrap();
+    }
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    first_line(&answer[..n])
+}
+
+/// A keep-alive client asking every 1.5 s (under the 4 s keep-alive) on one connection for
+/// 6 s. The first line of every answer.
+async fn regular_client(a: &str) -> Vec<String> {
+    let mut socket = TcpStream::connect(a).await.unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        let request = format!("GET /health HTTP/1.1\r\nHost: {a}\r\n\r\n");
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let mut got = 0;
+        while !String::from_utf8_lossy(&answer[..got]).contains("\"ok\"") {
+            let n = socket.read(&mut answer[got..]).await.unwrap();
+            assert!(
+                n > 0,
+                "the connection closed after {} answers",
+                answers.len()
+            );
+            got += n;
+        }
+        answers.push(first_line(&answer[..got]));
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    answers
 }
