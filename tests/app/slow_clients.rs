@@ -310,14 +310,25 @@ async fn slow_connections_are_closed_on_time_while_health_answers() {
     {
         assert_eq!(c.status, "HTTP/1.1 408 Request Timeout", "{}", c.what);
     }
-    let slowest_health = health_times.iter().max().copied().unwrap_or_default();
+    // Alone, answers take a few milliseconds (the slowest of each of ten runs on a shared
+    // two-core machine: 5 to 36 ms, the 95th percentile at most 28 ms). In the full
+    // suite, other tests on the same two cores stall the whole process now and then (a
+    // single 155 ms answer, while a keep-alive close above ran 370 ms late), so the bound is
+    // on the 95th percentile, and a stall that long must stay exceptional: what slow clients
+    // would cause (connections or tasks exhausted) slows every answer, or stops them.
+    let mut sorted = health_times.clone();
+    sorted.sort();
+    let p95 = sorted[sorted.len() * 95 / 100];
+    let slowest = sorted.last().copied().unwrap_or_default();
     eprintln!(
-        "/health: {} answers, slowest {slowest_health:?}, while the slow connections were open: {health_times:?}",
+        "/health: {} answers, 95th percentile {p95:?}, slowest {slowest:?}, while the slow \
+         connections were open: {health_times:?}",
         health_times.len()
     );
+    assert!(p95 < Duration::from_millis(50), "/health: {health_times:?}");
     assert!(
-        slowest_health < Duration::from_millis(50),
-        "/health took {slowest_health:?}"
+        slowest < Duration::from_millis(500),
+        "/health: {health_times:?}"
     );
     // The app still serves normally.
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
