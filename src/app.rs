@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use poem::Server;
+use poem::endpoint::EndpointExt as _;
 use poem::listener::TcpAcceptor;
 use tokio_util::sync::CancellationToken;
 
@@ -14,6 +15,7 @@ use crate::config::Settings;
 use crate::content::ContentCache;
 use crate::crypto::Keys;
 use crate::db::Db;
+use crate::http::deadlines::{ConnectionTimeouts, Connections};
 use crate::http::session::secs;
 use crate::identity::{model, store as account_store};
 use crate::jobs::{Periodic, Registry, Worker, WorkerConfig};
@@ -152,6 +154,10 @@ fn drain_time(grace: Duration) -> Duration {
 /// serving, with `/ready` at 503 and `Connection: close` on every response, so load balancers
 /// and proxies move away before anything is refused. Only then does it stop accepting and let
 /// in-flight requests and jobs finish within `SHUTDOWN_GRACE_SECS`, and close the pool.
+///
+/// Every connection keeps the deadlines of `http::deadlines` (request head, keep-alive), which
+/// Poem does not offer: the acceptor watches each connection and the outermost middleware tells
+/// it when a request is in flight.
 pub async fn serve(
     state: AppState,
     listener: std::net::TcpListener,
@@ -159,7 +165,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let acceptor = TcpAcceptor::from_std(listener)?;
+    let connections = Connections::new(
+        ConnectionTimeouts::of(&state.settings),
+        Arc::clone(&state.metrics),
+    );
+    let acceptor = connections.watch(TcpAcceptor::from_std(listener)?);
     let grace = state.settings.shutdown_grace;
     let stopping = CancellationToken::new();
     tokio::spawn(drain_then_stop(
@@ -177,7 +187,7 @@ pub async fn serve(
 
     tracing::info!(%addr, base_url = %state.settings.base_url, "serving");
     let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-        crate::routes::app(state.clone()),
+        crate::routes::app(state.clone()).with(connections.tracker()),
         stopping.clone().cancelled_owned(),
         Some(grace),
     );

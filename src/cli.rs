@@ -6,12 +6,14 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use poem::EndpointExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::service;
 use crate::app::{self, AppState};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::http::deadlines::{ConnectionTimeouts, Connections};
 use crate::identity::model::{Email, NewPassword};
 
 /// FlashStudio: the website and back-office of a video production studio.
@@ -140,21 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let shutdown = shutdown_on_signal();
             tracing::info!("worker started");
             if let Some(addr) = addr {
-                let listener =
-                    std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
-                listener.set_nonblocking(true)?;
-                let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
-                let probes = poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                    crate::routes::probes(state.clone()),
-                    shutdown.clone().cancelled_owned(),
-                    Some(std::time::Duration::from_secs(2)),
-                );
-                tracing::info!(%addr, "serving probes and metrics");
-                tokio::spawn(async move {
-                    if let Err(e) = probes.await {
-                        tracing::error!(error = %e, "the probe listener stopped");
-                    }
-                });
+                serve_probes(&state, addr, shutdown.clone())?;
             }
             let grace = state.settings.shutdown_grace;
             let stopped = shutdown.clone();
@@ -214,6 +202,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Serves `/health`, `/ready` and `/metrics` on `addr` for `worker --addr`, with the same
+/// connection deadlines as `serve` (request head, keep-alive), until `shutdown`.
+fn serve_probes(
+    state: &AppState,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+    listener.set_nonblocking(true)?;
+    let connections = Connections::new(
+        ConnectionTimeouts::of(&state.settings),
+        std::sync::Arc::clone(&state.metrics),
+    );
+    let acceptor = connections.watch(poem::listener::TcpAcceptor::from_std(listener)?);
+    let probes = poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        crate::routes::probes(state.clone()).with(connections.tracker()),
+        shutdown.cancelled_owned(),
+        Some(std::time::Duration::from_secs(2)),
+    );
+    tracing::info!(%addr, "serving probes and metrics");
+    tokio::spawn(async move {
+        if let Err(e) = probes.await {
+            tracing::error!(error = %e, "the probe listener stopped");
+        }
+    });
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

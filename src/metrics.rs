@@ -54,6 +54,14 @@ struct EventLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+/// The reasons counted by [`Metrics::slow_client_closed`].
+const SLOW_CLIENT_REASONS: &[&str] = &["header_read", "keep_alive", "body_idle", "body_slow"];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
 }
@@ -86,6 +94,7 @@ pub struct Metrics {
     webhooks: Family<JobLabels, Counter>,
     payments: Family<EventLabels, Counter>,
     upload_bytes: Counter,
+    slow_clients: Family<ReasonLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -168,6 +177,18 @@ impl Metrics {
             "Bytes of uploads committed to storage",
             upload_bytes.clone(),
         );
+        let slow_clients = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "slow_clients_closed",
+            "Connections closed and request bodies dropped for being too slow, by reason \
+             (header_read, keep_alive, body_idle, body_slow)",
+            slow_clients.clone(),
+        );
+        for reason in SLOW_CLIENT_REASONS {
+            drop(slow_clients.get_or_create(&ReasonLabels {
+                reason: (*reason).to_owned(),
+            }));
+        }
         // Series that alerts divide by exist from the start, at zero: a rate over a missing
         // series is no data, not zero.
         for outcome in ["sent", "failed"] {
@@ -185,6 +206,7 @@ impl Metrics {
             registry,
             uploads,
             upload_bytes,
+            slow_clients,
             http_requests,
             http_duration,
             jobs_finished,
@@ -262,6 +284,15 @@ impl Metrics {
         if outcome == "stored" {
             self.upload_bytes.inc_by(bytes);
         }
+    }
+
+    /// Records a connection closed, or a request body dropped, for being too slow.
+    pub fn slow_client_closed(&self, reason: &str) {
+        self.slow_clients
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// Sets the queue depth gauges (called just before encoding).

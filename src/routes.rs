@@ -15,6 +15,7 @@ use crate::cart::handlers as cart;
 use crate::catalog::options_page as product_options;
 use crate::http::compression::SelectiveCompression;
 use crate::http::csrf::Csrf;
+use crate::http::deadlines::BodyDeadlines;
 use crate::http::drain::CloseWhenDraining;
 use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
@@ -187,9 +188,11 @@ pub fn probes(state: AppState) -> impl Endpoint + 'static {
 }
 
 /// The whole application with its middleware stack, outermost last:
-/// observe (request id, logs, metrics) → security headers (and last-resort error rendering) →
-/// panic guard → compression →
+/// body deadlines (per class: `/webhooks/…`, multipart uploads, every other body as a form) →
+/// drain → observe (request id, logs, metrics) → security headers (and last-resort error
+/// rendering) → panic guard → compression →
 /// [stateless routes] | sessions → cart badge → error pages → CSRF → routes.
+/// (`app::serve` adds the connection deadlines' tracker around it all.)
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let site = public()
         .nest("/account", account().with(Require::User))
@@ -221,5 +224,6 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
             trust_request_id: state.settings.trust_proxy_headers,
         })
         .with(CloseWhenDraining(state.drain.clone()))
+        .with(BodyDeadlines::of(&state.settings, state.metrics.clone()))
         .data(state)
 }

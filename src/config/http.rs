@@ -1,5 +1,7 @@
 //! How the web server treats its callers: session lifetimes (shorter for admins), the
-//! `/metrics` bearer token, whether to believe `X-Forwarded-For`, and the login rate limit.
+//! `/metrics` bearer token, whether to believe `X-Forwarded-For`, the login rate limit, and
+//! how long a slow client may take to send a request head, a form or a webhook body, or sit
+//! idle between requests.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -81,5 +83,94 @@ impl Clients {
                 "LOGIN_RATE_LIMIT_PER_MINUTE",
             )?,
         })
+    }
+}
+
+/// How long a request body may take: `idle` without a byte, `total` from the request's head
+/// to its last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTimeouts {
+    /// `*_BODY_IDLE_TIMEOUT_SECS`.
+    pub idle: Duration,
+    /// `*_BODY_TIMEOUT_SECS`.
+    pub total: Duration,
+}
+
+/// Deadlines for slow clients, per connection and per class of request body (uploads have
+/// theirs in `uploads.rs`).
+pub(super) struct SlowClients {
+    pub(super) header_read_timeout: Duration,
+    pub(super) keep_alive_timeout: Duration,
+    pub(super) form_body: BodyTimeouts,
+    pub(super) webhook_body: BodyTimeouts,
+}
+
+impl SlowClients {
+    pub(super) fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            header_read_timeout: seconds(vars, "HTTP_HEADER_READ_TIMEOUT_SECS", 10)?,
+            // Longer than the upstream keep-alive of the proxies in front (60 s for NGINX), so
+            // that the proxy, not the app, closes an idle connection and never sends a request
+            // on one the app is closing.
+            keep_alive_timeout: seconds(vars, "HTTP_KEEP_ALIVE_TIMEOUT_SECS", 75)?,
+            form_body: body_timeouts(vars, "FORM", 10, 30)?,
+            // Stripe sends a few KiB at once from a data centre.
+            webhook_body: body_timeouts(vars, "WEBHOOK", 5, 10)?,
+        })
+    }
+}
+
+fn body_timeouts(
+    vars: &HashMap<String, String>,
+    class: &str,
+    idle: u64,
+    total: u64,
+) -> Result<BodyTimeouts, ConfigError> {
+    Ok(BodyTimeouts {
+        idle: seconds(vars, &format!("{class}_BODY_IDLE_TIMEOUT_SECS"), idle)?,
+        total: seconds(vars, &format!("{class}_BODY_TIMEOUT_SECS"), total)?,
+    })
+}
+
+/// A whole number of seconds, at least 1 (zero would mean "at once", never "no limit").
+fn seconds(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    Ok(Duration::from_secs(at_least(
+        parse_num(vars, name, default)?,
+        1,
+        name,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::vars;
+    use crate::config::Settings;
+    use std::time::Duration;
+
+    #[test]
+    fn slow_clients_have_deadlines_by_default_and_zero_is_refused() {
+        let s = Settings::from_map(&vars(&[])).unwrap();
+        assert_eq!(s.http_header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.http_keep_alive_timeout, Duration::from_secs(75));
+        assert_eq!(s.form_body_timeouts.idle, Duration::from_secs(10));
+        assert_eq!(s.form_body_timeouts.total, Duration::from_secs(30));
+        assert_eq!(s.webhook_body_timeouts.total, Duration::from_secs(10));
+        assert_eq!(s.upload_min_rate, 64 * 1024);
+        assert_eq!(s.upload_rate_grace, Duration::from_secs(10));
+        for name in [
+            "HTTP_HEADER_READ_TIMEOUT_SECS",
+            "HTTP_KEEP_ALIVE_TIMEOUT_SECS",
+            "FORM_BODY_IDLE_TIMEOUT_SECS",
+            "WEBHOOK_BODY_TIMEOUT_SECS",
+            "UPLOAD_MIN_RATE_KIB_PER_SEC",
+            "UPLOAD_RATE_GRACE_SECS",
+        ] {
+            let e = Settings::from_map(&vars(&[(name, "0")])).unwrap_err();
+            assert!(e.0.starts_with(name), "{e}");
+        }
     }
 }

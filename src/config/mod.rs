@@ -37,6 +37,7 @@ mod uploads;
 pub use database::DatabaseTarget;
 pub use deployment::Environment;
 pub use files::create_private_dir;
+pub use http::BodyTimeouts;
 pub use mail::MailTransport;
 pub use payments::{CheckoutLimits, PaymentSettings, StripeSettings};
 pub use runtime::LogFormat;
@@ -45,7 +46,7 @@ pub use storage::{AzureSettings, StorageSettings};
 pub use uploads::UploadLimits;
 
 use deployment::{DevConveniences, Site, parse_base_url};
-use http::{Clients, Sessions};
+use http::{Clients, Sessions, SlowClients};
 use mail::Mail;
 use payments::{AfterPayment, Checkout};
 use runtime::{Logs, Runtime};
@@ -101,6 +102,17 @@ pub struct Settings {
     pub trusted_proxy_hops: usize,
     /// `LOGIN_RATE_LIMIT_PER_MINUTE`.
     pub login_rate_limit_per_minute: u32,
+    /// `HTTP_HEADER_READ_TIMEOUT_SECS`: a connection must send a whole request head within
+    /// this time of its first byte (of being accepted, for its first request).
+    pub http_header_read_timeout: Duration,
+    /// `HTTP_KEEP_ALIVE_TIMEOUT_SECS`: a connection with no request in flight that sends
+    /// nothing for this long is closed.
+    pub http_keep_alive_timeout: Duration,
+    /// `FORM_BODY_IDLE_TIMEOUT_SECS`, `FORM_BODY_TIMEOUT_SECS`: every request body that is
+    /// neither a webhook nor a multipart upload.
+    pub form_body_timeouts: BodyTimeouts,
+    /// `WEBHOOK_BODY_IDLE_TIMEOUT_SECS`, `WEBHOOK_BODY_TIMEOUT_SECS`: bodies under `/webhooks/`.
+    pub webhook_body_timeouts: BodyTimeouts,
     /// `LOG_FORMAT`.
     pub log_format: LogFormat,
     /// `RUST_LOG`, else `LOG_LEVEL` (a tracing filter such as `info,flashstudio=debug`).
@@ -156,6 +168,12 @@ pub struct Settings {
     pub upload_block_size: usize,
     /// `UPLOAD_IDLE_TIMEOUT_SECS`: an upload that sends nothing for this long is dropped.
     pub upload_idle_timeout: Duration,
+    /// `UPLOAD_MIN_RATE_KIB_PER_SEC`, in bytes per second: after the grace period an upload
+    /// must have arrived at least this fast on average, so it lasts at most
+    /// grace + size / rate.
+    pub upload_min_rate: u64,
+    /// `UPLOAD_RATE_GRACE_SECS`: how long an upload may take before the minimum rate counts.
+    pub upload_rate_grace: Duration,
     /// `FFMPEG_PATH`: the ffmpeg program used for video posters.
     pub ffmpeg_path: String,
     /// `FFPROBE_PATH`: the ffprobe program used for video duration and size.
@@ -212,6 +230,7 @@ impl Settings {
             sessions: Sessions::from_map(vars)?,
             job_lease: runtime::job_lease(vars)?,
             clients: Clients::from_map(vars)?,
+            slow_clients: SlowClients::from_map(vars)?,
             runtime: Runtime::from_map(vars, production)?,
             storefront: Storefront::from_map(vars)?,
             after_payment: AfterPayment::from_map(vars)?,
@@ -267,6 +286,7 @@ struct Sections {
     sessions: Sessions,
     job_lease: Duration,
     clients: Clients,
+    slow_clients: SlowClients,
     runtime: Runtime,
     storefront: Storefront,
     after_payment: AfterPayment,
@@ -298,6 +318,10 @@ impl Sections {
             trust_proxy_headers: self.clients.trust_proxy_headers,
             trusted_proxy_hops: self.clients.trusted_proxy_hops,
             login_rate_limit_per_minute: self.clients.login_rate_limit_per_minute,
+            http_header_read_timeout: self.slow_clients.header_read_timeout,
+            http_keep_alive_timeout: self.slow_clients.keep_alive_timeout,
+            form_body_timeouts: self.slow_clients.form_body,
+            webhook_body_timeouts: self.slow_clients.webhook_body,
             log_format: self.logs.format,
             log_level: self.logs.level,
             run_worker: self.runtime.run_worker,
@@ -324,6 +348,8 @@ impl Sections {
             upload_max_concurrent: self.upload_processing.max_concurrent,
             upload_block_size: self.upload_sizes.block_size,
             upload_idle_timeout: self.upload_processing.idle_timeout,
+            upload_min_rate: self.upload_processing.min_rate,
+            upload_rate_grace: self.upload_processing.rate_grace,
             ffmpeg_path: self.upload_processing.ffmpeg_path,
             ffprobe_path: self.upload_processing.ffprobe_path,
         }

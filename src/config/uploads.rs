@@ -1,6 +1,6 @@
 //! How uploads are received and processed: the size limit per kind of file, the block size sent
-//! to storage, how many uploads stream at once and how long one may stall, and the ffmpeg
-//! programs that read videos.
+//! to storage, how many uploads stream at once, how long one may stall and how slowly it may
+//! arrive, and the ffmpeg programs that read videos.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -69,6 +69,9 @@ fn megabytes(vars: &HashMap<String, String>, name: &str, default: u64) -> Result
 pub(super) struct UploadProcessing {
     pub(super) max_concurrent: usize,
     pub(super) idle_timeout: Duration,
+    /// In bytes per second.
+    pub(super) min_rate: u64,
+    pub(super) rate_grace: Duration,
     pub(super) ffmpeg_path: String,
     pub(super) ffprobe_path: String,
 }
@@ -85,6 +88,20 @@ impl UploadProcessing {
                 parse_num(vars, "UPLOAD_IDLE_TIMEOUT_SECS", 60)?,
                 1,
                 "UPLOAD_IDLE_TIMEOUT_SECS",
+            )?),
+            // 64 KiB/s (half a megabit) is a poor uplink; eight uploads that slow still cost
+            // their sender 4 Mbit/s to keep every upload slot.
+            min_rate: at_least(
+                parse_num(vars, "UPLOAD_MIN_RATE_KIB_PER_SEC", 64_u64)?,
+                1,
+                "UPLOAD_MIN_RATE_KIB_PER_SEC",
+            )?
+            .checked_mul(1024)
+            .ok_or_else(|| err("UPLOAD_MIN_RATE_KIB_PER_SEC is too large."))?,
+            rate_grace: Duration::from_secs(at_least(
+                parse_num(vars, "UPLOAD_RATE_GRACE_SECS", 10)?,
+                1,
+                "UPLOAD_RATE_GRACE_SECS",
             )?),
             ffmpeg_path: non_empty(vars, "FFMPEG_PATH")
                 .unwrap_or("ffmpeg")

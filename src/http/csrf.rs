@@ -6,15 +6,20 @@
 //! string. Requests the browser marks as cross-site are refused outright. The Stripe webhook
 //! is exempt: it is authenticated by its signature instead. So are JSON API calls that do not
 //! ride on a signed-in session (see [`api_call_without_session`]).
+//!
+//! Only a URL-encoded form can carry the token in its body; every other request is judged on
+//! its head, before a byte of its body is read.
 
 use std::sync::Arc;
 
+use poem::error::ReadBodyError;
 use poem::http::{Method, StatusCode, header};
 use poem::{Endpoint, Middleware, Request, Result};
 
 use subtle::ConstantTimeEq as _;
 
 use super::context::{RequestContext, SessionState};
+use super::deadlines::body_timeout;
 use crate::crypto::unmask;
 use crate::error::AppError;
 
@@ -50,28 +55,46 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
         if !unsafe_method {
             return self.inner.call(req).await;
         }
-        // Every non-streaming body is bounded here, before anything reads it, wherever the token
-        // travels. (Request bodies are never inflated: see `http::compression`.)
-        let body = if is_multipart(&req) {
-            None
-        } else {
-            let bytes = req
-                .take_body()
-                .into_bytes_limit(MAX_FORM_BYTES)
-                .await
-                .map_err(|_| poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE))?;
-            req.set_body(bytes.clone());
-            Some(bytes)
-        };
         let exempt = EXEMPT_PREFIXES
             .iter()
             .any(|p| req.uri().path().starts_with(p))
             || api_call_without_session(&req);
-        if !exempt {
+        // Judge the token before the body whenever the body cannot carry it (a header token, or
+        // anything but a URL-encoded form): a forged request then costs us no body at all.
+        let token_in_body = !exempt && req.header("x-csrf-token").is_none() && is_urlencoded(&req);
+        let cross_site = req.header("sec-fetch-site") == Some("cross-site");
+        if !exempt && (!token_in_body || cross_site) {
+            check(&req, None).await?;
+        }
+        // Every non-streaming body is bounded here, in size (and in time, by
+        // `http::deadlines`), before anything else reads it. (Request bodies are never
+        // inflated: see `http::compression`.)
+        let body = if is_multipart(&req) {
+            None
+        } else {
+            let read = req.take_body().into_bytes_limit(MAX_FORM_BYTES).await;
+            let bytes = read.map_err(|e| unreadable(&req, &e))?;
+            req.set_body(bytes.clone());
+            Some(bytes)
+        };
+        if token_in_body {
             check(&req, body.as_deref()).await?;
         }
         self.inner.call(req).await
     }
+}
+
+/// Too large (413), too slow (408), or cut short by the client (400).
+fn unreadable(req: &Request, e: &ReadBodyError) -> poem::Error {
+    let status = if let Some(late) = body_timeout(req) {
+        tracing::debug!(reason = %late, "form body too slow");
+        StatusCode::REQUEST_TIMEOUT
+    } else if matches!(e, ReadBodyError::PayloadTooLarge) {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    poem::Error::from_status(status)
 }
 
 /// CSRF is about ambient authority: the session cookie a browser attaches by itself. The JSON
@@ -87,6 +110,11 @@ fn api_call_without_session(req: &Request) -> bool {
             || req
                 .data::<Arc<RequestContext>>()
                 .is_some_and(|ctx| ctx.user().is_none()))
+}
+
+fn is_urlencoded(req: &Request) -> bool {
+    req.header(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("x-www-form-urlencoded"))
 }
 
 fn is_multipart(req: &Request) -> bool {
@@ -129,11 +157,8 @@ fn token_from_body_or_query(req: &Request, body: Option<&[u8]>) -> Option<String
             .find(|(k, _)| k == "csrf_token")
             .map(|(_, v)| v.into_owned())
     };
-    let urlencoded = req
-        .header(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.to_ascii_lowercase().contains("x-www-form-urlencoded"));
     match body {
-        Some(bytes) if urlencoded => form_field(bytes),
+        Some(bytes) if is_urlencoded(req) => form_field(bytes),
         // Streaming bodies (multipart uploads) are not buffered: the token rides in the query.
         _ => req.uri().query().and_then(|q| form_field(q.as_bytes())),
     }

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every domain: middleware (request ids, sessions, CSRF, errors,
-//! security headers), extractors for identity, static assets and response helpers.
+//! security headers, deadlines for slow clients), extractors for identity, static assets and
+//! response helpers.
 
 #![warn(missing_docs)]
 
@@ -8,6 +9,7 @@ pub mod compression;
 pub mod context;
 pub mod cookies;
 pub mod csrf;
+pub mod deadlines;
 pub mod drain;
 pub mod errors;
 pub mod extract;

@@ -19,6 +19,7 @@ use crate::audit::{AuditEntry, insert_audit};
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Flash;
+use crate::http::deadlines;
 use crate::http::extract::{AdminUser, Ctx, HxRequest};
 use crate::http::redirect_with_flash;
 use crate::rate_limit::{self, Limit};
@@ -109,7 +110,7 @@ pub async fn receive_one(
 ) -> AppResult<Media> {
     let _permit = admit(state, req, &format!("api:{}", uploader.label)).await?;
     let mut folder = parse_folder(folder_query.unwrap_or(""))?;
-    while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad_form(req, e))? {
         match field.name() {
             Some("folder") => folder = parse_folder(&small_text(field, 200).await?)?,
             Some("file") => {
@@ -121,10 +122,10 @@ pub async fn receive_one(
                     &folder,
                     &file_name,
                     file_type,
-                    field.into_async_read(),
+                    deadlines::explain(req, field.into_async_read()),
                 )
                 .await?;
-                if let Err(refusal) = nothing_chosen_after_the_file(state, &mut multipart).await {
+                if let Err(refusal) = nothing_chosen_after_the_file(state, req, &mut multipart).await {
                     super::delete_media(
                         state,
                         &uploader.audit("media.delete", &media.id),
@@ -150,10 +151,11 @@ pub async fn receive_one(
 /// body must arrive within the upload idle timeout, like the file.
 async fn nothing_chosen_after_the_file(
     state: &AppState,
+    req: &Request,
     multipart: &mut Multipart,
 ) -> AppResult<()> {
     let rest = async {
-        while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+        while let Some(field) = multipart.next_field().await.map_err(|e| bad_form(req, e))? {
             if field.name() == Some("folder") {
                 return Err(AppError::BadRequest(
                     "Send the folder before the file: a folder after it comes too late.".into(),
@@ -170,8 +172,14 @@ async fn nothing_chosen_after_the_file(
         })?
 }
 
-fn bad_form(e: poem::error::ParseMultipartError) -> AppError {
+fn bad_form(req: &Request, e: poem::error::ParseMultipartError) -> AppError {
     tracing::debug!(error = %e, "unreadable multipart body");
+    if let Some(late) = deadlines::body_timeout(req) {
+        return AppError::Refused {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: format!("The upload was dropped: {late}."),
+        };
+    }
     AppError::BadRequest(
         "The upload form could not be read (it ended early or is malformed).".into(),
     )
@@ -288,7 +296,9 @@ pub async fn upload_files(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                let AppError::BadRequest(message) = bad_form(e) else {
+                let (AppError::BadRequest(message) | AppError::Refused { message, .. }) =
+                    bad_form(req, e)
+                else {
                     break;
                 };
                 outcomes.push(FileOutcome::Failed {
@@ -322,7 +332,7 @@ pub async fn upload_files(
                             &folder,
                             &name,
                             file_type,
-                            field.into_async_read(),
+                            deadlines::explain(req, field.into_async_read()),
                         )
                         .await
                     }
@@ -330,7 +340,9 @@ pub async fn upload_files(
                 };
                 match result {
                     Ok(media) => outcomes.push(FileOutcome::Stored(Box::new(media))),
-                    Err(e @ (UploadError::Interrupted | UploadError::Idle)) => {
+                    Err(
+                        e @ (UploadError::Interrupted | UploadError::Idle | UploadError::TooSlow),
+                    ) => {
                         // The rest of the body is unusable.
                         outcomes.push(FileOutcome::Failed {
                             name,

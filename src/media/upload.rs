@@ -20,6 +20,7 @@ use super::model::{
 use super::store::{self, NewMedia};
 use crate::audit::{AuditEntry, insert_audit};
 use crate::db::{new_id, now};
+use crate::http::deadlines::Late;
 use crate::jobs::{EnqueueOptions, store as job_store};
 use crate::state::AppState;
 use crate::storage::{BlobHeaders, BlobUpload, StorageError};
@@ -85,9 +86,12 @@ pub enum UploadError {
     /// The client stopped sending.
     #[error("the upload stopped before the file was complete")]
     Interrupted,
-    /// The client sent nothing for too long.
+    /// The client sent nothing for too long (`UPLOAD_IDLE_TIMEOUT_SECS`).
     #[error("the upload was idle for too long and was dropped")]
     Idle,
+    /// The client sent too slowly (below the minimum rate, `UPLOAD_MIN_RATE_KIB_PER_SEC`).
+    #[error("the upload arrived too slowly and was dropped")]
+    TooSlow,
     /// The storage service failed.
     #[error("the file could not be stored right now; please try again")]
     Storage(#[source] StorageError),
@@ -105,7 +109,7 @@ impl UploadError {
             Self::Empty { .. } => S::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             Self::Interrupted => S::BAD_REQUEST,
-            Self::Idle => S::REQUEST_TIMEOUT,
+            Self::Idle | Self::TooSlow => S::REQUEST_TIMEOUT,
             Self::Storage(_) => S::SERVICE_UNAVAILABLE,
             Self::Database(_) => S::INTERNAL_SERVER_ERROR,
         }
@@ -118,7 +122,7 @@ impl UploadError {
             | Self::ContentMismatch { .. }
             | Self::Empty { .. }
             | Self::TooLarge { .. } => "rejected",
-            Self::Interrupted | Self::Idle => "aborted",
+            Self::Interrupted | Self::Idle | Self::TooSlow => "aborted",
             Self::Storage(_) | Self::Database(_) => "failed",
         }
     }
@@ -263,7 +267,7 @@ async fn receive_inner<R: AsyncRead + Unpin>(
     mut body: R,
 ) -> Result<Media, UploadError> {
     let original = clean_original_name(file_name);
-    let head = read_head(state, &mut body, &original, file_type).await?;
+    let head = read_head(&mut body, &original, file_type).await?;
 
     let id = new_id();
     let now = now();
@@ -326,16 +330,14 @@ async fn receive_inner<R: AsyncRead + Unpin>(
 /// Reads the first block, which decides whether the content is what the name says, before
 /// storage is touched.
 async fn read_head<R: AsyncRead + Unpin>(
-    state: &AppState,
     body: &mut R,
     original: &str,
     file_type: FileType,
 ) -> Result<Vec<u8>, UploadError> {
-    let idle = state.settings.upload_idle_timeout;
     let mut head = vec![0u8; SNIFF_LEN];
     let mut filled = 0;
     while filled < head.len() {
-        let n = read_some(body, &mut head[filled..], idle).await?;
+        let n = read_some(body, &mut head[filled..]).await?;
         if n == 0 {
             break;
         }
@@ -367,14 +369,13 @@ async fn stream_body<R: AsyncRead + Unpin>(
     file_type: FileType,
 ) -> Result<(u64, String), UploadError> {
     let limit = file_type.kind.limit(&state.settings.upload_limits);
-    let idle = state.settings.upload_idle_timeout;
     let mut hasher = Sha256::new();
     let mut size = head.len() as u64;
     hasher.update(head);
     upload.write(head).await.map_err(UploadError::Storage)?;
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = read_some(body, &mut buf, idle).await?;
+        let n = read_some(body, &mut buf).await?;
         if n == 0 {
             break;
         }
@@ -430,19 +431,20 @@ fn now_after(start: i64) -> i64 {
     now().max(start)
 }
 
+/// One read of the body. Its deadlines (idle, minimum rate) are kept by the body itself
+/// (`http::deadlines`), which fails a late read with the reason (`Late`).
 async fn read_some<R: AsyncRead + Unpin>(
     body: &mut R,
     buf: &mut [u8],
-    idle: Duration,
 ) -> Result<usize, UploadError> {
-    match tokio::time::timeout(idle, body.read(buf)).await {
-        Err(_) => Err(UploadError::Idle),
-        Ok(Err(e)) => {
+    body.read(buf).await.map_err(|e| match Late::of_error(&e) {
+        Some(Late::BodyIdle) => UploadError::Idle,
+        Some(_) => UploadError::TooSlow,
+        None => {
             tracing::debug!(error = %e, "upload body ended early");
-            Err(UploadError::Interrupted)
+            UploadError::Interrupted
         }
-        Ok(Ok(n)) => Ok(n),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::store;
 use super::webhook::{self, Receipt, WebhookError};
 use crate::db::now;
 use crate::error::{AppError, AppResult};
+use crate::http::deadlines::body_timeout;
 use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::redirect;
@@ -35,6 +36,13 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
 #[handler]
 pub async fn stripe_webhook(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
     let Ok(bytes) = body.into_bytes_limit(MAX_EVENT_BYTES).await else {
+        // Too slow for the webhook deadlines (`http::deadlines`): the gateway will retry.
+        if body_timeout(req).is_some() {
+            return json_response(
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"error": "event body arrived too slowly"}),
+            );
+        }
         return json_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             json!({"error": "event body too large or unreadable"}),

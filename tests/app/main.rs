@@ -31,4 +31,5 @@ mod replicas;
 mod reviews;
 mod scale_out;
 mod security;
+mod slow_clients;
 mod storefront;
