@@ -27,6 +27,21 @@
     if (panel && panel.firstElementChild) panel.replaceChildren();
   });
 
+  // Disclosures that are always open on wide screens (the main menu, the shop's filters): the
+  // stylesheet shows their content there without JS; with JS they are really open, so that
+  // assistive technology and find-in-page see what the eye sees.
+  [[".nav-menu", "(min-width: 60rem)"], [".filters-disclosure", "(min-width: 56.25rem)"]].forEach(function (pair) {
+    var wide = window.matchMedia(pair[1]);
+    var apply = function () {
+      document.querySelectorAll(pair[0]).forEach(function (details) {
+        if (wide.matches) details.open = true;
+        else if (pair[0] === ".nav-menu") details.open = false;
+      });
+    };
+    apply();
+    wide.addEventListener("change", apply);
+  });
+
   // A refund's confirmation dialog says how much and why (the no-JS path has a page for it).
   document.addEventListener("htmx:confirm", function (event) {
     var form = event.target.closest && event.target.closest("form[data-confirm-refund]");

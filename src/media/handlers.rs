@@ -125,7 +125,9 @@ pub async fn receive_one(
                     deadlines::explain(req, field.into_async_read()),
                 )
                 .await?;
-                if let Err(refusal) = nothing_chosen_after_the_file(state, req, &mut multipart).await {
+                if let Err(refusal) =
+                    nothing_chosen_after_the_file(state, req, &mut multipart).await
+                {
                     super::delete_media(
                         state,
                         &uploader.audit("media.delete", &media.id),

@@ -459,7 +459,14 @@ async fn an_unopened_order_holds_its_stock_briefly(backend: Backend) {
         .post_form("/checkout", &details("other@example.com"))
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let later = now + 5 * 60 + flashstudio::orders::EXPIRY_GRACE_SECS + 1;
+    let (held_until, created): (i64, i64) = sqlx::query_as(
+        "select hold_expires_at, created_at from orders where email = 'other@example.com'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(held_until - created, 5 * 60);
+    let later = held_until + flashstudio::orders::EXPIRY_GRACE_SECS + 1;
     assert_eq!(
         flashstudio::orders::expire_due(&app.state, later)
             .await
