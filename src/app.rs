@@ -33,6 +33,7 @@ use crate::storage::Storage;
 impl AppState {
     /// Connects to everything the settings name; migrates when `AUTO_MIGRATE` is on.
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        crate::views::components::set_studio_zone(settings.time_zone.clone());
         settings.ensure_data_dir()?;
         settings.load_or_create_dev_secret()?;
         let db = Db::connect(

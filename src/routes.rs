@@ -71,6 +71,10 @@ fn public() -> Route {
         .at("/orders/:number/:key/status", get(orders::status))
         .at("/orders/:number/:key/pay", post(orders::pay_again))
         .at(
+            "/orders/:number/:key/downloads/:line",
+            post(orders::download_line),
+        )
+        .at(
             "/downloads/:token",
             get(orders::show_download).post(orders::download),
         )

@@ -142,6 +142,8 @@ pub struct Settings {
     pub staff_email: Option<String>,
     /// `REVIEWS_AUTO_APPROVE`: publish product reviews without waiting for moderation.
     pub reviews_auto_approve: bool,
+    /// `STUDIO_TIME_ZONE`: the zone every page and email shows times in.
+    pub time_zone: jiff::tz::TimeZone,
     /// `CONTENT_CACHE_TTL_MS`: how long browsing pages reuse the in-memory catalog snapshot.
     pub content_cache_ttl: Duration,
     /// The payment gateway (`PAYMENT_GATEWAY`).
@@ -336,6 +338,7 @@ impl Sections {
             currency: self.currency,
             staff_email: self.staff_email,
             reviews_auto_approve: self.storefront.reviews_auto_approve,
+            time_zone: self.storefront.time_zone,
             content_cache_ttl: self.storefront.content_cache_ttl,
             payments: self.checkout.payments,
             order_hold: self.checkout.order_hold,
@@ -360,6 +363,16 @@ impl Sections {
 mod tests {
     use super::parse::vars;
     use super::*;
+
+    #[test]
+    fn the_studio_time_zone_is_an_iana_name() {
+        let s = Settings::from_map(&HashMap::new()).unwrap();
+        assert_eq!(s.time_zone.iana_name(), Some("Asia/Singapore"));
+        let s = Settings::from_map(&vars(&[("STUDIO_TIME_ZONE", "Europe/London")])).unwrap();
+        assert_eq!(s.time_zone.iana_name(), Some("Europe/London"));
+        let e = Settings::from_map(&vars(&[("STUDIO_TIME_ZONE", "Mars/Olympus")])).unwrap_err();
+        assert!(e.to_string().contains("STUDIO_TIME_ZONE"), "{e}");
+    }
 
     #[test]
     fn zero_config_is_development_on_sqlite_with_mail_to_files() {

@@ -22,10 +22,11 @@ pub(super) fn currency(vars: &HashMap<String, String>) -> Result<Currency, Confi
     }
 }
 
-/// Review moderation and the catalog cache.
+/// Review moderation, the catalog cache and the studio's time zone.
 pub(super) struct Storefront {
     pub(super) reviews_auto_approve: bool,
     pub(super) content_cache_ttl: Duration,
+    pub(super) time_zone: jiff::tz::TimeZone,
 }
 
 impl Storefront {
@@ -37,6 +38,18 @@ impl Storefront {
                 "CONTENT_CACHE_TTL_MS",
                 1000,
             )?),
+            time_zone: time_zone(vars)?,
         })
     }
+}
+
+/// `STUDIO_TIME_ZONE`, an IANA zone name (default `Asia/Singapore`): every time a page or an
+/// email shows is in it. The zone database is built into the binary.
+fn time_zone(vars: &HashMap<String, String>) -> Result<jiff::tz::TimeZone, ConfigError> {
+    let name = non_empty(vars, "STUDIO_TIME_ZONE").unwrap_or("Asia/Singapore");
+    jiff::tz::TimeZone::get(name).map_err(|_| {
+        err(format!(
+            "STUDIO_TIME_ZONE must be an IANA time zone name such as Asia/Singapore or Europe/London, not {name:?}."
+        ))
+    })
 }

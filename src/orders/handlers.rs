@@ -336,6 +336,27 @@ pub async fn download(
     let Some(d) = order_store::use_download(state.db.pool(), &hash, now()).await? else {
         return Err(AppError::Gone(DOWNLOAD_GONE));
     };
+    send_file(state, d).await
+}
+
+/// `POST /orders/{number}/{key}/downloads/{line}`: the order page's Download button of a paid
+/// digital line; spends one use of its download like the emailed link does.
+#[handler]
+pub async fn download_line(
+    Data(state): Data<&AppState>,
+    Path((number, key, line)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let order = by_link(state, &number, &key).await?;
+    let line = crate::db::parse_id(&line).ok_or(AppError::NotFound)?;
+    let Some(d) = order_store::use_line_download(state.db.pool(), &order.id, &line, now()).await?
+    else {
+        return Err(AppError::Gone(DOWNLOAD_GONE));
+    };
+    send_file(state, d).await
+}
+
+/// Redirects to a five-minute signed link of a download's file, sending no referrer.
+async fn send_file(state: &AppState, d: order_store::Download) -> AppResult<Response> {
     let media = match d.media_id {
         Some(id) => media_store::find_ready(state.db.pool(), &id).await?,
         None => None,

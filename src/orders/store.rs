@@ -80,6 +80,14 @@ impl Order {
     pub fn ships(&self) -> bool {
         self.has_prints
     }
+
+    /// Paid (or fulfilled after payment).
+    pub fn is_paid(&self) -> bool {
+        matches!(
+            self.status(),
+            super::state::OrderStatus::Paid | super::state::OrderStatus::Fulfilled
+        )
+    }
 }
 
 /// An order line (a snapshot of the cart line).
@@ -499,27 +507,53 @@ pub struct Download {
     pub expires_at: i64,
 }
 
+/// The update that spends one use of a download, for a `where` clause naming it (`$1`, and
+/// `$3` where needed; `$2` is now): only a paid order's, before it expires and while uses are
+/// left, in one conditional statement.
+macro_rules! spend_download {
+    ($which:literal) => {
+        concat!(
+            "update downloads set uses = uses + 1, last_used_at = $2 where ",
+            $which,
+            " and expires_at > $2 and uses < max_uses \
+             and exists (select 1 from orders o where o.id = downloads.order_id \
+               and o.status in ('paid', 'fulfilled')) \
+             and exists (select 1 from payments p where p.order_id = downloads.order_id \
+               and p.status in ('paid', 'partially_refunded')) \
+             returning (select digital_media_id from order_lines l where l.id = downloads.order_line_id) as media_id, \
+               (select title from order_lines l where l.id = downloads.order_line_id) as title, \
+               uses, max_uses, expires_at"
+        )
+    };
+}
+
 /// Spends one use of a download link; `None` when unknown, expired or used up.
 pub async fn use_download<'e>(
     ex: impl Executor<'e, Database = Any>,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<Download>, sqlx::Error> {
-    sqlx::query_as(
-        "update downloads set uses = uses + 1, last_used_at = $2 \
-         where token_hash = $1 and expires_at > $2 and uses < max_uses \
-         and exists (select 1 from orders o where o.id = downloads.order_id \
-           and o.status in ('paid', 'fulfilled')) \
-         and exists (select 1 from payments p where p.order_id = downloads.order_id \
-           and p.status in ('paid', 'partially_refunded')) \
-         returning (select digital_media_id from order_lines l where l.id = downloads.order_line_id) as media_id, \
-           (select title from order_lines l where l.id = downloads.order_line_id) as title, \
-           uses, max_uses, expires_at",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(ex)
-    .await
+    sqlx::query_as(spend_download!("token_hash = $1"))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Spends one use of the download of an order's line (the order page's button); `None` as
+/// for [`use_download`].
+pub async fn use_line_download<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    order_id: &str,
+    line_id: &str,
+    now: i64,
+) -> Result<Option<Download>, sqlx::Error> {
+    sqlx::query_as(spend_download!("order_id = $1 and order_line_id = $3"))
+        .bind(order_id)
+        .bind(now)
+        .bind(line_id)
+        .fetch_optional(ex)
+        .await
 }
 
 /// A download link's state without spending a use (the page before the button).

@@ -7,6 +7,7 @@ use super::state::OrderStatus;
 use super::store::{Order, OrderLine};
 use crate::cart::Cart;
 use crate::catalog::model::ProductKind;
+use crate::db::now;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::payments::state::PaymentStatus;
@@ -100,8 +101,13 @@ pub fn payment_status(
         } @else {
             div #payment-status .payment-status role="status" aria-live="polite" {
                 @match status {
-                    OrderStatus::Paid | OrderStatus::Fulfilled => {
+                    // "On its way" only right after the payment (the gateway sent the customer
+                    // back here); later visits say when it was paid.
+                    OrderStatus::Paid | OrderStatus::Fulfilled if poll => {
                         p.alert.alert-success { strong { "Payment received. Thank you!" } " A confirmation is on its way to " (order.email) "." }
+                    }
+                    OrderStatus::Paid | OrderStatus::Fulfilled => {
+                        p.alert.alert-success { strong { "Paid" } @if let Some(t) = order.paid_at { " on " (timestamp(t)) } ". The confirmation went to " (order.email) "." }
                     }
                     OrderStatus::Cancelled | OrderStatus::Expired if pay.is_some_and(PaymentStatus::is_captured) => {
                         p.alert.alert-info { "We received your payment after this order was closed. The studio has been told and will refund it or contact you shortly." }
@@ -156,9 +162,8 @@ pub fn order_page(
             div.container.narrow {
                 p.eyebrow { "Placed " (timestamp(order.created_at)) }
                 h1 { "Order " (order.number) }
-                p { span.badge { (order.status().label()) }
-                    @if let Some(p) = payment { " " span.badge.badge-muted { "Payment: " (p.status().label()) } }
-                }
+                // One badge: the order's state (the payment's is in the block below).
+                p { span class=(format!("badge status-badge status-{}", order.status)) { (order.status().label()) } }
                 (payment_status(ctx, order, payment, base, poll))
                 div.panel {
                     table.order-lines {
@@ -169,7 +174,15 @@ pub fn order_page(
                                     td { (l.title) @if !l.options_label.is_empty() { br; span.muted.small { (l.options_label) } }
                                         @if l.kind == ProductKind::Digital {
                                             @if let Some((_, uses, max, expires)) = downloads.iter().find(|d| d.0 == l.id) {
-                                                br; span.small { "Download link emailed · " (uses) " of " (max) " downloads used · valid until " (timestamp(*expires)) }
+                                                @if order.is_paid() && uses < max && *expires > now() {
+                                                    form.download-form method="post" action={(base) "/downloads/" (l.id)} {
+                                                        (csrf_field(ctx))
+                                                        button.button.button-small.button-primary type="submit" { "Download" }
+                                                        " " span.small.muted { (max - uses) " of " (max) " downloads left · until " (timestamp(*expires)) }
+                                                    }
+                                                } @else {
+                                                    br; span.small.muted { "Download link used up or expired: " a href={"/contact?kind=support&subject=Order%20" (order.number)} { "ask us for a new one" } "." }
+                                                }
                                             }
                                         }
                                     }
@@ -179,7 +192,15 @@ pub fn order_page(
                                 }
                             }
                         }
-                        tfoot { tr { th colspan="2" { "Total" } td.col-unit {} td.num { strong { (order.money(order.total_minor)) } } } }
+                        // What was charged: the lines' subtotal, shipping (included in the
+                        // prices) and the total the gateway took.
+                        tfoot {
+                            tr.subtotal { th colspan="2" { "Subtotal" } td.col-unit {} td.num { (order.money(order.subtotal_minor)) } }
+                            @if order.ships() {
+                                tr { th colspan="2" { "Shipping" } td.col-unit {} td.num { "Included" } }
+                            }
+                            tr { th colspan="2" { "Total" } td.col-unit {} td.num { strong { (order.money(order.total_minor)) } } }
+                        }
                     }
                 }
                 div.grid-2 {

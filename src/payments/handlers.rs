@@ -165,7 +165,13 @@ pub async fn dev_checkout_action(
     webhook::receive(state, Some(&header), body.as_bytes(), "dev")
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("dev gateway event: {e}")))?;
-    Ok(redirect(&format!("{}?paid=1", summary.return_path)))
+    // Only a payment comes back as "paid" (the order page then waits for its confirmation);
+    // a declined card comes back to the plain order page, as Stripe's cancel path does.
+    Ok(redirect(&if paid {
+        format!("{}?paid=1", summary.return_path)
+    } else {
+        summary.return_path
+    }))
 }
 
 /// A Stripe-shaped checkout session event for a dev payment.

@@ -113,9 +113,35 @@ pub fn error_summary(errors: &FieldErrors) -> Markup {
 
 /// A timestamp (epoch seconds) as `2026-11-22 14:05 UTC`.
 pub fn timestamp(secs: i64) -> String {
-    jiff::Timestamp::from_second(secs)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|_| "—".to_owned())
+    let zone = STUDIO_ZONE
+        .get()
+        .cloned()
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let Ok(at) = jiff::Timestamp::from_second(secs) else {
+        return "—".to_owned();
+    };
+    let label = zone_label(&zone);
+    format!("{} {label}", at.to_zoned(zone).strftime("%-d %b %Y, %H:%M"))
+}
+
+/// The studio's time zone for [`timestamp`], set once at startup from `STUDIO_TIME_ZONE` (a
+/// display setting of the whole process, like a locale); UTC until then.
+static STUDIO_ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+
+/// Sets the zone [`timestamp`] shows times in (the first call wins).
+pub fn set_studio_zone(zone: jiff::tz::TimeZone) {
+    let _ = STUDIO_ZONE.set(zone);
+}
+
+/// "Singapore time" for Asia/Singapore, "London time" for Europe/London, "UTC" for UTC.
+fn zone_label(zone: &jiff::tz::TimeZone) -> String {
+    match zone.iana_name() {
+        Some(name) if name != "UTC" && name != "Etc/UTC" => {
+            let city = name.rsplit('/').next().unwrap_or(name).replace('_', " ");
+            format!("{city} time")
+        }
+        _ => "UTC".to_owned(),
+    }
 }
 
 /// Previous/next page links. `href(page)` builds each page's URL; with `target` the links

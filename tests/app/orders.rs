@@ -220,6 +220,10 @@ async fn dev_gateway_decline_retry_and_cancel(backend: Backend) {
     add(&app, &buyer, "kampong-glam-morning", 1).await;
     let gateway = checkout(&buyer, "dee@example.com").await;
     let back = dev_gateway(&buyer, &gateway, "decline").await;
+    assert!(
+        !back.contains("paid=1"),
+        "a declined payment is not “paid”: {back}"
+    );
     let (_, page) = buyer.get_text(&back).await;
     assert!(page.contains("The payment did not go through"), "{page}");
     assert_eq!(
@@ -1063,6 +1067,7 @@ on_both_backends!(
     unpaid_orders_cannot_hoard_stock,
     checkout_refuses_addresses_the_mailer_cannot_send_to,
     underpaid_capture_neither_pays_nor_fulfils,
+    the_order_page_says_what_happened,
 );
 
 /// A guest who logs in between placing and paying keeps one order, and paying empties the
@@ -1481,5 +1486,52 @@ async fn underpaid_capture_neither_pays_nor_fulfils(backend: Backend) {
             .await
             .unwrap(),
         1
+    );
+}
+
+/// The order page after payment: one status badge, times in the studio's zone (Singapore by
+/// default), the sums that were charged, "on its way" only right after paying, and a Download
+/// button on a paid digital line that spends a use like the emailed link.
+async fn the_order_page_says_what_happened(backend: Backend) {
+    let app = shop_with(TestApp::builder(backend).var("DOWNLOAD_LINK_MAX_USES", "2")).await;
+    let buyer = app.new_browser();
+    add(&app, &buyer, "cinematic-luts", 1).await;
+    let gateway = checkout(&buyer, "page@example.com").await;
+    let back = dev_gateway(&buyer, &gateway, "pay").await;
+    assert!(back.ends_with("?paid=1"));
+    let (_, page) = buyer.get_text(&back).await;
+    assert!(page.contains("A confirmation is on its way"), "{page}");
+    let base = back.trim_end_matches("?paid=1").to_owned();
+    let (_, page) = buyer.get_text(&base).await;
+    assert!(!page.contains("on its way"), "a later visit: {page}");
+    assert!(page.contains("Paid</strong> on "), "{page}");
+    assert_eq!(page.matches("status-badge").count(), 1, "one status badge");
+    assert!(!page.contains("Payment: "), "no second badge for the payment");
+    // Times in Asia/Singapore (UTC+8), said so.
+    let created: i64 = scalar_i64(&app, "select created_at from orders").await;
+    let local = jiff::Timestamp::from_second(created)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Singapore").unwrap())
+        .strftime("%H:%M Singapore time")
+        .to_string();
+    assert!(page.contains(&local), "{local} in {page}");
+    assert!(page.contains("Subtotal") && page.contains("Total"));
+    // The Download button: a POST that spends a use and leads to the file.
+    let line = text(&app, "select id from order_lines").await;
+    let action = format!("{base}/downloads/{line}");
+    assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
+    assert!(page.contains("2 of 2 downloads left"), "{page}");
+    let resp = buyer.post_form(&action, &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let file = buyer.get(&location(&resp).replace(&app.base, "")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(scalar_i64(&app, "select uses from downloads").await, 1);
+    let (_, page) = buyer.get_text(&base).await;
+    assert!(page.contains("1 of 2 downloads left"), "{page}");
+    // Someone else's line, or a wrong key: nothing.
+    let wrong = action.replace(&line, "00000000-0000-0000-0000-000000000000");
+    assert_eq!(
+        buyer.post_form(&wrong, &[]).await.status(),
+        StatusCode::GONE
     );
 }
