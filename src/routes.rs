@@ -71,6 +71,10 @@ fn public() -> Route {
         .at("/orders/:number/:key/status", get(orders::status))
         .at("/orders/:number/:key/pay", post(orders::pay_again))
         .at(
+            "/confirm-email/:user/:sig",
+            get(accounts::show_confirm_email).post(accounts::confirm_email),
+        )
+        .at(
             "/orders/:number/:key/downloads/:line",
             post(orders::download_line),
         )
@@ -108,6 +112,7 @@ fn account() -> Route {
         .at("/email", post(accounts::change_email))
         .at("/password", post(accounts::change_password))
         .at("/orders", get(orders::account_orders))
+        .at("/confirm-email", post(accounts::resend_confirmation))
 }
 
 /// Studio staff.

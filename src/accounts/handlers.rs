@@ -383,8 +383,76 @@ pub async fn reset_password(
 
 /// `GET /account`.
 #[handler]
-pub fn show_account(ctx: Ctx, CurrentUser(user): CurrentUser) -> Response {
-    views::account_page(&ctx, &user, &ProfileForms::default()).into_response()
+pub async fn show_account(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let forms = ProfileForms {
+        unconfirmed: !crate::identity::store::email_verified(state.db.pool(), &user.id).await?,
+        ..ProfileForms::default()
+    };
+    Ok(views::account_page(&ctx, &user, &forms).into_response())
+}
+
+/// `POST /account/confirm-email`: the confirmation link again.
+#[handler]
+pub async fn resend_confirmation(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    rate_limit::hit(&state.db, ACCOUNT_CHANGES_PER_IP, &ctx.rate_key()).await?;
+    service::resend_confirmation(state, &user).await?;
+    Ok(redirect_with_flash(
+        state,
+        "/account",
+        Flash::info(format!("We sent the link again to {}.", user.email)),
+    ))
+}
+
+/// `GET /confirm-email/{user}/{sig}`: the page with the confirming button.
+#[handler]
+pub async fn show_confirm_email(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((user_id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let email = service::confirmable_email(state, &user_id, &sig)
+        .await?
+        .ok_or(AppError::Gone(CONFIRM_GONE))?;
+    let action = format!("/confirm-email/{user_id}/{sig}");
+    Ok(views::confirm_email_page(&ctx, &email, &action).into_response())
+}
+
+const CONFIRM_GONE: &str = "This confirmation link is not valid any more (the address changed since it was sent). Ask for a new one on your account page.";
+
+/// `POST /confirm-email/{user}/{sig}`: confirms the address; the account gets the orders
+/// placed as a guest with it.
+#[handler]
+pub async fn confirm_email(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((user_id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let joined = service::confirm_email(state, &user_id, &sig)
+        .await?
+        .ok_or(AppError::Gone(CONFIRM_GONE))?;
+    let said = match joined {
+        0 => "Your email address is confirmed.".to_owned(),
+        1 => "Your email address is confirmed, and an order you placed as a guest is now in your account.".to_owned(),
+        n => format!("Your email address is confirmed, and {n} orders you placed as a guest are now in your account."),
+    };
+    let signed_in = ctx.user().is_some_and(|u| u.id == user_id);
+    Ok(redirect_with_flash(
+        state,
+        if signed_in {
+            "/account/orders"
+        } else {
+            "/login"
+        },
+        Flash::success(said),
+    ))
 }
 
 /// Body of `POST /account/email`.

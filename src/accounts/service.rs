@@ -112,6 +112,8 @@ pub async fn register(
     })?;
     let content = templates::welcome(&state.url("/account"));
     enqueue_email(&mut tx, email.as_str(), &content, state.max_job_attempts()).await?;
+    let confirm = templates::confirm_email(&confirm_email_url(state, &user.id, email.as_str()));
+    enqueue_email(&mut tx, email.as_str(), &confirm, state.max_job_attempts()).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     tracing::info!(user.id = %user.id, "account registered");
     Ok(user)
@@ -217,6 +219,9 @@ pub async fn change_email(state: &AppState, user: &User, email: &Email) -> anyho
     store::expire_reset_tokens_of(&mut *tx, &user.id, now).await?;
     let notice = templates::email_changed(email.as_str());
     enqueue_email(&mut tx, &user.email, &notice, state.max_job_attempts()).await?;
+    // The new address is unconfirmed until its own link is used.
+    let confirm = templates::confirm_email(&confirm_email_url(state, &user.id, email.as_str()));
+    enqueue_email(&mut tx, email.as_str(), &confirm, state.max_job_attempts()).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user.id, "account email changed");
     Ok(true)
@@ -286,4 +291,66 @@ fn truncate(s: &str, max: usize) -> &str {
         Some((i, _)) => &s[..i],
         None => s,
     }
+}
+
+/// The link that confirms `email` belongs to the account: signed (the URL key from
+/// `SECRET_KEY`) over the account and the address, so it stops working when the address
+/// changes, and needs no storage.
+pub fn confirm_email_url(state: &AppState, user_id: &str, email: &str) -> String {
+    let sig = state.keys.urls.sign(&confirm_message(user_id, email));
+    state.url(&format!("/confirm-email/{user_id}/{sig}"))
+}
+
+fn confirm_message(user_id: &str, email: &str) -> String {
+    format!("confirm-email:{user_id}:{email}")
+}
+
+/// The address a confirmation link is for, if the link is valid for the account's current
+/// address.
+pub async fn confirmable_email(
+    state: &AppState,
+    user_id: &str,
+    sig: &str,
+) -> anyhow::Result<Option<String>> {
+    if user_id.len() > 64 || sig.len() > 128 {
+        return Ok(None);
+    }
+    let Some(email) = store::find_email(state.db.pool(), user_id).await? else {
+        return Ok(None);
+    };
+    Ok(state
+        .keys
+        .urls
+        .verify(&confirm_message(user_id, &email), sig)
+        .then_some(email))
+}
+
+/// Confirms the account's address and, in the same transaction, gives it the orders placed as
+/// a guest with that address. `None` when the link is not valid (any more); else how many
+/// orders joined the account.
+pub async fn confirm_email(
+    state: &AppState,
+    user_id: &str,
+    sig: &str,
+) -> anyhow::Result<Option<u64>> {
+    let Some(email) = confirmable_email(state, user_id, sig).await? else {
+        return Ok(None);
+    };
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    if !store::mark_email_verified(&mut *tx, user_id, &email, now).await? {
+        return Ok(None);
+    }
+    let joined = crate::orders::attach_guest_orders(&mut tx, user_id, &email, now).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, joined, "email confirmed");
+    Ok(Some(joined))
+}
+
+/// Sends the confirmation link again (the account page's button).
+pub async fn resend_confirmation(state: &AppState, user: &User) -> anyhow::Result<()> {
+    let content = templates::confirm_email(&confirm_email_url(state, &user.id, &user.email));
+    let mut conn = state.db.pool().acquire().await?;
+    enqueue_email(&mut conn, &user.email, &content, state.max_job_attempts()).await?;
+    Ok(())
 }

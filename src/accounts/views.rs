@@ -180,6 +180,8 @@ pub struct ProfileForms {
     pub new_email: Option<String>,
     /// Errors of the password form.
     pub password_errors: FieldErrors,
+    /// The account's address is not confirmed yet (offer the link again).
+    pub unconfirmed: bool,
 }
 
 /// `GET /account`.
@@ -190,6 +192,15 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
                 h1 { "Your account" }
                 p.lead { "Signed in as " strong { (user.email) } " · member since " (timestamp(user.created_at)) }
                 p { a.button.button-secondary href="/account/orders" { "Your orders" } }
+            }
+            @if forms.unconfirmed {
+                div.alert.alert-info {
+                    p { strong { "Confirm your email address." } " We sent a link to " (user.email) " when you signed up: once you use it, orders you placed as a guest with this address appear in your account." }
+                    form.inline-form method="post" action="/account/confirm-email" {
+                        (csrf_field(ctx))
+                        button.button.button-small.button-secondary type="submit" { "Send the link again" }
+                    }
+                }
             }
             div.grid-2 {
                 section.panel {
@@ -217,4 +228,24 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
         }
     };
     page(ctx, PageMeta::titled("Your account"), body)
+}
+
+/// `GET /confirm-email/{user}/{sig}`: the button that confirms (a POST, so mail scanners that
+/// open links confirm nothing).
+pub fn confirm_email_page(ctx: &RequestContext, email: &str, action: &str) -> Markup {
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                div.panel {
+                    h1 { "Confirm your email address" }
+                    p { "Confirm that " strong { (email) } " is your address. Orders placed as a guest with it then appear in your account." }
+                    form method="post" action=(action) {
+                        (csrf_field(ctx))
+                        button.button.button-primary type="submit" { "Confirm my email address" }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Confirm your email address"), body)
 }

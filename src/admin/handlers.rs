@@ -121,6 +121,9 @@ pub async fn resend_email(
             Flash::error(if before.kind == "password_reset" {
                 "Password-reset links work once and expire, so they are not resent. \
                  Ask the customer to request a new link."
+            } else if before.kind == "confirm_email" {
+                "Confirmation links are not resent from the outbox: the customer asks for a \
+                 new one on their account page (“Send the link again”)."
             } else {
                 "Download links are limited in uses and time, so this email is not resent. \
                  Use “Resend confirmation and new download links” on the order instead."

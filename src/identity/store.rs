@@ -88,6 +88,17 @@ pub async fn find_user_with_hash_by_email<'e>(
     Ok(row.map(|r| (r.user.into(), r.password_hash)))
 }
 
+/// A user's current email address.
+pub async fn find_email<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select email from users where id = $1")
+        .bind(user_id)
+        .fetch_optional(ex)
+        .await
+}
+
 /// The password hash of a user, for checks that need the current password.
 pub async fn find_password_hash<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -126,6 +137,39 @@ pub async fn admin_exists<'e>(ex: impl Executor<'e, Database = Any>) -> Result<b
     Ok(n > 0)
 }
 
+/// Marks `email` confirmed for the user, if it is still the account's address; false when the
+/// account is gone or its address changed since the link was sent.
+pub async fn mark_email_verified<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    email: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update users set email_verified_at = coalesce(email_verified_at, $3) \
+         where id = $1 and email = $2",
+    )
+    .bind(user_id)
+    .bind(email)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Whether the user's current address was confirmed.
+pub async fn email_verified<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let at: Option<Option<i64>> =
+        sqlx::query_scalar("select email_verified_at from users where id = $1")
+            .bind(user_id)
+            .fetch_optional(ex)
+            .await?;
+    Ok(at.flatten().is_some())
+}
+
 /// Changes a user's email; a taken email is `DbError::UniqueViolation`.
 pub async fn update_email<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -133,13 +177,16 @@ pub async fn update_email<'e>(
     email: &str,
     now: i64,
 ) -> Result<(), DbError> {
-    sqlx::query("update users set email = $1, updated_at = $2 where id = $3")
-        .bind(email)
-        .bind(now)
-        .bind(user_id)
-        .execute(ex)
-        .await
-        .map_err(DbError::classify)?;
+    // A new address is unconfirmed until its own link is used.
+    sqlx::query(
+        "update users set email = $1, updated_at = $2, email_verified_at = null where id = $3",
+    )
+    .bind(email)
+    .bind(now)
+    .bind(user_id)
+    .execute(ex)
+    .await
+    .map_err(DbError::classify)?;
     Ok(())
 }
 

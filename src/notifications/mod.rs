@@ -23,25 +23,34 @@ pub use templates::EmailContent;
 
 /// Email kinds whose body carries a live secret (a single-use link): such a body is redacted
 /// once sent, never shown to staff, and never resent.
-pub const SECRET_BEARING_KINDS: &[&str] = &["password_reset", "downloads_ready"];
+pub const SECRET_BEARING_KINDS: &[&str] = &["password_reset", "downloads_ready", "confirm_email"];
 
-/// Replaces the token of every password-reset and download link in `body` with `[redacted]`.
+/// Replaces the token of every password-reset, download and email-confirmation link in `body`
+/// with `[redacted]`.
 pub fn redact_secrets(body: &str) -> String {
     let mut out = body.to_owned();
-    for mark in ["/password/reset/", "/downloads/"] {
-        out = redact_after(&out, mark);
+    for (mark, segments) in [
+        ("/password/reset/", false),
+        ("/downloads/", false),
+        ("/confirm-email/", true),
+    ] {
+        out = redact_after(&out, mark, segments);
     }
     out
 }
 
-fn redact_after(body: &str, mark: &str) -> String {
+/// Redacts the token after each `mark`; with `segments`, every path segment after it (the
+/// confirmation link is `/confirm-email/{user}/{signature}`).
+fn redact_after(body: &str, mark: &str, segments: bool) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while let Some(i) = rest.find(mark) {
         out.push_str(&rest[..i + mark.len()]);
         rest = &rest[i + mark.len()..];
         let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .find(|c: char| {
+                !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || (segments && c == '/'))
+            })
             .unwrap_or(rest.len());
         out.push_str("[redacted]");
         rest = &rest[end..];

@@ -105,6 +105,32 @@ pub fn welcome(account_url: &str) -> EmailContent {
     }
 }
 
+/// The link that confirms an account's address (sent at registration, after an email change,
+/// and on request from the account page).
+pub fn confirm_email(confirm_url: &str) -> EmailContent {
+    let html = layout(
+        "Confirm your email address",
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { "Confirm your email address" }
+            p { "Confirm that this address belongs to your FlashStudio account: orders you placed as a guest with it then appear in your account." }
+            (button(confirm_url, "Confirm my email address"))
+            p style="color:#7a746c;font-size:14px" { "If you did not ask for this, ignore this email." }
+        },
+    );
+    let text = format!(
+        "Confirm your email address\n\n\
+         Confirm that this address belongs to your FlashStudio account: orders you placed as a \
+         guest with it then appear in your account.\n\nConfirm: {confirm_url}\n\n\
+         If you did not ask for this, ignore this email.\n"
+    );
+    EmailContent {
+        kind: "confirm_email",
+        subject: "Confirm your email address".into(),
+        html,
+        text,
+    }
+}
+
 /// Sent to the *old* address after an email change, so a hijack does not go unnoticed. The
 /// old address can no longer reset the password, so the way back is a reply to the studio.
 pub fn email_changed(new_email: &str) -> EmailContent {

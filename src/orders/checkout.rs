@@ -513,3 +513,14 @@ pub async fn follow_cart_at_login(
     tx.commit().await?;
     Ok(())
 }
+
+/// Once an account confirmed its email address: the orders placed as a guest with it join the
+/// account (in the caller's transaction); how many.
+pub async fn attach_guest_orders(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    email: &str,
+    now: i64,
+) -> AppResult<u64> {
+    Ok(store::attach_guest_orders(conn, user_id, email, now).await?)
+}

@@ -27,7 +27,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub use attempts::{MAX_PAYMENT_ATTEMPTS, PaymentStart, start_payment};
-pub use checkout::{CheckoutDetails, Placed, follow_cart_at_login, place};
+pub use checkout::{CheckoutDetails, Placed, attach_guest_orders, follow_cart_at_login, place};
 pub use expiry::{EXPIRY_EVERY, ExpireOrdersHandler, ExpireOrdersJob, close_unpaid, expire_due};
 pub use payment_events::{OrderPayments, flag, on_captured, send_download_links};
 pub use staff::{cancel, clear_attention, resend, ship};

@@ -212,6 +212,26 @@ pub async fn unpaid_units_of(
     .await
 }
 
+/// Gives the orders placed as a guest with `email` (any case) to the account `user_id`, once
+/// the account confirmed that address; how many moved.
+pub async fn attach_guest_orders(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    email: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update orders set user_id = $1, updated_at = $3 \
+         where user_id is null and lower(email) = $2",
+    )
+    .bind(user_id)
+    .bind(email.to_lowercase())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Inserts an order line.
 pub async fn insert_line(conn: &mut AnyConnection, l: &OrderLine) -> Result<(), sqlx::Error> {
     sqlx::query(

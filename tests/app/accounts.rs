@@ -415,6 +415,7 @@ async fn two_tabs_registering_the_same_email_make_one_account(backend: Backend) 
 }
 
 on_both_backends!(
+    guest_orders_join_the_account_once_its_email_is_confirmed,
     two_tabs_registering_the_same_email_make_one_account,
     a_visitor_registers_and_lands_on_their_account,
     registration_errors_rerender_the_form_and_keep_the_email,
@@ -431,3 +432,80 @@ on_both_backends!(
     changing_email_or_password_needs_the_current_password,
     common_and_patterned_passwords_are_refused_next_to_the_field,
 );
+
+/// Orders placed as a guest join the account that registers with their email only once the
+/// account confirms the address by the emailed link (a button behind it, so link scanners
+/// confirm nothing); a forged or outdated link confirms nothing.
+async fn guest_orders_join_the_account_once_its_email_is_confirmed(backend: Backend) {
+    let sink = crate::support::SmtpSink::start().await;
+    let app = crate::orders::shop_with(TestApp::builder(backend).smtp(sink.port)).await;
+    let guest = app.new_browser();
+    crate::orders::add(&app, &guest, "cinematic-luts", 1).await;
+    let gateway = crate::orders::checkout(&guest, "Guest@Example.com").await;
+    crate::orders::dev_gateway(&guest, &gateway, "pay").await;
+
+    let me = app.new_browser();
+    let resp = me
+        .register("guest@example.com", "sunlit kettle orbit 42")
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, orders) = me.get_text("/account/orders").await;
+    assert!(
+        !orders.contains("FS-000001"),
+        "not before confirming: {orders}"
+    );
+    let (_, account) = me.get_text("/account").await;
+    assert!(account.contains("Confirm your email address"), "{account}");
+
+    let mail = sink
+        .wait_for(
+            "guest@example.com",
+            "Confirm your email address",
+            Duration::from_secs(15),
+        )
+        .await;
+    let start = mail
+        .text
+        .find("/confirm-email/")
+        .expect("a confirmation link");
+    let path: String = mail.text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    // A forged signature, or someone else's account: nothing.
+    let forged = format!("{}x", path.trim_end_matches(|c: char| c != '/'));
+    assert_eq!(me.get(&forged).await.status(), StatusCode::GONE);
+    assert_eq!(me.post_form(&forged, &[]).await.status(), StatusCode::GONE);
+    // Opening the link confirms nothing by itself.
+    let (status, page) = me.get_text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("guest@example.com"), "{page}");
+    let (_, orders) = me.get_text("/account/orders").await;
+    assert!(!orders.contains("FS-000001"));
+    let resp = me.post_form(&path, &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/account/orders");
+    let (_, orders) = me.get_text("/account/orders").await;
+    assert!(orders.contains("FS-000001"), "joined: {orders}");
+    assert!(orders.contains("is now in your account"), "{orders}");
+    let (_, account) = me.get_text("/account").await;
+    assert!(!account.contains("Send the link again"));
+
+    // A changed address voids the old link.
+    let resp = me
+        .post_form(
+            "/account/email",
+            &[
+                ("email", "new-address@example.com"),
+                ("current_password", "sunlit kettle orbit 42"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me.get(&path).await.status(), StatusCode::GONE);
+    let (_, account) = me.get_text("/account").await;
+    assert!(
+        account.contains("Send the link again"),
+        "the new address is unconfirmed"
+    );
+}
