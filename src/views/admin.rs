@@ -1,9 +1,10 @@
 //! The admin frame: every back-office screen, whichever domain it belongs to, is wrapped in
-//! it (the site layout plus the admin navigation).
+//! it: the back office's own header (studio name, a link to the site, the account menu) and
+//! the admin navigation, without the public site's navigation, cart and footer.
 
 use maud::{Markup, html};
 
-use super::{PageMeta, page};
+use super::layout::admin_document;
 use crate::http::context::RequestContext;
 
 /// The admin navigation: (label, path).
@@ -28,7 +29,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Audit log", "/admin/audit"),
 ];
 
-/// Wraps an admin screen in the site layout plus the admin sidebar.
+/// Wraps an admin screen in the admin frame and its navigation.
 pub fn admin_page(ctx: &RequestContext, title: &str, active: &str, content: Markup) -> Markup {
     let body = html! {
         div.admin-layout {
@@ -44,5 +45,5 @@ pub fn admin_page(ctx: &RequestContext, title: &str, active: &str, content: Mark
             section.admin-content { (content) }
         }
     };
-    page(ctx, PageMeta::titled(title), body)
+    admin_document(ctx, title, body)
 }

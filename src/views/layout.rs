@@ -39,8 +39,52 @@ const NAV: &[(&str, &str)] = &[
     ("Contact", "/contact"),
 ];
 
-/// A full HTML page around `body`.
+/// A full HTML page around `body`: the public site's header, flash messages and footer.
 pub fn page(ctx: &RequestContext, meta: PageMeta<'_>, body: Markup) -> Markup {
+    document(
+        ctx,
+        &meta,
+        html! {
+            a.skip-link href="#main" { "Skip to content" }
+            (header(ctx))
+            (flash(ctx))
+            main #main .site-main { (body) }
+            (footer())
+            div #toasts .toast-stack aria-live="polite" {}
+        },
+    )
+}
+
+/// A full HTML page of the back office: its own header (the studio's name, a link to the
+/// site, the account menu), flash messages and `body`; no public navigation, cart or footer.
+pub fn admin_document(ctx: &RequestContext, title: &str, body: Markup) -> Markup {
+    document(
+        ctx,
+        &PageMeta::titled(title),
+        html! {
+            a.skip-link href="#main" { "Skip to content" }
+            header.site-header.admin-header {
+                div.container.admin-header-inner {
+                    a.brand href="/admin" {
+                        span.brand-mark aria-hidden="true" { "▶" }
+                        span { "FlashStudio" }
+                        span.admin-tag { "Studio admin" }
+                    }
+                    div.header-actions {
+                        a.view-site href="/" { "View the site" }
+                        (account_menu(ctx))
+                    }
+                }
+            }
+            (flash(ctx))
+            main #main .site-main.admin-main { (body) }
+            div #toasts .toast-stack aria-live="polite" {}
+        },
+    )
+}
+
+/// The document around a frame: head (styles, scripts, htmx settings) and body.
+fn document(ctx: &RequestContext, meta: &PageMeta<'_>, frame: Markup) -> Markup {
     let csrf_header = serde_json::json!({ "X-CSRF-Token": ctx.csrf_token }).to_string();
     html! {
         (DOCTYPE)
@@ -60,14 +104,7 @@ pub fn page(ctx: &RequestContext, meta: PageMeta<'_>, body: Markup) -> Markup {
                 script src=(assets::url("htmx.min.js")) defer {}
                 script src=(assets::url("site.js")) defer {}
             }
-            body hx-headers=(csrf_header) {
-                a.skip-link href="#main" { "Skip to content" }
-                (header(ctx))
-                (flash(ctx))
-                main #main .site-main { (body) }
-                (footer())
-                div #toasts .toast-stack aria-live="polite" {}
-            }
+            body hx-headers=(csrf_header) { (frame) }
         }
     }
 }
@@ -97,28 +134,35 @@ fn header(ctx: &RequestContext) -> Markup {
                     a.cart-link href="/cart" {
                         span.cart-label { "Cart" } " " (super::components::cart_badge(i64::from(ctx.cart_units().unwrap_or(0)), false))
                     }
-                    @if let Some(user) = ctx.user() {
-                        details.account-menu {
-                            summary title=(user.email) { (short_label(user.label())) }
-                            ul.menu {
-                                li { a href="/account" { "Your account" } }
-                                li { a href="/account/orders" { "Your orders" } }
-                                @if user.is_admin() {
-                                    li { a href="/admin" { "Studio admin" } }
-                                }
-                                li {
-                                    form.inline-form method="post" action="/logout" {
-                                        (crate::views::components::csrf_field(ctx))
-                                        button.link-button type="submit" { "Log out" }
-                                    }
-                                }
-                            }
+                    (account_menu(ctx))
+                }
+            }
+        }
+    }
+}
+
+/// The signed-in user's menu (account, orders, the admin for staff, log out), or "Log in".
+fn account_menu(ctx: &RequestContext) -> Markup {
+    html! {
+        @if let Some(user) = ctx.user() {
+            details.account-menu {
+                summary title=(user.email) { (short_label(user.label())) }
+                ul.menu {
+                    li { a href="/account" { "Your account" } }
+                    li { a href="/account/orders" { "Your orders" } }
+                    @if user.is_admin() {
+                        li { a href="/admin" { "Studio admin" } }
+                    }
+                    li {
+                        form.inline-form method="post" action="/logout" {
+                            (crate::views::components::csrf_field(ctx))
+                            button.link-button type="submit" { "Log out" }
                         }
-                    } @else {
-                        a.button.button-small href="/login" { "Log in" }
                     }
                 }
             }
+        } @else {
+            a.button.button-small href="/login" { "Log in" }
         }
     }
 }

@@ -457,6 +457,26 @@ async fn a_customer_checks_out_through_the_dev_gateway() {
     fill(c, "#password", PASSWORD).await;
     click(c, "form button[type=submit]").await;
     wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    // The back office is a workplace of its own: its header (studio, "Studio admin", a link to
+    // the site, the account menu), no shop navigation, cart or footer.
+    assert_eq!(text_of(c, ".admin-header .admin-tag").await, "Studio admin");
+    assert!(
+        c.find(Locator::Css(".admin-header a.view-site[href='/']"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        c.find(Locator::Css(".admin-header .account-menu"))
+            .await
+            .is_ok()
+    );
+    for public in [".site-footer", "#cart-badge", ".main-nav"] {
+        assert!(
+            c.find(Locator::Css(public)).await.is_err(),
+            "{public} on an admin page"
+        );
+    }
+    screenshot(c, "admin-dashboard.png").await;
     c.goto(&format!("{base}/admin/orders")).await.unwrap();
     wait_text(c, "h1", "orders table", |t| t == "Orders").await;
     screenshot(c, "admin-orders.png").await;
