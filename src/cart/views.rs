@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 
 use super::{Cart, Line};
-use crate::catalog::views::image_src;
+use crate::catalog::views::card_src;
 use crate::http::context::RequestContext;
 use crate::state::AppState;
 use crate::views::components::{cart_badge, csrf_field};
@@ -19,7 +19,7 @@ pub fn line(ctx: &RequestContext, state: &AppState, l: &Line, notice: Option<&st
     html! {
         article.cart-line #(id) {
             a.cart-line-media href=(format!("/products/{}", l.product.slug)) tabindex="-1" aria-hidden="true" {
-                @if let Some(src) = image_src(state, l.product.image_media_id.as_deref()) {
+                @if let Some(src) = card_src(state, l.product.image_media_id.as_deref()) {
                     img src=(src) alt="" width="96" height="72" loading="lazy";
                 } @else {
                     span.image-placeholder { "▶" }

@@ -89,10 +89,58 @@ pub fn image_src(state: &AppState, media_id: Option<&str>) -> Option<String> {
     media_id.map(|id| page_path(state, id, Variant::File))
 }
 
-fn product_image(state: &AppState, p: &Product, class: &str) -> Markup {
+/// The card rendition of a stored picture (small places: cart lines, lists).
+pub fn card_src(state: &AppState, media_id: Option<&str>) -> Option<String> {
+    media_id.map(|id| page_path(state, id, Variant::Thumb))
+}
+
+/// Where a picture sits on the page, which decides how it loads and which rendition fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// In a grid of cards (about a third of the content width, all of it on phones): loaded
+    /// lazily.
+    Card,
+    /// The page's main picture (a product, a film's poster): loaded at once, never lazily.
+    Main,
+}
+
+/// The width `srcset` gives the full picture: what the demo paints and the poster job makes
+/// (a wider upload is sent as it is, so the browser may fetch more than it needs).
+const FULL_WIDTH: u32 = 1280;
+
+/// An `<img>` of a stored picture with its renditions: the analysis job's card rendition (480
+/// px, JPEG; the original until the job has run) and the full picture, described by `srcset`
+/// and `sizes` so a 350 px card does not download a 1280 px image.
+pub fn picture(
+    state: &AppState,
+    media_id: &str,
+    class: &str,
+    alt: &str,
+    (width, height): (u32, u32),
+    placement: Placement,
+) -> Markup {
+    let card = page_path(state, media_id, Variant::Thumb);
+    let full = page_path(state, media_id, Variant::File);
+    let srcset = format!("{card} 480w, {full} {FULL_WIDTH}w");
+    let sizes = match placement {
+        Placement::Card => "(min-width: 75rem) 24rem, (min-width: 36rem) 45vw, 100vw",
+        Placement::Main => "(min-width: 62rem) 60vw, 100vw",
+    };
     html! {
-        @if let Some(src) = image_src(state, p.image_media_id.as_deref()) {
-            img class=(class) src=(src) alt=(p.title) loading="lazy" width="800" height="600";
+        @if placement == Placement::Main {
+            img class=(class) src=(full) srcset=(srcset) sizes=(sizes) alt=(alt)
+                width=(width) height=(height) fetchpriority="high";
+        } @else {
+            img class=(class) src=(card) srcset=(srcset) sizes=(sizes) alt=(alt)
+                width=(width) height=(height) loading="lazy" decoding="async";
+        }
+    }
+}
+
+fn product_image(state: &AppState, p: &Product, class: &str, placement: Placement) -> Markup {
+    html! {
+        @if let Some(id) = p.image_media_id.as_deref() {
+            (picture(state, id, class, &p.title, (800, 600), placement))
         } @else {
             div class=(format!("{class} image-placeholder")) aria-hidden="true" { "▶" }
         }
@@ -106,7 +154,7 @@ pub fn product_card(state: &AppState, p: &Product) -> Markup {
     html! {
         article.product-card {
             a.product-card-media href=(href) tabindex="-1" aria-hidden="true" {
-                (product_image(state, p, "product-card-image"))
+                (product_image(state, p, "product-card-image", Placement::Card))
             }
             div.product-card-body {
                 p.product-card-meta {
@@ -360,7 +408,7 @@ pub fn product_page(
     let p = v.product;
     let currency = state.settings.currency;
     let media = v.cached("media", || {
-        html! { div.product-media { (product_image(state, p, "product-image")) } }
+        html! { div.product-media { (product_image(state, p, "product-image", Placement::Main)) } }
     });
     let body = html! {
         div.container.breadcrumbs {
@@ -414,7 +462,7 @@ pub fn quick_view(ctx: &RequestContext, state: &AppState, v: &ProductView<'_>) -
         div.quick-view-panel role="dialog" aria-modal="false" aria-labelledby="qv-title" {
             button.quick-view-close type="button" data-dismiss="quick-view" aria-label="Close" { "×" }
             div.quick-view-grid {
-                (product_image(state, p, "product-card-image"))
+                (product_image(state, p, "product-card-image", Placement::Card))
                 div {
                     h2 #qv-title { (p.title) }
                     p.muted { (p.summary) }

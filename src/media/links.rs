@@ -63,7 +63,12 @@ impl Variant {
     fn key(self, media: &Media) -> Option<&str> {
         match self {
             Self::File => Some(&media.blob_key),
-            Self::Thumb => media.thumb_key.as_deref(),
+            // An image not analysed yet is its own card rendition, so a `srcset` that names the
+            // thumbnail never shows a broken image.
+            Self::Thumb => media.thumb_key.as_deref().or_else(|| {
+                (media.media_kind() == super::kinds::MediaKind::Image)
+                    .then_some(media.blob_key.as_str())
+            }),
             Self::Poster => media.poster_key.as_deref(),
         }
     }
@@ -210,6 +215,9 @@ async fn stream_local(
         .map_err(|e| std::io::Error::other(e.to_string()));
     let (content_type, disposition) = match variant {
         Variant::File => (media.content_type.clone(), media.content_disposition()),
+        Variant::Thumb if media.thumb_key.is_none() => {
+            (media.content_type.clone(), "inline".to_owned())
+        }
         Variant::Thumb | Variant::Poster => ("image/jpeg".to_owned(), "inline".to_owned()),
     };
     let mut builder = Response::builder()

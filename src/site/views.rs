@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use super::contact::{ContactForm, KINDS};
 use super::store::{Package, PortfolioVideo};
 use crate::catalog::model::{Category, Product};
-use crate::catalog::views::{image_src, product_card};
+use crate::catalog::views::{Placement, image_src, picture, product_card};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::media::links::{Variant, page_path};
@@ -46,10 +46,10 @@ pub struct Home<'a> {
     pub details: &'a HashMap<String, String>,
 }
 
-fn poster(state: &AppState, v: &PortfolioVideo, class: &str) -> Markup {
+fn poster(state: &AppState, v: &PortfolioVideo, class: &str, placement: Placement) -> Markup {
     html! {
-        @if let Some(src) = image_src(state, v.poster_media_id.as_deref()) {
-            img class=(class) src=(src) alt="" loading="lazy" width="1280" height="720";
+        @if let Some(id) = v.poster_media_id.as_deref() {
+            (picture(state, id, class, "", (1280, 720), placement))
         } @else {
             div class=(format!("{class} image-placeholder")) aria-hidden="true" { "▶" }
         }
@@ -62,7 +62,7 @@ pub fn video_card(state: &AppState, v: &PortfolioVideo) -> Markup {
     html! {
         article.video-card {
             a.video-card-media href=(href) tabindex="-1" aria-hidden="true" {
-                (poster(state, v, "video-card-image"))
+                (poster(state, v, "video-card-image", Placement::Card))
                 // Only a film that can be played gets the play mark.
                 @if v.video_media_id.is_some() { span.play-badge aria-hidden="true" { "▶" } }
                 @if let Some(d) = v.duration_label() { span.duration-badge { (d) } }
@@ -307,7 +307,7 @@ pub fn video_page(
                             a href=(page_path(state, video_id, Variant::File)) { "Download it" }
                         }
                     } @else {
-                        (poster(state, v, "player-poster"))
+                        (poster(state, v, "player-poster", Placement::Main))
                     }
                 }
                 div.video-details {

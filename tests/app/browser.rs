@@ -556,6 +556,26 @@ async fn portfolio_and_phone_layouts() {
         0.0,
         "no clips, no play marks"
     );
+    // Cards take the card rendition (480 px), not the 1280 px picture; the film page's poster
+    // is not lazy.
+    let mut card_src = String::new();
+    for _ in 0..50 {
+        card_src = c
+            .execute(
+                "const i = document.querySelector('#portfolio-results .video-card-image'); return i.complete ? i.currentSrc : '';",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if !card_src.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(card_src.contains("/thumb?"), "a card loaded {card_src}");
     mark_page(c).await;
     click(c, "a.chip[href='/portfolio?category=drone-footage']").await;
     wait_text(
@@ -576,6 +596,20 @@ async fn portfolio_and_phone_layouts() {
     );
     assert!(page_was_not_reloaded(c).await, "swapped by htmx");
     screenshot(c, "portfolio-filtered.png").await;
+    click(c, "#portfolio-results .video-card h3 a").await;
+    wait_text(c, "h1", "film page", |t| !t.is_empty()).await;
+    let main_loading = c
+        .execute(
+            "const i = document.querySelector('.player img, .player video'); return i ? (i.getAttribute('loading') || 'eager') : 'none';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        main_loading,
+        json!("eager"),
+        "the film page's main picture is not lazy"
+    );
 
     // A phone.
     c.set_window_size(390, 844).await.unwrap();
