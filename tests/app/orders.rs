@@ -1506,7 +1506,10 @@ async fn the_order_page_says_what_happened(backend: Backend) {
     assert!(!page.contains("on its way"), "a later visit: {page}");
     assert!(page.contains("Paid</strong> on "), "{page}");
     assert_eq!(page.matches("status-badge").count(), 1, "one status badge");
-    assert!(!page.contains("Payment: "), "no second badge for the payment");
+    assert!(
+        !page.contains("Payment: "),
+        "no second badge for the payment"
+    );
     // Times in Asia/Singapore (UTC+8), said so.
     let created: i64 = scalar_i64(&app, "select created_at from orders").await;
     let local = jiff::Timestamp::from_second(created)
