@@ -2,7 +2,8 @@
 //! updating in place, and an admin inline edit. Screenshots go to the artifacts folder
 //! (`FLASHSTUDIO_TEST_ARTIFACTS`, default `target/test-artifacts`).
 //!
-//! Needs `chromium` and `chromedriver` (Debian packages; `scripts/test` installs them).
+//! Needs `chromium` and `chromedriver` (Debian packages) and axe-core's `axe.min.js` (npm, at
+//! `FLASHSTUDIO_TEST_AXE`); `scripts/test` installs them.
 
 use std::path::PathBuf;
 use std::process::Stdio;
