@@ -169,7 +169,7 @@ fn lines_panel(d: &Detail) -> Markup {
     html! {
         div.panel {
             h2 { "Lines" }
-            div.table-wrap { table.data-table {
+            div.table-wrap role="region" aria-label="Lines" tabindex="0" { table.data-table {
                 thead { tr { th { "Item" } th { "Kind" } th.num { "Qty" } th.num { "Unit" } th.num { "Total" } } }
                 tbody {
                     @for l in &d.lines {
@@ -190,7 +190,7 @@ fn lines_panel(d: &Detail) -> Markup {
 
 fn payments_table(d: &Detail) -> Markup {
     html! {
-        div.table-wrap { table.data-table {
+        div.table-wrap role="region" aria-label="Payments" tabindex="0" { table.data-table {
             thead { tr { th { "Attempt" } th { "Gateway" } th { "Status" } th.num { "Captured" } th.num { "Refunded" } th { "Reference" } th { "Note" } } }
             tbody {
                 @for p in &d.payments {
@@ -213,8 +213,8 @@ fn payments_table(d: &Detail) -> Markup {
 fn refunds_table(ctx: &RequestContext, d: &Detail, path: &str) -> Markup {
     html! {
         @if d.refunds.is_empty() { p.muted { "None." } } @else {
-            div.table-wrap { table.data-table {
-                thead { tr { th { "#" } th { "When" } th.num { "Amount" } th { "Status" } th { "Reason" } th { "" } } }
+            div.table-wrap role="region" aria-label="Refunds" tabindex="0" { table.data-table {
+                thead { tr { th { "#" } th { "When" } th.num { "Amount" } th { "Status" } th { "Reason" } th { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for r in &d.refunds {
                         tr {
@@ -542,15 +542,15 @@ fn events_page(
     let content = html! {
         h1 { "Webhook events" }
         p.muted { "Every payment event, stored once by its id with what it did. Errors and deferred events can be replayed; " code { "flashstudio payments reconcile" } " fetches events missed during an outage." }
-        nav.filter-links {
+        nav.filter-links aria-label="Filter by outcome" {
             a href="/admin/webhooks" aria-current=[outcome.is_none().then_some("page")] { "All" }
             @for o in OUTCOMES {
                 a href={"/admin/webhooks?outcome=" (o)} aria-current=[(outcome == Some(o)).then_some("page")] { (o) }
             }
         }
         @if rows.is_empty() { p { "No events." } } @else {
-            div.table-wrap { table.data-table {
-                thead { tr { th { "Event" } th { "Type" } th { "Source" } th { "Received" } th { "Outcome" } th { "Error" } th { "" } } }
+            div.table-wrap role="region" aria-label="Events" tabindex="0" { table.data-table {
+                thead { tr { th { "Event" } th { "Type" } th { "Source" } th { "Received" } th { "Outcome" } th { "Error" } th { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for e in rows {
                         tr {

@@ -98,7 +98,7 @@ pub fn outbox(ctx: &RequestContext, emails: &[EmailRow], next_cursor: Option<Str
             @if emails.is_empty() {
                 p.empty-state { "No emails yet." }
             } @else {
-                div.table-wrap {
+                div.table-wrap role="region" aria-label="Emails" tabindex="0" {
                     table.data-table {
                         thead { tr {
                             th { "Created" } th { "To" } th { "Subject" } th { "Status" }
@@ -182,7 +182,7 @@ pub fn jobs(ctx: &RequestContext, jobs: &[JobRow], filter: Option<JobStatus>) ->
             @if jobs.is_empty() {
                 p.empty-state { "Nothing waiting. All caught up." }
             } @else {
-                div.table-wrap {
+                div.table-wrap role="region" aria-label="Jobs" tabindex="0" {
                     table.data-table {
                         thead { tr {
                             th { "Created" } th { "Kind" } th { "Status" } th { "Attempts" }
@@ -243,7 +243,7 @@ pub fn audit(
             @if rows.is_empty() {
                 p.empty-state { "No admin changes yet." }
             } @else {
-                div.table-wrap {
+                div.table-wrap role="region" aria-label="Changes" tabindex="0" {
                     table.data-table {
                         thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Row" } th { "Before" } th { "After" } } }
                         tbody {

@@ -135,7 +135,7 @@ fn page(
             @if tokens.is_empty() {
                 p.empty-state { "No tokens yet." }
             } @else {
-                div.table-wrap {
+                div.table-wrap role="region" aria-label="Tokens" tabindex="0" {
                     table.data-table {
                         thead { tr {
                             th { "Name" } th { "Token" } th { "Created" } th { "Last used" } th { "Status" }

@@ -26,7 +26,7 @@ pub fn line(ctx: &RequestContext, state: &AppState, l: &Line, notice: Option<&st
                 }
             }
             div.cart-line-info {
-                h3 { a href=(format!("/products/{}", l.product.slug)) { (l.product.title) } }
+                h2 { a href=(format!("/products/{}", l.product.slug)) { (l.product.title) } }
                 @if let Some(s) = &l.selection {
                     @if !s.values.is_empty() { p.muted { (s.describe()) } }
                 }

@@ -270,6 +270,8 @@ pub fn shop_results(state: &AppState, r: &ShopResults<'_>) -> Markup {
                     a.button.button-secondary href="/shop" { "Clear filters" }
                 }
             } @else {
+                // The cards' titles are h3, as under the home page's section headings.
+                h2.visually-hidden { "Products" }
                 div.product-grid {
                     @for p in r.products { (product_card(state, p)) }
                 }

@@ -165,7 +165,7 @@ fn table_inner(ctx: &RequestContext, state: &AppState, listing: &Listing) -> Mar
         @if listing.rows.is_empty() {
             p.empty-state { "No files match. Upload some above." }
         } @else {
-            div.table-wrap {
+            div.table-wrap role="region" aria-label="Files" tabindex="0" {
                 table.data-table.media-table {
                     thead { tr {
                         th { span.visually-hidden { "Preview" } }
@@ -263,10 +263,25 @@ pub fn info_panel(
     m: &Media,
     link: Option<&DownloadLink>,
 ) -> Markup {
+    info_panel_at(ctx, state, m, link, false)
+}
+
+/// The info panel; on its own page (`standalone`) its title is the page's heading.
+fn info_panel_at(
+    ctx: &RequestContext,
+    state: &AppState,
+    m: &Media,
+    link: Option<&DownloadLink>,
+    standalone: bool,
+) -> Markup {
     let preview = page_path(state, &m.id, Variant::File);
     html! {
         section.panel.media-info aria-labelledby="media-info-title" {
-            h2 #media-info-title { (m.original_name) }
+            @if standalone {
+                h1 #media-info-title { (m.original_name) }
+            } @else {
+                h2 #media-info-title { (m.original_name) }
+            }
             @match m.media_kind() {
                 super::kinds::MediaKind::Image if m.thumb_key.is_some() => {
                     img.media-preview src=(page_path(state, &m.id, Variant::Thumb)) alt=(m.original_name);
@@ -326,7 +341,7 @@ pub fn info_page(
         "/admin/media",
         html! {
             p { a href="/admin/media" { "← Media library" } }
-            (info_panel(ctx, state, m, link))
+            (info_panel_at(ctx, state, m, link, true))
             p { a.button.button-danger href=(format!("/admin/media/{}/delete", m.id)) { "Delete this file" } }
         },
     )

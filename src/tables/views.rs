@@ -229,18 +229,18 @@ pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
             @if rows.is_empty() {
                 p.empty-state { "No rows match." }
             } @else {
-                div.table-wrap {
+                div.table-wrap role="region" aria-label=(spec.title) tabindex="0" {
                     table.data-table.inline-table {
                         thead { tr {
                             @if !spec.bulk.is_empty() { th { span.visually-hidden { "Select" } } }
                             @for c in spec.columns {
-                                th scope="col" {
+                                @let current = c.sortable && (q.sort == Some(c.key) || (q.sort.is_none() && spec.default_sort.0 == c.key));
+                                @let desc_now = if q.sort.is_some() { q.desc } else { spec.default_sort.1 };
+                                // aria-sort belongs on the header cell, not on its link.
+                                th scope="col" aria-sort=[current.then_some(if desc_now { "descending" } else { "ascending" })] {
                                     @if c.sortable {
-                                        @let current = q.sort == Some(c.key) || (q.sort.is_none() && spec.default_sort.0 == c.key);
-                                        @let desc_now = if q.sort.is_some() { q.desc } else { spec.default_sort.1 };
                                         @let href = list_href(spec, q, 1, Some((c.key, current && !desc_now)));
-                                        a.sort href=(href) hx-get=(href) hx-target=(format!("#{region}")) hx-swap="outerHTML" hx-push-url="true"
-                                            aria-sort=[current.then_some(if desc_now { "descending" } else { "ascending" })] { (c.label) }
+                                        a.sort href=(href) hx-get=(href) hx-target=(format!("#{region}")) hx-swap="outerHTML" hx-push-url="true" { (c.label) }
                                     } @else { (c.label) }
                                 }
                             }

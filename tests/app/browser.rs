@@ -2,7 +2,8 @@
 //! updating in place, and an admin inline edit. Screenshots go to the artifacts folder
 //! (`FLASHSTUDIO_TEST_ARTIFACTS`, default `target/test-artifacts`).
 //!
-//! Needs `chromium` and `chromedriver` (Debian packages; `scripts/test` installs them).
+//! Needs `chromium` and `chromedriver` (Debian packages) and axe-core's `axe.min.js` (npm, at
+//! `FLASHSTUDIO_TEST_AXE`); `scripts/test` installs them.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -676,4 +677,213 @@ async fn portfolio_and_phone_layouts() {
         "the order page is {wider}px wider than the phone"
     );
     screenshot(c, "phone-order.png").await;
+}
+
+/// axe-core's source (`FLASHSTUDIO_TEST_AXE`, installed from npm by `scripts/test`).
+fn axe_source() -> String {
+    let path = std::env::var("FLASHSTUDIO_TEST_AXE").unwrap_or_else(|_| {
+        panic!(
+            "FLASHSTUDIO_TEST_AXE is not set: point it at axe-core's axe.min.js \
+             (scripts/test installs axe-core from npm and sets it)"
+        )
+    });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("FLASHSTUDIO_TEST_AXE={path}: {e}"))
+}
+
+/// axe-core's findings over the pages checked so far.
+struct Axe {
+    source: String,
+    /// One line per violation.
+    found: Vec<String>,
+    /// (name, URL) of every page checked, to check again at another window size.
+    visited: Vec<(String, String)>,
+}
+
+impl Axe {
+    /// Saves a screenshot of the page and runs axe-core on it (every rule, every impact),
+    /// adding one line per violation. WebDriver's scripts are not subject to the page's CSP.
+    async fn check(&mut self, c: &Client, name: &str) {
+        screenshot(c, &format!("axe-{name}.png")).await;
+        c.execute(&format!("{}\n;return null;", self.source), vec![])
+            .await
+            .unwrap();
+        let result = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']})
+                   .then(r => done(r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       targets: v.nodes.map(n => n.target.join(' ')),
+                   }))))
+                   .catch(e => done({error: String(e)}));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let url = c.current_url().await.unwrap();
+        let violations = result
+            .as_array()
+            .unwrap_or_else(|| panic!("axe-core failed on {url}: {result}"));
+        for v in violations {
+            self.found.push(format!(
+                "{name} ({}): {} [{}] {}: {}",
+                url.path(),
+                v["id"].as_str().unwrap_or_default(),
+                v["impact"].as_str().unwrap_or_default(),
+                v["help"].as_str().unwrap_or_default(),
+                v["targets"]
+                    .as_array()
+                    .map(|t| t
+                        .iter()
+                        .filter_map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default(),
+            ));
+        }
+        self.visited.push((name.to_owned(), url.to_string()));
+    }
+}
+
+/// axe-core on every kind of page, as a visitor, a buyer and staff: zero violations of any
+/// impact. Screenshots are saved as `axe-<page>.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe() {
+    let mut axe = Axe {
+        source: axe_source(),
+        found: Vec::new(),
+        visited: Vec::new(),
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let driver = start_browser().await;
+    let c = &driver.client;
+    let base = app.base.clone();
+
+    let film: String =
+        sqlx::query_scalar("select slug from portfolio_videos order by slug limit 1")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let public = [
+        ("home", "/".to_string()),
+        ("portfolio", "/portfolio".into()),
+        ("film", format!("/portfolio/{film}")),
+        ("shop", "/shop".into()),
+        ("product", "/products/marina-bay-blue-hour".into()),
+        ("login", "/login".into()),
+        ("register", "/register".into()),
+    ];
+    for (name, path) in &public {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        axe.check(c, name).await;
+    }
+
+    // A purchase: cart, checkout, the dev gateway, the order page.
+    c.goto(&format!("{base}/products/kampong-glam-morning"))
+        .await
+        .unwrap();
+    click(c, ".add-form button[type=submit]").await;
+    wait_text(c, "#add-result", "added message", |t| t.contains("Added")).await;
+    c.goto(&format!("{base}/cart")).await.unwrap();
+    axe.check(c, "cart").await;
+    click(c, "a[href='/checkout']").await;
+    wait_text(c, "h1", "checkout page", |t| t == "Checkout").await;
+    axe.check(c, "checkout").await;
+    fill(c, "#email", "bea@example.com").await;
+    fill(c, "#name", "Bea Buyer").await;
+    if c.find(Locator::Css("#line1")).await.is_ok() {
+        fill(c, "#line1", "1 Marina Way").await;
+        fill(c, "#city", "Singapore").await;
+        fill(c, "#postcode", "018989").await;
+        fill(c, "#country", "Singapore").await;
+    }
+    click(c, "form[action='/checkout'] button[type=submit]").await;
+    wait_text(c, ".dev-gateway h1", "dev gateway page", |t| {
+        t.starts_with("Pay ")
+    })
+    .await;
+    axe.check(c, "dev-gateway").await;
+    click(c, "button[value=pay]").await;
+    wait_text(c, "#payment-status", "paid status", |t| {
+        t.contains("Payment received")
+    })
+    .await;
+    axe.check(c, "order").await;
+
+    // Staff: their account, the dashboard, every admin screen, an order and a media item.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#email", ADMIN).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form button[type=submit]").await;
+    wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    c.goto(&format!("{base}/account")).await.unwrap();
+    axe.check(c, "account").await;
+    c.goto(&format!("{base}/account/orders")).await.unwrap();
+    axe.check(c, "account-orders").await;
+    let mut admin: Vec<String> = [
+        "/admin",
+        "/admin/media",
+        "/admin/api-tokens",
+        "/admin/webhooks",
+        "/admin/outbox",
+        "/admin/jobs",
+        "/admin/audit",
+    ]
+    .map(String::from)
+    .to_vec();
+    admin.extend(
+        flashstudio::admin::tables::ALL
+            .iter()
+            .map(|t| format!("/admin/{}", t.name)),
+    );
+    for path in &admin {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        let name = path.trim_start_matches('/').replace('/', "-");
+        axe.check(c, &name).await;
+    }
+    let order_id: String = sqlx::query_scalar("select id from orders limit 1")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/admin/order/{order_id}"))
+        .await
+        .unwrap();
+    wait_text(c, "h1", "order detail", |t| t.starts_with("Order FS-")).await;
+    axe.check(c, "admin-order").await;
+    let media_id: Option<String> = sqlx::query_scalar("select id from media limit 1")
+        .fetch_optional(app.state.db.pool())
+        .await
+        .unwrap();
+    if let Some(id) = media_id {
+        c.goto(&format!("{base}/admin/media/{id}")).await.unwrap();
+        axe.check(c, "admin-media-item").await;
+    }
+
+    // The same pages on a phone, where wide tables scroll inside their regions (with a line
+    // in the cart again, so it and the checkout show their forms).
+    c.goto(&format!("{base}/products/kampong-glam-morning"))
+        .await
+        .unwrap();
+    click(c, ".add-form button[type=submit]").await;
+    wait_text(c, "#add-result", "added message", |t| t.contains("Added")).await;
+    c.set_window_size(390, 844).await.unwrap();
+    for (name, url) in std::mem::take(&mut axe.visited) {
+        if name == "dev-gateway" {
+            continue; // its checkout session is spent
+        }
+        c.goto(&url).await.unwrap();
+        axe.check(c, &format!("phone-{name}")).await;
+    }
+
+    driver.client.close().await.unwrap();
+    assert!(
+        axe.found.is_empty(),
+        "axe-core found {} violations:\n{}",
+        axe.found.len(),
+        axe.found.join("\n")
+    );
 }
