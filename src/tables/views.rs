@@ -233,11 +233,13 @@ pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
                     table.data-table.inline-table {
                         thead { tr {
                             @if !spec.bulk.is_empty() { th { span.visually-hidden { "Select" } } }
-                            @for c in spec.columns {
+                            @for (i, c) in spec.columns.iter().enumerate() {
                                 @let current = c.sortable && (q.sort == Some(c.key) || (q.sort.is_none() && spec.default_sort.0 == c.key));
                                 @let desc_now = if q.sort.is_some() { q.desc } else { spec.default_sort.1 };
                                 // aria-sort belongs on the header cell, not on its link.
-                                th scope="col" aria-sort=[current.then_some(if desc_now { "descending" } else { "ascending" })] {
+                                // The first column names the row: it stays in view while the
+                                // table scrolls sideways.
+                                th.col-key[i == 0] scope="col" aria-sort=[current.then_some(if desc_now { "descending" } else { "ascending" })] {
                                     @if c.sortable {
                                         @let href = list_href(spec, q, 1, Some((c.key, current && !desc_now)));
                                         a.sort href=(href) hx-get=(href) hx-target=(format!("#{region}")) hx-swap="outerHTML" hx-push-url="true" { (c.label) }
@@ -252,8 +254,8 @@ pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
                                     @if !spec.bulk.is_empty() {
                                         td { input type="checkbox" name="ids" value=(r.id) form=(bulk_form) aria-label="Select row"; }
                                     }
-                                    @for c in spec.columns {
-                                        td.cell #(cell_id(&r.id, c.key)) { (display_cell(spec, r, c, currency, refs, None)) }
+                                    @for (i, c) in spec.columns.iter().enumerate() {
+                                        td.cell.col-key[i == 0] #(cell_id(&r.id, c.key)) { (display_cell(spec, r, c, currency, refs, None)) }
                                     }
                                     @if !spec.links.is_empty() {
                                         td.row-actions {

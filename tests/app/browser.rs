@@ -306,6 +306,44 @@ async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
         "inline editing never reloads"
     );
     screenshot(c, "admin-products.png").await;
+
+    // A wrong price: the error is shown whole, inside the table's region; scrolled sideways,
+    // the title column stays in view.
+    c.find(Locator::Css("td.cell[id$='-price_minor'] a.cell-value"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let price = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.cell-form input[name=value]"))
+        .await
+        .unwrap();
+    price.clear().await.unwrap();
+    price.send_keys("twelve\u{E007}").await.unwrap();
+    wait_text(c, ".cell-error", "price error", |t| !t.is_empty()).await;
+    let clipped = number(
+        c,
+        "const e = document.querySelector('.cell-error'); const w = e.closest('.table-wrap');
+         e.scrollIntoView({block: 'center', inline: 'nearest'});
+         const r = e.getBoundingClientRect(), b = w.getBoundingClientRect();
+         return (e.scrollWidth > e.clientWidth + 1 || r.right > b.right + 1 || r.left < b.left - 1) ? 1 : 0;",
+    )
+    .await;
+    assert_eq!(clipped, 0.0, "the price error is cut off");
+    screenshot(c, "admin-products-error.png").await;
+    let drift = number(
+        c,
+        "const w = document.querySelector('.inline-table').closest('.table-wrap');
+         w.scrollLeft = w.scrollWidth;
+         const key = document.querySelector('td.col-key').getBoundingClientRect();
+         return Math.abs(key.left - w.getBoundingClientRect().left);",
+    )
+    .await;
+    assert!(drift <= 2.0, "the title column scrolled away by {drift}px");
+    screenshot(c, "admin-products-scrolled.png").await;
     let title: String =
         sqlx::query_scalar("select title from products where slug = 'control-room'")
             .fetch_one(app.state.db.pool())
