@@ -241,8 +241,9 @@ async fn only_admins_see_or_answer_a_message(backend: Backend) {
         "anonymous: {status}"
     );
     assert_eq!(count_replies(&app).await, (0, 0));
-    // An admin asking for a message that does not exist: 404.
+    // An admin sees it; one that does not exist is 404.
     app.login(ADMIN, PASSWORD).await;
+    assert_eq!(app.get(&page).await.status(), StatusCode::OK);
     let missing = "/admin/messages/0190b5a0-0000-7000-8000-000000000000";
     assert_eq!(app.get(missing).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(
