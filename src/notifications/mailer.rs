@@ -47,48 +47,6 @@ fn build_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message, MailE
         .map_err(|e| MailError::Invalid(e.to_string()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn outgoing(reply_to: Option<&str>) -> OutgoingEmail {
-        OutgoingEmail {
-            id: "e1".into(),
-            to: "jane@example.com".into(),
-            reply_to: reply_to.map(str::to_owned),
-            subject: "Hello".into(),
-            text: "text".into(),
-            html: "<p>html</p>".into(),
-        }
-    }
-
-    #[test]
-    fn reply_to_is_a_parsed_address_or_the_message_is_refused() {
-        let from: Mailbox = "FlashStudio <hello@studio.test>".parse().unwrap();
-        let plain =
-            String::from_utf8(build_message(&from, &outgoing(None)).unwrap().formatted()).unwrap();
-        assert!(!plain.contains("Reply-To"));
-        let with = build_message(&from, &outgoing(Some(" Ana@Example.com ")))
-            .unwrap()
-            .formatted();
-        assert!(
-            String::from_utf8(with)
-                .unwrap()
-                .contains("Reply-To: ana@example.com\r\n")
-        );
-        for bad in [
-            "ana@example.com\r\nBcc: x@evil.test",
-            "a, b@example.com",
-            "nope",
-        ] {
-            assert!(matches!(
-                build_message(&from, &outgoing(Some(bad))),
-                Err(MailError::Invalid(_))
-            ));
-        }
-    }
-}
-
 /// SMTP through lettre's pooled async transport.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -160,5 +118,47 @@ impl Mailer for FileMailer {
 
     fn name(&self) -> &'static str {
         "files"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing(reply_to: Option<&str>) -> OutgoingEmail {
+        OutgoingEmail {
+            id: "e1".into(),
+            to: "jane@example.com".into(),
+            reply_to: reply_to.map(str::to_owned),
+            subject: "Hello".into(),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+        }
+    }
+
+    #[test]
+    fn reply_to_is_a_parsed_address_or_the_message_is_refused() {
+        let from: Mailbox = "FlashStudio <hello@studio.test>".parse().unwrap();
+        let plain =
+            String::from_utf8(build_message(&from, &outgoing(None)).unwrap().formatted()).unwrap();
+        assert!(!plain.contains("Reply-To"));
+        let with = build_message(&from, &outgoing(Some(" Ana@Example.com ")))
+            .unwrap()
+            .formatted();
+        assert!(
+            String::from_utf8(with)
+                .unwrap()
+                .contains("Reply-To: ana@example.com\r\n")
+        );
+        for bad in [
+            "ana@example.com\r\nBcc: x@evil.test",
+            "a, b@example.com",
+            "nope",
+        ] {
+            assert!(matches!(
+                build_message(&from, &outgoing(Some(bad))),
+                Err(MailError::Invalid(_))
+            ));
+        }
     }
 }
