@@ -18,7 +18,7 @@ use crate::http::context::{Flash, RequestContext};
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::FormPairs;
 use crate::http::{redirect_with_flash, with_status};
-use crate::identity::model::Email;
+use crate::identity::model::{Email, User};
 use crate::notifications::{enqueue_email_replying_to, studio_mailbox, templates};
 use crate::state::AppState;
 use crate::views::admin::admin_page;
@@ -191,6 +191,22 @@ pub async fn reply(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
+    let to = send_reply(state, &admin, &message, &typed).await?;
+    Ok(redirect_with_flash(
+        state,
+        &message_path(&message.id),
+        Flash::success(format!("Reply to {to} queued in the outbox.")),
+    ))
+}
+
+/// Queues the reply to the sender (`Reply-To` the studio), records it, marks the message
+/// answered and audits it, in one transaction. Returns the address it goes to.
+async fn send_reply(
+    state: &AppState,
+    admin: &User,
+    message: &ContactMessage,
+    typed: &ReplyForm,
+) -> AppResult<Email> {
     // Stored addresses were parsed when typed; parse again rather than trust the column.
     let to = Email::parse(&message.email).map_err(|e| AppError::BadRequest(e.into()))?;
     let studio = studio_mailbox(&state.settings)
@@ -225,7 +241,7 @@ pub async fn reply(
     .await?;
     store::mark_contact_message_answered(&mut *tx, &message.id, now).await?;
     let entry = AuditEntry::by(
-        &admin,
+        admin,
         "contact_message.reply",
         "contact_message",
         &message.id,
@@ -236,9 +252,5 @@ pub async fn reply(
     );
     insert_audit(&mut *tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        state,
-        &message_path(&message.id),
-        Flash::success(format!("Reply to {} queued in the outbox.", to.as_str())),
-    ))
+    Ok(to)
 }
