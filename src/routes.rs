@@ -31,6 +31,7 @@ use crate::payments::handlers as payments;
 use crate::reviews::handlers as reviews;
 use crate::shop::handlers as shop;
 use crate::site::handlers as site;
+use crate::site::inbox as contact_inbox;
 use crate::state::AppState;
 use crate::views::errors::ErrorPages;
 
@@ -155,6 +156,9 @@ fn admin() -> Route {
             "/order/:id/refunds/:refund/retry",
             post(admin_orders::retry_refund),
         )
+        // One contact message in full, and the reply form (the inbox is the inline table).
+        .at("/messages/:id", get(contact_inbox::show))
+        .at("/messages/:id/reply", post(contact_inbox::reply))
         .at("/webhooks", get(admin_orders::events))
         .at("/webhooks/:id", get(admin_orders::event))
         .at("/webhooks/:id/replay", post(admin_orders::replay))

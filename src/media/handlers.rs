@@ -404,7 +404,7 @@ pub async fn info(
 ) -> AppResult<Response> {
     let media = find(state, &id).await?;
     if htmx {
-        return Ok(views::info_panel(&ctx, state, &media, None).into_response());
+        return Ok(views::info_drawer(&ctx, state, &media, None).into_response());
     }
     Ok(views::info_page(&ctx, state, &media, None).into_response())
 }

@@ -93,6 +93,8 @@ pub fn library(
             }
             (filters(listing))
             (table(ctx, state, listing))
+            // With htmx, a file's panel opens here: fixed at the side of the screen (a sheet on
+            // phones), wherever the list was scrolled to. Without JS the row's link is a page.
             div #media-info {}
             script src=(crate::http::assets::url("media.js")) defer {}
         },
@@ -278,9 +280,9 @@ fn info_panel_at(
     html! {
         section.panel.media-info aria-labelledby="media-info-title" {
             @if standalone {
-                h1 #media-info-title { (m.original_name) }
+                h1 #media-info-title tabindex="-1" { (m.original_name) }
             } @else {
-                h2 #media-info-title { (m.original_name) }
+                h2 #media-info-title tabindex="-1" { (m.original_name) }
             }
             @match m.media_kind() {
                 super::kinds::MediaKind::Image if m.thumb_key.is_some() => {
@@ -324,6 +326,27 @@ fn info_panel_at(
             div #media-link aria-live="polite" {
                 @if let Some(link) = link { (link_result(link)) }
             }
+        }
+    }
+}
+
+/// `GET /admin/media/:id` with htmx: the info panel as a side panel over the library, where
+/// the user is looking, with a close button (`media.js` moves focus into it, and Escape or the
+/// button closes it and returns focus to the file's link).
+pub fn info_drawer(
+    ctx: &RequestContext,
+    state: &AppState,
+    m: &Media,
+    link: Option<&DownloadLink>,
+) -> Markup {
+    html! {
+        div.media-drawer role="dialog" aria-modal="false" aria-labelledby="media-info-title" {
+            div.media-drawer-bar {
+                a href=(format!("/admin/media/{}", m.id)) { "Open as a page" }
+                button.button.button-small.button-ghost type="button" data-close-media-info
+                    aria-label="Close the file details" { "Close ×" }
+            }
+            (info_panel(ctx, state, m, link))
         }
     }
 }

@@ -31,9 +31,13 @@ fn build_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message, MailE
         .map_err(|e| MailError::Invalid(format!("recipient {:?}: {e}", email.to)))?;
     let to = Mailbox::new(None, to.address().clone());
     let domain = from.email.domain().to_owned();
-    Message::builder()
-        .from(from.clone())
-        .to(to)
+    let mut builder = Message::builder().from(from.clone()).to(to);
+    if let Some(reply_to) = &email.reply_to {
+        let reply_to = Email::parse(reply_to)
+            .map_err(|e| MailError::Invalid(format!("reply-to {reply_to:?}: {e}")))?;
+        builder = builder.reply_to(Mailbox::new(None, reply_to.address().clone()));
+    }
+    builder
         .subject(&email.subject)
         .message_id(Some(format!("<{}@{}>", email.id, domain)))
         .multipart(MultiPart::alternative_plain_html(
@@ -114,5 +118,47 @@ impl Mailer for FileMailer {
 
     fn name(&self) -> &'static str {
         "files"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing(reply_to: Option<&str>) -> OutgoingEmail {
+        OutgoingEmail {
+            id: "e1".into(),
+            to: "jane@example.com".into(),
+            reply_to: reply_to.map(str::to_owned),
+            subject: "Hello".into(),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+        }
+    }
+
+    #[test]
+    fn reply_to_is_a_parsed_address_or_the_message_is_refused() {
+        let from: Mailbox = "FlashStudio <hello@studio.test>".parse().unwrap();
+        let plain =
+            String::from_utf8(build_message(&from, &outgoing(None)).unwrap().formatted()).unwrap();
+        assert!(!plain.contains("Reply-To"));
+        let with = build_message(&from, &outgoing(Some(" Ana@Example.com ")))
+            .unwrap()
+            .formatted();
+        assert!(
+            String::from_utf8(with)
+                .unwrap()
+                .contains("Reply-To: ana@example.com\r\n")
+        );
+        for bad in [
+            "ana@example.com\r\nBcc: x@evil.test",
+            "a, b@example.com",
+            "nope",
+        ] {
+            assert!(matches!(
+                build_message(&from, &outgoing(Some(bad))),
+                Err(MailError::Invalid(_))
+            ));
+        }
     }
 }

@@ -15,10 +15,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
 use crate::metrics::Metrics;
-pub use crate::ports::mail::{MailError, Mailer, OutgoingEmail};
+pub use crate::ports::mail::{Email, MailError, Mailer, OutgoingEmail};
 pub use templates::EmailContent;
 
 /// Email kinds whose body carries a live secret (a single-use link): such a body is redacted
@@ -81,11 +82,44 @@ pub async fn enqueue_email(
     content: &EmailContent,
     max_attempts: i64,
 ) -> anyhow::Result<String> {
+    enqueue(conn, to, None, content, max_attempts).await
+}
+
+/// [`enqueue_email`] with a `Reply-To` header: replies go to `reply_to`, not to the studio's
+/// sender address. The address is a parsed [`Email`], never raw input.
+pub async fn enqueue_email_replying_to(
+    conn: &mut AnyConnection,
+    to: &str,
+    reply_to: &Email,
+    content: &EmailContent,
+    max_attempts: i64,
+) -> anyhow::Result<String> {
+    enqueue(conn, to, Some(reply_to), content, max_attempts).await
+}
+
+/// The studio's own mailbox, where replies to its emails to customers should go:
+/// `STAFF_EMAIL`, or else the address of `MAIL_FROM`.
+pub fn studio_mailbox(settings: &Settings) -> Option<Email> {
+    if let Some(staff) = &settings.staff_email {
+        return Email::parse(staff).ok();
+    }
+    let from: lettre::message::Mailbox = settings.mail_from.parse().ok()?;
+    Email::parse(from.email.as_ref()).ok()
+}
+
+async fn enqueue(
+    conn: &mut AnyConnection,
+    to: &str,
+    reply_to: Option<&Email>,
+    content: &EmailContent,
+    max_attempts: i64,
+) -> anyhow::Result<String> {
     let now = now();
     let id = store::insert_email(
         conn,
         content.kind,
         to,
+        reply_to.map(Email::as_str),
         &content.subject,
         &content.text,
         &content.html,
@@ -136,6 +170,7 @@ impl JobHandler for SendEmailHandler {
         let outgoing = OutgoingEmail {
             id: email.id.clone(),
             to: email.to_address,
+            reply_to: email.reply_to,
             subject: email.subject,
             text: email.text_body,
             html: email.html_body,

@@ -52,6 +52,8 @@ pub struct EmailRow {
     pub kind: String,
     /// Recipient.
     pub to_address: String,
+    /// `Reply-To`, when not the sender.
+    pub reply_to: Option<String>,
     /// Subject.
     pub subject: String,
     /// Plain text body.
@@ -72,10 +74,12 @@ pub struct EmailRow {
 }
 
 /// Inserts a queued email and returns its id.
+#[allow(clippy::too_many_arguments, reason = "one bind per column")]
 pub async fn insert_email(
     conn: &mut AnyConnection,
     kind: &str,
     to: &str,
+    reply_to: Option<&str>,
     subject: &str,
     text: &str,
     html: &str,
@@ -84,8 +88,8 @@ pub async fn insert_email(
     let id = new_id();
     sqlx::query(
         "insert into emails (id, kind, to_address, subject, text_body, html_body, status,
-                             attempts, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7)",
+                             attempts, created_at, updated_at, reply_to)
+         values ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7, $8)",
     )
     .bind(&id)
     .bind(kind)
@@ -94,12 +98,13 @@ pub async fn insert_email(
     .bind(text)
     .bind(html)
     .bind(now)
+    .bind(reply_to)
     .execute(&mut *conn)
     .await?;
     Ok(id)
 }
 
-const COLUMNS: &str = "id, kind, to_address, subject, text_body, html_body, status, attempts, \
+const COLUMNS: &str = "id, kind, to_address, reply_to, subject, text_body, html_body, status, attempts, \
                        last_error, created_at, sent_at";
 
 /// One email by id.

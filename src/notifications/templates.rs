@@ -240,3 +240,51 @@ pub fn contact_message(n: &ContactNotice<'_>) -> EmailContent {
         text,
     }
 }
+
+/// "We got your message" to whoever sent a contact message. Like [`welcome`], it carries
+/// nothing the sender typed (not their name, not a copy of the message): the contact form
+/// takes any address, and the studio's mail must not relay a stranger's words to it.
+pub fn contact_acknowledgement(kind_label: &str, received_at: &str) -> EmailContent {
+    let html = layout(
+        "We received your message",
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { "We received your message" }
+            p { "Thank you for writing to FlashStudio. Your message (" (kind_label) ", " (received_at) ") is with the studio team." }
+            p { strong { "We answer within one working day." } " To add something, reply to this email." }
+            p style="color:#7a746c;font-size:14px" { "If you did not write to us, ignore this email: nothing else will be sent." }
+        },
+    );
+    let text = format!(
+        "We received your message\n\n\
+         Thank you for writing to FlashStudio. Your message ({kind_label}, {received_at}) is \
+         with the studio team.\n\n\
+         We answer within one working day. To add something, reply to this email.\n\n\
+         If you did not write to us, ignore this email: nothing else will be sent.\n"
+    );
+    EmailContent {
+        kind: "contact_received",
+        subject: "We received your message".into(),
+        html,
+        text,
+    }
+}
+
+/// A staff reply to a contact message: the subject and text staff wrote, escaped in HTML.
+pub fn contact_reply(subject: &str, body: &str, received_at: &str) -> EmailContent {
+    let html = layout(
+        subject,
+        html! {
+            @for para in body.split("\n\n") { p style="white-space:pre-wrap;margin:0 0 16px" { (para) } }
+            p style="color:#7a746c;font-size:14px" { "In reply to your message of " (received_at) ". Reply to this email to answer." }
+        },
+    );
+    let text = format!(
+        "{body}\n\n--\nIn reply to your message of {received_at}. Reply to this email to answer.\n"
+    );
+    EmailContent {
+        kind: "contact_reply",
+        subject: subject.to_owned(),
+        html,
+        text,
+    }
+}

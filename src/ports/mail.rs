@@ -66,6 +66,10 @@ pub struct OutgoingEmail {
     pub id: String,
     /// Recipient address.
     pub to: String,
+    /// Where replies go instead of the sender (`Reply-To`), when set: the customer on a
+    /// staff notification of a contact message, the studio's mailbox on a staff reply. The
+    /// adapters parse it with [`Email`]; it never reaches a header raw.
+    pub reply_to: Option<String>,
     /// Subject line.
     pub subject: String,
     /// Plain-text part.

@@ -1,14 +1,16 @@
-//! The contact form: every message is stored with its type, shown in the admin inbox, and
-//! sent to staff through the outbox, in one transaction. Nothing is dropped.
+//! The contact form: every message is stored with its type, shown in the admin inbox, sent to
+//! staff through the outbox and acknowledged to the sender, in one transaction. Nothing is
+//! dropped.
 
 use std::time::Duration;
 
 use crate::db::{new_id, now};
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::model::Email;
-use crate::notifications::{enqueue_email, templates};
+use crate::notifications::{enqueue_email, enqueue_email_replying_to, studio_mailbox, templates};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
+use crate::views::components::timestamp;
 
 /// Message types: (stored value, label).
 pub const KINDS: &[(&str, &str)] = &[
@@ -40,7 +42,8 @@ pub struct ContactForm {
     pub message: String,
 }
 
-fn label_of(kind: &str) -> &'static str {
+/// The label staff and emails use for a message type ("Quote request").
+pub fn label_of(kind: &str) -> &'static str {
     match kind {
         "quote" => "Quote request",
         "portfolio" => "Portfolio question",
@@ -91,8 +94,11 @@ pub fn validate(form: &ContactForm) -> Result<String, FieldErrors> {
     }
 }
 
-/// Stores the message and queues the staff email, together. Returns the message id.
+/// Stores the message and queues the staff emails (`Reply-To` the sender, so staff answer
+/// them from their mail client) and the sender's acknowledgement, together. Returns the
+/// message id.
 pub async fn submit(state: &AppState, form: &ContactForm, email: &str) -> AppResult<String> {
+    let sender = Email::parse(email).map_err(|e| AppError::BadRequest(e.into()))?;
     let id = new_id();
     let now = now();
     let recipients: Vec<String> = match &state.settings.staff_email {
@@ -127,8 +133,16 @@ pub async fn submit(state: &AppState, form: &ContactForm, email: &str) -> AppRes
     )
     .await?;
     for to in &recipients {
-        enqueue_email(&mut tx, to, &content, state.max_job_attempts()).await?;
+        enqueue_email_replying_to(&mut tx, to, &sender, &content, state.max_job_attempts()).await?;
     }
+    let ack = templates::contact_acknowledgement(label_of(&form.kind), &timestamp(now));
+    match studio_mailbox(&state.settings) {
+        Some(studio) => {
+            enqueue_email_replying_to(&mut tx, email, &studio, &ack, state.max_job_attempts())
+                .await?
+        }
+        None => enqueue_email(&mut tx, email, &ack, state.max_job_attempts()).await?,
+    };
     tx.commit().await?;
     if recipients.is_empty() {
         tracing::warn!(message_id = %id, "contact message stored, but no staff address to notify (set STAFF_EMAIL)");

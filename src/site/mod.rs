@@ -3,6 +3,7 @@
 pub mod contact;
 pub mod content;
 pub mod handlers;
+pub mod inbox;
 pub mod store;
 pub mod tables;
 pub mod views;

@@ -374,3 +374,134 @@ pub async fn insert_studio_detail<'e>(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A stored contact message, as the admin's message page shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ContactMessage {
+    pub id: String,
+    /// One of [`super::contact::KINDS`].
+    pub kind: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+    pub subject: String,
+    pub message: String,
+    /// `new`, `read`, `answered` or `archived`.
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// One contact message by id.
+pub async fn find_contact_message<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<ContactMessage>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, kind, name, email, phone, company, subject, message, status, created_at
+         from contact_messages where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Marks a new message read (opening it). An answered or archived one keeps its status.
+pub async fn mark_contact_message_read<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update contact_messages set status = 'read', updated_at = $1, version = version + 1
+         where id = $2 and status = 'new'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a new or read message answered (a reply was queued). An archived one stays archived.
+pub async fn mark_contact_message_answered<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update contact_messages set status = 'answered', updated_at = $1, version = version + 1
+         where id = $2 and status in ('new', 'read')",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A reply staff sent to a contact message.
+#[derive(Debug, Clone, FromRow)]
+pub struct ContactReply {
+    pub id: String,
+    /// Who sent it.
+    pub author_email: String,
+    /// Its outbox row.
+    pub email_id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// A reply about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewContactReply<'a> {
+    pub id: &'a str,
+    pub message_id: &'a str,
+    pub author_user_id: &'a str,
+    pub author_email: &'a str,
+    pub email_id: &'a str,
+    pub to_address: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+/// Records a reply (in the transaction that queued its email).
+pub async fn insert_contact_reply<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    r: &NewContactReply<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into contact_replies (id, message_id, author_user_id, author_email, email_id,
+                                      to_address, subject, body, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(r.id)
+    .bind(r.message_id)
+    .bind(r.author_user_id)
+    .bind(r.author_email)
+    .bind(r.email_id)
+    .bind(r.to_address)
+    .bind(r.subject)
+    .bind(r.body)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// The replies to a message, oldest first.
+pub async fn contact_replies<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    message_id: &str,
+) -> Result<Vec<ContactReply>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, author_email, email_id, to_address, subject, body, created_at
+         from contact_replies where message_id = $1 order by created_at, id",
+    )
+    .bind(message_id)
+    .fetch_all(ex)
+    .await
+}

@@ -4,8 +4,8 @@
 use crate::catalog::tables::CATEGORY;
 use crate::tables::store::PlainWrites;
 use crate::tables::{
-    ACTIVATE, Bulk, Column, Create, DEACTIVATE, FEATURE, Filter, Kind, ORDER, PRICE, TableSpec,
-    UNFEATURE, long_text, optional_text, text,
+    ACTIVATE, Bulk, Column, Create, DEACTIVATE, FEATURE, Filter, Kind, ORDER, PRICE, RowLink,
+    TableSpec, UNFEATURE, long_text, optional_text, text,
 };
 
 /// Service packages.
@@ -209,7 +209,11 @@ pub static CONTACT_MESSAGES: TableSpec = TableSpec {
         },
     ],
     create: None,
-    links: &[],
+    // The full message, its replies and the reply form.
+    links: &[RowLink {
+        label: "Open",
+        path: "/admin/messages/{id}",
+    }],
     rules: &PlainWrites,
 };
 

@@ -925,3 +925,93 @@ async fn every_page_passes_axe() {
         axe.found.join("\n")
     );
 }
+
+/// Issue 14, item 10: clicking a file in a long media library opens its details where the user
+/// is looking (a side panel, focus inside it), not 3,000 px further down; Escape closes it and
+/// focus returns to the file's link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_files_details_open_in_view() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let driver = start_browser().await;
+    let c = &driver.client;
+    let base = app.base.clone();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#email", ADMIN).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form button[type=submit]").await;
+    wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    c.goto(&format!("{base}/admin/media")).await.unwrap();
+    // The first file of a long page (scrolled to the middle of the screen by `click`): the
+    // rest of the list is below it.
+    let links = c
+        .find_all(Locator::Css("#media-table a[hx-target='#media-info']"))
+        .await
+        .unwrap();
+    assert!(
+        links.len() >= 10,
+        "the demo studio has a long list of files"
+    );
+    click(
+        c,
+        "#media-table tbody tr:first-child a[hx-target='#media-info']",
+    )
+    .await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#media-info #media-info-title"))
+        .await
+        .unwrap();
+    let top = number(
+        c,
+        "return document.querySelector('#media-info-title').getBoundingClientRect().top;",
+    )
+    .await;
+    let height = number(c, "return window.innerHeight;").await;
+    screenshot(c, "admin-media-info.png").await;
+    assert!(
+        top >= 0.0 && top < height - 40.0,
+        "the panel's heading is in view: top {top} px, viewport {height} px"
+    );
+    let focused = c
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        focused,
+        json!("media-info-title"),
+        "focus moved into the panel"
+    );
+    c.execute(
+        "document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.execute(
+            "return document.getElementById('media-info').children.length;",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!(0),
+        "Escape closes the panel"
+    );
+    let back = c
+        .execute(
+            "return document.activeElement.getAttribute('hx-target');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        back,
+        json!("#media-info"),
+        "focus returns to the file's link"
+    );
+    driver.client.close().await.unwrap();
+}

@@ -21,6 +21,7 @@ mod cli;
 mod cluster;
 mod email;
 mod fake_stripe;
+mod inbox;
 mod jobs;
 mod media;
 mod ops;

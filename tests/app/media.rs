@@ -855,6 +855,53 @@ crate::on_every_stack!(
     video_gets_a_poster_or_a_clear_note,
 );
 
+/// Issue 14, item 10: a file's details open where the user is looking. With htmx the panel is
+/// a side panel (a dialog with a close button) rather than a block under the list; without
+/// JavaScript the row's link is a page of its own in the admin frame.
+async fn a_files_details_open_beside_the_list_or_as_a_page(backend: crate::support::Backend) {
+    let app = TestApp::builder(backend).spawn().await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let token = token(&app).await;
+    let resp = upload(&app, &token, "still.png", png(16, 16), None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (id,): (String,) = sqlx::query_as("select id from media")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    app.login(ADMIN, PASSWORD).await;
+    let (_, library) = app.get_text("/admin/media").await;
+    let href = format!("href=\"/admin/media/{id}\"");
+    assert!(library.contains(&href), "the row links to the file's page");
+
+    // Without JS: a whole page, with the way back, and no side panel.
+    let (status, page) = app.get_text(&format!("/admin/media/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<html") && page.contains("← Media library"));
+    assert!(page.contains(&sha256(&png(16, 16))));
+    assert!(!page.contains("media-drawer"));
+
+    // With htmx: the side panel, labelled by the file's name, with a close button.
+    let fragment = app
+        .client
+        .get(app.url(&format!("/admin/media/{id}")))
+        .header("hx-request", "true")
+        .header("hx-target", "media-info")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!fragment.contains("<html"), "{fragment}");
+    assert!(
+        fragment.contains("class=\"media-drawer\" role=\"dialog\"")
+            && fragment.contains("aria-labelledby=\"media-info-title\""),
+        "{fragment}"
+    );
+    assert!(fragment.contains("data-close-media-info"), "a close button");
+    assert!(fragment.contains(&sha256(&png(16, 16))));
+}
+
 /// Azurite dies half-way through an upload: the uploader gets a clear error, nothing is left
 /// behind once storage is back, and the app keeps serving meanwhile.
 async fn storage_stopped_mid_upload(db: crate::support::Backend) {
@@ -912,4 +959,7 @@ async fn storage_stopped_mid_upload(db: crate::support::Backend) {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
-crate::on_both_backends!(storage_stopped_mid_upload);
+crate::on_both_backends!(
+    storage_stopped_mid_upload,
+    a_files_details_open_beside_the_list_or_as_a_page,
+);

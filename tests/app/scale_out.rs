@@ -280,11 +280,21 @@ async fn three_replicas_behind_nginx_survive_a_rolling_restart() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let received = cluster.sink.received();
+    // Each accepted contact message is acknowledged to its sender (issue 14, item 10).
+    let acknowledgements = received
+        .iter()
+        .filter(|m| m.subject == "We received your message")
+        .count();
+    assert_eq!(
+        i64::try_from(acknowledgements).unwrap(),
+        applied.contacts,
+        "one acknowledgement per accepted contact message"
+    );
     for n in 0..customers {
         let email = customer_email(n);
         let mine: Vec<&str> = received
             .iter()
-            .filter(|m| m.to.contains(&email))
+            .filter(|m| m.to.contains(&email) && m.subject != "We received your message")
             .map(|m| m.subject.as_str())
             .collect();
         assert_eq!(

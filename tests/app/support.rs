@@ -531,6 +531,8 @@ pub struct ReceivedEmail {
     pub to: String,
     /// Subject header.
     pub subject: String,
+    /// Reply-To header (empty when absent).
+    pub reply_to: String,
     /// The text/plain part.
     pub text: String,
     /// The text/html part.
@@ -643,6 +645,10 @@ fn parse_email(raw: &[u8]) -> Option<ReceivedEmail> {
         .headers
         .get_first_value("Subject")
         .unwrap_or_default();
+    let reply_to = parsed
+        .headers
+        .get_first_value("Reply-To")
+        .unwrap_or_default();
     let mut text = String::new();
     let mut html = String::new();
     for part in parsed.parts() {
@@ -655,6 +661,7 @@ fn parse_email(raw: &[u8]) -> Option<ReceivedEmail> {
     Some(ReceivedEmail {
         to,
         subject,
+        reply_to,
         text,
         html,
     })
