@@ -260,15 +260,16 @@ async fn three_replicas_behind_nginx_survive_a_rolling_restart() {
         "{LOGINS_PER_MINUTE} failed logins a minute, whichever replica: {login_statuses:?}"
     );
 
-    // Every email is sent exactly once: the customers' three each, a confirmation for each
+    // Every email is sent exactly once: the customers' four each (welcome, the address's
+    // confirmation link, the order's confirmation and its downloads), a confirmation for each
     // order of the stream, and the staff notices of contact messages.
-    let expected_emails = i64::try_from(customers * 3).unwrap() + applied.orders;
+    let expected_emails = i64::try_from(customers * 4).unwrap() + applied.orders;
     eventually("every email sent", Duration::from_secs(60), || {
         let db = cluster.db.clone();
         async move {
             let (sent, unsent): (i64, i64) = sqlx::query_as(
                 "select count(case when status = 'sent' and kind in \
-                 ('welcome', 'order_confirmation', 'downloads_ready') then 1 end), \
+                 ('welcome', 'confirm_email', 'order_confirmation', 'downloads_ready') then 1 end), \
                  count(case when status <> 'sent' then 1 end) from emails",
             )
             .fetch_one(db.pool())
@@ -304,8 +305,8 @@ async fn three_replicas_behind_nginx_survive_a_rolling_restart() {
         );
         assert_eq!(
             mine.len(),
-            3,
-            "{email}: welcome, confirmation, downloads: {mine:?}"
+            4,
+            "{email}: welcome, confirm your address, confirmation, downloads: {mine:?}"
         );
     }
 

@@ -460,7 +460,6 @@ async fn trickling_uploads_cannot_hold_the_upload_slots() {
     }
 
     // While they hold all eight slots, another upload is turned away...
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let upload = || async {
         let form = reqwest::multipart::Form::new().part(
             "file",
@@ -475,6 +474,14 @@ async fn trickling_uploads_cannot_hold_the_upload_slots() {
             .unwrap()
             .status()
     };
+    // (once the server has admitted all eight: on a loaded machine their heads may take a
+    // moment to be read, and a probe sent before then would take a slot from one of them)
+    let slots = std::sync::Arc::clone(&app.state.upload_slots);
+    crate::support::eventually("eight trickling uploads admitted", UPLOAD_GRACE, || {
+        let slots = std::sync::Arc::clone(&slots);
+        async move { (slots.available_permits() == 0).then_some(()) }
+    })
+    .await;
     assert_eq!(upload().await, StatusCode::SERVICE_UNAVAILABLE);
 
     // ... but not for long: each is dropped once it falls below the minimum rate, after the
