@@ -327,7 +327,7 @@ async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
     let clipped = number(
         c,
         "const e = document.querySelector('.cell-error'); const w = e.closest('.table-wrap');
-         e.scrollIntoView({block: 'center', inline: 'nearest'});
+         e.scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});
          const r = e.getBoundingClientRect(), b = w.getBoundingClientRect();
          return (e.scrollWidth > e.clientWidth + 1 || r.right > b.right + 1 || r.left < b.left - 1) ? 1 : 0;",
     )
