@@ -55,6 +55,51 @@
     if (window.confirm(question)) event.detail.issueRequest(true);
   });
 
+  // The home page's showreel: a muted loop over its poster, started only for visitors who have
+  // not asked for reduced motion or to save data, paused while off screen, and with a button
+  // to stop it (and start it again). Without JS the poster stays.
+  var reel = document.querySelector("video[data-showreel]");
+  if (reel) {
+    var calm = window.matchMedia("(prefers-reduced-motion: reduce)");
+    var saving = !!(navigator.connection && navigator.connection.saveData);
+    var toggle = document.querySelector("[data-reel-toggle]");
+    var stopped = false; // by the visitor
+    var visible = true;
+    var label = function () {
+      if (toggle) toggle.textContent = reel.paused ? "Play the showreel" : "Pause the showreel";
+    };
+    var play = function () {
+      if (calm.matches || saving || stopped || !visible) return;
+      var started = reel.play();
+      if (started && started.catch) started.catch(function () {});
+    };
+    reel.addEventListener("playing", function () {
+      reel.classList.add("is-playing");
+      if (toggle) toggle.hidden = false;
+      label();
+    });
+    reel.addEventListener("pause", label);
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        stopped = !reel.paused;
+        if (stopped) reel.pause();
+        else play();
+      });
+    }
+    calm.addEventListener("change", function () {
+      if (calm.matches) reel.pause();
+      else play();
+    });
+    if ("IntersectionObserver" in window) {
+      new IntersectionObserver(function (entries) {
+        visible = entries[0].isIntersecting;
+        if (visible) play();
+        else reel.pause();
+      }).observe(reel);
+    }
+    play();
+  }
+
   // A cell editor that arrives focuses its input, so Enter saves and Escape cancels at once.
   document.addEventListener("htmx:afterSwap", function (event) {
     var input = event.target.querySelector && event.target.querySelector("form.cell-form [autofocus]");

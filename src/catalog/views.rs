@@ -102,6 +102,9 @@ pub enum Placement {
     Card,
     /// The page's main picture (a product, a film's poster): loaded at once, never lazily.
     Main,
+    /// A full-bleed picture behind a page's title (the home page's showreel poster): loaded at
+    /// once, as wide as the window.
+    Hero,
 }
 
 /// The width `srcset` gives the full picture: what the demo paints and the poster job makes
@@ -125,9 +128,10 @@ pub fn picture(
     let sizes = match placement {
         Placement::Card => "(min-width: 75rem) 24rem, (min-width: 36rem) 45vw, 100vw",
         Placement::Main => "(min-width: 62rem) 60vw, 100vw",
+        Placement::Hero => "100vw",
     };
     html! {
-        @if placement == Placement::Main {
+        @if placement != Placement::Card {
             img class=(class) src=(full) srcset=(srcset) sizes=(sizes) alt=(alt)
                 width=(width) height=(height) fetchpriority="high";
         } @else {

@@ -305,8 +305,6 @@ struct DemoVideo {
     testimonial: &'static str,
     date: &'static str,
     featured: bool,
-    /// ffmpeg lavfi source for the demo clip.
-    source: &'static str,
     palette: Palette,
 }
 
@@ -321,7 +319,6 @@ const VIDEOS: &[DemoVideo] = &[
         testimonial: "Our staff watched it twice at the town hall and asked for a third.",
         date: "2026-03",
         featured: true,
-        source: "testsrc2=size=640x360:rate=25",
         palette: pal([10, 30, 60], [220, 110, 70], [255, 220, 180], 21),
     },
     DemoVideo {
@@ -334,7 +331,6 @@ const VIDEOS: &[DemoVideo] = &[
         testimonial: "We posted the highlights while people were still in the hall.",
         date: "2026-06",
         featured: true,
-        source: "mandelbrot=size=640x360:rate=25",
         palette: pal([20, 10, 50], [90, 60, 200], [250, 120, 200], 22),
     },
     DemoVideo {
@@ -347,7 +343,6 @@ const VIDEOS: &[DemoVideo] = &[
         testimonial: "Honest, warm and exactly as long as it needed to be.",
         date: "2025-11",
         featured: true,
-        source: "life=size=640x360:rate=25:mold=10:ratio=0.2:life_color=#f0a040:death_color=#201008",
         palette: pal([60, 30, 10], [210, 160, 100], [255, 235, 200], 23),
     },
     DemoVideo {
@@ -360,7 +355,6 @@ const VIDEOS: &[DemoVideo] = &[
         testimonial: "We cried again watching it, in the best way.",
         date: "2026-02",
         featured: true,
-        source: "cellauto=size=640x360:rate=25:rule=110",
         palette: pal([40, 60, 40], [220, 200, 190], [255, 245, 240], 24),
     },
     DemoVideo {
@@ -373,7 +367,6 @@ const VIDEOS: &[DemoVideo] = &[
         testimonial: "",
         date: "2026-08",
         featured: true,
-        source: "testsrc=size=640x360:rate=25",
         palette: pal([10, 50, 80], [120, 200, 220], [250, 255, 255], 25),
     },
     DemoVideo {
@@ -386,7 +379,6 @@ const VIDEOS: &[DemoVideo] = &[
         testimonial: "Flawless. Our IT team had nothing to do, which is the highest praise.",
         date: "2026-04",
         featured: true,
-        source: "smptehdbars=size=640x360:rate=25",
         palette: pal([5, 10, 25], [30, 80, 140], [100, 220, 255], 26),
     },
 ];
@@ -557,26 +549,28 @@ async fn store_file(
     Ok(id)
 }
 
-/// Makes a short clip with ffmpeg from a generated source; none when ffmpeg is missing or fails.
-async fn make_clip(ffmpeg: &str, source: &str, out: &Path) -> Option<Vec<u8>> {
+/// Length of a demo film, in seconds: one slow push in and out, so that it loops seamlessly.
+const CLIP_SECONDS: i64 = 8;
+
+/// Makes a demo film with ffmpeg from its poster (a slow push in and back out over the
+/// picture, 960×540); none when ffmpeg is missing or fails.
+async fn make_clip(ffmpeg: &str, poster: &Path, out: &Path) -> Option<Vec<u8>> {
+    let frames = CLIP_SECONDS * 25;
+    let motion = format!(
+        "zoompan=z='1+0.06*(1-cos(2*PI*on/{frames}))':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=960x540:fps=25"
+    );
+    let seconds = CLIP_SECONDS.to_string();
     for codec in [
-        &["-c:v", "libx264", "-pix_fmt", "yuv420p"][..],
+        &[
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ][..],
         &["-c:v", "mpeg4", "-q:v", "5"][..],
     ] {
         let status = tokio::process::Command::new(ffmpeg)
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-nostdin",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                source,
-                "-t",
-                "4",
-            ])
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+            .args(["-loop", "1", "-framerate", "25", "-i"])
+            .arg(poster)
+            .args(["-t", &seconds, "-vf", &motion])
             .args(codec)
             .args(["-movflags", "+faststart", "-an"])
             .arg(out)
@@ -809,12 +803,17 @@ async fn seed_films(
         {
             continue;
         }
-        let poster_id = film_poster(state, v).await?;
+        let poster = tokio::task::spawn_blocking({
+            let palette = v.palette;
+            move || art::picture(1280, 720, palette)
+        })
+        .await??;
         let clip_id = if options.clips {
-            film_clip(state, v, &tmp).await?
+            film_clip(state, v, &poster, &tmp).await?
         } else {
             None
         };
+        let poster_id = film_poster(state, v, poster).await?;
         clips += usize::from(clip_id.is_some());
         let id = new_id();
         let row = site_store::NewPortfolioVideo {
@@ -828,8 +827,7 @@ async fn seed_films(
             testimonial: v.testimonial,
             video_media_id: clip_id.as_deref(),
             poster_media_id: Some(&poster_id),
-            // make_clip's length.
-            duration_secs: clip_id.as_ref().map(|_| 4_i64),
+            duration_secs: clip_id.as_ref().map(|_| CLIP_SECONDS),
             project_date: Some(v.date),
             featured: v.featured,
             display_order: position(i) * 10,
@@ -844,13 +842,8 @@ async fn seed_films(
     Ok((videos, clips))
 }
 
-/// A film's generated poster: its media id.
-async fn film_poster(state: &AppState, v: &DemoVideo) -> anyhow::Result<String> {
-    let jpeg = tokio::task::spawn_blocking({
-        let palette = v.palette;
-        move || art::picture(1280, 720, palette)
-    })
-    .await??;
+/// A film's generated poster (`jpeg`, painted by [`art::picture`]): its media id.
+async fn film_poster(state: &AppState, v: &DemoVideo, jpeg: Vec<u8>) -> anyhow::Result<String> {
     store_file(
         state,
         "demo/portfolio",
@@ -863,10 +856,20 @@ async fn film_poster(state: &AppState, v: &DemoVideo) -> anyhow::Result<String> 
     .await
 }
 
-/// A film's clip, made with ffmpeg in `tmp`: its media id; none when ffmpeg is missing or fails.
-async fn film_clip(state: &AppState, v: &DemoVideo, tmp: &Path) -> anyhow::Result<Option<String>> {
-    let out = tmp.join(format!("{}-{}.mp4", v.slug, new_id()));
-    let Some(bytes) = make_clip(&state.settings.ffmpeg_path, v.source, &out).await else {
+/// A film's clip, made with ffmpeg in `tmp` from its poster: its media id; none when ffmpeg is
+/// missing or fails.
+async fn film_clip(
+    state: &AppState,
+    v: &DemoVideo,
+    poster: &[u8],
+    tmp: &Path,
+) -> anyhow::Result<Option<String>> {
+    let stem = tmp.join(format!("{}-{}", v.slug, new_id()));
+    let (still, out) = (stem.with_extension("jpg"), stem.with_extension("mp4"));
+    tokio::fs::write(&still, poster).await?;
+    let made = make_clip(&state.settings.ffmpeg_path, &still, &out).await;
+    let _ = tokio::fs::remove_file(&still).await;
+    let Some(bytes) = made else {
         return Ok(None);
     };
     let id = store_file(

@@ -41,6 +41,10 @@ pub struct AnalyzeMediaHandler {
 const THUMB_SIZE: u32 = 480;
 /// Widest poster, in pixels.
 const POSTER_WIDTH: u32 = 1280;
+/// Widest showreel clip, in pixels: it plays behind the home page's title, under a scrim.
+const REEL_WIDTH: u32 = 960;
+/// Length of the showreel clip, in seconds.
+const REEL_SECONDS: u32 = 8;
 /// How long ffprobe or ffmpeg may take.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -73,9 +77,13 @@ impl JobHandler for AnalyzeMediaHandler {
         };
         if !store::save_analysis(self.db.pool(), &media.id, &analysis, now()).await? {
             // The row went while we worked: take the derived files with it.
-            for key in [&analysis.thumb_key, &analysis.poster_key]
-                .into_iter()
-                .flatten()
+            for key in [
+                &analysis.thumb_key,
+                &analysis.poster_key,
+                &analysis.reel_key,
+            ]
+            .into_iter()
+            .flatten()
             {
                 self.storage.delete(key).await?;
             }
@@ -137,6 +145,19 @@ impl AnalyzeMediaHandler {
             let key = derived_key(media, "thumb");
             self.storage.put_small(&key, thumb, &jpeg_headers()).await?;
             analysis.thumb_key = Some(key);
+        }
+        // The clip is a nicety: a film without one shows its poster.
+        match self.reel_clip(&input).await {
+            Ok(clip) => {
+                let key = format!("_derived/{}/reel.mp4", media.id);
+                let headers = BlobHeaders {
+                    content_type: "video/mp4".to_owned(),
+                    content_disposition: "inline".to_owned(),
+                };
+                self.storage.put_small(&key, clip, &headers).await?;
+                analysis.reel_key = Some(key);
+            }
+            Err(why) => tracing::warn!(media = %media.id, %why, "no showreel clip"),
         }
         Ok(analysis)
     }
@@ -206,6 +227,40 @@ impl AnalyzeMediaHandler {
             duration_ms,
             ..Analysis::default()
         }
+    }
+
+    /// The showreel clip: the first [`REEL_SECONDS`] of the video at most [`REEL_WIDTH`] wide,
+    /// without sound, as a fragmented MP4 (which ffmpeg can write to a pipe and browsers play
+    /// as it arrives). H.264 where ffmpeg has it, MPEG-4 part 2 otherwise.
+    async fn reel_clip(&self, input: &str) -> Result<Vec<u8>, String> {
+        let seconds = REEL_SECONDS.to_string();
+        let scale = format!("scale='min({REEL_WIDTH},iw)':-2");
+        let mut last = String::new();
+        for codec in [
+            &[
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-pix_fmt", "yuv420p",
+            ][..],
+            &["-c:v", "mpeg4", "-q:v", "8"][..],
+        ] {
+            let mut args = vec![
+                "-v", "error", "-t", &seconds, "-i", input, "-an", "-vf", &scale,
+            ];
+            args.extend_from_slice(codec);
+            args.extend_from_slice(&[
+                "-movflags",
+                "frag_keyframe+empty_moov+default_base_moof",
+                "-f",
+                "mp4",
+                "pipe:1",
+            ]);
+            match run_tool(&self.settings.ffmpeg_path, &args, input).await {
+                ToolOutcome::Output(bytes) if !bytes.is_empty() => return Ok(bytes),
+                ToolOutcome::Output(_) => last = "ffmpeg wrote nothing".to_owned(),
+                ToolOutcome::Missing => return Err("ffmpeg is not installed".to_owned()),
+                ToolOutcome::Failed(why) => last = why,
+            }
+        }
+        Err(last)
     }
 
     /// A JPEG frame for the poster from ffmpeg, or the outcome and note that say why not.

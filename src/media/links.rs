@@ -40,6 +40,8 @@ pub enum Variant {
     Thumb,
     /// The video poster.
     Poster,
+    /// A video's showreel clip (its first seconds, small, silent).
+    Reel,
 }
 
 impl Variant {
@@ -48,6 +50,7 @@ impl Variant {
             Self::File => "file",
             Self::Thumb => "thumb",
             Self::Poster => "poster",
+            Self::Reel => "reel",
         }
     }
 
@@ -56,6 +59,7 @@ impl Variant {
             "file" => Some(Self::File),
             "thumb" => Some(Self::Thumb),
             "poster" => Some(Self::Poster),
+            "reel" => Some(Self::Reel),
             _ => None,
         }
     }
@@ -70,6 +74,7 @@ impl Variant {
                     .then_some(media.blob_key.as_str())
             }),
             Self::Poster => media.poster_key.as_deref(),
+            Self::Reel => media.reel_key.as_deref(),
         }
     }
 }
@@ -219,6 +224,7 @@ async fn stream_local(
             (media.content_type.clone(), "inline".to_owned())
         }
         Variant::Thumb | Variant::Poster => ("image/jpeg".to_owned(), "inline".to_owned()),
+        Variant::Reel => ("video/mp4".to_owned(), "inline".to_owned()),
     };
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)

@@ -114,6 +114,7 @@ pub async fn delete_media(state: &AppState, actor: &AuditEntry<'_>, id: &str) ->
         Some(media.blob_key.clone()),
         media.thumb_key.clone(),
         media.poster_key.clone(),
+        media.reel_key.clone(),
     ]
     .into_iter()
     .flatten()

@@ -218,6 +218,27 @@ pub struct Analysis {
     pub duration_ms: Option<i64>,
     pub poster_key: Option<String>,
     pub thumb_key: Option<String>,
+    pub reel_key: Option<String>,
+}
+
+/// Which of `ids` have a showreel clip.
+pub async fn with_reel<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ids: &[&str],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select id from media where reel_key is not null and id in ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(ex).await?.into_iter().collect())
 }
 
 /// Records the analysis. False when the row was deleted meanwhile.
@@ -229,7 +250,8 @@ pub async fn save_analysis<'e>(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update media set analysis = $2, analysis_note = $3, width = $4, height = $5,
-                          duration_ms = $6, poster_key = $7, thumb_key = $8, updated_at = $9
+                          duration_ms = $6, poster_key = $7, thumb_key = $8, reel_key = $9,
+                          updated_at = $10
          where id = $1",
     )
     .bind(id)
@@ -240,6 +262,7 @@ pub async fn save_analysis<'e>(
     .bind(a.duration_ms)
     .bind(a.poster_key.as_deref())
     .bind(a.thumb_key.as_deref())
+    .bind(a.reel_key.as_deref())
     .bind(now)
     .execute(ex)
     .await?;

@@ -38,8 +38,20 @@ impl SiteContent {
 impl Snapshot for SiteContent {
     async fn load(db: &Db) -> Result<Self, sqlx::Error> {
         let pool = db.pool();
+        let mut videos = store::portfolio(pool, None).await?;
+        let films: Vec<&str> = videos
+            .iter()
+            .filter_map(|v| v.video_media_id.as_deref())
+            .collect();
+        let reels = crate::media::store::with_reel(pool, &films).await?;
+        for v in &mut videos {
+            v.reel = v
+                .video_media_id
+                .as_ref()
+                .is_some_and(|id| reels.contains(id));
+        }
         Ok(Self {
-            videos: store::portfolio(pool, None).await?,
+            videos,
             packages: store::packages(pool).await?,
             faqs: store::faqs(pool).await?,
             details: store::studio_details(pool).await?,

@@ -36,9 +36,16 @@ pub async fn home(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response>
         .filter(|p| p.featured)
         .take(4)
         .collect();
+    let reel = videos
+        .iter()
+        .find(|v| v.reel && v.poster_media_id.is_some())
+        .or_else(|| videos.iter().find(|v| v.poster_media_id.is_some()))
+        .copied();
     let home = views::Home {
         categories: &shelf.categories,
         videos: &videos,
+        reel,
+        films: &content.videos,
         products: &products,
         packages: &content.packages,
         details: &content.details,
@@ -103,14 +110,21 @@ pub async fn video(
 pub async fn services(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
     let content = state.content.get::<SiteContent>(&state.db).await?;
     let shelf = state.content.get::<Shelf>(&state.db).await?;
-    Ok(views::services_page(&ctx, state, &shelf.categories, &content.packages).into_response())
+    let page = views::services_page(
+        &ctx,
+        state,
+        &shelf.categories,
+        &content.packages,
+        &content.videos,
+    );
+    Ok(page.into_response())
 }
 
 /// `GET /packages`.
 #[handler]
 pub async fn list_packages(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> {
     let content = state.content.get::<SiteContent>(&state.db).await?;
-    Ok(views::packages_page(&ctx, state, &content.packages).into_response())
+    Ok(views::packages_page(&ctx, state, &content.packages, &content.videos).into_response())
 }
 
 /// `GET /packages/{slug}`.
@@ -122,7 +136,7 @@ pub async fn package(
 ) -> AppResult<Response> {
     let content = state.content.get::<SiteContent>(&state.db).await?;
     let package = content.package(&slug).ok_or(AppError::NotFound)?;
-    Ok(views::package_page(&ctx, state, package).into_response())
+    Ok(views::package_page(&ctx, state, package, &content.videos).into_response())
 }
 
 /// `GET /about`.

@@ -39,6 +39,9 @@ pub struct PortfolioVideo {
     pub featured: bool,
     /// Position among films.
     pub display_order: i64,
+    /// The film has a showreel clip (set from the media library, not a column).
+    #[sqlx(skip)]
+    pub reel: bool,
 }
 
 impl PortfolioVideo {

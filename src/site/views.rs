@@ -41,6 +41,10 @@ pub struct Home<'a> {
     pub categories: &'a [Category],
     /// Featured films.
     pub videos: &'a [&'a PortfolioVideo],
+    /// The film behind the hero: the first featured film with a clip, or with a poster.
+    pub reel: Option<&'a PortfolioVideo>,
+    /// Every published film (stills for the packages).
+    pub films: &'a [PortfolioVideo],
     pub products: &'a [&'a Product],
     pub packages: &'a [Package],
     pub details: &'a HashMap<String, String>,
@@ -102,10 +106,33 @@ pub fn home_page(ctx: &RequestContext, body: Markup) -> Markup {
     )
 }
 
+/// The home hero's moving picture, behind the copy: the film's poster first (the page's main
+/// image, loaded at once), and over it a muted, looping clip that nothing downloads until
+/// `site.js` starts it, which it does not when the visitor prefers reduced motion or saves
+/// data. Decorative: the credit under the copy names and links the film.
+fn showreel(state: &AppState, r: &PortfolioVideo) -> Markup {
+    html! {
+        div.hero-media aria-hidden="true" {
+            @if let Some(id) = r.poster_media_id.as_deref() {
+                (picture(state, id, "hero-poster", "", (1280, 720), Placement::Hero))
+            }
+            @if let (true, Some(clip)) = (r.reel, r.video_media_id.as_deref()) {
+                // No `poster` attribute: the picture beneath is the poster, fetched once, and
+                // the clip fades in over it only once it plays.
+                video.hero-video muted loop playsinline preload="none" disablepictureinpicture
+                    data-showreel tabindex="-1" {
+                    source src=(page_path(state, clip, Variant::Reel)) type="video/mp4";
+                }
+            }
+        }
+    }
+}
+
 /// The home page's content (the same for every visitor).
 pub fn home_body(state: &AppState, h: &Home<'_>) -> Markup {
     html! {
-        section.hero {
+        section.hero.hero-reel {
+            @if let Some(r) = h.reel { (showreel(state, r)) }
             div.container.hero-inner {
                 p.eyebrow { "Video production · Singapore" }
                 h1 { "Films that make people stop scrolling." }
@@ -121,6 +148,17 @@ pub fn home_body(state: &AppState, h: &Home<'_>) -> Markup {
                     li { strong { "120+" } span { "films delivered" } }
                     li { strong { "9 yrs" } span { "in Singapore" } }
                     li { strong { "48 h" } span { "event turnaround" } }
+                }
+                @if let Some(r) = h.reel {
+                    div.reel-credit {
+                        span { "On screen: " a href=(format!("/portfolio/{}", r.slug)) { (r.title) } }
+                        @if r.reel {
+                            // site.js plays the clip and shows this button; without JS, the poster.
+                            button.reel-toggle type="button" data-reel-toggle hidden {
+                                "Pause the showreel"
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -179,7 +217,11 @@ pub fn home_body(state: &AppState, h: &Home<'_>) -> Markup {
                         p.eyebrow { "Packages" }
                         h2 { "Fixed scope, clear prices" }
                     }
-                    div.package-grid { @for p in h.packages.iter().take(3) { (package_card(state.settings.currency, p)) } }
+                    div.package-grid {
+                        @for p in h.packages.iter().take(3) {
+                            (package_card(state, p, category_still(h.films, p.category_slug.as_deref())))
+                        }
+                    }
                 }
             }
         }
@@ -361,10 +403,28 @@ fn package_price(currency: Currency, p: &Package) -> Money {
     )
 }
 
-/// A package's card.
-pub fn package_card(currency: Currency, p: &Package) -> Markup {
+/// The poster of the first film of a service line (by slug), for the pages that sell it.
+pub fn category_still<'a>(
+    videos: &'a [PortfolioVideo],
+    category_slug: Option<&str>,
+) -> Option<&'a str> {
+    let slug = category_slug?;
+    videos
+        .iter()
+        .find(|v| v.category_slug.as_deref() == Some(slug) && v.poster_media_id.is_some())
+        .and_then(|v| v.poster_media_id.as_deref())
+}
+
+/// A package's card, with a still from the studio's work in its service line when there is one.
+pub fn package_card(state: &AppState, p: &Package, still: Option<&str>) -> Markup {
+    let currency = state.settings.currency;
     html! {
         article class=(if p.popular { "package-card package-popular" } else { "package-card" }) {
+            @if let Some(id) = still {
+                a.package-card-media href=(format!("/packages/{}", p.slug)) tabindex="-1" aria-hidden="true" {
+                    (picture(state, id, "package-card-image", "", (1280, 720), Placement::Card))
+                }
+            }
             @if p.popular { span.popular-badge { "Most popular" } }
             @if let Some(c) = &p.category_name { p.eyebrow { (c) } }
             h3 { a href=(format!("/packages/{}", p.slug)) { (p.name) } }
@@ -385,16 +445,22 @@ pub fn services_page(
     state: &AppState,
     categories: &[Category],
     packages: &[Package],
+    films: &[PortfolioVideo],
 ) -> Markup {
-    let currency = state.settings.currency;
     let body = html! {
         (page_hero("Corporate services", "What we make", Some("Seven service lines, one crew. Every project starts with a free consultation and a written quote.")))
         section.section.section-tight {
             div.container {
                 @for c in categories {
                     @let pk: Vec<&Package> = packages.iter().filter(|p| p.category_slug.as_deref() == Some(c.slug.as_str())).collect();
+                    @let still = category_still(films, Some(&c.slug));
                     article.service-row #(c.slug) {
-                        div {
+                        @if let Some(id) = still {
+                            a.service-still href=(format!("/portfolio?category={}", c.slug)) tabindex="-1" aria-hidden="true" {
+                                (picture(state, id, "service-still-image", "", (1280, 720), Placement::Card))
+                            }
+                        }
+                        div.service-text {
                             h2 { (c.name) }
                             p { (c.summary) }
                             p {
@@ -404,7 +470,7 @@ pub fn services_page(
                             }
                         }
                         @if !pk.is_empty() {
-                            div.package-grid { @for p in pk { (package_card(currency, p)) } }
+                            div.package-grid { @for p in pk { (package_card(state, p, None)) } }
                         }
                     }
                 }
@@ -423,14 +489,22 @@ pub fn services_page(
 }
 
 /// `GET /packages`.
-pub fn packages_page(ctx: &RequestContext, state: &AppState, packages: &[Package]) -> Markup {
-    let currency = state.settings.currency;
+pub fn packages_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    packages: &[Package],
+    films: &[PortfolioVideo],
+) -> Markup {
     let body = html! {
         (page_hero("Packages", "Service packages", Some("Fixed-scope packages for the projects we make most. Ask for a quote and we tailor it to your brief.")))
         section.section.section-tight {
             div.container {
                 @if packages.is_empty() { p.empty-state { "No packages are offered right now. Tell us what you need instead." } }
-                div.package-grid { @for p in packages { (package_card(currency, p)) } }
+                // The cards' titles are h3s, as on the home and services pages.
+                h2.visually-hidden { "Packages on offer" }
+                div.package-grid {
+                    @for p in packages { (package_card(state, p, category_still(films, p.category_slug.as_deref()))) }
+                }
             }
         }
     };
@@ -445,11 +519,24 @@ pub fn packages_page(ctx: &RequestContext, state: &AppState, packages: &[Package
 }
 
 /// `GET /packages/{slug}`.
-pub fn package_page(ctx: &RequestContext, state: &AppState, p: &Package) -> Markup {
+pub fn package_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    p: &Package,
+    films: &[PortfolioVideo],
+) -> Markup {
     let currency = state.settings.currency;
+    let still = category_still(films, p.category_slug.as_deref());
     let body = html! {
         div.container.breadcrumbs { a href="/packages" { "Packages" } }
         section.section.section-tight {
+            @if let Some(id) = still {
+                div.container {
+                    div.package-still {
+                        (picture(state, id, "package-still-image", "", (1280, 720), Placement::Main))
+                    }
+                }
+            }
             div.container.grid-2 {
                 div.prose {
                     @if let Some(c) = &p.category_name { p.eyebrow { (c) } }

@@ -101,6 +101,11 @@ fn document(ctx: &RequestContext, meta: &PageMeta<'_>, frame: Markup) -> Markup 
                 meta name="htmx-config" content=(HTMX_CONFIG);
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("app.css"));
+                // Both faces are on every page's first screen: fetch them with the stylesheet
+                // rather than after it has been parsed.
+                @for font in assets::PRELOADED_FONTS {
+                    link rel="preload" href=(assets::url(font)) as="font" type="font/woff2" crossorigin;
+                }
                 script src=(assets::url("htmx.min.js")) defer {}
                 script src=(assets::url("site.js")) defer {}
             }

@@ -35,6 +35,11 @@ struct Driver {
 }
 
 async fn start_browser() -> Driver {
+    start_browser_with(&[]).await
+}
+
+/// A browser with extra Chromium switches (`--force-prefers-reduced-motion`).
+async fn start_browser_with(extra: &[&str]) -> Driver {
     let driver_bin =
         std::env::var("FLASHSTUDIO_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let chromium =
@@ -58,11 +63,15 @@ async fn start_browser() -> Driver {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,1000",
+                "--autoplay-policy=no-user-gesture-required",
                 format!("--user-data-dir={}", profile.path().display()),
             ]
         }
     });
-    let caps = caps.as_object().unwrap().clone();
+    let mut caps = caps.as_object().unwrap().clone();
+    if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+        args.extend(extra.iter().map(|a| json!(a)));
+    }
     let url = format!("http://127.0.0.1:{port}");
     let mut last = None;
     for _ in 0..50 {
@@ -812,6 +821,9 @@ async fn every_page_passes_axe() {
         ("film", format!("/portfolio/{film}")),
         ("shop", "/shop".into()),
         ("product", "/products/marina-bay-blue-hour".into()),
+        ("services", "/services".into()),
+        ("packages", "/packages".into()),
+        ("package", "/packages/corporate-story".into()),
         ("login", "/login".into()),
         ("register", "/register".into()),
     ];
@@ -1014,4 +1026,149 @@ async fn a_files_details_open_in_view() {
         "focus returns to the file's link"
     );
     driver.client.close().await.unwrap();
+}
+
+/// Item 15 of the hardening issue: the home page's showreel plays muted over its poster, can be
+/// paused, never starts for a visitor who prefers reduced motion (nor downloads the clip), and
+/// the pages are set in the two self-hosted faces.
+#[tokio::test]
+async fn the_showreel_plays_and_the_studio_faces_load() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let report = seed(&app.state, SeedOptions { clips: true }).await.unwrap();
+    assert!(
+        report.clips > 0,
+        "ffmpeg is needed for the demo clips (scripts/test installs it)"
+    );
+    // The analysis job makes each film's showreel clip.
+    let mut reels = 0_i64;
+    for _ in 0..600 {
+        reels = sqlx::query_scalar("select count(*) from media where reel_key is not null")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        if reels == report.clips as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reels, report.clips as i64, "showreel clips made");
+    app.state.content.invalidate();
+    let base = app.base.clone();
+
+    let driver = start_browser().await;
+    let c = &driver.client;
+    c.goto(&format!("{base}/")).await.unwrap();
+    let poster = c
+        .execute(
+            "const i = document.querySelector('.hero-media img.hero-poster');
+             return i ? [i.loading, i.getAttribute('fetchpriority')].join(' ') : 'none';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        poster,
+        json!("auto high"),
+        "the poster is the page's main picture"
+    );
+    wait_text(c, "[data-reel-toggle]", "the showreel plays", |t| {
+        t == "Pause the showreel"
+    })
+    .await;
+    let playing = c
+        .execute(
+            "const v = document.querySelector('video[data-showreel]');
+             return [v.muted, v.loop, !v.paused, v.classList.contains('is-playing'), v.currentSrc.includes('/reel?')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        playing,
+        json!([true, true, true, true, true]),
+        "muted, looping, playing the clip"
+    );
+    // Faces: the headings in the serif, the text in Inter, both from our own assets.
+    let faces = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               document.fonts.ready.then(() => done([
+                   getComputedStyle(document.querySelector('h1')).fontFamily.split(',')[0],
+                   getComputedStyle(document.body).fontFamily.split(',')[0],
+                   document.fonts.check('16px Inter'), document.fonts.check('40px "Instrument Serif"'),
+                   [...document.fonts].filter(f => f.status === 'loaded').length]));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        faces,
+        json!(["\"Instrument Serif\"", "Inter", true, true, 2]),
+        "the two faces"
+    );
+    screenshot(c, "home-showreel.png").await;
+    click(c, "[data-reel-toggle]").await;
+    wait_text(c, "[data-reel-toggle]", "paused", |t| {
+        t == "Play the showreel"
+    })
+    .await;
+    let paused = c
+        .execute(
+            "return document.querySelector('video[data-showreel]').paused;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(paused, json!(true), "the visitor stopped it");
+    for (name, path) in [
+        ("services", "/services"),
+        ("packages", "/packages"),
+        ("package", "/packages/corporate-story"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        let stills = c
+            .execute(
+                "return document.querySelectorAll('.service-still img, .package-card-media img, .package-still img').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            stills.as_u64().unwrap_or(0) > 0,
+            "{name}: pictures of the work"
+        );
+        screenshot(c, &format!("{name}.png")).await;
+    }
+    c.set_window_size(390, 844).await.unwrap();
+    for (name, path) in [
+        ("home", "/"),
+        ("services", "/services"),
+        ("package", "/packages/corporate-story"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        screenshot(c, &format!("{name}-phone.png")).await;
+    }
+    drop(driver);
+
+    // Reduced motion: the poster stays, the clip is never requested.
+    let calm = start_browser_with(&["--force-prefers-reduced-motion"]).await;
+    let c = &calm.client;
+    c.goto(&format!("{base}/")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still = c
+        .execute(
+            "const v = document.querySelector('video[data-showreel]');
+             const fetched = performance.getEntriesByType('resource').some(e => e.name.includes('/reel?'));
+             return [v.paused, v.classList.contains('is-playing'), fetched, document.querySelector('[data-reel-toggle]').hidden];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        still,
+        json!([true, false, false, true]),
+        "reduced motion: no clip"
+    );
+    screenshot(c, "home-reduced-motion.png").await;
 }

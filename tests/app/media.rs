@@ -780,6 +780,20 @@ async fn video_gets_a_poster_or_a_clear_note(stack: Stack) {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(&resp.bytes().await.unwrap()[..3], &[0xFF, 0xD8, 0xFF]);
 
+    // The showreel clip the home page's hero loops: an MP4 (`ftyp` box), silent, small.
+    assert!(row.reel_key.is_some(), "no showreel clip");
+    let reel = flashstudio::media::links::page_path(
+        &app.state,
+        &id,
+        flashstudio::media::links::Variant::Reel,
+    );
+    let resp = get_following(&app.url(&reel)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "video/mp4");
+    let reel = resp.bytes().await.unwrap();
+    assert_eq!(&reel[4..8], b"ftyp", "not an MP4");
+    assert!(reel.len() < bytes.len() * 4, "{} bytes", reel.len());
+
     // Playback: ranges locally, a short SAS redirect on Azure.
     let play = flashstudio::media::links::page_path(
         &app.state,
