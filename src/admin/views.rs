@@ -151,6 +151,21 @@ pub fn email_detail(ctx: &RequestContext, e: &EmailRow) -> Markup {
             }
             @if let Some(err) = &e.last_error { div.alert.alert-error { p { "Last error: " (err) } } }
             section.panel {
+                h2 { "Headers" }
+                dl.facts {
+                    dt { "To" } dd { (e.to_address) }
+                    dt { "Reply-To" }
+                    dd {
+                        @if let Some(r) = &e.reply_to { (r) }
+                        @else { span.muted { "none: replies go to the sender address" } }
+                    }
+                    dt { "Subject" } dd { (e.subject) }
+                    dt { "Template" } dd { code { (e.kind) } }
+                    dt { "Attempts" } dd { (e.attempts) }
+                    dt { "Sent" } dd { @if let Some(at) = e.sent_at { (timestamp(at)) } @else { "not yet" } }
+                }
+            }
+            section.panel {
                 h2 { "Plain-text version" }
                 pre.email-text { (e.text_body) }
                 form.inline-form method="post" action=(format!("/admin/outbox/{}/resend", e.id)) {

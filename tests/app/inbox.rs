@@ -96,6 +96,27 @@ async fn staff_are_notified_with_reply_to_the_customer_who_is_acknowledged(backe
     );
     // The form takes any address: the acknowledgement relays nothing the sender typed.
     assert!(!ack.text.contains("wedding film") && !ack.html.contains("wedding film"));
+
+    // The outbox says where a reply to each email goes.
+    let notice_id: String = sqlx::query_scalar(
+        "select id from emails where to_address = $1 and subject like 'Quote request%'",
+    )
+    .bind(STAFF)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    app.login(ADMIN, PASSWORD).await;
+    let (status, detail) = app.get_text(&format!("/admin/outbox/{notice_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let reply_to = detail
+        .split("Reply-To</dt>")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .unwrap_or_default();
+    assert!(
+        reply_to.contains(CUSTOMER),
+        "Reply-To on the outbox page: {reply_to:?}"
+    );
 }
 
 async fn the_message_page_shows_the_full_text_and_a_reply_reaches_the_customer(backend: Backend) {
