@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use crate::audit::AuditRow;
+use crate::audit::{AuditRow, describe};
 use crate::http::context::RequestContext;
 use crate::jobs::JobStatus;
 use crate::jobs::store::JobRow;
@@ -260,16 +260,42 @@ pub fn audit(
             } @else {
                 div.table-wrap role="region" aria-label="Changes" tabindex="0" {
                     table.data-table {
-                        thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Row" } th { "Before" } th { "After" } } }
+                        thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Row" } th { "What changed" } } }
                         tbody {
                             @for r in rows {
+                                @let d = describe(r.before_json.as_deref(), r.after_json.as_deref());
                                 tr {
                                     td { (timestamp(r.created_at)) }
                                     td { (r.actor_email) }
                                     td { code { (r.action) } }
-                                    td { a href=(format!("/admin/audit?entity={}&id={}", r.entity, r.entity_id)) { (r.entity) " " code { (r.entity_id) } } }
-                                    td.muted { code { (r.before_json.as_deref().unwrap_or("—")) } }
-                                    td.muted { code { (r.after_json.as_deref().unwrap_or("—")) } }
+                                    td {
+                                        a href=(format!("/admin/audit?entity={}&id={}", r.entity, r.entity_id)) title=(format!("{} {}", r.entity, r.entity_id)) {
+                                            (r.entity.replace('_', " ")) ": " (d.label.as_deref().unwrap_or("(no name)"))
+                                        }
+                                    }
+                                    td {
+                                        @if d.changes.is_empty() {
+                                            span.muted { "no field changed" }
+                                        } @else {
+                                            ul.change-list {
+                                                @for c in &d.changes {
+                                                    li {
+                                                        strong { (c.field) } ": "
+                                                        @match (&c.before, &c.after) {
+                                                            (Some(b), Some(a)) => { del { (b) } " → " ins { (a) } }
+                                                            (None, Some(a)) => { ins { (a) } }
+                                                            (Some(b), None) => { del { (b) } " (removed)" }
+                                                            (None, None) => {}
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                        details.raw-json {
+                                            summary { "Raw rows" }
+                                            pre { code { "before: " (r.before_json.as_deref().unwrap_or("—")) "\nafter: " (r.after_json.as_deref().unwrap_or("—")) } }
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -3,6 +3,8 @@
 
 #![warn(missing_docs)]
 
+pub mod describe;
 pub mod store;
 
+pub use describe::{Described, FieldChange, describe};
 pub use store::{AuditEntry, AuditRow, audited_entities, insert_audit, list_audit};

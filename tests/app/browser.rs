@@ -927,6 +927,24 @@ async fn every_page_passes_axe() {
         }
         c.goto(&url).await.unwrap();
         axe.check(c, &format!("phone-{name}")).await;
+        // Nothing makes the page itself wider than the phone: wide content scrolls in its
+        // own region.
+        let wider = c
+            .execute(
+                "const w = document.documentElement.clientWidth;
+                 if (document.documentElement.scrollWidth <= w) return [];
+                 return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-wrap, .admin-sidebar, pre'))
+                   .slice(0, 5)
+                   .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).replace(/ /g, '.') : '') + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if wider.as_array().is_some_and(|a| !a.is_empty()) {
+            axe.found
+                .push(format!("phone-{name}: wider than the phone: {wider}"));
+        }
     }
 
     driver.client.close().await.unwrap();

@@ -728,6 +728,24 @@ async fn inline_edits_are_audited_and_stale_ones_refused(backend: Backend) {
     );
     let (_, log) = app.get_text("/admin/audit").await;
     assert!(log.contains("product.update"));
+    // In words: the row by its title, the change field by field; the id only in links.
+    assert!(
+        log.contains(
+            "<strong>title</strong>: <del>The White Cove</del> → <ins>The White Cove II</ins>"
+        ),
+        "the title change in words"
+    );
+    assert!(log.contains("product: The White Cove II"));
+    let visible: String = log
+        .split("<td")
+        .filter_map(|cell| cell.split_once('>').map(|(_, rest)| rest))
+        .map(|rest| rest.split("<details").next().unwrap_or(rest))
+        .collect();
+    let visible_text = visible.split('"').step_by(2).collect::<String>();
+    assert!(
+        !visible_text.contains(&luts),
+        "no raw product id in the log's visible text"
+    );
     let (_, one_row) = app
         .get_text(&format!("/admin/audit?entity=product&id={luts}"))
         .await;
