@@ -13,6 +13,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod bookings;
 pub mod cart;
 pub mod catalog;
 pub mod cli;
