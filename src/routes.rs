@@ -10,6 +10,7 @@ use crate::admin::handlers as admin;
 use crate::admin::orders as admin_orders;
 use crate::admin::table_handlers as table;
 use crate::api::admin as api_admin;
+use crate::bookings::handlers as bookings;
 use crate::cart::CartBadge;
 use crate::cart::handlers as cart;
 use crate::catalog::options_page as product_options;
@@ -48,6 +49,14 @@ fn public() -> Route {
         .at("/about", get(site::about))
         .at("/faq", get(site::faq))
         .at("/contact", get(site::show_contact).post(site::send_contact))
+        .at("/book", get(bookings::types))
+        .at("/book/:slug", get(bookings::picker).post(bookings::place))
+        .at("/book/:slug/details", get(bookings::details))
+        .at("/book/:slug/review", post(bookings::review))
+        // A booking's own page: its signed link is the key (mail scanners open GETs, so
+        // cancelling is a POST behind a confirmation).
+        .at("/bookings/:id/:sig", get(bookings::show))
+        .at("/bookings/:id/:sig/cancel", post(bookings::cancel))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))
         .at("/products/:slug", get(shop::show).post(shop::show))

@@ -43,6 +43,8 @@ pub struct SeedReport {
     pub packages: usize,
     /// FAQ entries.
     pub faqs: usize,
+    /// Booking types.
+    pub booking_types: usize,
 }
 
 const CATEGORIES: &[(&str, &str, &str)] = &[
@@ -614,8 +616,173 @@ pub async fn seed(state: &AppState, options: SeedOptions) -> anyhow::Result<Seed
     report.packages = seed_packages(state, &categories, now).await?;
     report.faqs = seed_faqs(state, now).await?;
     seed_studio_details(state, now).await?;
+    report.booking_types = seed_bookings(state, now).await?;
     state.content.invalidate();
     Ok(report)
+}
+
+/// The studio's bookable resources: (name, kind, capacity).
+const RESOURCES: &[(&str, &str, i64)] = &[
+    ("Producer", "crew", 1),
+    ("Camera crew", "crew", 2),
+    ("Studio A", "room", 1),
+];
+
+/// Weekly hours: Monday to Friday with a lunch break, Saturday mornings.
+const HOURS: &[(i64, &str, &str)] = &[
+    (1, "09:00", "12:00"),
+    (1, "13:00", "18:00"),
+    (2, "09:00", "12:00"),
+    (2, "13:00", "18:00"),
+    (3, "09:00", "12:00"),
+    (3, "13:00", "18:00"),
+    (4, "09:00", "12:00"),
+    (4, "13:00", "18:00"),
+    (5, "09:00", "12:00"),
+    (5, "13:00", "18:00"),
+    (6, "10:00", "14:00"),
+];
+
+/// Public holidays the studio closes for.
+const CLOSURES: &[(&str, &str)] = &[
+    ("2026-12-25", "Christmas Day"),
+    ("2027-01-01", "New Year's Day"),
+    ("2027-02-06", "Chinese New Year"),
+    ("2027-02-08", "Chinese New Year (observed)"),
+];
+
+/// What can be booked, its resources, the hours and the holidays; how many types were new.
+async fn seed_bookings(state: &AppState, now: i64) -> anyhow::Result<usize> {
+    use crate::bookings::store as bookings;
+    let pool = state.db.pool();
+    for (i, (name, kind, capacity)) in RESOURCES.iter().enumerate() {
+        bookings::insert_resource_unless_named(pool, name, kind, *capacity, position(i), now)
+            .await?;
+    }
+    let mut added = 0;
+    for (t, resources) in &demo_booking_types(state) {
+        added += usize::from(bookings::insert_type_unless_slug(pool, t, now).await?);
+        for r in *resources {
+            bookings::link_type_resource(pool, t.slug, r).await?;
+        }
+    }
+    let mut conn = pool.acquire().await?;
+    bookings::insert_hours_if_none(&mut conn, HOURS, now).await?;
+    for (day, note) in CLOSURES {
+        bookings::insert_closure_unless_set(pool, day, note, now).await?;
+    }
+    Ok(added)
+}
+
+/// The demo's booking types and the resources each needs.
+fn demo_booking_types(
+    state: &AppState,
+) -> [(
+    crate::bookings::store::NewType<'static>,
+    &'static [&'static str],
+); 4] {
+    use crate::bookings::store::NewType;
+    let currency = state.settings.currency.code();
+    let base = NewType {
+        slug: "",
+        name: "",
+        description: "",
+        length_kind: "minutes",
+        length_value: 30,
+        skip_closed_days: false,
+        buffer_before_minutes: 0,
+        buffer_after_minutes: 0,
+        min_notice_minutes: 12 * 60,
+        horizon_days: 90,
+        slot_step_minutes: 30,
+        auto_confirm: true,
+        price_minor: 0,
+        currency,
+        deposit_kind: "none",
+        deposit_value: 0,
+        refund_full_days: 7,
+        self_service_cutoff_hours: 24,
+        locations: "video,studio",
+        sort_order: 0,
+    };
+    [
+        (
+            NewType {
+                slug: "consultation",
+                name: "Free consultation",
+                description: "Thirty minutes with a producer about your project: what you need, how we would film it, what it costs. By video call or at the studio.",
+                buffer_after_minutes: 15,
+                ..base
+            },
+            &["Producer"][..],
+        ),
+        (
+            NewType {
+                slug: "half-day-shoot",
+                name: "Half-day shoot",
+                description: "A crew of two with cinema cameras, lights and sound for a morning or an afternoon, at the studio or at your place.",
+                length_kind: "half_day",
+                length_value: 0,
+                buffer_before_minutes: 60,
+                buffer_after_minutes: 60,
+                min_notice_minutes: 3 * 24 * 60,
+                horizon_days: 180,
+                auto_confirm: false,
+                price_minor: price(state, 180_000),
+                deposit_kind: "percent",
+                deposit_value: 30,
+                refund_full_days: 7,
+                self_service_cutoff_hours: 72,
+                locations: "studio,client",
+                sort_order: 1,
+                ..base
+            },
+            &["Camera crew"][..],
+        ),
+        (
+            NewType {
+                slug: "full-day-shoot",
+                name: "Full-day shoot",
+                description: "A full working day in Studio A or on location with a crew of two: interviews, product films, a whole event.",
+                length_kind: "full_day",
+                length_value: 0,
+                min_notice_minutes: 7 * 24 * 60,
+                horizon_days: 180,
+                auto_confirm: false,
+                price_minor: price(state, 320_000),
+                deposit_kind: "percent",
+                deposit_value: 30,
+                refund_full_days: 14,
+                self_service_cutoff_hours: 7 * 24,
+                locations: "studio,client",
+                sort_order: 2,
+                ..base
+            },
+            &["Camera crew", "Studio A"][..],
+        ),
+        (
+            NewType {
+                slug: "two-day-shoot",
+                name: "Two-day shoot",
+                description: "Two working days of filming for bigger productions; a closed day in between is skipped.",
+                length_kind: "days",
+                length_value: 2,
+                skip_closed_days: true,
+                min_notice_minutes: 14 * 24 * 60,
+                horizon_days: 270,
+                auto_confirm: false,
+                price_minor: price(state, 600_000),
+                deposit_kind: "fixed",
+                deposit_value: price(state, 150_000),
+                refund_full_days: 21,
+                self_service_cutoff_hours: 14 * 24,
+                locations: "studio,client",
+                sort_order: 3,
+                ..base
+            },
+            &["Camera crew"][..],
+        ),
+    ]
 }
 
 /// The categories, each unless its slug exists; how many were new.

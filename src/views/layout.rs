@@ -36,6 +36,7 @@ const NAV: &[(&str, &str)] = &[
     ("Services", "/services"),
     ("Packages", "/packages"),
     ("Shop", "/shop"),
+    ("Book", "/book"),
     ("Contact", "/contact"),
 ];
 

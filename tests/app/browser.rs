@@ -824,6 +824,8 @@ async fn every_page_passes_axe() {
         ("services", "/services".into()),
         ("packages", "/packages".into()),
         ("package", "/packages/corporate-story".into()),
+        ("book", "/book".into()),
+        ("book-consultation", "/book/consultation".into()),
         ("login", "/login".into()),
         ("register", "/register".into()),
     ];

@@ -16,6 +16,7 @@ mod support;
 mod accounts;
 mod api;
 mod architecture;
+mod bookings;
 mod browser;
 mod cli;
 mod cluster;

@@ -1,0 +1,381 @@
+//! What the bookings domain does: reads the rules, answers availability, and places a booking
+//! atomically (the resources' row locks, availability checked again inside the transaction,
+//! the booking, its claims and its emails written together).
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::availability::{self, Slot, Unavailable};
+use super::model::{Booking, BookingTypeRow, Location, Rules, Status, busy_from_claims};
+use super::{emails, store};
+use crate::crypto::sha256_hex;
+use crate::db::{new_id, now};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::identity::model::Email;
+use crate::notifications::{enqueue_email, enqueue_email_replying_to};
+use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
+
+/// Booking requests per client per hour.
+pub const BOOKINGS_PER_CLIENT: Limit = Limit {
+    name: "booking-client",
+    max: 10,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// Booking requests per email address per hour (any case).
+pub const BOOKINGS_PER_EMAIL: Limit = Limit {
+    name: "booking-email",
+    max: 5,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// A type with everything availability needs about it.
+#[derive(Debug, Clone)]
+pub struct Bookable {
+    pub row: BookingTypeRow,
+    /// The resources it needs, by id.
+    pub resources: Vec<String>,
+}
+
+/// The active type `slug` with its resources.
+pub async fn bookable(state: &AppState, slug: &str) -> AppResult<Option<Bookable>> {
+    let Some(row) = store::active_type(state.db.pool(), slug).await? else {
+        return Ok(None);
+    };
+    let resources = store::type_resources(state.db.pool(), &row.id).await?;
+    Ok(Some(Bookable { row, resources }))
+}
+
+/// Today in the studio's zone.
+pub fn studio_today(state: &AppState) -> Date {
+    Timestamp::now()
+        .to_zoned(state.settings.time_zone.clone())
+        .date()
+}
+
+async fn rules(state: &AppState, conn: &mut sqlx::AnyConnection) -> AppResult<Rules> {
+    let yesterday = studio_today(state)
+        .yesterday()
+        .map_or_else(|_| "0000-01-01".to_owned(), |d| d.to_string());
+    let hours = store::opening_hours(&mut *conn).await?;
+    let overrides = store::overrides_from(&mut *conn, &yesterday).await?;
+    let resources = store::resources(&mut *conn).await?;
+    Ok(Rules::from_rows(
+        state.settings.time_zone.clone(),
+        &hours,
+        &overrides,
+        &resources,
+    ))
+}
+
+/// Epoch seconds of a timestamp.
+fn secs(t: Timestamp) -> i64 {
+    t.as_second()
+}
+
+/// What the calendar shows for a month: the days with a free start.
+pub async fn free_days(
+    state: &AppState,
+    b: &Bookable,
+    year: i16,
+    month: i8,
+) -> AppResult<Vec<Date>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let rules = rules(state, &mut conn).await?;
+    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
+        return Ok(Vec::new());
+    };
+    let Ok(first) = Date::new(year, month, 1) else {
+        return Ok(Vec::new());
+    };
+    let zone = &state.settings.time_zone;
+    let (Ok(from), Ok(to)) = (
+        first.to_zoned(zone.clone()),
+        first.last_of_month().to_zoned(zone.clone()),
+    ) else {
+        return Ok(Vec::new());
+    };
+    // Bookings that start before the month or end after it still occupy its edges; multi-day
+    // types reach further ahead.
+    let reach = 86_400 * (2 + i64::from(availability::MAX_SPAN_DAYS.min(62)));
+    let claims = store::claims_between(
+        &mut conn,
+        &b.resources,
+        from.timestamp().as_second() - 2 * 86_400,
+        to.timestamp().as_second() + reach,
+        now(),
+    )
+    .await?;
+    let busy = busy_from_claims(&claims, &rules.numbers);
+    Ok(availability::month_days(
+        &rules.studio,
+        &kind,
+        &busy,
+        year,
+        month,
+        Timestamp::now(),
+    ))
+}
+
+/// The free starts of one day.
+pub async fn free_slots(state: &AppState, b: &Bookable, day: Date) -> AppResult<Vec<Slot>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let rules = rules(state, &mut conn).await?;
+    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
+        return Ok(Vec::new());
+    };
+    let Ok(start) = day.to_zoned(state.settings.time_zone.clone()) else {
+        return Ok(Vec::new());
+    };
+    let from = start.timestamp().as_second();
+    let reach = 86_400 * (2 + i64::from(availability::MAX_SPAN_DAYS.min(62)));
+    let claims = store::claims_between(
+        &mut conn,
+        &b.resources,
+        from - 2 * 86_400,
+        from + reach,
+        now(),
+    )
+    .await?;
+    let busy = busy_from_claims(&claims, &rules.numbers);
+    Ok(availability::day_slots(
+        &rules.studio,
+        &kind,
+        &busy,
+        day,
+        Timestamp::now(),
+    ))
+}
+
+/// The customer's details, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    /// A [`Location`] value.
+    pub location: String,
+    pub address: String,
+    pub notes: String,
+}
+
+/// Checks the details against the type; the parsed email on success.
+pub fn validate(b: &Bookable, d: &Details) -> Result<(Email, Location), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = d.name.trim().chars().count();
+    if name == 0 {
+        errors.add("name", "Enter your name.");
+    } else if name > 100 {
+        errors.add("name", "Use at most 100 characters.");
+    }
+    let email = Email::parse(&d.email)
+        .map_err(|m| errors.add("email", m))
+        .ok();
+    if d.phone.chars().count() > 40 {
+        errors.add("phone", "Use at most 40 characters.");
+    }
+    let allowed = b.row.location_list();
+    let location = Location::parse(&d.location)
+        .filter(|l| allowed.contains(l))
+        .or_else(|| (allowed.len() == 1).then(|| allowed[0]));
+    match location {
+        None => errors.add("location", "Choose where it happens."),
+        Some(Location::Client) if d.address.trim().chars().count() < 5 => {
+            errors.add("address", "Enter the address where we should come.");
+        }
+        _ => {}
+    }
+    if d.address.chars().count() > 300 {
+        errors.add("address", "Use at most 300 characters.");
+    }
+    if d.notes.chars().count() > 2000 {
+        errors.add("notes", "Use at most 2,000 characters.");
+    }
+    match (email, location) {
+        (Some(email), Some(location)) if errors.is_empty() => Ok((email, location)),
+        _ => Err(errors),
+    }
+}
+
+/// Why a placement did not happen.
+#[derive(Debug)]
+pub enum NotPlaced {
+    /// The start is not bookable (taken meanwhile, past, closed...).
+    Unavailable(Unavailable),
+    /// The details need fixing.
+    Invalid(FieldErrors),
+}
+
+/// Places a booking of `b` at `start` (epoch seconds) for the details, atomically: exactly
+/// one of several concurrent requests for the same capacity wins; the others get
+/// [`Unavailable::Taken`]. The booking, its claims and its emails are written together.
+pub async fn place(
+    state: &AppState,
+    b: &Bookable,
+    start: i64,
+    details: &Details,
+    user_id: Option<&str>,
+    client_key: &str,
+) -> AppResult<Result<Booking, NotPlaced>> {
+    let (email, location) = match validate(b, details) {
+        Ok(v) => v,
+        Err(errors) => return Ok(Err(NotPlaced::Invalid(errors))),
+    };
+    let Ok(start_at) = Timestamp::from_second(start) else {
+        return Ok(Err(NotPlaced::Unavailable(Unavailable::OutOfRange)));
+    };
+    rate_limit::hit(&state.db, BOOKINGS_PER_CLIENT, client_key).await?;
+    rate_limit::hit(
+        &state.db,
+        BOOKINGS_PER_EMAIL,
+        &email.as_str().to_lowercase(),
+    )
+    .await?;
+
+    let mut tx = state.db.begin().await?;
+    store::lock_resources(&mut tx, &b.resources).await?;
+    let rules = rules(state, &mut tx).await?;
+    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
+        return Ok(Err(NotPlaced::Unavailable(Unavailable::NotOffered)));
+    };
+    let now_at = Timestamp::now();
+    // The slot's shape (its end) without others, then the others around it.
+    let slot = match availability::check(&rules.studio, &kind, &[], start_at, now_at) {
+        Ok(slot) => slot,
+        Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
+    };
+    let claims = store::claims_between(
+        &mut tx,
+        &b.resources,
+        secs(slot.start) - 2 * 86_400,
+        secs(slot.end) + 2 * 86_400,
+        now(),
+    )
+    .await?;
+    let busy = busy_from_claims(&claims, &rules.numbers);
+    let slot = match availability::check(&rules.studio, &kind, &busy, start_at, now_at) {
+        Ok(slot) => slot,
+        Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
+    };
+
+    let id = new_id();
+    let reference = store::next_reference(&mut tx).await?;
+    let status = if b.row.auto_confirm {
+        Status::Confirmed
+    } else {
+        Status::Pending
+    };
+    let policy =
+        serde_json::to_string(&b.row.policy()).map_err(|e| AppError::Internal(e.into()))?;
+    let now = now();
+    store::insert_booking(
+        &mut tx,
+        &store::NewBooking {
+            id: &id,
+            reference: &reference,
+            booking_type_id: &b.row.id,
+            type_name: &b.row.name,
+            status,
+            starts_at: secs(slot.start),
+            ends_at: secs(slot.end),
+            buffer_before_minutes: b.row.buffer_before_minutes,
+            buffer_after_minutes: b.row.buffer_after_minutes,
+            user_id,
+            name: details.name.trim(),
+            email: email.as_str(),
+            phone: details.phone.trim(),
+            location: location.as_str(),
+            address: details.address.trim(),
+            customer_notes: details.notes.trim(),
+            currency: &b.row.currency,
+            price_minor: b.row.price_minor,
+            deposit_minor: b.row.deposit_minor(),
+            policy: &policy,
+            client_hash: &sha256_hex(client_key)[..32],
+        },
+        &b.resources,
+        now,
+    )
+    .await?;
+    let booking = store::find(&mut *tx, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let manage_url = state.url(&manage_path(state, &booking));
+    let to_customer = emails::received(state, &booking, &manage_url);
+    enqueue_email(
+        &mut tx,
+        email.as_str(),
+        &to_customer,
+        state.max_job_attempts(),
+    )
+    .await?;
+    let staff: Vec<String> = match &state.settings.staff_email {
+        Some(e) => vec![e.clone()],
+        None => crate::identity::store::admin_emails(&mut *tx).await?,
+    };
+    let notice = emails::staff_notice(state, &booking);
+    for to in &staff {
+        enqueue_email_replying_to(&mut tx, to, &email, &notice, state.max_job_attempts()).await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(booking))
+}
+
+/// The signed path of a booking's own page (the manage link in every email).
+pub fn manage_path(state: &AppState, booking: &Booking) -> String {
+    let sig = state
+        .keys
+        .urls
+        .sign(&format!("booking-link:{}", booking.id));
+    format!("/bookings/{}/{sig}", booking.id)
+}
+
+/// The booking behind a manage link, or not found (a wrong signature is not found too).
+pub async fn by_link(state: &AppState, id: &str, sig: &str) -> AppResult<Booking> {
+    if !state.keys.urls.verify(&format!("booking-link:{id}"), sig) {
+        return Err(AppError::NotFound);
+    }
+    store::find(state.db.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Cancels a booking from its manage link, if the policy still lets the customer; the refund
+/// due under the booking's own policy is recorded in the reason (deposits are paid through
+/// the payments port, which this step does not use yet). Returns whether it was cancelled.
+pub async fn cancel_by_customer(
+    state: &AppState,
+    booking: &Booking,
+    reason: &str,
+) -> AppResult<bool> {
+    let now = now();
+    if !booking.status.can_move_to(Status::Cancelled)
+        || !booking.policy().self_service_open(booking.starts_at, now)
+    {
+        return Ok(false);
+    }
+    let mut tx = state.db.begin().await?;
+    let reason: String = reason.trim().chars().take(500).collect();
+    if !store::set_status(
+        &mut tx,
+        &booking.id,
+        booking.status,
+        Status::Cancelled,
+        &reason,
+        now,
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    let fresh = store::find(&mut *tx, &booking.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mail = emails::cancelled(state, &fresh);
+    enqueue_email(&mut tx, &fresh.email, &mail, state.max_job_attempts()).await?;
+    tx.commit().await?;
+    Ok(true)
+}

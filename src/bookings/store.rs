@@ -1,0 +1,439 @@
+//! SQL of the bookings domain.
+
+use sqlx::{Any, AnyConnection, Executor};
+
+use super::model::{
+    BOOKING_COLUMNS, Booking, BookingTypeRow, ClaimRow, OpeningRow, OverrideRow, ResourceRow,
+    Status, TYPE_COLUMNS,
+};
+
+/// Active booking types, in display order.
+pub async fn active_types<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<BookingTypeRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TYPE_COLUMNS} from booking_types where active = 1 order by sort_order, name"
+    )))
+    .fetch_all(ex)
+    .await
+}
+
+/// An active booking type by slug.
+pub async fn active_type<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> Result<Option<BookingTypeRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TYPE_COLUMNS} from booking_types where slug = $1 and active = 1"
+    )))
+    .bind(slug)
+    .fetch_optional(ex)
+    .await
+}
+
+/// The resources a type needs, by id.
+pub async fn type_resources<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    type_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select resource_id from booking_type_resources where booking_type_id = $1 \
+         order by resource_id",
+    )
+    .bind(type_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Every resource (inactive ones too: they block the types that need them).
+pub async fn resources<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<ResourceRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, name, kind, capacity, active from booking_resources order by sort_order, name",
+    )
+    .fetch_all(ex)
+    .await
+}
+
+/// The weekly hours.
+pub async fn opening_hours<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<OpeningRow>, sqlx::Error> {
+    sqlx::query_as("select id, weekday, opens, closes from opening_hours order by weekday, opens")
+        .fetch_all(ex)
+        .await
+}
+
+/// Date overrides from `from` on (`YYYY-MM-DD` sorts as text).
+pub async fn overrides_from<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: &str,
+) -> Result<Vec<OverrideRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, day, closed, opens, closes, note from date_overrides where day >= $1 \
+         order by day, opens",
+    )
+    .bind(from)
+    .fetch_all(ex)
+    .await
+}
+
+/// The claims on `resources` of bookings that block time and whose occupied interval meets
+/// `[from, to)` (seconds). A hold past its expiry no longer blocks.
+pub async fn claims_between(
+    conn: &mut AnyConnection,
+    resources: &[String],
+    from: i64,
+    to: i64,
+    now: i64,
+) -> Result<Vec<ClaimRow>, sqlx::Error> {
+    if resources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..resources.len())
+        .map(|i| format!("${}", i + 4))
+        .collect();
+    let sql = format!(
+        "select c.booking_id, c.resource_id, b.starts_at, b.ends_at, b.buffer_before_minutes, \
+                b.buffer_after_minutes \
+         from booking_claims c join bookings b on b.id = c.booking_id \
+         where c.resource_id in ({}) and c.occupied_to > $1 and c.occupied_from < $2 \
+           and (b.status in ('pending', 'confirmed') \
+                or (b.status = 'held' and b.hold_expires_at > $3))",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(now);
+    for r in resources {
+        q = q.bind(r);
+    }
+    q.fetch_all(&mut *conn).await
+}
+
+/// Takes the row lock of each resource (in id order, so two placements never wait on each
+/// other crosswise), inside the placing transaction.
+pub async fn lock_resources(
+    conn: &mut AnyConnection,
+    resources: &[String],
+) -> Result<(), sqlx::Error> {
+    let mut sorted = resources.to_vec();
+    sorted.sort();
+    for r in &sorted {
+        sqlx::query("update booking_resources set lock_version = lock_version + 1 where id = $1")
+            .bind(r)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The next `BK-000123`, in the caller's transaction.
+pub async fn next_reference(conn: &mut AnyConnection) -> Result<String, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "update booking_counter set value = value + 1 where id = 1 returning value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(format!("BK-{n:06}"))
+}
+
+/// A booking to insert.
+#[derive(Debug)]
+pub struct NewBooking<'a> {
+    pub id: &'a str,
+    pub reference: &'a str,
+    pub booking_type_id: &'a str,
+    pub type_name: &'a str,
+    pub status: Status,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub buffer_before_minutes: i64,
+    pub buffer_after_minutes: i64,
+    pub user_id: Option<&'a str>,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub phone: &'a str,
+    pub location: &'a str,
+    pub address: &'a str,
+    pub customer_notes: &'a str,
+    pub currency: &'a str,
+    pub price_minor: i64,
+    pub deposit_minor: i64,
+    pub policy: &'a str,
+    pub client_hash: &'a str,
+}
+
+/// Inserts a booking and its claims on `resources`.
+pub async fn insert_booking(
+    conn: &mut AnyConnection,
+    b: &NewBooking<'_>,
+    resources: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into bookings (id, reference, booking_type_id, type_name, status, starts_at, \
+             ends_at, buffer_before_minutes, buffer_after_minutes, user_id, name, email, phone, \
+             location, address, customer_notes, currency, price_minor, deposit_minor, policy, \
+             client_hash, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                 $18, $19, $20, $21, $22, $22)",
+    )
+    .bind(b.id)
+    .bind(b.reference)
+    .bind(b.booking_type_id)
+    .bind(b.type_name)
+    .bind(b.status.as_str())
+    .bind(b.starts_at)
+    .bind(b.ends_at)
+    .bind(b.buffer_before_minutes)
+    .bind(b.buffer_after_minutes)
+    .bind(b.user_id)
+    .bind(b.name)
+    .bind(b.email)
+    .bind(b.phone)
+    .bind(b.location)
+    .bind(b.address)
+    .bind(b.customer_notes)
+    .bind(b.currency)
+    .bind(b.price_minor)
+    .bind(b.deposit_minor)
+    .bind(b.policy)
+    .bind(b.client_hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let from = b.starts_at - b.buffer_before_minutes * 60;
+    let to = b.ends_at + b.buffer_after_minutes * 60;
+    for r in resources {
+        sqlx::query(
+            "insert into booking_claims (booking_id, resource_id, occupied_from, occupied_to) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(b.id)
+        .bind(r)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A booking by id.
+pub async fn find<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<Booking>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BOOKING_COLUMNS} from bookings where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Moves a booking `from` → `to` if it is still in `from`; false when another request moved
+/// it first. Callers check [`Status::can_move_to`].
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: Status,
+    to: Status,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let cancelled_at = (to == Status::Cancelled).then_some(now);
+    let done = sqlx::query(
+        "update bookings set status = $3, version = version + 1, sequence = sequence + 1, \
+             updated_at = $4, cancelled_at = coalesce($5, cancelled_at), \
+             cancel_reason = case when $3 = 'cancelled' then $6 else cancel_reason end \
+         where id = $1 and status = $2",
+    )
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(now)
+    .bind(cancelled_at)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A customer's bookings (newest start first).
+pub async fn of_user<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+) -> Result<Vec<Booking>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BOOKING_COLUMNS} from bookings where user_id = $1 order by starts_at desc limit 200"
+    )))
+    .bind(user_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// A resource, unless one with `name` exists; whether it was inserted.
+pub async fn insert_resource_unless_named<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    name: &str,
+    kind: &str,
+    capacity: i64,
+    sort_order: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into booking_resources (id, name, kind, capacity, sort_order, created_at, updated_at) \
+         select $1, $2, $3, $4, $5, $6, $6 \
+         where not exists (select 1 from booking_resources where name = $2)",
+    )
+    .bind(crate::db::new_id())
+    .bind(name)
+    .bind(kind)
+    .bind(capacity)
+    .bind(sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A booking type to insert.
+#[derive(Debug)]
+pub struct NewType<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub length_kind: &'a str,
+    pub length_value: i64,
+    pub skip_closed_days: bool,
+    pub buffer_before_minutes: i64,
+    pub buffer_after_minutes: i64,
+    pub min_notice_minutes: i64,
+    pub horizon_days: i64,
+    pub slot_step_minutes: i64,
+    pub auto_confirm: bool,
+    pub price_minor: i64,
+    pub currency: &'a str,
+    pub deposit_kind: &'a str,
+    pub deposit_value: i64,
+    pub refund_full_days: i64,
+    pub self_service_cutoff_hours: i64,
+    pub locations: &'a str,
+    pub sort_order: i64,
+}
+
+/// A booking type, unless its slug exists; whether it was inserted.
+pub async fn insert_type_unless_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    t: &NewType<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into booking_types (id, slug, name, description, length_kind, length_value, \
+             skip_closed_days, buffer_before_minutes, buffer_after_minutes, min_notice_minutes, \
+             horizon_days, slot_step_minutes, auto_confirm, price_minor, currency, deposit_kind, \
+             deposit_value, refund_full_days, self_service_cutoff_hours, locations, sort_order, \
+             created_at, updated_at) \
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                $19, $20, $21, $22, $22 \
+         where not exists (select 1 from booking_types where slug = $2)",
+    )
+    .bind(crate::db::new_id())
+    .bind(t.slug)
+    .bind(t.name)
+    .bind(t.description)
+    .bind(t.length_kind)
+    .bind(t.length_value)
+    .bind(i64::from(t.skip_closed_days))
+    .bind(t.buffer_before_minutes)
+    .bind(t.buffer_after_minutes)
+    .bind(t.min_notice_minutes)
+    .bind(t.horizon_days)
+    .bind(t.slot_step_minutes)
+    .bind(i64::from(t.auto_confirm))
+    .bind(t.price_minor)
+    .bind(t.currency)
+    .bind(t.deposit_kind)
+    .bind(t.deposit_value)
+    .bind(t.refund_full_days)
+    .bind(t.self_service_cutoff_hours)
+    .bind(t.locations)
+    .bind(t.sort_order)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the type `type_slug` the resource `resource_name` (nothing when either is missing or
+/// the link exists).
+pub async fn link_type_resource<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    type_slug: &str,
+    resource_name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into booking_type_resources (booking_type_id, resource_id) \
+         select t.id, r.id from booking_types t, booking_resources r \
+         where t.slug = $1 and r.name = $2 and not exists ( \
+             select 1 from booking_type_resources x where x.booking_type_id = t.id and x.resource_id = r.id)",
+    )
+    .bind(type_slug)
+    .bind(resource_name)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Weekly hours, only when there are none yet: (weekday 1–7, opens, closes).
+pub async fn insert_hours_if_none(
+    conn: &mut AnyConnection,
+    rows: &[(i64, &str, &str)],
+    now: i64,
+) -> Result<usize, sqlx::Error> {
+    let existing: i64 = sqlx::query_scalar("select count(*) from opening_hours")
+        .fetch_one(&mut *conn)
+        .await?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    for (weekday, opens, closes) in rows {
+        sqlx::query(
+            "insert into opening_hours (id, weekday, opens, closes, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(crate::db::new_id())
+        .bind(weekday)
+        .bind(opens)
+        .bind(closes)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(rows.len())
+}
+
+/// A closure of `day` (`YYYY-MM-DD`), unless the day has an override.
+pub async fn insert_closure_unless_set<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    day: &str,
+    note: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "insert into date_overrides (id, day, closed, note, created_at, updated_at) \
+         select $1, $2, 1, $3, $4, $4 \
+         where not exists (select 1 from date_overrides where day = $2)",
+    )
+    .bind(crate::db::new_id())
+    .bind(day)
+    .bind(note)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

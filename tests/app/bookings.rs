@@ -1,0 +1,356 @@
+//! Bookings (issue 15), first slice: the customer flow without JavaScript (type → calendar →
+//! time → details → review → booked), the booking's own page and cancelling from it, bad input
+//! answered with sentences, and placement that cannot double-book under concurrency.
+
+use flashstudio::bookings::availability::Unavailable;
+use flashstudio::bookings::service::{self, Details, NotPlaced};
+use flashstudio::demo::{SeedOptions, seed};
+use reqwest::StatusCode;
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp};
+
+async fn app(backend: Backend) -> TestApp {
+    let app = TestApp::builder(backend)
+        .var("STAFF_EMAIL", "studio@flashstudio.test")
+        .spawn()
+        .await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app
+}
+
+/// Every `href="..."` in `html` that starts with `prefix`, unescaped.
+fn links(html: &str, prefix: &str) -> Vec<String> {
+    let needle = format!("href=\"{prefix}");
+    html.match_indices(&needle)
+        .filter_map(|(at, _)| {
+            let at = at + "href=\"".len();
+            let end = html[at..].find('"')? + at;
+            Some(html[at..end].replace("&amp;", "&"))
+        })
+        .collect()
+}
+
+/// A free day's picker page and its first free time's details link.
+async fn first_free_time(app: &TestApp, slug: &str) -> (String, String) {
+    let month_links = format!("/book/{slug}?month=");
+    let (status, calendar) = app.get_text(&format!("/book/{slug}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut days: Vec<String> = links(&calendar, &month_links)
+        .into_iter()
+        .filter(|l| l.contains("day="))
+        .collect();
+    if days.is_empty() {
+        // Late in the month: the next one.
+        let next = links(&calendar, &month_links).pop().expect("a next month");
+        let (_, calendar) = app.get_text(&next).await;
+        days = links(&calendar, &month_links)
+            .into_iter()
+            .filter(|l| l.contains("day="))
+            .collect();
+    }
+    let day = days.first().expect("a free day on the calendar").clone();
+    let (status, times) = app.get_text(&day).await;
+    assert_eq!(status, StatusCode::OK);
+    let details = links(&times, &format!("/book/{slug}/details?start="))
+        .first()
+        .expect("a free time")
+        .clone();
+    (day, details)
+}
+
+/// A free time well ahead (the last free day of next month): far from any cut-off.
+async fn a_later_free_time(app: &TestApp, slug: &str) -> (String, String) {
+    let month_links = format!("/book/{slug}?month=");
+    let (_, calendar) = app.get_text(&format!("/book/{slug}")).await;
+    let next = links(&calendar, &month_links)
+        .into_iter()
+        .rfind(|l| !l.contains("day="))
+        .expect("a next month");
+    let (_, calendar) = app.get_text(&next).await;
+    let day = links(&calendar, &month_links)
+        .into_iter()
+        .rfind(|l| l.contains("day="))
+        .expect("a free day next month");
+    let (_, times) = app.get_text(&day).await;
+    let details = links(&times, &format!("/book/{slug}/details?start="))
+        .first()
+        .expect("a free time")
+        .clone();
+    (day, details)
+}
+
+fn start_of(details_link: &str) -> String {
+    details_link.rsplit('=').next().unwrap().to_owned()
+}
+
+async fn a_visitor_books_and_cancels_without_javascript(backend: Backend) {
+    let app = app(backend).await;
+    let (status, types) = app.get_text("/book").await;
+    assert_eq!(status, StatusCode::OK);
+    for name in [
+        "Free consultation",
+        "Half-day shoot",
+        "Full-day shoot",
+        "Two-day shoot",
+    ] {
+        assert!(types.contains(name), "{name} on /book");
+    }
+    let (day, details) = a_later_free_time(&app, "consultation").await;
+    let start = start_of(&details);
+    let (status, form) = app.get_text(&details).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("Your details") && form.contains("Singapore time"));
+
+    // Bad details come back with their errors and what was typed.
+    let fields = |email: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("start", start.clone()),
+            ("name", "Ana Lim".to_owned()),
+            ("email", email.to_owned()),
+            ("location", "video".to_owned()),
+            ("notes", "About a launch film <b>soon</b>".to_owned()),
+        ]
+    };
+    let bad = fields("not-an-email");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let resp = app.post_form("/book/consultation/review", &bad).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("Enter a valid email address") && body.contains("Ana Lim"));
+    assert!(!body.contains("<b>soon</b>"), "notes are escaped");
+
+    let good = fields("ana@example.com");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let resp = app.post_form("/book/consultation/review", &good).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let review = resp.text().await.unwrap();
+    assert!(review.contains("Check and confirm") && review.contains("Book it"));
+
+    let resp = app.post_form("/book/consultation", &good).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        page.starts_with("/bookings/") && page.ends_with("?booked=1"),
+        "{page}"
+    );
+    let (status, booking) = app.get_text(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(booking.contains("Confirmed") && booking.contains("BK-000001"));
+    assert!(booking.contains("Cancel the booking"));
+
+    // The time is gone from the day; the emails are queued (the customer's carries only what
+    // the studio wrote; the staff notice replies to the customer).
+    let (_, times) = app.get_text(&day).await;
+    assert!(
+        !times.contains(&format!("start={start}\"")),
+        "the booked time is no longer offered"
+    );
+    let emails: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "select kind, to_address, reply_to, text_body from emails order by created_at, kind",
+    )
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap();
+    let confirmed = emails
+        .iter()
+        .find(|e| e.0 == "booking_confirmed")
+        .expect("confirmation");
+    assert_eq!(confirmed.1, "ana@example.com");
+    assert!(confirmed.3.contains("/bookings/") && !confirmed.3.contains("launch film"));
+    let notice = emails
+        .iter()
+        .find(|e| e.0 == "booking_staff_notice")
+        .expect("staff notice");
+    assert_eq!(
+        (notice.1.as_str(), notice.2.as_deref()),
+        ("studio@flashstudio.test", Some("ana@example.com"))
+    );
+
+    // A wrong link is not found; cancelling needs the tick, then frees the time.
+    let wrong = format!("{}x", page.split('?').next().unwrap());
+    assert_eq!(app.get(&wrong).await.status(), StatusCode::NOT_FOUND);
+    let manage = page.split('?').next().unwrap().to_owned();
+    let resp = app
+        .post_form(&format!("{manage}/cancel"), &[("reason", "plans changed")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        app.get_text(&manage).await.1.contains("Confirmed"),
+        "not without the tick"
+    );
+    let resp = app
+        .post_form(
+            &format!("{manage}/cancel"),
+            &[("reason", "plans changed"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, after) = app.get_text(&manage).await;
+    assert!(after.contains("Cancelled") && !after.contains("Cancel the booking"));
+    let (_, times) = app.get_text(&day).await;
+    assert!(
+        times.contains(&format!("start={start}\"")),
+        "the time is free again"
+    );
+    let cancelled: i64 =
+        sqlx::query_scalar("select count(*) from emails where kind = 'booking_cancelled'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(cancelled, 1);
+}
+
+async fn bad_input_gets_a_sentence_never_a_500(backend: Backend) {
+    let app = app(backend).await;
+    assert_eq!(
+        app.get("/book/no-such-thing").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for (query, sentence) in [
+        ("day=2020-01-01", "That day has passed"),
+        ("day=2099-01-01", "Bookings open 90 days ahead"),
+        ("day=31-12-2026", "That is not a date"),
+        ("day=2026-02-30", "That is not a date"),
+        ("month=banana", "December"),
+        ("month=9999-99", "December"),
+    ] {
+        let (status, body) = app.get_text(&format!("/book/consultation?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert!(
+            body.contains(sentence) || query.starts_with("month"),
+            "{query}: {sentence}"
+        );
+    }
+    for start in ["", "abc", "99999999999999999999", "-62135596800000"] {
+        let resp = app
+            .get(&format!("/book/consultation/details?start={start}"))
+            .await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "start={start}"
+        );
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Choose a time on the calendar")
+        );
+    }
+    // A time that exists but is not offered: in the past, off the grid, on a closed day.
+    let (_, details) = first_free_time(&app, "consultation").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let christmas_10am = 1_798_164_000; // 2026-12-25 10:00 Singapore time
+    for (at, status) in [
+        (1_600_000_000, StatusCode::UNPROCESSABLE_ENTITY),
+        (start + 60, StatusCode::UNPROCESSABLE_ENTITY),
+        (christmas_10am, StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let at = at.to_string();
+        let resp = app
+            .post_form(
+                "/book/consultation",
+                &[
+                    ("start", &at),
+                    ("name", "Ana"),
+                    ("email", "ana@example.com"),
+                    ("location", "video"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), status, "start {at}");
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.contains("Choose another time"),
+            "start {at}: a sentence"
+        );
+    }
+    let bookings: i64 = sqlx::query_scalar("select count(*) from bookings")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(bookings, 0);
+}
+
+/// 50 requests for one slot of a resource with capacity 1, at once: exactly one booking.
+async fn fifty_requests_for_one_slot_make_one_booking(backend: Backend) {
+    let app = app(backend).await;
+    let b = service::bookable(&app.state, "consultation")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, details) = first_free_time(&app, "consultation").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let attempts = (0..50).map(|i| {
+        let state = app.state.clone();
+        let b = b.clone();
+        tokio::spawn(async move {
+            let d = Details {
+                name: format!("Client {i}"),
+                email: format!("client{i}@example.com"),
+                location: "video".into(),
+                ..Details::default()
+            };
+            service::place(
+                &state,
+                &b,
+                start,
+                &d,
+                None,
+                &format!("10.0.{}.{}", i / 200, i % 200),
+            )
+            .await
+        })
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let (mut won, mut taken) = (0, 0);
+    for r in results {
+        match r.unwrap().unwrap() {
+            Ok(_) => won += 1,
+            Err(NotPlaced::Unavailable(Unavailable::Taken { .. })) => taken += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((won, taken), (1, 49));
+    let claims: i64 = sqlx::query_scalar("select count(*) from booking_claims")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(claims, 1, "no half-written bookings");
+
+    // A crew with capacity 2: three requests for one half day, two bookings.
+    let shoot = service::bookable(&app.state, "half-day-shoot")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, details) = first_free_time(&app, "half-day-shoot").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let attempts = (0..3).map(|i| {
+        let state = app.state.clone();
+        let shoot = shoot.clone();
+        tokio::spawn(async move {
+            let d = Details {
+                name: format!("Crew client {i}"),
+                email: format!("crew{i}@example.com"),
+                location: "studio".into(),
+                ..Details::default()
+            };
+            service::place(&state, &shoot, start, &d, None, &format!("10.1.0.{i}")).await
+        })
+    });
+    let won = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(Ok(Ok(_)))))
+        .count();
+    assert_eq!(won, 2, "capacity two");
+}
+
+on_both_backends!(
+    a_visitor_books_and_cancels_without_javascript,
+    bad_input_gets_a_sentence_never_a_500,
+    fifty_requests_for_one_slot_make_one_booking,
+);
