@@ -86,7 +86,7 @@ pub struct ShopResults<'a> {
 
 /// A stored image's URL for pages (cacheable for about an hour).
 pub fn image_src(state: &AppState, media_id: Option<&str>) -> Option<String> {
-    media_id.map(|id| page_path(state, id, Variant::File))
+    media_id.map(|id| page_path(state, id, Variant::Full))
 }
 
 /// The card rendition of a stored picture (small places: cart lines, lists).
@@ -107,9 +107,10 @@ pub enum Placement {
     Hero,
 }
 
-/// The width `srcset` gives the full picture: what the demo paints and the poster job makes
-/// (a wider upload is sent as it is, so the browser may fetch more than it needs).
-const FULL_WIDTH: u32 = 1280;
+/// The width `srcset` gives the full picture: the analysis job's rendition of a wider upload is
+/// exactly this wide; a narrower original is served as it is, so for it the figure is an upper
+/// bound (the browser then picks it where it would have wanted 1280 px, which it cannot have).
+const FULL_WIDTH: u32 = crate::media::analyze::FULL_WIDTH;
 
 /// An `<img>` of a stored picture with its renditions: the analysis job's card rendition (480
 /// px, JPEG; the original until the job has run) and the full picture, described by `srcset`
@@ -123,7 +124,7 @@ pub fn picture(
     placement: Placement,
 ) -> Markup {
     let card = page_path(state, media_id, Variant::Thumb);
-    let full = page_path(state, media_id, Variant::File);
+    let full = page_path(state, media_id, Variant::Full);
     let srcset = format!("{card} 480w, {full} {FULL_WIDTH}w");
     let sizes = match placement {
         Placement::Card => "(min-width: 75rem) 24rem, (min-width: 36rem) 45vw, 100vw",

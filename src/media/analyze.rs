@@ -41,6 +41,8 @@ pub struct AnalyzeMediaHandler {
 const THUMB_SIZE: u32 = 480;
 /// Widest poster, in pixels.
 const POSTER_WIDTH: u32 = 1280;
+/// Width of a picture's full rendition (pages describe it so in `srcset`).
+pub const FULL_WIDTH: u32 = 1280;
 /// Widest showreel clip, in pixels: it plays behind the home page's title, under a scrim.
 const REEL_WIDTH: u32 = 960;
 /// Length of the showreel clip, in seconds.
@@ -81,6 +83,7 @@ impl JobHandler for AnalyzeMediaHandler {
                 &analysis.thumb_key,
                 &analysis.poster_key,
                 &analysis.reel_key,
+                &analysis.full_key,
             ]
             .into_iter()
             .flatten()
@@ -101,18 +104,29 @@ impl AnalyzeMediaHandler {
                 "the image is larger than the image limit".to_owned(),
             ));
         };
-        let decoded = tokio::task::spawn_blocking(move || thumbnail(&bytes)).await?;
-        let (width, height, thumb) = match decoded {
+        let decoded = tokio::task::spawn_blocking(move || renditions(&bytes)).await?;
+        let r = match decoded {
             Ok(v) => v,
             Err(e) => return Ok(failed(format!("the image could not be read: {e}"))),
         };
         let key = derived_key(media, "thumb");
-        self.storage.put_small(&key, thumb, &jpeg_headers()).await?;
+        self.storage
+            .put_small(&key, r.thumb, &jpeg_headers())
+            .await?;
+        let full_key = match r.full {
+            Some(full) => {
+                let key = derived_key(media, "full");
+                self.storage.put_small(&key, full, &jpeg_headers()).await?;
+                Some(key)
+            }
+            None => None,
+        };
         Ok(Analysis {
             outcome: AnalysisState::Done,
-            width: Some(i64::from(width)),
-            height: Some(i64::from(height)),
+            width: Some(i64::from(r.width)),
+            height: Some(i64::from(r.height)),
             thumb_key: Some(key),
+            full_key,
             ..Analysis::default()
         })
     }
@@ -139,11 +153,11 @@ impl AnalyzeMediaHandler {
             .put_small(&poster_key, poster, &jpeg_headers())
             .await?;
         analysis.poster_key = Some(poster_key);
-        if let Ok(Ok((_, _, thumb))) =
-            tokio::task::spawn_blocking(move || thumbnail(&thumb_source)).await
-        {
+        if let Ok(Ok(r)) = tokio::task::spawn_blocking(move || renditions(&thumb_source)).await {
             let key = derived_key(media, "thumb");
-            self.storage.put_small(&key, thumb, &jpeg_headers()).await?;
+            self.storage
+                .put_small(&key, r.thumb, &jpeg_headers())
+                .await?;
             analysis.thumb_key = Some(key);
         }
         // The clip is a nicety: a film without one shows its poster.
@@ -326,9 +340,18 @@ fn failed(note: String) -> Analysis {
     }
 }
 
-/// Decodes an image (with limits against decompression bombs) and returns its size and a JPEG
-/// thumbnail.
-fn thumbnail(bytes: &[u8]) -> anyhow::Result<(u32, u32, Vec<u8>)> {
+/// What the analysis makes of a picture.
+struct Renditions {
+    width: u32,
+    height: u32,
+    /// At most [`THUMB_SIZE`] on its longest side, JPEG.
+    thumb: Vec<u8>,
+    /// [`FULL_WIDTH`] wide, JPEG, when the original is wider.
+    full: Option<Vec<u8>>,
+}
+
+/// Decodes a picture (bounded: 30,000 px a side, 768 MiB) into its size and renditions.
+fn renditions(bytes: &[u8]) -> anyhow::Result<Renditions> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(30_000);
@@ -337,10 +360,23 @@ fn thumbnail(bytes: &[u8]) -> anyhow::Result<(u32, u32, Vec<u8>)> {
     reader.limits(limits);
     let image = reader.decode()?;
     let (width, height) = (image.width(), image.height());
-    let thumb = image.thumbnail(THUMB_SIZE, THUMB_SIZE).into_rgb8();
-    let mut out = Cursor::new(Vec::new());
-    thumb.write_to(&mut out, ImageFormat::Jpeg)?;
-    Ok((width, height, out.into_inner()))
+    let jpeg = |picture: image::RgbImage| -> anyhow::Result<Vec<u8>> {
+        let mut out = Cursor::new(Vec::new());
+        picture.write_to(&mut out, ImageFormat::Jpeg)?;
+        Ok(out.into_inner())
+    };
+    let thumb = jpeg(image.thumbnail(THUMB_SIZE, THUMB_SIZE).into_rgb8())?;
+    let full = if width > FULL_WIDTH {
+        Some(jpeg(image.thumbnail(FULL_WIDTH, u32::MAX).into_rgb8())?)
+    } else {
+        None
+    };
+    Ok(Renditions {
+        width,
+        height,
+        thumb,
+        full,
+    })
 }
 
 #[derive(Debug, Deserialize)]

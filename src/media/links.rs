@@ -42,6 +42,8 @@ pub enum Variant {
     Poster,
     /// A video's showreel clip (its first seconds, small, silent).
     Reel,
+    /// A picture at most 1280 px wide: its rendition when the original is wider, else itself.
+    Full,
 }
 
 impl Variant {
@@ -51,6 +53,7 @@ impl Variant {
             Self::Thumb => "thumb",
             Self::Poster => "poster",
             Self::Reel => "reel",
+            Self::Full => "full",
         }
     }
 
@@ -60,6 +63,7 @@ impl Variant {
             "thumb" => Some(Self::Thumb),
             "poster" => Some(Self::Poster),
             "reel" => Some(Self::Reel),
+            "full" => Some(Self::Full),
             _ => None,
         }
     }
@@ -75,6 +79,7 @@ impl Variant {
             }),
             Self::Poster => media.poster_key.as_deref(),
             Self::Reel => media.reel_key.as_deref(),
+            Self::Full => media.full_key.as_deref().or(Some(media.blob_key.as_str())),
         }
     }
 }
@@ -225,6 +230,10 @@ async fn stream_local(
         }
         Variant::Thumb | Variant::Poster => ("image/jpeg".to_owned(), "inline".to_owned()),
         Variant::Reel => ("video/mp4".to_owned(), "inline".to_owned()),
+        Variant::Full if media.full_key.is_none() => {
+            (media.content_type.clone(), media.content_disposition())
+        }
+        Variant::Full => ("image/jpeg".to_owned(), "inline".to_owned()),
     };
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)

@@ -115,6 +115,7 @@ pub async fn delete_media(state: &AppState, actor: &AuditEntry<'_>, id: &str) ->
         media.thumb_key.clone(),
         media.poster_key.clone(),
         media.reel_key.clone(),
+        media.full_key.clone(),
     ]
     .into_iter()
     .flatten()

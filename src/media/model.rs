@@ -46,6 +46,8 @@ pub struct Media {
     pub thumb_key: Option<String>,
     /// A video's showreel clip: its first seconds, small and silent.
     pub reel_key: Option<String>,
+    /// A picture's 1280 px rendition, when the original is wider.
+    pub full_key: Option<String>,
     /// What the metadata job found.
     #[sqlx(try_from = "String")]
     pub analysis: AnalysisState,
@@ -60,7 +62,7 @@ pub struct Media {
 /// Columns of [`Media`], in order, for `select`.
 pub const MEDIA_COLUMNS: &str = "id, name, folder, original_name, blob_key, kind, ext, \
     content_type, size_bytes, sha256, state, uploaded_by_user_id, uploaded_by_token_id, \
-    uploaded_by, width, height, duration_ms, poster_key, thumb_key, reel_key, analysis, \
+    uploaded_by, width, height, duration_ms, poster_key, thumb_key, reel_key, full_key, analysis, \
     analysis_note, created_at, updated_at";
 
 impl Media {

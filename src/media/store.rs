@@ -219,6 +219,7 @@ pub struct Analysis {
     pub poster_key: Option<String>,
     pub thumb_key: Option<String>,
     pub reel_key: Option<String>,
+    pub full_key: Option<String>,
 }
 
 /// Which of `ids` have a showreel clip.
@@ -251,7 +252,7 @@ pub async fn save_analysis<'e>(
     let done = sqlx::query(
         "update media set analysis = $2, analysis_note = $3, width = $4, height = $5,
                           duration_ms = $6, poster_key = $7, thumb_key = $8, reel_key = $9,
-                          updated_at = $10
+                          full_key = $10, updated_at = $11
          where id = $1",
     )
     .bind(id)
@@ -263,6 +264,7 @@ pub async fn save_analysis<'e>(
     .bind(a.poster_key.as_deref())
     .bind(a.thumb_key.as_deref())
     .bind(a.reel_key.as_deref())
+    .bind(a.full_key.as_deref())
     .bind(now)
     .execute(ex)
     .await?;

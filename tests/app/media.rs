@@ -857,6 +857,69 @@ async fn video_gets_a_poster_or_a_clear_note(stack: Stack) {
     );
 }
 
+/// Issue 14, item 14: a picture wider than 1280 px gets a 1280 px JPEG rendition, which pages
+/// serve in its place; a narrower one is its own full rendition. Both get a card rendition.
+async fn wide_pictures_get_a_full_rendition(stack: Stack) {
+    let app = TestApp::on(stack).spawn().await;
+    let token = token(&app).await;
+    let (mut ids, mut names) = (Vec::new(), Vec::new());
+    for (name, width, height) in [("wide.png", 2400, 1200), ("small.png", 800, 400)] {
+        let info: Value = upload(&app, &token, name, png(width, height), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(info["id"].as_str().unwrap().to_owned());
+        names.push(info["name"].as_str().unwrap().to_owned());
+    }
+    for (id, wide) in ids.iter().zip([true, false]) {
+        let row = eventually("image analysis", Duration::from_secs(30), || async {
+            let m = flashstudio::media::store::find_ready(app.state.db.pool(), id)
+                .await
+                .unwrap()
+                .unwrap();
+            (m.analysis != "pending").then_some(m)
+        })
+        .await;
+        assert_eq!(row.analysis, "done");
+        assert!(row.thumb_key.is_some());
+        assert_eq!(row.full_key.is_some(), wide);
+        let full = flashstudio::media::links::page_path(
+            &app.state,
+            id,
+            flashstudio::media::links::Variant::Full,
+        );
+        let resp = get_following(&app.url(&full)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let bytes = resp.bytes().await.unwrap();
+        let picture = image::load_from_memory(&bytes).unwrap();
+        if wide {
+            assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
+            assert_eq!((picture.width(), picture.height()), (1280, 640));
+        } else {
+            assert_eq!(
+                (picture.width(), picture.height()),
+                (800, 400),
+                "the original"
+            );
+        }
+    }
+    // Deleting the file takes its renditions with it.
+    let resp = app
+        .client
+        .delete(app.url(&format!("/api/files/{}", names[0])))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let left = blobs(&app).await;
+    assert!(
+        !left.iter().any(|k| k.contains(&ids[0])),
+        "renditions left behind: {left:?}"
+    );
+}
+
 crate::on_every_stack!(
     upload_round_trip,
     bad_content_is_refused,
@@ -867,6 +930,7 @@ crate::on_every_stack!(
     concurrent_deletes_delete_once,
     admin_library_uploads_lists_links_and_deletes,
     video_gets_a_poster_or_a_clear_note,
+    wide_pictures_get_a_full_rendition,
 );
 
 /// Issue 14, item 10: a file's details open where the user is looking. With htmx the panel is
