@@ -61,7 +61,7 @@ pub fn received(state: &AppState, b: &Booking, manage_url: &str) -> EmailContent
     };
     let when = when(state, b);
     let place = b.location().map_or("", |l| l.label());
-    let policy = b.policy().describe();
+    let policy = b.policy().describe(b.deposit_minor);
     let html = layout(
         title,
         html! {

@@ -280,13 +280,21 @@ impl Policy {
         starts_at - now >= self.self_service_cutoff_hours * 3600
     }
 
-    /// In words, for the booking page and emails.
-    pub fn describe(&self) -> String {
-        format!(
-            "Cancel at least {} days before the start and the deposit is refunded in full; later, it is kept. \
-             You can cancel or move the booking yourself until {} hours before it starts.",
-            self.refund_full_days, self.self_service_cutoff_hours
-        )
+    /// In words, for the booking pages and emails (the deposit sentence only when there is one).
+    pub fn describe(&self, deposit_minor: i64) -> String {
+        let own = format!(
+            "You can cancel the booking yourself until {} hours before it starts.",
+            self.self_service_cutoff_hours
+        );
+        if deposit_minor > 0 {
+            format!(
+                "Cancel at least {} days before the start and the deposit is refunded in full; \
+                 later, it is kept. {own}",
+                self.refund_full_days
+            )
+        } else {
+            own
+        }
     }
 }
 

@@ -307,7 +307,7 @@ pub fn review_page(
                         @if let Some(l) = location { dt { "Where" } dd { (l.label()) @if l == Location::Client { ": " (d.address) } } }
                         @if !d.notes.trim().is_empty() { dt { "Notes" } dd { (d.notes) } }
                     }
-                    p.hint { (t.policy().describe()) }
+                    p.hint { (t.policy().describe(t.deposit_minor())) }
                     @if !t.auto_confirm { p { "The studio confirms this booking within one working day; the time is kept for you meanwhile." } }
                     div.form-actions {
                         button.button.button-primary type="submit" { "Book it" }
@@ -360,7 +360,10 @@ pub fn booking_page(
                             }
                         }
                     }
-                    p.hint { (policy.describe()) }
+                    @if b.deposit_minor > 0 && b.status == Status::Pending {
+                        p { "When the studio confirms the booking, it tells you how to pay the deposit." }
+                    }
+                    p.hint { (policy.describe(b.deposit_minor)) }
                     p.hint { "Keep this page's address: it is your link to this booking (it is also in your email)." }
                 }
                 @if self_service {
