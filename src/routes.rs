@@ -6,6 +6,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, IntoEndpoint, Route};
 
 use crate::accounts::handlers as accounts;
+use crate::admin::bookings as admin_bookings;
 use crate::admin::handlers as admin;
 use crate::admin::orders as admin_orders;
 use crate::admin::table_handlers as table;
@@ -155,6 +156,9 @@ fn admin() -> Route {
             get(reviews::confirm_delete).post(reviews::delete_review),
         )
         // One order (its list is the `orders` inline table below) and the gateway's events.
+        // One booking (its list is the `bookings` inline table below).
+        .at("/booking/:id", get(admin_bookings::show))
+        .at("/booking/:id/move", post(admin_bookings::move_booking))
         .at("/order/:id", get(admin_orders::show))
         .at("/order/:id/ship", post(admin_orders::ship))
         .at("/order/:id/cancel", post(admin_orders::cancel))

@@ -14,6 +14,9 @@ pub static ALL: &[&TableSpec] = &[
     &crate::site::tables::STUDIO_DETAILS,
     &crate::site::tables::CONTACT_MESSAGES,
     &crate::orders::tables::ORDERS,
+    &crate::bookings::tables::BOOKINGS,
+    &crate::bookings::tables::BOOKING_TYPES,
+    &crate::bookings::tables::BOOKING_RESOURCES,
     &crate::reviews::tables::REVIEWS,
 ];
 

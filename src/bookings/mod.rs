@@ -16,5 +16,7 @@ pub mod emails;
 pub mod handlers;
 pub mod model;
 pub mod service;
+pub mod staff;
 pub mod store;
+pub mod tables;
 pub mod views;

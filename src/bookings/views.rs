@@ -330,11 +330,7 @@ pub fn booking_page(
     just_booked: bool,
 ) -> Markup {
     let policy = b.policy();
-    let badge = match b.status {
-        Status::Confirmed | Status::Completed => "status-badge status-done",
-        Status::Held | Status::Pending => "status-badge status-retrying",
-        _ => "status-badge status-queued",
-    };
+    let badge = format!("status-badge status-{}", b.status.as_str());
     let body = html! {
         section.section.section-tight {
             div.container.narrow {

@@ -11,6 +11,9 @@ use crate::http::context::RequestContext;
 const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
     ("Orders", "/admin/orders"),
+    ("Bookings", "/admin/bookings"),
+    ("Booking types", "/admin/booking-types"),
+    ("Resources", "/admin/booking-resources"),
     ("Products", "/admin/products"),
     ("Option groups", "/admin/option-groups"),
     ("Option values", "/admin/option-values"),

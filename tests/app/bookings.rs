@@ -349,8 +349,96 @@ async fn fifty_requests_for_one_slot_make_one_booking(backend: Backend) {
     assert_eq!(won, 2, "capacity two");
 }
 
+/// Staff see the booking, confirm a pending one (the customer is emailed), cannot make a move
+/// the state machine forbids, and cancel only with a reason; every move is audited.
+async fn staff_move_a_booking_only_as_its_state_machine_allows(backend: Backend) {
+    let app = app(backend).await;
+    app.create_user(
+        "admin@example.com",
+        "correct horse battery",
+        flashstudio::identity::model::Role::Admin,
+    )
+    .await;
+    let shoot = service::bookable(&app.state, "half-day-shoot")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, details) = a_later_free_time(&app, "half-day-shoot").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let d = Details {
+        name: "Bea Tan".into(),
+        email: "bea@example.com".into(),
+        location: "studio".into(),
+        notes: "Two interviews, one product table.".into(),
+        ..Details::default()
+    };
+    let booking = service::place(&app.state, &shoot, start, &d, None, "10.9.9.9")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(booking.status.as_str(), "pending", "shoots wait for staff");
+
+    let page = format!("/admin/booking/{}", booking.id);
+    assert_ne!(app.get(&page).await.status(), StatusCode::OK, "staff only");
+    app.login("admin@example.com", "correct horse battery")
+        .await;
+    let (status, list) = app.get_text("/admin/bookings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(&booking.reference) && list.contains("Bea Tan"));
+    let (_, detail) = app.get_text(&page).await;
+    assert!(detail.contains("Two interviews") && detail.contains(">Confirm<"));
+    assert!(
+        !detail.contains("Mark completed"),
+        "a pending booking cannot be completed"
+    );
+
+    let moved = |to: &'static str, reason: &'static str| {
+        let app = &app;
+        let page = page.clone();
+        async move {
+            app.post_form(&format!("{page}/move"), &[("to", to), ("reason", reason)])
+                .await
+        }
+    };
+    assert_eq!(moved("completed", "").await.status(), StatusCode::CONFLICT);
+    assert_eq!(moved("confirmed", "").await.status(), StatusCode::SEE_OTHER);
+    assert!(app.get_text(&page).await.1.contains("Mark completed"));
+    let confirmations: i64 = sqlx::query_scalar(
+        "select count(*) from emails where kind = 'booking_confirmed' and to_address = 'bea@example.com'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(confirmations, 1);
+    // Cancelling needs a reason; then the customer is told.
+    assert_eq!(
+        moved("cancelled", " ").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(app.get_text(&page).await.1.contains("Confirmed"));
+    assert_eq!(
+        moved("cancelled", "Crew unwell").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, detail) = app.get_text(&page).await;
+    assert!(detail.contains("Crew unwell") && detail.contains("nothing more can happen"));
+    let (moves, cancelled): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from audit_log where action = 'booking.status'), \
+                (select count(*) from emails where kind = 'booking_cancelled')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((moves, cancelled), (2, 1));
+    assert_eq!(
+        app.get("/admin/booking/nope").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
     fifty_requests_for_one_slot_make_one_booking,
+    staff_move_a_booking_only_as_its_state_machine_allows,
 );

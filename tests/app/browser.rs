@@ -953,6 +953,15 @@ async fn every_page_passes_axe() {
         .await
         .unwrap();
     axe.check(c, "admin-message").await;
+    // The booking made above, as staff see it.
+    let booking_id: String = sqlx::query_scalar("select id from bookings limit 1")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/admin/booking/{booking_id}"))
+        .await
+        .unwrap();
+    axe.check(c, "admin-booking").await;
     let media_id: Option<String> = sqlx::query_scalar("select id from media limit 1")
         .fetch_optional(app.state.db.pool())
         .await

@@ -1,0 +1,73 @@
+//! What staff do to a booking: the moves of its state machine, each audited in its
+//! transaction, and the customer told when it matters.
+
+use super::model::{Booking, Status};
+use super::{emails, service, store};
+use crate::db::now;
+use crate::error::{AppError, AppResult};
+use crate::notifications::enqueue_email;
+use crate::state::AppState;
+
+/// The moves staff may make from `status`, with the button's label.
+pub fn moves(status: Status) -> Vec<(Status, &'static str)> {
+    [
+        (Status::Confirmed, "Confirm"),
+        (Status::Completed, "Mark completed"),
+        (Status::NoShow, "Mark a no-show"),
+        (Status::Cancelled, "Cancel"),
+    ]
+    .into_iter()
+    .filter(|(to, _)| status.can_move_to(*to))
+    .collect()
+}
+
+/// Staff: moves a booking to `to` if the state machine allows it from where it is; the
+/// customer gets an email when it is confirmed or cancelled. A booking another request moved
+/// meanwhile is a conflict, not a silent overwrite.
+pub async fn move_to(
+    state: &AppState,
+    admin: &crate::identity::model::User,
+    id: &str,
+    to: Status,
+    reason: &str,
+) -> AppResult<Booking> {
+    let now = now();
+    let reason: String = reason.trim().chars().take(500).collect();
+    let mut tx = state.db.begin().await?;
+    let before = store::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    if !before.status.can_move_to(to) {
+        return Err(AppError::Conflict(format!(
+            "A booking that is “{}” cannot become “{}”.",
+            before.status.label(),
+            to.label()
+        )));
+    }
+    if !store::set_status(&mut tx, id, before.status, to, &reason, now).await? {
+        return Err(AppError::Conflict(
+            "The booking changed meanwhile; reload it.".into(),
+        ));
+    }
+    let after = store::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let mail = match to {
+        Status::Confirmed => {
+            let link = state.url(&service::manage_path(state, &after));
+            Some(emails::received(state, &after, &link))
+        }
+        Status::Cancelled => Some(emails::cancelled(state, &after)),
+        _ => None,
+    };
+    if let Some(mail) = mail {
+        enqueue_email(&mut tx, &after.email, &mail, state.max_job_attempts()).await?;
+    }
+    crate::audit::insert_audit(
+        &mut *tx,
+        &crate::audit::AuditEntry::by(admin, "booking.status", "booking", id).change(
+            serde_json::json!({"reference": before.reference, "status": before.status.as_str()}),
+            serde_json::json!({"reference": after.reference, "status": to.as_str(), "cancel_reason": after.cancel_reason}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
