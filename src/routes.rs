@@ -123,6 +123,7 @@ fn account() -> Route {
         .at("/email", post(accounts::change_email))
         .at("/password", post(accounts::change_password))
         .at("/orders", get(orders::account_orders))
+        .at("/bookings", get(bookings::account_bookings))
         .at("/confirm-email", post(accounts::resend_confirmation))
 }
 

@@ -342,8 +342,9 @@ pub async fn confirm_email(
         return Ok(None);
     }
     let joined = crate::orders::attach_guest_orders(&mut tx, user_id, &email, now).await?;
+    let bookings = crate::bookings::attach_guest_bookings(&mut tx, user_id, &email, now).await?;
     tx.commit().await?;
-    tracing::info!(user.id = %user_id, joined, "email confirmed");
+    tracing::info!(user.id = %user_id, joined, bookings, "email confirmed");
     Ok(Some(joined))
 }
 

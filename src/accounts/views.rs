@@ -191,7 +191,10 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
             div.page-header {
                 h1 { "Your account" }
                 p.lead { "Signed in as " strong { (user.email) } " · member since " (timestamp(user.created_at)) }
-                p { a.button.button-secondary href="/account/orders" { "Your orders" } }
+                p.form-actions {
+                    a.button.button-secondary href="/account/orders" { "Your orders" }
+                    a.button.button-secondary href="/account/bookings" { "Your bookings" }
+                }
             }
             @if forms.unconfirmed {
                 div.alert.alert-info {

@@ -12,7 +12,7 @@ use super::{store, views};
 use crate::db::now;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::context::Flash;
-use crate::http::extract::Ctx;
+use crate::http::extract::{Ctx, CurrentUser};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect_with_flash, with_status};
 use crate::state::AppState;
@@ -366,4 +366,24 @@ pub async fn cancel(
         Flash::error("This booking can no longer be cancelled online. Contact the studio.")
     };
     Ok(redirect_with_flash(state, &back, flash))
+}
+
+/// `GET /account/bookings`: the signed-in customer's bookings, upcoming first.
+#[handler]
+pub async fn account_bookings(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let mut bookings = store::of_user(state.db.pool(), &user.id).await?;
+    let now = now();
+    let (mut upcoming, past): (Vec<_>, Vec<_>) = bookings.drain(..).partition(|b| b.ends_at > now);
+    upcoming.reverse();
+    let links = |list: &[super::model::Booking]| -> Vec<(super::model::Booking, String)> {
+        list.iter()
+            .map(|b| (b.clone(), service::manage_path(state, b)))
+            .collect()
+    };
+    let zone = &state.settings.time_zone;
+    Ok(views::account_bookings(&ctx, zone, &links(&upcoming), &links(&past)).into_response())
 }

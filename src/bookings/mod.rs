@@ -11,6 +11,8 @@
 //! Still to come (issue 15): deposits through the payments port and holds, `.ics` invites,
 //! reminders, rescheduling, the admin (tables, calendar, state moves), the availability API.
 
+pub use store::attach_guest as attach_guest_bookings;
+
 pub mod availability;
 pub mod emails;
 pub mod handlers;

@@ -437,3 +437,23 @@ pub async fn insert_closure_unless_set<'e>(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Gives the bookings made as a guest with `email` (any case) to the account `user_id`, once
+/// the account confirmed that address; how many moved.
+pub async fn attach_guest(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    email: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update bookings set user_id = $1, updated_at = $3 \
+         where user_id is null and lower(email) = $2",
+    )
+    .bind(user_id)
+    .bind(email.to_lowercase())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}

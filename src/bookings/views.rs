@@ -388,3 +388,39 @@ pub fn booking_page(
         body,
     )
 }
+
+/// `GET /account/bookings`.
+pub fn account_bookings(
+    ctx: &RequestContext,
+    zone: &TimeZone,
+    upcoming: &[(Booking, String)],
+    past: &[(Booking, String)],
+) -> Markup {
+    let list = |rows: &[(Booking, String)]| {
+        html! {
+            ul.booking-list {
+                @for (b, link) in rows {
+                    li {
+                        a href=(link) { strong { (b.type_name) } " · " (b.reference) }
+                        br;
+                        (span_label(zone, b.starts_at, b.ends_at)) " · " (b.status.label())
+                    }
+                }
+            }
+        }
+    };
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                h1 { "Your bookings" }
+                @if upcoming.is_empty() && past.is_empty() {
+                    p { "No bookings yet. " a href="/book" { "Book a consultation or a shoot" } }
+                }
+                @if !upcoming.is_empty() { h2 { "Upcoming" } (list(upcoming)) }
+                @if !past.is_empty() { h2 { "Past" } (list(past)) }
+                p { a href="/account" { "← Your account" } }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Your bookings"), body)
+}

@@ -436,9 +436,94 @@ async fn staff_move_a_booking_only_as_its_state_machine_allows(backend: Backend)
     );
 }
 
+/// A signed-in customer's booking is in *Your bookings* at once; one made as a guest joins the
+/// account when its address is registered and confirmed.
+async fn bookings_join_the_account_of_their_email(backend: Backend) {
+    let app = app(backend).await;
+    let consultation = service::bookable(&app.state, "consultation")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, details) = a_later_free_time(&app, "consultation").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let d = Details {
+        name: "Carl Ng".into(),
+        email: "Carl@Example.com".into(),
+        location: "video".into(),
+        ..Details::default()
+    };
+    let guest = service::place(&app.state, &consultation, start, &d, None, "10.7.7.7")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let me = app.new_browser();
+    assert_eq!(
+        me.register("carl@example.com", "sunlit kettle orbit 42")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, mine) = me.get_text("/account/bookings").await;
+    assert!(!mine.contains(&guest.reference), "not before confirming");
+    let text: String = sqlx::query_scalar(
+        "select text_body from emails where kind = 'confirm_email' and to_address = 'carl@example.com'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let at = text.find("/confirm-email/").expect("a confirmation link");
+    let path: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert_eq!(
+        me.post_form(&path, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (status, mine) = me.get_text("/account/bookings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        mine.contains(&guest.reference) && mine.contains("Upcoming"),
+        "joined: {mine}"
+    );
+
+    // Booked while signed in: there at once, and nobody else sees it.
+    let (_, later) = a_later_free_time(&app, "consultation").await;
+    let form = me.get_text(&later).await.1;
+    assert!(
+        form.contains("value=\"carl@example.com\""),
+        "the email is prefilled"
+    );
+    let start = start_of(&later);
+    let resp = me
+        .post_form(
+            "/book/consultation",
+            &[
+                ("start", &start),
+                ("name", "Carl Ng"),
+                ("email", "carl@example.com"),
+                ("location", "video"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let count: i64 = sqlx::query_scalar("select count(*) from bookings where user_id is not null")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+    let stranger = app.new_browser();
+    assert_eq!(
+        stranger.get("/account/bookings").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
     fifty_requests_for_one_slot_make_one_booking,
     staff_move_a_booking_only_as_its_state_machine_allows,
+    bookings_join_the_account_of_their_email,
 );
