@@ -33,6 +33,27 @@ fn price_line(t: &BookingTypeRow) -> Markup {
     }
 }
 
+/// "Video call or at the studio".
+fn places(t: &BookingTypeRow) -> String {
+    let labels: Vec<String> = t
+        .location_list()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let label = l.label();
+            if i == 0 {
+                label.to_owned()
+            } else {
+                let mut chars = label.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_lowercase().chain(chars).collect()
+                })
+            }
+        })
+        .collect();
+    labels.join(" or ")
+}
+
 /// `GET /book`: what can be booked.
 pub fn types_page(ctx: &RequestContext, types: &[BookingTypeRow]) -> Markup {
     let body = html! {
@@ -50,9 +71,7 @@ pub fn types_page(ctx: &RequestContext, types: &[BookingTypeRow]) -> Markup {
                             p.booking-type-facts { (t.length_label()) " · " (price_line(t)) }
                             p { (t.description) }
                             p.muted {
-                                @for (i, l) in t.location_list().iter().enumerate() {
-                                    @if i > 0 { " or " } (l.label())
-                                }
+                                (places(t))
                                 @if !t.auto_confirm { " · confirmed by the studio" }
                             }
                             a.button.button-primary href=(format!("/book/{}", t.slug)) { "Choose a day" }

@@ -1248,3 +1248,54 @@ async fn the_showreel_plays_and_the_studio_faces_load() {
     );
     screenshot(c, "home-reduced-motion.png").await;
 }
+
+/// Issue 15: booking in a browser with JavaScript on. The calendar's months and days swap in
+/// place (htmx, the URL pushed, no reload), then details, review and the booking's page;
+/// screenshots on desktop and phone. (Without JavaScript the same steps are plain links and
+/// forms: `bookings::*::a_visitor_books_and_cancels_without_javascript`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_books_a_consultation_in_the_browser() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    let driver = start_browser().await;
+    let c = &driver.client;
+    let base = app.base.clone();
+    for (width, height, suffix) in [(1280, 1000, ""), (390, 844, "-phone")] {
+        c.set_window_size(width, height).await.unwrap();
+        c.goto(&format!("{base}/book")).await.unwrap();
+        screenshot(c, &format!("book{suffix}.png")).await;
+        click(c, "a[href='/book/consultation'].button").await;
+        wait_text(c, "h1", "the calendar page", |t| t == "Free consultation").await;
+        mark_page(c).await;
+        let first_month = text_of(c, "#calendar-title").await;
+        click(c, ".calendar-head a[rel=next]").await;
+        wait_text(c, "#calendar-title", "the next month", |t| t != first_month).await;
+        click(c, "td.is-free a").await;
+        wait_text(c, ".day-times h2", "a day's times", |t| !t.is_empty()).await;
+        assert!(page_was_not_reloaded(c).await, "swapped by htmx");
+        let url = c.current_url().await.unwrap();
+        assert!(
+            url.query().unwrap_or("").contains("day="),
+            "the URL follows: {url}"
+        );
+        screenshot(c, &format!("book-calendar{suffix}.png")).await;
+        click(c, "ul.time-list a").await;
+        wait_text(c, "h1", "details", |t| t == "Your details").await;
+        fill(c, "#name", "Ana Lim").await;
+        fill(c, "#email", &format!("ana{}@example.com", suffix.len())).await;
+        screenshot(c, &format!("book-details{suffix}.png")).await;
+        click(c, "form[action$='/review'] button[type=submit]").await;
+        wait_text(c, "h1", "review", |t| t == "Check and confirm").await;
+        click(c, "form button[type=submit].button-primary").await;
+        wait_text(c, ".alert-success", "booked", |t| t.contains("Booked")).await;
+        screenshot(c, &format!("booked{suffix}.png")).await;
+    }
+    let bookings: i64 =
+        sqlx::query_scalar("select count(*) from bookings where status = 'confirmed'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(bookings, 2);
+}
