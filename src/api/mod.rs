@@ -6,6 +6,7 @@
 //! which wraps an [`AppError`] and documents the statuses in the spec.
 
 pub mod admin;
+pub mod bookings;
 pub mod files;
 pub mod tokens;
 
@@ -242,13 +243,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// The API, its spec and its docs, mounted at `/api`.
 pub fn endpoint() -> impl Endpoint<Output = Response> {
     let service = OpenApiService::new(
-        files::FilesApi,
+        (files::FilesApi, bookings::AvailabilityApi),
         "FlashStudio API",
         env!("CARGO_PKG_VERSION"),
     )
     .description(
-        "Files of the studio's media library. Authenticate with an API token \
-             (`Authorization: Bearer fs_...`) or as a signed-in admin.",
+        "Files of the studio's media library: authenticate with an API token \
+             (`Authorization: Bearer fs_...`) or as a signed-in admin. The availability \
+             operations are public (rate-limited per client).",
     )
     .url_prefix("/api");
     let spec = service.spec_endpoint();
@@ -277,6 +279,7 @@ fn allow_table() -> AllowTable {
     let mut table = AllowTable::default();
     for path in <files::FilesApi as OpenApi>::meta()
         .into_iter()
+        .chain(<bookings::AvailabilityApi as OpenApi>::meta())
         .flat_map(|api| api.paths)
     {
         for operation in path.operations {

@@ -150,6 +150,44 @@ pub async fn free_slots(state: &AppState, b: &Bookable, day: Date) -> AppResult<
     ))
 }
 
+/// Whether `minutes` starting at `at` on `day` (studio time) can be booked now as `b` (the old
+/// API's question): the slot, or why not.
+pub async fn check_local(
+    state: &AppState,
+    b: &Bookable,
+    day: Date,
+    at: jiff::civil::Time,
+    minutes: i64,
+) -> AppResult<Result<Slot, Unavailable>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let rules = rules(state, &mut conn).await?;
+    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
+        return Ok(Err(Unavailable::NotOffered));
+    };
+    let Ok(start) = day.to_zoned(state.settings.time_zone.clone()) else {
+        return Ok(Err(Unavailable::OutOfRange));
+    };
+    let from = start.timestamp().as_second();
+    let claims = store::claims_between(
+        &mut conn,
+        &b.resources,
+        from - 2 * 86_400,
+        from + 4 * 86_400,
+        now(),
+    )
+    .await?;
+    let busy = busy_from_claims(&claims, &rules.numbers);
+    Ok(availability::check_local(
+        &rules.studio,
+        &kind,
+        &busy,
+        day,
+        at,
+        minutes,
+        Timestamp::now(),
+    ))
+}
+
 /// The customer's details, as typed.
 #[derive(Debug, Clone, Default)]
 pub struct Details {

@@ -520,10 +520,111 @@ async fn bookings_join_the_account_of_their_email(backend: Backend) {
     );
 }
 
+/// The public availability API answers what the calendar shows, and bad input gets a 4xx JSON
+/// error with a sentence, never a 500.
+async fn the_availability_api_answers_and_refuses_bad_input_with_json(backend: Backend) {
+    let app = app(backend).await;
+    let (day_link, details) = a_later_free_time(&app, "consultation").await;
+    let day = day_link.rsplit("day=").next().unwrap().to_owned();
+    let start: i64 = start_of(&details).parse().unwrap();
+    let json = |path: String| {
+        let app = &app;
+        async move {
+            let resp = app.get(&path).await;
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let (status, body) = json(format!("/api/availability?type=consultation&date={day}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["time_zone"], "Asia/Singapore");
+    let first = &body["slots"][0];
+    let first_start = jiff::Timestamp::from_second(start).unwrap().to_string();
+    assert_eq!(
+        first["start_utc"],
+        first_start.as_str(),
+        "the calendar's first time: {body}"
+    );
+    let month = &day[..7];
+    let (status, body) = json(format!(
+        "/api/availability/month?type=consultation&month={month}"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == day.as_str())
+    );
+    let local = first["local"].as_str().unwrap().to_owned();
+    let (status, body) = json(format!(
+        "/api/check-availability?date={day}&time={local}&duration=1"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["available"], true, "{body}");
+    let (_, body) =
+        json("/api/check-availability?date=2026-12-25&time=10:00&duration=1".into()).await;
+    assert_eq!(body["available"], false);
+    assert!(
+        body["message"].as_str().unwrap().contains("closed"),
+        "{body}"
+    );
+
+    for (path, expected) in [
+        ("/api/availability?type=consultation&date=2026-02-30", 400),
+        ("/api/availability?type=consultation&date=tomorrow", 400),
+        ("/api/availability?type=consultation", 400),
+        ("/api/availability?type=no-such-type&date=2026-12-07", 404),
+        ("/api/availability?type=BAD%20TYPE&date=2026-12-07", 400),
+        (
+            "/api/availability/month?type=consultation&month=2026-13",
+            400,
+        ),
+        (
+            "/api/check-availability?date=2026-12-07&time=10:00&duration=99999999999",
+            400,
+        ),
+        (
+            "/api/check-availability?date=2026-12-07&time=10:00&duration=ten",
+            400,
+        ),
+        (
+            "/api/check-availability?date=2026-12-07&time=25:99&duration=1",
+            400,
+        ),
+        (
+            "/api/check-availability?date=9999-12-31&time=10:00&duration=24",
+            200,
+        ),
+        (
+            "/api/check-availability?date=0001-01-01&time=00:00&duration=1",
+            200,
+        ),
+    ] {
+        let (status, body) = json(path.to_owned()).await;
+        assert_eq!(status.as_u16(), expected, "{path}: {body}");
+        if expected != 200 {
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{path}: {body}"
+            );
+        } else {
+            assert_eq!(body["available"], false, "{path}: {body}");
+        }
+    }
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
     fifty_requests_for_one_slot_make_one_booking,
     staff_move_a_booking_only_as_its_state_machine_allows,
     bookings_join_the_account_of_their_email,
+    the_availability_api_answers_and_refuses_bad_input_with_json,
 );
