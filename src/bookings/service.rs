@@ -343,13 +343,9 @@ pub async fn place(
         .ok_or(AppError::NotFound)?;
     let manage_url = state.url(&manage_path(state, &booking));
     let to_customer = emails::received(state, &booking, &manage_url);
-    enqueue_email(
-        &mut tx,
-        email.as_str(),
-        &to_customer,
-        state.max_job_attempts(),
-    )
-    .await?;
+    // A confirmed booking comes with its invite; a pending one gets it when staff confirm.
+    let method = (booking.status == Status::Confirmed).then_some(super::invite::Method::Request);
+    email_customer(state, &mut tx, &booking, &to_customer, method).await?;
     let staff: Vec<String> = match &state.settings.staff_email {
         Some(e) => vec![e.clone()],
         None => crate::identity::store::admin_emails(&mut *tx).await?,
@@ -360,6 +356,37 @@ pub async fn place(
     }
     tx.commit().await?;
     Ok(Ok(booking))
+}
+
+/// Queues an email about `b` to its customer, with the booking's invite when `method` is
+/// given and the studio has a mailbox to organise it from (`STAFF_EMAIL` or `MAIL_FROM`).
+pub(crate) async fn email_customer(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    b: &Booking,
+    content: &crate::notifications::templates::EmailContent,
+    method: Option<super::invite::Method>,
+) -> AppResult<()> {
+    let organizer = crate::notifications::studio_mailbox(&state.settings);
+    match (method, organizer) {
+        (Some(method), Some(organizer)) => {
+            let host = state.settings.base_url.host_str().unwrap_or("flashstudio");
+            let manage_url = state.url(&manage_path(state, b));
+            let ics = super::invite::invite(b, method, host, &organizer, &manage_url, now());
+            crate::notifications::enqueue_email_with_calendar(
+                conn,
+                &b.email,
+                content,
+                &ics,
+                state.max_job_attempts(),
+            )
+            .await?;
+        }
+        _ => {
+            enqueue_email(conn, &b.email, content, state.max_job_attempts()).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The signed path of a booking's own page (the manage link in every email).
@@ -413,7 +440,8 @@ pub async fn cancel_by_customer(
         .await?
         .ok_or(AppError::NotFound)?;
     let mail = emails::cancelled(state, &fresh);
-    enqueue_email(&mut tx, &fresh.email, &mail, state.max_job_attempts()).await?;
+    let cancel = Some(super::invite::Method::Cancel);
+    email_customer(state, &mut tx, &fresh, &mail, cancel).await?;
     tx.commit().await?;
     Ok(true)
 }

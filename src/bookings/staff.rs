@@ -1,11 +1,11 @@
 //! What staff do to a booking: the moves of its state machine, each audited in its
 //! transaction, and the customer told when it matters.
 
+use super::invite::Method;
 use super::model::{Booking, Status};
 use super::{emails, service, store};
 use crate::db::now;
 use crate::error::{AppError, AppResult};
-use crate::notifications::enqueue_email;
 use crate::state::AppState;
 
 /// The moves staff may make from `status`, with the button's label.
@@ -51,13 +51,13 @@ pub async fn move_to(
     let mail = match to {
         Status::Confirmed => {
             let link = state.url(&service::manage_path(state, &after));
-            Some(emails::received(state, &after, &link))
+            Some((emails::received(state, &after, &link), Method::Request))
         }
-        Status::Cancelled => Some(emails::cancelled(state, &after)),
+        Status::Cancelled => Some((emails::cancelled(state, &after), Method::Cancel)),
         _ => None,
     };
-    if let Some(mail) = mail {
-        enqueue_email(&mut tx, &after.email, &mail, state.max_job_attempts()).await?;
+    if let Some((mail, method)) = mail {
+        service::email_customer(state, &mut tx, &after, &mail, Some(method)).await?;
     }
     crate::audit::insert_audit(
         &mut *tx,

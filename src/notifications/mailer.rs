@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
 use crate::config::{MailTransport, Settings};
@@ -37,13 +38,29 @@ fn build_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message, MailE
             .map_err(|e| MailError::Invalid(format!("reply-to {reply_to:?}: {e}")))?;
         builder = builder.reply_to(Mailbox::new(None, reply_to.address().clone()));
     }
+    let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+    let body = match &email.calendar {
+        None => body,
+        Some(ics) => {
+            // Calendar clients read the method from the part's type as well as the body.
+            let method = ics
+                .lines()
+                .find_map(|l| l.strip_prefix("METHOD:"))
+                .map(str::trim)
+                .filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_uppercase()))
+                .unwrap_or("PUBLISH");
+            let kind =
+                ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .map_err(|e| MailError::Invalid(e.to_string()))?;
+            MultiPart::mixed()
+                .multipart(body)
+                .singlepart(Attachment::new("invite.ics".to_owned()).body(ics.clone(), kind))
+        }
+    };
     builder
         .subject(&email.subject)
         .message_id(Some(format!("<{}@{}>", email.id, domain)))
-        .multipart(MultiPart::alternative_plain_html(
-            email.text.clone(),
-            email.html.clone(),
-        ))
+        .multipart(body)
         .map_err(|e| MailError::Invalid(e.to_string()))
 }
 
@@ -133,6 +150,7 @@ mod tests {
             subject: "Hello".into(),
             text: "text".into(),
             html: "<p>html</p>".into(),
+            calendar: None,
         }
     }
 

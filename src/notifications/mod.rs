@@ -85,6 +85,20 @@ pub async fn enqueue_email(
     enqueue(conn, to, None, content, max_attempts).await
 }
 
+/// [`enqueue_email`] with an iCalendar invite (RFC 5545 text), sent as a `text/calendar`
+/// attachment whose `method` parameter repeats the calendar's `METHOD`.
+pub async fn enqueue_email_with_calendar(
+    conn: &mut AnyConnection,
+    to: &str,
+    content: &EmailContent,
+    calendar: &str,
+    max_attempts: i64,
+) -> anyhow::Result<String> {
+    let id = enqueue(conn, to, None, content, max_attempts).await?;
+    store::set_calendar(conn, &id, calendar).await?;
+    Ok(id)
+}
+
 /// [`enqueue_email`] with a `Reply-To` header: replies go to `reply_to`, not to the studio's
 /// sender address. The address is a parsed [`Email`], never raw input.
 pub async fn enqueue_email_replying_to(
@@ -174,6 +188,7 @@ impl JobHandler for SendEmailHandler {
             subject: email.subject,
             text: email.text_body,
             html: email.html_body,
+            calendar: email.calendar,
         };
         let sent = self.mailer.send(&outgoing).await;
         match sent {

@@ -71,6 +71,8 @@ pub struct EmailRow {
     pub created_at: i64,
     /// Delivered.
     pub sent_at: Option<i64>,
+    /// An iCalendar invite sent as an attachment, when any.
+    pub calendar: Option<String>,
 }
 
 /// Inserts a queued email and returns its id.
@@ -105,7 +107,21 @@ pub async fn insert_email(
 }
 
 const COLUMNS: &str = "id, kind, to_address, reply_to, subject, text_body, html_body, status, attempts, \
-                       last_error, created_at, sent_at";
+                       last_error, created_at, sent_at, calendar";
+
+/// Attaches an iCalendar invite to a queued email (in its enqueueing transaction).
+pub async fn set_calendar(
+    conn: &mut AnyConnection,
+    id: &str,
+    calendar: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update emails set calendar = $2 where id = $1")
+        .bind(id)
+        .bind(calendar)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 
 /// One email by id.
 pub async fn find_email<'e>(

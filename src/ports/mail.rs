@@ -76,6 +76,8 @@ pub struct OutgoingEmail {
     pub text: String,
     /// HTML part.
     pub html: String,
+    /// An iCalendar invite, attached as `invite.ics` (`text/calendar; method=…`).
+    pub calendar: Option<String>,
 }
 
 /// Why a send failed.

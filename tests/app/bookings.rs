@@ -620,6 +620,127 @@ async fn the_availability_api_answers_and_refuses_bad_input_with_json(backend: B
     }
 }
 
+/// Invites: a confirmed booking's email carries a `text/calendar` part (`method=REQUEST`)
+/// through a real SMTP server; staff cancelling it sends `METHOD:CANCEL` with the same UID and
+/// a higher SEQUENCE. Both parse with the icalendar crate's parser.
+async fn invites_keep_their_uid_and_raise_their_sequence(backend: Backend) {
+    let sink = crate::support::SmtpSink::start().await;
+    let app = TestApp::builder(backend)
+        .smtp(sink.port)
+        .var("STAFF_EMAIL", "studio@flashstudio.test")
+        .spawn()
+        .await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(
+        "admin@example.com",
+        "correct horse battery",
+        flashstudio::identity::model::Role::Admin,
+    )
+    .await;
+    let consultation = service::bookable(&app.state, "consultation")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, details) = a_later_free_time(&app, "consultation").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let d = Details {
+        name: "Dee Ong".into(),
+        email: "dee@example.com".into(),
+        location: "video".into(),
+        ..Details::default()
+    };
+    let booking = service::place(&app.state, &consultation, start, &d, None, "10.8.8.8")
+        .await
+        .unwrap()
+        .unwrap();
+    let confirmed = sink.wait_for("dee@example.com", "confirmed", WAIT).await;
+    assert_eq!(confirmed.calendar_method, "REQUEST");
+    let request = event_of(&confirmed.calendar);
+    assert_eq!(request.method, "REQUEST");
+    assert_eq!(request.status, "CONFIRMED");
+    assert_eq!(request.uid, format!("{}@127.0.0.1", booking.id));
+    let starts = jiff::Timestamp::from_second(start)
+        .unwrap()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    assert_eq!(request.dtstart, starts);
+    assert!(request.organizer.ends_with("studio@flashstudio.test"));
+    assert_eq!(request.attendee, "mailto:dee@example.com");
+
+    app.login("admin@example.com", "correct horse battery")
+        .await;
+    let resp = app
+        .post_form(
+            &format!("/admin/booking/{}/move", booking.id),
+            &[("to", "cancelled"), ("reason", "Producer ill")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cancelled = sink.wait_for("dee@example.com", "Cancelled", WAIT).await;
+    assert_eq!(cancelled.calendar_method, "CANCEL");
+    let cancel = event_of(&cancelled.calendar);
+    assert_eq!(
+        (cancel.method.as_str(), cancel.status.as_str()),
+        ("CANCEL", "CANCELLED")
+    );
+    assert_eq!(cancel.uid, request.uid, "the same event");
+    assert!(
+        cancel.sequence > request.sequence,
+        "{} > {}",
+        cancel.sequence,
+        request.sequence
+    );
+}
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// What the tests read from an invite.
+#[derive(Debug)]
+struct Invite {
+    method: String,
+    uid: String,
+    sequence: u32,
+    status: String,
+    dtstart: String,
+    organizer: String,
+    attendee: String,
+}
+
+/// Parses an invite with the icalendar crate's RFC 5545 parser.
+fn event_of(ics: &str) -> Invite {
+    use icalendar::Component as _;
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar: icalendar::Calendar = icalendar::parser::read_calendar(&unfolded)
+        .unwrap_or_else(|e| panic!("not iCalendar: {e}\n{ics}"))
+        .into();
+    let method = calendar
+        .property_value("METHOD")
+        .unwrap_or_default()
+        .to_owned();
+    let event = calendar
+        .components
+        .iter()
+        .find_map(|c| c.as_event())
+        .unwrap_or_else(|| panic!("no VEVENT in\n{ics}"));
+    let prop = |key: &str| event.property_value(key).unwrap_or_default().to_owned();
+    Invite {
+        method,
+        uid: event.get_uid().unwrap_or_default().to_owned(),
+        sequence: event.get_sequence().unwrap_or_default(),
+        status: prop("STATUS"),
+        dtstart: prop("DTSTART"),
+        organizer: prop("ORGANIZER"),
+        attendee: event
+            .multi_properties()
+            .get("ATTENDEE")
+            .and_then(|all| all.first())
+            .map(|p| p.value().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
@@ -627,4 +748,5 @@ on_both_backends!(
     staff_move_a_booking_only_as_its_state_machine_allows,
     bookings_join_the_account_of_their_email,
     the_availability_api_answers_and_refuses_bad_input_with_json,
+    invites_keep_their_uid_and_raise_their_sequence,
 );

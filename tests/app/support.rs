@@ -537,6 +537,10 @@ pub struct ReceivedEmail {
     pub text: String,
     /// The text/html part.
     pub html: String,
+    /// The text/calendar part (empty when absent) and its `method` parameter.
+    pub calendar: String,
+    /// The calendar part's `method` parameter.
+    pub calendar_method: String,
 }
 
 /// A real SMTP server (aiosmtpd) on loopback that saves messages as files.
@@ -651,10 +655,16 @@ fn parse_email(raw: &[u8]) -> Option<ReceivedEmail> {
         .unwrap_or_default();
     let mut text = String::new();
     let mut html = String::new();
+    let mut calendar = String::new();
+    let mut calendar_method = String::new();
     for part in parsed.parts() {
         match part.ctype.mimetype.as_str() {
             "text/plain" => text = part.get_body().unwrap_or_default(),
             "text/html" => html = part.get_body().unwrap_or_default(),
+            "text/calendar" => {
+                calendar = part.get_body().unwrap_or_default();
+                calendar_method = part.ctype.params.get("method").cloned().unwrap_or_default();
+            }
             _ => {}
         }
     }
@@ -664,6 +674,8 @@ fn parse_email(raw: &[u8]) -> Option<ReceivedEmail> {
         reply_to,
         text,
         html,
+        calendar,
+        calendar_method,
     })
 }
 
