@@ -97,6 +97,11 @@ impl AppState {
         registry.register::<crate::orders::ExpireOrdersJob>(crate::orders::ExpireOrdersHandler {
             state: self.clone(),
         });
+        registry.register::<crate::bookings::reminders::RemindBookingJob>(
+            crate::bookings::reminders::RemindBookingHandler {
+                state: self.clone(),
+            },
+        );
         registry.register::<CleanupJob>(CleanupHandler {
             db: self.db.clone(),
             session_idle_secs: secs(self.settings.session_idle_timeout),

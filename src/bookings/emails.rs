@@ -152,3 +152,30 @@ pub fn cancelled(state: &AppState, b: &Booking) -> EmailContent {
         text,
     }
 }
+
+/// To the customer the day before: what, when, where, and the booking's link.
+pub fn reminder(state: &AppState, b: &Booking, manage_url: &str) -> EmailContent {
+    let when = when(state, b);
+    let place = b.location().map_or("", |l| l.label());
+    let html = layout(
+        "See you tomorrow",
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { "See you tomorrow" }
+            p { "A reminder of your " strong { (b.type_name) } " (" (b.reference) ")." }
+            p { strong { (when) } br; (place) }
+            (button(manage_url, "See your booking"))
+            p style="color:#7a746c;font-size:14px" { "Something changed? Reply to this email." }
+        },
+    );
+    let text = format!(
+        "See you tomorrow\n\nA reminder of your {} ({}).\n\n{when}\n{place}\n\nSee your booking: {manage_url}\n\n\
+         Something changed? Reply to this email.\n",
+        b.type_name, b.reference
+    );
+    EmailContent {
+        kind: "booking_reminder",
+        subject: format!("Tomorrow: {} ({})", b.type_name, b.reference),
+        html,
+        text,
+    }
+}

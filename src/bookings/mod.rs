@@ -18,6 +18,7 @@ pub mod emails;
 pub mod handlers;
 pub mod invite;
 pub mod model;
+pub mod reminders;
 pub mod service;
 pub mod staff;
 pub mod store;

@@ -346,6 +346,9 @@ pub async fn place(
     // A confirmed booking comes with its invite; a pending one gets it when staff confirm.
     let method = (booking.status == Status::Confirmed).then_some(super::invite::Method::Request);
     email_customer(state, &mut tx, &booking, &to_customer, method).await?;
+    if booking.status == Status::Confirmed {
+        super::reminders::plan(&mut tx, state, &booking).await?;
+    }
     let staff: Vec<String> = match &state.settings.staff_email {
         Some(e) => vec![e.clone()],
         None => crate::identity::store::admin_emails(&mut *tx).await?,

@@ -59,6 +59,9 @@ pub async fn move_to(
     if let Some((mail, method)) = mail {
         service::email_customer(state, &mut tx, &after, &mail, Some(method)).await?;
     }
+    if to == Status::Confirmed {
+        super::reminders::plan(&mut tx, state, &after).await?;
+    }
     crate::audit::insert_audit(
         &mut *tx,
         &crate::audit::AuditEntry::by(admin, "booking.status", "booking", id).change(

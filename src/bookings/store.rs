@@ -457,3 +457,23 @@ pub async fn attach_guest(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Marks a booking reminded if it is still confirmed at `starts_at` and not reminded yet;
+/// whether it was (the caller then queues the reminder in the same transaction).
+pub async fn mark_reminded(
+    conn: &mut AnyConnection,
+    id: &str,
+    starts_at: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update bookings set reminded_at = $3 \
+         where id = $1 and status = 'confirmed' and starts_at = $2 and reminded_at is null",
+    )
+    .bind(id)
+    .bind(starts_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

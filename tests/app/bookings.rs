@@ -741,6 +741,91 @@ fn event_of(ics: &str) -> Invite {
     }
 }
 
+/// The reminder the day before: exactly one email per confirmed booking with two workers
+/// running, and none for a booking cancelled before it is due.
+async fn one_reminder_per_booking_and_none_once_cancelled(backend: Backend) {
+    let app = app(backend).await;
+    // A second worker beside the app's own.
+    let second = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(app.state.worker().run(second.clone()));
+    let consultation = service::bookable(&app.state, "consultation")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, details) = a_later_free_time(&app, "consultation").await;
+    let first: i64 = start_of(&details).parse().unwrap();
+    let mut ids = Vec::new();
+    for (i, start) in [first, first + 3600].into_iter().enumerate() {
+        let d = Details {
+            name: format!("Reminded {i}"),
+            email: format!("remind{i}@example.com"),
+            location: "video".into(),
+            ..Details::default()
+        };
+        let b = service::place(
+            &app.state,
+            &consultation,
+            start,
+            &d,
+            None,
+            &format!("10.6.6.{i}"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        ids.push(b);
+    }
+    let planned: i64 =
+        sqlx::query_scalar("select count(*) from jobs where kind = 'bookings.remind'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(planned, 2, "one reminder planned per confirmed booking");
+    // The second is cancelled before its reminder is due.
+    let link = service::manage_path(&app.state, &ids[1]);
+    let resp = app
+        .post_form(&format!("{link}/cancel"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    // Both reminders fall due now; the two workers race for them.
+    sqlx::query("update jobs set run_at = 0 where kind = 'bookings.remind'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    crate::support::eventually(
+        "the reminders to run",
+        std::time::Duration::from_secs(30),
+        || async {
+            let left: i64 = sqlx::query_scalar(
+                "select count(*) from jobs where kind = 'bookings.remind' and status <> 'done'",
+            )
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+            (left == 0).then_some(())
+        },
+    )
+    .await;
+    // Run the first reminder's job once more, as after a crash: still one email.
+    sqlx::query(
+        "update jobs set status = 'queued', run_at = 0 where kind = 'bookings.remind' and payload like $1",
+    )
+    .bind(format!("%{}%", ids[0].id))
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let sent: Vec<String> = sqlx::query_scalar(
+        "select to_address from emails where kind = 'booking_reminder' order by to_address",
+    )
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(sent, vec!["remind0@example.com".to_owned()]);
+    second.cancel();
+    worker.await.unwrap();
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
@@ -749,4 +834,5 @@ on_both_backends!(
     bookings_join_the_account_of_their_email,
     the_availability_api_answers_and_refuses_bad_input_with_json,
     invites_keep_their_uid_and_raise_their_sequence,
+    one_reminder_per_booking_and_none_once_cancelled,
 );
