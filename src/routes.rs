@@ -6,6 +6,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, IntoEndpoint, Route};
 
 use crate::accounts::handlers as accounts;
+use crate::admin::booking_hours;
 use crate::admin::bookings as admin_bookings;
 use crate::admin::handlers as admin;
 use crate::admin::orders as admin_orders;
@@ -158,6 +159,18 @@ fn admin() -> Route {
         )
         // One order (its list is the `orders` inline table below) and the gateway's events.
         // One booking (its list is the `bookings` inline table below).
+        .at(
+            "/booking-hours",
+            get(booking_hours::show).post(booking_hours::save_week),
+        )
+        .at(
+            "/booking-hours/overrides",
+            post(booking_hours::add_override),
+        )
+        .at(
+            "/booking-hours/overrides/:id/delete",
+            post(booking_hours::remove_override),
+        )
         .at("/booking/:id", get(admin_bookings::show))
         .at("/booking/:id/move", post(admin_bookings::move_booking))
         .at("/order/:id", get(admin_orders::show))

@@ -2,6 +2,7 @@
 //! inline-edit tables (the component is `crate::tables`; each domain declares its own tables,
 //! listed in [`tables::ALL`]).
 
+pub mod booking_hours;
 pub mod bookings;
 pub mod handlers;
 pub mod orders;

@@ -16,6 +16,7 @@ pub use store::attach_guest as attach_guest_bookings;
 pub mod availability;
 pub mod emails;
 pub mod handlers;
+pub mod hours;
 pub mod invite;
 pub mod model;
 pub mod reminders;

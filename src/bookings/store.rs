@@ -477,3 +477,72 @@ pub async fn mark_reminded(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Replaces the weekly hours with `rows` (weekday, opens, closes), in the caller's
+/// transaction.
+pub async fn replace_hours(
+    conn: &mut AnyConnection,
+    rows: &[(i64, String, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from opening_hours")
+        .execute(&mut *conn)
+        .await?;
+    for (weekday, opens, closes) in rows {
+        sqlx::query(
+            "insert into opening_hours (id, weekday, opens, closes, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(crate::db::new_id())
+        .bind(weekday)
+        .bind(opens)
+        .bind(closes)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets a date's override (closed when `hours` is none), replacing what the date had.
+pub async fn replace_override(
+    conn: &mut AnyConnection,
+    day: &str,
+    hours: Option<(String, String)>,
+    note: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from date_overrides where day = $1")
+        .bind(day)
+        .execute(&mut *conn)
+        .await?;
+    let (opens, closes) = hours.unzip();
+    sqlx::query(
+        "insert into date_overrides (id, day, closed, opens, closes, note, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(crate::db::new_id())
+    .bind(day)
+    .bind(i64::from(opens.is_none()))
+    .bind(opens)
+    .bind(closes)
+    .bind(note)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes an override row; the row, if it existed.
+pub async fn delete_override(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<OverrideRow>, sqlx::Error> {
+    sqlx::query_as(
+        "delete from date_overrides where id = $1 \
+         returning id, day, closed, opens, closes, note",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+}

@@ -14,6 +14,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Bookings", "/admin/bookings"),
     ("Booking types", "/admin/booking-types"),
     ("Resources", "/admin/booking-resources"),
+    ("Opening hours", "/admin/booking-hours"),
     ("Products", "/admin/products"),
     ("Option groups", "/admin/option-groups"),
     ("Option values", "/admin/option-values"),

@@ -826,6 +826,144 @@ async fn one_reminder_per_booking_and_none_once_cancelled(backend: Backend) {
     worker.await.unwrap();
 }
 
+/// Staff edit the week and the closures; a bad week comes back with its errors and changes
+/// nothing; the calendar follows at once.
+async fn staff_edit_the_hours_and_the_calendar_follows(backend: Backend) {
+    let app = app(backend).await;
+    app.create_user(
+        "admin@example.com",
+        "correct horse battery",
+        flashstudio::identity::model::Role::Admin,
+    )
+    .await;
+    app.login("admin@example.com", "correct horse battery")
+        .await;
+    let (status, page) = app.get_text("/admin/booking-hours").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("value=\"09:00\"") && page.contains("Chinese New Year"));
+    let hours_of = |app: &TestApp| {
+        let pool = app.state.db.pool().clone();
+        async move {
+            sqlx::query_as::<_, (i64, String, String)>(
+                "select weekday, opens, closes from opening_hours order by weekday, opens",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let before = hours_of(&app).await;
+
+    // Overlapping Tuesday, backwards Wednesday, a word for a time on Thursday: 422, nothing saved.
+    let resp = app
+        .post_form(
+            "/admin/booking-hours",
+            &[
+                ("mon-0-opens", "09:00"),
+                ("mon-0-closes", "18:00"),
+                ("tue-0-opens", "09:00"),
+                ("tue-0-closes", "12:00"),
+                ("tue-1-opens", "11:00"),
+                ("tue-1-closes", "13:00"),
+                ("wed-0-opens", "18:00"),
+                ("wed-0-closes", "09:00"),
+                ("thu-0-opens", "nine"),
+                ("thu-0-closes", "17:00"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("overlap")
+            && body.contains("must close after it opens")
+            && body.contains("HH:MM")
+    );
+    assert!(
+        body.contains("value=\"11:00\""),
+        "what was typed comes back"
+    );
+    assert_eq!(hours_of(&app).await, before, "nothing saved");
+
+    // Open on Sundays too: the next Sunday within the horizon gets times.
+    let mut week: Vec<(String, String)> = Vec::new();
+    for day in ["mon", "tue", "wed", "thu", "fri"] {
+        week.push((format!("{day}-0-opens"), "09:00".into()));
+        week.push((format!("{day}-0-closes"), "17:00".into()));
+    }
+    week.push(("sun-0-opens".into(), "10:00".into()));
+    week.push(("sun-0-closes".into(), "12:00".into()));
+    let fields: Vec<(&str, &str)> = week.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let resp = app.post_form("/admin/booking-hours", &fields).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(hours_of(&app).await.len(), 6);
+    let today = flashstudio::bookings::service::studio_today(&app.state);
+    let mut sunday = today.tomorrow().unwrap().tomorrow().unwrap();
+    while sunday.weekday() != jiff::civil::Weekday::Sunday {
+        sunday = sunday.tomorrow().unwrap();
+    }
+    let (_, times) = app
+        .get_text(&format!("/book/consultation?day={sunday}"))
+        .await;
+    assert!(
+        times.contains("10:00") && times.contains("11:30"),
+        "Sunday is open"
+    );
+
+    // Close that Sunday: no times; remove the closure: the times are back.
+    let resp = app
+        .post_form(
+            "/admin/booking-hours/overrides",
+            &[
+                ("day", &sunday.to_string()),
+                ("closed", "1"),
+                ("note", "Studio maintenance"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, times) = app
+        .get_text(&format!("/book/consultation?day={sunday}"))
+        .await;
+    assert!(times.contains("Nothing is free that day"), "closed");
+    let id: String =
+        sqlx::query_scalar("select id from date_overrides where note = 'Studio maintenance'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let resp = app
+        .post_form(&format!("/admin/booking-hours/overrides/{id}/delete"), &[])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, times) = app
+        .get_text(&format!("/book/consultation?day={sunday}"))
+        .await;
+    assert!(times.contains("10:00"), "open again");
+
+    // Bad overrides: no date, times backwards.
+    let resp = app
+        .post_form("/admin/booking-hours/overrides", &[("day", "someday")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = app
+        .post_form(
+            "/admin/booking-hours/overrides",
+            &[
+                ("day", &sunday.to_string()),
+                ("opens", "15:00"),
+                ("closes", "10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action like 'booking.%'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, 3, "the week, the closure and its removal");
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
@@ -835,4 +973,5 @@ on_both_backends!(
     the_availability_api_answers_and_refuses_bad_input_with_json,
     invites_keep_their_uid_and_raise_their_sequence,
     one_reminder_per_booking_and_none_once_cancelled,
+    staff_edit_the_hours_and_the_calendar_follows,
 );

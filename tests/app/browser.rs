@@ -962,6 +962,10 @@ async fn every_page_passes_axe() {
         .await
         .unwrap();
     axe.check(c, "admin-booking").await;
+    c.goto(&format!("{base}/admin/booking-hours"))
+        .await
+        .unwrap();
+    axe.check(c, "admin-booking-hours").await;
     let media_id: Option<String> = sqlx::query_scalar("select id from media limit 1")
         .fetch_optional(app.state.db.pool())
         .await
