@@ -171,6 +171,10 @@ fn admin() -> Route {
             "/booking-hours/overrides/:id/delete",
             post(booking_hours::remove_override),
         )
+        .at(
+            "/booking-type-resources/:id",
+            get(admin_bookings::type_resources).post(admin_bookings::save_type_resources),
+        )
         .at("/booking/:id", get(admin_bookings::show))
         .at("/booking/:id/move", post(admin_bookings::move_booking))
         .at("/order/:id", get(admin_orders::show))

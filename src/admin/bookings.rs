@@ -151,3 +151,73 @@ pub async fn move_booking(
         )),
     ))
 }
+
+/// `GET /admin/booking-type-resources/{id}`: which resources a booking type needs.
+#[handler]
+pub async fn type_resources(
+    ctx: Ctx,
+    _admin: AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let (name, all, needed) = crate::bookings::resources::of_type(state, &id).await?;
+    Ok(type_resources_page(&ctx, &id, &name, &all, &needed).into_response())
+}
+
+fn type_resources_page(
+    ctx: &RequestContext,
+    id: &str,
+    name: &str,
+    all: &[crate::bookings::model::ResourceRow],
+    needed: &[String],
+) -> maud::Markup {
+    admin_page(
+        ctx,
+        "Resources of a booking type",
+        "/admin/booking-types",
+        html! {
+            div.page-header {
+                h1 { "Resources of “" (name) "”" }
+                p.lead { "Tick what a booking of this type needs, one unit of each. Two bookings can overlap only where every resource they share has capacity left. Bookings already made keep what they held." }
+                p { a href="/admin/booking-types" { "← Booking types" } " · " a href="/admin/booking-resources" { "Edit resources" } }
+            }
+            form.panel method="post" action=(format!("/admin/booking-type-resources/{id}")) {
+                (csrf_field(ctx))
+                fieldset.field {
+                    legend { "Needs" }
+                    @if all.is_empty() { p.muted { "No resources yet." } }
+                    @for r in all {
+                        label.choice {
+                            input type="checkbox" name="resources" value=(r.id) checked[needed.contains(&r.id)];
+                            " " (r.name) " (" (r.kind) ", capacity " (r.capacity) @if !r.active { ", inactive" } ")"
+                        }
+                    }
+                }
+                button.button.button-primary type="submit" { "Save" }
+            }
+        },
+    )
+}
+
+/// `POST /admin/booking-type-resources/{id}`: `resources` (ids).
+#[handler]
+pub async fn save_type_resources(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let chosen: Vec<String> = form
+        .all("resources")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    crate::bookings::resources::set_for_type(state, &admin, &id, &chosen).await?;
+    Ok(redirect_with_flash(
+        state,
+        &format!("/admin/booking-type-resources/{id}"),
+        Flash::success("Saved. New bookings of this type need these resources."),
+    ))
+}

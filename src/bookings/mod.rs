@@ -20,6 +20,7 @@ pub mod hours;
 pub mod invite;
 pub mod model;
 pub mod reminders;
+pub mod resources;
 pub mod service;
 pub mod staff;
 pub mod store;

@@ -546,3 +546,36 @@ pub async fn delete_override(
     .fetch_optional(&mut *conn)
     .await
 }
+
+/// A booking type's name by id.
+pub async fn type_name<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select name from booking_types where id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Replaces the resources a type needs.
+pub async fn replace_type_resources(
+    conn: &mut AnyConnection,
+    type_id: &str,
+    resources: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from booking_type_resources where booking_type_id = $1")
+        .bind(type_id)
+        .execute(&mut *conn)
+        .await?;
+    for r in resources {
+        sqlx::query(
+            "insert into booking_type_resources (booking_type_id, resource_id) values ($1, $2)",
+        )
+        .bind(type_id)
+        .bind(r)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -61,7 +61,7 @@ pub static BOOKINGS: TableSpec = TableSpec {
 pub static BOOKING_TYPES: TableSpec = TableSpec {
     name: "booking-types",
     title: "Booking types",
-    help: "What customers can book on /book. Length: minutes (with the number of minutes), half or full day, or days (with the number of working days). Deposit: none, fixed (an amount in minor units) or percent (of the price). The resources a type needs are not edited here yet.",
+    help: "What customers can book on /book. Length: minutes (with the number of minutes), half or full day, or days (with the number of working days). Deposit: none, fixed (an amount in minor units) or percent (of the price). The resources a type needs are set on its Resources page.",
     entity: "booking_type",
     table: "booking_types",
     columns: &[
@@ -191,7 +191,10 @@ pub static BOOKING_TYPES: TableSpec = TableSpec {
         slug_from: Some("name"),
         currency: true,
     }),
-    links: &[],
+    links: &[RowLink {
+        label: "Resources",
+        path: "/admin/booking-type-resources/{id}",
+    }],
     rules: &PlainWrites,
 };
 

@@ -964,6 +964,73 @@ async fn staff_edit_the_hours_and_the_calendar_follows(backend: Backend) {
     assert_eq!(audited, 3, "the week, the closure and its removal");
 }
 
+/// Staff choose which resources a type needs; new bookings follow (here the consultation moves
+/// from the producer, capacity 1, to the crew, capacity 2: two people can book one time).
+async fn staff_choose_the_resources_a_type_needs(backend: Backend) {
+    let app = app(backend).await;
+    app.create_user(
+        "admin@example.com",
+        "correct horse battery",
+        flashstudio::identity::model::Role::Admin,
+    )
+    .await;
+    app.login("admin@example.com", "correct horse battery")
+        .await;
+    let (type_id, crew): (String, String) = sqlx::query_as(
+        "select t.id, r.id from booking_types t, booking_resources r \
+         where t.slug = 'consultation' and r.name = 'Camera crew'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let page = format!("/admin/booking-type-resources/{type_id}");
+    let (status, body) = app.get_text(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Producer") && body.contains("Camera crew"));
+    let resp = app
+        .post_form(
+            &page,
+            &[("resources", "0190b5a0-0000-7000-8000-000000000000")],
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::BAD_REQUEST,
+        "an unknown resource"
+    );
+    let resp = app.post_form(&page, &[("resources", &crew)]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+
+    let consultation = service::bookable(&app.state, "consultation")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(consultation.resources, vec![crew]);
+    let (_, details) = a_later_free_time(&app, "consultation").await;
+    let start: i64 = start_of(&details).parse().unwrap();
+    let mut outcomes = Vec::new();
+    for i in 0..3 {
+        let d = Details {
+            name: format!("Crew booker {i}"),
+            email: format!("crewbooker{i}@example.com"),
+            location: "video".into(),
+            ..Details::default()
+        };
+        let placed = service::place(
+            &app.state,
+            &consultation,
+            start,
+            &d,
+            None,
+            &format!("10.5.5.{i}"),
+        )
+        .await
+        .unwrap();
+        outcomes.push(placed.is_ok());
+    }
+    assert_eq!(outcomes, vec![true, true, false], "capacity two");
+}
+
 on_both_backends!(
     a_visitor_books_and_cancels_without_javascript,
     bad_input_gets_a_sentence_never_a_500,
@@ -974,4 +1041,5 @@ on_both_backends!(
     invites_keep_their_uid_and_raise_their_sequence,
     one_reminder_per_booking_and_none_once_cancelled,
     staff_edit_the_hours_and_the_calendar_follows,
+    staff_choose_the_resources_a_type_needs,
 );
