@@ -209,6 +209,17 @@ impl BookingTypeRow {
         }
     }
 
+    /// How many days past a candidate's start the bookings that could meet it are looked for:
+    /// two for types within a day (a day's span and buffers of at most a day), 62 for
+    /// multi-day types (their days, with closed days possibly skipped between). Placement
+    /// re-checks around the exact slot, so this only bounds what the calendar reads.
+    pub fn reach_days(&self) -> i64 {
+        match self.length() {
+            Some(BookingLength::Days(_)) => 62,
+            _ => 2,
+        }
+    }
+
     /// Where it may happen.
     pub fn location_list(&self) -> Vec<Location> {
         self.locations

@@ -99,8 +99,9 @@ pub async fn free_days(
         return Ok(Vec::new());
     };
     // Bookings that start before the month or end after it still occupy its edges; multi-day
-    // types reach further ahead.
-    let reach = 86_400 * (2 + i64::from(availability::MAX_SPAN_DAYS.min(62)));
+    // types reach further ahead. Only those are read: the cost follows the month, not the
+    // diary.
+    let reach = 86_400 * b.row.reach_days();
     let claims = store::claims_between(
         &mut conn,
         &b.resources,
@@ -131,7 +132,7 @@ pub async fn free_slots(state: &AppState, b: &Bookable, day: Date) -> AppResult<
         return Ok(Vec::new());
     };
     let from = start.timestamp().as_second();
-    let reach = 86_400 * (2 + i64::from(availability::MAX_SPAN_DAYS.min(62)));
+    let reach = 86_400 * (1 + b.row.reach_days());
     let claims = store::claims_between(
         &mut conn,
         &b.resources,
@@ -273,18 +274,24 @@ pub async fn place(
     )
     .await?;
 
-    let mut tx = state.db.begin().await?;
-    store::lock_resources(&mut tx, &b.resources).await?;
-    let rules = rules(state, &mut tx).await?;
+    // The rules and the slot's shape (its end, without others) are read before the write
+    // transaction, so placements queued on one resource (or, on SQLite, on the one writer)
+    // wait only for the part that must be serial: the others around the slot, the re-check
+    // and the writes.
+    let rules = {
+        let mut conn = state.db.pool().acquire().await?;
+        rules(state, &mut conn).await?
+    };
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(Err(NotPlaced::Unavailable(Unavailable::NotOffered)));
     };
     let now_at = Timestamp::now();
-    // The slot's shape (its end) without others, then the others around it.
     let slot = match availability::check(&rules.studio, &kind, &[], start_at, now_at) {
         Ok(slot) => slot,
         Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
     };
+    let mut tx = state.db.begin().await?;
+    store::lock_resources(&mut tx, &b.resources).await?;
     let claims = store::claims_between(
         &mut tx,
         &b.resources,
