@@ -100,6 +100,32 @@
     play();
   }
 
+  // Booking times are the studio's; a visitor in another time zone also sees each time in
+  // their own (the server cannot know the zone; without JS the studio's zone alone).
+  var localTimes = function (root) {
+    var picker = root.querySelector && root.querySelector("[data-studio-zone]");
+    if (!picker || !window.Intl) return;
+    var mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!mine || mine === picker.getAttribute("data-studio-zone")) return;
+    var format = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: mine });
+    picker.querySelectorAll("[data-start-utc]").forEach(function (el) {
+      if (el.querySelector(".local-time")) return;
+      var span = document.createElement("span");
+      span.className = "local-time";
+      span.textContent = format.format(new Date(Number(el.getAttribute("data-start-utc")) * 1000));
+      el.appendChild(span);
+    });
+    var note = picker.querySelector(".local-zone-note");
+    if (note) {
+      note.textContent = "The smaller time under each is yours (" + mine + ").";
+      note.hidden = false;
+    }
+  };
+  localTimes(document);
+  document.addEventListener("htmx:afterSwap", function () {
+    localTimes(document);
+  });
+
   // A cell editor that arrives focuses its input, so Enter saves and Escape cancels at once.
   document.addEventListener("htmx:afterSwap", function (event) {
     var input = event.target.querySelector && event.target.querySelector("form.cell-form [autofocus]");

@@ -130,7 +130,7 @@ pub fn picker(p: &Picker<'_>) -> Markup {
     let days = i64::from(first.days_in_month());
     let cells = (offset + days).div_euclid(7) * 7 + if (offset + days) % 7 == 0 { 0 } else { 7 };
     html! {
-        div #booking-picker .booking-picker {
+        div #booking-picker .booking-picker data-studio-zone=(p.zone.iana_name().unwrap_or("UTC")) {
             section.calendar aria-labelledby="calendar-title" {
                 div.calendar-head {
                     @if let Some(prev) = p.previous {
@@ -186,7 +186,8 @@ pub fn picker(p: &Picker<'_>) -> Markup {
                             ul.time-list {
                                 @for s in slots {
                                     li {
-                                        a.button.button-secondary href=(format!("/book/{slug}/details?start={}", s.start.as_second())) {
+                                        a.button.button-secondary href=(format!("/book/{slug}/details?start={}", s.start.as_second()))
+                                            data-start-utc=(s.start.as_second()) {
                                             (s.local_start.strftime("%H:%M"))
                                             span.visually-hidden { " on " (day.strftime("%A %-d %B")) }
                                         }
@@ -194,6 +195,8 @@ pub fn picker(p: &Picker<'_>) -> Markup {
                                 }
                             }
                             p.hint { (p.kind.row.length_label()) " each. The time zone is " (zone_label(p.zone)) "." }
+                            // site.js fills this in when the visitor's own zone differs.
+                            p.hint.local-zone-note hidden {}
                         }
                     }
                 }

@@ -40,12 +40,21 @@ async fn start_browser() -> Driver {
 
 /// A browser with extra Chromium switches (`--force-prefers-reduced-motion`).
 async fn start_browser_with(extra: &[&str]) -> Driver {
+    start_browser_in(extra, None).await
+}
+
+/// A browser with extra switches, in the time zone `zone` (the `TZ` of its process) if given.
+async fn start_browser_in(extra: &[&str], zone: Option<&str>) -> Driver {
     let driver_bin =
         std::env::var("FLASHSTUDIO_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let chromium =
         std::env::var("FLASHSTUDIO_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let port = free_port();
-    let process = tokio::process::Command::new(&driver_bin)
+    let mut command = tokio::process::Command::new(&driver_bin);
+    if let Some(zone) = zone {
+        command.env("TZ", zone);
+    }
+    let process = command
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -1302,4 +1311,52 @@ async fn a_visitor_books_a_consultation_in_the_browser() {
             .await
             .unwrap();
     assert_eq!(bookings, 2);
+}
+
+/// Issue 15: a visitor whose browser is in another time zone sees each free time in their own
+/// zone as well, under the studio's (the studio's zone alone without JavaScript).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_abroad_sees_times_in_their_own_zone_too() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    let driver = start_browser_in(&[], Some("America/New_York")).await;
+    let c = &driver.client;
+    c.goto(&format!("{}/book/consultation", app.base))
+        .await
+        .unwrap();
+    click(c, "td.is-free a").await;
+    wait_text(c, ".local-zone-note", "the visitor's zone", |t| {
+        t.contains("America/New_York")
+    })
+    .await;
+    let pairs = c
+        .execute(
+            "const a = document.querySelector('ul.time-list a');
+             return [a.firstChild.textContent.trim(), a.querySelector('.local-time').textContent,
+                     Number(a.getAttribute('data-start-utc'))];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let start = jiff::Timestamp::from_second(pairs[2].as_i64().unwrap()).unwrap();
+    let singapore = start.to_zoned(jiff::tz::TimeZone::get("Asia/Singapore").unwrap());
+    let new_york = start.to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap());
+    assert_eq!(
+        pairs[0],
+        singapore.strftime("%H:%M").to_string(),
+        "the studio's time first"
+    );
+    let local = pairs[1].as_str().unwrap().to_owned();
+    let (h12, m) = (
+        new_york.strftime("%-I").to_string(),
+        new_york.strftime("%M").to_string(),
+    );
+    assert!(
+        local.contains(&format!(":{m}"))
+            && (local.contains(&new_york.strftime("%H").to_string()) || local.contains(&h12)),
+        "{local} should be {new_york}"
+    );
+    screenshot(c, "book-abroad.png").await;
 }
