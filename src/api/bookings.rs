@@ -11,7 +11,7 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, param::Query};
 
-use super::ApiResult;
+use super::{ApiResult, state};
 use crate::bookings::model::parse_hm;
 use crate::bookings::service::{self, Bookable};
 use crate::error::AppError;
@@ -75,11 +75,6 @@ pub struct CheckAnswer {
     pub available: bool,
     /// Why not, or that it can.
     pub message: String,
-}
-
-fn state(req: &Request) -> Result<&AppState, AppError> {
-    req.data::<AppState>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("state missing")))
 }
 
 async fn limited(req: &Request, state: &AppState) -> Result<(), AppError> {

@@ -10,6 +10,7 @@ use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart as MultipartDoc, Object, OpenApi};
 
+use super::state;
 use super::{ApiCaller, ApiResult};
 use crate::error::AppError;
 use crate::media;
@@ -202,11 +203,6 @@ impl<'a> poem_openapi::ApiExtractor<'a> for UploadBody {
             .into()),
         }
     }
-}
-
-fn state(req: &Request) -> Result<&AppState, AppError> {
-    req.data::<AppState>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("state missing")))
 }
 
 fn find_name(raw: &str) -> Result<&str, AppError> {

@@ -237,6 +237,12 @@ impl ApiResponse for ApiError {
     }
 }
 
+/// The app's state from a request (every operation runs inside the app's route tree).
+pub(crate) fn state(req: &Request) -> Result<&AppState, AppError> {
+    req.data::<AppState>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("state missing")))
+}
+
 /// Result of an operation.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::availability::{self, Slot, Unavailable};
+use super::availability::{self, BookingType, Slot, Unavailable};
 use super::model::{Booking, BookingTypeRow, Location, Rules, Status, busy_from_claims};
 use super::{emails, store};
 use crate::crypto::sha256_hex;
@@ -76,6 +76,23 @@ fn secs(t: Timestamp) -> i64 {
     t.as_second()
 }
 
+/// What availability needs about `b` between `window` (epoch seconds): the rules, the type as
+/// the computation reads it (none when its row is inconsistent), and the bookings there.
+async fn around(
+    state: &AppState,
+    b: &Bookable,
+    (from, to): (i64, i64),
+) -> AppResult<Option<(Rules, BookingType, Vec<availability::Busy>)>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let rules = rules(state, &mut conn).await?;
+    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
+        return Ok(None);
+    };
+    let claims = store::claims_between(&mut conn, &b.resources, from, to, now()).await?;
+    let busy = busy_from_claims(&claims, &rules.numbers);
+    Ok(Some((rules, kind, busy)))
+}
+
 /// What the calendar shows for a month: the days with a free start.
 pub async fn free_days(
     state: &AppState,
@@ -83,11 +100,6 @@ pub async fn free_days(
     year: i16,
     month: i8,
 ) -> AppResult<Vec<Date>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let rules = rules(state, &mut conn).await?;
-    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
-        return Ok(Vec::new());
-    };
     let Ok(first) = Date::new(year, month, 1) else {
         return Ok(Vec::new());
     };
@@ -101,16 +113,13 @@ pub async fn free_days(
     // Bookings that start before the month or end after it still occupy its edges; multi-day
     // types reach further ahead. Only those are read: the cost follows the month, not the
     // diary.
-    let reach = 86_400 * b.row.reach_days();
-    let claims = store::claims_between(
-        &mut conn,
-        &b.resources,
+    let window = (
         from.timestamp().as_second() - 2 * 86_400,
-        to.timestamp().as_second() + reach,
-        now(),
-    )
-    .await?;
-    let busy = busy_from_claims(&claims, &rules.numbers);
+        to.timestamp().as_second() + 86_400 * b.row.reach_days(),
+    );
+    let Some((rules, kind, busy)) = around(state, b, window).await? else {
+        return Ok(Vec::new());
+    };
     Ok(availability::month_days(
         &rules.studio,
         &kind,
@@ -123,25 +132,14 @@ pub async fn free_days(
 
 /// The free starts of one day.
 pub async fn free_slots(state: &AppState, b: &Bookable, day: Date) -> AppResult<Vec<Slot>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let rules = rules(state, &mut conn).await?;
-    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
-        return Ok(Vec::new());
-    };
     let Ok(start) = day.to_zoned(state.settings.time_zone.clone()) else {
         return Ok(Vec::new());
     };
     let from = start.timestamp().as_second();
-    let reach = 86_400 * (1 + b.row.reach_days());
-    let claims = store::claims_between(
-        &mut conn,
-        &b.resources,
-        from - 2 * 86_400,
-        from + reach,
-        now(),
-    )
-    .await?;
-    let busy = busy_from_claims(&claims, &rules.numbers);
+    let window = (from - 2 * 86_400, from + 86_400 * (1 + b.row.reach_days()));
+    let Some((rules, kind, busy)) = around(state, b, window).await? else {
+        return Ok(Vec::new());
+    };
     Ok(availability::day_slots(
         &rules.studio,
         &kind,
@@ -160,24 +158,15 @@ pub async fn check_local(
     at: jiff::civil::Time,
     minutes: i64,
 ) -> AppResult<Result<Slot, Unavailable>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let rules = rules(state, &mut conn).await?;
-    let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
-        return Ok(Err(Unavailable::NotOffered));
-    };
     let Ok(start) = day.to_zoned(state.settings.time_zone.clone()) else {
         return Ok(Err(Unavailable::OutOfRange));
     };
     let from = start.timestamp().as_second();
-    let claims = store::claims_between(
-        &mut conn,
-        &b.resources,
-        from - 2 * 86_400,
-        from + 4 * 86_400,
-        now(),
-    )
-    .await?;
-    let busy = busy_from_claims(&claims, &rules.numbers);
+    let Some((rules, kind, busy)) =
+        around(state, b, (from - 2 * 86_400, from + 4 * 86_400)).await?
+    else {
+        return Ok(Err(Unavailable::NotOffered));
+    };
     Ok(availability::check_local(
         &rules.studio,
         &kind,
