@@ -69,7 +69,10 @@ impl AppState {
             mailer,
             keys,
             metrics: Arc::new(Metrics::new()),
-            payment_effects: Arc::new(crate::orders::OrderPayments),
+            payment_effects: crate::state::PaymentEffectsByPurpose {
+                order: Arc::new(crate::orders::OrderPayments),
+                booking: Arc::new(crate::bookings::deposits::BookingPayments),
+            },
             drain: Drain::default(),
         })
     }
@@ -99,6 +102,11 @@ impl AppState {
         });
         registry.register::<crate::bookings::reminders::RemindBookingJob>(
             crate::bookings::reminders::RemindBookingHandler {
+                state: self.clone(),
+            },
+        );
+        registry.register::<crate::bookings::deposits::ExpireHoldsJob>(
+            crate::bookings::deposits::ExpireHoldsHandler {
                 state: self.clone(),
             },
         );
@@ -135,6 +143,10 @@ impl AppState {
             Periodic::of(
                 &crate::orders::ExpireOrdersJob::default(),
                 crate::orders::EXPIRY_EVERY,
+            )?,
+            Periodic::of(
+                &crate::bookings::deposits::ExpireHoldsJob::default(),
+                crate::bookings::deposits::EXPIRE_EVERY,
             )?,
         ];
         let scheduler = tokio::spawn(crate::jobs::worker::run_scheduler(

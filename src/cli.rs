@@ -76,7 +76,8 @@ pub enum PaymentsCommand {
         #[arg(long, default_value_t = 72)]
         since_hours: u32,
     },
-    /// Expire unpaid orders whose hold has ended (the worker does this every minute).
+    /// Expire unpaid orders and release unpaid booking holds whose hold has ended (the worker
+    /// does this every minute).
     ExpireHolds,
 }
 
@@ -175,10 +176,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         );
                     })
                 }
-                PaymentsCommand::ExpireHolds => crate::orders::expire_due(&state, crate::db::now())
-                    .await
-                    .map(|n| println!("{n} unpaid orders expired"))
-                    .map_err(|e| anyhow::anyhow!("{e}")),
+                PaymentsCommand::ExpireHolds => async {
+                    let now = crate::db::now();
+                    let orders = crate::orders::expire_due(&state, now).await?;
+                    let bookings = crate::bookings::deposits::expire_holds(&state, now).await?;
+                    println!("{orders} unpaid orders expired, {bookings} unpaid booking holds released");
+                    Ok::<(), crate::error::AppError>(())
+                }
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}")),
             };
             state.db.close().await;
             result

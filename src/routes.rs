@@ -59,6 +59,7 @@ fn public() -> Route {
         // cancelling is a POST behind a confirmation).
         .at("/bookings/:id/:sig", get(bookings::show))
         .at("/bookings/:id/:sig/cancel", post(bookings::cancel))
+        .at("/bookings/:id/:sig/pay", post(bookings::pay_deposit))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))
         .at("/products/:slug", get(shop::show).post(shop::show))
@@ -177,6 +178,8 @@ fn admin() -> Route {
         )
         .at("/booking/:id", get(admin_bookings::show))
         .at("/booking/:id/move", post(admin_bookings::move_booking))
+        .at("/booking/:id/refund", post(admin_bookings::refund))
+        .at("/booking/:id/resolved", post(admin_bookings::resolved))
         .at("/order/:id", get(admin_orders::show))
         .at("/order/:id/ship", post(admin_orders::ship))
         .at("/order/:id/cancel", post(admin_orders::cancel))

@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::ports::mail::Mailer;
-use crate::ports::payments::{CheckoutSummary, PaymentGateway, PaymentOutcome};
+use crate::ports::payments::{CheckoutSummary, PaymentGateway, PaymentOutcome, PaymentPurpose};
 use crate::storage::Storage;
 
 /// Everything a handler or job may need, built once at startup and cheap to clone.
@@ -41,9 +41,9 @@ pub struct AppState {
     pub content: Arc<ContentCache>,
     /// The payment gateway (Stripe, or the dev gateway).
     pub gateway: Arc<dyn PaymentGateway>,
-    /// What payment outcomes mean for what was paid for (orders), applied in the
-    /// payment's transaction.
-    pub payment_effects: Arc<dyn PaymentEffects>,
+    /// What payment outcomes mean for what was paid for (an order, a booking's deposit),
+    /// applied in the payment's transaction.
+    pub payment_effects: PaymentEffectsByPurpose,
     /// Set once a stop was asked for: `/ready` answers 503 and connections close.
     pub drain: Drain,
 }
@@ -72,8 +72,9 @@ impl AppState {
 }
 
 /// The inbound side of the payments port: `payments` reports what happened to a payment as a
-/// [`PaymentOutcome`], and the domain that owns what was paid for (`orders`) says what it
-/// means, in the same transaction. `payments` never imports that domain; `app` wires it.
+/// [`PaymentOutcome`], and the domain that owns what was paid for (`orders`, `bookings`) says
+/// what it means, in the same transaction. `payments` never imports those domains; `app`
+/// wires them ([`PaymentEffectsByPurpose`]).
 #[async_trait::async_trait]
 pub trait PaymentEffects: Send + Sync {
     /// Locks what `order_id` names. Called before the payment's row is locked: every
@@ -95,6 +96,25 @@ pub trait PaymentEffects: Send + Sync {
         state: &AppState,
         order_id: &str,
     ) -> Result<Option<CheckoutSummary>, AppError>;
+}
+
+/// Each paying domain's side of the payments port, by what a payment is for.
+#[derive(Clone)]
+pub struct PaymentEffectsByPurpose {
+    /// Orders' (`orders::OrderPayments`).
+    pub order: Arc<dyn PaymentEffects>,
+    /// Bookings' deposits (`bookings::deposits::BookingPayments`).
+    pub booking: Arc<dyn PaymentEffects>,
+}
+
+impl PaymentEffectsByPurpose {
+    /// The side that applies outcomes of payments for `purpose`.
+    pub fn of(&self, purpose: PaymentPurpose) -> &dyn PaymentEffects {
+        match purpose {
+            PaymentPurpose::Order => self.order.as_ref(),
+            PaymentPurpose::Booking => self.booking.as_ref(),
+        }
+    }
 }
 
 /// Whether this process is stopping: set at SIGTERM, before the listener closes, so `/ready`

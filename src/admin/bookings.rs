@@ -16,11 +16,13 @@ use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::FormPairs;
 use crate::http::redirect_with_flash;
 use crate::money::{Currency, Money};
+use crate::payments::refunds;
+use crate::payments::store::{self as payment_store, Payment};
 use crate::state::AppState;
 use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, timestamp};
 
-fn page(ctx: &RequestContext, state: &AppState, b: &Booking) -> maud::Markup {
+fn page(ctx: &RequestContext, state: &AppState, b: &Booking, payments: &[Payment]) -> maud::Markup {
     let money = |minor: i64| match Currency::parse(&b.currency) {
         Some(c) => Money::new(minor, c).to_string(),
         None => minor.to_string(),
@@ -31,6 +33,15 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking) -> maud::Markup {
         &format!("Booking {}", b.reference),
         "/admin/bookings",
         html! {
+            @if let Some(note) = &b.attention {
+                div.alert.alert-error role="alert" {
+                    p { strong { "Needs you: " } (note) }
+                    form.inline-form method="post" action=(format!("/admin/booking/{}/resolved", b.id)) {
+                        (csrf_field(ctx))
+                        button.button.button-ghost type="submit" { "Mark resolved" }
+                    }
+                }
+            }
             div.page-header {
                 p { a href="/admin/bookings" { "← Bookings" } }
                 h1 { "Booking " (b.reference) }
@@ -49,7 +60,7 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking) -> maud::Markup {
                         }
                         dt { "Where" } dd { (b.location().map_or("—", |l| l.label())) @if !b.address.is_empty() { ": " (b.address) } }
                         dt { "Price" } dd { (money(b.price_minor)) }
-                        @if b.deposit_minor > 0 { dt { "Deposit" } dd { (money(b.deposit_minor)) " (not taken online yet)" } }
+                        @if b.deposit_minor > 0 { dt { "Deposit" } dd { (money(b.deposit_minor)) } }
                         @if let Some(at) = b.cancelled_at {
                             dt { "Cancelled" } dd { (timestamp(at)) @if !b.cancel_reason.is_empty() { ": " (b.cancel_reason) } }
                         }
@@ -70,6 +81,7 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking) -> maud::Markup {
                     @else { p.prewrap { (b.staff_notes) } }
                 }
             }
+            @if !payments.is_empty() { (deposit_panel(ctx, b, payments)) }
             @if moves.is_empty() {
                 p.muted { "This booking is " (b.status.label().to_lowercase()) "; nothing more can happen to it." }
             } @else {
@@ -103,6 +115,57 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking) -> maud::Markup {
     )
 }
 
+/// The deposit's payment, and a refund form while some of it can go back (prefilled with what
+/// the booking's policy gives if it were cancelled now).
+fn deposit_panel(ctx: &RequestContext, b: &Booking, payments: &[Payment]) -> maud::Markup {
+    let money = |minor: i64| Money::of_code(minor, &b.currency).to_string();
+    let left: i64 = payments
+        .iter()
+        .filter(|p| p.status().is_captured())
+        .map(|p| p.captured_minor.max(p.amount_minor) - p.refunded_minor)
+        .sum();
+    let due = b.policy().refund_due(left, b.starts_at, crate::db::now());
+    html! {
+        section.panel {
+            h2 { "Deposit" }
+            table.table {
+                thead { tr { th { "Attempt" } th { "Status" } th { "Amount" } th { "Refunded" } th { "Opened" } } }
+                tbody {
+                    @for p in payments {
+                        tr {
+                            td { (p.attempt) }
+                            td { (p.status) @if let Some(f) = &p.failure { " (" (f) ")" } }
+                            td { (money(p.amount_minor)) }
+                            td { (money(p.refunded_minor)) }
+                            td { (timestamp(p.created_at)) }
+                        }
+                    }
+                }
+            }
+            @if left > 0 {
+                form.stack method="post" action=(format!("/admin/booking/{}/refund", b.id)) {
+                    (csrf_field(ctx))
+                    input type="hidden" name="request_key" value=(crate::crypto::random_token());
+                    p.hint { "Under the booking's own policy, " (money(due)) " of " (money(left)) " would go back if it were cancelled now." }
+                    div.field {
+                        label for="amount" { "Amount to refund" }
+                        input #amount name="amount" type="text" inputmode="decimal" required value=(Currency::parse(&b.currency).unwrap_or_default().plain(due.max(0)));
+                    }
+                    div.field {
+                        label for="refund-reason" { "Reason (kept with the refund)" }
+                        input #refund-reason name="reason" type="text" maxlength="500" required;
+                    }
+                    label.choice {
+                        input type="checkbox" name="confirm" value="1" required;
+                        " Yes, send this refund to the customer"
+                    }
+                    button.button.button-danger type="submit" { "Refund" }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /admin/booking/{id}`.
 #[handler]
 pub async fn show(
@@ -115,7 +178,65 @@ pub async fn show(
     let b = store::find(state.db.pool(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(page(&ctx, state, &b).into_response())
+    let payments = payment_store::all_for(state.db.pool(), &id).await?;
+    Ok(page(&ctx, state, &b, &payments).into_response())
+}
+
+/// `POST /admin/booking/{id}/refund`: `amount` (major units), `reason`, `confirm=1`, and the
+/// form's one-time `request_key` (a double click makes one refund).
+#[handler]
+pub async fn refund(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let b = store::find(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = format!("/admin/booking/{id}");
+    if form.get("confirm") != Some("1") {
+        return Ok(redirect_with_flash(
+            state,
+            &back,
+            Flash::error("Tick the box to confirm the refund."),
+        ));
+    }
+    let currency = Currency::parse(&b.currency).unwrap_or_default();
+    let amount = match currency.parse_amount(form.get("amount").unwrap_or_default().trim(), false) {
+        Ok(amount) => amount,
+        Err(message) => return Ok(redirect_with_flash(state, &back, Flash::error(message))),
+    };
+    let reason = form.get("reason").unwrap_or_default();
+    let key = form
+        .get("request_key")
+        .filter(|k| !k.is_empty() && k.len() <= 64);
+    let flash = match refunds::refund(state, Some(&admin), &id, amount, reason, key).await {
+        Ok(outcome) => super::orders::refund_message(&outcome),
+        Err(AppError::Validation(errors)) => {
+            Flash::error(errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" "))
+        }
+        Err(AppError::Conflict(message)) => Flash::error(message),
+        Err(e) => return Err(e),
+    };
+    Ok(redirect_with_flash(state, &back, flash))
+}
+
+/// `POST /admin/booking/{id}/resolved`: clears what the booking needed staff for.
+#[handler]
+pub async fn resolved(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    staff::clear_attention(state, &admin, &id).await?;
+    Ok(redirect_with_flash(
+        state,
+        &format!("/admin/booking/{id}"),
+        Flash::success("Marked resolved."),
+    ))
 }
 
 /// `POST /admin/booking/{id}/move`: `to` (and `reason` when cancelling).

@@ -39,7 +39,7 @@ async fn load(state: &AppState, id: &str) -> AppResult<Detail> {
         .ok_or(AppError::NotFound)?;
     Ok(Detail {
         lines: order_store::lines(pool, &id).await?,
-        payments: payment_store::for_order(pool, &id).await?,
+        payments: payment_store::all_for(pool, &id).await?,
         refunds: payment_store::refunds_of_order(pool, &id).await?,
         order,
     })
@@ -358,7 +358,8 @@ pub async fn resolve(
     Ok(back(state, &id, Flash::success("Marked resolved.")))
 }
 
-fn refund_message(outcome: &RefundOutcome) -> Flash {
+/// What a refund request did, for the page staff return to.
+pub(super) fn refund_message(outcome: &RefundOutcome) -> Flash {
     match outcome {
         RefundOutcome::Done(RefundStatus::Succeeded) => {
             Flash::success("Refunded; the customer is emailed.")
@@ -406,7 +407,7 @@ pub async fn refund(
                 Err(e) => Err(e),
             }
         }
-        Ok(amount) => refunds::refund(state, &admin, &d.order.id, amount, &reason, key).await,
+        Ok(amount) => refunds::refund(state, Some(&admin), &d.order.id, amount, &reason, key).await,
         Err(message) => {
             let mut errors = FieldErrors::new();
             errors.add("amount", message);

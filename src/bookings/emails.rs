@@ -179,3 +179,49 @@ pub fn reminder(state: &AppState, b: &Booking, manage_url: &str) -> EmailContent
         text,
     }
 }
+
+/// To staff: a booking that needs a person (a late or mismatched deposit, a refund that did
+/// not go through).
+pub fn staff_attention(b: &Booking, note: &str, admin_url: &str) -> EmailContent {
+    let title = format!("Booking {} needs you", b.reference);
+    let html = layout(
+        &title,
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { (title) }
+            p { (note) }
+            (button(admin_url, "Open the booking"))
+        },
+    );
+    let text = format!("{title}\n\n{note}\n\nOpen the booking: {admin_url}\n");
+    EmailContent {
+        kind: "booking_attention",
+        subject: title.clone(),
+        html,
+        text,
+    }
+}
+
+/// To the customer when a refund of their deposit went through.
+pub fn refund_issued(b: &Booking, amount_minor: i64) -> EmailContent {
+    let amount = crate::money::Money::of_code(amount_minor, &b.currency);
+    let title = "Your deposit is refunded";
+    let html = layout(
+        title,
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { (title) }
+            p { "We refunded " strong { (amount) } " of the deposit for " (b.type_name) " (" (b.reference) ")." }
+            p style="color:#7a746c;font-size:14px" { "It reaches your account within 5–10 working days, depending on your bank." }
+        },
+    );
+    let text = format!(
+        "{title}\n\nWe refunded {amount} of the deposit for {} ({}).\n\n\
+         It reaches your account within 5–10 working days, depending on your bank.\n",
+        b.type_name, b.reference
+    );
+    EmailContent {
+        kind: "booking_refund",
+        subject: format!("Refund: {} ({})", b.type_name, b.reference),
+        html,
+        text,
+    }
+}

@@ -7,6 +7,8 @@ use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 
 use super::availability::{Slot, Unavailable};
+use super::deposits::{self, DepositStart};
+use super::model::{Booking, Status};
 use super::service::{self, Bookable, Details, NotPlaced};
 use super::{store, views};
 use crate::db::now;
@@ -272,6 +274,7 @@ pub async fn place(
     };
     let user_id = ctx.user().map(|u| u.id.clone());
     match service::place(state, &b, start, &d, user_id.as_deref(), &ctx.rate_key()).await? {
+        Ok(booking) if booking.status == Status::Held => pay(state, &booking).await,
         Ok(booking) => {
             let path = format!("{}?booked=1", service::manage_path(state, &booking));
             Ok(redirect_with_flash(
@@ -331,16 +334,58 @@ pub async fn show(
     let manage = service::manage_path(state, &booking);
     let open = booking.status.blocks_time()
         && booking.policy().self_service_open(booking.starts_at, now());
-    let just_booked = form.get("booked") == Some("1");
+    let arrival = if form.get("booked") == Some("1") {
+        views::Arrival::Booked
+    } else if form.get("paid") == Some("1") {
+        views::Arrival::Paid
+    } else if form.get("payment") == Some("cancelled") {
+        views::Arrival::PaymentCancelled
+    } else {
+        views::Arrival::Link
+    };
     let zone = &state.settings.time_zone;
     let mut resp =
-        views::booking_page(&ctx, zone, &booking, &manage, open, just_booked).into_response();
+        views::booking_page(&ctx, zone, &booking, &manage, open, arrival).into_response();
     // The link is the key to the booking: keep it out of Referer headers.
     resp.headers_mut().insert(
         poem::http::header::REFERRER_POLICY,
         poem::http::HeaderValue::from_static("no-referrer"),
     );
     Ok(resp)
+}
+
+/// Sends the customer to the deposit's checkout, or back to the booking's page with a
+/// sentence when it cannot open.
+async fn pay(state: &AppState, booking: &Booking) -> AppResult<Response> {
+    let back = service::manage_path(state, booking);
+    Ok(match deposits::start_payment(state, &booking.id).await? {
+        DepositStart::Redirect(url) => crate::http::redirect(&url),
+        DepositStart::GatewayFailed(e) => {
+            tracing::warn!(booking = %booking.id, error = %e, "the deposit's checkout did not open");
+            redirect_with_flash(
+                state,
+                &back,
+                Flash::error(
+                    "The payment page could not open just now. Your time is held: try again in a moment.",
+                ),
+            )
+        }
+        DepositStart::Closed => redirect_with_flash(
+            state,
+            &back,
+            Flash::error("This booking no longer waits for a deposit."),
+        ),
+    })
+}
+
+/// `POST /bookings/{id}/{sig}/pay`: (re)opens the deposit's checkout of a held booking.
+#[handler]
+pub async fn pay_deposit(
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let booking = service::by_link(state, &id, &sig).await?;
+    pay(state, &booking).await
 }
 
 /// `POST /bookings/{id}/{sig}/cancel` (with `confirm=yes`): cancels it if the policy allows.
@@ -360,10 +405,13 @@ pub async fn cancel(
         ));
     }
     let reason = form.get("reason").unwrap_or("");
-    let flash = if service::cancel_by_customer(state, &booking, reason).await? {
-        Flash::success("Your booking is cancelled. An email confirms it.")
-    } else {
-        Flash::error("This booking can no longer be cancelled online. Contact the studio.")
+    let flash = match service::cancel_by_customer(state, &booking, reason).await? {
+        Some(refund) if refund > 0 => Flash::success(format!(
+            "Your booking is cancelled and {} of the deposit is on its way back to you. An email confirms it.",
+            crate::money::Money::of_code(refund, &booking.currency)
+        )),
+        Some(_) => Flash::success("Your booking is cancelled. An email confirms it."),
+        None => Flash::error("This booking can no longer be cancelled online. Contact the studio."),
     };
     Ok(redirect_with_flash(state, &back, flash))
 }

@@ -14,6 +14,7 @@
 pub use store::attach_guest as attach_guest_bookings;
 
 pub mod availability;
+pub mod deposits;
 pub mod emails;
 pub mod handlers;
 pub mod hours;

@@ -501,6 +501,8 @@ pub struct Booking {
     pub policy: String,
     pub sequence: i64,
     pub hold_expires_at: Option<i64>,
+    /// What staff must look at (a late or mismatched deposit, a failed refund).
+    pub attention: Option<String>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -512,7 +514,7 @@ pub struct Booking {
 pub const BOOKING_COLUMNS: &str = "id, reference, booking_type_id, type_name, status, starts_at, \
      ends_at, buffer_before_minutes, buffer_after_minutes, user_id, name, email, phone, location, \
      address, customer_notes, staff_notes, currency, price_minor, deposit_minor, policy, sequence, \
-     hold_expires_at, version, created_at, updated_at, cancelled_at, cancel_reason";
+     hold_expires_at, attention, version, created_at, updated_at, cancelled_at, cancel_reason";
 
 impl Booking {
     /// The policy it was made under (the type's defaults if the snapshot cannot be read).

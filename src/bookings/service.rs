@@ -297,14 +297,18 @@ pub async fn place(
 
     let id = new_id();
     let reference = store::next_reference(&mut tx).await?;
-    let status = if b.row.auto_confirm {
+    let now = now();
+    // A deposit holds the slot while its checkout is open; the capture confirms the booking.
+    let takes_deposit = b.row.deposit_minor() > 0;
+    let status = if takes_deposit {
+        Status::Held
+    } else if b.row.auto_confirm {
         Status::Confirmed
     } else {
         Status::Pending
     };
     let policy =
         serde_json::to_string(&b.row.policy()).map_err(|e| AppError::Internal(e.into()))?;
-    let now = now();
     store::insert_booking(
         &mut tx,
         &store::NewBooking {
@@ -329,6 +333,7 @@ pub async fn place(
             deposit_minor: b.row.deposit_minor(),
             policy: &policy,
             client_hash: &sha256_hex(client_key)[..32],
+            hold_expires_at: takes_deposit.then(|| super::deposits::hold_until(state, now)),
         },
         &b.resources,
         now,
@@ -337,24 +342,58 @@ pub async fn place(
     let booking = store::find(&mut *tx, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let manage_url = state.url(&manage_path(state, &booking));
-    let to_customer = emails::received(state, &booking, &manage_url);
-    // A confirmed booking comes with its invite; a pending one gets it when staff confirm.
-    let method = (booking.status == Status::Confirmed).then_some(super::invite::Method::Request);
-    email_customer(state, &mut tx, &booking, &to_customer, method).await?;
-    if booking.status == Status::Confirmed {
-        super::reminders::plan(&mut tx, state, &booking).await?;
-    }
-    let staff: Vec<String> = match &state.settings.staff_email {
-        Some(e) => vec![e.clone()],
-        None => crate::identity::store::admin_emails(&mut *tx).await?,
-    };
-    let notice = emails::staff_notice(state, &booking);
-    for to in &staff {
-        enqueue_email_replying_to(&mut tx, to, &email, &notice, state.max_job_attempts()).await?;
+    match booking.status {
+        Status::Confirmed => announce_confirmed(&mut tx, state, &booking).await?,
+        Status::Pending => {
+            let manage_url = state.url(&manage_path(state, &booking));
+            let to_customer = emails::received(state, &booking, &manage_url);
+            email_customer(state, &mut tx, &booking, &to_customer, None).await?;
+            let notice = emails::staff_notice(state, &booking);
+            for to in staff_recipients(&mut tx, state).await? {
+                let attempts = state.max_job_attempts();
+                enqueue_email_replying_to(&mut tx, &to, &email, &notice, attempts).await?;
+            }
+        }
+        // Held: the customer is on the way to pay; everyone hears once the deposit is in.
+        _ => {}
     }
     tx.commit().await?;
     Ok(Ok(booking))
+}
+
+/// Everything a confirmation brings, in the caller's transaction: the customer's email with
+/// the invite, the reminder, and the staff notice (`Reply-To` the customer).
+pub(crate) async fn announce_confirmed(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    b: &Booking,
+) -> AppResult<()> {
+    let link = state.url(&manage_path(state, b));
+    let mail = emails::received(state, b, &link);
+    let invite = Some(super::invite::Method::Request);
+    email_customer(state, conn, b, &mail, invite).await?;
+    super::reminders::plan(conn, state, b).await?;
+    let notice = emails::staff_notice(state, b);
+    let attempts = state.max_job_attempts();
+    let reply_to = Email::parse(&b.email).ok();
+    for to in staff_recipients(conn, state).await? {
+        match &reply_to {
+            Some(r) => enqueue_email_replying_to(conn, &to, r, &notice, attempts).await?,
+            None => enqueue_email(conn, &to, &notice, attempts).await?,
+        };
+    }
+    Ok(())
+}
+
+/// Who hears about bookings: `STAFF_EMAIL`, else every admin.
+pub(crate) async fn staff_recipients(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+) -> AppResult<Vec<String>> {
+    Ok(match &state.settings.staff_email {
+        Some(e) => vec![e.clone()],
+        None => crate::identity::store::admin_emails(&mut *conn).await?,
+    })
 }
 
 /// Queues an email about `b` to its customer, with the booking's invite when `method` is
@@ -407,19 +446,20 @@ pub async fn by_link(state: &AppState, id: &str, sig: &str) -> AppResult<Booking
         .ok_or(AppError::NotFound)
 }
 
-/// Cancels a booking from its manage link, if the policy still lets the customer; the refund
-/// due under the booking's own policy is recorded in the reason (deposits are paid through
-/// the payments port, which this step does not use yet). Returns whether it was cancelled.
+/// Cancels a booking from its manage link, if the policy still lets the customer: a held
+/// booking's checkout is closed, and a paid deposit is refunded as far as the booking's own
+/// policy snapshot says ([`super::deposits::refund_on_cancel`]). The refund due when it was
+/// cancelled, or none when it was not (too late, or changed meanwhile).
 pub async fn cancel_by_customer(
     state: &AppState,
     booking: &Booking,
     reason: &str,
-) -> AppResult<bool> {
+) -> AppResult<Option<i64>> {
     let now = now();
     if !booking.status.can_move_to(Status::Cancelled)
         || !booking.policy().self_service_open(booking.starts_at, now)
     {
-        return Ok(false);
+        return Ok(None);
     }
     let mut tx = state.db.begin().await?;
     let reason: String = reason.trim().chars().take(500).collect();
@@ -433,14 +473,26 @@ pub async fn cancel_by_customer(
     )
     .await?
     {
-        return Ok(false);
+        return Ok(None);
     }
+    let session =
+        super::deposits::fail_open_payment(&mut tx, &booking.id, "the booking was cancelled", now)
+            .await?;
     let fresh = store::find(&mut *tx, &booking.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mail = emails::cancelled(state, &fresh);
-    let cancel = Some(super::invite::Method::Cancel);
-    email_customer(state, &mut tx, &fresh, &mail, cancel).await?;
+    // A held booking was never announced: nothing to take back from anyone's calendar.
+    if booking.status != Status::Held {
+        let mail = emails::cancelled(state, &fresh);
+        let cancel = Some(super::invite::Method::Cancel);
+        email_customer(state, &mut tx, &fresh, &mail, cancel).await?;
+    }
     tx.commit().await?;
-    Ok(true)
+    if let Some(session) = session
+        && let Err(e) = state.gateway.expire_checkout(&session).await
+    {
+        tracing::warn!(session = %session, error = %e, "could not close a cancelled booking's checkout");
+    }
+    let refund = super::deposits::refund_on_cancel(state, &fresh, now).await?;
+    Ok(Some(refund))
 }

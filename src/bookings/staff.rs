@@ -17,8 +17,34 @@ pub fn moves(status: Status) -> Vec<(Status, &'static str)> {
         (Status::Cancelled, "Cancel"),
     ]
     .into_iter()
-    .filter(|(to, _)| status.can_move_to(*to))
+    // A held booking is confirmed by its deposit, not by hand.
+    .filter(|(to, _)| {
+        status.can_move_to(*to) && !(status == Status::Held && *to == Status::Confirmed)
+    })
     .collect()
+}
+
+/// Staff: clears what a booking needed them for (audited).
+pub async fn clear_attention(
+    state: &AppState,
+    admin: &crate::identity::model::User,
+    id: &str,
+) -> AppResult<()> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let before = store::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    store::set_attention(&mut tx, id, None, now).await?;
+    crate::audit::insert_audit(
+        &mut *tx,
+        &crate::audit::AuditEntry::by(admin, "booking.resolved", "booking", id).change(
+            serde_json::json!({"reference": before.reference, "attention": before.attention}),
+            serde_json::json!({"reference": before.reference, "attention": null}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Staff: moves a booking to `to` if the state machine allows it from where it is; the

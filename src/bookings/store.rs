@@ -164,6 +164,8 @@ pub struct NewBooking<'a> {
     pub deposit_minor: i64,
     pub policy: &'a str,
     pub client_hash: &'a str,
+    /// A held booking's end of hold (epoch seconds).
+    pub hold_expires_at: Option<i64>,
 }
 
 /// Inserts a booking and its claims on `resources`.
@@ -177,9 +179,9 @@ pub async fn insert_booking(
         "insert into bookings (id, reference, booking_type_id, type_name, status, starts_at, \
              ends_at, buffer_before_minutes, buffer_after_minutes, user_id, name, email, phone, \
              location, address, customer_notes, currency, price_minor, deposit_minor, policy, \
-             client_hash, created_at, updated_at) \
+             client_hash, created_at, updated_at, hold_expires_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                 $18, $19, $20, $21, $22, $22)",
+                 $18, $19, $20, $21, $22, $22, $23)",
     )
     .bind(b.id)
     .bind(b.reference)
@@ -203,6 +205,7 @@ pub async fn insert_booking(
     .bind(b.policy)
     .bind(b.client_hash)
     .bind(now)
+    .bind(b.hold_expires_at)
     .execute(&mut *conn)
     .await?;
     let from = b.starts_at - b.buffer_before_minutes * 60;
@@ -233,6 +236,49 @@ pub async fn find<'e>(
     .bind(id)
     .fetch_optional(ex)
     .await
+}
+
+/// A booking, locked for the rest of the caller's transaction (the row's write lock; on
+/// SQLite the transaction already holds the database's).
+pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Booking>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update bookings set version = version where id = $1 returning {BOOKING_COLUMNS}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// Held bookings whose hold ended before `before`, oldest first.
+pub async fn holds_ended<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from bookings where status = 'held' and hold_expires_at < $1 \
+         order by hold_expires_at limit $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// Sets (or, with none, clears) what staff must look at on a booking.
+pub async fn set_attention(
+    conn: &mut AnyConnection,
+    id: &str,
+    note: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update bookings set attention = $2, updated_at = $3 where id = $1")
+        .bind(id)
+        .bind(note)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Moves a booking `from` → `to` if it is still in `from`; false when another request moved

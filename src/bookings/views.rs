@@ -330,9 +330,15 @@ pub fn review_page(
                         @if !d.notes.trim().is_empty() { dt { "Notes" } dd { (d.notes) } }
                     }
                     p.hint { (t.policy().describe(t.deposit_minor())) }
-                    @if !t.auto_confirm { p { "The studio confirms this booking within one working day; the time is kept for you meanwhile." } }
+                    @if t.deposit_minor() > 0 {
+                        p { "Next you pay the deposit of " strong { (price(t, t.deposit_minor())) } " on the payment page. Your time is held for you for about half an hour meanwhile; once the deposit is paid, the booking is confirmed." }
+                    } @else if !t.auto_confirm {
+                        p { "The studio confirms this booking within one working day; the time is kept for you meanwhile." }
+                    }
                     div.form-actions {
-                        button.button.button-primary type="submit" { "Book it" }
+                        button.button.button-primary type="submit" {
+                            @if t.deposit_minor() > 0 { "Book and pay the deposit" } @else { "Book it" }
+                        }
                         a.button.button-ghost href=(format!("/book/{}/details?start={}", t.slug, slot.start.as_second())) { "Change the details" }
                     }
                 }
@@ -349,8 +355,9 @@ pub fn booking_page(
     b: &Booking,
     manage_path: &str,
     self_service: bool,
-    just_booked: bool,
+    arrival: Arrival,
 ) -> Markup {
+    let just_booked = arrival == Arrival::Booked;
     let policy = b.policy();
     let badge = format!("status-badge status-{}", b.status.as_str());
     let body = html! {
@@ -362,6 +369,19 @@ pub fn booking_page(
                             @if b.status == Status::Confirmed { "Booked. A confirmation is on its way to " (b.email) "." }
                             @else { "Thank you. The studio will confirm within one working day; an email is on its way to " (b.email) "." }
                         }
+                    }
+                }
+                @if arrival == Arrival::Paid && b.status == Status::Held {
+                    div.alert.alert-info role="status" {
+                        p { "Thank you. We are waiting for the payment to reach us; this page shows the booking confirmed as soon as it does, and an email follows." }
+                    }
+                } @else if arrival == Arrival::Paid && b.status == Status::Confirmed {
+                    div.alert.alert-success role="status" {
+                        p { "Deposit received: your booking is confirmed. A confirmation with a calendar invite is on its way to " (b.email) "." }
+                    }
+                } @else if arrival == Arrival::PaymentCancelled && b.status == Status::Held {
+                    div.alert.alert-info role="status" {
+                        p { "The deposit was not paid. Your time stays held until the time below; pay to keep it." }
                     }
                 }
                 div.panel.stack {
@@ -378,8 +398,14 @@ pub fn booking_page(
                             }
                         }
                     }
-                    @if b.deposit_minor > 0 && b.status == Status::Pending {
-                        p { "When the studio confirms the booking, it tells you how to pay the deposit." }
+                    @if b.status == Status::Held {
+                        @if let Some(until) = b.hold_expires_at.and_then(|t| jiff::Timestamp::from_second(t).ok()) {
+                            p { "Your time is held until " strong { (until.to_zoned(zone.clone()).strftime("%H:%M")) } " while you pay the deposit. Unpaid, it is released then." }
+                        }
+                        form method="post" action=(format!("{manage_path}/pay")) {
+                            (csrf_field(ctx))
+                            button.button type="submit" { "Pay the deposit" }
+                        }
                     }
                     p.hint { (policy.describe(b.deposit_minor)) }
                     p.hint { "Keep this page's address: it is your link to this booking (it is also in your email)." }
@@ -409,6 +435,19 @@ pub fn booking_page(
         PageMeta::titled(&format!("Booking {}", b.reference)),
         body,
     )
+}
+
+/// How the customer reached the booking's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// By its link.
+    Link,
+    /// Right after booking it.
+    Booked,
+    /// Back from the deposit's checkout, paid.
+    Paid,
+    /// Back from the deposit's checkout, without paying.
+    PaymentCancelled,
 }
 
 /// `GET /account/bookings`.

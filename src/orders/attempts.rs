@@ -11,7 +11,7 @@ use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::payments::state::{PaymentEvent, PaymentStatus};
 use crate::payments::store::{self as payment_store, Payment};
-use crate::ports::payments::{CheckoutLine, CheckoutRequest, GatewayError};
+use crate::ports::payments::{CheckoutLine, CheckoutRequest, GatewayError, PaymentPurpose};
 use crate::state::AppState;
 
 /// Most payment attempts one order gets (each opened attempt extends the stock hold, so this
@@ -67,7 +67,7 @@ async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Attempt> {
         return Ok(Attempt::Closed);
     }
     let min_life = state.gateway.min_checkout_secs();
-    let latest = payment_store::latest_for_order(&mut *tx, order_id).await?;
+    let latest = payment_store::latest_for(&mut *tx, order_id).await?;
     let mut attempt = 1;
     if let Some(p) = latest {
         attempt = p.attempt + 1;
@@ -118,7 +118,7 @@ async fn open_attempt(state: &AppState, order_id: &str) -> AppResult<Attempt> {
     }
     let id = payment_store::insert(
         &mut tx,
-        order_id,
+        payment_store::PaidFor::order(order_id),
         attempt,
         state.gateway.name(),
         order.total_minor,
@@ -189,6 +189,7 @@ pub async fn start_payment(state: &AppState, order: &Order) -> AppResult<Payment
     let lines = store::lines(state.db.pool(), &order.id).await?;
     let link = state.url(&order_path(state, order));
     let request = CheckoutRequest {
+        purpose: PaymentPurpose::Order,
         order_id: order.id.clone(),
         order_number: order.number.clone(),
         payment_id: payment.id.clone(),

@@ -125,7 +125,7 @@ fn normalized(details: &CheckoutDetails, ships: bool) -> CheckoutDetails {
 /// stays pending and ends by payment or expiry like any other.
 async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
     let now = now();
-    let seen = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
+    let seen = payment_store::latest_for(state.db.pool(), &order.id).await?;
     if let Some(p) = &seen {
         let in_flight = p.status() == PaymentStatus::Unpaid && p.payment_intent.is_some();
         if in_flight || p.status().is_captured() {
@@ -145,7 +145,7 @@ async fn close_replaced(state: &AppState, order: &Order) -> AppResult<()> {
     let Some(locked) = store::lock(&mut tx, &order.id).await? else {
         return Ok(());
     };
-    let now_latest = payment_store::latest_for_order(&mut *tx, &order.id).await?;
+    let now_latest = payment_store::latest_for(&mut *tx, &order.id).await?;
     // Only the attempt we looked at, with the checkout we closed (or none): a checkout opened
     // meanwhile by another request keeps the order.
     let unchanged = match (&seen, &now_latest) {
@@ -438,7 +438,7 @@ async fn insert_order(
     insert_lines(&mut *conn, &id, cart).await?;
     payment_store::insert(
         &mut *conn,
-        &id,
+        payment_store::PaidFor::order(&id),
         1,
         state.gateway.name(),
         cart.subtotal.minor,

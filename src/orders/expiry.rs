@@ -35,7 +35,7 @@ pub async fn close_unpaid(
     for (product_id, quantity) in store::held_stock(conn, &order.id).await? {
         crate::catalog::store::return_stock(conn, &product_id, quantity).await?;
     }
-    if let Some(p) = payment_store::latest_for_order(&mut *conn, &order.id).await?
+    if let Some(p) = payment_store::latest_for(&mut *conn, &order.id).await?
         && p.status() == crate::payments::state::PaymentStatus::Unpaid
     {
         payment_store::transition(conn, &p, crate::payments::state::PaymentEvent::Failed, now)
@@ -65,7 +65,7 @@ pub async fn expire_due(state: &AppState, now: i64) -> AppResult<usize> {
         // A payment on its way (a delayed method) keeps the hold; so does money already
         // taken that did not pay the order (a mismatched capture, flagged for staff) until
         // staff refund it in full.
-        if let Some(p) = payment_store::latest_for_order(&mut *tx, &id).await?
+        if let Some(p) = payment_store::latest_for(&mut *tx, &id).await?
             && ((p.status() == PaymentStatus::Unpaid && p.payment_intent.is_some())
                 || matches!(
                     p.status(),

@@ -174,7 +174,7 @@ async fn render_order(
 ) -> AppResult<Response> {
     let pool = state.db.pool();
     let lines = order_store::lines(pool, &order.id).await?;
-    let payment = payment_store::latest_for_order(pool, &order.id).await?;
+    let payment = payment_store::latest_for(pool, &order.id).await?;
     let refunds = payment_store::refunds_of_order(pool, &order.id).await?;
     let downloads = order_store::downloads_of(pool, &order.id).await?;
     let base = super::order_path(state, order);
@@ -252,7 +252,7 @@ pub async fn status(
     Path((number, key)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let order = by_link(state, &number, &key).await?;
-    let payment = payment_store::latest_for_order(state.db.pool(), &order.id).await?;
+    let payment = payment_store::latest_for(state.db.pool(), &order.id).await?;
     let base = super::order_path(state, &order);
     let settled = order.status() != super::state::OrderStatus::PendingPayment
         || payment.as_ref().is_some_and(|p| {

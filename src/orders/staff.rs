@@ -78,7 +78,7 @@ pub async fn cancel(
         .status()
         .next(OrderEvent::Cancel)
         .map_err(|e| AppError::Conflict(e.to_string()))?;
-    if let Some(p) = payment_store::latest_for_order(&mut *tx, order_id).await?
+    if let Some(p) = payment_store::latest_for(&mut *tx, order_id).await?
         && p.status() == PaymentStatus::Unpaid
         && p.payment_intent.is_some()
     {
@@ -99,7 +99,7 @@ pub async fn cancel(
             "The order changed meanwhile; reload it.".into(),
         ));
     }
-    let session = payment_store::latest_for_order(&mut *tx, order_id)
+    let session = payment_store::latest_for(&mut *tx, order_id)
         .await?
         .and_then(|p| p.session_id);
     crate::audit::insert_audit(
@@ -144,7 +144,7 @@ pub async fn resend(
     .await?;
     // Downloads only while the money that paid for them is kept (a refunded duplicate
     // payment does not count).
-    let kept = payment_store::for_order(&mut *tx, order_id)
+    let kept = payment_store::all_for(&mut *tx, order_id)
         .await?
         .iter()
         .any(|p| {

@@ -16,7 +16,7 @@ use crate::http::extract::Ctx;
 use crate::http::form::FormPairs;
 use crate::http::redirect;
 use crate::money::Money;
-use crate::ports::payments::{CheckoutSummary, GatewayKind};
+use crate::ports::payments::{CheckoutSummary, GatewayKind, PaymentPurpose};
 use crate::state::AppState;
 use crate::views::components::csrf_field;
 use crate::views::layout::{PageMeta, page};
@@ -89,6 +89,7 @@ async fn dev_payment(
         .ok_or(AppError::NotFound)?;
     let summary = state
         .payment_effects
+        .of(payment.purpose())
         .summary(state, &payment.order_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -145,7 +146,13 @@ pub async fn dev_checkout_action(
     let kind = match form.get("action") {
         Some("pay") => "checkout.session.completed",
         Some("decline") => "checkout.session.async_payment_failed",
-        Some("cancel") => return Ok(redirect("/cart?payment=cancelled")),
+        // Back where the customer came from: the cart, or the booking waiting for its deposit.
+        Some("cancel") => {
+            return Ok(redirect(&match payment.purpose() {
+                PaymentPurpose::Order => "/cart?payment=cancelled".to_owned(),
+                PaymentPurpose::Booking => format!("{}?payment=cancelled", summary.return_path),
+            }));
+        }
         _ => {
             return Err(AppError::BadRequest(
                 "Choose pay, decline or cancel.".into(),
@@ -196,6 +203,7 @@ pub fn dev_event(
             "metadata": {
                 "order_id": payment.order_id,
                 "order_number": summary.reference,
+                "purpose": payment.purpose,
                 "payment_id": payment.id,
                 "attempt": payment.attempt.to_string(),
             },

@@ -52,11 +52,12 @@ pub fn check(amount: i64, reason: &str, available: i64, currency: &str) -> Resul
     errors.into_result()
 }
 
-/// Refunds `amount` of an order's captured payment for `reason`, as `admin`. `request_key` is
-/// the form's one-time key: the same form sent twice makes one refund.
+/// Refunds `amount` of the captured payment for an order or a booking (`order_id`) for
+/// `reason`, as `admin`, or with none as the customer's own cancellation under its policy.
+/// `request_key` is the form's one-time key: the same request sent twice makes one refund.
 pub async fn refund(
     state: &AppState,
-    admin: &User,
+    admin: Option<&User>,
     order_id: &str,
     amount: i64,
     reason: &str,
@@ -64,10 +65,10 @@ pub async fn refund(
 ) -> AppResult<RefundOutcome> {
     let now = now();
     let mut tx = state.db.begin().await?;
-    let payments = store::for_order(&mut *tx, order_id).await?;
+    let payments = store::all_for(&mut *tx, order_id).await?;
     let Some(captured) = payments.iter().rev().find(|p| p.status().is_captured()) else {
         return Err(AppError::Conflict(
-            "This order has no captured payment to refund.".into(),
+            "There is no captured payment to refund.".into(),
         ));
     };
     let payment = store::lock(&mut tx, &captured.id)
@@ -99,7 +100,7 @@ pub async fn refund(
             reason: reason.trim(),
             status: RefundStatus::Pending,
             gateway_refund_id: None,
-            created_by: Some(&admin.id),
+            created_by: admin.map(|a| a.id.as_str()),
             request_key,
             now,
         },
@@ -113,9 +114,23 @@ pub async fn refund(
         Err(crate::db::DbError::UniqueViolation(_)) => return Ok(RefundOutcome::AlreadyRequested),
         Err(crate::db::DbError::Other(e)) => return Err(e.into()),
     };
+    let (action, entity) = match payment.purpose() {
+        crate::ports::payments::PaymentPurpose::Order => ("order.refund", "order"),
+        crate::ports::payments::PaymentPurpose::Booking => ("booking.refund", "booking"),
+    };
+    let entry = match admin {
+        Some(admin) => AuditEntry::by(admin, action, entity, order_id),
+        None => AuditEntry::by_actor(
+            None,
+            "the customer's cancellation",
+            action,
+            entity,
+            order_id,
+        ),
+    };
     insert_audit(
         &mut *tx,
-        &AuditEntry::by(admin, "order.refund", "order", order_id).change(
+        &entry.change(
             serde_json::json!({"refunded_minor": refunded}),
             serde_json::json!({"refund_id": refund_id, "amount_minor": amount, "reason": reason.trim()}),
         ),

@@ -2,9 +2,11 @@
 
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
+use crate::ports::payments::PaymentPurpose;
+
 use super::state::{IllegalPaymentTransition, PaymentEvent, PaymentStatus, RefundStatus};
 
-pub const PAYMENT_COLUMNS: &str = "id, order_id, attempt, gateway, status, amount_minor, currency, \
+pub const PAYMENT_COLUMNS: &str = "id, purpose, order_id, attempt, gateway, status, amount_minor, currency, \
      captured_minor, refunded_minor, session_id, checkout_url, session_expires_at, payment_intent, \
      failure, version, created_at, updated_at, paid_at";
 
@@ -12,6 +14,9 @@ pub const PAYMENT_COLUMNS: &str = "id, order_id, attempt, gateway, status, amoun
 #[derive(Debug, Clone, FromRow)]
 pub struct Payment {
     pub id: String,
+    /// What it pays for ([`PaymentPurpose`]).
+    pub purpose: String,
+    /// The id of what it pays for: an order, or a booking.
     pub order_id: String,
     /// 1, 2, ...
     pub attempt: i64,
@@ -43,16 +48,47 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// What it pays for (an unknown stored value reads as an order, which every row written
+    /// before bookings took deposits is).
+    pub fn purpose(&self) -> PaymentPurpose {
+        PaymentPurpose::parse(&self.purpose).unwrap_or(PaymentPurpose::Order)
+    }
+
     /// The state-machine status.
     pub fn status(&self) -> PaymentStatus {
         PaymentStatus::parse(&self.status).unwrap_or(PaymentStatus::Failed)
     }
 }
 
-/// Inserts attempt `attempt` of an order's payment.
+/// What a payment pays for: an order or a booking, by id.
+#[derive(Debug, Clone, Copy)]
+pub struct PaidFor<'a> {
+    pub purpose: PaymentPurpose,
+    pub id: &'a str,
+}
+
+impl<'a> PaidFor<'a> {
+    /// The order `id`.
+    pub fn order(id: &'a str) -> Self {
+        Self {
+            purpose: PaymentPurpose::Order,
+            id,
+        }
+    }
+
+    /// The booking `id`'s deposit.
+    pub fn booking(id: &'a str) -> Self {
+        Self {
+            purpose: PaymentPurpose::Booking,
+            id,
+        }
+    }
+}
+
+/// Inserts attempt `attempt` of the payment for `paid_for`.
 pub async fn insert(
     conn: &mut AnyConnection,
-    order_id: &str,
+    paid_for: PaidFor<'_>,
     attempt: i64,
     gateway: &str,
     amount_minor: i64,
@@ -61,23 +97,24 @@ pub async fn insert(
 ) -> Result<String, sqlx::Error> {
     let id = crate::db::new_id();
     sqlx::query(
-        "insert into payments (id, order_id, attempt, gateway, status, amount_minor, currency, \
-         created_at, updated_at) values ($1, $2, $3, $4, 'unpaid', $5, $6, $7, $7)",
+        "insert into payments (id, purpose, order_id, attempt, gateway, status, amount_minor, \
+         currency, created_at, updated_at) values ($1, $8, $2, $3, $4, 'unpaid', $5, $6, $7, $7)",
     )
     .bind(&id)
-    .bind(order_id)
+    .bind(paid_for.id)
     .bind(attempt)
     .bind(gateway)
     .bind(amount_minor)
     .bind(currency)
     .bind(now)
+    .bind(paid_for.purpose.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(id)
 }
 
-/// The latest attempt of an order.
-pub async fn latest_for_order<'e>(
+/// The latest attempt of the payment for an order or a booking.
+pub async fn latest_for<'e>(
     ex: impl Executor<'e, Database = Any>,
     order_id: &str,
 ) -> Result<Option<Payment>, sqlx::Error> {
@@ -90,8 +127,8 @@ pub async fn latest_for_order<'e>(
         .await
 }
 
-/// Every attempt of an order, first first.
-pub async fn for_order<'e>(
+/// Every attempt of the payment for an order or a booking, first first.
+pub async fn all_for<'e>(
     ex: impl Executor<'e, Database = Any>,
     order_id: &str,
 ) -> Result<Vec<Payment>, sqlx::Error> {
@@ -150,7 +187,7 @@ pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Payment>,
 }
 
 /// Records the opened checkout: only the first answer, only while the payment is unpaid and
-/// its order still waits for payment. False when nothing was stored.
+/// what it pays for still waits for it (an order pending payment, a booking held). False when nothing was stored.
 pub async fn set_session(
     conn: &mut AnyConnection,
     id: &str,
@@ -161,8 +198,10 @@ pub async fn set_session(
     let done = sqlx::query(
         "update payments set session_id = $2, checkout_url = $3, updated_at = $4 \
          where id = $1 and session_id is null and status = 'unpaid' \
-         and exists (select 1 from orders o where o.id = payments.order_id \
-           and o.status = 'pending_payment')",
+         and ((purpose = 'order' and exists (select 1 from orders o \
+                where o.id = payments.order_id and o.status = 'pending_payment')) \
+           or (purpose = 'booking' and exists (select 1 from bookings b \
+                where b.id = payments.order_id and b.status = 'held')))",
     )
     .bind(id)
     .bind(session_id)

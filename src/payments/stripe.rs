@@ -171,6 +171,7 @@ impl PaymentGateway for StripeGateway {
             .parse()
             .map_err(|_| GatewayError::permanent("Stripe does not take this currency."))?;
         let metadata = HashMap::from([
+            ("purpose".to_owned(), req.purpose.as_str().to_owned()),
             ("order_id".to_owned(), req.order_id.clone()),
             ("order_number".to_owned(), req.order_number.clone()),
             ("payment_id".to_owned(), req.payment_id.clone()),
@@ -198,7 +199,7 @@ impl PaymentGateway for StripeGateway {
         }
         let mut intent = CreateCheckoutSessionPaymentIntentData::new();
         intent.metadata = Some(metadata.clone());
-        intent.description = Some(format!("Order {}", req.order_number));
+        intent.description = Some(format!("{} {}", req.purpose.label(), req.order_number));
         let request = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Payment)
             .client_reference_id(req.order_id.clone())

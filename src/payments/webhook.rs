@@ -355,7 +355,11 @@ async fn session_payment(
     {
         let url = text(session, "url").unwrap_or_default();
         // The order first, then the payment (see `lock_order_then_payment`).
-        state.payment_effects.lock(conn, &p.order_id).await?;
+        state
+            .payment_effects
+            .of(p.purpose())
+            .lock(conn, &p.order_id)
+            .await?;
         // Stored when the order still waits (a closed order's capture is handled all the same).
         store::set_session(conn, &p.id, session_id, url, now).await?;
         return Ok(p);
@@ -372,7 +376,11 @@ async fn lock_order_then_payment(
     state: &AppState,
     payment: &Payment,
 ) -> Result<Option<Payment>, AppError> {
-    state.payment_effects.lock(conn, &payment.order_id).await?;
+    state
+        .payment_effects
+        .of(payment.purpose())
+        .lock(conn, &payment.order_id)
+        .await?;
     Ok(store::lock(conn, &payment.id).await?)
 }
 
@@ -422,6 +430,7 @@ async fn session_completed(
     };
     state
         .payment_effects
+        .of(payment.purpose())
         .apply(conn, state, &captured, now)
         .await?;
     // Events about this payment that arrived first (a refund) can apply now.
@@ -473,6 +482,7 @@ async fn session_failed(
     };
     state
         .payment_effects
+        .of(payment.purpose())
         .apply(conn, state, &failed, now)
         .await?;
     Ok(Effect::Moved(
@@ -498,13 +508,14 @@ async fn session_expired(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     store::set_failure(conn, &payment.id, "the checkout expired").await?;
-    let latest = store::latest_for_order(&mut *conn, &payment.order_id).await?;
+    let latest = store::latest_for(&mut *conn, &payment.order_id).await?;
     let expired = PaymentOutcome::Expired {
         order_id: payment.order_id.clone(),
         latest: latest.is_some_and(|l| l.id == payment.id),
     };
     state
         .payment_effects
+        .of(payment.purpose())
         .apply(conn, state, &expired, now)
         .await?;
     Ok(Effect::Moved("checkout_expired", None))
@@ -640,12 +651,18 @@ pub async fn refunded(
     let Some(refund) = store::find_refund(&mut *conn, refund_id).await? else {
         return Ok(());
     };
+    let purpose = store::find(&mut *conn, &refund.payment_id)
+        .await?
+        .map_or(crate::ports::payments::PaymentPurpose::Order, |p| {
+            p.purpose()
+        });
     let outcome = PaymentOutcome::Refunded {
         order_id: refund.order_id,
         amount_minor: refund.amount_minor,
     };
     state
         .payment_effects
+        .of(purpose)
         .apply(conn, state, &outcome, now)
         .await
 }

@@ -14,12 +14,49 @@ pub struct CheckoutLine {
     pub quantity: i64,
 }
 
+/// What a payment pays for: an order, or a booking's deposit. Stored with the payment, so
+/// its outcomes reach the domain that owns what was paid for (`state::PaymentEffects`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentPurpose {
+    /// An order of the shop.
+    Order,
+    /// A booking's deposit.
+    Booking,
+}
+
+impl PaymentPurpose {
+    /// As stored (`payments.purpose`) and in idempotency keys and gateway metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Order => "order",
+            Self::Booking => "booking",
+        }
+    }
+
+    /// Parses a stored purpose.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Order, Self::Booking]
+            .into_iter()
+            .find(|p| p.as_str() == raw)
+    }
+
+    /// What the gateway's statement line starts with ("Order FS-000123").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Order => "Order",
+            Self::Booking => "Booking deposit",
+        }
+    }
+}
+
 /// What a hosted checkout is opened for.
 #[derive(Debug, Clone)]
 pub struct CheckoutRequest {
-    /// Our order id (`client_reference_id` and metadata).
+    /// What the payment is for.
+    pub purpose: PaymentPurpose,
+    /// Our id of what is paid for, an order or a booking (`client_reference_id` and metadata).
     pub order_id: String,
-    /// The human order number.
+    /// Its reference for people (`FS-000123`, `BK-000045`).
     pub order_number: String,
     /// Our payment row.
     pub payment_id: String,
@@ -42,7 +79,7 @@ pub struct CheckoutRequest {
 impl CheckoutRequest {
     /// The idempotency key: identical on every retry of this attempt.
     pub fn idempotency_key(&self) -> String {
-        checkout_key(&self.order_id, self.attempt)
+        checkout_key(self.purpose, &self.order_id, self.attempt)
     }
 }
 
@@ -172,9 +209,9 @@ pub trait PaymentGateway: Send + Sync {
     async fn recent_events(&self, since: i64) -> Result<Vec<String>, GatewayError>;
 }
 
-/// `order:{id}:checkout:{attempt}`.
-pub fn checkout_key(order_id: &str, attempt: i64) -> String {
-    format!("order:{order_id}:checkout:{attempt}")
+/// `order:{id}:checkout:{attempt}` (or `booking:…`).
+pub fn checkout_key(purpose: PaymentPurpose, id: &str, attempt: i64) -> String {
+    format!("{}:{id}:checkout:{attempt}", purpose.as_str())
 }
 
 /// `refund:{payment_id}:{seq}`.
@@ -188,7 +225,7 @@ pub fn expire_key(session_id: &str) -> String {
 }
 
 /// What a gateway event did to a payment, reported by `payments` to whatever the payment was
-/// for (an order), which applies it in the same transaction (`state::PaymentEffects`).
+/// for (an order or a booking; `order_id` names either), which applies it in the same transaction (`state::PaymentEffects`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
     /// The money moved for this attempt. `mismatch` says what differed when the gateway

@@ -550,27 +550,50 @@ fn check_table_writes(markdown: &str, sources: &[Source], created: &[String]) ->
     problems
 }
 
-/// Every table the migrations create.
+/// Every table the migrations leave: created, less those dropped or renamed away (in the
+/// order the migrations run).
 fn created_tables(root: &Path) -> Vec<String> {
     let mut tables = BTreeSet::new();
-    for entry in std::fs::read_dir(root).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path())
-            .unwrap()
-            .to_ascii_lowercase();
-        let words: Vec<&str> = text
+    let mut files: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap().to_ascii_lowercase();
+        let code: String = text
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let words: Vec<&str> = code
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .filter(|w| !w.is_empty())
             .collect();
         for (i, w) in words.iter().enumerate() {
-            if *w == "create" && words.get(i + 1) == Some(&"table") {
-                let name = if words.get(i + 2) == Some(&"if") {
-                    words.get(i + 5)
-                } else {
-                    words.get(i + 2)
-                };
-                if let Some(name) = name {
-                    tables.insert((*name).to_owned());
+            let at = |n: usize| words.get(i + n).copied();
+            match (*w, at(1)) {
+                ("create", Some("table")) => {
+                    let name = if at(2) == Some("if") { at(5) } else { at(2) };
+                    if let Some(name) = name {
+                        tables.insert(name.to_owned());
+                    }
                 }
+                ("drop", Some("table")) => {
+                    let name = if at(2) == Some("if") { at(4) } else { at(2) };
+                    if let Some(name) = name {
+                        tables.remove(name);
+                    }
+                }
+                ("alter", Some("table")) => {
+                    if let (Some(from), Some("rename"), Some("to"), Some(to)) =
+                        (at(2), at(3), at(4), at(5))
+                    {
+                        tables.remove(from);
+                        tables.insert(to.to_owned());
+                    }
+                }
+                _ => {}
             }
         }
     }

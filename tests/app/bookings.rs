@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use crate::on_both_backends;
 use crate::support::{Backend, TestApp};
 
-async fn app(backend: Backend) -> TestApp {
+pub(crate) async fn app(backend: Backend) -> TestApp {
     let app = TestApp::builder(backend)
         .var("STAFF_EMAIL", "studio@flashstudio.test")
         .spawn()
@@ -22,7 +22,7 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 /// Every `href="..."` in `html` that starts with `prefix`, unescaped.
-fn links(html: &str, prefix: &str) -> Vec<String> {
+pub(crate) fn links(html: &str, prefix: &str) -> Vec<String> {
     let needle = format!("href=\"{prefix}");
     html.match_indices(&needle)
         .filter_map(|(at, _)| {
@@ -62,7 +62,7 @@ async fn first_free_time(app: &TestApp, slug: &str) -> (String, String) {
 }
 
 /// A free time well ahead (the last free day of next month): far from any cut-off.
-async fn a_later_free_time(app: &TestApp, slug: &str) -> (String, String) {
+pub(crate) async fn a_later_free_time(app: &TestApp, slug: &str) -> (String, String) {
     let month_links = format!("/book/{slug}?month=");
     let (_, calendar) = app.get_text(&format!("/book/{slug}")).await;
     let next = links(&calendar, &month_links)
@@ -82,7 +82,7 @@ async fn a_later_free_time(app: &TestApp, slug: &str) -> (String, String) {
     (day, details)
 }
 
-fn start_of(details_link: &str) -> String {
+pub(crate) fn start_of(details_link: &str) -> String {
     details_link.rsplit('=').next().unwrap().to_owned()
 }
 
@@ -359,11 +359,11 @@ async fn staff_move_a_booking_only_as_its_state_machine_allows(backend: Backend)
         flashstudio::identity::model::Role::Admin,
     )
     .await;
-    let shoot = service::bookable(&app.state, "half-day-shoot")
+    let shoot = service::bookable(&app.state, "two-day-shoot")
         .await
         .unwrap()
         .unwrap();
-    let (_, details) = a_later_free_time(&app, "half-day-shoot").await;
+    let (_, details) = a_later_free_time(&app, "two-day-shoot").await;
     let start: i64 = start_of(&details).parse().unwrap();
     let d = Details {
         name: "Bea Tan".into(),
@@ -376,7 +376,11 @@ async fn staff_move_a_booking_only_as_its_state_machine_allows(backend: Backend)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(booking.status.as_str(), "pending", "shoots wait for staff");
+    assert_eq!(
+        booking.status.as_str(),
+        "pending",
+        "a two-day shoot waits for staff"
+    );
 
     let page = format!("/admin/booking/{}", booking.id);
     assert_ne!(app.get(&page).await.status(), StatusCode::OK, "staff only");
