@@ -180,7 +180,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let now = crate::db::now();
                     let orders = crate::orders::expire_due(&state, now).await?;
                     let bookings = crate::bookings::deposits::expire_holds(&state, now).await?;
-                    println!("{orders} unpaid orders expired, {bookings} unpaid booking holds released");
+                    println!(
+                        "{orders} unpaid orders expired, {bookings} unpaid booking holds released"
+                    );
                     Ok::<(), crate::error::AppError>(())
                 }
                 .await

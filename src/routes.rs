@@ -11,6 +11,7 @@ use crate::admin::bookings as admin_bookings;
 use crate::admin::handlers as admin;
 use crate::admin::orders as admin_orders;
 use crate::admin::table_handlers as table;
+use crate::admin::{booking_calendar, booking_new};
 use crate::api::admin as api_admin;
 use crate::bookings::handlers as bookings;
 use crate::cart::CartBadge;
@@ -60,6 +61,10 @@ fn public() -> Route {
         .at("/bookings/:id/:sig", get(bookings::show))
         .at("/bookings/:id/:sig/cancel", post(bookings::cancel))
         .at("/bookings/:id/:sig/pay", post(bookings::pay_deposit))
+        .at(
+            "/bookings/:id/:sig/reschedule",
+            get(bookings::reschedule_picker).post(bookings::move_booking),
+        )
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))
         .at("/products/:slug", get(shop::show).post(shop::show))
@@ -176,9 +181,18 @@ fn admin() -> Route {
             "/booking-type-resources/:id",
             get(admin_bookings::type_resources).post(admin_bookings::save_type_resources),
         )
+        .at("/calendar", get(booking_calendar::show))
+        .at(
+            "/bookings/new",
+            get(booking_new::show).post(booking_new::create),
+        )
         .at("/booking/:id", get(admin_bookings::show))
         .at("/booking/:id/move", post(admin_bookings::move_booking))
         .at("/booking/:id/refund", post(admin_bookings::refund))
+        .at(
+            "/booking/:id/reschedule",
+            post(admin_bookings::move_to_time),
+        )
         .at("/booking/:id/resolved", post(admin_bookings::resolved))
         .at("/order/:id", get(admin_orders::show))
         .at("/order/:id/ship", post(admin_orders::ship))

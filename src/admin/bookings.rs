@@ -8,6 +8,7 @@ use poem::{IntoResponse as _, Response, handler};
 
 use crate::bookings::emails::span_label;
 use crate::bookings::model::{Booking, Status};
+use crate::bookings::reschedule::{self, Mover, NotMoved};
 use crate::bookings::{staff, store};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -81,6 +82,7 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking, payments: &[Payment
                     @else { p.prewrap { (b.staff_notes) } }
                 }
             }
+            @if matches!(b.status, Status::Pending | Status::Confirmed) { (move_panel(ctx, state, b)) }
             @if !payments.is_empty() { (deposit_panel(ctx, b, payments)) }
             @if moves.is_empty() {
                 p.muted { "This booking is " (b.status.label().to_lowercase()) "; nothing more can happen to it." }
@@ -113,6 +115,56 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking, payments: &[Payment
             }
         },
     )
+}
+
+/// Moving the booking to another time: within the rules, or overriding them with a reason
+/// (never a resource's capacity). The customer gets the new time and an updated invite.
+fn move_panel(ctx: &RequestContext, state: &AppState, b: &Booking) -> maud::Markup {
+    let zone = &state.settings.time_zone;
+    let now = jiff::Timestamp::from_second(b.starts_at)
+        .map(|t| t.to_zoned(zone.clone()))
+        .ok();
+    let (day, time) = now.map_or((String::new(), String::new()), |z| {
+        (
+            z.strftime("%Y-%m-%d").to_string(),
+            z.strftime("%H:%M").to_string(),
+        )
+    });
+    html! {
+        section.panel {
+            h2 { "Move to another time" }
+            form.stack method="post" action=(format!("/admin/booking/{}/reschedule", b.id)) {
+                (csrf_field(ctx))
+                div.grid-2 {
+                    div.field {
+                        label for="move-day" { "Day" }
+                        input #move-day name="day" type="date" required value=(day);
+                    }
+                    div.field {
+                        label for="move-time" { "Start (" (crate::bookings::emails::zone_label(zone)) ")" }
+                        input #move-time name="time" type="time" required value=(time);
+                    }
+                }
+                div.field {
+                    label for="override" { "Override the rules because… " span.optional { "(optional: hours, notice and the grid then do not apply; capacity always does)" } }
+                    input #override name="override_reason" type="text" maxlength="500";
+                }
+                button.button.button-secondary type="submit" { "Move the booking" }
+            }
+        }
+    }
+}
+
+/// `YYYY-MM-DD` and `HH:MM` in the studio's zone as epoch seconds (an hour the clocks repeat
+/// means its first instant; one they skip, the instant after the jump).
+pub(super) fn studio_instant(state: &AppState, day: &str, time: &str) -> Option<i64> {
+    let day: jiff::civil::Date = day.trim().parse().ok()?;
+    let time: jiff::civil::Time = time.trim().parse().ok()?;
+    let zoned = day
+        .to_datetime(time)
+        .to_zoned(state.settings.time_zone.clone())
+        .ok()?;
+    Some(zoned.timestamp().as_second())
 }
 
 /// The deposit's payment, and a refund form while some of it can go back (prefilled with what
@@ -221,6 +273,57 @@ pub async fn refund(
         Err(e) => return Err(e),
     };
     Ok(redirect_with_flash(state, &back, flash))
+}
+
+/// `POST /admin/booking/{id}/reschedule`: `day`, `time` (studio time), and an optional
+/// `override_reason`.
+#[handler]
+pub async fn move_to_time(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let b = store::find(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = format!("/admin/booking/{id}");
+    let fail = |m: String| Ok(redirect_with_flash(state, &back, Flash::error(m)));
+    let day = form.get("day").unwrap_or_default();
+    let time = form.get("time").unwrap_or_default();
+    let Some(start) = studio_instant(state, day, time) else {
+        return fail("Enter the day as a date and the start as HH:MM.".into());
+    };
+    let reason: String = form
+        .get("override_reason")
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(500)
+        .collect();
+    let mover = Mover::Staff {
+        admin: &admin,
+        override_reason: (!reason.is_empty()).then_some(reason.as_str()),
+    };
+    match reschedule::reschedule(state, &b, start, mover).await? {
+        Ok(moved) => {
+            let zone = &state.settings.time_zone;
+            Ok(redirect_with_flash(
+                state,
+                &back,
+                Flash::success(format!(
+                    "Moved to {}. The customer is emailed the new time.",
+                    span_label(zone, moved.starts_at, moved.ends_at)
+                )),
+            ))
+        }
+        Err(NotMoved::Unavailable(why)) => fail(format!(
+            "{why} To book outside the rules, say why in “Override the rules”."
+        )),
+        Err(NotMoved::NotMovable) => fail("Only a pending or confirmed booking can move.".into()),
+        Err(NotMoved::Changed) => fail("The booking changed meanwhile; here it is now.".into()),
+    }
 }
 
 /// `POST /admin/booking/{id}/resolved`: clears what the booking needed staff for.

@@ -2,7 +2,9 @@
 //! inline-edit tables (the component is `crate::tables`; each domain declares its own tables,
 //! listed in [`tables::ALL`]).
 
+pub mod booking_calendar;
 pub mod booking_hours;
+pub mod booking_new;
 pub mod bookings;
 pub mod handlers;
 pub mod orders;

@@ -617,6 +617,35 @@ pub fn check(
     Plan::new(rules, booking_type, Shape::of(booking_type), busy, now)?.check(start)
 }
 
+/// Checks only that the resources of `booking_type` have room for a booking
+/// from `start` to `end` (with the type's buffers), whatever the opening hours,
+/// notice, horizon and slot grid say: what staff may book when they override
+/// the rules with a reason. Capacity is never overridden.
+///
+/// # Errors
+///
+/// [`Unavailable::InvalidDuration`] when `end` is not after `start`,
+/// [`Unavailable::UnknownResource`] for a resource the rules do not list, or
+/// [`Unavailable::Taken`] for the first resource that is full.
+pub fn check_capacity(
+    rules: &StudioRules,
+    booking_type: &BookingType,
+    busy: &[Busy],
+    start: Timestamp,
+    end: Timestamp,
+    now: Timestamp,
+) -> Result<Slot, Unavailable> {
+    if end <= start {
+        return Err(Unavailable::InvalidDuration);
+    }
+    let plan = Plan::new(rules, booking_type, Shape::of(booking_type), busy, now)?;
+    let offer = Offer { start, end };
+    match plan.full_resource(offer) {
+        Some(resource) => Err(Unavailable::Taken { resource }),
+        None => Ok(plan.slot(offer)),
+    }
+}
+
 /// Checks a booking given as a civil date and time in the studio's zone and a
 /// length in minutes, as the older `?date=&time=&duration=` API does.
 ///
@@ -1488,6 +1517,29 @@ mod tests {
         let monday_slots = day_slots(&rules, &booking_type, &[], MONDAY, sg_now());
         assert_eq!(monday_slots[0].end, at(&zone, tuesday, hm(18, 0)));
         assert!(day_slots(&rules, &booking_type, &[], friday, sg_now()).is_empty());
+    }
+
+    #[test]
+    fn an_override_checks_capacity_only() {
+        let rules = singapore_rules();
+        let zone = &rules.time_zone;
+        let mut booking_type = timed(60, 60);
+        booking_type.resources = vec![ROOM];
+        // Sunday at 07:00 is closed and off the grid: an override may still book it...
+        let sunday_seven = at(zone, date(2026, 6, 7), hm(7, 0));
+        let end = sunday_seven + SignedDuration::from_hours(1);
+        assert!(check(&rules, &booking_type, &[], sunday_seven, sg_now()).is_err());
+        assert!(check_capacity(&rules, &booking_type, &[], sunday_seven, end, sg_now()).is_ok());
+        // ...but never into a full resource, and never backwards.
+        let taken = [busy(sunday_seven, end, &[ROOM])];
+        assert_eq!(
+            check_capacity(&rules, &booking_type, &taken, sunday_seven, end, sg_now()),
+            Err(Unavailable::Taken { resource: ROOM })
+        );
+        assert_eq!(
+            check_capacity(&rules, &booking_type, &[], end, sunday_seven, sg_now()),
+            Err(Unavailable::InvalidDuration)
+        );
     }
 
     #[test]

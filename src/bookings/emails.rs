@@ -94,7 +94,7 @@ pub fn received(state: &AppState, b: &Booking, manage_url: &str) -> EmailContent
 pub fn staff_notice(state: &AppState, b: &Booking) -> EmailContent {
     let when = when(state, b);
     let place = b.location().map_or("", |l| l.label());
-    let admin_url = state.url(&format!("/admin/bookings/{}", b.id));
+    let admin_url = state.url(&format!("/admin/booking/{}", b.id));
     let action = if b.status == Status::Pending {
         "waits for your confirmation"
     } else {
@@ -221,6 +221,62 @@ pub fn refund_issued(b: &Booking, amount_minor: i64) -> EmailContent {
     EmailContent {
         kind: "booking_refund",
         subject: format!("Refund: {} ({})", b.type_name, b.reference),
+        html,
+        text,
+    }
+}
+
+/// To the customer when their booking moved (by them or by the studio): the new time, and
+/// the one it replaces.
+pub fn moved(state: &AppState, b: &Booking, was: &str, manage_url: &str) -> EmailContent {
+    let when = when(state, b);
+    let place = b.location().map_or("", |l| l.label());
+    let title = "Your booking has a new time";
+    let html = layout(
+        title,
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { (title) }
+            p { "Your " strong { (b.type_name) } " (" (b.reference) ") is now on:" }
+            p { strong { (when) } br; (place) }
+            p style="color:#7a746c;font-size:14px" { "It replaces " (was) "." }
+            (button(manage_url, "See or change your booking"))
+            p style="color:#7a746c;font-size:14px" { "If you did not ask for this change, reply to this email." }
+        },
+    );
+    let text = format!(
+        "{title}\n\nYour {} ({}) is now on:\n\n{when}\n{place}\n\nIt replaces {was}.\n\n\
+         See or change your booking: {manage_url}\n\nIf you did not ask for this change, reply to this email.\n",
+        b.type_name, b.reference
+    );
+    EmailContent {
+        kind: "booking_moved",
+        subject: format!("New time: {} ({})", b.type_name, b.reference),
+        html,
+        text,
+    }
+}
+
+/// To staff when a customer moved their booking (`Reply-To` the customer).
+pub fn staff_moved(state: &AppState, b: &Booking, was: &str) -> EmailContent {
+    let when = when(state, b);
+    let admin_url = state.url(&format!("/admin/booking/{}", b.id));
+    let title = format!("Booking {} moved by the customer", b.reference);
+    let html = layout(
+        &title,
+        html! {
+            h1 style="font-size:22px;margin:0 0 16px" { (title) }
+            p { strong { (b.type_name) } " for " (b.name) " is now on " strong { (when) } "." }
+            p { "It was on " (was) "." }
+            (button(&admin_url, "Open the booking"))
+        },
+    );
+    let text = format!(
+        "{title}\n\n{} for {} is now on {when}.\nIt was on {was}.\n\nOpen the booking: {admin_url}\n",
+        b.type_name, b.name
+    );
+    EmailContent {
+        kind: "booking_staff_moved",
+        subject: title.clone(),
         html,
         text,
     }

@@ -9,6 +9,7 @@ use poem::{IntoResponse as _, Request, Response, handler};
 use super::availability::{Slot, Unavailable};
 use super::deposits::{self, DepositStart};
 use super::model::{Booking, Status};
+use super::reschedule::{self, Mover, NotMoved};
 use super::service::{self, Bookable, Details, NotPlaced};
 use super::{store, views};
 use crate::db::now;
@@ -51,18 +52,59 @@ pub async fn picker(
     form: FormPairs,
 ) -> AppResult<Response> {
     let b = bookable(state, &slug).await?;
-    picker_response(req, &ctx, state, &b, &form, None, StatusCode::OK).await
+    let route = views::PickerRoute::booking(&b.row.slug);
+    let p = picker_parts(state, &b, &form, None).await?;
+    Ok(picker_markup(
+        req,
+        &ctx,
+        &p.view(&b, &route, state),
+        StatusCode::OK,
+        None,
+    ))
 }
 
-async fn picker_response(
-    req: &Request,
-    ctx: &crate::http::context::RequestContext,
+/// What the picker shows, read for a request: the month, its free days, and the chosen
+/// day's free times.
+struct PickerParts {
+    today: Date,
+    month: Date,
+    free_days: Vec<Date>,
+    previous: Option<Date>,
+    next: Option<Date>,
+    day: Option<(Date, Vec<Slot>)>,
+    notice: Option<String>,
+}
+
+impl PickerParts {
+    fn view<'a>(
+        &'a self,
+        b: &'a Bookable,
+        route: &'a views::PickerRoute,
+        state: &'a AppState,
+    ) -> views::Picker<'a> {
+        views::Picker {
+            kind: b,
+            route,
+            zone: &state.settings.time_zone,
+            month: self.month,
+            free_days: &self.free_days,
+            today: self.today,
+            previous: self.previous,
+            next: self.next,
+            day: self.day.as_ref().map(|(d, slots)| (*d, slots.as_slice())),
+            notice: self.notice.as_deref(),
+        }
+    }
+}
+
+/// Reads the picker for `?month=` and `?day=`: a day that has passed, is beyond the horizon
+/// or is not a date gets a sentence instead of times.
+async fn picker_parts(
     state: &AppState,
     b: &Bookable,
     form: &FormPairs,
     notice: Option<&str>,
-    status: StatusCode,
-) -> AppResult<Response> {
+) -> AppResult<PickerParts> {
     let today = service::studio_today(state);
     let last = today
         .checked_add(jiff::Span::new().days(b.row.horizon_days.clamp(1, 730)))
@@ -98,37 +140,46 @@ async fn picker_response(
         None => chosen_month(form.get("month"), today, last),
     };
     let free_days = service::free_days(state, b, month.year(), month.month()).await?;
-    let slots: Vec<Slot> = match day {
-        Some(d) => service::free_slots(state, b, d).await?,
-        None => Vec::new(),
+    let day = match day {
+        Some(d) => Some((d, service::free_slots(state, b, d).await?)),
+        None => None,
     };
-    let previous = month
-        .checked_sub(jiff::Span::new().months(1))
-        .ok()
-        .filter(|m| *m >= today.first_of_month());
-    let next = month
-        .checked_add(jiff::Span::new().months(1))
-        .ok()
-        .filter(|m| *m <= last.first_of_month());
-    let p = views::Picker {
-        kind: b,
-        zone: &state.settings.time_zone,
-        month,
-        free_days: &free_days,
+    Ok(PickerParts {
         today,
-        previous,
-        next,
-        day: day.map(|d| (d, slots.as_slice())),
-        notice: notice.as_deref(),
-    };
+        month,
+        free_days,
+        previous: month
+            .checked_sub(jiff::Span::new().months(1))
+            .ok()
+            .filter(|m| *m >= today.first_of_month()),
+        next: month
+            .checked_add(jiff::Span::new().months(1))
+            .ok()
+            .filter(|m| *m <= last.first_of_month()),
+        day,
+        notice,
+    })
+}
+
+/// The picker as htmx asked (`#booking-picker` alone) or as a page: the type's booking page,
+/// or the page for moving `moving`.
+fn picker_markup(
+    req: &Request,
+    ctx: &crate::http::context::RequestContext,
+    p: &views::Picker<'_>,
+    status: StatusCode,
+    moving: Option<&Booking>,
+) -> Response {
     let markup = if wants_fragment(req, "booking-picker") {
-        views::picker(&p)
+        views::picker(p)
+    } else if let Some(booking) = moving {
+        views::reschedule_page(ctx, booking, p)
     } else {
-        views::picker_page(ctx, &p)
+        views::picker_page(ctx, p)
     };
     let mut resp = with_status(markup, status);
     vary_on_htmx(&mut resp);
-    Ok(resp)
+    resp
 }
 
 fn details_of(form: &FormPairs) -> Details {
@@ -171,12 +222,19 @@ async fn offered(
     }))
 }
 
+/// Where a picker is for: booking `b`, or moving `moving`.
+struct Target<'a> {
+    b: &'a Bookable,
+    route: views::PickerRoute,
+    moving: Option<&'a Booking>,
+}
+
 /// Back to the picker on the start's day, with a sentence, when a time cannot be booked.
 async fn back_to_picker(
     req: &Request,
     ctx: &crate::http::context::RequestContext,
     state: &AppState,
-    b: &Bookable,
+    target: &Target<'_>,
     form: &FormPairs,
     why: &str,
     status: StatusCode,
@@ -191,7 +249,18 @@ async fn back_to_picker(
                 .to_string()
         });
     let pairs = FormPairs(day.map(|d| vec![("day".to_owned(), d)]).unwrap_or_default());
-    picker_response(req, ctx, state, b, &pairs, Some(why), status).await
+    let p = picker_parts(state, target.b, &pairs, Some(why)).await?;
+    let view = p.view(target.b, &target.route, state);
+    Ok(picker_markup(req, ctx, &view, status, target.moving))
+}
+
+/// Booking `b` afresh.
+fn booking_target(b: &Bookable) -> Target<'_> {
+    Target {
+        b,
+        route: views::PickerRoute::booking(&b.row.slug),
+        moving: None,
+    }
 }
 
 /// `GET /book/{slug}/details?start=EPOCH`: the details form for a chosen time.
@@ -207,7 +276,8 @@ pub async fn details(
     let slot = match offered(state, &b, &form).await? {
         Ok(slot) => slot,
         Err((status, why)) => {
-            return back_to_picker(req, &ctx, state, &b, &form, &why, status).await;
+            return back_to_picker(req, &ctx, state, &booking_target(&b), &form, &why, status)
+                .await;
         }
     };
     let mut d = Details::default();
@@ -234,7 +304,8 @@ pub async fn review(
     let slot = match offered(state, &b, &form).await? {
         Ok(slot) => slot,
         Err((status, why)) => {
-            return back_to_picker(req, &ctx, state, &b, &form, &why, status).await;
+            return back_to_picker(req, &ctx, state, &booking_target(&b), &form, &why, status)
+                .await;
         }
     };
     let d = details_of(&form);
@@ -265,7 +336,7 @@ pub async fn place(
             req,
             &ctx,
             state,
-            &b,
+            &booking_target(&b),
             &form,
             "Choose a time on the calendar.",
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -287,7 +358,16 @@ pub async fn place(
             let slot = match offered(state, &b, &form).await? {
                 Ok(slot) => slot,
                 Err((status, why)) => {
-                    return back_to_picker(req, &ctx, state, &b, &form, &why, status).await;
+                    return back_to_picker(
+                        req,
+                        &ctx,
+                        state,
+                        &booking_target(&b),
+                        &form,
+                        &why,
+                        status,
+                    )
+                    .await;
                 }
             };
             let zone = &state.settings.time_zone;
@@ -297,28 +377,42 @@ pub async fn place(
             ))
         }
         Err(NotPlaced::Unavailable(why)) => {
-            let (status, sentence) = match why {
-                Unavailable::Taken { .. } => (
-                    StatusCode::CONFLICT,
-                    "Someone booked that time a moment ago. Here are the times still free."
-                        .to_owned(),
-                ),
-                Unavailable::InsideMinimumNotice { earliest } => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!(
-                        "That time is too soon: the earliest start is {}. Choose another time.",
-                        earliest
-                            .to_zoned(state.settings.time_zone.clone())
-                            .strftime("%A %-d %B, %H:%M")
-                    ),
-                ),
-                other => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("{other} Choose another time."),
-                ),
-            };
-            back_to_picker(req, &ctx, state, &b, &form, &sentence, status).await
+            let (status, sentence) = unavailable(state, why);
+            back_to_picker(
+                req,
+                &ctx,
+                state,
+                &booking_target(&b),
+                &form,
+                &sentence,
+                status,
+            )
+            .await
         }
+    }
+}
+
+/// The status and sentence for a time that cannot be booked: the loser of a race gets 409
+/// and the day's fresh times.
+fn unavailable(state: &AppState, why: Unavailable) -> (StatusCode, String) {
+    match why {
+        Unavailable::Taken { .. } => (
+            StatusCode::CONFLICT,
+            "Someone booked that time a moment ago. Here are the times still free.".to_owned(),
+        ),
+        Unavailable::InsideMinimumNotice { earliest } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "That time is too soon: the earliest start is {}. Choose another time.",
+                earliest
+                    .to_zoned(state.settings.time_zone.clone())
+                    .strftime("%A %-d %B, %H:%M")
+            ),
+        ),
+        other => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{other} Choose another time."),
+        ),
     }
 }
 
@@ -434,4 +528,115 @@ pub async fn account_bookings(
     };
     let zone = &state.settings.time_zone;
     Ok(views::account_bookings(&ctx, zone, &links(&upcoming), &links(&past)).into_response())
+}
+
+/// The booking behind a link, its type, and whether its customer may move it now.
+async fn movable(state: &AppState, id: &str, sig: &str) -> AppResult<(Booking, Option<Bookable>)> {
+    let booking = service::by_link(state, id, sig).await?;
+    if !reschedule::customer_may_move(&booking, now()) {
+        return Ok((booking, None));
+    }
+    let b = service::bookable_of(state, &booking).await?;
+    Ok((booking, b))
+}
+
+fn not_movable(state: &AppState, booking: &Booking) -> Response {
+    redirect_with_flash(
+        state,
+        &service::manage_path(state, booking),
+        Flash::error("This booking can no longer be moved online. Contact the studio."),
+    )
+}
+
+/// `GET /bookings/{id}/{sig}/reschedule?month=&day=`: the calendar for a new time (its own
+/// time is free to it); with `?start=`, the new time to confirm.
+#[handler]
+pub async fn reschedule_picker(
+    req: &Request,
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let (booking, Some(b)) = movable(state, &id, &sig).await? else {
+        let booking = service::by_link(state, &id, &sig).await?;
+        return Ok(not_movable(state, &booking));
+    };
+    let manage = service::manage_path(state, &booking);
+    let target = Target {
+        b: &b,
+        route: views::PickerRoute::moving(&manage),
+        moving: Some(&booking),
+    };
+    if form.get("start").is_some() {
+        return match offered(state, &b, &form).await? {
+            Ok(slot) => {
+                let zone = &state.settings.time_zone;
+                Ok(views::reschedule_confirm(&ctx, zone, &booking, &manage, &slot).into_response())
+            }
+            Err((status, why)) => {
+                back_to_picker(req, &ctx, state, &target, &form, &why, status).await
+            }
+        };
+    }
+    let p = picker_parts(state, &b, &form, None).await?;
+    let view = p.view(&b, &target.route, state);
+    Ok(picker_markup(
+        req,
+        &ctx,
+        &view,
+        StatusCode::OK,
+        Some(&booking),
+    ))
+}
+
+/// `POST /bookings/{id}/{sig}/reschedule` (`start`, `confirm=yes`): moves the booking. The
+/// loser of a race gets the day's fresh times and a sentence.
+#[handler]
+pub async fn move_booking(
+    req: &Request,
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let (booking, Some(b)) = movable(state, &id, &sig).await? else {
+        let booking = service::by_link(state, &id, &sig).await?;
+        return Ok(not_movable(state, &booking));
+    };
+    let manage = service::manage_path(state, &booking);
+    let target = Target {
+        b: &b,
+        route: views::PickerRoute::moving(&manage),
+        moving: Some(&booking),
+    };
+    let start = form.get("start").and_then(|s| s.parse::<i64>().ok());
+    let (Some(start), Some("yes")) = (start, form.get("confirm")) else {
+        let why = "Choose a new time, then confirm it.";
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return back_to_picker(req, &ctx, state, &target, &form, why, status).await;
+    };
+    match reschedule::reschedule(state, &booking, start, Mover::Customer).await? {
+        Ok(moved) => {
+            let zone = &state.settings.time_zone;
+            let when = super::emails::span_label(zone, moved.starts_at, moved.ends_at);
+            Ok(redirect_with_flash(
+                state,
+                &manage,
+                Flash::success(format!(
+                    "Moved to {when}. An email with the new time is on its way."
+                )),
+            ))
+        }
+        Err(NotMoved::Unavailable(why)) => {
+            let (status, sentence) = unavailable(state, why);
+            back_to_picker(req, &ctx, state, &target, &form, &sentence, status).await
+        }
+        Err(NotMoved::NotMovable) => Ok(not_movable(state, &booking)),
+        Err(NotMoved::Changed) => Ok(redirect_with_flash(
+            state,
+            &manage,
+            Flash::error("The booking changed meanwhile. Here it is as it stands."),
+        )),
+    }
 }

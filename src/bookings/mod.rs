@@ -21,6 +21,7 @@ pub mod hours;
 pub mod invite;
 pub mod model;
 pub mod reminders;
+pub mod reschedule;
 pub mod resources;
 pub mod service;
 pub mod staff;

@@ -38,6 +38,19 @@ pub struct Bookable {
     pub row: BookingTypeRow,
     /// The resources it needs, by id.
     pub resources: Vec<String>,
+    /// The booking being moved, when the times are for moving it: its own time does not
+    /// count against it.
+    pub moving: Option<String>,
+}
+
+impl Bookable {
+    /// The times for moving `booking` (of this type) elsewhere.
+    pub fn moving(self, booking: &Booking) -> Self {
+        Self {
+            moving: Some(booking.id.clone()),
+            ..self
+        }
+    }
 }
 
 /// The active type `slug` with its resources.
@@ -46,7 +59,25 @@ pub async fn bookable(state: &AppState, slug: &str) -> AppResult<Option<Bookable
         return Ok(None);
     };
     let resources = store::type_resources(state.db.pool(), &row.id).await?;
-    Ok(Some(Bookable { row, resources }))
+    Ok(Some(Bookable {
+        row,
+        resources,
+        moving: None,
+    }))
+}
+
+/// The type `booking` was made as, active or not, with the resources it needs now.
+pub async fn bookable_of(state: &AppState, booking: &Booking) -> AppResult<Option<Bookable>> {
+    let pool = state.db.pool();
+    let Some(row) = store::type_by_id(pool, &booking.booking_type_id).await? else {
+        return Ok(None);
+    };
+    let resources = store::type_resources(pool, &row.id).await?;
+    Ok(Some(Bookable {
+        row,
+        resources,
+        moving: Some(booking.id.clone()),
+    }))
 }
 
 /// Today in the studio's zone.
@@ -56,7 +87,7 @@ pub fn studio_today(state: &AppState) -> Date {
         .date()
 }
 
-async fn rules(state: &AppState, conn: &mut sqlx::AnyConnection) -> AppResult<Rules> {
+pub(crate) async fn rules(state: &AppState, conn: &mut sqlx::AnyConnection) -> AppResult<Rules> {
     let yesterday = studio_today(state)
         .yesterday()
         .map_or_else(|_| "0000-01-01".to_owned(), |d| d.to_string());
@@ -88,7 +119,10 @@ async fn around(
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(None);
     };
-    let claims = store::claims_between(&mut conn, &b.resources, from, to, now()).await?;
+    let mut claims = store::claims_between(&mut conn, &b.resources, from, to, now()).await?;
+    if let Some(own) = &b.moving {
+        claims.retain(|c| &c.booking_id != own);
+    }
     let busy = busy_from_claims(&claims, &rules.numbers);
     Ok(Some((rules, kind, busy)))
 }
@@ -237,9 +271,25 @@ pub enum NotPlaced {
     Invalid(FieldErrors),
 }
 
-/// Places a booking of `b` at `start` (epoch seconds) for the details, atomically: exactly
-/// one of several concurrent requests for the same capacity wins; the others get
-/// [`Unavailable::Taken`]. The booking, its claims and its emails are written together.
+/// Who places a booking.
+#[derive(Debug, Clone, Copy)]
+pub enum PlacedBy<'a> {
+    /// The customer, on the site (signed in or not); rate-limited per client and per email.
+    Customer {
+        user_id: Option<&'a str>,
+        client_key: &'a str,
+    },
+    /// Staff, on the customer's behalf (a phone booking): confirmed at once, the deposit
+    /// settled by hand. With a reason, the opening hours, notice, horizon and grid do not
+    /// apply (a type measured in minutes only); a resource's capacity always does.
+    Staff {
+        admin: &'a crate::identity::model::User,
+        override_reason: Option<&'a str>,
+    },
+}
+
+/// Places a booking of `b` at `start` (epoch seconds) for the details, as a customer on the
+/// site (see [`place_as`]).
 pub async fn place(
     state: &AppState,
     b: &Bookable,
@@ -248,6 +298,45 @@ pub async fn place(
     user_id: Option<&str>,
     client_key: &str,
 ) -> AppResult<Result<Booking, NotPlaced>> {
+    let by = PlacedBy::Customer {
+        user_id,
+        client_key,
+    };
+    place_as(state, b, start, details, by).await
+}
+
+/// Whether `b` can start at `start` against `busy`: by the rules, or (an override) only by
+/// capacity, for the type's own length.
+fn fits(
+    rules: &Rules,
+    kind: &BookingType,
+    busy: &[availability::Busy],
+    start: Timestamp,
+    overriding: bool,
+) -> Result<Slot, Unavailable> {
+    let now = Timestamp::now();
+    if !overriding {
+        return availability::check(&rules.studio, kind, busy, start, now);
+    }
+    let availability::BookingLength::Minutes(m) = kind.length else {
+        return Err(Unavailable::NotOffered);
+    };
+    let end = start
+        .checked_add(jiff::SignedDuration::from_mins(i64::from(m.get())))
+        .map_err(|_| Unavailable::OutOfRange)?;
+    availability::check_capacity(&rules.studio, kind, busy, start, end, now)
+}
+
+/// Places a booking of `b` at `start` (epoch seconds) for the details, atomically: exactly
+/// one of several concurrent requests for the same capacity wins; the others get
+/// [`Unavailable::Taken`]. The booking, its claims and its emails are written together.
+pub async fn place_as(
+    state: &AppState,
+    b: &Bookable,
+    start: i64,
+    details: &Details,
+    by: PlacedBy<'_>,
+) -> AppResult<Result<Booking, NotPlaced>> {
     let (email, location) = match validate(b, details) {
         Ok(v) => v,
         Err(errors) => return Ok(Err(NotPlaced::Invalid(errors))),
@@ -255,13 +344,25 @@ pub async fn place(
     let Ok(start_at) = Timestamp::from_second(start) else {
         return Ok(Err(NotPlaced::Unavailable(Unavailable::OutOfRange)));
     };
-    rate_limit::hit(&state.db, BOOKINGS_PER_CLIENT, client_key).await?;
-    rate_limit::hit(
-        &state.db,
-        BOOKINGS_PER_EMAIL,
-        &email.as_str().to_lowercase(),
-    )
-    .await?;
+    let (user_id, client_hash, overriding) = match by {
+        PlacedBy::Customer {
+            user_id,
+            client_key,
+        } => {
+            rate_limit::hit(&state.db, BOOKINGS_PER_CLIENT, client_key).await?;
+            let email_key = email.as_str().to_lowercase();
+            rate_limit::hit(&state.db, BOOKINGS_PER_EMAIL, &email_key).await?;
+            (user_id, sha256_hex(client_key), false)
+        }
+        PlacedBy::Staff {
+            admin,
+            override_reason,
+        } => (
+            None,
+            sha256_hex(&format!("staff:{}", admin.id)),
+            override_reason.is_some(),
+        ),
+    };
 
     // The rules and the slot's shape (its end, without others) are read before the write
     // transaction, so placements queued on one resource (or, on SQLite, on the one writer)
@@ -274,23 +375,16 @@ pub async fn place(
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(Err(NotPlaced::Unavailable(Unavailable::NotOffered)));
     };
-    let now_at = Timestamp::now();
-    let slot = match availability::check(&rules.studio, &kind, &[], start_at, now_at) {
+    let slot = match fits(&rules, &kind, &[], start_at, overriding) {
         Ok(slot) => slot,
         Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
     };
     let mut tx = state.db.begin().await?;
     store::lock_resources(&mut tx, &b.resources).await?;
-    let claims = store::claims_between(
-        &mut tx,
-        &b.resources,
-        secs(slot.start) - 2 * 86_400,
-        secs(slot.end) + 2 * 86_400,
-        now(),
-    )
-    .await?;
+    let (from, to) = (secs(slot.start) - 2 * 86_400, secs(slot.end) + 2 * 86_400);
+    let claims = store::claims_between(&mut tx, &b.resources, from, to, now()).await?;
     let busy = busy_from_claims(&claims, &rules.numbers);
-    let slot = match availability::check(&rules.studio, &kind, &busy, start_at, now_at) {
+    let slot = match fits(&rules, &kind, &busy, start_at, overriding) {
         Ok(slot) => slot,
         Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
     };
@@ -299,13 +393,13 @@ pub async fn place(
     let reference = store::next_reference(&mut tx).await?;
     let now = now();
     // A deposit holds the slot while its checkout is open; the capture confirms the booking.
-    let takes_deposit = b.row.deposit_minor() > 0;
-    let status = if takes_deposit {
-        Status::Held
-    } else if b.row.auto_confirm {
-        Status::Confirmed
-    } else {
-        Status::Pending
+    // Staff booking on a customer's behalf confirm it and settle the deposit by hand.
+    let takes_deposit = b.row.deposit_minor() > 0 && matches!(by, PlacedBy::Customer { .. });
+    let status = match by {
+        PlacedBy::Staff { .. } => Status::Confirmed,
+        PlacedBy::Customer { .. } if takes_deposit => Status::Held,
+        PlacedBy::Customer { .. } if b.row.auto_confirm => Status::Confirmed,
+        PlacedBy::Customer { .. } => Status::Pending,
     };
     let policy =
         serde_json::to_string(&b.row.policy()).map_err(|e| AppError::Internal(e.into()))?;
@@ -332,7 +426,7 @@ pub async fn place(
             price_minor: b.row.price_minor,
             deposit_minor: b.row.deposit_minor(),
             policy: &policy,
-            client_hash: &sha256_hex(client_key)[..32],
+            client_hash: &client_hash[..32],
             hold_expires_at: takes_deposit.then(|| super::deposits::hold_until(state, now)),
         },
         &b.resources,
@@ -342,23 +436,49 @@ pub async fn place(
     let booking = store::find(&mut *tx, &id)
         .await?
         .ok_or(AppError::NotFound)?;
+    announce_placed(&mut tx, state, &booking, by, now).await?;
+    tx.commit().await?;
+    Ok(Ok(booking))
+}
+
+/// Who hears of a new booking, in its transaction: a confirmed one is announced; a pending one
+/// is acknowledged to the customer and sent to staff; a held one waits for its deposit. A
+/// booking staff made is audited, with the override's reason.
+async fn announce_placed(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    booking: &Booking,
+    by: PlacedBy<'_>,
+    now: i64,
+) -> AppResult<()> {
     match booking.status {
-        Status::Confirmed => announce_confirmed(&mut tx, state, &booking).await?,
+        Status::Confirmed => announce_confirmed(conn, state, booking).await?,
         Status::Pending => {
-            let manage_url = state.url(&manage_path(state, &booking));
-            let to_customer = emails::received(state, &booking, &manage_url);
-            email_customer(state, &mut tx, &booking, &to_customer, None).await?;
-            let notice = emails::staff_notice(state, &booking);
-            for to in staff_recipients(&mut tx, state).await? {
-                let attempts = state.max_job_attempts();
-                enqueue_email_replying_to(&mut tx, &to, &email, &notice, attempts).await?;
-            }
+            let manage_url = state.url(&manage_path(state, booking));
+            let to_customer = emails::received(state, booking, &manage_url);
+            email_customer(state, conn, booking, &to_customer, None).await?;
+            notify_staff(conn, state, booking, &emails::staff_notice(state, booking)).await?;
         }
         // Held: the customer is on the way to pay; everyone hears once the deposit is in.
         _ => {}
     }
-    tx.commit().await?;
-    Ok(Ok(booking))
+    if let PlacedBy::Staff {
+        admin,
+        override_reason,
+    } = by
+    {
+        crate::audit::insert_audit(
+            &mut *conn,
+            &crate::audit::AuditEntry::by(admin, "booking.create", "booking", &booking.id).change(
+                serde_json::Value::Null,
+                serde_json::json!({"reference": booking.reference, "starts_at": booking.starts_at,
+                        "customer": booking.email, "override_reason": override_reason}),
+            ),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Everything a confirmation brings, in the caller's transaction: the customer's email with
@@ -373,13 +493,22 @@ pub(crate) async fn announce_confirmed(
     let invite = Some(super::invite::Method::Request);
     email_customer(state, conn, b, &mail, invite).await?;
     super::reminders::plan(conn, state, b).await?;
-    let notice = emails::staff_notice(state, b);
+    notify_staff(conn, state, b, &emails::staff_notice(state, b)).await
+}
+
+/// Emails staff about `b`, with `Reply-To` the customer, in the caller's transaction.
+pub(crate) async fn notify_staff(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    b: &Booking,
+    content: &crate::notifications::templates::EmailContent,
+) -> AppResult<()> {
     let attempts = state.max_job_attempts();
     let reply_to = Email::parse(&b.email).ok();
     for to in staff_recipients(conn, state).await? {
         match &reply_to {
-            Some(r) => enqueue_email_replying_to(conn, &to, r, &notice, attempts).await?,
-            None => enqueue_email(conn, &to, &notice, attempts).await?,
+            Some(r) => enqueue_email_replying_to(conn, &to, r, content, attempts).await?,
+            None => enqueue_email(conn, &to, content, attempts).await?,
         };
     }
     Ok(())

@@ -31,6 +31,19 @@ pub async fn active_type<'e>(
     .await
 }
 
+/// A booking type by id, active or not (a booking keeps its type).
+pub async fn type_by_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<BookingTypeRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TYPE_COLUMNS} from booking_types where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
 /// The resources a type needs, by id.
 pub async fn type_resources<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -247,6 +260,95 @@ pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Booking>,
     .bind(id)
     .fetch_optional(&mut *conn)
     .await
+}
+
+/// Bookings that overlap `[from, to)` (epoch seconds) and still mean something for the diary
+/// (not cancelled or expired), by start, at most `limit`.
+pub async fn in_window<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    (from, to): (i64, i64),
+    limit: i64,
+) -> Result<Vec<Booking>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BOOKING_COLUMNS} from bookings \
+         where starts_at < $2 and ends_at > $1 \
+           and status in ('held', 'pending', 'confirmed', 'completed', 'no_show') \
+         order by starts_at limit $3"
+    )))
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// (booking, resource) for every claim of a booking in `[from, to)`.
+pub async fn claims_in_window<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    (from, to): (i64, i64),
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select c.booking_id, c.resource_id from booking_claims c \
+         join bookings b on b.id = c.booking_id \
+         where b.starts_at < $2 and b.ends_at > $1",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await
+}
+
+/// The resources a booking holds claims on.
+pub async fn claimed_resources(
+    conn: &mut AnyConnection,
+    booking_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select resource_id from booking_claims where booking_id = $1")
+        .bind(booking_id)
+        .fetch_all(&mut *conn)
+        .await
+}
+
+/// Moves a booking to `starts_at`–`ends_at` on `resources`, in the caller's transaction: its
+/// claims are replaced (with its own buffers), its sequence raised (calendar apps apply the
+/// newer invite) and its reminder made due again.
+pub async fn move_booking(
+    conn: &mut AnyConnection,
+    b: &Booking,
+    (starts_at, ends_at): (i64, i64),
+    resources: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update bookings set starts_at = $2, ends_at = $3, sequence = sequence + 1, \
+             version = version + 1, reminded_at = null, updated_at = $4 \
+         where id = $1",
+    )
+    .bind(&b.id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("delete from booking_claims where booking_id = $1")
+        .bind(&b.id)
+        .execute(&mut *conn)
+        .await?;
+    let from = starts_at - b.buffer_before_minutes * 60;
+    let to = ends_at + b.buffer_after_minutes * 60;
+    for r in resources {
+        sqlx::query(
+            "insert into booking_claims (booking_id, resource_id, occupied_from, occupied_to) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(&b.id)
+        .bind(r)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Held bookings whose hold ended before `before`, oldest first.

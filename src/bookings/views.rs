@@ -91,10 +91,38 @@ pub fn types_page(ctx: &RequestContext, types: &[BookingTypeRow]) -> Markup {
     )
 }
 
+/// Where the picker's links go: booking a new time, or moving a booking.
+#[derive(Debug, Clone)]
+pub struct PickerRoute {
+    /// The picker's own address (months and days are its query).
+    pub base: String,
+    /// A time's link: this, then the start in epoch seconds.
+    pub choose: String,
+}
+
+impl PickerRoute {
+    /// Booking `slug`: `/book/{slug}`, then the details form.
+    pub fn booking(slug: &str) -> Self {
+        Self {
+            base: format!("/book/{slug}"),
+            choose: format!("/book/{slug}/details?start="),
+        }
+    }
+
+    /// Moving the booking whose page is `manage_path`.
+    pub fn moving(manage_path: &str) -> Self {
+        Self {
+            base: format!("{manage_path}/reschedule"),
+            choose: format!("{manage_path}/reschedule?start="),
+        }
+    }
+}
+
 /// What the picker shows.
 #[derive(Debug)]
 pub struct Picker<'a> {
     pub kind: &'a Bookable,
+    pub route: &'a PickerRoute,
     pub zone: &'a TimeZone,
     /// The month shown (its first day).
     pub month: Date,
@@ -110,13 +138,13 @@ pub struct Picker<'a> {
     pub notice: Option<&'a str>,
 }
 
-fn month_href(slug: &str, month: Date) -> String {
-    format!("/book/{slug}?month={}", month.strftime("%Y-%m"))
+fn month_href(base: &str, month: Date) -> String {
+    format!("{base}?month={}", month.strftime("%Y-%m"))
 }
 
-fn day_href(slug: &str, day: Date) -> String {
+fn day_href(base: &str, day: Date) -> String {
     format!(
-        "/book/{slug}?month={}&day={}",
+        "{base}?month={}&day={}",
         day.strftime("%Y-%m"),
         day.strftime("%Y-%m-%d")
     )
@@ -124,7 +152,7 @@ fn day_href(slug: &str, day: Date) -> String {
 
 /// The calendar and the day's times: `#booking-picker`, the htmx target.
 pub fn picker(p: &Picker<'_>) -> Markup {
-    let slug = &p.kind.row.slug;
+    let base = &p.route.base;
     let first = p.month;
     let offset = i64::from(first.weekday().to_monday_zero_offset());
     let days = i64::from(first.days_in_month());
@@ -134,12 +162,12 @@ pub fn picker(p: &Picker<'_>) -> Markup {
             section.calendar aria-labelledby="calendar-title" {
                 div.calendar-head {
                     @if let Some(prev) = p.previous {
-                        a.button.button-small.button-secondary href=(month_href(slug, prev)) hx-get=(month_href(slug, prev))
+                        a.button.button-small.button-secondary href=(month_href(base, prev)) hx-get=(month_href(base, prev))
                             hx-target="#booking-picker" hx-swap="outerHTML" hx-push-url="true" rel="prev" { "← " span.visually-hidden { "Previous month" } }
                     } @else { span {} }
                     h2 #calendar-title { (first.strftime("%B %Y")) }
                     @if let Some(next) = p.next {
-                        a.button.button-small.button-secondary href=(month_href(slug, next)) hx-get=(month_href(slug, next))
+                        a.button.button-small.button-secondary href=(month_href(base, next)) hx-get=(month_href(base, next))
                             hx-target="#booking-picker" hx-swap="outerHTML" hx-push-url="true" rel="next" { span.visually-hidden { "Next month" } " →" }
                     } @else { span {} }
                 }
@@ -158,7 +186,7 @@ pub fn picker(p: &Picker<'_>) -> Markup {
                                         @let chosen = p.day.is_some_and(|(d, _)| d == day);
                                         td class=(format!("{}{}{}", if free { "is-free" } else { "is-full" }, if day == p.today { " is-today" } else { "" }, if chosen { " is-chosen" } else { "" })) {
                                             @if free {
-                                                a href=(day_href(slug, day)) hx-get=(day_href(slug, day)) hx-target="#booking-picker"
+                                                a href=(day_href(base, day)) hx-get=(day_href(base, day)) hx-target="#booking-picker"
                                                     hx-swap="outerHTML" hx-push-url="true"
                                                     aria-current=[chosen.then_some("date")]
                                                     aria-label=(format!("{}, free times", day.strftime("%A %-d %B"))) { (day.day()) }
@@ -186,7 +214,7 @@ pub fn picker(p: &Picker<'_>) -> Markup {
                             ul.time-list {
                                 @for s in slots {
                                     li {
-                                        a.button.button-secondary href=(format!("/book/{slug}/details?start={}", s.start.as_second()))
+                                        a.button.button-secondary href=(format!("{}{}", p.route.choose, s.start.as_second()))
                                             data-start-utc=(s.start.as_second()) {
                                             (s.local_start.strftime("%H:%M"))
                                             span.visually-hidden { " on " (day.strftime("%A %-d %B")) }
@@ -229,6 +257,62 @@ pub fn picker_page(ctx: &RequestContext, p: &Picker<'_>) -> Markup {
         },
         body,
     )
+}
+
+/// `GET /bookings/{id}/{sig}/reschedule`: the calendar for a new time.
+pub fn reschedule_page(ctx: &RequestContext, b: &Booking, p: &Picker<'_>) -> Markup {
+    let body = html! {
+        section.section.section-tight {
+            div.container {
+                div.booking-intro {
+                    p.eyebrow { "Booking " (b.reference) }
+                    h1 { "Move your " (b.type_name.to_lowercase()) }
+                    p.lead { "Now: " (span_label(p.zone, b.starts_at, b.ends_at)) }
+                    p { "Choose a new day and time. Your booking keeps its reference and its deposit; nothing changes until you confirm." }
+                }
+                (picker(p))
+            }
+        }
+    };
+    page(
+        ctx,
+        PageMeta::titled(&format!("Move booking {}", b.reference)),
+        body,
+    )
+}
+
+/// `GET /bookings/{id}/{sig}/reschedule?start=`: the new time, to confirm.
+pub fn reschedule_confirm(
+    ctx: &RequestContext,
+    zone: &TimeZone,
+    b: &Booking,
+    manage_path: &str,
+    slot: &Slot,
+) -> Markup {
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                form.panel.stack method="post" action=(format!("{manage_path}/reschedule")) {
+                    p.eyebrow { "Booking " (b.reference) }
+                    h1 { "Move to this time?" }
+                    (csrf_field(ctx))
+                    input type="hidden" name="start" value=(slot.start.as_second());
+                    input type="hidden" name="confirm" value="yes";
+                    dl.facts {
+                        dt { "What" } dd { (b.type_name) }
+                        dt { "From" } dd { (span_label(zone, b.starts_at, b.ends_at)) }
+                        dt { "To" } dd { strong { (span_label(zone, slot.start.as_second(), slot.end.as_second())) } }
+                    }
+                    p.hint { "You get an email with the new time and an updated calendar invite." }
+                    div.form-actions {
+                        button.button.button-primary type="submit" { "Move my booking" }
+                        a.button.button-ghost href=(format!("{manage_path}/reschedule")) { "Choose another time" }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Move your booking"), body)
 }
 
 fn summary(t: &BookingTypeRow, zone: &TimeZone, slot: &Slot) -> Markup {
@@ -409,6 +493,13 @@ pub fn booking_page(
                     }
                     p.hint { (policy.describe(b.deposit_minor)) }
                     p.hint { "Keep this page's address: it is your link to this booking (it is also in your email)." }
+                }
+                @if self_service && matches!(b.status, Status::Pending | Status::Confirmed) {
+                    div.panel.stack {
+                        h2 { "Another time?" }
+                        p { "Move the booking to another free time; it keeps its reference and its deposit." }
+                        p { a.button.button-secondary href=(format!("{manage_path}/reschedule")) { "Move to another time" } }
+                    }
                 }
                 @if self_service {
                     form.panel.stack method="post" action=(format!("{manage_path}/cancel")) {

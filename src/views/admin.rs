@@ -11,6 +11,7 @@ use crate::http::context::RequestContext;
 const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
     ("Orders", "/admin/orders"),
+    ("Calendar", "/admin/calendar"),
     ("Bookings", "/admin/bookings"),
     ("Booking types", "/admin/booking-types"),
     ("Resources", "/admin/booking-resources"),

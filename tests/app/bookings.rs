@@ -625,8 +625,10 @@ async fn the_availability_api_answers_and_refuses_bad_input_with_json(backend: B
 }
 
 /// Invites: a confirmed booking's email carries a `text/calendar` part (`method=REQUEST`)
-/// through a real SMTP server; staff cancelling it sends `METHOD:CANCEL` with the same UID and
-/// a higher SEQUENCE. Both parse with the icalendar crate's parser.
+/// through a real SMTP server; the customer moving it sends a REQUEST with the same UID, a
+/// higher SEQUENCE and the new start; staff cancelling it sends `METHOD:CANCEL` with the same
+/// UID and a higher SEQUENCE still. All three parse with the icalendar crate's parser and with
+/// Python's `icalendar`.
 async fn invites_keep_their_uid_and_raise_their_sequence(backend: Backend) {
     let sink = crate::support::SmtpSink::start().await;
     let app = TestApp::builder(backend)
@@ -673,6 +675,46 @@ async fn invites_keep_their_uid_and_raise_their_sequence(backend: Backend) {
     assert!(request.organizer.ends_with("studio@flashstudio.test"));
     assert_eq!(request.attendee, "mailto:dee@example.com");
 
+    // The customer moves it from the booking's link: the same event, a newer sequence, the
+    // new start.
+    let manage = service::manage_path(&app.state, &booking);
+    let (_, picker) = app.get_text(&format!("{manage}/reschedule")).await;
+    assert!(picker.contains("Move your"), "{picker}");
+    let day = jiff::Timestamp::from_second(start)
+        .unwrap()
+        .to_zoned(app.state.settings.time_zone.clone())
+        .date();
+    let (_, times) = app
+        .get_text(&format!("{manage}/reschedule?day={day}"))
+        .await;
+    let later: Vec<String> = links(&times, &format!("{manage}/reschedule?start="))
+        .into_iter()
+        .filter(|l| !l.ends_with(&format!("={start}")))
+        .collect();
+    let new_start = start_of(later.last().expect("another free time that day"));
+    let (status, confirm) = app
+        .get_text(&format!("{manage}/reschedule?start={new_start}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(confirm.contains("Move to this time?"));
+    let resp = app
+        .post_form(
+            &format!("{manage}/reschedule"),
+            &[("start", new_start.as_str()), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let moved_mail = sink.wait_for("dee@example.com", "New time", WAIT).await;
+    assert_eq!(moved_mail.calendar_method, "REQUEST");
+    let moved = event_of(&moved_mail.calendar);
+    assert_eq!(moved.uid, request.uid, "the same event");
+    assert!(moved.sequence > request.sequence);
+    let new_dtstart = jiff::Timestamp::from_second(new_start.parse().unwrap())
+        .unwrap()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    assert_eq!(moved.dtstart, new_dtstart);
+
     app.login("admin@example.com", "correct horse battery")
         .await;
     let resp = app
@@ -691,11 +733,75 @@ async fn invites_keep_their_uid_and_raise_their_sequence(backend: Backend) {
     );
     assert_eq!(cancel.uid, request.uid, "the same event");
     assert!(
-        cancel.sequence > request.sequence,
+        cancel.sequence > moved.sequence,
         "{} > {}",
         cancel.sequence,
-        request.sequence
+        moved.sequence
     );
+
+    // A second, independent parser (Python's icalendar, as calendar tooling reads invites)
+    // agrees on all three.
+    let python: Vec<[String; 5]> = [&confirmed, &moved_mail, &cancelled]
+        .iter()
+        .map(|m| python_reads(&m.calendar))
+        .collect();
+    let uid = &request.uid;
+    assert_eq!(
+        python
+            .iter()
+            .map(|p| (p[0].as_str(), p[1].as_str(), p[4].as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("REQUEST", uid.as_str(), "CONFIRMED"),
+            ("REQUEST", uid.as_str(), "CONFIRMED"),
+            ("CANCEL", uid.as_str(), "CANCELLED"),
+        ]
+    );
+    let sequences: Vec<i64> = python.iter().map(|p| p[2].parse().unwrap()).collect();
+    assert!(
+        sequences[0] < sequences[1] && sequences[1] < sequences[2],
+        "{sequences:?}"
+    );
+    assert_eq!(
+        (python[0][3].as_str(), python[1][3].as_str()),
+        (starts.as_str(), new_dtstart.as_str())
+    );
+}
+
+/// Reads an invite with Python's `icalendar` package (installed by `scripts/test`): its
+/// METHOD, UID, SEQUENCE, DTSTART (as UTC) and STATUS.
+fn python_reads(ics: &str) -> [String; 5] {
+    use std::io::Write as _;
+    const SCRIPT: &str = r#"
+import sys, datetime, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+ev = next(iter(cal.walk("VEVENT")))
+start = ev.decoded("DTSTART").astimezone(datetime.timezone.utc)
+print(cal.get("METHOD"), ev.get("UID"), int(ev.get("SEQUENCE", 0)),
+      start.strftime("%Y%m%dT%H%M%SZ"), ev.get("STATUS"), sep="\n")
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "Python's icalendar could not read the invite (scripts/test installs it: pip install icalendar): {}\n{ics}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    [0, 1, 2, 3, 4].map(|i| lines.get(i).cloned().unwrap_or_default())
 }
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(15);

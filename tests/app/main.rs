@@ -16,6 +16,7 @@ mod support;
 mod accounts;
 mod api;
 mod architecture;
+mod booking_changes;
 mod booking_deposits;
 mod bookings;
 mod browser;
