@@ -74,6 +74,7 @@ impl AppState {
                 booking: Arc::new(crate::bookings::deposits::BookingPayments),
             },
             drain: Drain::default(),
+            locals: Arc::default(),
         })
     }
 

@@ -172,11 +172,99 @@ impl ContentCache {
         Ok(snapshot)
     }
 
+    /// How many invalidations there have been (a [`Computed`] value remembers it).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// How long snapshots and [`Computed`] values live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Drops every snapshot: the next request loads fresh ones (after a change here).
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut held) = self.held.write() {
             held.clear();
+        }
+    }
+}
+
+/// Most values one [`Computed`] keeps (past that, it starts afresh).
+pub const COMPUTED_ENTRIES: usize = 4096;
+
+struct Entry<V> {
+    at: Instant,
+    /// The cache's generation and this store's own when the computation began.
+    generations: (u64, u64),
+    value: V,
+}
+
+/// Values computed from the database by key (a day's free times), kept like the snapshots:
+/// each lives the cache's TTL, and is dropped by an invalidation of the cache (an admin edit)
+/// or of this store ([`Computed::invalidate`], after a change only it depends on). A value
+/// computed across an invalidation is not kept. Per process: other replicas see a change
+/// within the TTL.
+pub struct Computed<V> {
+    entries: RwLock<HashMap<String, Entry<V>>>,
+    generation: AtomicU64,
+}
+
+impl<V> Default for Computed<V> {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<V> std::fmt::Debug for Computed<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Computed").finish_non_exhaustive()
+    }
+}
+
+impl<V: Clone> Computed<V> {
+    /// The generations a computation starting now must store its value with.
+    pub fn begin(&self, cache: &ContentCache) -> (u64, u64) {
+        (cache.generation(), self.generation.load(Ordering::SeqCst))
+    }
+
+    /// The value under `key`, if computed since the last invalidation and within the TTL.
+    pub fn get(&self, cache: &ContentCache, key: &str) -> Option<V> {
+        let entries = self.entries.read().ok()?;
+        let e = entries.get(key)?;
+        (e.generations == self.begin(cache) && e.at.elapsed() < cache.ttl()).then(|| e.value.clone())
+    }
+
+    /// Keeps `value`, computed from the generations [`Computed::begin`] gave, unless
+    /// something was invalidated meanwhile.
+    pub fn put(&self, cache: &ContentCache, key: &str, generations: (u64, u64), value: V) {
+        if generations != self.begin(cache) || cache.ttl().is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= COMPUTED_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(
+                key.to_owned(),
+                Entry {
+                    at: Instant::now(),
+                    generations,
+                    value,
+                },
+            );
+        }
+    }
+
+    /// Drops every value (after a change they depend on, once it is committed).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
         }
     }
 }

@@ -46,6 +46,45 @@ pub struct AppState {
     pub payment_effects: PaymentEffectsByPurpose,
     /// Set once a stop was asked for: `/ready` answers 503 and connections close.
     pub drain: Drain,
+    /// Per-process values of the layers above, one of each type (a domain's in-memory
+    /// caches, in-memory rate-limit windows).
+    pub locals: Arc<Locals>,
+}
+
+/// One value of each type, created on first use and shared by every clone of the state: how
+/// the layers above keep per-process state without this layer naming them.
+#[derive(Default)]
+pub struct Locals(std::sync::RwLock<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
+
+impl std::fmt::Debug for Locals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locals").finish_non_exhaustive()
+    }
+}
+
+impl Locals {
+    /// The `T` of this process, created on first use.
+    pub fn get<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let key = std::any::TypeId::of::<T>();
+        if let Some(found) = self
+            .0
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+            .and_then(|v| v.downcast::<T>().ok())
+        {
+            return found;
+        }
+        match self.0.write() {
+            Ok(mut map) => {
+                let entry = map
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>);
+                Arc::clone(entry).downcast::<T>().unwrap_or_default()
+            }
+            Err(_) => Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {

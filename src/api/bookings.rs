@@ -16,15 +16,18 @@ use crate::bookings::model::parse_hm;
 use crate::bookings::service::{self, Bookable};
 use crate::error::AppError;
 use crate::http::context::RequestContext;
+use super::formats::{Clock, Day, Formatted, Month, Slug};
 use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
 
-/// Availability questions per client per minute.
-pub const AVAILABILITY_PER_CLIENT: Limit = Limit {
-    name: "availability-client",
-    max: 120,
-    window: Duration::from_secs(60),
-};
+/// Availability questions per client per minute (`AVAILABILITY_RATE_LIMIT_PER_MINUTE`).
+fn per_client(state: &AppState) -> Limit {
+    Limit {
+        name: "availability-client",
+        max: state.settings.availability_rate_limit_per_minute,
+        window: Duration::from_secs(60),
+    }
+}
 
 /// The public availability operations.
 pub struct AvailabilityApi;
@@ -81,11 +84,11 @@ async fn limited(req: &Request, state: &AppState) -> Result<(), AppError> {
     let key = req
         .data::<Arc<RequestContext>>()
         .map_or_else(|| "unknown".to_owned(), |ctx| ctx.rate_key());
-    rate_limit::hit(&state.db, AVAILABILITY_PER_CLIENT, &key).await
+    rate_limit::hit_local(&state.locals.get::<rate_limit::LocalWindows>(), per_client(state), &key)
 }
 
 async fn bookable(state: &AppState, slug: &str) -> Result<Bookable, AppError> {
-    service::bookable(state, slug)
+    service::bookable_cached(state, slug)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -107,16 +110,15 @@ impl AvailabilityApi {
         &self,
         req: &Request,
         /// The booking type's slug, as on /book.
-        #[oai(name = "type", validator(pattern = r"^[a-z0-9][a-z0-9-]{0,79}$"))]
-        booking_type: Query<String>,
+        #[oai(name = "type")]
+        booking_type: Query<Formatted<Slug>>,
         /// The day, `YYYY-MM-DD`.
-        #[oai(validator(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
-        date: Query<String>,
+        date: Query<Formatted<Day>>,
     ) -> ApiResult<Json<DayAvailability>> {
         let state = state(req)?;
         limited(req, state).await?;
-        let b = bookable(state, &booking_type.0).await?;
-        let day = parse_date(&date.0)?;
+        let b = bookable(state, booking_type.0.as_str()).await?;
+        let day = parse_date(date.0.as_str())?;
         let today = service::studio_today(state);
         let last = today
             .checked_add(jiff::Span::new().days(b.row.horizon_days.clamp(1, 730)))
@@ -136,7 +138,7 @@ impl AvailabilityApi {
             slots: slots
                 .iter()
                 .map(|s| FreeSlot {
-                    local: s.local_start.strftime("%H:%M").to_string(),
+                    local: format!("{:02}:{:02}", s.local_start.hour(), s.local_start.minute()),
                     start_utc: s.start.to_string(),
                     end_utc: s.end.to_string(),
                 })
@@ -151,17 +153,16 @@ impl AvailabilityApi {
         &self,
         req: &Request,
         /// The booking type's slug, as on /book.
-        #[oai(name = "type", validator(pattern = r"^[a-z0-9][a-z0-9-]{0,79}$"))]
-        booking_type: Query<String>,
+        #[oai(name = "type")]
+        booking_type: Query<Formatted<Slug>>,
         /// The month, `YYYY-MM`.
-        #[oai(validator(pattern = r"^[0-9]{4}-[0-9]{2}$"))]
-        month: Query<String>,
+        month: Query<Formatted<Month>>,
     ) -> ApiResult<Json<MonthAvailability>> {
         let state = state(req)?;
         limited(req, state).await?;
-        let b = bookable(state, &booking_type.0).await?;
-        let first = parse_date(&format!("{}-01", month.0)).map_err(|_| {
-            AppError::BadRequest(format!("{:?} is not a month; use YYYY-MM.", month.0))
+        let b = bookable(state, booking_type.0.as_str()).await?;
+        let first = parse_date(&format!("{}-01", month.0.as_str())).map_err(|_| {
+            AppError::BadRequest(format!("{:?} is not a month; use YYYY-MM.", month.0.as_str()))
         })?;
         let days = service::free_days(state, &b, first.year(), first.month()).await?;
         Ok(Json(MonthAvailability {
@@ -182,22 +183,20 @@ impl AvailabilityApi {
         &self,
         req: &Request,
         /// The day, `YYYY-MM-DD`.
-        #[oai(validator(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
-        date: Query<String>,
+        date: Query<Formatted<Day>>,
         /// The start, `HH:MM`, studio time.
-        #[oai(validator(pattern = r"^[0-9]{2}:[0-9]{2}$"))]
-        time: Query<String>,
+        time: Query<Formatted<Clock>>,
         /// Hours (1 to 24).
         #[oai(validator(minimum(value = "1"), maximum(value = "24")))]
         duration: Query<i64>,
         /// A booking type's slug.
-        #[oai(name = "type", validator(pattern = r"^[a-z0-9][a-z0-9-]{0,79}$"))]
-        booking_type: Query<Option<String>>,
+        #[oai(name = "type")]
+        booking_type: Query<Option<Formatted<Slug>>>,
     ) -> ApiResult<Json<CheckAnswer>> {
         let state = state(req)?;
         limited(req, state).await?;
         let slug = match booking_type.0 {
-            Some(slug) => slug,
+            Some(slug) => slug.0,
             None => crate::bookings::store::active_types(state.db.pool())
                 .await
                 .map_err(AppError::from)?
@@ -207,9 +206,9 @@ impl AvailabilityApi {
                 .ok_or(AppError::NotFound)?,
         };
         let b = bookable(state, &slug).await?;
-        let day = parse_date(&date.0)?;
-        let at: Time = parse_hm(&time.0).ok_or_else(|| {
-            AppError::BadRequest(format!("{:?} is not a time; use HH:MM.", time.0))
+        let day = parse_date(date.0.as_str())?;
+        let at: Time = parse_hm(time.0.as_str()).ok_or_else(|| {
+            AppError::BadRequest(format!("{:?} is not a time; use HH:MM.", time.0.as_str()))
         })?;
         let verdict = service::check_local(state, &b, day, at, duration.0 * 60).await?;
         Ok(Json(match verdict {

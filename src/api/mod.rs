@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod bookings;
 pub mod files;
+pub mod formats;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -265,6 +265,7 @@ pub async fn expire_holds(state: &AppState, now: i64) -> AppResult<usize> {
         tx.commit().await?;
     }
     if released > 0 {
+        service::availability_changed(state);
         tracing::info!(released, "released unpaid booking holds");
     }
     Ok(released)
@@ -337,6 +338,9 @@ impl PaymentEffects for BookingPayments {
                     && b.status == Status::Held
                 {
                     release(conn, &b, "the deposit's checkout expired", now).await?;
+                    // In the webhook's transaction: another request may still cache the
+                    // held time until the TTL ends; placing checks afresh anyway.
+                    service::availability_changed(state);
                 }
                 Ok(())
             }

@@ -27,7 +27,15 @@ pub async fn types(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response
     Ok(views::types_page(&ctx, &types).into_response())
 }
 
+/// The type `slug` as the pages show it (from this process's memo).
 async fn bookable(state: &AppState, slug: &str) -> AppResult<Bookable> {
+    service::bookable_cached(state, slug)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The type `slug` as it is now: placing a booking snapshots its price, deposit and policy.
+async fn bookable_now(state: &AppState, slug: &str) -> AppResult<Bookable> {
     service::bookable(state, slug)
         .await?
         .ok_or(AppError::NotFound)
@@ -329,7 +337,7 @@ pub async fn place(
     Path(slug): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let b = bookable(state, &slug).await?;
+    let b = bookable_now(state, &slug).await?;
     let d = details_of(&form);
     let Some(start) = form.get("start").and_then(|s| s.parse::<i64>().ok()) else {
         return back_to_picker(

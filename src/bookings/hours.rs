@@ -113,6 +113,7 @@ pub async fn save_week(state: &AppState, admin: &User, week: &[TypedDay]) -> App
     )
     .await?;
     tx.commit().await?;
+    super::service::availability_changed(state);
     Ok(())
 }
 
@@ -189,6 +190,7 @@ pub async fn add_override(state: &AppState, admin: &User, o: &TypedOverride) -> 
     )
     .await?;
     tx.commit().await?;
+    super::service::availability_changed(state);
     Ok(())
 }
 
@@ -215,6 +217,7 @@ pub async fn remove_override(state: &AppState, admin: &User, id: &str) -> AppRes
     )
     .await?;
     tx.commit().await?;
+    super::service::availability_changed(state);
     Ok(())
 }
 

@@ -91,23 +91,26 @@ pub async fn reschedule(
             availability::check(&rules.studio, &kind, busy, start_at, now_at)
         }
     };
-    if let Err(why) = fits(&[]) {
-        return Ok(Err(NotMoved::Unavailable(why)));
-    }
+    let shape = match fits(&[]) {
+        Ok(slot) => slot,
+        Err(why) => return Ok(Err(NotMoved::Unavailable(why))),
+    };
 
     let mut tx = state.db.begin().await?;
-    // Every resource the booking holds now or will hold, in id order (as placements lock).
-    let mut locked = store::claimed_resources(&mut tx, &booking.id).await?;
-    locked.extend(b.resources.iter().cloned());
-    locked.sort();
-    locked.dedup();
-    store::lock_resources(&mut tx, &locked).await?;
+    // The booking first, then the (resource, hour) locks of its new time, in order: the
+    // order every transaction that touches a booking and the locks takes them in. Its old
+    // time needs none: freeing time cannot overbook anything.
     let Some(current) = store::lock(&mut tx, &booking.id).await? else {
         return Err(AppError::NotFound);
     };
     if current.status != booking.status || current.starts_at != booking.starts_at {
         return Ok(Err(NotMoved::Changed));
     }
+    let occupied = (
+        shape.start.as_second() - booking.buffer_before_minutes * 60,
+        shape.end.as_second() + booking.buffer_after_minutes * 60,
+    );
+    store::lock_span(&mut tx, &b.resources, occupied).await?;
     let (from, to) = (
         start - 2 * 86_400,
         start + 86_400 * (2 + b.row.reach_days()),
@@ -140,6 +143,7 @@ pub async fn reschedule(
         .await?;
     }
     tx.commit().await?;
+    service::availability_changed(state);
     Ok(Ok(moved))
 }
 

@@ -10,6 +10,7 @@ use jiff::civil::Date;
 use super::availability::{self, BookingType, Slot, Unavailable};
 use super::model::{Booking, BookingTypeRow, Location, Rules, Status, busy_from_claims};
 use super::{emails, store};
+use crate::content::Computed;
 use crate::crypto::sha256_hex;
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -51,6 +52,41 @@ impl Bookable {
             ..self
         }
     }
+}
+
+/// This process's computed availability: the types by slug, a day's free starts and a
+/// month's free days, each kept for the content cache's TTL (`CONTENT_CACHE_TTL_MS`) and
+/// dropped when a booking or a rule changes here ([`availability_changed`]) or an admin
+/// table is edited. Other replicas see a change within the TTL; placing a booking never
+/// reads it (it checks again in its transaction), so a stale answer costs a customer a
+/// "taken" sentence, never a double booking.
+#[derive(Debug, Default)]
+pub struct AvailabilityMemo {
+    types: Computed<Option<Bookable>>,
+    days: Computed<Vec<Slot>>,
+    months: Computed<Vec<Date>>,
+}
+
+/// Drops this process's computed availability, after a change to bookings or the rules is
+/// committed.
+pub fn availability_changed(state: &AppState) {
+    let memo = state.locals.get::<AvailabilityMemo>();
+    memo.types.invalidate();
+    memo.days.invalidate();
+    memo.months.invalidate();
+}
+
+/// [`bookable`] from this process's memo: for showing availability, never for placing.
+pub async fn bookable_cached(state: &AppState, slug: &str) -> AppResult<Option<Bookable>> {
+    let memo = state.locals.get::<AvailabilityMemo>();
+    if let Some(hit) = memo.types.get(&state.content, slug) {
+        return Ok(hit);
+    }
+    let generations = memo.types.begin(&state.content);
+    let found = bookable(state, slug).await?;
+    memo.types
+        .put(&state.content, slug, generations, found.clone());
+    Ok(found)
 }
 
 /// The active type `slug` with its resources.
@@ -151,17 +187,24 @@ pub async fn free_days(
         from.timestamp().as_second() - 2 * 86_400,
         to.timestamp().as_second() + 86_400 * b.row.reach_days(),
     );
+    // Moving a booking frees its own time: those answers are not shared.
+    let memo = state.locals.get::<AvailabilityMemo>();
+    let key = format!("{}:{year}-{month}", b.row.id);
+    if b.moving.is_none()
+        && let Some(hit) = memo.months.get(&state.content, &key)
+    {
+        return Ok(hit);
+    }
+    let generations = memo.months.begin(&state.content);
     let Some((rules, kind, busy)) = around(state, b, window).await? else {
         return Ok(Vec::new());
     };
-    Ok(availability::month_days(
-        &rules.studio,
-        &kind,
-        &busy,
-        year,
-        month,
-        Timestamp::now(),
-    ))
+    let days = availability::month_days(&rules.studio, &kind, &busy, year, month, Timestamp::now());
+    if b.moving.is_none() {
+        memo.months
+            .put(&state.content, &key, generations, days.clone());
+    }
+    Ok(days)
 }
 
 /// The free starts of one day.
@@ -171,16 +214,23 @@ pub async fn free_slots(state: &AppState, b: &Bookable, day: Date) -> AppResult<
     };
     let from = start.timestamp().as_second();
     let window = (from - 2 * 86_400, from + 86_400 * (1 + b.row.reach_days()));
+    let memo = state.locals.get::<AvailabilityMemo>();
+    let key = format!("{}:{day}", b.row.id);
+    if b.moving.is_none()
+        && let Some(hit) = memo.days.get(&state.content, &key)
+    {
+        return Ok(hit);
+    }
+    let generations = memo.days.begin(&state.content);
     let Some((rules, kind, busy)) = around(state, b, window).await? else {
         return Ok(Vec::new());
     };
-    Ok(availability::day_slots(
-        &rules.studio,
-        &kind,
-        &busy,
-        day,
-        Timestamp::now(),
-    ))
+    let slots = availability::day_slots(&rules.studio, &kind, &busy, day, Timestamp::now());
+    if b.moving.is_none() {
+        memo.days
+            .put(&state.content, &key, generations, slots.clone());
+    }
+    Ok(slots)
 }
 
 /// Whether `minutes` starting at `at` on `day` (studio time) can be booked now as `b` (the old
@@ -379,8 +429,16 @@ pub async fn place_as(
         Ok(slot) => slot,
         Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
     };
+    let reference = {
+        let mut conn = state.db.pool().acquire().await?;
+        store::next_reference(&mut conn).await?
+    };
     let mut tx = state.db.begin().await?;
-    store::lock_resources(&mut tx, &b.resources).await?;
+    let occupied = (
+        secs(slot.start) - b.row.buffer_before_minutes * 60,
+        secs(slot.end) + b.row.buffer_after_minutes * 60,
+    );
+    store::lock_span(&mut tx, &b.resources, occupied).await?;
     let (from, to) = (secs(slot.start) - 2 * 86_400, secs(slot.end) + 2 * 86_400);
     let claims = store::claims_between(&mut tx, &b.resources, from, to, now()).await?;
     let busy = busy_from_claims(&claims, &rules.numbers);
@@ -390,7 +448,6 @@ pub async fn place_as(
     };
 
     let id = new_id();
-    let reference = store::next_reference(&mut tx).await?;
     let now = now();
     // A deposit holds the slot while its checkout is open; the capture confirms the booking.
     // Staff booking on a customer's behalf confirm it and settle the deposit by hand.
@@ -438,6 +495,7 @@ pub async fn place_as(
         .ok_or(AppError::NotFound)?;
     announce_placed(&mut tx, state, &booking, by, now).await?;
     tx.commit().await?;
+    availability_changed(state);
     Ok(Ok(booking))
 }
 
@@ -617,6 +675,7 @@ pub async fn cancel_by_customer(
         email_customer(state, &mut tx, &fresh, &mail, cancel).await?;
     }
     tx.commit().await?;
+    availability_changed(state);
     if let Some(session) = session
         && let Err(e) = state.gateway.expire_checkout(&session).await
     {

@@ -98,5 +98,6 @@ pub async fn move_to(
     )
     .await?;
     tx.commit().await?;
+    service::availability_changed(state);
     Ok(after)
 }

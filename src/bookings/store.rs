@@ -126,24 +126,40 @@ pub async fn claims_between(
     q.fetch_all(&mut *conn).await
 }
 
-/// Takes the row lock of each resource (in id order, so two placements never wait on each
-/// other crosswise), inside the placing transaction.
-pub async fn lock_resources(
+/// The hours (epoch seconds / 3600) an occupied interval `[from, to)` touches.
+pub fn hours_of((from, to): (i64, i64)) -> std::ops::RangeInclusive<i64> {
+    from.div_euclid(3600)..=(to.max(from + 1) - 1).div_euclid(3600)
+}
+
+/// Takes the lock of every (resource, hour) the occupied interval `span` touches, in order,
+/// inside the placing (or moving) transaction. Two intervals that overlap share an hour, so
+/// their transactions queue on its row; others go on in parallel.
+pub async fn lock_span(
     conn: &mut AnyConnection,
     resources: &[String],
+    span: (i64, i64),
 ) -> Result<(), sqlx::Error> {
     let mut sorted = resources.to_vec();
     sorted.sort();
+    sorted.dedup();
     for r in &sorted {
-        sqlx::query("update booking_resources set lock_version = lock_version + 1 where id = $1")
+        for hour in hours_of(span) {
+            sqlx::query(
+                "insert into booking_locks (resource_id, hour, taken) values ($1, $2, 1) \
+                 on conflict (resource_id, hour) do update set taken = booking_locks.taken + 1",
+            )
             .bind(r)
+            .bind(hour)
             .execute(&mut *conn)
             .await?;
+        }
     }
     Ok(())
 }
 
-/// The next `BK-000123`, in the caller's transaction.
+/// The next `BK-000123`. Taken in a transaction of its own, before the placement's: the
+/// counter's row would otherwise queue every placement behind every other until it commits
+/// (a placement refused afterwards leaves a gap in the numbers).
 pub async fn next_reference(conn: &mut AnyConnection) -> Result<String, sqlx::Error> {
     let n: i64 = sqlx::query_scalar(
         "update booking_counter set value = value + 1 where id = 1 returning value",

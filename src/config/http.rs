@@ -64,6 +64,7 @@ pub(super) struct Clients {
     pub(super) trust_proxy_headers: bool,
     pub(super) trusted_proxy_hops: usize,
     pub(super) login_rate_limit_per_minute: u32,
+    pub(super) availability_rate_limit_per_minute: u32,
 }
 
 impl Clients {
@@ -81,6 +82,11 @@ impl Clients {
                 parse_num(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
                 1,
                 "LOGIN_RATE_LIMIT_PER_MINUTE",
+            )?,
+            availability_rate_limit_per_minute: at_least(
+                parse_num(vars, "AVAILABILITY_RATE_LIMIT_PER_MINUTE", 120)?,
+                1,
+                "AVAILABILITY_RATE_LIMIT_PER_MINUTE",
             )?,
         })
     }

@@ -102,6 +102,8 @@ pub struct Settings {
     pub trusted_proxy_hops: usize,
     /// `LOGIN_RATE_LIMIT_PER_MINUTE`.
     pub login_rate_limit_per_minute: u32,
+    /// `AVAILABILITY_RATE_LIMIT_PER_MINUTE`: the public availability API, per client.
+    pub availability_rate_limit_per_minute: u32,
     /// `HTTP_HEADER_READ_TIMEOUT_SECS`: a connection must send a whole request head within
     /// this time of its first byte (of being accepted, for its first request).
     pub http_header_read_timeout: Duration,
@@ -320,6 +322,7 @@ impl Sections {
             trust_proxy_headers: self.clients.trust_proxy_headers,
             trusted_proxy_hops: self.clients.trusted_proxy_hops,
             login_rate_limit_per_minute: self.clients.login_rate_limit_per_minute,
+            availability_rate_limit_per_minute: self.clients.availability_rate_limit_per_minute,
             http_header_read_timeout: self.slow_clients.header_read_timeout,
             http_keep_alive_timeout: self.slow_clients.keep_alive_timeout,
             form_body_timeouts: self.slow_clients.form_body,

@@ -39,6 +39,46 @@ pub async fn hit(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
     w.judge(limit, previous, current)
 }
 
+/// Counts a hit for `key` under `limit` in this process's memory, not the database: for
+/// public reads answered from memory (the availability API), where a database write per
+/// request would cost more than the answer. The same sliding window as [`hit`], but per
+/// replica: N replicas allow N times the limit.
+pub fn hit_local(windows: &LocalWindows, limit: Limit, key: &str) -> Result<(), AppError> {
+    let w = Window::now(limit);
+    let Ok(mut map) = windows.0.lock() else {
+        return Ok(());
+    };
+    if map.len() >= LOCAL_KEYS {
+        // Old windows first; a flood of fresh keys just starts afresh.
+        map.retain(|_, c| c.start >= w.start - w.len);
+        if map.len() >= LOCAL_KEYS {
+            map.clear();
+        }
+    }
+    let counts = map.entry(format!("{}:{key}", limit.name)).or_default();
+    if counts.start != w.start {
+        counts.previous = if counts.start == w.start - w.len { counts.current } else { 0 };
+        counts.current = 0;
+        counts.start = w.start;
+    }
+    counts.current += 1;
+    w.judge(limit, counts.previous, counts.current)
+}
+
+/// Most keys [`LocalWindows`] remembers.
+const LOCAL_KEYS: usize = 100_000;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct LocalCounts {
+    start: i64,
+    previous: i64,
+    current: i64,
+}
+
+/// The in-memory windows of [`hit_local`] (one per process: `state.locals`).
+#[derive(Debug, Default)]
+pub struct LocalWindows(std::sync::Mutex<std::collections::HashMap<String, LocalCounts>>);
+
 /// Whether one more hit would pass, without counting it (for limits that count failures
 /// only: call `peek` first, `hit` when the attempt failed).
 pub async fn peek(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
@@ -128,6 +168,16 @@ mod tests {
         max: 10,
         window: Duration::from_secs(60),
     };
+
+    #[test]
+    fn the_local_window_limits_like_the_stored_one() {
+        let windows = LocalWindows::default();
+        let passed = (0..15)
+            .filter(|_| hit_local(&windows, LIMIT, "203.0.113.7").is_ok())
+            .count();
+        assert!((10..=11).contains(&passed), "{passed}");
+        assert!(hit_local(&windows, LIMIT, "203.0.113.8").is_ok(), "per client");
+    }
 
     #[test]
     fn ipv6_clients_are_keyed_by_their_64() {

@@ -4,24 +4,31 @@ use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
+use crate::support::csrf_from_html;
 use crate::support::{Backend, TestApp};
 
 const PASSWORD: &str = "correct horse battery";
 
 /// Two apps on one database with one secret, like two pods behind a load balancer.
 async fn two_replicas(backend: Backend) -> (TestApp, TestApp) {
+    two_replicas_with(backend, &[]).await
+}
+
+async fn two_replicas_with(backend: Backend, vars: &[(&str, &str)]) -> (TestApp, TestApp) {
     let key = hex::encode(rand::random::<[u8; 32]>());
-    let a = TestApp::builder(backend)
-        .var("SECRET_KEY", &key)
-        .spawn()
-        .await;
+    let mut a = TestApp::builder(backend).var("SECRET_KEY", &key);
+    for (k, v) in vars {
+        a = a.var(k, v);
+    }
+    let a = a.spawn().await;
     let url = a.state.settings.database_url.expose().clone();
-    let b = TestApp::builder(backend)
+    let mut b = TestApp::builder(backend)
         .var("SECRET_KEY", &key)
-        .database_url(&url)
-        .spawn()
-        .await;
-    (a, b)
+        .database_url(&url);
+    for (k, v) in vars {
+        b = b.var(k, v);
+    }
+    (a, b.spawn().await)
 }
 
 async fn a_session_started_on_one_replica_works_on_another(backend: Backend) {
@@ -212,7 +219,73 @@ async fn a_key_rotation_keeps_carts_forms_and_order_links(backend: Backend) {
     );
 }
 
+/// Fifty customers, each from their own address, book the same consultation through the
+/// booking form at once, half on each replica: exactly one booking, the others told it was
+/// taken (409) with the day's fresh times. The lock is the database's (the resource's row on
+/// PostgreSQL, the write transaction on SQLite), so replicas share it.
+async fn fifty_customers_on_two_replicas_make_one_booking(backend: Backend) {
+    let (a, b) = two_replicas_with(backend, &[("TRUST_PROXY_HEADERS", "true")]).await;
+    flashstudio::demo::seed(&a.state, flashstudio::demo::SeedOptions { clips: false })
+        .await
+        .unwrap();
+    let (_, details) = crate::bookings::a_later_free_time(&a, "consultation").await;
+    let start = crate::bookings::start_of(&details);
+    let attempts = (0..50).map(|i| {
+        let base = if i % 2 == 0 {
+            a.base.clone()
+        } else {
+            b.base.clone()
+        };
+        let details = details.clone();
+        let start = start.clone();
+        tokio::spawn(async move {
+            let browser = crate::support::Browser::from_address(
+                &base,
+                &format!("10.50.{}.{}", i / 100, i % 100 + 1),
+            );
+            let (_, form) = browser.get_text(&details).await;
+            let token = csrf_from_html(&form);
+            let email = format!("racer{i}@example.com");
+            let resp = browser
+                .post_form_raw(
+                    "/book/consultation",
+                    &[
+                        ("csrf_token", token.as_str()),
+                        ("start", start.as_str()),
+                        ("name", "Racer"),
+                        ("email", email.as_str()),
+                        ("location", "video"),
+                    ],
+                )
+                .await;
+            resp.status()
+        })
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let won = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    let taken = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((won, taken), (1, 49), "{statuses:?}");
+    let (bookings, claims): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from bookings), (select count(*) from booking_claims)",
+    )
+    .fetch_one(a.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((bookings, claims), (1, 1));
+}
+
 on_both_backends!(
+    fifty_customers_on_two_replicas_make_one_booking,
     a_key_rotation_keeps_carts_forms_and_order_links,
     a_session_started_on_one_replica_works_on_another,
     the_login_rate_limit_holds_across_replicas,
