@@ -236,7 +236,8 @@ impl<V: Clone> Computed<V> {
     pub fn get(&self, cache: &ContentCache, key: &str) -> Option<V> {
         let entries = self.entries.read().ok()?;
         let e = entries.get(key)?;
-        (e.generations == self.begin(cache) && e.at.elapsed() < cache.ttl()).then(|| e.value.clone())
+        (e.generations == self.begin(cache) && e.at.elapsed() < cache.ttl())
+            .then(|| e.value.clone())
     }
 
     /// Keeps `value`, computed from the generations [`Computed::begin`] gave, unless

@@ -54,7 +54,11 @@ pub struct AppState {
 /// One value of each type, created on first use and shared by every clone of the state: how
 /// the layers above keep per-process state without this layer naming them.
 #[derive(Default)]
-pub struct Locals(std::sync::RwLock<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
+pub struct Locals(
+    std::sync::RwLock<
+        std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    >,
+);
 
 impl std::fmt::Debug for Locals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -77,9 +81,9 @@ impl Locals {
         }
         match self.0.write() {
             Ok(mut map) => {
-                let entry = map
-                    .entry(key)
-                    .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>);
+                let entry = map.entry(key).or_insert_with(|| {
+                    Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>
+                });
                 Arc::clone(entry).downcast::<T>().unwrap_or_default()
             }
             Err(_) => Arc::default(),

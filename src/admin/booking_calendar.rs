@@ -190,7 +190,7 @@ fn week(
         "/admin/calendar",
         html! {
             (header(View::Week, monday, &title))
-            div.table-scroll {
+            div.table-scroll tabindex="0" role="region" aria-label=(title) {
                 table.table.cal-week {
                     caption.visually-hidden { (title) ", a row per resource" }
                     thead {
@@ -252,7 +252,7 @@ fn month(
         "/admin/calendar",
         html! {
             (header(View::Month, first, &title))
-            div.table-scroll {
+            div.table-scroll tabindex="0" role="region" aria-label=(title) {
                 table.table.cal-month {
                     caption.visually-hidden { (title) }
                     thead { tr { @for w in [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday, Weekday::Saturday, Weekday::Sunday] {

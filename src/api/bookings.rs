@@ -11,12 +11,12 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, param::Query};
 
+use super::formats::{Clock, Day, Formatted, Month, Slug};
 use super::{ApiResult, state};
 use crate::bookings::model::parse_hm;
 use crate::bookings::service::{self, Bookable};
 use crate::error::AppError;
 use crate::http::context::RequestContext;
-use super::formats::{Clock, Day, Formatted, Month, Slug};
 use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
 
@@ -84,7 +84,11 @@ async fn limited(req: &Request, state: &AppState) -> Result<(), AppError> {
     let key = req
         .data::<Arc<RequestContext>>()
         .map_or_else(|| "unknown".to_owned(), |ctx| ctx.rate_key());
-    rate_limit::hit_local(&state.locals.get::<rate_limit::LocalWindows>(), per_client(state), &key)
+    rate_limit::hit_local(
+        &state.locals.get::<rate_limit::LocalWindows>(),
+        per_client(state),
+        &key,
+    )
 }
 
 async fn bookable(state: &AppState, slug: &str) -> Result<Bookable, AppError> {
@@ -162,7 +166,10 @@ impl AvailabilityApi {
         limited(req, state).await?;
         let b = bookable(state, booking_type.0.as_str()).await?;
         let first = parse_date(&format!("{}-01", month.0.as_str())).map_err(|_| {
-            AppError::BadRequest(format!("{:?} is not a month; use YYYY-MM.", month.0.as_str()))
+            AppError::BadRequest(format!(
+                "{:?} is not a month; use YYYY-MM.",
+                month.0.as_str()
+            ))
         })?;
         let days = service::free_days(state, &b, first.year(), first.month()).await?;
         Ok(Json(MonthAvailability {

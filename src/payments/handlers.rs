@@ -112,7 +112,7 @@ pub async fn dev_checkout(
                 div.dev-gateway.panel {
                     p.eyebrow { "Dev gateway · test mode · no real money" }
                     h1 { "Pay " (Money::of_code(payment.amount_minor, &payment.currency)) }
-                    p.muted { "Order " (summary.reference) " for " (summary.email) }
+                    p.muted { (payment.purpose().label()) " " (summary.reference) " for " (summary.email) }
                     ul.plain-list {
                         @for line in &summary.lines { li { (line) } }
                     }
@@ -121,7 +121,7 @@ pub async fn dev_checkout(
                             (csrf_field(&ctx))
                             button.button.button-primary.button-block type="submit" name="action" value="pay" { "Pay (test card succeeds)" }
                             button.button.button-secondary.button-block type="submit" name="action" value="decline" { "Decline (test card is refused)" }
-                            button.button.button-ghost.button-block type="submit" name="action" value="cancel" { "Cancel and return to the shop" }
+                            button.button.button-ghost.button-block type="submit" name="action" value="cancel" { "Cancel and go back" }
                         }
                         p.muted.small { "In production this page is Stripe Checkout; here each button sends the same signed event Stripe would." }
                     } @else {

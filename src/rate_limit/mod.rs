@@ -57,7 +57,11 @@ pub fn hit_local(windows: &LocalWindows, limit: Limit, key: &str) -> Result<(), 
     }
     let counts = map.entry(format!("{}:{key}", limit.name)).or_default();
     if counts.start != w.start {
-        counts.previous = if counts.start == w.start - w.len { counts.current } else { 0 };
+        counts.previous = if counts.start == w.start - w.len {
+            counts.current
+        } else {
+            0
+        };
         counts.current = 0;
         counts.start = w.start;
     }
@@ -176,7 +180,10 @@ mod tests {
             .filter(|_| hit_local(&windows, LIMIT, "203.0.113.7").is_ok())
             .count();
         assert!((10..=11).contains(&passed), "{passed}");
-        assert!(hit_local(&windows, LIMIT, "203.0.113.8").is_ok(), "per client");
+        assert!(
+            hit_local(&windows, LIMIT, "203.0.113.8").is_ok(),
+            "per client"
+        );
     }
 
     #[test]

@@ -859,6 +859,19 @@ async fn every_page_passes_axe() {
     click(c, "form button[type=submit].button-primary").await;
     wait_text(c, "h1", "the booking's page", |t| t == "Free consultation").await;
     axe.check(c, "booking").await;
+    // Moving it: the calendar for a new time, then the new time to confirm.
+    let manage = c.current_url().await.unwrap().path().to_owned();
+    c.goto(&format!("{base}{manage}/reschedule")).await.unwrap();
+    wait_text(c, "h1", "the move page", |t| t.starts_with("Move your")).await;
+    click(c, "td.is-free a").await;
+    wait_text(c, ".day-times h2", "a day's times", |t| !t.is_empty()).await;
+    axe.check(c, "booking-reschedule").await;
+    click(c, "ul.time-list a").await;
+    wait_text(c, "h1", "the move to confirm", |t| {
+        t == "Move to this time?"
+    })
+    .await;
+    axe.check(c, "booking-reschedule-confirm").await;
 
     // A purchase: cart, checkout, the dev gateway, the order page.
     c.goto(&format!("{base}/products/kampong-glam-morning"))
@@ -904,6 +917,9 @@ async fn every_page_passes_axe() {
     axe.check(c, "account-orders").await;
     let mut admin: Vec<String> = [
         "/admin",
+        "/admin/calendar",
+        "/admin/calendar?view=month",
+        "/admin/bookings/new",
         "/admin/media",
         "/admin/api-tokens",
         "/admin/webhooks",
@@ -1311,6 +1327,105 @@ async fn a_visitor_books_a_consultation_in_the_browser() {
             .await
             .unwrap();
     assert_eq!(bookings, 2);
+}
+
+/// Issue 15: a shoot with a deposit, booked and paid through the dev gateway in a browser,
+/// with JavaScript and without, on a desktop and a phone; then staff see it on the admin
+/// calendar (week and month) and on its page. Screenshots of each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_books_a_shoot_and_pays_its_deposit_in_the_browser() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let base = app.base.clone();
+    let mut booked = 0;
+    for (js, args) in [
+        ("", &[][..]),
+        ("-nojs", &["--blink-settings=scriptEnabled=false"][..]),
+    ] {
+        let driver = start_browser_in(args, None).await;
+        let c = &driver.client;
+        for (width, height, size) in [(1280, 1000, ""), (390, 844, "-phone")] {
+            let suffix = format!("{js}{size}");
+            c.set_window_size(width, height).await.unwrap();
+            c.goto(&format!("{base}/book/half-day-shoot"))
+                .await
+                .unwrap();
+            wait_text(c, "h1", "the calendar page", |t| t == "Half-day shoot").await;
+            // A later month: well clear of the week's notice, and a different day each round.
+            for _ in 0..=booked {
+                click(c, ".calendar-head a[rel=next]").await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            click(c, "td.is-free a").await;
+            wait_text(c, ".day-times h2", "a day's times", |t| !t.is_empty()).await;
+            click(c, "ul.time-list a").await;
+            wait_text(c, "h1", "details", |t| t == "Your details").await;
+            fill(c, "#name", "Mei Tan").await;
+            fill(c, "#email", &format!("mei{booked}@example.com")).await;
+            click(c, "form[action$='/review'] button[type=submit]").await;
+            wait_text(c, "h1", "review", |t| t == "Check and confirm").await;
+            assert_eq!(
+                text_of(c, "form button[type=submit].button-primary").await,
+                "Book and pay the deposit"
+            );
+            screenshot(c, &format!("book-deposit-review{suffix}.png")).await;
+            click(c, "form button[type=submit].button-primary").await;
+            wait_text(c, ".dev-gateway h1", "the dev gateway", |t| !t.is_empty()).await;
+            screenshot(c, &format!("deposit-gateway{suffix}.png")).await;
+            click(c, "button[value=pay]").await;
+            wait_text(c, ".alert-success", "paid and confirmed", |t| {
+                t.contains("Deposit received")
+            })
+            .await;
+            assert!(text_of(c, ".status-badge").await.contains("Confirmed"));
+            screenshot(c, &format!("deposit-paid{suffix}.png")).await;
+            booked += 1;
+        }
+    }
+    let confirmed: i64 = sqlx::query_scalar(
+        "select count(*) from bookings where status = 'confirmed' and type_name = 'Half-day shoot'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(confirmed, 4);
+
+    // Staff: the calendar's month and week, and the booking's page.
+    let driver = start_browser().await;
+    let c = &driver.client;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#email", ADMIN).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form button[type=submit]").await;
+    wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    let first: i64 = sqlx::query_scalar("select min(starts_at) from bookings")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let day = jiff::Timestamp::from_second(first)
+        .unwrap()
+        .to_zoned(app.state.settings.time_zone.clone())
+        .date();
+    c.goto(&format!("{base}/admin/calendar?view=month&date={day}"))
+        .await
+        .unwrap();
+    wait_text(c, "h1", "the calendar", |t| t == "Calendar").await;
+    assert!(text_of(c, ".cal-month").await.contains("Mei Tan"));
+    screenshot(c, "admin-calendar-month.png").await;
+    c.goto(&format!("{base}/admin/calendar?view=week&date={day}"))
+        .await
+        .unwrap();
+    assert!(text_of(c, ".cal-week").await.contains("Mei Tan"));
+    screenshot(c, "admin-calendar.png").await;
+    click(c, ".cal-week a.cal-booking").await;
+    wait_text(c, "h1", "the booking's admin page", |t| {
+        t.starts_with("Booking BK-")
+    })
+    .await;
+    screenshot(c, "admin-booking-deposit.png").await;
 }
 
 /// Issue 15: a visitor whose browser is in another time zone sees each free time in their own
