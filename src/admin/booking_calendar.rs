@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use poem::web::Data;
 use poem::{IntoResponse as _, Response, handler};
 
-use crate::bookings::model::{Booking, ResourceRow};
+use crate::bookings::model::{DiaryEntry as Booking, ResourceRow};
 use crate::bookings::store;
 use crate::error::AppResult;
 use crate::http::context::RequestContext;

@@ -14,6 +14,11 @@ use super::availability::{
     BookingLength, BookingType, Busy, DateOverride, DayHours, ResourceId, StudioRules, WeeklyHours,
 };
 
+/// The longest a booking may occupy a resource, buffers included (62 days): placing or moving
+/// a longer one is refused, so every query of the bookings around a time can bound its
+/// index scan on both sides (its cost follows the window, not the diary).
+pub const MAX_OCCUPIED_SECS: i64 = 62 * 86_400;
+
 /// Where a booking's life stands. Moves only through [`Status::can_move_to`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -215,7 +220,7 @@ impl BookingTypeRow {
     /// re-checks around the exact slot, so this only bounds what the calendar reads.
     pub fn reach_days(&self) -> i64 {
         match self.length() {
-            Some(BookingLength::Days(_)) => 62,
+            Some(BookingLength::Days(_)) => MAX_OCCUPIED_SECS / 86_400,
             _ => 2,
         }
     }
@@ -508,6 +513,20 @@ pub struct Booking {
     pub updated_at: i64,
     pub cancelled_at: Option<i64>,
     pub cancel_reason: String,
+}
+
+/// A booking as the staff's calendar shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct DiaryEntry {
+    pub id: String,
+    pub reference: String,
+    pub type_name: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// The customer's name.
+    pub name: String,
 }
 
 /// Columns of [`Booking`].

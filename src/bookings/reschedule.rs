@@ -96,6 +96,13 @@ pub async fn reschedule(
         Err(why) => return Ok(Err(NotMoved::Unavailable(why))),
     };
 
+    let occupied = (
+        shape.start.as_second() - booking.buffer_before_minutes * 60,
+        shape.end.as_second() + booking.buffer_after_minutes * 60,
+    );
+    if occupied.1 - occupied.0 > super::model::MAX_OCCUPIED_SECS {
+        return Ok(Err(NotMoved::Unavailable(Unavailable::NotOffered)));
+    }
     let mut tx = state.db.begin().await?;
     // The booking first, then the (resource, hour) locks of its new time, in order: the
     // order every transaction that touches a booking and the locks takes them in. Its old
@@ -106,10 +113,6 @@ pub async fn reschedule(
     if current.status != booking.status || current.starts_at != booking.starts_at {
         return Ok(Err(NotMoved::Changed));
     }
-    let occupied = (
-        shape.start.as_second() - booking.buffer_before_minutes * 60,
-        shape.end.as_second() + booking.buffer_after_minutes * 60,
-    );
     store::lock_span(&mut tx, &b.resources, occupied).await?;
     let (from, to) = (
         start - 2 * 86_400,

@@ -377,24 +377,14 @@ fn fits(
     availability::check_capacity(&rules.studio, kind, busy, start, end, now)
 }
 
-/// Places a booking of `b` at `start` (epoch seconds) for the details, atomically: exactly
-/// one of several concurrent requests for the same capacity wins; the others get
-/// [`Unavailable::Taken`]. The booking, its claims and its emails are written together.
-pub async fn place_as(
+/// Who places it: the account, the placing client's hash, and whether the rules are
+/// overridden. A customer's placement counts against the rate limits first.
+async fn placed_by<'a>(
     state: &AppState,
-    b: &Bookable,
-    start: i64,
-    details: &Details,
-    by: PlacedBy<'_>,
-) -> AppResult<Result<Booking, NotPlaced>> {
-    let (email, location) = match validate(b, details) {
-        Ok(v) => v,
-        Err(errors) => return Ok(Err(NotPlaced::Invalid(errors))),
-    };
-    let Ok(start_at) = Timestamp::from_second(start) else {
-        return Ok(Err(NotPlaced::Unavailable(Unavailable::OutOfRange)));
-    };
-    let (user_id, client_hash, overriding) = match by {
+    by: PlacedBy<'a>,
+    email: &Email,
+) -> AppResult<(Option<&'a str>, String, bool)> {
+    Ok(match by {
         PlacedBy::Customer {
             user_id,
             client_key,
@@ -412,7 +402,27 @@ pub async fn place_as(
             sha256_hex(&format!("staff:{}", admin.id)),
             override_reason.is_some(),
         ),
+    })
+}
+
+/// Places a booking of `b` at `start` (epoch seconds) for the details, atomically: exactly
+/// one of several concurrent requests for the same capacity wins; the others get
+/// [`Unavailable::Taken`]. The booking, its claims and its emails are written together.
+pub async fn place_as(
+    state: &AppState,
+    b: &Bookable,
+    start: i64,
+    details: &Details,
+    by: PlacedBy<'_>,
+) -> AppResult<Result<Booking, NotPlaced>> {
+    let (email, location) = match validate(b, details) {
+        Ok(v) => v,
+        Err(errors) => return Ok(Err(NotPlaced::Invalid(errors))),
     };
+    let Ok(start_at) = Timestamp::from_second(start) else {
+        return Ok(Err(NotPlaced::Unavailable(Unavailable::OutOfRange)));
+    };
+    let (user_id, client_hash, overriding) = placed_by(state, by, &email).await?;
 
     // The rules and the slot's shape (its end, without others) are read before the write
     // transaction, so placements queued on one resource (or, on SQLite, on the one writer)
@@ -429,15 +439,18 @@ pub async fn place_as(
         Ok(slot) => slot,
         Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
     };
+    let occupied = (
+        secs(slot.start) - b.row.buffer_before_minutes * 60,
+        secs(slot.end) + b.row.buffer_after_minutes * 60,
+    );
+    if occupied.1 - occupied.0 > super::model::MAX_OCCUPIED_SECS {
+        return Ok(Err(NotPlaced::Unavailable(Unavailable::NotOffered)));
+    }
     let reference = {
         let mut conn = state.db.pool().acquire().await?;
         store::next_reference(&mut conn).await?
     };
     let mut tx = state.db.begin().await?;
-    let occupied = (
-        secs(slot.start) - b.row.buffer_before_minutes * 60,
-        secs(slot.end) + b.row.buffer_after_minutes * 60,
-    );
     store::lock_span(&mut tx, &b.resources, occupied).await?;
     let (from, to) = (secs(slot.start) - 2 * 86_400, secs(slot.end) + 2 * 86_400);
     let claims = store::claims_between(&mut tx, &b.resources, from, to, now()).await?;

@@ -3,8 +3,8 @@
 use sqlx::{Any, AnyConnection, Executor};
 
 use super::model::{
-    BOOKING_COLUMNS, Booking, BookingTypeRow, ClaimRow, OpeningRow, OverrideRow, ResourceRow,
-    Status, TYPE_COLUMNS,
+    BOOKING_COLUMNS, Booking, BookingTypeRow, ClaimRow, DiaryEntry, MAX_OCCUPIED_SECS, OpeningRow,
+    OverrideRow, ResourceRow, Status, TYPE_COLUMNS,
 };
 
 /// Active booking types, in display order.
@@ -29,6 +29,15 @@ pub async fn active_type<'e>(
     .bind(slug)
     .fetch_optional(ex)
     .await
+}
+
+/// (id, name) of every booking type, active ones first, for a filter.
+pub async fn type_choices<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("select id, name from booking_types order by active desc, sort_order, name")
+        .fetch_all(ex)
+        .await
 }
 
 /// A booking type by id, active or not (a booking keeps its type).
@@ -112,6 +121,7 @@ pub async fn claims_between(
                 b.buffer_after_minutes \
          from booking_claims c join bookings b on b.id = c.booking_id \
          where c.resource_id in ({}) and c.occupied_to > $1 and c.occupied_from < $2 \
+           and c.occupied_to < $2 + {MAX_OCCUPIED_SECS} \
            and (b.status in ('pending', 'confirmed') \
                 or (b.status = 'held' and b.hold_expires_at > $3))",
         placeholders.join(", ")
@@ -279,15 +289,15 @@ pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<Option<Booking>,
 }
 
 /// Bookings that overlap `[from, to)` (epoch seconds) and still mean something for the diary
-/// (not cancelled or expired), by start, at most `limit`.
+/// (not cancelled or expired), by start, at most `limit`, as the calendar shows them.
 pub async fn in_window<'e>(
     ex: impl Executor<'e, Database = Any>,
     (from, to): (i64, i64),
     limit: i64,
-) -> Result<Vec<Booking>, sqlx::Error> {
+) -> Result<Vec<DiaryEntry>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {BOOKING_COLUMNS} from bookings \
-         where starts_at < $2 and ends_at > $1 \
+        "select id, reference, type_name, status, starts_at, ends_at, name from bookings \
+         where starts_at < $2 and ends_at > $1 and starts_at > $1 - {MAX_OCCUPIED_SECS} \
            and status in ('held', 'pending', 'confirmed', 'completed', 'no_show') \
          order by starts_at limit $3"
     )))
@@ -303,11 +313,11 @@ pub async fn claims_in_window<'e>(
     ex: impl Executor<'e, Database = Any>,
     (from, to): (i64, i64),
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select c.booking_id, c.resource_id from booking_claims c \
          join bookings b on b.id = c.booking_id \
-         where b.starts_at < $2 and b.ends_at > $1",
-    )
+         where b.starts_at < $2 and b.ends_at > $1 and b.starts_at > $1 - {MAX_OCCUPIED_SECS}"
+    )))
     .bind(from)
     .bind(to)
     .fetch_all(ex)

@@ -4,7 +4,7 @@
 
 use crate::tables::store::PlainWrites;
 use crate::tables::{
-    ACTIVATE, Column, Create, DEACTIVATE, Filter, Kind, ORDER, PRICE, RowLink, TableSpec,
+    ACTIVATE, Choices, Column, Create, DEACTIVATE, Filter, Kind, ORDER, PRICE, RowLink, TableSpec,
     long_text, text,
 };
 
@@ -19,6 +19,18 @@ const STATUSES: &[(&str, &str)] = &[
     ("expired", "Expired"),
 ];
 
+fn type_choices(
+    db: &crate::db::Db,
+) -> futures_util::future::BoxFuture<'_, Result<Vec<(String, String)>, sqlx::Error>> {
+    Box::pin(super::store::type_choices(db.pool()))
+}
+
+/// Every booking type, active or not, for the bookings' type filter.
+pub static TYPE_CHOICES: Choices = Choices {
+    name: "booking_types",
+    load: type_choices,
+};
+
 /// Bookings: newest start first; open one to confirm, complete or cancel it.
 pub static BOOKINGS: TableSpec = TableSpec {
     name: "bookings",
@@ -29,7 +41,14 @@ pub static BOOKINGS: TableSpec = TableSpec {
     columns: &[
         Column::show("reference", "Booking", text(20)),
         Column::show("starts_at", "Starts", Kind::Timestamp),
-        Column::show("type_name", "What", text(120)),
+        Column::show(
+            "booking_type_id",
+            "What",
+            Kind::Ref {
+                source: &TYPE_CHOICES,
+                nullable: false,
+            },
+        ),
         Column::show("status", "Status", Kind::Choice(STATUSES)),
         Column::show("name", "Customer", text(100)),
         Column::show("email", "Email", text(254)),
@@ -42,6 +61,10 @@ pub static BOOKINGS: TableSpec = TableSpec {
         Filter {
             key: "status",
             label: "Status",
+        },
+        Filter {
+            key: "booking_type_id",
+            label: "Type",
         },
         Filter {
             key: "starts_at",
