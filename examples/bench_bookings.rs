@@ -48,6 +48,12 @@ async fn main() {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
+    // The pool's size, as a deployment would set it (default 10).
+    .chain(
+        std::env::var("DATABASE_MAX_CONNECTIONS")
+            .ok()
+            .map(|v| ("DATABASE_MAX_CONNECTIONS".to_owned(), v)),
+    )
     .collect();
     let settings = Settings::from_map(&vars).expect("settings");
     let state = AppState::build(settings).await.expect("app state");

@@ -4,12 +4,13 @@
 //!   overrides, buffers, resources with a capacity, minimum notice, horizon, time zones with
 //!   their clock changes);
 //! - [`model`]: the rules' rows, a booking, its state machine and cancellation policy;
-//! - [`store`]: the SQL; [`service`]: reading availability and placing a booking atomically;
+//! - [`store`]: the SQL; [`service`]: reading availability (memoised per process) and placing a
+//!   booking atomically; [`reschedule`]: moving one; [`deposits`]: the payments port's booking
+//!   side (holds, their expiry, refunds under the policy snapshot);
 //! - [`handlers`] and [`views`]: `/book` (type → calendar → time → details → review → booked)
-//!   and a booking's own page behind its signed link; [`emails`]: what customers and staff get.
-//!
-//! Still to come (issue 15): deposits through the payments port and holds, `.ics` invites,
-//! reminders, rescheduling, the admin (tables, calendar, state moves), the availability API.
+//!   and a booking's own page behind its signed link (pay, move, cancel); [`emails`] and
+//!   [`invite`]: what customers and staff get; [`reminders`]: the day-before email;
+//! - [`staff`], [`hours`], [`resources`], [`tables`]: what the admin does with them.
 
 pub use store::attach_guest as attach_guest_bookings;
 

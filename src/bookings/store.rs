@@ -324,17 +324,6 @@ pub async fn claims_in_window<'e>(
     .await
 }
 
-/// The resources a booking holds claims on.
-pub async fn claimed_resources(
-    conn: &mut AnyConnection,
-    booking_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("select resource_id from booking_claims where booking_id = $1")
-        .bind(booking_id)
-        .fetch_all(&mut *conn)
-        .await
-}
-
 /// Moves a booking to `starts_at`–`ends_at` on `resources`, in the caller's transaction: its
 /// claims are replaced (with its own buffers), its sequence raised (calendar apps apply the
 /// newer invite) and its reminder made due again.
