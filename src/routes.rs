@@ -61,6 +61,7 @@ fn public() -> Route {
         .at("/bookings/:id/:sig", get(bookings::show))
         .at("/bookings/:id/:sig/cancel", post(bookings::cancel))
         .at("/bookings/:id/:sig/pay", post(bookings::pay_deposit))
+        .at("/bookings/:id/:sig/files", post(bookings::add_file))
         .at(
             "/bookings/:id/:sig/reschedule",
             get(bookings::reschedule_picker).post(bookings::move_booking),

@@ -23,7 +23,13 @@ use crate::state::AppState;
 use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, timestamp};
 
-fn page(ctx: &RequestContext, state: &AppState, b: &Booking, payments: &[Payment]) -> maud::Markup {
+fn page(
+    ctx: &RequestContext,
+    state: &AppState,
+    b: &Booking,
+    payments: &[Payment],
+    files: &[store::BookingFile],
+) -> maud::Markup {
     let money = |minor: i64| match Currency::parse(&b.currency) {
         Some(c) => Money::new(minor, c).to_string(),
         None => minor.to_string(),
@@ -77,6 +83,14 @@ fn page(ctx: &RequestContext, state: &AppState, b: &Booking, payments: &[Payment
                     h3 { "Their notes" }
                     @if b.customer_notes.is_empty() { p.muted { "None." } }
                     @else { p.prewrap { (b.customer_notes) } }
+                    @if !files.is_empty() {
+                        h3 { "Their files" }
+                        ul.plain-list {
+                            @for f in files {
+                                li { a href=(format!("/admin/media/{}", f.media_id)) { (f.file_name) } }
+                            }
+                        }
+                    }
                     h3 { "Staff notes" }
                     @if b.staff_notes.is_empty() { p.muted { "None. Edit them in the bookings table." } }
                     @else { p.prewrap { (b.staff_notes) } }
@@ -231,7 +245,8 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let payments = payment_store::all_for(state.db.pool(), &id).await?;
-    Ok(page(&ctx, state, &b, &payments).into_response())
+    let files = store::files_of(state.db.pool(), &id).await?;
+    Ok(page(&ctx, state, &b, &payments, &files).into_response())
 }
 
 /// `POST /admin/booking/{id}/refund`: `amount` (major units), `reason`, `confirm=1`, and the

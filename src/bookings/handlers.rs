@@ -446,8 +446,15 @@ pub async fn show(
         views::Arrival::Link
     };
     let zone = &state.settings.time_zone;
-    let mut resp =
-        views::booking_page(&ctx, zone, &booking, &manage, open, arrival).into_response();
+    let files = store::files_of(state.db.pool(), &booking.id).await?;
+    let page = views::BookingPage {
+        booking: &booking,
+        manage_path: &manage,
+        self_service: open,
+        arrival,
+        files: &files,
+    };
+    let mut resp = views::booking_page(&ctx, zone, &page).into_response();
     // The link is the key to the booking: keep it out of Referer headers.
     resp.headers_mut().insert(
         poem::http::header::REFERRER_POLICY,
@@ -647,4 +654,22 @@ pub async fn move_booking(
             Flash::error("The booking changed meanwhile. Here it is as it stands."),
         )),
     }
+}
+
+/// `POST /bookings/{id}/{sig}/files?csrf_token=…` (multipart, one `file`): attaches a reference
+/// file to the booking; back to its page with a sentence either way.
+#[handler]
+pub async fn add_file(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+    multipart: poem::web::Multipart,
+) -> AppResult<Response> {
+    let booking = service::by_link(state, &id, &sig).await?;
+    let back = service::manage_path(state, &booking);
+    let flash = match super::files::receive(state, req, &booking, multipart).await? {
+        Ok(file) => Flash::success(format!("{} is with the studio now.", file.file_name)),
+        Err(super::files::Refused(why)) => Flash::error(why),
+    };
+    Ok(redirect_with_flash(state, &back, flash))
 }

@@ -17,6 +17,7 @@ pub use store::attach_guest as attach_guest_bookings;
 pub mod availability;
 pub mod deposits;
 pub mod emails;
+pub mod files;
 pub mod handlers;
 pub mod hours;
 pub mod invite;

@@ -324,6 +324,49 @@ pub async fn claims_in_window<'e>(
     .await
 }
 
+/// A reference file of a booking, as listed on its pages.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookingFile {
+    pub media_id: String,
+    pub file_name: String,
+    pub size_bytes: i64,
+}
+
+/// The reference files of a booking, oldest first.
+pub async fn files_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    booking_id: &str,
+) -> Result<Vec<BookingFile>, sqlx::Error> {
+    sqlx::query_as(
+        "select media_id, file_name, size_bytes from booking_files where booking_id = $1 \
+         order by created_at, media_id",
+    )
+    .bind(booking_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Attaches a stored file to a booking, in the caller's transaction.
+pub async fn attach_file(
+    conn: &mut AnyConnection,
+    booking_id: &str,
+    file: &BookingFile,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into booking_files (booking_id, media_id, file_name, size_bytes, created_at) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(booking_id)
+    .bind(&file.media_id)
+    .bind(&file.file_name)
+    .bind(file.size_bytes)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Moves a booking to `starts_at`–`ends_at` on `resources`, in the caller's transaction: its
 /// claims are replaced (with its own buffers), its sequence raised (calendar apps apply the
 /// newer invite) and its reminder made due again.

@@ -433,14 +433,21 @@ pub fn review_page(
 }
 
 /// `GET /bookings/{id}/{sig}`: a booking's own page, with cancelling when still allowed.
-pub fn booking_page(
-    ctx: &RequestContext,
-    zone: &TimeZone,
-    b: &Booking,
-    manage_path: &str,
-    self_service: bool,
-    arrival: Arrival,
-) -> Markup {
+/// What a booking's own page shows.
+#[derive(Debug)]
+pub struct BookingPage<'a> {
+    pub booking: &'a Booking,
+    pub manage_path: &'a str,
+    /// The customer may still cancel or move it.
+    pub self_service: bool,
+    pub arrival: Arrival,
+    /// Its reference files.
+    pub files: &'a [super::store::BookingFile],
+}
+
+pub fn booking_page(ctx: &RequestContext, zone: &TimeZone, p: &BookingPage<'_>) -> Markup {
+    let (b, manage_path, self_service, arrival) =
+        (p.booking, p.manage_path, p.self_service, p.arrival);
     let just_booked = arrival == Arrival::Booked;
     let policy = b.policy();
     let badge = format!("status-badge status-{}", b.status.as_str());
@@ -494,6 +501,7 @@ pub fn booking_page(
                     p.hint { (policy.describe(b.deposit_minor)) }
                     p.hint { "Keep this page's address: it is your link to this booking (it is also in your email)." }
                 }
+                (files_panel(ctx, b, manage_path, p.files))
                 @if self_service && matches!(b.status, Status::Pending | Status::Confirmed) {
                     div.panel.stack {
                         h2 { "Another time?" }
@@ -526,6 +534,44 @@ pub fn booking_page(
         PageMeta::titled(&format!("Booking {}", b.reference)),
         body,
     )
+}
+
+/// The booking's reference files, and a form for one more while it takes them (a plain
+/// multipart form: it works without JavaScript; the CSRF token rides in the query, as for
+/// every streamed upload).
+fn files_panel(
+    ctx: &RequestContext,
+    b: &Booking,
+    manage_path: &str,
+    files: &[super::store::BookingFile],
+) -> Markup {
+    let open = super::files::takes_files(b, files.len());
+    html! {
+        @if open || !files.is_empty() {
+            section.panel.stack aria-labelledby="files-title" {
+                h2 #files-title { "Reference files" }
+                @if files.is_empty() {
+                    p { "A brief, a mood board or a few stills help the studio prepare. They are seen by the studio only." }
+                } @else {
+                    ul.plain-list {
+                        @for f in files {
+                            li { (f.file_name) span.muted { " · " (crate::media::upload::human_size(u64::try_from(f.size_bytes).unwrap_or(0))) } }
+                        }
+                    }
+                }
+                @if open {
+                    form.stack method="post" enctype="multipart/form-data"
+                        action=(format!("{manage_path}/files?csrf_token={}", ctx.csrf_token)) {
+                        div.field {
+                            label for="reference-file" { "Add a file " span.optional { "(at most " (super::files::MAX_FILES) " files of 25 MiB each: images, PDF or documents)" } }
+                            input #reference-file type="file" name="file" required;
+                        }
+                        button.button.button-secondary type="submit" { "Send the file" }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// How the customer reached the booking's page.

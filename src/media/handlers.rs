@@ -146,6 +146,59 @@ pub async fn receive_one(
     ))
 }
 
+/// One file from a customer (not staff, not an API token), into `folder`: a reference
+/// file for a booking. The request must declare its length, at most `max_bytes` (411 or 413
+/// before anything is read; the body cannot then be longer), and passes the same checks as
+/// every upload (a free slot, the client's hourly allowance, the extension allow-list, the
+/// content's magic bytes). `label` names the customer in the media row and the audit log.
+pub async fn receive_from_customer(
+    state: &AppState,
+    req: &Request,
+    label: &str,
+    folder: &str,
+    max_bytes: u64,
+    mut multipart: Multipart,
+) -> AppResult<Media> {
+    let Some(declared) = declared_length(req) else {
+        return Err(AppError::Refused {
+            status: StatusCode::LENGTH_REQUIRED,
+            message: "Send the file with its length.".into(),
+        });
+    };
+    if declared > max_bytes.saturating_add(FORM_OVERHEAD) {
+        return Err(AppError::Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!(
+                "That file is larger than {}; send a link to it in your notes instead.",
+                upload::human_size(max_bytes)
+            ),
+        });
+    }
+    let client = req
+        .data::<std::sync::Arc<crate::http::context::RequestContext>>()
+        .map_or_else(|| "unknown".to_owned(), |ctx| ctx.rate_key());
+    let _permit = admit(state, req, &format!("customer:{client}")).await?;
+    let folder = parse_folder(folder)?;
+    let uploader = Uploader {
+        user_id: None,
+        token_id: None,
+        label: label.to_owned(),
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad_form(req, e))? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        if file_name.is_empty() {
+            break;
+        }
+        let file_type = upload::precheck(state, &file_name, Some(declared))?;
+        let read = deadlines::explain(req, field.into_async_read());
+        return Ok(upload::receive(state, &uploader, &folder, &file_name, file_type, read).await?);
+    }
+    Err(AppError::BadRequest("Choose a file to send.".into()))
+}
+
 /// Reads what follows the file, skipping unknown fields as before it, and refuses a `folder`:
 /// the file is streamed to its folder as it arrives, so a folder after it comes too late to
 /// choose where it goes. Refusing it (the caller then removes the file) beats filing the file

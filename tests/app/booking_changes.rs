@@ -319,7 +319,150 @@ async fn staff_book_for_customers_override_with_a_reason_and_see_the_calendar(ba
     assert_eq!(status, StatusCode::OK, "a bad date shows this week");
 }
 
+fn png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([x as u8 * 16, y as u8 * 16, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Sends one file from the booking's page as its form would; the sentence it comes back with.
+async fn send_file(app: &TestApp, manage: &str, name: &str, bytes: Vec<u8>) -> String {
+    let (_, page) = app.get_text(manage).await;
+    let action = page
+        .split(&format!("action=\"{manage}/files?csrf_token="))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|token| format!("{manage}/files?csrf_token={token}"))
+        .expect("the file form");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    let resp = app
+        .client
+        .post(app.url(&action))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{name}");
+    let (_, page) = app.get_text(manage).await;
+    page.split("class=\"flash")
+        .nth(1)
+        .and_then(|rest| rest.split("</").next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn files_of(app: &TestApp, id: &str) -> Vec<String> {
+    flashstudio::bookings::store::files_of(app.state.db.pool(), id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.file_name)
+        .collect()
+}
+
+/// Reference files from the booking's link, through the media path: allowed kinds only, at
+/// most 25 MiB each and five per booking, staff see them, a cancelled booking takes none.
+async fn customers_send_reference_files_within_the_caps(backend: Backend) {
+    let app = app(backend).await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let (day, _) = a_later_free_time(&app, "consultation").await;
+    let free = free_starts(&app, &day).await;
+    let booking = consultation_at(&app, free[0], "Fay").await;
+    let manage = service::manage_path(&app.state, &booking);
+
+    let said = send_file(&app, &manage, "brief.png", png()).await;
+    assert!(said.contains("brief.png is with the studio"), "{said}");
+    let said = send_file(
+        &app,
+        &manage,
+        "page.html",
+        b"<script>alert(1)</script>".to_vec(),
+    )
+    .await;
+    assert!(!said.contains("with the studio"), "{said}");
+    // 26 MiB is refused before it is read: the answer may come while the client still
+    // writes, which then sees the connection closed; either way nothing is stored.
+    let (_, page) = app.get_text(&manage).await;
+    let token = page
+        .split("/files?csrf_token=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let big = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![0u8; 26 * 1024 * 1024]).file_name("huge.png"),
+    );
+    let sent = app
+        .client
+        .post(app.url(&format!("{manage}/files?csrf_token={token}")))
+        .multipart(big)
+        .send()
+        .await;
+    if let Ok(resp) = sent {
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let (_, page) = app.get_text(&manage).await;
+        assert!(page.contains("larger than"));
+    }
+    assert_eq!(files_of(&app, &booking.id).await, vec!["brief.png"]);
+    let (_, page) = app.get_text(&manage).await;
+    assert!(page.contains("brief.png"));
+
+    for i in 2..=5 {
+        let said = send_file(&app, &manage, &format!("still-{i}.png"), png()).await;
+        assert!(said.contains("with the studio"), "{said}");
+    }
+    let (_, page) = app.get_text(&manage).await;
+    assert!(!page.contains("/files?csrf_token="), "no form past five");
+    assert_eq!(files_of(&app, &booking.id).await.len(), 5);
+
+    // Staff open them from the booking's page; the media are in the bookings folder.
+    app.login(ADMIN, PASSWORD).await;
+    let (_, admin_page) = app
+        .get_text(&format!("/admin/booking/{}", booking.id))
+        .await;
+    assert!(admin_page.contains("Their files") && admin_page.contains("still-5.png"));
+    let folder: Vec<String> = sqlx::query_scalar("select distinct folder from media")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(folder.contains(&"bookings".to_owned()), "{folder:?}");
+
+    // A wrong link is not found; a cancelled booking takes no files.
+    let other = consultation_at(&app, free[free.len() - 1], "Gus").await;
+    let other_manage = service::manage_path(&app.state, &other);
+    let resp = app
+        .post_form(&format!("{other_manage}/cancel"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_text(&other_manage).await;
+    assert!(!page.contains("/files?csrf_token="));
+    let wrong = format!("{}x/files", other_manage);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png()).file_name("x.png"),
+    );
+    let resp = app
+        .client
+        .post(app.url(&wrong))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(resp.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        resp.status()
+    );
+    assert!(files_of(&app, &other.id).await.is_empty());
+}
+
 on_both_backends!(
+    customers_send_reference_files_within_the_caps,
     moving_is_atomic_and_follows_the_rules,
     staff_book_for_customers_override_with_a_reason_and_see_the_calendar,
 );
