@@ -68,18 +68,33 @@ pub async fn move_to(
             to.label()
         )));
     }
+    // Staff do not confirm a held booking: its deposit does (the page does not offer it).
+    if before.status == Status::Held && to == Status::Confirmed {
+        return Err(AppError::Conflict(
+            "A held booking is confirmed by its deposit.".into(),
+        ));
+    }
     if !store::set_status(&mut tx, id, before.status, to, &reason, now).await? {
         return Err(AppError::Conflict(
             "The booking changed meanwhile; reload it.".into(),
         ));
     }
+    // Ending a hold closes its checkout, so the customer cannot pay for a booking that is gone.
+    let open_checkout = if before.status == Status::Held {
+        super::deposits::fail_open_payment(&mut tx, id, "the booking was cancelled", now).await?
+    } else {
+        None
+    };
     let after = store::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     let mail = match to {
         Status::Confirmed => {
             let link = state.url(&service::manage_path(state, &after));
             Some((emails::received(state, &after, &link), Method::Request))
         }
-        Status::Cancelled => Some((emails::cancelled(state, &after), Method::Cancel)),
+        // A hold was never announced: nothing to take back from anyone's calendar.
+        Status::Cancelled if before.status != Status::Held => {
+            Some((emails::cancelled(state, &after), Method::Cancel))
+        }
         _ => None,
     };
     if let Some((mail, method)) = mail {
@@ -99,5 +114,10 @@ pub async fn move_to(
     .await?;
     tx.commit().await?;
     service::availability_changed(state);
+    if let Some(session) = open_checkout
+        && let Err(e) = state.gateway.expire_checkout(&session).await
+    {
+        tracing::warn!(session = %session, error = %e, "could not close a held booking's checkout");
+    }
     Ok(after)
 }

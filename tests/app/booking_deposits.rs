@@ -335,6 +335,50 @@ async fn an_unpaid_hold_is_released_and_a_late_deposit_is_flagged(backend: Backe
     assert_eq!(third_payment, "failed");
     let (_, times) = app.get_text(&day).await;
     assert!(times.contains(&format!("start={start}\"")), "free again");
+
+    // 5. Staff cancelling a held booking close its checkout too; the customer, never told it
+    //    was booked, gets no cancellation.
+    let _ = book(&app, &start, "fourth@example.com").await;
+    let id: String =
+        sqlx::query_scalar("select id from bookings where email = 'fourth@example.com'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    app.create_user(
+        "admin@example.com",
+        "correct horse battery",
+        flashstudio::identity::model::Role::Admin,
+    )
+    .await;
+    app.login("admin@example.com", "correct horse battery")
+        .await;
+    let page = format!("/admin/booking/{id}");
+    let (_, detail) = app.get_text(&page).await;
+    assert!(
+        !detail.contains(">Confirm<"),
+        "a hold is confirmed by its deposit"
+    );
+    let resp = app
+        .post_form(
+            &format!("{page}/move"),
+            &[("to", "cancelled"), ("reason", "Client rang to cancel")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, "fourth@example.com").await, "cancelled");
+    let payment: String = sqlx::query_scalar("select status from payments where order_id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(payment, "failed");
+    let told = count(
+        &app,
+        "select count(*) from emails where kind = 'booking_cancelled' and to_address = $1",
+        "fourth@example.com",
+    )
+    .await;
+    assert_eq!(told, 0);
 }
 
 on_both_backends!(
