@@ -69,10 +69,7 @@ pub async fn reschedule(
     let Some(b) = service::bookable_of(state, booking).await? else {
         return Ok(Err(NotMoved::Unavailable(Unavailable::NotOffered)));
     };
-    let rules = {
-        let mut conn = state.db.pool().acquire().await?;
-        service::rules(state, &mut conn).await?
-    };
+    let rules = service::rules_now(state).await?;
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(Err(NotMoved::Unavailable(Unavailable::NotOffered)));
     };

@@ -62,6 +62,7 @@ impl Bookable {
 /// "taken" sentence, never a double booking.
 #[derive(Debug, Default)]
 pub struct AvailabilityMemo {
+    rules: Computed<Rules>,
     types: Computed<Option<Bookable>>,
     days: Computed<Vec<Slot>>,
     months: Computed<Vec<Date>>,
@@ -71,6 +72,7 @@ pub struct AvailabilityMemo {
 /// committed.
 pub fn availability_changed(state: &AppState) {
     let memo = state.locals.get::<AvailabilityMemo>();
+    memo.rules.invalidate();
     memo.types.invalidate();
     memo.days.invalidate();
     memo.months.invalidate();
@@ -123,6 +125,24 @@ pub fn studio_today(state: &AppState) -> Date {
         .date()
 }
 
+/// The studio's rules (hours, overrides, resources) from this process's memo, read afresh when
+/// it has none. Placing and moving read them here too: a rule changed on another replica
+/// within the TTL acts like a placement made just before the change, while capacity, the one
+/// thing that must never be stale, is always checked against the claims read in the placing
+/// transaction.
+pub(crate) async fn rules_now(state: &AppState) -> AppResult<Rules> {
+    let memo = state.locals.get::<AvailabilityMemo>();
+    if let Some(hit) = memo.rules.get(&state.content, "rules") {
+        return Ok(hit);
+    }
+    let generations = memo.rules.begin(&state.content);
+    let mut conn = state.db.pool().acquire().await?;
+    let fresh = rules(state, &mut conn).await?;
+    memo.rules
+        .put(&state.content, "rules", generations, fresh.clone());
+    Ok(fresh)
+}
+
 pub(crate) async fn rules(state: &AppState, conn: &mut sqlx::AnyConnection) -> AppResult<Rules> {
     let yesterday = studio_today(state)
         .yesterday()
@@ -150,11 +170,11 @@ async fn around(
     b: &Bookable,
     (from, to): (i64, i64),
 ) -> AppResult<Option<(Rules, BookingType, Vec<availability::Busy>)>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let rules = rules(state, &mut conn).await?;
+    let rules = rules_now(state).await?;
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(None);
     };
+    let mut conn = state.db.pool().acquire().await?;
     let mut claims = store::claims_between(&mut conn, &b.resources, from, to, now()).await?;
     if let Some(own) = &b.moving {
         claims.retain(|c| &c.booking_id != own);
@@ -428,10 +448,7 @@ pub async fn place_as(
     // transaction, so placements queued on one resource (or, on SQLite, on the one writer)
     // wait only for the part that must be serial: the others around the slot, the re-check
     // and the writes.
-    let rules = {
-        let mut conn = state.db.pool().acquire().await?;
-        rules(state, &mut conn).await?
-    };
+    let rules = rules_now(state).await?;
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(Err(NotPlaced::Unavailable(Unavailable::NotOffered)));
     };

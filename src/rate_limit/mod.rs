@@ -34,8 +34,8 @@ pub struct Limit {
 pub async fn hit(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
     let w = Window::now(limit);
     let bucket = bucket(limit, key);
-    let current = store::increment(db.pool(), &bucket, w.start).await?;
-    let previous = store::hits(db.pool(), &bucket, w.start - w.len).await?;
+    let (current, previous) =
+        store::increment_with_previous(db.pool(), &bucket, w.start, w.start - w.len).await?;
     w.judge(limit, previous, current)
 }
 

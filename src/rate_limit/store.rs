@@ -2,19 +2,23 @@
 
 use sqlx::{Any, Executor};
 
-/// Adds one hit to `(bucket, window_start)` and returns the new count, atomically.
-pub async fn increment<'e>(
+/// Adds one hit to `(bucket, window_start)` and returns the new count with the count of the
+/// window before it (`previous_start`), in one statement.
+pub async fn increment_with_previous<'e>(
     ex: impl Executor<'e, Database = Any>,
     bucket: &str,
     window_start: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    previous_start: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
         "insert into rate_limit_hits (bucket, window_start, hits) values ($1, $2, 1)
          on conflict (bucket, window_start) do update set hits = rate_limit_hits.hits + 1
-         returning hits",
+         returning hits, coalesce((select p.hits from rate_limit_hits p
+                                   where p.bucket = $1 and p.window_start = $3), 0)",
     )
     .bind(bucket)
     .bind(window_start)
+    .bind(previous_start)
     .fetch_one(ex)
     .await
 }
