@@ -409,9 +409,13 @@ async fn placed_by<'a>(
             user_id,
             client_key,
         } => {
-            rate_limit::hit(&state.db, BOOKINGS_PER_CLIENT, client_key).await?;
             let email_key = email.as_str().to_lowercase();
-            rate_limit::hit(&state.db, BOOKINGS_PER_EMAIL, &email_key).await?;
+            rate_limit::hit_two(
+                &state.db,
+                (BOOKINGS_PER_CLIENT, client_key),
+                (BOOKINGS_PER_EMAIL, &email_key),
+            )
+            .await?;
             (user_id, sha256_hex(client_key), false)
         }
         PlacedBy::Staff {

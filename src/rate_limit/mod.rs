@@ -39,6 +39,32 @@ pub async fn hit(db: &Db, limit: Limit, key: &str) -> Result<(), AppError> {
     w.judge(limit, previous, current)
 }
 
+/// [`hit`] under two limits at once (a booking counts per client and per email), in one
+/// statement when their windows have the same length; the first refusal wins.
+pub async fn hit_two(db: &Db, a: (Limit, &str), b: (Limit, &str)) -> Result<(), AppError> {
+    let (wa, wb) = (Window::now(a.0), Window::now(b.0));
+    let (bucket_a, bucket_b) = (bucket(a.0, a.1), bucket(b.0, b.1));
+    if wa.len != wb.len || bucket_a == bucket_b {
+        hit(db, a.0, a.1).await?;
+        return hit(db, b.0, b.1).await;
+    }
+    let rows = store::increment_two(
+        db.pool(),
+        ((&bucket_a, wa.start), (&bucket_b, wb.start)),
+        wa.len,
+    )
+    .await?;
+    for (name, current, previous) in rows {
+        let (w, limit) = if name == bucket_a {
+            (&wa, a.0)
+        } else {
+            (&wb, b.0)
+        };
+        w.judge(limit, previous, current)?;
+    }
+    Ok(())
+}
+
 /// Counts a hit for `key` under `limit` in this process's memory, not the database: for
 /// public reads answered from memory (the availability API), where a database write per
 /// request would cost more than the answer. The same sliding window as [`hit`], but per

@@ -23,6 +23,29 @@ pub async fn increment_with_previous<'e>(
     .await
 }
 
+/// [`increment_with_previous`] for two buckets whose windows have the same length `len`, in
+/// one statement (the buckets must differ): `(bucket, current, previous)` for each.
+pub async fn increment_two<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    (a, b): ((&str, i64), (&str, i64)),
+    len: i64,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "insert into rate_limit_hits (bucket, window_start, hits) values ($1, $2, 1), ($3, $4, 1)
+         on conflict (bucket, window_start) do update set hits = rate_limit_hits.hits + 1
+         returning bucket, hits, coalesce((select p.hits from rate_limit_hits p
+             where p.bucket = rate_limit_hits.bucket
+               and p.window_start = rate_limit_hits.window_start - $5), 0)",
+    )
+    .bind(a.0)
+    .bind(a.1)
+    .bind(b.0)
+    .bind(b.1)
+    .bind(len)
+    .fetch_all(ex)
+    .await
+}
+
 /// Hits recorded in one window (0 when none).
 pub async fn hits<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -461,7 +461,65 @@ async fn customers_send_reference_files_within_the_caps(backend: Backend) {
     assert!(files_of(&app, &other.id).await.is_empty());
 }
 
+/// Placing counts against two limits in one statement: per email (5 an hour) and per client
+/// (10 an hour); the sixth booking for one address is refused with 429, as is the eleventh from
+/// one client, and nothing is placed past them.
+async fn placements_are_limited_per_email_and_per_client(backend: Backend) {
+    let app = app(backend).await;
+    let b = service::bookable(&app.state, "consultation")
+        .await
+        .unwrap()
+        .unwrap();
+    let (day, _) = a_later_free_time(&app, "consultation").await;
+    let free = free_starts(&app, &day).await;
+    let place = |start: i64, email: &str, client: &str| {
+        let state = app.state.clone();
+        let b = b.clone();
+        let d = Details {
+            name: "Ivy".into(),
+            email: email.into(),
+            location: "video".into(),
+            ..Details::default()
+        };
+        let client = client.to_owned();
+        async move { service::place(&state, &b, start, &d, None, &client).await }
+    };
+    // Five for one address (from five clients) pass the email's limit; the sixth does not.
+    for i in 0..6 {
+        let got = place(free[0], "ivy@example.com", &format!("10.9.0.{i}")).await;
+        if i < 5 {
+            assert!(got.is_ok(), "{i}: {got:?}");
+        } else {
+            assert!(
+                matches!(got, Err(flashstudio::error::AppError::RateLimited { .. })),
+                "{got:?}"
+            );
+        }
+    }
+    // Ten from one client (ten addresses) pass the client's limit; the eleventh does not.
+    for i in 0..11 {
+        let got = place(free[0], &format!("c{i}@example.com"), "10.9.1.1").await;
+        if i < 10 {
+            assert!(got.is_ok(), "{i}: {got:?}");
+        } else {
+            assert!(
+                matches!(got, Err(flashstudio::error::AppError::RateLimited { .. })),
+                "{got:?}"
+            );
+        }
+    }
+    let booked: i64 = sqlx::query_scalar("select count(*) from bookings")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        booked, 1,
+        "one booking: every other try lost the slot or the limit"
+    );
+}
+
 on_both_backends!(
+    placements_are_limited_per_email_and_per_client,
     customers_send_reference_files_within_the_caps,
     moving_is_atomic_and_follows_the_rules,
     staff_book_for_customers_override_with_a_reason_and_see_the_calendar,
