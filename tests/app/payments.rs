@@ -394,7 +394,81 @@ async fn reconcile_applies_missed_events(backend: Backend) {
     );
 }
 
+/// A booking's deposit goes to Stripe like an order's payment, as a booking: the key
+/// `booking:{id}:checkout:1`, `purpose` in the metadata, the deposit as the one line, the
+/// checkout's expiry the hold's end (at least Stripe's 30 minutes away), the booking's link to
+/// come back to; Stripe's signed event confirms the booking.
+async fn a_deposit_checkout_goes_to_stripe_as_a_booking(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let app = stripe_shop(backend, &fake, &[]).await;
+    let (_, details) = crate::bookings::a_later_free_time(&app, "full-day-shoot").await;
+    let start = crate::bookings::start_of(&details);
+    let resp = app
+        .post_form(
+            "/book/full-day-shoot",
+            &[
+                ("start", start.as_str()),
+                ("name", "Sam Lee"),
+                ("email", "sam@example.com"),
+                ("location", "studio"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(location(&resp).starts_with("https://checkout.stripe.test/"));
+    let id = one(&app, "select id from bookings").await;
+    let (hold, created): (i64, i64) =
+        sqlx::query_as("select hold_expires_at, created_at from bookings")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        hold - created >= 31 * 60,
+        "Stripe's checkouts live 30 minutes"
+    );
+    let calls = fake.requests_to("/v1/checkout/sessions");
+    assert_eq!(calls.len(), 1);
+    let c = &calls[0];
+    assert_eq!(c.idempotency_key, Some(format!("booking:{id}:checkout:1")));
+    assert_eq!(c.param("metadata[purpose]"), Some("booking"));
+    assert_eq!(c.param("metadata[order_id]"), Some(id.as_str()));
+    assert_eq!(c.param("metadata[order_number]"), Some("BK-000001"));
+    assert_eq!(c.param("client_reference_id"), Some(id.as_str()));
+    assert_eq!(c.param("expires_at"), Some(hold.to_string().as_str()));
+    assert_eq!(c.param("line_items[0][quantity]"), Some("1"));
+    assert_eq!(
+        c.param("line_items[0][price_data][unit_amount]"),
+        Some("96000")
+    );
+    assert!(
+        c.param("line_items[0][price_data][product_data][name]")
+            .unwrap()
+            .starts_with("Deposit: Full-day shoot")
+    );
+    assert!(
+        c.param("success_url")
+            .unwrap()
+            .starts_with(&format!("{}/bookings/{id}/", app.base))
+    );
+    assert_eq!(
+        c.param("payment_intent_data[description]"),
+        Some("Booking deposit BK-000001")
+    );
+
+    let now = flashstudio::db::now();
+    let event = json!({"id": "evt_b1", "type": "checkout.session.completed", "created": now,
+        "data": {"object": {"id": "cs_test_0001", "object": "checkout.session",
+            "client_reference_id": id, "payment_status": "paid", "payment_intent": "pi_b1",
+            "amount_total": 96000, "currency": "sgd"}}})
+    .to_string();
+    let header = flashstudio::payments::webhook::sign(WEBHOOK_SECRET, now, event.as_bytes());
+    let resp = crate::orders::post_event(&app, &event, &header).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(one(&app, "select status from bookings").await, "confirmed");
+}
+
 on_both_backends!(
+    a_deposit_checkout_goes_to_stripe_as_a_booking,
     checkout_session_request,
     timeout_retry_reuses_the_key,
     stripe_errors_become_messages,
