@@ -249,6 +249,16 @@ pub async fn show(
     Ok(page(&ctx, state, &b, &payments, &files).into_response())
 }
 
+/// The booking `raw_id` names, and its admin page's path (where its forms come back to).
+async fn booking(state: &AppState, raw_id: &str) -> AppResult<(Booking, String)> {
+    let id = parse_id(raw_id).ok_or(AppError::NotFound)?;
+    let b = store::find(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = format!("/admin/booking/{id}");
+    Ok((b, back))
+}
+
 /// `POST /admin/booking/{id}/refund`: `amount` (major units), `reason`, `confirm=1`, and the
 /// form's one-time `request_key` (a double click makes one refund).
 #[handler]
@@ -258,11 +268,8 @@ pub async fn refund(
     Path(id): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let b = store::find(state.db.pool(), &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let back = format!("/admin/booking/{id}");
+    let (b, back) = booking(state, &id).await?;
+    let id = b.id.clone();
     if form.get("confirm") != Some("1") {
         return Ok(redirect_with_flash(
             state,
@@ -299,11 +306,7 @@ pub async fn move_to_time(
     Path(id): Path<String>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let b = store::find(state.db.pool(), &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let back = format!("/admin/booking/{id}");
+    let (b, back) = booking(state, &id).await?;
     let fail = |m: String| Ok(redirect_with_flash(state, &back, Flash::error(m)));
     let day = form.get("day").unwrap_or_default();
     let time = form.get("time").unwrap_or_default();

@@ -150,8 +150,9 @@ fn line(state: &AppState, b: &Booking) -> String {
     )
 }
 
-/// Asks the gateway to stop taking payment for a checkout nobody should pay any more.
-async fn close_checkout(state: &AppState, session_id: &str) {
+/// Asks the gateway to stop taking payment for a checkout nobody should pay any more (after
+/// the transaction that ended its booking's hold committed).
+pub(crate) async fn close_checkout(state: &AppState, session_id: &str) {
     if let Err(e) = state.gateway.expire_checkout(session_id).await {
         tracing::warn!(session = %session_id, error = %e, "could not close a deposit's checkout");
     }

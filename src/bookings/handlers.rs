@@ -573,8 +573,8 @@ pub async fn reschedule_picker(
     Path((id, sig)): Path<(String, String)>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let (booking, Some(b)) = movable(state, &id, &sig).await? else {
-        let booking = service::by_link(state, &id, &sig).await?;
+    let (booking, b) = movable(state, &id, &sig).await?;
+    let Some(b) = b else {
         return Ok(not_movable(state, &booking));
     };
     let manage = service::manage_path(state, &booking);
@@ -615,8 +615,8 @@ pub async fn move_booking(
     Path((id, sig)): Path<(String, String)>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let (booking, Some(b)) = movable(state, &id, &sig).await? else {
-        let booking = service::by_link(state, &id, &sig).await?;
+    let (booking, b) = movable(state, &id, &sig).await?;
+    let Some(b) = b else {
         return Ok(not_movable(state, &booking));
     };
     let manage = service::manage_path(state, &booking);

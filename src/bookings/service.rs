@@ -710,10 +710,8 @@ pub async fn cancel_by_customer(
     }
     tx.commit().await?;
     availability_changed(state);
-    if let Some(session) = session
-        && let Err(e) = state.gateway.expire_checkout(&session).await
-    {
-        tracing::warn!(session = %session, error = %e, "could not close a cancelled booking's checkout");
+    if let Some(session) = session {
+        super::deposits::close_checkout(state, &session).await;
     }
     let refund = super::deposits::refund_on_cancel(state, &fresh, now).await?;
     Ok(Some(refund))

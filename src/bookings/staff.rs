@@ -114,10 +114,8 @@ pub async fn move_to(
     .await?;
     tx.commit().await?;
     service::availability_changed(state);
-    if let Some(session) = open_checkout
-        && let Err(e) = state.gateway.expire_checkout(&session).await
-    {
-        tracing::warn!(session = %session, error = %e, "could not close a held booking's checkout");
+    if let Some(session) = open_checkout {
+        super::deposits::close_checkout(state, &session).await;
     }
     Ok(after)
 }

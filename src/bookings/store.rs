@@ -247,14 +247,26 @@ pub async fn insert_booking(
     .bind(b.hold_expires_at)
     .execute(&mut *conn)
     .await?;
-    let from = b.starts_at - b.buffer_before_minutes * 60;
-    let to = b.ends_at + b.buffer_after_minutes * 60;
+    let occupied = (
+        b.starts_at - b.buffer_before_minutes * 60,
+        b.ends_at + b.buffer_after_minutes * 60,
+    );
+    insert_claims(conn, b.id, resources, occupied).await
+}
+
+/// A booking's claims on `resources` over its occupied interval `(from, to)`.
+async fn insert_claims(
+    conn: &mut AnyConnection,
+    booking_id: &str,
+    resources: &[String],
+    (from, to): (i64, i64),
+) -> Result<(), sqlx::Error> {
     for r in resources {
         sqlx::query(
             "insert into booking_claims (booking_id, resource_id, occupied_from, occupied_to) \
              values ($1, $2, $3, $4)",
         )
-        .bind(b.id)
+        .bind(booking_id)
         .bind(r)
         .bind(from)
         .bind(to)
@@ -392,21 +404,11 @@ pub async fn move_booking(
         .bind(&b.id)
         .execute(&mut *conn)
         .await?;
-    let from = starts_at - b.buffer_before_minutes * 60;
-    let to = ends_at + b.buffer_after_minutes * 60;
-    for r in resources {
-        sqlx::query(
-            "insert into booking_claims (booking_id, resource_id, occupied_from, occupied_to) \
-             values ($1, $2, $3, $4)",
-        )
-        .bind(&b.id)
-        .bind(r)
-        .bind(from)
-        .bind(to)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    let occupied = (
+        starts_at - b.buffer_before_minutes * 60,
+        ends_at + b.buffer_after_minutes * 60,
+    );
+    insert_claims(conn, &b.id, resources, occupied).await
 }
 
 /// Held bookings whose hold ended before `before`, oldest first.
