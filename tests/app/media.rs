@@ -340,13 +340,34 @@ async fn oversize_is_refused_unread(stack: Stack) {
         "HTTP/1.1 413 Payload Too Large"
     );
 
-    // No length declared (chunked): counted on the way and refused at the limit.
+    // No length declared (chunked): counted on the way and refused at the limit. Sent on a raw
+    // socket: the server answers while the client may still be writing, and then closes, so a
+    // client that only reads after writing everything may see a broken pipe instead.
     let mut big = png(16, 16);
     big.resize(3 * 1024 * 1024, 0);
-    let resp = upload(&app, &token, "big.png", big, None).await;
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = resp.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("1 MiB"));
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(addr.as_str()).await.unwrap();
+    let head = format!(
+        "POST /api/upload HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut body = multipart_head("big.png");
+    body.extend_from_slice(&big);
+    for chunk in body.chunks(64 * 1024) {
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+        if socket.write_all(&framed).await.is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 413 Payload Too Large"),
+        "{answer}"
+    );
+    assert!(answer.contains("1 MiB"), "{answer}");
     nothing_left(&app).await;
     assert_eq!(app.get("/health").await.status(), StatusCode::OK);
 }
