@@ -40,6 +40,15 @@ pub async fn type_choices<'e>(
         .await
 }
 
+/// Every resource, active or not, as (id, name) for choices.
+pub async fn resource_choices<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("select id, name from booking_resources order by active desc, sort_order, name")
+        .fetch_all(ex)
+        .await
+}
+
 /// A booking type by id, active or not (a booking keeps its type).
 pub async fn type_by_id<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -4,8 +4,8 @@
 
 use crate::tables::store::PlainWrites;
 use crate::tables::{
-    ACTIVATE, Choices, Column, Create, DEACTIVATE, Filter, Kind, ORDER, PRICE, RowLink, TableSpec,
-    long_text, text,
+    ACTIVATE, Choices, Column, Create, DEACTIVATE, Filter, Kind, ORDER, PRICE, Related, RowLink,
+    TableSpec, long_text, text,
 };
 
 /// Booking statuses as the table shows them.
@@ -29,6 +29,25 @@ fn type_choices(
 pub static TYPE_CHOICES: Choices = Choices {
     name: "booking_types",
     load: type_choices,
+};
+
+fn resource_choices(
+    db: &crate::db::Db,
+) -> futures_util::future::BoxFuture<'_, Result<Vec<(String, String)>, sqlx::Error>> {
+    Box::pin(super::store::resource_choices(db.pool()))
+}
+
+/// Every resource, active or not, for the bookings' resource filter.
+pub static RESOURCE_CHOICES: Choices = Choices {
+    name: "booking_resources",
+    load: resource_choices,
+};
+
+/// The bookings that claim a resource.
+static CLAIMS_RESOURCE: Related = Related {
+    choices: &RESOURCE_CHOICES,
+    condition: "exists (select 1 from booking_claims c \
+                where c.booking_id = bookings.id and c.resource_id = $1)",
 };
 
 /// Bookings: newest start first; open one to confirm, complete or cancel it.
@@ -58,18 +77,10 @@ pub static BOOKINGS: TableSpec = TableSpec {
     default_sort: ("starts_at", true),
     search: &["reference", "name", "email"],
     filters: &[
-        Filter {
-            key: "status",
-            label: "Status",
-        },
-        Filter {
-            key: "booking_type_id",
-            label: "Type",
-        },
-        Filter {
-            key: "starts_at",
-            label: "Starts",
-        },
+        Filter::on("status", "Status"),
+        Filter::on("booking_type_id", "Type"),
+        Filter::on("starts_at", "Starts"),
+        Filter::related("resource", "Resource", &CLAIMS_RESOURCE),
     ],
     bulk: &[],
     create: None,

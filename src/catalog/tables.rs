@@ -78,18 +78,9 @@ pub static PRODUCTS: TableSpec = TableSpec {
     default_sort: ("updated_at", true),
     search: &["title", "slug", "summary"],
     filters: &[
-        Filter {
-            key: "kind",
-            label: "Kind",
-        },
-        Filter {
-            key: "category_id",
-            label: "Category",
-        },
-        Filter {
-            key: "active",
-            label: "Active",
-        },
+        Filter::on("kind", "Kind"),
+        Filter::on("category_id", "Category"),
+        Filter::on("active", "Active"),
     ],
     bulk: &[ACTIVATE, DEACTIVATE, FEATURE, UNFEATURE],
     create: Some(Create {
@@ -152,10 +143,7 @@ pub static OPTION_VALUES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["label"],
-    filters: &[Filter {
-        key: "group_id",
-        label: "Group",
-    }],
+    filters: &[Filter::on("group_id", "Group")],
     bulk: &[],
     create: Some(Create {
         fields: &["group_id", "label", "price_delta_minor"],

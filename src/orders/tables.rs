@@ -40,18 +40,9 @@ pub static ORDERS: TableSpec = TableSpec {
     default_sort: ("created_at", true),
     search: &["number", "name", "email"],
     filters: &[
-        Filter {
-            key: "status",
-            label: "Status",
-        },
-        Filter {
-            key: "flagged",
-            label: "Flagged",
-        },
-        Filter {
-            key: "created_at",
-            label: "Placed",
-        },
+        Filter::on("status", "Status"),
+        Filter::on("flagged", "Flagged"),
+        Filter::on("created_at", "Placed"),
     ],
     bulk: &[],
     create: None,

@@ -50,14 +50,8 @@ pub static REVIEWS: TableSpec = TableSpec {
     default_sort: ("created_at", true),
     search: &["title", "body", "product", "reviewer"],
     filters: &[
-        Filter {
-            key: "status",
-            label: "Status",
-        },
-        Filter {
-            key: "verified",
-            label: "Verified",
-        },
+        Filter::on("status", "Status"),
+        Filter::on("verified", "Verified"),
     ],
     bulk: &[
         Bulk {

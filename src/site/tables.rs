@@ -48,10 +48,7 @@ pub static PACKAGES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["name", "summary"],
-    filters: &[Filter {
-        key: "active",
-        label: "Active",
-    }],
+    filters: &[Filter::on("active", "Active")],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
         fields: &["name", "category_id", "price_minor"],
@@ -110,14 +107,8 @@ pub static PORTFOLIO: TableSpec = TableSpec {
     default_sort: ("display_order", false),
     search: &["title", "client_name"],
     filters: &[
-        Filter {
-            key: "category_id",
-            label: "Category",
-        },
-        Filter {
-            key: "featured",
-            label: "Featured",
-        },
+        Filter::on("category_id", "Category"),
+        Filter::on("featured", "Featured"),
     ],
     bulk: &[
         FEATURE,
@@ -184,16 +175,7 @@ pub static CONTACT_MESSAGES: TableSpec = TableSpec {
     ],
     default_sort: ("created_at", true),
     search: &["name", "email", "message", "company"],
-    filters: &[
-        Filter {
-            key: "status",
-            label: "Status",
-        },
-        Filter {
-            key: "kind",
-            label: "Type",
-        },
-    ],
+    filters: &[Filter::on("status", "Status"), Filter::on("kind", "Type")],
     bulk: &[
         Bulk {
             name: "mark_read",

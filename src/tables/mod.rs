@@ -242,10 +242,46 @@ impl Column {
 /// A select filter above the table.
 #[derive(Debug, Clone, Copy)]
 pub struct Filter {
-    /// Column it filters (must be a column of the spec).
+    /// Column it filters (a column of the spec), or a related filter's own name.
     pub key: &'static str,
     /// Label.
     pub label: &'static str,
+    /// For a filter on rows elsewhere rather than on a column: see [`Related`].
+    pub related: Option<&'static Related>,
+}
+
+impl Filter {
+    /// A filter on the spec's column `key`.
+    pub const fn on(key: &'static str, label: &'static str) -> Self {
+        Self {
+            key,
+            label,
+            related: None,
+        }
+    }
+    /// A filter named `key` that keeps the rows meeting `related`'s condition.
+    pub const fn related(
+        key: &'static str,
+        label: &'static str,
+        related: &'static Related,
+    ) -> Self {
+        Self {
+            key,
+            label,
+            related: Some(related),
+        }
+    }
+}
+
+/// A filter on rows of another table that point at this table's rows (the resources a booking
+/// claims), declared by the domain owning both.
+#[derive(Debug)]
+pub struct Related {
+    /// Where the choices come from.
+    pub choices: &'static Choices,
+    /// The condition a row meets for the chosen value, written with `$1` for it (the component
+    /// renumbers it); the table's own columns qualified with the table's name.
+    pub condition: &'static str,
 }
 
 /// A bulk action: set `key` to `value` on every selected row.
@@ -512,6 +548,20 @@ pub async fn list(state: &AppState, spec: &TableSpec, q: &ListQuery) -> AppResul
         conditions.push(format!("({})", ors.join(" or ")));
     }
     for (key, raw) in &q.filters {
+        if let Some(related) = spec
+            .filters
+            .iter()
+            .find(|f| f.key == *key)
+            .and_then(|f| f.related)
+        {
+            binds.push(Value::Text(Some(raw.clone())));
+            let placeholder = format!("${}", binds.len());
+            conditions.push(format!(
+                "({})",
+                related.condition.replace("$1", &placeholder)
+            ));
+            continue;
+        }
         let Some(col) = spec.column(key) else {
             continue;
         };
@@ -613,11 +663,17 @@ pub type Refs = HashMap<&'static str, Vec<(String, String)>>;
 
 /// The choices of every reference column of `spec`.
 pub async fn ref_options(state: &AppState, spec: &TableSpec) -> AppResult<Refs> {
+    let columns = spec.columns.iter().filter_map(|c| match c.kind {
+        Kind::Ref { source, .. } => Some(source),
+        _ => None,
+    });
+    let related = spec
+        .filters
+        .iter()
+        .filter_map(|f| f.related.map(|r| r.choices));
     let mut out = HashMap::new();
-    for c in spec.columns {
-        if let Kind::Ref { source, .. } = c.kind
-            && !out.contains_key(source.name)
-        {
+    for source in columns.chain(related) {
+        if !out.contains_key(source.name) {
             out.insert(source.name, (source.load)(&state.db).await?);
         }
     }

@@ -317,7 +317,16 @@ pub fn page(
                     input #table-q .table-search type="search" name="q" value=(q.q) placeholder="Search";
                 }
                 @for f in spec.filters {
-                    @if let Some(c) = spec.column(f.key).filter(|c| matches!(c.kind, Kind::Timestamp)) {
+                    @if let Some(related) = f.related {
+                        @let current = q.filters.iter().find(|(k, _)| *k == f.key).map(|(_, v)| v.as_str()).unwrap_or("");
+                        label.visually-hidden for=(format!("filter-{}", f.key)) { (f.label) }
+                        select id=(format!("filter-{}", f.key)) name=(format!("f.{}", f.key)) {
+                            option value="" { (f.label) ": all" }
+                            @for (v, l) in refs.get(related.choices.name).map_or(&[][..], Vec::as_slice) {
+                                option value=(v) selected[current == v] { (l) }
+                            }
+                        }
+                    } @else if let Some(c) = spec.column(f.key).filter(|c| matches!(c.kind, Kind::Timestamp)) {
                         @let day = |end: &str| q.filters.iter().find_map(|(k, v)| (*k == c.key).then(|| v.strip_prefix(&format!("{end}:"))).flatten()).unwrap_or("");
                         label.filter-date for=(format!("filter-{}-from", f.key)) { (f.label) " from" }
                         input type="date" id=(format!("filter-{}-from", f.key)) name=(format!("f.{}.from", f.key)) value=(day("from"));

@@ -389,6 +389,23 @@ async fn staff_move_a_booking_only_as_its_state_machine_allows(backend: Backend)
     let (status, list) = app.get_text("/admin/bookings").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains(&booking.reference) && list.contains("Bea Tan"));
+    // The resource filter keeps the bookings that claim the chosen resource.
+    assert!(list.contains(r#"name="f.resource""#) && list.contains(">Camera crew<"));
+    for (resource, listed) in [("Camera crew", true), ("Producer", false)] {
+        let id: String = sqlx::query_scalar("select id from booking_resources where name = $1")
+            .bind(resource)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        let (status, filtered) = app
+            .get_text(&format!("/admin/bookings?f.resource={id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(filtered.contains(&booking.reference), listed, "{resource}");
+        assert!(filtered.contains(&format!(r#"value="{id}" selected"#)));
+    }
+    let (status, _) = app.get_text("/admin/bookings?f.resource=%27%3B--").await;
+    assert_eq!(status, StatusCode::OK, "an unknown resource lists nothing");
     let (_, detail) = app.get_text(&page).await;
     assert!(detail.contains("Two interviews") && detail.contains(">Confirm<"));
     assert!(
