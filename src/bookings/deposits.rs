@@ -266,7 +266,7 @@ pub async fn expire_holds(state: &AppState, now: i64) -> AppResult<usize> {
         tx.commit().await?;
     }
     if released > 0 {
-        service::availability_changed(state);
+        service::bookings_changed(state);
         tracing::info!(released, "released unpaid booking holds");
     }
     Ok(released)
@@ -341,7 +341,7 @@ impl PaymentEffects for BookingPayments {
                     release(conn, &b, "the deposit's checkout expired", now).await?;
                     // In the webhook's transaction: another request may still cache the
                     // held time until the TTL ends; placing checks afresh anyway.
-                    service::availability_changed(state);
+                    service::bookings_changed(state);
                 }
                 Ok(())
             }

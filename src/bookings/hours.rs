@@ -113,7 +113,7 @@ pub async fn save_week(state: &AppState, admin: &User, week: &[TypedDay]) -> App
     )
     .await?;
     tx.commit().await?;
-    super::service::availability_changed(state);
+    super::service::rules_changed(state);
     Ok(())
 }
 
@@ -190,7 +190,7 @@ pub async fn add_override(state: &AppState, admin: &User, o: &TypedOverride) -> 
     )
     .await?;
     tx.commit().await?;
-    super::service::availability_changed(state);
+    super::service::rules_changed(state);
     Ok(())
 }
 
@@ -217,7 +217,7 @@ pub async fn remove_override(state: &AppState, admin: &User, id: &str) -> AppRes
     )
     .await?;
     tx.commit().await?;
-    super::service::availability_changed(state);
+    super::service::rules_changed(state);
     Ok(())
 }
 

@@ -143,7 +143,7 @@ pub async fn reschedule(
         .await?;
     }
     tx.commit().await?;
-    service::availability_changed(state);
+    service::bookings_changed(state);
     Ok(Ok(moved))
 }
 

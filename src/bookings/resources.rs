@@ -64,6 +64,6 @@ pub async fn set_for_type(
     )
     .await?;
     tx.commit().await?;
-    super::service::availability_changed(state);
+    super::service::rules_changed(state);
     Ok(())
 }

@@ -56,7 +56,7 @@ impl Bookable {
 
 /// This process's computed availability: the types by slug, a day's free starts and a
 /// month's free days, each kept for the content cache's TTL (`CONTENT_CACHE_TTL_MS`) and
-/// dropped when a booking or a rule changes here ([`availability_changed`]) or an admin
+/// dropped when a booking ([`bookings_changed`]) or a rule ([`rules_changed`]) changes here, or an admin
 /// table is edited. Other replicas see a change within the TTL; placing a booking never
 /// reads it (it checks again in its transaction), so a stale answer costs a customer a
 /// "taken" sentence, never a double booking.
@@ -68,14 +68,21 @@ pub struct AvailabilityMemo {
     months: Computed<Vec<Date>>,
 }
 
-/// Drops this process's computed availability, after a change to bookings or the rules is
-/// committed.
-pub fn availability_changed(state: &AppState) {
+/// Drops this process's computed free times, after a change to bookings is committed (the
+/// rules and types it read stay: a booking does not change them).
+pub fn bookings_changed(state: &AppState) {
+    let memo = state.locals.get::<AvailabilityMemo>();
+    memo.days.invalidate();
+    memo.months.invalidate();
+}
+
+/// Drops all of this process's computed availability, after a change to the rules (hours,
+/// overrides, resources, a type's needs) is committed.
+pub fn rules_changed(state: &AppState) {
     let memo = state.locals.get::<AvailabilityMemo>();
     memo.rules.invalidate();
     memo.types.invalidate();
-    memo.days.invalidate();
-    memo.months.invalidate();
+    bookings_changed(state);
 }
 
 /// [`bookable`] from this process's memo: for showing availability, never for placing.
@@ -529,7 +536,7 @@ pub async fn place_as(
         .ok_or(AppError::NotFound)?;
     announce_placed(&mut tx, state, &booking, by, now).await?;
     tx.commit().await?;
-    availability_changed(state);
+    bookings_changed(state);
     Ok(Ok(booking))
 }
 
@@ -709,7 +716,7 @@ pub async fn cancel_by_customer(
         email_customer(state, &mut tx, &fresh, &mail, cancel).await?;
     }
     tx.commit().await?;
-    availability_changed(state);
+    bookings_changed(state);
     if let Some(session) = session {
         super::deposits::close_checkout(state, &session).await;
     }

@@ -113,7 +113,7 @@ pub async fn move_to(
     )
     .await?;
     tx.commit().await?;
-    service::availability_changed(state);
+    service::bookings_changed(state);
     if let Some(session) = open_checkout {
         super::deposits::close_checkout(state, &session).await;
     }

@@ -82,7 +82,7 @@ pub async fn enqueue_email(
     content: &EmailContent,
     max_attempts: i64,
 ) -> anyhow::Result<String> {
-    enqueue(conn, to, None, content, max_attempts).await
+    enqueue(conn, to, None, content, None, max_attempts).await
 }
 
 /// [`enqueue_email`] with an iCalendar invite (RFC 5545 text), sent as a `text/calendar`
@@ -94,9 +94,7 @@ pub async fn enqueue_email_with_calendar(
     calendar: &str,
     max_attempts: i64,
 ) -> anyhow::Result<String> {
-    let id = enqueue(conn, to, None, content, max_attempts).await?;
-    store::set_calendar(conn, &id, calendar).await?;
-    Ok(id)
+    enqueue(conn, to, None, content, Some(calendar), max_attempts).await
 }
 
 /// [`enqueue_email`] with a `Reply-To` header: replies go to `reply_to`, not to the studio's
@@ -108,7 +106,7 @@ pub async fn enqueue_email_replying_to(
     content: &EmailContent,
     max_attempts: i64,
 ) -> anyhow::Result<String> {
-    enqueue(conn, to, Some(reply_to), content, max_attempts).await
+    enqueue(conn, to, Some(reply_to), content, None, max_attempts).await
 }
 
 /// The studio's own mailbox, where replies to its emails to customers should go:
@@ -126,20 +124,20 @@ async fn enqueue(
     to: &str,
     reply_to: Option<&Email>,
     content: &EmailContent,
+    calendar: Option<&str>,
     max_attempts: i64,
 ) -> anyhow::Result<String> {
     let now = now();
-    let id = store::insert_email(
-        conn,
-        content.kind,
+    let email = store::NewEmail {
+        kind: content.kind,
         to,
-        reply_to.map(Email::as_str),
-        &content.subject,
-        &content.text,
-        &content.html,
-        now,
-    )
-    .await?;
+        reply_to: reply_to.map(Email::as_str),
+        subject: &content.subject,
+        text: &content.text,
+        html: &content.html,
+        calendar,
+    };
+    let id = store::insert_email(conn, &email, now).await?;
     let job = SendEmailJob {
         email_id: id.clone(),
     };

@@ -75,32 +75,46 @@ pub struct EmailRow {
     pub calendar: Option<String>,
 }
 
+/// A queued email to insert.
+#[derive(Debug)]
+pub struct NewEmail<'a> {
+    /// What it is (`order_confirmation`, ...).
+    pub kind: &'a str,
+    /// The recipient.
+    pub to: &'a str,
+    /// Where replies go, when not to the sender.
+    pub reply_to: Option<&'a str>,
+    /// Subject line.
+    pub subject: &'a str,
+    /// Plain-text body.
+    pub text: &'a str,
+    /// HTML body.
+    pub html: &'a str,
+    /// An iCalendar invite to attach.
+    pub calendar: Option<&'a str>,
+}
+
 /// Inserts a queued email and returns its id.
-#[allow(clippy::too_many_arguments, reason = "one bind per column")]
 pub async fn insert_email(
     conn: &mut AnyConnection,
-    kind: &str,
-    to: &str,
-    reply_to: Option<&str>,
-    subject: &str,
-    text: &str,
-    html: &str,
+    e: &NewEmail<'_>,
     now: i64,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
     sqlx::query(
         "insert into emails (id, kind, to_address, subject, text_body, html_body, status,
-                             attempts, created_at, updated_at, reply_to)
-         values ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7, $8)",
+                             attempts, created_at, updated_at, reply_to, calendar)
+         values ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $7, $8, $9)",
     )
     .bind(&id)
-    .bind(kind)
-    .bind(to)
-    .bind(subject)
-    .bind(text)
-    .bind(html)
+    .bind(e.kind)
+    .bind(e.to)
+    .bind(e.subject)
+    .bind(e.text)
+    .bind(e.html)
     .bind(now)
-    .bind(reply_to)
+    .bind(e.reply_to)
+    .bind(e.calendar)
     .execute(&mut *conn)
     .await?;
     Ok(id)
@@ -108,20 +122,6 @@ pub async fn insert_email(
 
 const COLUMNS: &str = "id, kind, to_address, reply_to, subject, text_body, html_body, status, attempts, \
                        last_error, created_at, sent_at, calendar";
-
-/// Attaches an iCalendar invite to a queued email (in its enqueueing transaction).
-pub async fn set_calendar(
-    conn: &mut AnyConnection,
-    id: &str,
-    calendar: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update emails set calendar = $2 where id = $1")
-        .bind(id)
-        .bind(calendar)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
 
 /// One email by id.
 pub async fn find_email<'e>(
