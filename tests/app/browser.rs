@@ -1426,6 +1426,37 @@ async fn a_visitor_books_a_shoot_and_pays_its_deposit_in_the_browser() {
     })
     .await;
     screenshot(c, "admin-booking-deposit.png").await;
+
+    // The bookings table, filtered by a resource the shoots do not claim, then by one they do.
+    c.goto(&format!("{base}/admin/bookings")).await.unwrap();
+    mark_page(c).await;
+    let by_resource = |label: &'static str| async move {
+        c.find(Locator::Css("#filter-resource"))
+            .await
+            .unwrap()
+            .select_by_label(label)
+            .await
+            .unwrap();
+    };
+    by_resource("Producer").await;
+    wait_text(c, "#table-bookings", "no shoot for the producer", |t| {
+        !t.contains("Mei Tan")
+    })
+    .await;
+    by_resource("Camera crew").await;
+    wait_text(c, "#table-bookings", "the crew's shoots", |t| {
+        t.contains("Mei Tan")
+    })
+    .await;
+    assert!(page_was_not_reloaded(c).await, "htmx swapped the table");
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("f.resource=")
+    );
+    screenshot(c, "admin-bookings-by-resource.png").await;
 }
 
 /// Issue 15: a visitor whose browser is in another time zone sees each free time in their own
