@@ -34,6 +34,7 @@ pub mod ops;
 pub mod orders;
 pub mod payments;
 pub mod ports;
+pub mod quotes;
 pub mod rate_limit;
 pub mod reviews;
 pub mod routes;

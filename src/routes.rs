@@ -10,6 +10,7 @@ use crate::admin::booking_hours;
 use crate::admin::bookings as admin_bookings;
 use crate::admin::handlers as admin;
 use crate::admin::orders as admin_orders;
+use crate::admin::quotes as admin_quotes;
 use crate::admin::table_handlers as table;
 use crate::admin::{booking_calendar, booking_new};
 use crate::api::admin as api_admin;
@@ -32,6 +33,7 @@ use crate::media::{handlers as media, links};
 use crate::ops::handlers as ops;
 use crate::orders::handlers as orders;
 use crate::payments::handlers as payments;
+use crate::quotes::handlers as quotes;
 use crate::reviews::handlers as reviews;
 use crate::shop::handlers as shop;
 use crate::site::handlers as site;
@@ -66,6 +68,15 @@ fn public() -> Route {
             "/bookings/:id/:sig/reschedule",
             get(bookings::reschedule_picker).post(bookings::move_booking),
         )
+        .at(
+            "/quote",
+            get(quotes::show_request).post(quotes::send_request),
+        )
+        // A quote's own page: its signed link is the key; every answer is a POST.
+        .at("/quotes/:id/:sig", get(quotes::page))
+        .at("/quotes/:id/:sig/accept", post(quotes::accept))
+        .at("/quotes/:id/:sig/decline", post(quotes::decline))
+        .at("/quotes/:id/:sig/messages", post(quotes::ask))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))
         .at("/products/:slug", get(shop::show).post(shop::show))
@@ -195,6 +206,14 @@ fn admin() -> Route {
             post(admin_bookings::move_to_time),
         )
         .at("/booking/:id/resolved", post(admin_bookings::resolved))
+        .at("/quote/:id", get(admin_quotes::show))
+        .at("/quote/:id/proposal", post(admin_quotes::send_proposal))
+        .at("/quote/:id/messages", post(admin_quotes::answer))
+        .at("/quote/:id/close", post(admin_quotes::close))
+        .at(
+            "/quote-terms",
+            get(admin_quotes::show_terms).post(admin_quotes::save_terms),
+        )
         .at("/order/:id", get(admin_orders::show))
         .at("/order/:id/ship", post(admin_orders::ship))
         .at("/order/:id/cancel", post(admin_orders::cancel))

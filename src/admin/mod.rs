@@ -8,6 +8,7 @@ pub mod booking_new;
 pub mod bookings;
 pub mod handlers;
 pub mod orders;
+pub mod quotes;
 pub mod table_handlers;
 pub mod tables;
 pub mod views;

@@ -17,6 +17,7 @@ pub static ALL: &[&TableSpec] = &[
     &crate::bookings::tables::BOOKINGS,
     &crate::bookings::tables::BOOKING_TYPES,
     &crate::bookings::tables::BOOKING_RESOURCES,
+    &crate::quotes::tables::QUOTES,
     &crate::reviews::tables::REVIEWS,
 ];
 

@@ -26,6 +26,7 @@ mod http;
 mod mail;
 mod parse;
 mod payments;
+mod quotes;
 mod runtime;
 mod secrets;
 mod shop;
@@ -40,6 +41,7 @@ pub use files::create_private_dir;
 pub use http::BodyTimeouts;
 pub use mail::MailTransport;
 pub use payments::{CheckoutLimits, PaymentSettings, StripeSettings};
+pub use quotes::QuoteSettings;
 pub use runtime::LogFormat;
 pub use secrets::{Secret, SecretKeySource};
 pub use storage::{AzureSettings, StorageSettings};
@@ -150,6 +152,8 @@ pub struct Settings {
     pub content_cache_ttl: Duration,
     /// The payment gateway (`PAYMENT_GATEWAY`).
     pub payments: PaymentSettings,
+    /// Quoting defaults (`QUOTE_TAX_PERCENT`, `QUOTE_DEPOSIT_PERCENT`, `QUOTE_VALID_DAYS`).
+    pub quotes: QuoteSettings,
     /// How long an unpaid order holds its stock (`ORDER_HOLD_MINUTES`).
     pub order_hold: Duration,
     /// Checkout rate limits, the unpaid-stock cap and the hold before the gateway
@@ -237,6 +241,7 @@ impl Settings {
             slow_clients: SlowClients::from_map(vars)?,
             runtime: Runtime::from_map(vars, production)?,
             storefront: Storefront::from_map(vars)?,
+            quotes: QuoteSettings::from_map(vars)?,
             after_payment: AfterPayment::from_map(vars)?,
             upload_processing: UploadProcessing::from_map(vars)?,
             site,
@@ -293,6 +298,7 @@ struct Sections {
     slow_clients: SlowClients,
     runtime: Runtime,
     storefront: Storefront,
+    quotes: QuoteSettings,
     after_payment: AfterPayment,
     upload_processing: UploadProcessing,
 }
@@ -344,6 +350,7 @@ impl Sections {
             time_zone: self.storefront.time_zone,
             content_cache_ttl: self.storefront.content_cache_ttl,
             payments: self.checkout.payments,
+            quotes: self.quotes,
             order_hold: self.checkout.order_hold,
             checkout_limits: self.checkout.limits,
             webhook_tolerance: self.after_payment.webhook_tolerance,

@@ -16,6 +16,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Booking types", "/admin/booking-types"),
     ("Resources", "/admin/booking-resources"),
     ("Opening hours", "/admin/booking-hours"),
+    ("Quotes", "/admin/quotes"),
     ("Products", "/admin/products"),
     ("Option groups", "/admin/option-groups"),
     ("Option values", "/admin/option-values"),

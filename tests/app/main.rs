@@ -31,6 +31,7 @@ mod ops;
 mod orders;
 mod payments;
 mod post_stream;
+mod quotes;
 mod replicas;
 mod reviews;
 mod scale_out;

@@ -1,0 +1,625 @@
+//! Quotes (issue 16), first slice: a request (with its spam defences and bad input), the
+//! staff's proposal with an optional extra, the customer's page (extras update the total,
+//! with and without htmx), acceptance with a typed signature (recorded: revision, extras,
+//! total, name, time, address), revisions (the old link shows the new one; an answer to the
+//! old one is refused), decline, the thread, closing, expiry once with two workers, and
+//! escaping everywhere.
+
+use flashstudio::demo::{SeedOptions, seed};
+use flashstudio::identity::model::Role;
+use flashstudio::quotes::service;
+use reqwest::StatusCode;
+
+use crate::on_both_backends;
+use crate::support::{Backend, Browser, TestApp};
+
+const ADMIN: &str = "admin@example.com";
+const PASSWORD: &str = "correct horse battery";
+const XSS: &str = "<script>alert(1)</script>";
+
+async fn app(backend: Backend) -> TestApp {
+    let app = TestApp::builder(backend)
+        .var("STAFF_EMAIL", "studio@flashstudio.test")
+        .var("QUOTE_TAX_PERCENT", "9")
+        .spawn()
+        .await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    app
+}
+
+/// A start token as the form would carry it, `secs` seconds old.
+fn started(app: &TestApp, secs: i64) -> String {
+    let t = flashstudio::db::now() - secs;
+    format!(
+        "{t}.{}",
+        app.state.keys.urls.sign(&format!("quote-form:{t}"))
+    )
+}
+
+/// The studio's today plus `days`, as `YYYY-MM-DD`.
+fn day(app: &TestApp, days: i64) -> String {
+    service::studio_today(&app.state)
+        .saturating_add(jiff::Span::new().days(days))
+        .to_string()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Sends a request as `browser`; the response (a redirect to the quote's page when stored).
+async fn request(app: &TestApp, browser: &Browser, fields: &[(&str, &str)]) -> reqwest::Response {
+    let started = started(app, 10);
+    let from = day(app, 30);
+    let mut form = vec![
+        ("name", "Mei Tan"),
+        ("email", "mei@example.com"),
+        ("company", "Tan & Co"),
+        ("service", "Corporate Story"),
+        ("date_from", from.as_str()),
+        ("location", "Our office, Raffles Place"),
+        ("budget", "S$3,000–5,000"),
+        (
+            "description",
+            "A three-minute film about our founders for the product launch.",
+        ),
+        ("started", started.as_str()),
+    ];
+    for (k, v) in fields {
+        form.retain(|(name, _)| name != k);
+        form.push((k, v));
+    }
+    browser.post_form("/quote", &form).await
+}
+
+/// The proposal form: a package line, a custom line, an optional extra; 30% deposit.
+fn proposal_fields(valid_until: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("line1_description", "Corporate Story package".into()),
+        ("line1_quantity", "1".into()),
+        ("line1_unit", "2,500.00".into()),
+        ("line2_description", "Extra interview".into()),
+        ("line2_quantity", "2".into()),
+        ("line2_unit", "300".into()),
+        ("line3_description", "Drone footage".into()),
+        ("line3_quantity", "1".into()),
+        ("line3_unit", "450".into()),
+        ("line3_extra", "1".into()),
+        ("discount", "100".into()),
+        ("deposit_kind", "percent".into()),
+        ("deposit_value", "30".into()),
+        ("valid_until", valid_until.into()),
+        ("message", "Here is what we suggest.".into()),
+        ("terms", "Deposit secures the date.".into()),
+    ]
+}
+
+async fn send_proposal(
+    staff: &Browser,
+    id: &str,
+    fields: &[(&'static str, String)],
+) -> reqwest::Response {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    staff
+        .post_form(&format!("/admin/quote/{id}/proposal"), &borrowed)
+        .await
+}
+
+async fn staff(app: &TestApp) -> Browser {
+    let staff = app.new_browser();
+    staff.login(ADMIN, PASSWORD).await;
+    staff
+}
+
+async fn a_request_becomes_a_quote_and_bad_input_gets_sentences(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    let (status, form) = visitor.get_text("/quote?package=corporate-story").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains(r#"name="website""#) && form.contains(r#"name="started""#));
+
+    // Bad input: each a sentence on the form, nothing stored.
+    let past = day(&app, -1);
+    let early = day(&app, 20);
+    let late = day(&app, 10);
+    for (fields, sentence) in [
+        (vec![("name", "")], "Enter your name."),
+        (vec![("email", "not-an-email")], "email"),
+        (vec![("description", "short")], "at least 10 characters"),
+        (vec![("date_from", past.as_str())], "from today on"),
+        (vec![("date_from", "2027-13-45")], "YYYY-MM-DD"),
+        (
+            vec![("date_from", early.as_str()), ("date_to", late.as_str())],
+            "on or after its first day",
+        ),
+    ] {
+        let resp = request(&app, &visitor, &fields).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        let body = resp.text().await.unwrap();
+        assert!(body.contains(sentence), "{fields:?}: {sentence}");
+        assert!(body.contains("Raffles Place"), "what was typed stays");
+    }
+    // Too fast (a robot) or a forged start: asked to send again, nothing stored.
+    let fresh = started(&app, 0);
+    for token in [fresh.as_str(), "123.forged", ""] {
+        let resp = request(&app, &visitor, &[("started", token)]).await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("quicker than a person types")
+        );
+    }
+    // The honeypot: thanked, not stored.
+    let resp = request(&app, &visitor, &[("website", "http://spam.example")]).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(count(&app, "select count(*) from quotes").await, 0);
+
+    // A good request: stored as new, acknowledged and sent to staff, then its page.
+    let resp = request(
+        &app,
+        &visitor,
+        &[("description", &format!("Launch film {XSS}"))],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = crate::support::location(&resp);
+    assert!(page.starts_with("/quotes/"));
+    let (status, body) = visitor.get_text(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("QT-000001") && body.contains("New request"));
+    assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !body.contains(XSS));
+    let (state, ack, to_staff, reply_to): (String, i64, i64, Option<String>) = sqlx::query_as(
+        "select (select state from quotes), \
+                (select count(*) from emails where to_address = 'mei@example.com' and kind = 'quote_received'), \
+                (select count(*) from emails where to_address = 'studio@flashstudio.test' and kind = 'quote_request_staff'), \
+                (select reply_to from emails where kind = 'quote_request_staff')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), ack, to_staff), ("new", 1, 1));
+    assert_eq!(reply_to.as_deref(), Some("mei@example.com"));
+    let ack_body: String =
+        sqlx::query_scalar("select html_body from emails where kind = 'quote_received'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        !ack_body.contains("Launch film"),
+        "the acknowledgement relays nothing typed"
+    );
+    let staff_body: String =
+        sqlx::query_scalar("select html_body from emails where kind = 'quote_request_staff'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert!(staff_body.contains("&lt;script&gt;") && !staff_body.contains(XSS));
+
+    // A tampered link is not found.
+    let tampered = format!("{}x", page);
+    assert_eq!(visitor.get(&tampered).await.status(), StatusCode::NOT_FOUND);
+    // Staff see it in the table and on its page, escaped.
+    let staff = staff(&app).await;
+    let (status, list) = staff.get_text("/admin/quotes?f.state=new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("QT-000001") && list.contains("Corporate Story"));
+    let id: String = sqlx::query_scalar("select id from quotes")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let (status, admin_page) = staff.get_text(&format!("/admin/quote/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(admin_page.contains("&lt;script&gt;") && !admin_page.contains(XSS));
+    assert!(
+        admin_page.contains("Corporate Story"),
+        "the package is the editor's first line"
+    );
+    // Customers and visitors cannot open staff pages.
+    assert_ne!(
+        visitor.get(&format!("/admin/quote/{id}")).await.status(),
+        StatusCode::OK
+    );
+}
+
+async fn a_proposal_with_an_extra_is_accepted_and_recorded(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    let page = crate::support::location(&request(&app, &visitor, &[]).await);
+    let id: String = sqlx::query_scalar("select id from quotes")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let staff = staff(&app).await;
+
+    // Bad proposals: each refused with its sentence, nothing sent.
+    let valid = day(&app, 14);
+    let yesterday = day(&app, -1);
+    for (change, sentence) in [
+        (("line1_unit", "-5".to_owned()), "line 1"),
+        (("valid_until", yesterday.clone()), "from today on"),
+        (
+            ("deposit_kind", "fixed".to_owned()),
+            "more than the total without extras",
+        ),
+        (
+            ("line2_quantity", "0".to_owned()),
+            "a quantity from 1 to 10,000",
+        ),
+        (("discount", "999999".to_owned()), "discount cannot be more"),
+    ] {
+        let mut fields = proposal_fields(&valid);
+        fields.retain(|(k, _)| *k != change.0);
+        fields.push(change.clone());
+        if change.0 == "deposit_kind" {
+            fields.retain(|(k, _)| *k != "deposit_value");
+            fields.push(("deposit_value", "99999".into()));
+        }
+        let resp = send_proposal(&staff, &id, &fields).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{change:?}"
+        );
+        assert!(
+            resp.text().await.unwrap().contains(sentence),
+            "{change:?}: {sentence}"
+        );
+    }
+    assert_eq!(count(&app, "select count(*) from quote_revisions").await, 0);
+
+    let resp = send_proposal(&staff, &id, &proposal_fields(&valid)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'quote_proposal'"
+        )
+        .await,
+        1
+    );
+
+    // The customer's page: 2,500 + 2 × 300 − 100 = 3,000; 9% tax 270; total 3,270.
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(
+        body.contains("Proposal sent") && body.contains("S$3,270.00"),
+        "{body}"
+    );
+    assert!(body.contains("Optional extra") && body.contains("Accept and sign"));
+    // Ticking the extra (450, +40.50 tax): 3,760.50, on the page and as the htmx fragment.
+    let (_, with_extra) = visitor.get_text(&format!("{page}?extra=3")).await;
+    assert!(with_extra.contains("S$3,760.50"));
+    let fragment = visitor
+        .client
+        .get(visitor.url(&format!("{page}?extra=3")))
+        .header("HX-Request", "true")
+        .header("HX-Target", "quote-answer")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fragment.contains("S$3,760.50") && !fragment.contains("<html"));
+    // An extra that is not one, a missing signature, the box unticked: sentences.
+    let accept = format!("{page}/accept");
+    let resp = visitor
+        .post_form(
+            &accept,
+            &[
+                ("revision", "1"),
+                ("extra", "1"),
+                ("signature", "Mei Tan"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("is not an extra of this proposal")
+    );
+    let resp = visitor
+        .post_form(&accept, &[("revision", "1"), ("signature", " ")])
+        .await;
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("Type your full name") && text.contains("Tick the box"));
+
+    // Accepted with the extra: recorded, both told.
+    let resp = visitor
+        .post_form(
+            &accept,
+            &[
+                ("revision", "1"),
+                ("extra", "3"),
+                ("signature", "Mei Tan"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (state, revision, extras, total, signature, ip): (String, i64, String, i64, String, String) = sqlx::query_as(
+        "select state, accepted_revision, accepted_extras, accepted_total_minor, signature_name, accepted_ip from quotes",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (state.as_str(), revision, extras.as_str(), total),
+        ("accepted", 1, "3", 376_050)
+    );
+    assert_eq!(signature, "Mei Tan");
+    assert!(!ip.is_empty());
+    let (_, admin_page) = staff.get_text(&format!("/admin/quote/{id}")).await;
+    assert!(admin_page.contains("Signed as") && admin_page.contains("S$3,760.50"));
+    // Accepting again (a second tab) changes nothing.
+    let resp = visitor
+        .post_form(
+            &accept,
+            &[
+                ("revision", "1"),
+                ("signature", "Someone"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where signature_name = 'Mei Tan'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn a_revision_replaces_the_proposal_and_the_old_one_cannot_be_answered(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    let page = crate::support::location(&request(&app, &visitor, &[]).await);
+    let id: String = sqlx::query_scalar("select id from quotes")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let staff = staff(&app).await;
+    let valid = day(&app, 14);
+    send_proposal(&staff, &id, &proposal_fields(&valid)).await;
+    let mut revised = proposal_fields(&valid);
+    revised.retain(|(k, _)| *k != "line1_unit");
+    revised.push(("line1_unit", "2,000".into()));
+    assert_eq!(
+        send_proposal(&staff, &id, &revised).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(
+        body.contains("revision 2") && body.contains("S$2,725.00"),
+        "the old link shows the new revision"
+    );
+    // An answer to revision 1 (a page opened before) is refused with the proposal as it is.
+    let resp = visitor
+        .post_form(
+            &format!("{page}/accept"),
+            &[
+                ("revision", "1"),
+                ("signature", "Mei Tan"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(resp.text().await.unwrap().contains("The proposal changed"));
+    let resp = visitor
+        .post_form(&format!("{page}/decline"), &[("revision", "1")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    // The history keeps both; accepting revision 2 records it and its total.
+    assert_eq!(count(&app, "select count(*) from quote_revisions").await, 2);
+    let resp = visitor
+        .post_form(
+            &format!("{page}/accept"),
+            &[
+                ("revision", "2"),
+                ("signature", "Mei Tan"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (revision, total): (i64, i64) =
+        sqlx::query_as("select accepted_revision, accepted_total_minor from quotes")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((revision, total), (2, 272_500));
+    // An accepted quote is not revised or closed.
+    assert_eq!(
+        send_proposal(&staff, &id, &revised).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(count(&app, "select count(*) from quote_revisions").await, 2);
+}
+
+async fn decline_questions_and_closing(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    let page = crate::support::location(&request(&app, &visitor, &[]).await);
+    let id: String = sqlx::query_scalar("select id from quotes")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let staff = staff(&app).await;
+
+    // A question before any proposal; staff answer; both emailed, all escaped.
+    let resp = visitor
+        .post_form(
+            &format!("{page}/messages"),
+            &[("body", &format!("Can you film at night? {XSS}"))],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = visitor
+        .post_form(&format!("{page}/messages"), &[("body", "  ")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = staff
+        .post_form(
+            &format!("/admin/quote/{id}/messages"),
+            &[("body", "Yes, with lights.")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(body.contains("Can you film at night?") && body.contains("Yes, with lights."));
+    assert!(!body.contains(XSS));
+    let (to_staff, to_customer): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from emails where kind = 'quote_update_staff'), \
+                (select count(*) from emails where kind = 'quote_notice' and to_address = 'mei@example.com')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((to_staff, to_customer), (1, 1));
+
+    // Declined with a reason; staff told; no more answers.
+    send_proposal(&staff, &id, &proposal_fields(&day(&app, 14))).await;
+    let resp = visitor
+        .post_form(
+            &format!("{page}/decline"),
+            &[("revision", "1"), ("reason", "Over budget")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(body.contains("You declined this proposal") && !body.contains("Accept and sign"));
+    assert_eq!(count(&app, "select count(*) from quotes where state = 'declined' and decline_reason = 'Over budget'").await, 1);
+    // A declined quote cannot be closed; a new one can, with a reason, audited.
+    let resp = staff
+        .post_form(&format!("/admin/quote/{id}/close"), &[("reason", "Done")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(&app, "select count(*) from quotes where state = 'closed'").await,
+        0
+    );
+    let other = app.browser_from("10.1.2.3");
+    let second =
+        crate::support::location(&request(&app, &other, &[("email", "lee@example.com")]).await);
+    let second_id = second.split('/').nth(2).unwrap().to_owned();
+    let resp = staff
+        .post_form(
+            &format!("/admin/quote/{second_id}/close"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(&app, "select count(*) from quotes where state = 'closed'").await,
+        0,
+        "a reason is needed"
+    );
+    staff
+        .post_form(
+            &format!("/admin/quote/{second_id}/close"),
+            &[("reason", "Duplicate")],
+        )
+        .await;
+    assert_eq!(
+        count(&app, "select count(*) from quotes where state = 'closed'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_log where action = 'quote.close'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn a_lapsed_proposal_expires_once_with_two_workers(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    let page = crate::support::location(&request(&app, &visitor, &[]).await);
+    let id: String = sqlx::query_scalar("select id from quotes")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let staff = staff(&app).await;
+    send_proposal(&staff, &id, &proposal_fields(&day(&app, 0))).await;
+    // Not yet: its last day is today.
+    assert_eq!(service::expire_due(&app.state).await.unwrap(), 0);
+    // Its last day passes (as if tomorrow): two workers at once expire it once.
+    let yesterday = day(&app, -1);
+    sqlx::query("update quote_revisions set valid_until = $1")
+        .bind(&yesterday)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        service::expire_due(&app.state),
+        service::expire_due(&app.state)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(
+        count(&app, "select count(*) from quotes where state = 'expired'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where subject like 'Your proposal has expired%'"
+        )
+        .await,
+        1
+    );
+    // The page says so and takes no acceptance.
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(body.contains("Expired") && !body.contains("Accept and sign"));
+    let resp = visitor
+        .post_form(
+            &format!("{page}/accept"),
+            &[
+                ("revision", "1"),
+                ("signature", "Mei Tan"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    // Staff may send a new revision to an expired quote.
+    let resp = send_proposal(&staff, &id, &proposal_fields(&day(&app, 7))).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where state = 'quoted' and revision = 2"
+        )
+        .await,
+        1
+    );
+}
+
+on_both_backends!(
+    a_request_becomes_a_quote_and_bad_input_gets_sentences,
+    a_proposal_with_an_extra_is_accepted_and_recorded,
+    a_revision_replaces_the_proposal_and_the_old_one_cannot_be_answered,
+    decline_questions_and_closing,
+    a_lapsed_proposal_expires_once_with_two_workers,
+);
