@@ -111,6 +111,11 @@ impl AppState {
                 state: self.clone(),
             },
         );
+        registry.register::<crate::quotes::jobs::ExpireQuotesJob>(
+            crate::quotes::jobs::ExpireQuotesHandler {
+                state: self.clone(),
+            },
+        );
         registry.register::<CleanupJob>(CleanupHandler {
             db: self.db.clone(),
             session_idle_secs: secs(self.settings.session_idle_timeout),
@@ -148,6 +153,10 @@ impl AppState {
             Periodic::of(
                 &crate::bookings::deposits::ExpireHoldsJob::default(),
                 crate::bookings::deposits::EXPIRE_EVERY,
+            )?,
+            Periodic::of(
+                &crate::quotes::jobs::ExpireQuotesJob::default(),
+                crate::quotes::jobs::EXPIRE_EVERY,
             )?,
         ];
         let scheduler = tokio::spawn(crate::jobs::worker::run_scheduler(

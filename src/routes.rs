@@ -53,7 +53,11 @@ fn public() -> Route {
         .at("/packages/:slug", get(site::package))
         .at("/about", get(site::about))
         .at("/faq", get(site::faq))
-        .at("/contact", get(site::show_contact).post(site::send_contact))
+        // A message about a quote becomes a quote request; the others go to the inbox.
+        .at(
+            "/contact",
+            get(site::show_contact).post(quotes::send_contact),
+        )
         .at("/book", get(bookings::types))
         .at("/book/:slug", get(bookings::picker).post(bookings::place))
         .at("/book/:slug/details", get(bookings::details))
@@ -143,6 +147,7 @@ fn account() -> Route {
         .at("/password", post(accounts::change_password))
         .at("/orders", get(orders::account_orders))
         .at("/bookings", get(bookings::account_bookings))
+        .at("/quotes", get(quotes::account_quotes))
         .at("/confirm-email", post(accounts::resend_confirmation))
 }
 

@@ -343,8 +343,9 @@ pub async fn confirm_email(
     }
     let joined = crate::orders::attach_guest_orders(&mut tx, user_id, &email, now).await?;
     let bookings = crate::bookings::attach_guest_bookings(&mut tx, user_id, &email, now).await?;
+    let quotes = crate::quotes::store::attach_guest_quotes(&mut tx, user_id, &email).await?;
     tx.commit().await?;
-    tracing::info!(user.id = %user_id, joined, bookings, "email confirmed");
+    tracing::info!(user.id = %user_id, joined, bookings, quotes, "email confirmed");
     Ok(Some(joined))
 }
 

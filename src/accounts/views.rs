@@ -194,6 +194,7 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
                 p.form-actions {
                     a.button.button-secondary href="/account/orders" { "Your orders" }
                     a.button.button-secondary href="/account/bookings" { "Your bookings" }
+                    a.button.button-secondary href="/account/quotes" { "Your quotes" }
                 }
             }
             @if forms.unconfirmed {

@@ -11,7 +11,7 @@ use super::views;
 use crate::db::now;
 use crate::error::{AppResult, FieldErrors};
 use crate::http::context::{Flash, FlashKind};
-use crate::http::extract::Ctx;
+use crate::http::extract::{Ctx, CurrentUser};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect_with_flash, with_status};
 use crate::site::content::SiteContent;
@@ -311,6 +311,73 @@ pub async fn ask(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+        }
+    }
+}
+
+/// `GET /account/quotes`: the signed-in customer's quotes, newest first.
+#[handler]
+pub async fn account_quotes(
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Data(state): Data<&AppState>,
+) -> AppResult<Response> {
+    let quotes = super::store::of_user(state.db.pool(), &user.id).await?;
+    let rows: Vec<(Quote, String)> = quotes
+        .into_iter()
+        .map(|q| {
+            let link = service::link_path(state, &q);
+            (q, link)
+        })
+        .collect();
+    Ok(views::account_quotes(&ctx, &rows).into_response())
+}
+
+/// `POST /contact`: a message about a quote becomes a quote request (the contact form's
+/// subject is the package or service, its message the project); any other message goes to
+/// the inbox as before. Errors re-render the contact form with what was typed.
+#[handler]
+pub async fn send_contact(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    if form.get("kind") != Some("quote") {
+        return crate::site::handlers::contact_response(&ctx, state, &form).await;
+    }
+    let typed = crate::site::handlers::contact_form(&form);
+    let request = RequestForm {
+        name: typed.name.clone(),
+        email: typed.email.clone(),
+        phone: typed.phone.clone(),
+        company: typed.company.clone(),
+        service: typed.subject.clone(),
+        description: typed.message.clone(),
+        ..RequestForm::default()
+    };
+    match service::request(state, &request, ctx.user(), &ctx.rate_key()).await? {
+        Ok(quote) => Ok(redirect_with_flash(
+            state,
+            &service::link_path(state, &quote),
+            Flash {
+                kind: FlashKind::Success,
+                message: format!(
+                    "Thank you: your request {} is with a producer. We emailed you this page's link.",
+                    quote.reference
+                ),
+            },
+        )),
+        Err(errors) => {
+            let mut on_contact_form = FieldErrors::new();
+            for (field, message) in errors.iter() {
+                let field = match field {
+                    "service" => "subject",
+                    "description" => "message",
+                    other => other,
+                };
+                on_contact_form.add(field, message);
+            }
+            crate::site::handlers::contact_again(&ctx, state, &typed, &on_contact_form).await
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod emails;
 pub mod handlers;
+pub mod jobs;
 pub mod model;
 pub mod proposal_form;
 pub mod service;

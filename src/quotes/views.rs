@@ -340,3 +340,29 @@ pub fn quote_page(ctx: &RequestContext, v: &QuoteView<'_>, errors: &FieldErrors)
         body,
     )
 }
+
+/// `GET /account/quotes`.
+pub fn account_quotes(ctx: &RequestContext, quotes: &[(Quote, String)]) -> Markup {
+    let body = html! {
+        section.section.section-tight {
+            div.container.narrow {
+                h1 { "Your quotes" }
+                @if quotes.is_empty() {
+                    p { "No quotes yet. " a href="/quote" { "Tell us about your project" } }
+                } @else {
+                    ul.booking-list {
+                        @for (q, link) in quotes {
+                            li {
+                                a href=(link) { strong { (if q.service.is_empty() { "Your project" } else { &q.service }) } " · " (q.reference) }
+                                br;
+                                "Asked " (timestamp(q.created_at)) " · " (q.state.label())
+                            }
+                        }
+                    }
+                }
+                p { a href="/account" { "← Your account" } }
+            }
+        }
+    };
+    page(ctx, PageMeta::titled("Your quotes"), body)
+}

@@ -153,7 +153,8 @@ pub async fn faq(ctx: Ctx, Data(state): Data<&AppState>) -> AppResult<Response> 
     Ok(views::faq_page(&ctx, &content.faqs).into_response())
 }
 
-fn contact_form(form: &FormPairs) -> ContactForm {
+/// The contact form as posted.
+pub fn contact_form(form: &FormPairs) -> ContactForm {
     let text = |name: &str| form.get(name).unwrap_or("").to_owned();
     ContactForm {
         kind: form.get("kind").unwrap_or("general").to_owned(),
@@ -171,7 +172,8 @@ fn contact_form(form: &FormPairs) -> ContactForm {
     }
 }
 
-/// `GET /contact?kind=quote&package=slug&subject=…`: the form, prefilled from the link.
+/// `GET /contact?kind=…&subject=…`: the form, prefilled from the link; a quote's link goes to
+/// `/quote` with its package or subject.
 #[handler]
 pub async fn show_contact(
     ctx: Ctx,
@@ -181,12 +183,19 @@ pub async fn show_contact(
     let content = state.content.get::<SiteContent>(&state.db).await?;
     let details = &content.details;
     let mut prefill = contact_form(&form);
+    // Quotes have their own form now; old links keep working.
+    if prefill.kind == "quote" || form.get("package").is_some() {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(slug) = form.get("package") {
+            query.append_pair("package", slug);
+        }
+        if !prefill.subject.is_empty() {
+            query.append_pair("service", &prefill.subject);
+        }
+        return Ok(crate::http::redirect(&format!("/quote?{}", query.finish())));
+    }
     if !contact::KINDS.iter().any(|(k, _)| *k == prefill.kind) {
         prefill.kind = "general".into();
-    }
-    if let Some(p) = form.get("package").and_then(|slug| content.package(slug)) {
-        prefill.kind = "quote".into();
-        prefill.subject = p.name.clone();
     }
     prefill.subject = prefill.subject.chars().take(160).collect();
     if let Some(user) = ctx.user() {
@@ -202,23 +211,43 @@ pub async fn send_contact(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
+    contact_response(&ctx, state, &form).await
+}
+
+/// What `POST /contact` answers for a message: stored and thanked, or the form again with
+/// its errors.
+pub async fn contact_response(
+    ctx: &Ctx,
+    state: &AppState,
+    form: &FormPairs,
+) -> AppResult<Response> {
     let content = state.content.get::<SiteContent>(&state.db).await?;
-    let details = &content.details;
-    let typed = contact_form(&form);
+    let typed = contact_form(form);
     match contact::validate(&typed) {
-        Err(errors) => Ok(with_status(
-            views::contact_page(&ctx, details, &typed, &errors, false),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )),
+        Err(errors) => Ok(contact_again(ctx, state, &typed, &errors).await?),
         Ok(email) => {
             rate_limit::hit(&state.db, CONTACT_PER_CLIENT, &ctx.rate_key()).await?;
             contact::submit(state, &typed, &email).await?;
             Ok(
-                views::contact_page(&ctx, details, &typed, &Default::default(), true)
+                views::contact_page(ctx, &content.details, &typed, &Default::default(), true)
                     .into_response(),
             )
         }
     }
+}
+
+/// The contact form again with what was typed and its errors (422).
+pub async fn contact_again(
+    ctx: &Ctx,
+    state: &AppState,
+    typed: &contact::ContactForm,
+    errors: &crate::error::FieldErrors,
+) -> AppResult<Response> {
+    let content = state.content.get::<SiteContent>(&state.db).await?;
+    Ok(with_status(
+        views::contact_page(ctx, &content.details, typed, errors, false),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 /// `GET /robots.txt`.

@@ -80,13 +80,12 @@ pub fn video_card(state: &AppState, v: &PortfolioVideo) -> Markup {
     }
 }
 
-/// The contact form, set to a quote about `subject`.
-fn quote_link(subject: &str) -> String {
+/// The quote request form, set to `service`.
+fn quote_link(service: &str) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("kind", "quote")
-        .append_pair("subject", subject)
+        .append_pair("service", service)
         .finish();
-    format!("/contact?{query}")
+    format!("/quote?{query}")
 }
 
 fn detail<'a>(details: &'a HashMap<String, String>, key: &str, fallback: &'a str) -> &'a str {
@@ -142,7 +141,7 @@ pub fn home_body(state: &AppState, h: &Home<'_>) -> Markup {
                 }
                 div.hero-actions {
                     a.button.button-primary href="/portfolio" { "See our work" }
-                    a.button.button-ghost href="/contact?kind=quote" { "Request a quote" }
+                    a.button.button-ghost href="/quote" { "Request a quote" }
                 }
                 ul.stats {
                     li { strong { "120+" } span { "films delivered" } }
@@ -241,7 +240,7 @@ pub fn home_body(state: &AppState, h: &Home<'_>) -> Markup {
             div.container.cta-inner {
                 h2 { "Have a project in mind?" }
                 p { "Tell us about it. We answer within one working day: " (detail(h.details, "phone", "+65 1234 5678")) }
-                a.button.button-primary href="/contact?kind=quote" { "Request a quote" }
+                a.button.button-primary href="/quote" { "Request a quote" }
             }
         }
     }
@@ -432,7 +431,7 @@ pub fn package_card(state: &AppState, p: &Package, still: Option<&str>) -> Marku
             p.muted { (p.summary) }
             ul.feature-list { @for f in p.feature_list().iter().take(5) { li { (f) } } }
             div.package-actions {
-                a.button.button-primary href=(format!("/contact?kind=quote&package={}", p.slug)) { "Request a quote" }
+                a.button.button-primary href=(format!("/quote?package={}", p.slug)) { "Request a quote" }
                 a.button.button-ghost href=(format!("/packages/{}", p.slug)) { "Details" }
             }
         }
@@ -556,7 +555,7 @@ pub fn package_page(
                         @if let Some(h) = p.max_hours { dt { "On site" } dd { "up to " (h) " hours" } }
                         @if let Some(d) = p.turnaround_days { dt { "Delivery" } dd { (d) " working days" } }
                     }
-                    a.button.button-primary.button-block href=(format!("/contact?kind=quote&package={}", p.slug)) { "Request a quote" }
+                    a.button.button-primary.button-block href=(format!("/quote?package={}", p.slug)) { "Request a quote" }
                 }
             }
         }

@@ -44,7 +44,9 @@ async fn send_contact(app: &TestApp, message: &str) -> String {
         .post_form(
             "/contact",
             &[
-                ("kind", "quote"),
+                // A message about a quote is a quote request now (tests/app/quotes.rs); the
+                // inbox takes every other kind.
+                ("kind", "partnership"),
                 ("name", "Ana Lima"),
                 ("email", CUSTOMER),
                 ("phone", "+65 5555 0101"),
@@ -77,9 +79,9 @@ async fn count_replies(app: &TestApp) -> (i64, i64) {
 
 async fn staff_are_notified_with_reply_to_the_customer_who_is_acknowledged(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
-    send_contact(&app, "We would like a quote for a wedding film.").await;
+    send_contact(&app, "We would like to partner on a wedding film.").await;
 
-    let notice = sink.wait_for(STAFF, "Quote request", WAIT).await;
+    let notice = sink.wait_for(STAFF, "Partnership enquiry", WAIT).await;
     assert_eq!(
         notice.reply_to, CUSTOMER,
         "staff answer the customer directly"
@@ -89,7 +91,7 @@ async fn staff_are_notified_with_reply_to_the_customer_who_is_acknowledged(backe
         .wait_for(CUSTOMER, "We received your message", WAIT)
         .await;
     assert!(ack.text.contains("within one working day"), "{}", ack.text);
-    assert!(ack.text.contains("Quote request"));
+    assert!(ack.text.contains("Partnership enquiry"));
     assert_eq!(
         ack.reply_to, STAFF,
         "the customer's answer reaches the studio"
@@ -99,7 +101,7 @@ async fn staff_are_notified_with_reply_to_the_customer_who_is_acknowledged(backe
 
     // The outbox says where a reply to each email goes.
     let notice_id: String = sqlx::query_scalar(
-        "select id from emails where to_address = $1 and subject like 'Quote request%'",
+        "select id from emails where to_address = $1 and subject like 'Partnership enquiry%'",
     )
     .bind(STAFF)
     .fetch_one(app.state.db.pool())

@@ -616,7 +616,106 @@ async fn a_lapsed_proposal_expires_once_with_two_workers(backend: Backend) {
     );
 }
 
+async fn the_contact_form_and_old_links_lead_to_quotes_that_join_the_account(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    // Old links to the contact form's quote go to the quote form, package kept.
+    let resp = visitor
+        .get("/contact?kind=quote&package=corporate-story")
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        crate::support::location(&resp),
+        "/quote?package=corporate-story"
+    );
+    let (_, form) = visitor.get_text("/quote?package=corporate-story").await;
+    assert!(form.contains(r#"value="Corporate Story""#));
+    // A contact message about a quote becomes one; its errors come back on the contact form.
+    let contact = |message: &'static str| {
+        let visitor = &visitor;
+        async move {
+            visitor
+                .post_form(
+                    "/contact",
+                    &[
+                        ("kind", "quote"),
+                        ("name", "Carl Ng"),
+                        ("email", "Carl@Example.com"),
+                        ("subject", "Event coverage"),
+                        ("message", message),
+                    ],
+                )
+                .await
+        }
+    };
+    let resp = contact("short").await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("at least 10 characters") && body.contains("Event coverage"));
+    let resp = contact("Our annual dinner, 300 guests, two cameras.").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(crate::support::location(&resp).starts_with("/quotes/"));
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where service = 'Event coverage'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, "select count(*) from contact_messages").await,
+        0
+    );
+    // Other kinds still reach the inbox.
+    let resp = visitor
+        .post_form(
+            "/contact",
+            &[
+                ("kind", "general"),
+                ("name", "Carl Ng"),
+                ("email", "carl@example.com"),
+                ("message", "Do you rent out the studio?"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        count(&app, "select count(*) from contact_messages").await,
+        1
+    );
+
+    // The guest quote joins the account of its address once confirmed.
+    let me = app.new_browser();
+    me.register("carl@example.com", "sunlit kettle orbit 42")
+        .await;
+    let (_, mine) = me.get_text("/account/quotes").await;
+    assert!(!mine.contains("QT-000001"), "not before confirming");
+    let text: String = sqlx::query_scalar(
+        "select text_body from emails where kind = 'confirm_email' and to_address = 'carl@example.com'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let at = text.find("/confirm-email/").expect("a confirmation link");
+    let path: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    me.post_form(&path, &[]).await;
+    let (status, mine) = me.get_text("/account/quotes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        mine.contains("QT-000001") && mine.contains("Event coverage"),
+        "{mine}"
+    );
+    // Nobody else sees it.
+    let (_, theirs) = visitor.get_text("/account/quotes").await;
+    assert!(!theirs.contains("QT-000001"));
+}
+
 on_both_backends!(
+    the_contact_form_and_old_links_lead_to_quotes_that_join_the_account,
     a_request_becomes_a_quote_and_bad_input_gets_sentences,
     a_proposal_with_an_extra_is_accepted_and_recorded,
     a_revision_replaces_the_proposal_and_the_old_one_cannot_be_answered,

@@ -92,7 +92,7 @@ async fn every_public_page_answers(backend: Backend) {
         "/packages/corporate-story",
         "/about",
         "/contact",
-        "/contact?kind=quote&package=wedding-film",
+        "/quote?package=wedding-film",
         "/faq",
         "/cart",
         "/products/marina-bay-blue-hour",
