@@ -38,6 +38,9 @@ create table quotes (
     signature_name text,
     accepted_at bigint,
     accepted_ip text,
+    -- The shoot held for the accepted proposal (a booking placed through the bookings
+    -- domain): while it is held, the quote waits for its deposit in `quoted`.
+    booking_id text references bookings (id),
     decline_reason text,
     close_reason text,
     staff_notes text not null default '',
@@ -48,6 +51,7 @@ create table quotes (
 create index quotes_state_idx on quotes (state, created_at);
 create index quotes_created_idx on quotes (created_at);
 create index quotes_user_idx on quotes (user_id, created_at);
+create index quotes_booking_idx on quotes (booking_id) where booking_id is not null;
 create index quotes_guest_email_idx on quotes (lower(email)) where user_id is null;
 
 -- A sent proposal. Never changed once sent: a revision is a new row.

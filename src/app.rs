@@ -73,6 +73,7 @@ impl AppState {
                 order: Arc::new(crate::orders::OrderPayments),
                 booking: Arc::new(crate::bookings::deposits::BookingPayments),
             },
+            booking_followers: Arc::new(crate::quotes::acceptance::QuoteBookings),
             drain: Drain::default(),
             locals: Arc::default(),
         })

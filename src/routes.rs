@@ -80,6 +80,7 @@ fn public() -> Route {
         .at("/quotes/:id/:sig", get(quotes::page))
         .at("/quotes/:id/:sig/accept", post(quotes::accept))
         .at("/quotes/:id/:sig/decline", post(quotes::decline))
+        .at("/quotes/:id/:sig/pay", post(quotes::pay))
         .at("/quotes/:id/:sig/messages", post(quotes::ask))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))

@@ -44,6 +44,9 @@ pub struct AppState {
     /// What payment outcomes mean for what was paid for (an order, a booking's deposit),
     /// applied in the payment's transaction.
     pub payment_effects: PaymentEffectsByPurpose,
+    /// What a held booking's confirmation or release means to the domain that asked for it
+    /// (an accepted quote), applied in the booking's transaction.
+    pub booking_followers: Arc<dyn BookingFollowers>,
     /// Set once a stop was asked for: `/ready` answers 503 and connections close.
     pub drain: Drain,
     /// Per-process values of the layers above, one of each type (a domain's in-memory
@@ -158,6 +161,31 @@ impl PaymentEffectsByPurpose {
             PaymentPurpose::Booking => self.booking.as_ref(),
         }
     }
+}
+
+/// The side of a domain above bookings that follows the bookings it placed (a quote's shoot):
+/// told, in the booking's transaction, when a held booking is confirmed or released. Bookings
+/// calls it for every held booking; a follower ignores the ones it did not place.
+#[async_trait::async_trait]
+pub trait BookingFollowers: Send + Sync {
+    /// The held booking `booking_id` is confirmed (its deposit was captured, or there was none).
+    async fn confirmed(
+        &self,
+        conn: &mut AnyConnection,
+        state: &AppState,
+        booking_id: &str,
+        now: i64,
+    ) -> Result<(), AppError>;
+
+    /// The held booking `booking_id` was released unpaid (its hold ended or its checkout
+    /// expired): its time is free again.
+    async fn released(
+        &self,
+        conn: &mut AnyConnection,
+        state: &AppState,
+        booking_id: &str,
+        now: i64,
+    ) -> Result<(), AppError>;
 }
 
 /// Whether this process is stopping: set at SIGTERM, before the listener closes, so `/ready`

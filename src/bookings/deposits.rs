@@ -228,16 +228,70 @@ async fn on_captured(
     let confirmed = store::find(&mut *conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    service::announce_confirmed(conn, state, &confirmed).await
+    service::announce_confirmed(conn, state, &confirmed).await?;
+    state
+        .booking_followers
+        .confirmed(conn, state, id, now)
+        .await
+}
+
+/// Confirms a held booking that takes nothing more (an accepted quote's shoot without a
+/// deposit), like a captured deposit would; false when it is no longer held.
+pub async fn confirm_held(state: &AppState, id: &str) -> AppResult<bool> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let Some(b) = store::lock(&mut tx, id).await? else {
+        return Err(AppError::NotFound);
+    };
+    if b.status != Status::Held
+        || !store::set_status(&mut tx, id, Status::Held, Status::Confirmed, "", now).await?
+    {
+        return Ok(false);
+    }
+    let confirmed = store::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    service::announce_confirmed(&mut tx, state, &confirmed).await?;
+    state
+        .booking_followers
+        .confirmed(&mut tx, state, id, now)
+        .await?;
+    tx.commit().await?;
+    service::bookings_changed(state);
+    Ok(true)
+}
+
+/// Releases a held booking now (the quote that placed it could not be accepted after all);
+/// false when it is no longer held.
+pub async fn release_hold(state: &AppState, id: &str, why: &str) -> AppResult<bool> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let Some(b) = store::lock(&mut tx, id).await? else {
+        return Ok(false);
+    };
+    if b.status != Status::Held || !release(&mut tx, state, &b, why, now).await? {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    service::bookings_changed(state);
+    Ok(true)
 }
 
 /// Releases a held booking whose deposit was not paid (the hold is over or the checkout
 /// expired), in the caller's transaction: it becomes expired and its time is free again.
-async fn release(conn: &mut AnyConnection, b: &Booking, why: &str, now: i64) -> AppResult<bool> {
+async fn release(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    b: &Booking,
+    why: &str,
+    now: i64,
+) -> AppResult<bool> {
     if !store::set_status(conn, &b.id, Status::Held, Status::Expired, why, now).await? {
         return Ok(false);
     }
     fail_open_payment(conn, &b.id, why, now).await?;
+    state
+        .booking_followers
+        .released(conn, state, &b.id, now)
+        .await?;
     Ok(true)
 }
 
@@ -260,7 +314,7 @@ pub async fn expire_holds(state: &AppState, now: i64) -> AppResult<usize> {
         {
             continue;
         }
-        if release(&mut tx, &b, "the deposit was not paid in time", now).await? {
+        if release(&mut tx, state, &b, "the deposit was not paid in time", now).await? {
             released += 1;
         }
         tx.commit().await?;
@@ -338,7 +392,7 @@ impl PaymentEffects for BookingPayments {
                     && let Some(b) = store::lock(conn, order_id).await?
                     && b.status == Status::Held
                 {
-                    release(conn, &b, "the deposit's checkout expired", now).await?;
+                    release(conn, state, &b, "the deposit's checkout expired", now).await?;
                     // In the webhook's transaction: another request may still cache the
                     // held time until the TTL ends; placing checks afresh anyway.
                     service::bookings_changed(state);

@@ -111,6 +111,21 @@ pub async fn bookable(state: &AppState, slug: &str) -> AppResult<Option<Bookable
     }))
 }
 
+/// The type with id `id`, active or not, with the resources it needs (an accepted quote's
+/// shoot).
+pub async fn bookable_by_id(state: &AppState, id: &str) -> AppResult<Option<Bookable>> {
+    let pool = state.db.pool();
+    let Some(row) = store::type_by_id(pool, id).await? else {
+        return Ok(None);
+    };
+    let resources = store::type_resources(pool, &row.id).await?;
+    Ok(Some(Bookable {
+        row,
+        resources,
+        moving: None,
+    }))
+}
+
 /// The type `booking` was made as, active or not, with the resources it needs now.
 pub async fn bookable_of(state: &AppState, booking: &Booking) -> AppResult<Option<Bookable>> {
     let pool = state.db.pool();
@@ -363,6 +378,15 @@ pub enum PlacedBy<'a> {
         admin: &'a crate::identity::model::User,
         override_reason: Option<&'a str>,
     },
+    /// An accepted quote's shoot at the time staff proposed (the opening hours, notice,
+    /// horizon and grid do not apply; capacity does), for the quote's price. Always held:
+    /// its deposit's capture confirms it, or the quote confirms it when there is none
+    /// ([`super::deposits::confirm_held`]); unpaid, it is released like any hold.
+    Quote {
+        user_id: Option<&'a str>,
+        price_minor: i64,
+        deposit_minor: i64,
+    },
 }
 
 /// Places a booking of `b` at `start` (epoch seconds) for the details, as a customer on the
@@ -433,6 +457,7 @@ async fn placed_by<'a>(
             sha256_hex(&format!("staff:{}", admin.id)),
             override_reason.is_some(),
         ),
+        PlacedBy::Quote { user_id, .. } => (user_id, sha256_hex("quote"), true),
     })
 }
 
@@ -463,6 +488,12 @@ pub async fn place_as(
     let Some(kind) = b.row.availability(&b.resources, &rules.numbers) else {
         return Ok(Err(NotPlaced::Unavailable(Unavailable::NotOffered)));
     };
+    // A quote's shoot of a type measured in minutes may start when staff proposed; a day-based
+    // one starts as its type's days allow.
+    let overriding = match by {
+        PlacedBy::Quote { .. } => matches!(kind.length, availability::BookingLength::Minutes(_)),
+        _ => overriding,
+    };
     let slot = match fits(&rules, &kind, &[], start_at, overriding) {
         Ok(slot) => slot,
         Err(why) => return Ok(Err(NotPlaced::Unavailable(why))),
@@ -492,12 +523,24 @@ pub async fn place_as(
     let now = now();
     // A deposit holds the slot while its checkout is open; the capture confirms the booking.
     // Staff booking on a customer's behalf confirm it and settle the deposit by hand.
-    let takes_deposit = b.row.deposit_minor() > 0 && matches!(by, PlacedBy::Customer { .. });
+    let (price_minor, deposit_minor) = match by {
+        PlacedBy::Quote {
+            price_minor,
+            deposit_minor,
+            ..
+        } => (price_minor, deposit_minor),
+        _ => (b.row.price_minor, b.row.deposit_minor()),
+    };
+    let takes_deposit = match by {
+        PlacedBy::Customer { .. } => deposit_minor > 0,
+        PlacedBy::Quote { .. } => true,
+        PlacedBy::Staff { .. } => false,
+    };
     let status = match by {
         PlacedBy::Staff { .. } => Status::Confirmed,
-        PlacedBy::Customer { .. } if takes_deposit => Status::Held,
-        PlacedBy::Customer { .. } if b.row.auto_confirm => Status::Confirmed,
-        PlacedBy::Customer { .. } => Status::Pending,
+        _ if takes_deposit => Status::Held,
+        _ if b.row.auto_confirm => Status::Confirmed,
+        _ => Status::Pending,
     };
     let policy =
         serde_json::to_string(&b.row.policy()).map_err(|e| AppError::Internal(e.into()))?;
@@ -521,8 +564,8 @@ pub async fn place_as(
             address: details.address.trim(),
             customer_notes: details.notes.trim(),
             currency: &b.row.currency,
-            price_minor: b.row.price_minor,
-            deposit_minor: b.row.deposit_minor(),
+            price_minor,
+            deposit_minor,
             policy: &policy,
             client_hash: &client_hash[..32],
             hold_expires_at: takes_deposit.then(|| super::deposits::hold_until(state, now)),

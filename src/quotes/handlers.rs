@@ -8,6 +8,7 @@ use poem::{IntoResponse as _, Request, Response, handler};
 use super::model::{self, Quote};
 use super::service::{self, AcceptForm, NotAnswered, RequestForm};
 use super::views;
+use crate::bookings::deposits::DepositStart;
 use crate::db::now;
 use crate::error::{AppResult, FieldErrors};
 use crate::http::context::{Flash, FlashKind};
@@ -212,6 +213,10 @@ fn not_answered(why: &NotAnswered) -> (FieldErrors, StatusCode) {
             "form",
             "This proposal can no longer be accepted: its last day has passed. Ask us a question below for a new one.",
         ),
+        NotAnswered::DateTaken => errors.add(
+            "form",
+            "The proposed date is no longer free, so nothing was accepted or held. We told the studio, who will propose another date.",
+        ),
     }
     (errors, StatusCode::CONFLICT)
 }
@@ -235,9 +240,10 @@ pub async fn accept(
         agreed: form.get("agree").is_some(),
     };
     match service::accept(state, &q, &answer, &ctx.client_ip).await? {
-        Ok(after) => Ok(redirect_with_flash(
+        Ok(accepted) if accepted.deposit_due.is_some() => to_checkout(state, &accepted.quote).await,
+        Ok(accepted) => Ok(redirect_with_flash(
             state,
-            &service::link_path(state, &after),
+            &service::link_path(state, &accepted.quote),
             Flash {
                 kind: FlashKind::Success,
                 message: "Thank you: the proposal is accepted. We emailed you a copy.".into(),
@@ -250,6 +256,34 @@ pub async fn accept(
             page_with(&ctx, state, &q, &chosen, &errors, status).await
         }
     }
+}
+
+/// To the checkout of the deposit `q` waits for, or back to its page with a sentence.
+async fn to_checkout(state: &AppState, q: &Quote) -> AppResult<Response> {
+    let back = service::link_path(state, q);
+    let flash = match service::pay_deposit(state, q).await? {
+        Some(DepositStart::Redirect(url)) => return Ok(crate::http::redirect(&url)),
+        Some(DepositStart::GatewayFailed(e)) => {
+            tracing::warn!(quote = %q.reference, error = %e, "deposit checkout failed");
+            Flash::error(
+                "The payment service did not answer. Your date is held for now: try Pay the deposit again in a moment.",
+            )
+        }
+        Some(DepositStart::Closed) | None => {
+            Flash::info("There is no deposit to pay on this quote now.")
+        }
+    };
+    Ok(redirect_with_flash(state, &back, flash))
+}
+
+/// `POST /quotes/{id}/{sig}/pay`: to the checkout of the deposit an accepted quote waits for.
+#[handler]
+pub async fn pay(
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let q = service::by_link(state, &id, &sig).await?;
+    to_checkout(state, &q).await
 }
 
 /// `POST /quotes/{id}/{sig}/decline`: the revision and an optional reason.

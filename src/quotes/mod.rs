@@ -3,6 +3,7 @@
 //! with a typed signature, decline, or ask on the quote's thread), and expiry. See
 //! `docs/quotes.md`.
 
+pub mod acceptance;
 pub mod emails;
 pub mod handlers;
 pub mod jobs;

@@ -76,6 +76,13 @@ impl State {
     }
 }
 
+impl Quote {
+    /// Accepted by the customer, waiting for the deposit that confirms its shoot.
+    pub fn awaits_deposit(&self) -> bool {
+        self.state == State::Quoted && self.accepted_at.is_some()
+    }
+}
+
 impl TryFrom<String> for State {
     type Error = String;
     fn try_from(raw: String) -> Result<Self, String> {
@@ -114,6 +121,8 @@ pub struct Quote {
     pub signature_name: Option<String>,
     pub accepted_at: Option<i64>,
     pub accepted_ip: Option<String>,
+    /// The shoot held for the acceptance.
+    pub booking_id: Option<String>,
     pub decline_reason: Option<String>,
     pub close_reason: Option<String>,
     pub staff_notes: String,

@@ -195,6 +195,12 @@ impl EditorForm {
             }
         };
         let proposed_start = self.proposed_start(today, zone, &mut errors);
+        if deposit != Deposit::None && proposed_start.is_none() && errors.get("day").is_none() {
+            errors.add(
+                "deposit_kind",
+                "A deposit secures a date: choose the booking type and the day it holds, or no deposit.",
+            );
+        }
         let message = self.message.trim();
         if message.chars().count() > 5000 {
             errors.add("message", "Use at most 5,000 characters.");

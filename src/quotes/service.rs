@@ -9,7 +9,8 @@ use jiff::civil::Date;
 use super::emails;
 use super::model::{self, Deposit, Line, Proposal, Quote, State};
 use super::store;
-use crate::bookings::service::staff_recipients;
+use crate::bookings::model::Booking;
+use crate::bookings::service::{self as bookings, staff_recipients};
 use crate::crypto::sha256_hex;
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -199,7 +200,7 @@ pub async fn request(
 }
 
 /// Emails staff about `q`, with `Reply-To` the customer, in the caller's transaction.
-async fn notify_staff(
+pub(crate) async fn notify_staff(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
     q: &Quote,
@@ -335,7 +336,7 @@ pub async fn send_proposal(
     let before = store::lock(&mut tx, quote_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !before.state.can_move_to(State::Quoted) {
+    if !before.state.can_move_to(State::Quoted) || before.awaits_deposit() {
         return Ok(false);
     }
     let number = before.revision + 1;
@@ -398,6 +399,8 @@ pub enum NotAnswered {
     Stale,
     /// The proposal's last day has passed.
     Lapsed,
+    /// The proposed date is no longer free: nothing is held, staff are told.
+    DateTaken,
 }
 
 /// The customer's acceptance as submitted.
@@ -410,18 +413,24 @@ pub struct AcceptForm<'a> {
     pub agreed: bool,
 }
 
-/// Accepts the current proposal: the revision, the extras, the total, the signature's name,
-/// the time and the client's address are recorded, staff and the customer are told.
-pub async fn accept(
+/// An acceptance taken.
+#[derive(Debug)]
+pub struct Accepted {
+    pub quote: Quote,
+    /// The shoot held until its deposit is paid (the customer goes to its checkout).
+    pub deposit_due: Option<String>,
+}
+
+/// Checks an acceptance against the current proposal; the proposal and the extras chosen.
+async fn check_acceptance(
     state: &AppState,
     q: &Quote,
     form: &AcceptForm<'_>,
-    ip: &str,
-) -> AppResult<Result<Quote, NotAnswered>> {
+) -> AppResult<Result<(Proposal, Vec<i64>), NotAnswered>> {
     let Some(p) = current_proposal(state, q).await? else {
         return Ok(Err(NotAnswered::Stale));
     };
-    if q.state != State::Quoted || form.revision != p.revision.number {
+    if q.state != State::Quoted || q.accepted_at.is_some() || form.revision != p.revision.number {
         return Ok(Err(NotAnswered::Stale));
     }
     if studio_today(state).to_string() > p.revision.valid_until {
@@ -443,36 +452,135 @@ pub async fn accept(
     if !errors.is_empty() {
         return Ok(Err(NotAnswered::Invalid(errors)));
     }
+    Ok(Ok((p, chosen)))
+}
+
+/// Holds the proposal's shoot through the bookings domain's atomic placement, for the
+/// quote's total and deposit. `None` when the date is not free (or the type is gone): staff
+/// are told, and nothing is held.
+async fn hold_shoot(
+    state: &AppState,
+    q: &Quote,
+    p: &Proposal,
+    totals: &model::Totals,
+) -> AppResult<Option<Option<Booking>>> {
+    let (Some(type_id), Some(start)) = (&p.revision.booking_type_id, p.revision.proposed_start)
+    else {
+        return Ok(Some(None));
+    };
+    let placed = match bookings::bookable_by_id(state, type_id).await? {
+        None => None,
+        Some(b) => {
+            let location = b
+                .row
+                .location_list()
+                .first()
+                .map_or("studio", |l| l.as_str());
+            let details = bookings::Details {
+                name: q.name.clone(),
+                email: q.email.clone(),
+                phone: q.phone.clone(),
+                location: location.to_owned(),
+                address: if q.location.chars().count() >= 5 {
+                    q.location.clone()
+                } else {
+                    "To be agreed with the studio".into()
+                },
+                notes: format!("Quote {}", q.reference),
+            };
+            let by = bookings::PlacedBy::Quote {
+                user_id: q.user_id.as_deref(),
+                price_minor: totals.total,
+                deposit_minor: totals.deposit,
+            };
+            match bookings::place_as(state, &b, start, &details, by).await? {
+                Ok(booking) => Some(booking),
+                Err(why) => {
+                    tracing::warn!(quote = %q.reference, ?why, "the proposed date could not be held");
+                    None
+                }
+            }
+        }
+    };
+    if placed.is_none() {
+        let mut conn = state.db.pool().acquire().await?;
+        let admin_url = state.url(&format!("/admin/quote/{}", q.id));
+        let what = "wanted to accept, but the proposed date is no longer free: propose another";
+        notify_staff(
+            &mut conn,
+            state,
+            q,
+            &emails::staff_update(q, what, "", &admin_url),
+        )
+        .await?;
+        return Ok(None);
+    }
+    Ok(Some(placed))
+}
+
+/// Accepts the current proposal: the revision, the extras, the total, the signature's name,
+/// the time and the client's address are recorded, and staff are told. A proposal with a
+/// shoot holds it first (atomically, through the bookings domain); the quote is `accepted`
+/// when the booking is confirmed: at once without a deposit, else by the deposit's capture
+/// (see [`super::acceptance`]).
+pub async fn accept(
+    state: &AppState,
+    q: &Quote,
+    form: &AcceptForm<'_>,
+    ip: &str,
+) -> AppResult<Result<Accepted, NotAnswered>> {
+    let (p, chosen) = match check_acceptance(state, q, form).await? {
+        Ok(v) => v,
+        Err(why) => return Ok(Err(why)),
+    };
     let totals = p.totals(&chosen);
+    let Some(booking) = hold_shoot(state, q, &p, &totals).await? else {
+        return Ok(Err(NotAnswered::DateTaken));
+    };
     let extras: Vec<String> = chosen.iter().map(i64::to_string).collect();
-    let now = now();
-    let mut tx = state.db.begin().await?;
     let acceptance = store::Acceptance {
         revision: p.revision.number,
         extras: &extras.join(","),
         total_minor: totals.total,
-        signature_name: signature,
+        signature_name: form.signature.trim(),
         ip,
     };
-    if !store::accept(&mut tx, &q.id, &acceptance, now).await? {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let to = if booking.is_some() {
+        State::Quoted
+    } else {
+        State::Accepted
+    };
+    let booking_id = booking.as_ref().map(|b| b.id.as_str());
+    if !store::accept(&mut tx, &q.id, &acceptance, booking_id, to, now).await? {
+        drop(tx);
+        if let Some(b) = &booking {
+            crate::bookings::deposits::release_hold(
+                state,
+                &b.id,
+                "the quote was answered meanwhile",
+            )
+            .await?;
+        }
         return Ok(Err(NotAnswered::Stale));
     }
     let after = store::find(&mut *tx, &q.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let link = state.url(&link_path(state, &after));
     let total = crate::money::Money::of_code(totals.total, &p.revision.currency);
-    let line = format!(
-        "You accepted proposal {} for {total}. A producer will be in touch to plan the shoot.",
-        after.reference
-    );
-    let mail = emails::notice(&after, "You accepted the proposal", &line, &link);
-    enqueue_email(&mut tx, &after.email, &mail, state.max_job_attempts()).await?;
     let admin_url = state.url(&format!("/admin/quote/{}", after.id));
-    let what = format!(
-        "accepted revision {} for {total}, signed by {signature}",
-        p.revision.number
-    );
+    let signed = acceptance.signature_name;
+    let what = match &booking {
+        Some(_) if totals.deposit > 0 => format!(
+            "accepted revision {} for {total}, signed by {signed}; the date is held until the deposit is paid",
+            p.revision.number
+        ),
+        _ => format!(
+            "accepted revision {} for {total}, signed by {signed}",
+            p.revision.number
+        ),
+    };
     notify_staff(
         &mut tx,
         state,
@@ -480,8 +588,42 @@ pub async fn accept(
         &emails::staff_update(&after, &what, "", &admin_url),
     )
     .await?;
+    if booking.is_none() {
+        let link = state.url(&link_path(state, &after));
+        let line = format!(
+            "You accepted proposal {} for {total}. A producer will be in touch to plan the shoot.",
+            after.reference
+        );
+        let mail = emails::notice(&after, "You accepted the proposal", &line, &link);
+        enqueue_email(&mut tx, &after.email, &mail, state.max_job_attempts()).await?;
+    }
     tx.commit().await?;
-    Ok(Ok(after))
+    let deposit_due = match booking {
+        Some(b) if totals.deposit > 0 => Some(b.id),
+        Some(b) => {
+            // Nothing to pay: the shoot is confirmed now, and the quote with it.
+            crate::bookings::deposits::confirm_held(state, &b.id).await?;
+            None
+        }
+        None => None,
+    };
+    let quote = store::find(state.db.pool(), &q.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Ok(Accepted { quote, deposit_due }))
+}
+
+/// Opens the checkout of the deposit an accepted quote waits for; where to send the customer.
+pub async fn pay_deposit(
+    state: &AppState,
+    q: &Quote,
+) -> AppResult<Option<crate::bookings::deposits::DepositStart>> {
+    match (&q.booking_id, q.awaits_deposit()) {
+        (Some(id), true) => Ok(Some(
+            crate::bookings::deposits::start_payment(state, id).await?,
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// Declines the current proposal with an optional reason; staff are told.

@@ -7,7 +7,7 @@ use super::model::{Line, Message, Quote, Revision, State};
 
 const QUOTE_COLUMNS: &str = "id, reference, state, name, email, phone, company, user_id, service, \
     preferred_from, preferred_to, location, budget, description, revision, accepted_revision, \
-    accepted_extras, accepted_total_minor, signature_name, accepted_at, accepted_ip, \
+    accepted_extras, accepted_total_minor, signature_name, accepted_at, accepted_ip, booking_id, \
     decline_reason, close_reason, staff_notes, version, created_at, updated_at";
 
 const REVISION_COLUMNS: &str = "number, message, terms, valid_until, currency, discount_minor, \
@@ -278,19 +278,22 @@ pub struct Acceptance<'a> {
     pub ip: &'a str,
 }
 
-/// Records the acceptance of revision `a.revision` of a quoted quote and moves it to
-/// `accepted`; false when it is no longer quoted at that revision.
+/// Records the acceptance of revision `a.revision` of a quoted quote not yet accepted: it
+/// moves to `to` (`accepted`, or stays `quoted` while the deposit of its shoot `booking_id`
+/// is due); false when it is no longer open to acceptance at that revision.
 pub async fn accept(
     conn: &mut AnyConnection,
     id: &str,
     a: &Acceptance<'_>,
+    booking_id: Option<&str>,
+    to: State,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "update quotes set state = 'accepted', accepted_revision = $2, accepted_extras = $3, \
+        "update quotes set state = $8, accepted_revision = $2, accepted_extras = $3, \
              accepted_total_minor = $4, signature_name = $5, accepted_at = $6, accepted_ip = $7, \
-             updated_at = $6, version = version + 1 \
-         where id = $1 and state = 'quoted' and revision = $2",
+             booking_id = $9, updated_at = $6, version = version + 1 \
+         where id = $1 and state = 'quoted' and revision = $2 and accepted_at is null",
     )
     .bind(id)
     .bind(a.revision)
@@ -299,9 +302,46 @@ pub async fn accept(
     .bind(a.signature_name)
     .bind(now)
     .bind(a.ip)
+    .bind(to.as_str())
+    .bind(booking_id)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The quote waiting for the deposit of `booking_id` becomes `accepted`; its id, when one did.
+pub async fn settle(
+    conn: &mut AnyConnection,
+    booking_id: &str,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update quotes set state = 'accepted', updated_at = $2, version = version + 1 \
+         where booking_id = $1 and state = 'quoted' and accepted_at is not null returning id",
+    )
+    .bind(booking_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// The quote waiting for the deposit of `booking_id` is open again (the hold was released
+/// unpaid): its acceptance is cleared; its id, when one was.
+pub async fn unaccept(
+    conn: &mut AnyConnection,
+    booking_id: &str,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update quotes set accepted_revision = null, accepted_extras = null, \
+             accepted_total_minor = null, signature_name = null, accepted_at = null, \
+             accepted_ip = null, booking_id = null, updated_at = $2, version = version + 1 \
+         where booking_id = $1 and state = 'quoted' returning id",
+    )
+    .bind(booking_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 /// Declines a quoted quote with the customer's reason.
@@ -358,7 +398,8 @@ pub async fn due_to_expire<'e>(
     sqlx::query_scalar(
         "select q.id from quotes q join quote_revisions r \
              on r.quote_id = q.id and r.number = q.revision \
-         where q.state = 'quoted' and r.valid_until < $1 order by r.valid_until limit $2",
+         where q.state = 'quoted' and q.accepted_at is null and r.valid_until < $1 \
+         order by r.valid_until limit $2",
     )
     .bind(today)
     .bind(limit)
@@ -375,7 +416,7 @@ pub async fn expire(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update quotes set state = 'expired', updated_at = $3, version = version + 1 \
-         where id = $1 and state = 'quoted' and revision = $2",
+         where id = $1 and state = 'quoted' and revision = $2 and accepted_at is null",
     )
     .bind(id)
     .bind(revision)

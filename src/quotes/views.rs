@@ -127,6 +127,7 @@ pub struct QuoteView<'a> {
 impl QuoteView<'_> {
     fn acceptable(&self) -> bool {
         self.quote.state == State::Quoted
+            && !self.quote.awaits_deposit()
             && self
                 .proposal
                 .is_some_and(|p| p.revision.valid_until.as_str() >= self.today)
@@ -295,6 +296,13 @@ pub fn quote_page(ctx: &RequestContext, v: &QuoteView<'_>, errors: &FieldErrors)
                         State::Declined => p { "You declined this proposal." },
                         State::Expired => p { "This proposal's last day has passed. Ask us below for a new one." },
                         State::Closed => p { "The studio closed this quote." },
+                        State::Quoted if q.awaits_deposit() => {
+                            p { "You accepted revision " (q.accepted_revision.unwrap_or(0)) ", signed by " strong { (q.signature_name.as_deref().unwrap_or("")) } ". The date is held until the deposit is paid; paying it confirms the shoot." }
+                            form method="post" action=(format!("{}/pay", v.path)) {
+                                (csrf_field(ctx))
+                                button.button.button-primary type="submit" { "Pay the deposit" }
+                            }
+                        }
                         State::Quoted => {}
                     }
                     p.hint { "Keep this page's address: it is your link to this quote (it is also in your email)." }

@@ -51,7 +51,12 @@ async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
 }
 
 /// Posts a signed gateway event for the deposit's checkout session, as the gateway would.
-async fn deliver(app: &TestApp, session: &str, kind: &str, event_id: &str) -> StatusCode {
+pub(crate) async fn deliver(
+    app: &TestApp,
+    session: &str,
+    kind: &str,
+    event_id: &str,
+) -> StatusCode {
     let payment = payment_store::find_by_session(app.state.db.pool(), session)
         .await
         .unwrap()
@@ -80,7 +85,7 @@ async fn deliver(app: &TestApp, session: &str, kind: &str, event_id: &str) -> St
         .status()
 }
 
-fn session_of(gateway_path: &str) -> String {
+pub(crate) fn session_of(gateway_path: &str) -> String {
     gateway_path.trim_start_matches("/dev-gateway/").to_owned()
 }
 

@@ -92,8 +92,7 @@ fn proposal_fields(valid_until: &str) -> Vec<(&'static str, String)> {
         ("line3_unit", "450".into()),
         ("line3_extra", "1".into()),
         ("discount", "100".into()),
-        ("deposit_kind", "percent".into()),
-        ("deposit_value", "30".into()),
+        ("deposit_kind", "none".into()),
         ("valid_until", valid_until.into()),
         ("message", "Here is what we suggest.".into()),
         ("terms", "Deposit secures the date.".into()),
@@ -714,7 +713,246 @@ async fn the_contact_form_and_old_links_lead_to_quotes_that_join_the_account(bac
     assert!(!theirs.contains("QT-000001"));
 }
 
+/// The proposal of [`proposal_fields`] holding a full-day shoot (the crew and Studio A) at
+/// `start`, 30% deposit.
+async fn with_shoot(app: &TestApp, start: i64, valid_until: &str) -> Vec<(&'static str, String)> {
+    let type_id: String =
+        sqlx::query_scalar("select id from booking_types where slug = 'full-day-shoot'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let at = jiff::Timestamp::from_second(start)
+        .unwrap()
+        .to_zoned(app.state.settings.time_zone.clone());
+    let mut fields = proposal_fields(valid_until);
+    fields.retain(|(k, _)| *k != "deposit_kind");
+    fields.extend([
+        ("deposit_kind", "percent".to_owned()),
+        ("deposit_value", "30".to_owned()),
+        ("booking_type", type_id),
+        ("day", at.date().to_string()),
+        ("time", at.strftime("%H:%M").to_string()),
+    ]);
+    fields
+}
+
+/// A full-day shoot's free start (epoch seconds) a few weeks ahead.
+async fn free_full_day(app: &TestApp) -> i64 {
+    let (_, details) = crate::bookings::a_later_free_time(app, "full-day-shoot").await;
+    crate::bookings::start_of(&details).parse().unwrap()
+}
+
+async fn accept_as(browser: &Browser, page: &str, name: &str) -> reqwest::Response {
+    browser
+        .post_form(
+            &format!("{page}/accept"),
+            &[("revision", "1"), ("signature", name), ("agree", "yes")],
+        )
+        .await
+}
+
+async fn accepting_holds_the_shoot_and_its_deposit_confirms_both(backend: Backend) {
+    let app = app(backend).await;
+    let staff = staff(&app).await;
+    let start = free_full_day(&app).await;
+    let valid = day(&app, 14);
+    // A deposit secures a date: without one it is refused.
+    let first = app.new_browser();
+    let page_a = crate::support::location(&request(&app, &first, &[]).await);
+    let id_a = page_a.split('/').nth(2).unwrap().to_owned();
+    let mut no_date = proposal_fields(&valid);
+    no_date.retain(|(k, _)| *k != "deposit_kind");
+    no_date.extend([
+        ("deposit_kind", "percent".to_owned()),
+        ("deposit_value", "30".to_owned()),
+    ]);
+    let resp = send_proposal(&staff, &id_a, &no_date).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("A deposit secures a date")
+    );
+
+    // Two customers are offered the same shoot; they accept at once: one holds it.
+    let second = app.browser_from("10.2.2.2");
+    let page_b =
+        crate::support::location(&request(&app, &second, &[("email", "lee@example.com")]).await);
+    let id_b = page_b.split('/').nth(2).unwrap().to_owned();
+    let shoot = with_shoot(&app, start, &valid).await;
+    assert_eq!(
+        send_proposal(&staff, &id_a, &shoot).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        send_proposal(&staff, &id_b, &shoot).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (a, b) = tokio::join!(
+        accept_as(&first, &page_a, "Mei Tan"),
+        accept_as(&second, &page_b, "Lee Ong")
+    );
+    let (winner, loser) = if a.status() == StatusCode::SEE_OTHER {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let gateway = crate::support::location(&winner);
+    assert!(gateway.starts_with("/dev-gateway/"), "{gateway}");
+    assert_eq!(loser.status(), StatusCode::CONFLICT);
+    assert!(loser.text().await.unwrap().contains("no longer free"));
+    let (held, deposit, price): (i64, i64, i64) = sqlx::query_as(
+        "select count(*), max(deposit_minor), max(price_minor) from bookings where status = 'held'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (held, deposit, price),
+        (1, 98_100, 327_000),
+        "30% of 3,270.00"
+    );
+    assert_eq!(
+        count(&app, "select count(*) from bookings").await,
+        1,
+        "the loser holds nothing"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where accepted_at is not null and state = 'quoted'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, "select count(*) from emails where kind = 'quote_update_staff' and subject like '%no longer free%'").await,
+        1,
+        "staff are told to propose another date"
+    );
+    let mei_won = count(
+        &app,
+        "select count(*) from quotes where email = 'mei@example.com' and accepted_at is not null",
+    )
+    .await
+        == 1;
+    let (winner_page, winner_browser) = if mei_won {
+        (&page_a, &first)
+    } else {
+        (&page_b, &second)
+    };
+    let (_, body) = winner_browser.get_text(winner_page).await;
+    assert!(body.contains("Pay the deposit") && !body.contains("Accept and sign"));
+
+    // The deposit's capture, delivered twenty times (ten of them as new events): one
+    // confirmation of the booking, one acceptance of the quote, one email of each.
+    let session = crate::booking_deposits::session_of(&gateway);
+    for i in 0..20 {
+        let event = if i < 10 {
+            "evt_quote_deposit".to_owned()
+        } else {
+            format!("evt_quote_deposit_{i}")
+        };
+        let status =
+            crate::booking_deposits::deliver(&app, &session, "checkout.session.completed", &event)
+                .await;
+        assert!(status.is_success(), "{status}");
+    }
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from bookings where status = 'confirmed'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, "select count(*) from quotes where state = 'accepted'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where subject like 'Your quote is accepted%'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'booking_confirmed'"
+        )
+        .await,
+        1
+    );
+    let (_, body) = winner_browser.get_text(winner_page).await;
+    assert!(body.contains("Accepted by") && !body.contains("Pay the deposit"));
+    // On the admin calendar, and on the quote's admin page.
+    let at = jiff::Timestamp::from_second(start)
+        .unwrap()
+        .to_zoned(app.state.settings.time_zone.clone());
+    let (_, calendar) = staff
+        .get_text(&format!("/admin/calendar?view=week&date={}", at.date()))
+        .await;
+    assert!(calendar.contains("Full-day shoot"));
+}
+
+async fn an_unpaid_deposit_frees_the_date_and_reopens_the_proposal(backend: Backend) {
+    let app = app(backend).await;
+    let staff = staff(&app).await;
+    let start = free_full_day(&app).await;
+    let visitor = app.new_browser();
+    let page = crate::support::location(&request(&app, &visitor, &[]).await);
+    let id = page.split('/').nth(2).unwrap().to_owned();
+    send_proposal(&staff, &id, &with_shoot(&app, start, &day(&app, 14)).await).await;
+    assert_eq!(
+        accept_as(&visitor, &page, "Mei Tan").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // A revision waits while the deposit is due.
+    send_proposal(&staff, &id, &with_shoot(&app, start, &day(&app, 14)).await).await;
+    assert_eq!(count(&app, "select count(*) from quote_revisions").await, 1);
+    // The hold ends unpaid: the date is free, the proposal open again, the customer told.
+    let later = flashstudio::db::now()
+        + flashstudio::bookings::deposits::HOLD_SECS
+        + flashstudio::bookings::deposits::GRACE_SECS
+        + 60;
+    let released = flashstudio::bookings::deposits::expire_holds(&app.state, later)
+        .await
+        .unwrap();
+    assert_eq!(released, 1);
+    let (state, accepted, booking): (String, Option<i64>, Option<String>) =
+        sqlx::query_as("select state, accepted_at, booking_id from quotes")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), accepted, booking), ("quoted", None, None));
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where subject like 'Your date is no longer held%'"
+        )
+        .await,
+        1
+    );
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(body.contains("Accept and sign"));
+    // Accepted again: held again.
+    assert_eq!(
+        accept_as(&visitor, &page, "Mei Tan").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        count(&app, "select count(*) from bookings where status = 'held'").await,
+        1
+    );
+}
+
 on_both_backends!(
+    accepting_holds_the_shoot_and_its_deposit_confirms_both,
+    an_unpaid_deposit_frees_the_date_and_reopens_the_proposal,
     the_contact_form_and_old_links_lead_to_quotes_that_join_the_account,
     a_request_becomes_a_quote_and_bad_input_gets_sentences,
     a_proposal_with_an_extra_is_accepted_and_recorded,
