@@ -40,6 +40,7 @@ pub async fn dashboard(
             .find(|(s, _)| s == status)
             .map_or(0, |(_, n)| *n)
     };
+    let (quotes_new, quotes_awaiting) = crate::quotes::store::open_counts(pool).await?;
     let figures = DashboardFigures {
         customers,
         admins,
@@ -53,6 +54,8 @@ pub async fn dashboard(
         orders_to_ship: crate::orders::store::count_to_ship(pool).await?,
         orders_attention: crate::orders::store::count_needing_attention(pool).await?,
         webhook_errors: crate::payments::store::count_webhook_errors(pool).await?,
+        quotes_new,
+        quotes_awaiting,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())
 }

@@ -36,6 +36,10 @@ pub struct DashboardFigures {
     pub orders_attention: i64,
     /// Webhook events that ended in an error.
     pub webhook_errors: i64,
+    /// Quote requests without a proposal yet.
+    pub quotes_new: i64,
+    /// Proposals waiting for the customer's answer.
+    pub quotes_awaiting: i64,
 }
 
 /// `GET /admin`.
@@ -64,6 +68,12 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 }
                 a.kpi-link href="/admin/orders?f.flagged=1" {
                     (kpi("Orders to look at", f.orders_attention, "flagged: late or double payment"))
+                }
+                a.kpi-link href="/admin/quotes?f.state=new" {
+                    (kpi("Quote requests", f.quotes_new, "waiting for a proposal"))
+                }
+                a.kpi-link href="/admin/quotes?f.state=quoted" {
+                    (kpi("Proposals out", f.quotes_awaiting, "waiting for the customer"))
                 }
                 a.kpi-link href="/admin/webhooks?outcome=error" {
                     (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))

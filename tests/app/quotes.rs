@@ -225,6 +225,9 @@ async fn a_request_becomes_a_quote_and_bad_input_gets_sentences(backend: Backend
         admin_page.contains("Corporate Story"),
         "the package is the editor's first line"
     );
+    // The dashboard counts it, and links to the table filtered.
+    let (_, dashboard) = staff.get_text("/admin").await;
+    assert!(dashboard.contains("/admin/quotes?f.state=new") && dashboard.contains("Quote requests"));
     // Customers and visitors cannot open staff pages.
     assert_ne!(
         visitor.get(&format!("/admin/quote/{id}")).await.status(),
