@@ -202,7 +202,7 @@ fn proposal_panel(
         div.panel.stack {
             h2 { "The proposal" @if p.revision.number > 1 { " (revision " (p.revision.number) ")" } }
             @if !p.revision.message.is_empty() { div.prose { (paragraphs(&p.revision.message)) } }
-            form.stack method="get" action=(v.path) hx-get=(v.path) hx-target="#quote-answer" hx-swap="outerHTML" hx-trigger="change" hx-push-url="true" {
+            form #quote-extras .stack method="get" action=(v.path) hx-get=(v.path) hx-target="#quote-answer" hx-swap="outerHTML" hx-trigger="change" hx-push-url="true" {
                 table.order-lines {
                     thead { tr { th { "Item" } th.num { "Qty" } th.num.col-unit { "Price" } th.num { "Amount" } } }
                     tbody {

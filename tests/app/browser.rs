@@ -835,6 +835,7 @@ async fn every_page_passes_axe() {
         ("package", "/packages/corporate-story".into()),
         ("book", "/book".into()),
         ("book-consultation", "/book/consultation".into()),
+        ("quote-request", "/quote?package=corporate-story".into()),
         ("login", "/login".into()),
         ("register", "/register".into()),
     ];
@@ -978,6 +979,44 @@ async fn every_page_passes_axe() {
         .await
         .unwrap();
     axe.check(c, "admin-message").await;
+    // A quote: staff's page with the proposal editor, the terms template, then the
+    // customer's page with the proposal sent from that editor.
+    let quote = flashstudio::quotes::service::request(
+        &app.state,
+        &flashstudio::quotes::service::RequestForm {
+            name: "Ana Lim".into(),
+            email: "ana@example.com".into(),
+            service: "Corporate Story".into(),
+            description: "A launch film for our new range.".into(),
+            ..Default::default()
+        },
+        None,
+        "10.9.9.9",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    c.goto(&format!("{base}/admin/quote/{}", quote.id))
+        .await
+        .unwrap();
+    axe.check(c, "admin-quote").await;
+    fill(c, "[name=line2_description]", "Drone footage").await;
+    fill(c, "[name=line2_unit]", "450").await;
+    click(c, "[name=line2_extra]").await;
+    // No shoot in this proposal, so no deposit (a deposit secures a date).
+    c.find(Locator::Css("#deposit_kind"))
+        .await
+        .unwrap()
+        .select_by_value("none")
+        .await
+        .unwrap();
+    click(c, "#proposal button[type=submit]").await;
+    wait_text(c, "#flash", "sent", |t| t.contains("Sent")).await;
+    c.goto(&format!("{base}/admin/quote-terms")).await.unwrap();
+    axe.check(c, "admin-quote-terms").await;
+    let link = flashstudio::quotes::service::link_path(&app.state, &quote);
+    c.goto(&format!("{base}{link}")).await.unwrap();
+    axe.check(c, "quote-proposal").await;
     // The booking made above, as staff see it.
     let booking_id: String = sqlx::query_scalar("select id from bookings limit 1")
         .fetch_one(app.state.db.pool())
@@ -1457,6 +1496,168 @@ async fn a_visitor_books_a_shoot_and_pays_its_deposit_in_the_browser() {
             .contains("f.resource=")
     );
     screenshot(c, "admin-bookings-by-resource.png").await;
+}
+
+/// Issue 16: a customer asks for a quote, staff send a proposal with an optional extra and a
+/// full-day shoot, the customer ticks the extra (the total follows: in place with JavaScript,
+/// by "Update total" without), accepts with a typed signature and pays the deposit at the dev
+/// gateway; the shoot is confirmed and the quote accepted. With JavaScript on and off,
+/// desktop and phone, with screenshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_requests_a_quote_and_accepts_it_in_the_browser() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    seed(&app.state, SeedOptions { clips: false })
+        .await
+        .unwrap();
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let base = app.base.clone();
+    let staff = start_browser().await;
+    let s = &staff.client;
+    s.goto(&format!("{base}/login")).await.unwrap();
+    fill(s, "#email", ADMIN).await;
+    fill(s, "#password", PASSWORD).await;
+    click(s, "form button[type=submit]").await;
+    wait_text(s, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    let full_day: String =
+        sqlx::query_scalar("select id from booking_types where slug = 'full-day-shoot'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let mut round = 0;
+    for (js, args) in [
+        ("", &[][..]),
+        ("-nojs", &["--blink-settings=scriptEnabled=false"][..]),
+    ] {
+        let driver = start_browser_in(args, None).await;
+        let c = &driver.client;
+        for (width, height, size) in [(1280, 1000, ""), (390, 844, "-phone")] {
+            let suffix = format!("{js}{size}");
+            round += 1;
+            c.set_window_size(width, height).await.unwrap();
+            // The request, from a package's page.
+            c.goto(&format!("{base}/packages/corporate-story"))
+                .await
+                .unwrap();
+            click(c, "a[href^='/quote?package=']").await;
+            wait_text(c, "h1", "the request form", |t| {
+                t == "Tell us about your project"
+            })
+            .await;
+            fill(c, "#name", "Mei Tan").await;
+            fill(c, "#email", &format!("mei{round}@example.com")).await;
+            fill(
+                c,
+                "#description",
+                "A launch film for our new range, with interviews.",
+            )
+            .await;
+            screenshot(c, &format!("quote-request{suffix}.png")).await;
+            // A person takes a moment to fill the form in; a robot does not.
+            tokio::time::sleep(Duration::from_millis(3100)).await;
+            click(c, "form[action='/quote'] button[type=submit]").await;
+            wait_text(c, "#flash", "the request's thanks", |t| {
+                t.contains("Thank you")
+            })
+            .await;
+            let page = c.current_url().await.unwrap().path().to_owned();
+            let id = page.split('/').nth(2).unwrap().to_owned();
+
+            // Staff write the proposal: the package, an optional extra, the shoot, 30%.
+            let (_, details) = crate::bookings::a_later_free_time(&app, "full-day-shoot").await;
+            let start: i64 = crate::bookings::start_of(&details).parse().unwrap();
+            let at = jiff::Timestamp::from_second(start)
+                .unwrap()
+                .to_zoned(app.state.settings.time_zone.clone());
+            // Each round a different day: a week apart.
+            let day = at
+                .date()
+                .saturating_add(jiff::Span::new().days(7 * (round - 1)));
+            s.goto(&format!("{base}/admin/quote/{id}")).await.unwrap();
+            fill(s, "[name=line2_description]", "Drone footage").await;
+            fill(s, "[name=line2_unit]", "450").await;
+            click(s, "[name=line2_extra]").await;
+            s.find(Locator::Css("#booking_type"))
+                .await
+                .unwrap()
+                .select_by_value(&full_day)
+                .await
+                .unwrap();
+            s.execute(
+                "document.getElementById('day').value = arguments[0]; document.getElementById('time').value = arguments[1]; return null;",
+                vec![json!(day.to_string()), json!(at.strftime("%H:%M").to_string())],
+            )
+            .await
+            .unwrap();
+            if round == 1 {
+                screenshot(s, "admin-quote-editor.png").await;
+            }
+            click(s, "#proposal button[type=submit]").await;
+            wait_text(s, "#flash", "the proposal sent", |t| t.contains("Sent")).await;
+
+            // The customer's page: the extra changes the total.
+            c.goto(&format!("{base}{page}")).await.unwrap();
+            let before = wait_text(c, ".quote-totals tr.total td", "the total", |t| {
+                !t.is_empty()
+            })
+            .await;
+            mark_page(c).await;
+            click(c, "input[name=extra]").await;
+            if js.is_empty() {
+                wait_text(
+                    c,
+                    ".quote-totals tr.total td",
+                    "the total with the extra",
+                    |t| t != before,
+                )
+                .await;
+                assert!(page_was_not_reloaded(c).await, "htmx swapped the totals");
+            } else {
+                click(c, "#quote-extras button[type=submit]").await;
+                wait_text(
+                    c,
+                    ".quote-totals tr.total td",
+                    "the total with the extra",
+                    |t| t != before,
+                )
+                .await;
+            }
+            screenshot(c, &format!("quote-proposal{suffix}.png")).await;
+            fill(c, "#signature", "Mei Tan").await;
+            click(c, "input[name=agree]").await;
+            click(c, "form[action$='/accept'] button[type=submit]").await;
+            wait_text(c, ".dev-gateway h1", "the dev gateway", |t| !t.is_empty()).await;
+            click(c, "button[value=pay]").await;
+            wait_text(c, ".alert-success", "paid and confirmed", |t| {
+                t.contains("Deposit received")
+            })
+            .await;
+            c.goto(&format!("{base}{page}")).await.unwrap();
+            wait_text(c, ".status-badge", "the quote accepted", |t| {
+                t == "Accepted"
+            })
+            .await;
+            screenshot(c, &format!("quote-accepted{suffix}.png")).await;
+        }
+    }
+    let (accepted, confirmed): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from quotes where state = 'accepted' and accepted_extras = '2'), \
+                (select count(*) from bookings where status = 'confirmed' and type_name = 'Full-day shoot')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((accepted, confirmed), (4, 4));
+    // Staff see the acceptance on the quote's page.
+    let id: String = sqlx::query_scalar("select id from quotes order by created_at limit 1")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    s.goto(&format!("{base}/admin/quote/{id}")).await.unwrap();
+    wait_text(s, "h1", "the quote's admin page", |t| {
+        t.starts_with("Quote QT-")
+    })
+    .await;
+    screenshot(s, "admin-quote-accepted.png").await;
 }
 
 /// Issue 15: a visitor whose browser is in another time zone sees each free time in their own

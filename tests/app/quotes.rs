@@ -227,7 +227,9 @@ async fn a_request_becomes_a_quote_and_bad_input_gets_sentences(backend: Backend
     );
     // The dashboard counts it, and links to the table filtered.
     let (_, dashboard) = staff.get_text("/admin").await;
-    assert!(dashboard.contains("/admin/quotes?f.state=new") && dashboard.contains("Quote requests"));
+    assert!(
+        dashboard.contains("/admin/quotes?f.state=new") && dashboard.contains("Quote requests")
+    );
     // Customers and visitors cannot open staff pages.
     assert_ne!(
         visitor.get(&format!("/admin/quote/{id}")).await.status(),
