@@ -35,12 +35,18 @@ create table quotes (
     accepted_revision bigint,
     accepted_extras text,
     accepted_total_minor bigint,
+    accepted_deposit_minor bigint,
     signature_name text,
     accepted_at bigint,
     accepted_ip text,
     -- The shoot held for the accepted proposal (a booking placed through the bookings
     -- domain): while it is held, the quote waits for its deposit in `quoted`.
     booking_id text references bookings (id),
+    -- The balance (the total after the deposit): when it falls due (epoch seconds), and when
+    -- and how it was paid (`gateway`, or `transfer` marked by staff).
+    balance_due_at bigint,
+    balance_paid_at bigint,
+    balance_paid_by text check (balance_paid_by in ('gateway', 'transfer')),
     decline_reason text,
     close_reason text,
     staff_notes text not null default '',
@@ -51,6 +57,7 @@ create table quotes (
 create index quotes_state_idx on quotes (state, created_at);
 create index quotes_created_idx on quotes (created_at);
 create index quotes_user_idx on quotes (user_id, created_at);
+create index quotes_balance_idx on quotes (balance_due_at) where balance_paid_at is null and balance_due_at is not null;
 create index quotes_booking_idx on quotes (booking_id) where booking_id is not null;
 create index quotes_guest_email_idx on quotes (lower(email)) where user_id is null;
 

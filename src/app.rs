@@ -72,6 +72,7 @@ impl AppState {
             payment_effects: crate::state::PaymentEffectsByPurpose {
                 order: Arc::new(crate::orders::OrderPayments),
                 booking: Arc::new(crate::bookings::deposits::BookingPayments),
+                quote: Arc::new(crate::quotes::balance::QuotePayments),
             },
             booking_followers: Arc::new(crate::quotes::acceptance::QuoteBookings),
             drain: Drain::default(),
@@ -109,6 +110,11 @@ impl AppState {
         );
         registry.register::<crate::bookings::deposits::ExpireHoldsJob>(
             crate::bookings::deposits::ExpireHoldsHandler {
+                state: self.clone(),
+            },
+        );
+        registry.register::<crate::quotes::balance::BalanceJob>(
+            crate::quotes::balance::BalanceHandler {
                 state: self.clone(),
             },
         );

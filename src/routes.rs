@@ -81,6 +81,7 @@ fn public() -> Route {
         .at("/quotes/:id/:sig/accept", post(quotes::accept))
         .at("/quotes/:id/:sig/decline", post(quotes::decline))
         .at("/quotes/:id/:sig/pay", post(quotes::pay))
+        .at("/quotes/:id/:sig/balance", post(quotes::pay_balance))
         .at("/quotes/:id/:sig/messages", post(quotes::ask))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))
@@ -216,6 +217,7 @@ fn admin() -> Route {
         .at("/quote/:id/proposal", post(admin_quotes::send_proposal))
         .at("/quote/:id/messages", post(admin_quotes::answer))
         .at("/quote/:id/close", post(admin_quotes::close))
+        .at("/quote/:id/balance-paid", post(admin_quotes::balance_paid))
         .at(
             "/quote-terms",
             get(admin_quotes::show_terms).post(admin_quotes::save_terms),

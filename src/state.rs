@@ -151,6 +151,8 @@ pub struct PaymentEffectsByPurpose {
     pub order: Arc<dyn PaymentEffects>,
     /// Bookings' deposits (`bookings::deposits::BookingPayments`).
     pub booking: Arc<dyn PaymentEffects>,
+    /// Quotes' balances (`quotes::balance::QuotePayments`).
+    pub quote: Arc<dyn PaymentEffects>,
 }
 
 impl PaymentEffectsByPurpose {
@@ -159,6 +161,7 @@ impl PaymentEffectsByPurpose {
         match purpose {
             PaymentPurpose::Order => self.order.as_ref(),
             PaymentPurpose::Booking => self.booking.as_ref(),
+            PaymentPurpose::Quote => self.quote.as_ref(),
         }
     }
 }

@@ -56,6 +56,7 @@ pub async fn dashboard(
         webhook_errors: crate::payments::store::count_webhook_errors(pool).await?,
         quotes_new,
         quotes_awaiting,
+        balances_due: crate::quotes::store::count_balances_due(pool, now).await?,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())
 }

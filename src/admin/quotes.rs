@@ -16,7 +16,7 @@ use crate::http::{redirect_with_flash, with_status};
 use crate::money::Money;
 use crate::quotes::model::{Proposal, Quote, State};
 use crate::quotes::proposal_form::{BLANK_ROWS, EditorForm, RowInput};
-use crate::quotes::{service, views as quote_views};
+use crate::quotes::{balance, service, views as quote_views};
 use crate::site::content::SiteContent;
 use crate::state::AppState;
 use crate::views::admin::admin_page;
@@ -115,6 +115,16 @@ fn acceptance(state: &AppState, q: &Quote) -> Markup {
                     dt { "Signed as" } dd { (q.signature_name.as_deref().unwrap_or("")) }
                     dt { "When" } dd { (timestamp(at)) }
                     dt { "From" } dd { (q.accepted_ip.as_deref().unwrap_or("")) }
+                    @if let Some(d) = q.accepted_deposit_minor.filter(|d| *d > 0) { dt { "Deposit" } dd { (money(state, d)) } }
+                    @if balance::amount(q) > 0 {
+                        dt { "Balance" } dd {
+                            (money(state, balance::amount(q)))
+                            @match (q.balance_paid_at, q.balance_paid_by.as_deref()) {
+                                (Some(at), Some(by)) => { " paid " (if by == "transfer" { "by bank transfer" } else { "online" }) ", " (timestamp(at)) }
+                                _ => { @if let Some(due) = q.balance_due_at { " due " (timestamp(due)) } }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -276,6 +286,14 @@ fn page(
                 }
             }
             (acceptance(state, q))
+            @if balance::owed(q) {
+                form.panel.stack method="post" action=(format!("/admin/quote/{}/balance-paid", q.id)) {
+                    h2 { "Balance received by bank transfer?" }
+                    (csrf_field(ctx))
+                    p { "Mark the balance of " (money(state, balance::amount(q))) " paid; the customer's page then shows the quote fully paid." }
+                    button.button.button-secondary type="submit" { "Mark the balance paid" }
+                }
+            }
             @if q.state.can_move_to(State::Quoted) { (editor(ctx, state, q, f, parts, errors)) }
             (history(state, q, &parts.history))
             @if q.state.can_move_to(State::Closed) {
@@ -471,4 +489,21 @@ pub async fn save_terms(
         ),
         StatusCode::CONFLICT,
     ))
+}
+
+/// `POST /admin/quote/{id}/balance-paid`: the balance received by bank transfer (audited).
+#[handler]
+pub async fn balance_paid(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let q = quote(state, &id).await?;
+    let back = format!("/admin/quote/{}", q.id);
+    let flash = if balance::mark_paid_by_transfer(state, &admin, &q.id).await? {
+        Flash::success("Marked paid: the quote is fully paid.")
+    } else {
+        Flash::error("Nothing is owed on this quote.")
+    };
+    Ok(redirect_with_flash(state, &back, flash))
 }

@@ -40,6 +40,8 @@ pub struct DashboardFigures {
     pub quotes_new: i64,
     /// Proposals waiting for the customer's answer.
     pub quotes_awaiting: i64,
+    /// Accepted quotes whose balance is due and unpaid.
+    pub balances_due: i64,
 }
 
 /// `GET /admin`.
@@ -74,6 +76,9 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 }
                 a.kpi-link href="/admin/quotes?f.state=quoted" {
                     (kpi("Proposals out", f.quotes_awaiting, "waiting for the customer"))
+                }
+                a.kpi-link href="/admin/quotes?f.state=accepted" {
+                    (kpi("Balances due", f.balances_due, "accepted quotes not fully paid"))
                 }
                 a.kpi-link href="/admin/webhooks?outcome=error" {
                     (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))

@@ -152,7 +152,8 @@ pub struct Settings {
     pub content_cache_ttl: Duration,
     /// The payment gateway (`PAYMENT_GATEWAY`).
     pub payments: PaymentSettings,
-    /// Quoting defaults (`QUOTE_TAX_PERCENT`, `QUOTE_DEPOSIT_PERCENT`, `QUOTE_VALID_DAYS`).
+    /// Quoting defaults (`QUOTE_TAX_PERCENT`, `QUOTE_DEPOSIT_PERCENT`, `QUOTE_VALID_DAYS`,
+    /// `QUOTE_BALANCE_DUE_DAYS`).
     pub quotes: QuoteSettings,
     /// How long an unpaid order holds its stock (`ORDER_HOLD_MINUTES`).
     pub order_hold: Duration,

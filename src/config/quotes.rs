@@ -1,5 +1,5 @@
 //! The studio's quoting defaults: the tax rate proposals show, the deposit a new proposal
-//! starts with, and how long it stays open.
+//! starts with, how long it stays open, and when the balance falls due.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,8 @@ pub struct QuoteSettings {
     pub deposit_percent: i64,
     /// `QUOTE_VALID_DAYS`: a new proposal's acceptance window.
     pub valid_days: i64,
+    /// `QUOTE_BALANCE_DUE_DAYS`: how many days before the shoot the balance falls due.
+    pub balance_due_days: i64,
 }
 
 impl QuoteSettings {
@@ -40,6 +42,12 @@ impl QuoteSettings {
                 "QUOTE_VALID_DAYS",
                 parse_num(vars, "QUOTE_VALID_DAYS", 30)?,
                 1,
+                365,
+            )?,
+            balance_due_days: in_range(
+                "QUOTE_BALANCE_DUE_DAYS",
+                parse_num(vars, "QUOTE_BALANCE_DUE_DAYS", 14)?,
+                0,
                 365,
             )?,
         })

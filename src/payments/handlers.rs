@@ -151,6 +151,7 @@ pub async fn dev_checkout_action(
             return Ok(redirect(&match payment.purpose() {
                 PaymentPurpose::Order => "/cart?payment=cancelled".to_owned(),
                 PaymentPurpose::Booking => format!("{}?payment=cancelled", summary.return_path),
+                PaymentPurpose::Quote => summary.return_path.clone(),
             }));
         }
         _ => {

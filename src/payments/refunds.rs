@@ -117,6 +117,7 @@ pub async fn refund(
     let (action, entity) = match payment.purpose() {
         crate::ports::payments::PaymentPurpose::Order => ("order.refund", "order"),
         crate::ports::payments::PaymentPurpose::Booking => ("booking.refund", "booking"),
+        crate::ports::payments::PaymentPurpose::Quote => ("quote.refund", "quote"),
     };
     let entry = match admin {
         Some(admin) => AuditEntry::by(admin, action, entity, order_id),

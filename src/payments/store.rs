@@ -83,6 +83,14 @@ impl<'a> PaidFor<'a> {
             id,
         }
     }
+
+    /// The balance of the quote `id`.
+    pub fn quote(id: &'a str) -> Self {
+        Self {
+            purpose: PaymentPurpose::Quote,
+            id,
+        }
+    }
 }
 
 /// Inserts attempt `attempt` of the payment for `paid_for`.
@@ -201,7 +209,10 @@ pub async fn set_session(
          and ((purpose = 'order' and exists (select 1 from orders o \
                 where o.id = payments.order_id and o.status = 'pending_payment')) \
            or (purpose = 'booking' and exists (select 1 from bookings b \
-                where b.id = payments.order_id and b.status = 'held')))",
+                where b.id = payments.order_id and b.status = 'held')) \
+           or (purpose = 'quote' and exists (select 1 from quotes q \
+                where q.id = payments.order_id and q.state = 'accepted' \
+                  and q.balance_paid_at is null)))",
     )
     .bind(id)
     .bind(session_id)

@@ -22,6 +22,8 @@ pub enum PaymentPurpose {
     Order,
     /// A booking's deposit.
     Booking,
+    /// An accepted quote's balance.
+    Quote,
 }
 
 impl PaymentPurpose {
@@ -30,12 +32,13 @@ impl PaymentPurpose {
         match self {
             Self::Order => "order",
             Self::Booking => "booking",
+            Self::Quote => "quote",
         }
     }
 
     /// Parses a stored purpose.
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Order, Self::Booking]
+        [Self::Order, Self::Booking, Self::Quote]
             .into_iter()
             .find(|p| p.as_str() == raw)
     }
@@ -45,6 +48,7 @@ impl PaymentPurpose {
         match self {
             Self::Order => "Order",
             Self::Booking => "Booking deposit",
+            Self::Quote => "Quote balance",
         }
     }
 }

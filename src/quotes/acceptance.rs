@@ -28,6 +28,8 @@ impl BookingFollowers for QuoteBookings {
         let q = store::find(&mut *conn, &id)
             .await?
             .ok_or(AppError::NotFound)?;
+        let shoot = crate::bookings::store::find(&mut *conn, booking_id).await?;
+        super::balance::plan(conn, state, &q, shoot.map(|b| b.starts_at), now).await?;
         let link = state.url(&service::link_path(state, &q));
         let line = format!(
             "Your proposal {} is accepted and the shoot is booked: the booking's confirmation, with its calendar invite, comes in a separate email.",

@@ -286,6 +286,27 @@ pub async fn pay(
     to_checkout(state, &q).await
 }
 
+/// `POST /quotes/{id}/{sig}/balance`: to the checkout of an accepted quote's balance.
+#[handler]
+pub async fn pay_balance(
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let q = service::by_link(state, &id, &sig).await?;
+    let back = service::link_path(state, &q);
+    let flash = match super::balance::start_payment(state, &q.id).await? {
+        DepositStart::Redirect(url) => return Ok(crate::http::redirect(&url)),
+        DepositStart::GatewayFailed(e) => {
+            tracing::warn!(quote = %q.reference, error = %e, "balance checkout failed");
+            Flash::error(
+                "The payment service did not answer. Try Pay the balance again in a moment.",
+            )
+        }
+        DepositStart::Closed => Flash::info("Nothing is owed on this quote now."),
+    };
+    Ok(redirect_with_flash(state, &back, flash))
+}
+
 /// `POST /quotes/{id}/{sig}/decline`: the revision and an optional reason.
 #[handler]
 pub async fn decline(

@@ -4,6 +4,7 @@
 //! `docs/quotes.md`.
 
 pub mod acceptance;
+pub mod balance;
 pub mod emails;
 pub mod handlers;
 pub mod jobs;

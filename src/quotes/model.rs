@@ -118,11 +118,18 @@ pub struct Quote {
     /// The extras ticked at acceptance, comma-separated positions.
     pub accepted_extras: Option<String>,
     pub accepted_total_minor: Option<i64>,
+    pub accepted_deposit_minor: Option<i64>,
     pub signature_name: Option<String>,
     pub accepted_at: Option<i64>,
     pub accepted_ip: Option<String>,
     /// The shoot held for the acceptance.
     pub booking_id: Option<String>,
+    /// When the balance falls due (epoch seconds).
+    pub balance_due_at: Option<i64>,
+    /// When the balance was paid.
+    pub balance_paid_at: Option<i64>,
+    /// `gateway`, or `transfer` (marked by staff).
+    pub balance_paid_by: Option<String>,
     pub decline_reason: Option<String>,
     pub close_reason: Option<String>,
     pub staff_notes: String,

@@ -542,6 +542,7 @@ pub async fn accept(
         revision: p.revision.number,
         extras: &extras.join(","),
         total_minor: totals.total,
+        deposit_minor: totals.deposit,
         signature_name: form.signature.trim(),
         ip,
     };
@@ -589,6 +590,7 @@ pub async fn accept(
     )
     .await?;
     if booking.is_none() {
+        super::balance::plan(&mut tx, state, &after, None, now).await?;
         let link = state.url(&link_path(state, &after));
         let line = format!(
             "You accepted proposal {} for {total}. A producer will be in touch to plan the shoot.",

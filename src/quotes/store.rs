@@ -7,8 +7,8 @@ use super::model::{Line, Message, Quote, Revision, State};
 
 const QUOTE_COLUMNS: &str = "id, reference, state, name, email, phone, company, user_id, service, \
     preferred_from, preferred_to, location, budget, description, revision, accepted_revision, \
-    accepted_extras, accepted_total_minor, signature_name, accepted_at, accepted_ip, booking_id, \
-    decline_reason, close_reason, staff_notes, version, created_at, updated_at";
+    accepted_extras, accepted_total_minor, accepted_deposit_minor, signature_name, accepted_at, \
+    accepted_ip, booking_id, balance_due_at, balance_paid_at, balance_paid_by, decline_reason, close_reason, staff_notes, version, created_at, updated_at";
 
 const REVISION_COLUMNS: &str = "number, message, terms, valid_until, currency, discount_minor, \
     tax_basis_points, deposit_kind, deposit_value, booking_type_id, proposed_start, sent_at";
@@ -274,6 +274,7 @@ pub struct Acceptance<'a> {
     /// Comma-separated positions.
     pub extras: &'a str,
     pub total_minor: i64,
+    pub deposit_minor: i64,
     pub signature_name: &'a str,
     pub ip: &'a str,
 }
@@ -292,7 +293,8 @@ pub async fn accept(
     let done = sqlx::query(
         "update quotes set state = $8, accepted_revision = $2, accepted_extras = $3, \
              accepted_total_minor = $4, signature_name = $5, accepted_at = $6, accepted_ip = $7, \
-             booking_id = $9, updated_at = $6, version = version + 1 \
+             booking_id = $9, accepted_deposit_minor = $10, updated_at = $6, \
+             version = version + 1 \
          where id = $1 and state = 'quoted' and revision = $2 and accepted_at is null",
     )
     .bind(id)
@@ -304,6 +306,7 @@ pub async fn accept(
     .bind(a.ip)
     .bind(to.as_str())
     .bind(booking_id)
+    .bind(a.deposit_minor)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -334,7 +337,8 @@ pub async fn unaccept(
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "update quotes set accepted_revision = null, accepted_extras = null, \
-             accepted_total_minor = null, signature_name = null, accepted_at = null, \
+             accepted_total_minor = null, accepted_deposit_minor = null, signature_name = null, \
+             accepted_at = null, \
              accepted_ip = null, booking_id = null, updated_at = $2, version = version + 1 \
          where booking_id = $1 and state = 'quoted' returning id",
     )
@@ -540,5 +544,53 @@ pub async fn service_choices<'e>(
         "select distinct service, service from quotes where service <> '' order by service limit 200",
     )
     .fetch_all(ex)
+    .await
+}
+
+/// Sets when an accepted quote's balance falls due.
+pub async fn set_balance_due(
+    conn: &mut AnyConnection,
+    id: &str,
+    due: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update quotes set balance_due_at = $2 where id = $1")
+        .bind(id)
+        .bind(due)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks an accepted quote's balance paid `by` (`gateway` or `transfer`), once; whether it did.
+pub async fn set_balance_paid(
+    conn: &mut AnyConnection,
+    id: &str,
+    by: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update quotes set balance_paid_at = $3, balance_paid_by = $2, updated_at = $3, \
+             version = version + 1 \
+         where id = $1 and state = 'accepted' and balance_paid_at is null",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Accepted quotes whose balance is due by `now` and unpaid.
+pub async fn count_balances_due<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from quotes where balance_paid_at is null and balance_due_at is not null \
+         and balance_due_at <= $1 and state = 'accepted'",
+    )
+    .bind(now)
+    .fetch_one(ex)
     .await
 }

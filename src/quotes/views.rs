@@ -275,6 +275,37 @@ pub fn thread(messages: &[super::model::Message], studio: &str, customer: &str) 
     }
 }
 
+/// What an accepted quote has paid and owes.
+fn balance_panel(ctx: &RequestContext, v: &QuoteView<'_>) -> Markup {
+    let q = v.quote;
+    let total = q.accepted_total_minor.unwrap_or(0);
+    let deposit = q.accepted_deposit_minor.unwrap_or(0);
+    let balance = super::balance::amount(q);
+    let currency = v.proposal.map_or("", |p| p.revision.currency.as_str());
+    let money = |minor: i64| Money::of_code(minor, currency);
+    html! {
+        dl.facts {
+            dt { "Total" } dd { (money(total)) }
+            @if deposit > 0 { dt { "Deposit" } dd { (money(deposit)) " paid" } }
+            @if balance > 0 {
+                dt { "Balance" } dd {
+                    (money(balance))
+                    @if q.balance_paid_at.is_some() { " paid" }
+                    @else if let Some(due) = q.balance_due_at { ", due " (timestamp(due)) }
+                }
+            }
+        }
+        @if super::balance::owed(q) {
+            form method="post" action=(format!("{}/balance", v.path)) {
+                (csrf_field(ctx))
+                button.button.button-primary type="submit" { "Pay the balance" }
+            }
+        } @else {
+            p { span.status-badge.status-accepted { "Fully paid" } }
+        }
+    }
+}
+
 /// `GET /quotes/{id}/{sig}`: the quote.
 pub fn quote_page(ctx: &RequestContext, v: &QuoteView<'_>, errors: &FieldErrors) -> Markup {
     let q = v.quote;
@@ -292,6 +323,7 @@ pub fn quote_page(ctx: &RequestContext, v: &QuoteView<'_>, errors: &FieldErrors)
                         State::Accepted => {
                             p { "Accepted by " strong { (q.signature_name.as_deref().unwrap_or("")) } " on " (q.accepted_at.map(timestamp).unwrap_or_default())
                                 ", revision " (q.accepted_revision.unwrap_or(0)) "." }
+                            (balance_panel(ctx, v))
                         }
                         State::Declined => p { "You declined this proposal." },
                         State::Expired => p { "This proposal's last day has passed. Ask us below for a new one." },

@@ -369,6 +369,46 @@ async fn a_proposal_with_an_extra_is_accepted_and_recorded(backend: Backend) {
     assert!(!ip.is_empty());
     let (_, admin_page) = staff.get_text(&format!("/admin/quote/{id}")).await;
     assert!(admin_page.contains("Signed as") && admin_page.contains("S$3,760.50"));
+    // No shoot: the whole total is the balance, due at once; staff mark it paid by transfer
+    // (audited, once), and the customer's page shows it fully paid.
+    assert!(admin_page.contains("Mark the balance paid"));
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(body.contains("Pay the balance"));
+    let mark = format!("/admin/quote/{id}/balance-paid");
+    assert_eq!(
+        staff.post_form(&mark, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    staff.post_form(&mark, &[]).await;
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where balance_paid_by = 'transfer'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_log where action = 'quote.balance_paid'"
+        )
+        .await,
+        1
+    );
+    let (_, body) = visitor.get_text(&page).await;
+    assert!(body.contains("Fully paid") && !body.contains("Pay the balance"));
+    let resp = visitor.post_form(&format!("{page}/balance"), &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from payments where purpose = 'quote'"
+        )
+        .await,
+        0,
+        "nothing owed, nothing opened"
+    );
     // Accepting again (a second tab) changes nothing.
     let resp = visitor
         .post_form(
@@ -902,6 +942,111 @@ async fn accepting_holds_the_shoot_and_its_deposit_confirms_both(backend: Backen
         .get_text(&format!("/admin/calendar?view=week&date={}", at.date()))
         .await;
     assert!(calendar.contains("Full-day shoot"));
+
+    // The balance (3,270.00 − 981.00) falls due 14 days before the shoot: a job then.
+    let (due, balance_job_at): (i64, i64) = sqlx::query_as(
+        "select (select balance_due_at from quotes where state = 'accepted'), \
+                (select run_at from jobs where kind = 'quotes.balance')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(due, start - 14 * 86_400);
+    assert_eq!(balance_job_at, due);
+    // Its time comes (driven by the job's time, not by waiting): one email with the link.
+    sqlx::query("update jobs set run_at = 0 where kind = 'quotes.balance'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let balance_emails = || {
+        count(
+            &app,
+            "select count(*) from emails where subject like 'Your balance is due%'",
+        )
+    };
+    crate::support::eventually(
+        "the balance's email",
+        std::time::Duration::from_secs(20),
+        || async { (balance_emails().await == 1).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        count(&app, "select count(*) from jobs where kind = 'quotes.balance' and payload like '%\"reminder\":true%'").await,
+        1,
+        "one reminder planned"
+    );
+    let (_, body) = winner_browser.get_text(winner_page).await;
+    assert!(body.contains("Pay the balance") && body.contains("S$2,289.00"));
+    // Paid at the gateway: the capture, delivered five times, marks it paid once.
+    let resp = winner_browser
+        .post_form(&format!("{winner_page}/balance"), &[])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let gateway = crate::support::location(&resp);
+    assert!(gateway.starts_with("/dev-gateway/"), "{gateway}");
+    let (amount, purpose): (i64, String) =
+        sqlx::query_as("select amount_minor, purpose from payments where purpose = 'quote'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((amount, purpose.as_str()), (228_900, "quote"));
+    let session = crate::booking_deposits::session_of(&gateway);
+    for _ in 0..5 {
+        let status = crate::booking_deposits::deliver(
+            &app,
+            &session,
+            "checkout.session.completed",
+            "evt_quote_balance",
+        )
+        .await;
+        assert!(status.is_success());
+    }
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where balance_paid_by = 'gateway'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where subject like 'Your balance is paid%'"
+        )
+        .await,
+        1
+    );
+    let (_, body) = winner_browser.get_text(winner_page).await;
+    assert!(body.contains("Fully paid") && !body.contains("Pay the balance"));
+    // The reminder's time comes: nothing more is sent for a paid balance.
+    sqlx::query("update jobs set run_at = 0 where kind = 'quotes.balance'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    crate::support::eventually(
+        "the reminder job to run",
+        std::time::Duration::from_secs(20),
+        || async {
+            (count(
+                &app,
+                "select count(*) from jobs where kind = 'quotes.balance' and status <> 'done'",
+            )
+            .await
+                == 0)
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(balance_emails().await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where subject like 'A reminder: your balance%'"
+        )
+        .await,
+        0
+    );
 }
 
 async fn an_unpaid_deposit_frees_the_date_and_reopens_the_proposal(backend: Backend) {
