@@ -301,7 +301,7 @@ fn balance_panel(ctx: &RequestContext, v: &QuoteView<'_>) -> Markup {
                 button.button.button-primary type="submit" { "Pay the balance" }
             }
         } @else {
-            p { span.status-badge.status-accepted { "Fully paid" } }
+            p { span.status-badge.status-accepted.fully-paid { "Fully paid" } }
         }
     }
 }

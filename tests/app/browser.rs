@@ -1501,7 +1501,8 @@ async fn a_visitor_books_a_shoot_and_pays_its_deposit_in_the_browser() {
 /// Issue 16: a customer asks for a quote, staff send a proposal with an optional extra and a
 /// full-day shoot, the customer ticks the extra (the total follows: in place with JavaScript,
 /// by "Update total" without), accepts with a typed signature and pays the deposit at the dev
-/// gateway; the shoot is confirmed and the quote accepted. With JavaScript on and off,
+/// gateway; the shoot is confirmed and the quote accepted; the balance's job emails when its
+/// time comes, and the balance is paid from the page: fully paid. With JavaScript on and off,
 /// desktop and phone, with screenshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_requests_a_quote_and_accepts_it_in_the_browser() {
@@ -1637,10 +1638,38 @@ async fn a_customer_requests_a_quote_and_accepts_it_in_the_browser() {
             })
             .await;
             screenshot(c, &format!("quote-accepted{suffix}.png")).await;
+            // The balance's time comes (its job's time moved, not waited for): the email, then
+            // the balance paid from the page.
+            sqlx::query(
+                "update jobs set run_at = 0 where kind = 'quotes.balance' and payload like $1",
+            )
+            .bind(format!("%{id}%"))
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+            let to = format!("mei{round}@example.com");
+            crate::support::eventually("the balance's email", Duration::from_secs(20), || async {
+                let sent: i64 = sqlx::query_scalar(
+                    "select count(*) from emails where to_address = $1 and subject like 'Your balance is due%'",
+                )
+                .bind(&to)
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+                (sent == 1).then_some(())
+            })
+            .await;
+            c.goto(&format!("{base}{page}")).await.unwrap();
+            click(c, "form[action$='/balance'] button[type=submit]").await;
+            wait_text(c, ".dev-gateway h1", "the dev gateway", |t| !t.is_empty()).await;
+            click(c, "button[value=pay]").await;
+            wait_text(c, ".fully-paid", "fully paid", |t| t == "Fully paid").await;
+            screenshot(c, &format!("quote-paid{suffix}.png")).await;
         }
     }
     let (accepted, confirmed): (i64, i64) = sqlx::query_as(
-        "select (select count(*) from quotes where state = 'accepted' and accepted_extras = '2'), \
+        "select (select count(*) from quotes where state = 'accepted' and accepted_extras = '2' \
+                    and balance_paid_by = 'gateway'), \
                 (select count(*) from bookings where status = 'confirmed' and type_name = 'Full-day shoot')",
     )
     .fetch_one(app.state.db.pool())
