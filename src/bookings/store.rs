@@ -361,12 +361,7 @@ pub async fn claims_in_window<'e>(
 }
 
 /// A reference file of a booking, as listed on its pages.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BookingFile {
-    pub media_id: String,
-    pub file_name: String,
-    pub size_bytes: i64,
-}
+pub type BookingFile = crate::media::attachments::AttachedFile;
 
 /// The reference files of a booking, oldest first.
 pub async fn files_of<'e>(

@@ -9,6 +9,7 @@
 //! - [`handlers`] / [`views`]: the admin media library.
 
 pub mod analyze;
+pub mod attachments;
 pub mod handlers;
 pub mod kinds;
 pub mod links;
