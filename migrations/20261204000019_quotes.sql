@@ -106,6 +106,17 @@ create table quote_messages (
 );
 create index quote_messages_quote_idx on quote_messages (quote_id, created_at);
 
+-- Reference files a customer sends with a request (from the quote's link): a media row in
+-- the private `quotes` folder, uploaded through the media path; staff open them.
+create table quote_files (
+    quote_id text not null references quotes (id) on delete cascade,
+    media_id text not null references media (id) on delete cascade,
+    file_name text not null,
+    size_bytes bigint not null,
+    created_at bigint not null,
+    primary key (quote_id, media_id)
+);
+
 -- The terms every new proposal starts from (one row), edited by staff.
 create table quote_terms (
     id bigint primary key,

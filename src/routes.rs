@@ -82,6 +82,7 @@ fn public() -> Route {
         .at("/quotes/:id/:sig/decline", post(quotes::decline))
         .at("/quotes/:id/:sig/pay", post(quotes::pay))
         .at("/quotes/:id/:sig/balance", post(quotes::pay_balance))
+        .at("/quotes/:id/:sig/files", post(quotes::add_file))
         .at("/quotes/:id/:sig/messages", post(quotes::ask))
         .at("/sitemap.xml", get(site::sitemap))
         .at("/shop", get(shop::shop))

@@ -25,6 +25,7 @@ use crate::views::components::{csrf_field, error_summary, paragraphs, timestamp}
 /// What the page shows beside the quote itself.
 struct Parts {
     history: Vec<Proposal>,
+    files: Vec<crate::media::attachments::AttachedFile>,
     messages: Vec<crate::quotes::model::Message>,
     types: Vec<(String, String)>,
     packages: Vec<(String, i64)>,
@@ -34,6 +35,7 @@ async fn parts(state: &AppState, q: &Quote) -> AppResult<Parts> {
     let content = state.content.get::<SiteContent>(&state.db).await?;
     Ok(Parts {
         history: service::history(state, &q.id).await?,
+        files: crate::quotes::files::of(state, &q.id).await?,
         messages: service::messages(state, &q.id).await?,
         types: crate::bookings::store::type_choices(state.db.pool()).await?,
         packages: content
@@ -271,7 +273,18 @@ fn page(
                 p.lead { span class=(format!("status-badge status-{}", q.state.as_str())) { (q.state.label()) } }
             }
             div.grid-2 {
-                section.panel { h2 { "Request" } (request_facts(q)) }
+                section.panel {
+                    h2 { "Request" }
+                    (request_facts(q))
+                    @if !parts.files.is_empty() {
+                        h3 { "Reference files" }
+                        ul.plain-list {
+                            @for f in &parts.files {
+                                li { a href=(format!("/admin/media/{}", f.media_id)) { (f.file_name) } span.muted { " · " (crate::media::upload::human_size(u64::try_from(f.size_bytes).unwrap_or(0))) } }
+                            }
+                        }
+                    }
+                }
                 section.panel.stack #thread {
                     h2 { "Thread" }
                     (quote_views::thread(&parts.messages, "Studio", &q.name))

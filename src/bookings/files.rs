@@ -41,7 +41,10 @@ impl AttachesFiles for BookingFiles<'_> {
             return Ok(Ok(()));
         }
         Ok(Err(
-            if matches!(current.status, Status::Held | Status::Pending | Status::Confirmed) {
+            if matches!(
+                current.status,
+                Status::Held | Status::Pending | Status::Confirmed
+            ) {
                 format!("A booking takes at most {MAX_FILES} files.")
             } else {
                 "This booking takes no more files.".into()
@@ -49,7 +52,12 @@ impl AttachesFiles for BookingFiles<'_> {
         ))
     }
 
-    async fn attach(&self, conn: &mut AnyConnection, file: &AttachedFile, now: i64) -> AppResult<()> {
+    async fn attach(
+        &self,
+        conn: &mut AnyConnection,
+        file: &AttachedFile,
+        now: i64,
+    ) -> AppResult<()> {
         store::attach_file(conn, &self.0.id, file, now).await?;
         Ok(())
     }
@@ -64,5 +72,14 @@ pub async fn receive(
 ) -> AppResult<Result<BookingFile, Refused>> {
     let label = format!("the customer of booking {}", booking.reference);
     let owner = BookingFiles(booking);
-    attachments::receive(state, req, &owner, &label, "bookings", MAX_FILE_BYTES, multipart).await
+    attachments::receive(
+        state,
+        req,
+        &owner,
+        &label,
+        "bookings",
+        MAX_FILE_BYTES,
+        multipart,
+    )
+    .await
 }

@@ -34,7 +34,12 @@ pub trait AttachesFiles: Send + Sync {
     /// file; if not, the sentence why.
     async fn takes_one_more(&self, conn: &mut AnyConnection) -> AppResult<Result<(), String>>;
     /// Records the stored file, in the same transaction.
-    async fn attach(&self, conn: &mut AnyConnection, file: &AttachedFile, now: i64) -> AppResult<()>;
+    async fn attach(
+        &self,
+        conn: &mut AnyConnection,
+        file: &AttachedFile,
+        now: i64,
+    ) -> AppResult<()>;
 }
 
 /// Stores the file in `multipart` (at most `max_bytes`, into `folder`) and attaches it to
@@ -54,17 +59,26 @@ pub async fn receive(
             return Ok(Err(Refused(why)));
         }
     }
-    let media =
-        match super::handlers::receive_from_customer(state, req, label, folder, max_bytes, multipart).await {
-            Ok(media) => media,
-            Err(AppError::Refused { message, .. } | AppError::BadRequest(message) | AppError::Conflict(message)) => {
-                return Ok(Err(Refused(message)));
-            }
-            Err(AppError::RateLimited { .. } | AppError::Busy { .. }) => {
-                return Ok(Err(Refused("Too many files at once; try again in a few minutes.".into())));
-            }
-            Err(e) => return Err(e),
-        };
+    let media = match super::handlers::receive_from_customer(
+        state, req, label, folder, max_bytes, multipart,
+    )
+    .await
+    {
+        Ok(media) => media,
+        Err(
+            AppError::Refused { message, .. }
+            | AppError::BadRequest(message)
+            | AppError::Conflict(message),
+        ) => {
+            return Ok(Err(Refused(message)));
+        }
+        Err(AppError::RateLimited { .. } | AppError::Busy { .. }) => {
+            return Ok(Err(Refused(
+                "Too many files at once; try again in a few minutes.".into(),
+            )));
+        }
+        Err(e) => return Err(e),
+    };
     let file = AttachedFile {
         media_id: media.id.clone(),
         file_name: media.original_name.clone(),
@@ -73,7 +87,8 @@ pub async fn receive(
     let mut tx = state.db.begin().await?;
     if let Err(why) = owner.takes_one_more(&mut tx).await? {
         drop(tx);
-        let actor = crate::audit::AuditEntry::by_actor(None, label, "media.delete", "media", &media.id);
+        let actor =
+            crate::audit::AuditEntry::by_actor(None, label, "media.delete", "media", &media.id);
         super::delete_media(state, &actor, &media.id).await?;
         return Ok(Err(Refused(why)));
     }

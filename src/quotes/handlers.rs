@@ -168,6 +168,7 @@ pub async fn page(
         chosen: &chosen,
         path: &service::link_path(state, &q),
         messages: &service::messages(state, &q.id).await?,
+        files: &super::files::of(state, &q.id).await?,
         today: &service::studio_today(state).to_string(),
     };
     let mut resp = if wants_fragment(req, "quote-answer") {
@@ -196,6 +197,7 @@ async fn page_with(
         chosen,
         path: &service::link_path(state, &fresh),
         messages: &service::messages(state, &fresh.id).await?,
+        files: &super::files::of(state, &fresh.id).await?,
         today: &service::studio_today(state).to_string(),
     };
     Ok(with_status(views::quote_page(ctx, &view, errors), status))
@@ -435,4 +437,22 @@ pub async fn send_contact(
             crate::site::handlers::contact_again(&ctx, state, &typed, &on_contact_form).await
         }
     }
+}
+
+/// `POST /quotes/{id}/{sig}/files?csrf_token=…` (multipart, one `file`): attaches a reference
+/// file to the quote; back to its page with a sentence either way.
+#[handler]
+pub async fn add_file(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+    multipart: poem::web::Multipart,
+) -> AppResult<Response> {
+    let q = service::by_link(state, &id, &sig).await?;
+    let back = format!("{}#files", service::link_path(state, &q));
+    let flash = match super::files::receive(state, req, &q, multipart).await? {
+        Ok(file) => Flash::success(format!("{} is with the studio now.", file.file_name)),
+        Err(crate::media::attachments::Refused(why)) => Flash::error(why),
+    };
+    Ok(redirect_with_flash(state, &back, flash))
 }

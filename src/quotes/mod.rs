@@ -6,6 +6,7 @@
 pub mod acceptance;
 pub mod balance;
 pub mod emails;
+pub mod files;
 pub mod handlers;
 pub mod jobs;
 pub mod model;

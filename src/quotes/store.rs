@@ -1,5 +1,5 @@
 //! The quotes domain's SQL: the only code that reads or writes `quotes`, `quote_revisions`,
-//! `quote_lines`, `quote_messages`, `quote_terms` and `quote_counter`.
+//! `quote_lines`, `quote_messages`, `quote_files`, `quote_terms` and `quote_counter`.
 
 use sqlx::{Any, AnyConnection, Executor};
 
@@ -593,4 +593,39 @@ pub async fn count_balances_due<'e>(
     .bind(now)
     .fetch_one(ex)
     .await
+}
+
+/// The reference files of a quote, oldest first.
+pub async fn files_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    quote_id: &str,
+) -> Result<Vec<crate::media::attachments::AttachedFile>, sqlx::Error> {
+    sqlx::query_as(
+        "select media_id, file_name, size_bytes from quote_files where quote_id = $1 \
+         order by created_at, media_id",
+    )
+    .bind(quote_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Attaches a stored file to a quote.
+pub async fn attach_file(
+    conn: &mut AnyConnection,
+    quote_id: &str,
+    file: &crate::media::attachments::AttachedFile,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into quote_files (quote_id, media_id, file_name, size_bytes, created_at) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(quote_id)
+    .bind(&file.media_id)
+    .bind(&file.file_name)
+    .bind(file.size_bytes)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -80,7 +80,7 @@ pub fn request_page(
                         input #website name="website" type="text" tabindex="-1" autocomplete="off";
                     }
                     button.button.button-primary type="submit" { "Send the request" }
-                    p.hint { "You can send reference files and ask questions from your quote's page once it is sent." }
+                    p.hint { "Once it is sent you can add reference files (a brief, a mood board) and ask questions from your quote's page." }
                 }
             }
         }
@@ -120,6 +120,8 @@ pub struct QuoteView<'a> {
     /// The signed path of the page.
     pub path: &'a str,
     pub messages: &'a [super::model::Message],
+    /// The reference files sent with it.
+    pub files: &'a [crate::media::attachments::AttachedFile],
     /// `YYYY-MM-DD`, the studio's today.
     pub today: &'a str,
 }
@@ -257,6 +259,39 @@ fn request_panel(q: &Quote) -> Markup {
     }
 }
 
+/// The reference files sent with the quote, and a form for one more while it takes them (a
+/// plain multipart form: it works without JavaScript; the CSRF token rides in the query, as
+/// for every upload).
+fn files_panel(ctx: &RequestContext, v: &QuoteView<'_>) -> Markup {
+    let open = super::files::takes_files(v.quote, v.files.len());
+    html! {
+        @if open || !v.files.is_empty() {
+            section.panel.stack #files aria-labelledby="files-title" {
+                h2 #files-title { "Reference files" }
+                @if v.files.is_empty() {
+                    p { "A brief, a mood board, a script or a few stills help us quote. They are seen by the studio only." }
+                } @else {
+                    ul.plain-list {
+                        @for f in v.files {
+                            li { (f.file_name) span.muted { " · " (crate::media::upload::human_size(u64::try_from(f.size_bytes).unwrap_or(0))) } }
+                        }
+                    }
+                }
+                @if open {
+                    form.stack method="post" enctype="multipart/form-data"
+                        action=(format!("{}/files?csrf_token={}", v.path, ctx.csrf_token)) {
+                        div.field {
+                            label for="reference-file" { "Add a file " span.optional { "(at most " (super::files::MAX_FILES) " files of 25 MiB each: images, PDF or documents)" } }
+                            input #reference-file type="file" name="file" required;
+                        }
+                        button.button.button-secondary type="submit" { "Send the file" }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A thread of messages, oldest first.
 pub fn thread(messages: &[super::model::Message], studio: &str, customer: &str) -> Markup {
     html! {
@@ -341,6 +376,7 @@ pub fn quote_page(ctx: &RequestContext, v: &QuoteView<'_>, errors: &FieldErrors)
                 }
                 @if let Some(p) = v.proposal { (proposal_panel(ctx, v, p, errors)) }
                 (request_panel(q))
+                (files_panel(ctx, v))
                 @if v.acceptable() {
                     @if let Some(p) = v.proposal {
                         form.panel.stack method="post" action=(format!("{}/decline", v.path)) {

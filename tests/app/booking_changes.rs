@@ -319,7 +319,7 @@ async fn staff_book_for_customers_override_with_a_reason_and_see_the_calendar(ba
     assert_eq!(status, StatusCode::OK, "a bad date shows this week");
 }
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([x as u8 * 16, y as u8 * 16, 90]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -327,7 +327,7 @@ fn png() -> Vec<u8> {
 }
 
 /// Sends one file from the booking's page as its form would; the sentence it comes back with.
-async fn send_file(app: &TestApp, manage: &str, name: &str, bytes: Vec<u8>) -> String {
+pub(crate) async fn send_file(app: &TestApp, manage: &str, name: &str, bytes: Vec<u8>) -> String {
     let (_, page) = app.get_text(manage).await;
     let action = page
         .split(&format!("action=\"{manage}/files?csrf_token="))

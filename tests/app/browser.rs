@@ -1498,8 +1498,8 @@ async fn a_visitor_books_a_shoot_and_pays_its_deposit_in_the_browser() {
     screenshot(c, "admin-bookings-by-resource.png").await;
 }
 
-/// Issue 16: a customer asks for a quote, staff send a proposal with an optional extra and a
-/// full-day shoot, the customer ticks the extra (the total follows: in place with JavaScript,
+/// Issue 16: a customer asks for a quote (and sends a reference file), staff send a proposal
+/// with an optional extra and a full-day shoot, the customer ticks the extra (the total follows: in place with JavaScript,
 /// by "Update total" without), accepts with a typed signature and pays the deposit at the dev
 /// gateway; the shoot is confirmed and the quote accepted; the balance's job emails when its
 /// time comes, and the balance is paid from the page: fully paid. With JavaScript on and off,
@@ -1524,6 +1524,7 @@ async fn a_customer_requests_a_quote_and_accepts_it_in_the_browser() {
             .fetch_one(app.state.db.pool())
             .await
             .unwrap();
+    let driver_files = tempfile::tempdir().unwrap();
     let mut round = 0;
     for (js, args) in [
         ("", &[][..]),
@@ -1562,6 +1563,20 @@ async fn a_customer_requests_a_quote_and_accepts_it_in_the_browser() {
             .await;
             let page = c.current_url().await.unwrap().path().to_owned();
             let id = page.split('/').nth(2).unwrap().to_owned();
+            // A reference file, from the quote's page (a plain multipart form).
+            let brief = driver_files.path().join(format!("brief-{round}.png"));
+            std::fs::write(&brief, crate::booking_changes::png()).unwrap();
+            c.find(Locator::Css("#reference-file"))
+                .await
+                .unwrap()
+                .send_keys(&brief.display().to_string())
+                .await
+                .unwrap();
+            click(c, "#files button[type=submit]").await;
+            wait_text(c, "#flash", "the file taken", |t| {
+                t.contains("is with the studio")
+            })
+            .await;
 
             // Staff write the proposal: the package, an optional extra, the shoot, 30%.
             let (_, details) = crate::bookings::a_later_free_time(&app, "full-day-shoot").await;

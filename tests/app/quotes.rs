@@ -1100,7 +1100,64 @@ async fn an_unpaid_deposit_frees_the_date_and_reopens_the_proposal(backend: Back
     );
 }
 
+async fn reference_files_go_with_the_request_to_staff_only(backend: Backend) {
+    let app = app(backend).await;
+    let page = crate::support::location(&request(&app, &app.browser, &[]).await);
+    let id = page.split('/').nth(2).unwrap().to_owned();
+    let said =
+        crate::booking_changes::send_file(&app, &page, "brief.png", crate::booking_changes::png())
+            .await;
+    assert!(said.contains("brief.png is with the studio"), "{said}");
+    // Active content is refused by its bytes, whatever it is called.
+    let said = crate::booking_changes::send_file(
+        &app,
+        &page,
+        "brief.html",
+        b"<script>alert(1)</script>".to_vec(),
+    )
+    .await;
+    assert!(!said.contains("with the studio"), "{said}");
+    for i in 2..=5 {
+        let said = crate::booking_changes::send_file(
+            &app,
+            &page,
+            &format!("still-{i}.png"),
+            crate::booking_changes::png(),
+        )
+        .await;
+        assert!(said.contains("with the studio"), "{said}");
+    }
+    let (_, body) = app.get_text(&page).await;
+    assert!(
+        body.contains("brief.png") && !body.contains("/files?csrf_token="),
+        "no form past five"
+    );
+    assert_eq!(count(&app, "select count(*) from quote_files").await, 5);
+    // Private: the files are in the `quotes` folder, not public; staff open them from the quote.
+    let (folder, stored): (String, i64) = sqlx::query_as(
+        "select m.folder, count(*) from media m join quote_files f on f.media_id = m.id group by m.folder",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((folder.as_str(), stored), ("quotes", 5));
+    let staff = staff(&app).await;
+    let (_, admin_page) = staff.get_text(&format!("/admin/quote/{id}")).await;
+    assert!(admin_page.contains("brief.png") && admin_page.contains("/admin/media/"));
+    // A tampered link takes no file.
+    let tampered = format!("{page}x/files?csrf_token=whatever");
+    let resp = app
+        .client
+        .post(app.url(&tampered))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_client_error());
+}
+
 on_both_backends!(
+    reference_files_go_with_the_request_to_staff_only,
     accepting_holds_the_shoot_and_its_deposit_confirms_both,
     an_unpaid_deposit_frees_the_date_and_reopens_the_proposal,
     the_contact_form_and_old_links_lead_to_quotes_that_join_the_account,
