@@ -167,9 +167,18 @@ fn editor(
                 }
             }
             @if let Some(e) = err("lines") { (e) }
-            details {
-                summary { "Package prices" }
-                ul { @for (name, price) in &parts.packages { li { (name) ": " (money(state, *price)) } } }
+            div.field-row {
+                div.field {
+                    label for="add_package" { "Add a package as a line" }
+                    select #add_package name="add_package" {
+                        option value="" { "Choose a package" }
+                        @for (name, price) in &parts.packages { option value=(name) { (name) " (" (money(state, *price)) ")" } }
+                    }
+                }
+                div.field.field-action {
+                    // Keeps what is typed above and adds the package's line; sends nothing.
+                    button.button.button-secondary type="submit" name="action" value="add_package" { "Add the line" }
+                }
             }
             div.field-row {
                 div class=(if errors.get("discount").is_some() { "field has-error" } else { "field" }) {
@@ -354,7 +363,23 @@ pub async fn send_proposal(
     form: FormPairs,
 ) -> AppResult<Response> {
     let q = quote(state, &id).await?;
-    let typed = EditorForm::from_pairs(&form);
+    let mut typed = EditorForm::from_pairs(&form);
+    if form.get("action") == Some("add_package") {
+        let parts = parts(state, &q).await?;
+        if let Some((name, price)) = parts
+            .packages
+            .iter()
+            .find(|(name, _)| Some(name.as_str()) == form.get("add_package"))
+        {
+            typed.rows.push(RowInput {
+                description: name.clone(),
+                quantity: "1".into(),
+                unit: state.settings.currency.plain(*price),
+                extra: false,
+            });
+        }
+        return Ok(page(&ctx, state, &q, &typed, &parts, &FieldErrors::new()).into_response());
+    }
     let today = service::studio_today(state);
     let draft = match typed.check(state.settings.currency, today, &state.settings.time_zone) {
         Ok(d) => d,

@@ -247,6 +247,25 @@ async fn a_proposal_with_an_extra_is_accepted_and_recorded(backend: Backend) {
         .unwrap();
     let staff = staff(&app).await;
 
+    // A package added as a line keeps what was typed and sends nothing.
+    let mut adding = proposal_fields(&day(&app, 14));
+    adding.extend([
+        ("add_package", "Wedding Film".to_owned()),
+        ("action", "add_package".to_owned()),
+    ]);
+    let resp = send_proposal(&staff, &id, &adding).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains(r#"name="line4_description" value="Wedding Film""#),
+        "the package's line"
+    );
+    assert!(
+        body.contains(r#"value="Extra interview""#),
+        "what was typed stays"
+    );
+    assert_eq!(count(&app, "select count(*) from quote_revisions").await, 0);
+
     // Bad proposals: each refused with its sentence, nothing sent.
     let valid = day(&app, 14);
     let yesterday = day(&app, -1);
@@ -916,6 +935,31 @@ async fn accepting_holds_the_shoot_and_its_deposit_confirms_both(backend: Backen
         count(&app, "select count(*) from quotes where state = 'accepted'").await,
         1
     );
+    // Out of order: the checkout's expiry reported after its capture changes nothing.
+    let status = crate::booking_deposits::deliver(
+        &app,
+        &session,
+        "checkout.session.expired",
+        "evt_quote_late_expiry",
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from bookings where status = 'confirmed'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from quotes where state = 'accepted' and booking_id is not null"
+        )
+        .await,
+        1
+    );
     assert_eq!(
         count(
             &app,
@@ -1156,7 +1200,78 @@ async fn reference_files_go_with_the_request_to_staff_only(backend: Backend) {
     assert!(resp.status().is_client_error());
 }
 
+/// Markup typed into every field a customer or staff fill in comes out escaped on the
+/// customer's page, the admin's pages and in every email.
+async fn what_anyone_typed_is_escaped_everywhere(backend: Backend) {
+    let app = app(backend).await;
+    let visitor = app.new_browser();
+    let typed = format!("Ann {XSS}");
+    let resp = request(
+        &app,
+        &visitor,
+        &[
+            ("name", typed.as_str()),
+            ("company", typed.as_str()),
+            ("service", typed.as_str()),
+            ("location", typed.as_str()),
+            ("budget", "<img src=x onerror=alert(1)>"),
+            ("description", typed.as_str()),
+        ],
+    )
+    .await;
+    let page = crate::support::location(&resp);
+    let id = page.split('/').nth(2).unwrap().to_owned();
+    let staff = staff(&app).await;
+    let mut fields = proposal_fields(&day(&app, 14));
+    fields.retain(|(k, _)| !matches!(*k, "line1_description" | "message" | "terms"));
+    fields.extend([
+        ("line1_description", typed.clone()),
+        ("message", typed.clone()),
+        ("terms", typed.clone()),
+    ]);
+    assert_eq!(
+        send_proposal(&staff, &id, &fields).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    visitor
+        .post_form(&format!("{page}/messages"), &[("body", typed.as_str())])
+        .await;
+    staff
+        .post_form(
+            &format!("/admin/quote/{id}/messages"),
+            &[("body", typed.as_str())],
+        )
+        .await;
+    for (what, body) in [
+        ("the customer's page", visitor.get_text(&page).await.1),
+        (
+            "the admin page",
+            staff.get_text(&format!("/admin/quote/{id}")).await.1,
+        ),
+        ("the admin table", staff.get_text("/admin/quotes").await.1),
+    ] {
+        assert!(body.contains("&lt;script&gt;"), "{what} shows it");
+        assert!(
+            !body.contains(XSS) && !body.contains("<img src=x"),
+            "{what} escapes it"
+        );
+    }
+    let bodies: Vec<(String, String, String)> =
+        sqlx::query_as("select subject, html_body, text_body from emails")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+    assert!(bodies.len() >= 4);
+    for (subject, html, _) in &bodies {
+        assert!(
+            !html.contains(XSS) && !html.contains("<img src=x"),
+            "{subject}"
+        );
+    }
+}
+
 on_both_backends!(
+    what_anyone_typed_is_escaped_everywhere,
     reference_files_go_with_the_request_to_staff_only,
     accepting_holds_the_shoot_and_its_deposit_confirms_both,
     an_unpaid_deposit_frees_the_date_and_reopens_the_proposal,
