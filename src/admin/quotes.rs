@@ -117,6 +117,7 @@ fn acceptance(state: &AppState, q: &Quote) -> Markup {
                     dt { "Signed as" } dd { (q.signature_name.as_deref().unwrap_or("")) }
                     dt { "When" } dd { (timestamp(at)) }
                     dt { "From" } dd { (q.accepted_ip.as_deref().unwrap_or("")) }
+                    @if let Some(b) = &q.booking_id { dt { "Shoot" } dd { a href=(format!("/admin/booking/{b}")) { "The booking" } } }
                     @if let Some(d) = q.accepted_deposit_minor.filter(|d| *d > 0) { dt { "Deposit" } dd { (money(state, d)) } }
                     @if balance::amount(q) > 0 {
                         dt { "Balance" } dd {
@@ -240,7 +241,7 @@ fn editor(
                 @if let Some(e) = err("terms") { (e) }
                 p.hint { "Start from the " a href="/admin/quote-terms" { "terms template" } "; changes here apply to this proposal only." }
             }
-            button.button.button-primary type="submit" { @if q.revision == 0 { "Send the proposal" } @else { "Send the revision" } }
+            button #send-proposal .button.button-primary type="submit" { @if q.revision == 0 { "Send the proposal" } @else { "Send the revision" } }
         }
     }
 }

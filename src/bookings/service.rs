@@ -645,8 +645,19 @@ pub(crate) async fn notify_staff(
     b: &Booking,
     content: &crate::notifications::templates::EmailContent,
 ) -> AppResult<()> {
+    notify_staff_about(conn, state, &b.email, content).await
+}
+
+/// Emails staff about a customer's booking or quote, with `Reply-To` the customer's address
+/// when it is one, in the caller's transaction.
+pub(crate) async fn notify_staff_about(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    customer_email: &str,
+    content: &crate::notifications::templates::EmailContent,
+) -> AppResult<()> {
     let attempts = state.max_job_attempts();
-    let reply_to = Email::parse(&b.email).ok();
+    let reply_to = Email::parse(customer_email).ok();
     for to in staff_recipients(conn, state).await? {
         match &reply_to {
             Some(r) => enqueue_email_replying_to(conn, &to, r, content, attempts).await?,

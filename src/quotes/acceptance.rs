@@ -4,6 +4,7 @@
 
 use sqlx::AnyConnection;
 
+use super::model::State;
 use super::{emails, service, store};
 use crate::error::AppError;
 use crate::notifications::enqueue_email;
@@ -28,6 +29,15 @@ impl BookingFollowers for QuoteBookings {
         let q = store::find(&mut *conn, &id)
             .await?
             .ok_or(AppError::NotFound)?;
+        service::audit_move(
+            conn,
+            &q,
+            "the deposit's payment",
+            "quote.accepted",
+            State::Quoted,
+            now,
+        )
+        .await?;
         let shoot = crate::bookings::store::find(&mut *conn, booking_id).await?;
         super::balance::plan(conn, state, &q, shoot.map(|b| b.starts_at), now).await?;
         let link = state.url(&service::link_path(state, &q));
@@ -61,6 +71,15 @@ impl BookingFollowers for QuoteBookings {
         let q = store::find(&mut *conn, &id)
             .await?
             .ok_or(AppError::NotFound)?;
+        service::audit_move(
+            conn,
+            &q,
+            "the hold's end",
+            "quote.hold_released",
+            State::Quoted,
+            now,
+        )
+        .await?;
         let link = state.url(&service::link_path(state, &q));
         let line = "The deposit was not paid in time, so the date is free again. The proposal is still open until its last day: accept it again to hold the date.";
         let mail = emails::notice(&q, "Your date is no longer held", line, &link);

@@ -120,18 +120,24 @@ pub async fn send_request(
     }
     match service::request(state, &typed, ctx.user(), &ctx.rate_key()).await? {
         Err(errors) => Ok(again(&errors)),
-        Ok(quote) => Ok(redirect_with_flash(
-            state,
-            &service::link_path(state, &quote),
-            Flash {
-                kind: FlashKind::Success,
-                message: format!(
-                    "Thank you: your request {} is with a producer. We emailed you this page's link.",
-                    quote.reference
-                ),
-            },
-        )),
+        Ok(quote) => Ok(thanked(state, &quote)),
     }
+}
+
+/// To a new request's page, with thanks.
+fn thanked(state: &AppState, quote: &Quote) -> Response {
+    let message = format!(
+        "Thank you: your request {} is with a producer. We emailed you this page's link.",
+        quote.reference
+    );
+    redirect_with_flash(
+        state,
+        &service::link_path(state, quote),
+        Flash {
+            kind: FlashKind::Success,
+            message,
+        },
+    )
 }
 
 /// The extras chosen in `?extra=…` that are extras of the proposal (others are ignored on a
@@ -262,20 +268,31 @@ pub async fn accept(
 
 /// To the checkout of the deposit `q` waits for, or back to its page with a sentence.
 async fn to_checkout(state: &AppState, q: &Quote) -> AppResult<Response> {
-    let back = service::link_path(state, q);
-    let flash = match service::pay_deposit(state, q).await? {
-        Some(DepositStart::Redirect(url)) => return Ok(crate::http::redirect(&url)),
+    let started = service::pay_deposit(state, q).await?;
+    Ok(checkout_or_back(state, q, started, "the deposit"))
+}
+
+/// To the gateway's checkout that was opened for `what` ("the deposit"), or back to the quote's
+/// page with a sentence.
+fn checkout_or_back(
+    state: &AppState,
+    q: &Quote,
+    started: Option<DepositStart>,
+    what: &str,
+) -> Response {
+    let flash = match started {
+        Some(DepositStart::Redirect(url)) => return crate::http::redirect(&url),
         Some(DepositStart::GatewayFailed(e)) => {
-            tracing::warn!(quote = %q.reference, error = %e, "deposit checkout failed");
-            Flash::error(
-                "The payment service did not answer. Your date is held for now: try Pay the deposit again in a moment.",
-            )
+            tracing::warn!(quote = %q.reference, error = %e, what, "checkout failed");
+            Flash::error(format!(
+                "The payment service did not answer. Try to pay {what} again in a moment."
+            ))
         }
-        Some(DepositStart::Closed) | None => {
-            Flash::info("There is no deposit to pay on this quote now.")
-        }
+        Some(DepositStart::Closed) | None => Flash::info(format!(
+            "There is nothing to pay for {what} on this quote now."
+        )),
     };
-    Ok(redirect_with_flash(state, &back, flash))
+    redirect_with_flash(state, &service::link_path(state, q), flash)
 }
 
 /// `POST /quotes/{id}/{sig}/pay`: to the checkout of the deposit an accepted quote waits for.
@@ -295,18 +312,8 @@ pub async fn pay_balance(
     Path((id, sig)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let q = service::by_link(state, &id, &sig).await?;
-    let back = service::link_path(state, &q);
-    let flash = match super::balance::start_payment(state, &q.id).await? {
-        DepositStart::Redirect(url) => return Ok(crate::http::redirect(&url)),
-        DepositStart::GatewayFailed(e) => {
-            tracing::warn!(quote = %q.reference, error = %e, "balance checkout failed");
-            Flash::error(
-                "The payment service did not answer. Try Pay the balance again in a moment.",
-            )
-        }
-        DepositStart::Closed => Flash::info("Nothing is owed on this quote now."),
-    };
-    Ok(redirect_with_flash(state, &back, flash))
+    let started = super::balance::start_payment(state, &q.id).await?;
+    Ok(checkout_or_back(state, &q, Some(started), "the balance"))
 }
 
 /// `POST /quotes/{id}/{sig}/decline`: the revision and an optional reason.
@@ -413,17 +420,7 @@ pub async fn send_contact(
         ..RequestForm::default()
     };
     match service::request(state, &request, ctx.user(), &ctx.rate_key()).await? {
-        Ok(quote) => Ok(redirect_with_flash(
-            state,
-            &service::link_path(state, &quote),
-            Flash {
-                kind: FlashKind::Success,
-                message: format!(
-                    "Thank you: your request {} is with a producer. We emailed you this page's link.",
-                    quote.reference
-                ),
-            },
-        )),
+        Ok(quote) => Ok(thanked(state, &quote)),
         Err(errors) => {
             let mut on_contact_form = FieldErrors::new();
             for (field, message) in errors.iter() {

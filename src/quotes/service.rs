@@ -10,12 +10,12 @@ use super::emails;
 use super::model::{self, Deposit, Line, Proposal, Quote, State};
 use super::store;
 use crate::bookings::model::Booking;
-use crate::bookings::service::{self as bookings, staff_recipients};
+use crate::bookings::service as bookings;
 use crate::crypto::sha256_hex;
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::model::{Email, User};
-use crate::notifications::{enqueue_email, enqueue_email_replying_to};
+use crate::notifications::enqueue_email;
 use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
 
@@ -206,14 +206,28 @@ pub(crate) async fn notify_staff(
     q: &Quote,
     content: &crate::notifications::templates::EmailContent,
 ) -> AppResult<()> {
-    let attempts = state.max_job_attempts();
-    let reply_to = Email::parse(&q.email).ok();
-    for to in staff_recipients(conn, state).await? {
-        match &reply_to {
-            Some(r) => enqueue_email_replying_to(conn, &to, r, content, attempts).await?,
-            None => enqueue_email(conn, &to, content, attempts).await?,
-        };
-    }
+    bookings::notify_staff_about(conn, state, &q.email, content).await
+}
+
+/// Audits a move of a quote that was not staff's (the customer's answer, the deposit, expiry),
+/// in the caller's transaction: `by` says who moved it.
+pub(crate) async fn audit_move(
+    conn: &mut sqlx::AnyConnection,
+    q: &Quote,
+    by: &str,
+    action: &str,
+    from: State,
+    now: i64,
+) -> AppResult<()> {
+    crate::audit::insert_audit(
+        &mut *conn,
+        &crate::audit::AuditEntry::by_actor(None, by, action, "quote", &q.id).change(
+            serde_json::json!({"reference": q.reference, "state": from.as_str()}),
+            serde_json::json!({"reference": q.reference, "state": q.state.as_str(), "revision": q.accepted_revision.unwrap_or(q.revision), "total_minor": q.accepted_total_minor}),
+        ),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -569,6 +583,15 @@ pub async fn accept(
     let after = store::find(&mut *tx, &q.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    audit_move(
+        &mut tx,
+        &after,
+        "the customer",
+        "quote.accept",
+        State::Quoted,
+        now,
+    )
+    .await?;
     let total = crate::money::Money::of_code(totals.total, &p.revision.currency);
     let admin_url = state.url(&format!("/admin/quote/{}", after.id));
     let signed = acceptance.signature_name;
@@ -652,6 +675,15 @@ pub async fn decline(
     let after = store::find(&mut *tx, &q.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    audit_move(
+        &mut tx,
+        &after,
+        "the customer",
+        "quote.decline",
+        State::Quoted,
+        now,
+    )
+    .await?;
     let admin_url = state.url(&format!("/admin/quote/{}", after.id));
     let mail = emails::staff_update(&after, "declined the proposal", reason, &admin_url);
     notify_staff(&mut tx, state, &after, &mail).await?;
@@ -752,6 +784,18 @@ pub async fn expire_due(state: &AppState) -> AppResult<u64> {
         if q.state != State::Quoted || !store::expire(&mut tx, &id, q.revision, now).await? {
             continue;
         }
+        let after = store::find(&mut *tx, &id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        audit_move(
+            &mut tx,
+            &after,
+            "the expiry job",
+            "quote.expire",
+            State::Quoted,
+            now,
+        )
+        .await?;
         let link = state.url(&link_path(state, &q));
         let line = "The proposal's acceptance date has passed. Reply to this email or open the quote to ask for a new one.";
         let mail = emails::notice(&q, "Your proposal has expired", line, &link);

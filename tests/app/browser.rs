@@ -1010,7 +1010,7 @@ async fn every_page_passes_axe() {
         .select_by_value("none")
         .await
         .unwrap();
-    click(c, "#proposal button[type=submit]").await;
+    click(c, "#send-proposal").await;
     wait_text(c, "#flash", "sent", |t| t.contains("Sent")).await;
     c.goto(&format!("{base}/admin/quote-terms")).await.unwrap();
     axe.check(c, "admin-quote-terms").await;
@@ -1607,7 +1607,7 @@ async fn a_customer_requests_a_quote_and_accepts_it_in_the_browser() {
             if round == 1 {
                 screenshot(s, "admin-quote-editor.png").await;
             }
-            click(s, "#proposal button[type=submit]").await;
+            click(s, "#send-proposal").await;
             wait_text(s, "#flash", "the proposal sent", |t| t.contains("Sent")).await;
 
             // The customer's page: the extra changes the total.

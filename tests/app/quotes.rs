@@ -978,6 +978,15 @@ async fn accepting_holds_the_shoot_and_its_deposit_confirms_both(backend: Backen
     );
     let (_, body) = winner_browser.get_text(winner_page).await;
     assert!(body.contains("Accepted by") && !body.contains("Pay the deposit"));
+    // Every move of the quote is audited, staff's and the customer's.
+    let moves: Vec<String> =
+        sqlx::query_scalar("select action from audit_log where entity = 'quote' order by id")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+    for action in ["quote.propose", "quote.accept", "quote.accepted"] {
+        assert!(moves.iter().any(|m| m == action), "{action} in {moves:?}");
+    }
     // On the admin calendar, and on the quote's admin page.
     let at = jiff::Timestamp::from_second(start)
         .unwrap()
