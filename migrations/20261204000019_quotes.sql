@@ -39,6 +39,9 @@ create table quotes (
     signature_name text,
     accepted_at bigint,
     accepted_ip text,
+    -- One acceptance at a time: set while a request places the shoot and records the answer
+    -- (a second click waits for it); a claim older than two minutes is void.
+    accepting_at bigint,
     -- The shoot held for the accepted proposal (a booking placed through the bookings
     -- domain): while it is held, the quote waits for its deposit in `quoted`.
     booking_id text references bookings (id),

@@ -470,8 +470,8 @@ async fn check_acceptance(
 }
 
 /// Holds the proposal's shoot through the bookings domain's atomic placement, for the
-/// quote's total and deposit. `None` when the date is not free (or the type is gone): staff
-/// are told, and nothing is held.
+/// quote's total and deposit. `None` when the date is not free (or the type is gone): nothing
+/// is held.
 async fn hold_shoot(
     state: &AppState,
     q: &Quote,
@@ -516,20 +516,46 @@ async fn hold_shoot(
             }
         }
     };
-    if placed.is_none() {
-        let mut conn = state.db.pool().acquire().await?;
-        let admin_url = state.url(&format!("/admin/quote/{}", q.id));
-        let what = "wanted to accept, but the proposed date is no longer free: propose another";
-        notify_staff(
-            &mut conn,
-            state,
-            q,
-            &emails::staff_update(q, what, "", &admin_url),
-        )
-        .await?;
+    Ok(placed.map(Some))
+}
+
+/// The acceptance another request of this quote recorded meanwhile (a second click of
+/// *Accept*), which this one joins.
+async fn accepted_meanwhile(state: &AppState, q: &Quote) -> AppResult<Option<Accepted>> {
+    let now_quote = store::find(state.db.pool(), &q.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !now_quote.awaits_deposit() && now_quote.state != State::Accepted {
         return Ok(None);
     }
-    Ok(Some(placed))
+    let deposit_due = now_quote
+        .booking_id
+        .clone()
+        .filter(|_| now_quote.awaits_deposit());
+    Ok(Some(Accepted {
+        quote: now_quote,
+        deposit_due,
+    }))
+}
+
+/// The proposal's date could not be held. Either this very quote holds it (a second click of
+/// *Accept* while the first was placing it): that acceptance stands and the customer goes on
+/// to its deposit; or it is taken: nothing is accepted, staff are asked to propose another.
+async fn date_not_held(state: &AppState, q: &Quote) -> AppResult<Result<Accepted, NotAnswered>> {
+    if let Some(accepted) = accepted_meanwhile(state, q).await? {
+        return Ok(Ok(accepted));
+    }
+    let mut conn = state.db.pool().acquire().await?;
+    let admin_url = state.url(&format!("/admin/quote/{}", q.id));
+    let what = "wanted to accept, but the proposed date is no longer free: propose another";
+    notify_staff(
+        &mut conn,
+        state,
+        q,
+        &emails::staff_update(q, what, "", &admin_url),
+    )
+    .await?;
+    Ok(Err(NotAnswered::DateTaken))
 }
 
 /// Accepts the current proposal: the revision, the extras, the total, the signature's name,
@@ -547,9 +573,45 @@ pub async fn accept(
         Ok(v) => v,
         Err(why) => return Ok(Err(why)),
     };
-    let totals = p.totals(&chosen);
-    let Some(booking) = hold_shoot(state, q, &p, &totals).await? else {
-        return Ok(Err(NotAnswered::DateTaken));
+    // One acceptance at a time: a second click waits for the first and joins its answer.
+    let pool = state.db.pool();
+    if !store::claim_acceptance(pool, &q.id, p.revision.number, now()).await? {
+        return Ok(wait_for_other_acceptance(state, q)
+            .await?
+            .ok_or(NotAnswered::Stale));
+    }
+    let answered = accept_claimed(state, q, form, ip, &p, &chosen).await;
+    store::release_claim(pool, &q.id).await?;
+    answered
+}
+
+/// Waits (up to ten seconds) for the request that holds the claim on `q`'s acceptance; the
+/// acceptance it recorded, if any.
+async fn wait_for_other_acceptance(state: &AppState, q: &Quote) -> AppResult<Option<Accepted>> {
+    for _ in 0..100 {
+        if let Some(accepted) = accepted_meanwhile(state, q).await? {
+            return Ok(Some(accepted));
+        }
+        if !store::is_being_accepted(state.db.pool(), &q.id, now()).await? {
+            return accepted_meanwhile(state, q).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(None)
+}
+
+/// [`accept`] once this request holds the claim.
+async fn accept_claimed(
+    state: &AppState,
+    q: &Quote,
+    form: &AcceptForm<'_>,
+    ip: &str,
+    p: &Proposal,
+    chosen: &[i64],
+) -> AppResult<Result<Accepted, NotAnswered>> {
+    let totals = p.totals(chosen);
+    let Some(booking) = hold_shoot(state, q, p, &totals).await? else {
+        return date_not_held(state, q).await;
     };
     let extras: Vec<String> = chosen.iter().map(i64::to_string).collect();
     let acceptance = store::Acceptance {
@@ -578,7 +640,9 @@ pub async fn accept(
             )
             .await?;
         }
-        return Ok(Err(NotAnswered::Stale));
+        return Ok(accepted_meanwhile(state, q)
+            .await?
+            .ok_or(NotAnswered::Stale));
     }
     let after = store::find(&mut *tx, &q.id)
         .await?

@@ -629,3 +629,52 @@ pub async fn attach_file(
     .await?;
     Ok(())
 }
+
+/// Claims the acceptance of revision `revision` of a quoted quote for this request; false when
+/// another request holds the claim (younger than two minutes) or the quote moved on.
+pub async fn claim_acceptance<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    revision: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update quotes set accepting_at = $3 where id = $1 and state = 'quoted' \
+         and revision = $2 and accepted_at is null \
+         and (accepting_at is null or accepting_at < $3 - 120)",
+    )
+    .bind(id)
+    .bind(revision)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends this request's claim on a quote's acceptance.
+pub async fn release_claim<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update quotes set accepting_at = null where id = $1")
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Whether a request is accepting the quote now (a claim younger than two minutes).
+pub async fn is_being_accepted<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from quotes where id = $1 and accepting_at >= $2 - 120",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}

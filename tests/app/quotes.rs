@@ -1102,6 +1102,40 @@ async fn accepting_holds_the_shoot_and_its_deposit_confirms_both(backend: Backen
     );
 }
 
+/// A double click on *Accept*: both requests end at the deposit's checkout, one shoot is
+/// held, and nobody is told the date was taken.
+async fn a_double_click_on_accept_holds_one_shoot(backend: Backend) {
+    let app = app(backend).await;
+    let staff = staff(&app).await;
+    let start = free_full_day(&app).await;
+    let visitor = app.new_browser();
+    let page = crate::support::location(&request(&app, &visitor, &[]).await);
+    let id = page.split('/').nth(2).unwrap().to_owned();
+    send_proposal(&staff, &id, &with_shoot(&app, start, &day(&app, 14)).await).await;
+    let (a, b) = tokio::join!(
+        accept_as(&visitor, &page, "Mei Tan"),
+        accept_as(&visitor, &page, "Mei Tan")
+    );
+    for resp in [a, b] {
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let to = crate::support::location(&resp);
+        assert!(to.starts_with("/dev-gateway/"), "{to}");
+    }
+    assert_eq!(
+        count(&app, "select count(*) from bookings where status = 'held'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where subject like '%no longer free%'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(count(&app, "select count(*) from payments").await, 1);
+}
+
 async fn an_unpaid_deposit_frees_the_date_and_reopens_the_proposal(backend: Backend) {
     let app = app(backend).await;
     let staff = staff(&app).await;
@@ -1280,6 +1314,7 @@ async fn what_anyone_typed_is_escaped_everywhere(backend: Backend) {
 }
 
 on_both_backends!(
+    a_double_click_on_accept_holds_one_shoot,
     what_anyone_typed_is_escaped_everywhere,
     reference_files_go_with_the_request_to_staff_only,
     accepting_holds_the_shoot_and_its_deposit_confirms_both,
