@@ -226,7 +226,12 @@ pub async fn start_payment(state: &AppState, id: &str) -> AppResult<DepositStart
             Ok(p.checkout_url
                 .map_or(DepositStart::Closed, DepositStart::Redirect))
         }
-        _ => Ok(DepositStart::Closed),
+        _ => {
+            // Not stored: nothing is owed any more (paid meanwhile): this checkout must not be
+            // paid.
+            crate::bookings::deposits::close_checkout(state, &session.id).await;
+            Ok(DepositStart::Closed)
+        }
     }
 }
 

@@ -519,13 +519,18 @@ async fn hold_shoot(
     Ok(placed.map(Some))
 }
 
-/// The acceptance another request of this quote recorded meanwhile (a second click of
-/// *Accept*), which this one joins.
-async fn accepted_meanwhile(state: &AppState, q: &Quote) -> AppResult<Option<Accepted>> {
+/// The acceptance of `revision` another request of this quote recorded meanwhile (a second
+/// click of *Accept*), which this one joins.
+async fn accepted_meanwhile(
+    state: &AppState,
+    q: &Quote,
+    revision: i64,
+) -> AppResult<Option<Accepted>> {
     let now_quote = store::find(state.db.pool(), &q.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !now_quote.awaits_deposit() && now_quote.state != State::Accepted {
+    let accepted = now_quote.awaits_deposit() || now_quote.state == State::Accepted;
+    if !accepted || now_quote.accepted_revision != Some(revision) {
         return Ok(None);
     }
     let deposit_due = now_quote
@@ -541,8 +546,12 @@ async fn accepted_meanwhile(state: &AppState, q: &Quote) -> AppResult<Option<Acc
 /// The proposal's date could not be held. Either this very quote holds it (a second click of
 /// *Accept* while the first was placing it): that acceptance stands and the customer goes on
 /// to its deposit; or it is taken: nothing is accepted, staff are asked to propose another.
-async fn date_not_held(state: &AppState, q: &Quote) -> AppResult<Result<Accepted, NotAnswered>> {
-    if let Some(accepted) = accepted_meanwhile(state, q).await? {
+async fn date_not_held(
+    state: &AppState,
+    q: &Quote,
+    revision: i64,
+) -> AppResult<Result<Accepted, NotAnswered>> {
+    if let Some(accepted) = accepted_meanwhile(state, q, revision).await? {
         return Ok(Ok(accepted));
     }
     let mut conn = state.db.pool().acquire().await?;
@@ -571,12 +580,20 @@ pub async fn accept(
 ) -> AppResult<Result<Accepted, NotAnswered>> {
     let (p, chosen) = match check_acceptance(state, q, form).await? {
         Ok(v) => v,
+        // A second click that comes after the first finished goes on to the deposit the
+        // first left due (an acceptance already complete is just stale).
+        Err(NotAnswered::Stale) => {
+            let joined = accepted_meanwhile(state, q, form.revision).await?;
+            return Ok(joined
+                .filter(|a| a.deposit_due.is_some())
+                .ok_or(NotAnswered::Stale));
+        }
         Err(why) => return Ok(Err(why)),
     };
     // One acceptance at a time: a second click waits for the first and joins its answer.
     let pool = state.db.pool();
     if !store::claim_acceptance(pool, &q.id, p.revision.number, now()).await? {
-        return Ok(wait_for_other_acceptance(state, q)
+        return Ok(wait_for_other_acceptance(state, q, form.revision)
             .await?
             .ok_or(NotAnswered::Stale));
     }
@@ -587,13 +604,17 @@ pub async fn accept(
 
 /// Waits (up to ten seconds) for the request that holds the claim on `q`'s acceptance; the
 /// acceptance it recorded, if any.
-async fn wait_for_other_acceptance(state: &AppState, q: &Quote) -> AppResult<Option<Accepted>> {
+async fn wait_for_other_acceptance(
+    state: &AppState,
+    q: &Quote,
+    revision: i64,
+) -> AppResult<Option<Accepted>> {
     for _ in 0..100 {
-        if let Some(accepted) = accepted_meanwhile(state, q).await? {
+        if let Some(accepted) = accepted_meanwhile(state, q, revision).await? {
             return Ok(Some(accepted));
         }
         if !store::is_being_accepted(state.db.pool(), &q.id, now()).await? {
-            return accepted_meanwhile(state, q).await;
+            return accepted_meanwhile(state, q, revision).await;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -611,7 +632,7 @@ async fn accept_claimed(
 ) -> AppResult<Result<Accepted, NotAnswered>> {
     let totals = p.totals(chosen);
     let Some(booking) = hold_shoot(state, q, p, &totals).await? else {
-        return date_not_held(state, q).await;
+        return date_not_held(state, q, p.revision.number).await;
     };
     let extras: Vec<String> = chosen.iter().map(i64::to_string).collect();
     let acceptance = store::Acceptance {
@@ -640,7 +661,7 @@ async fn accept_claimed(
             )
             .await?;
         }
-        return Ok(accepted_meanwhile(state, q)
+        return Ok(accepted_meanwhile(state, q, p.revision.number)
             .await?
             .ok_or(NotAnswered::Stale));
     }
