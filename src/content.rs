@@ -4,12 +4,18 @@
 //!
 //! Browsing pages (home, shop, product, portfolio, film, services, packages, FAQ, about,
 //! contact, sitemap) read snapshots instead of querying per request: a studio's catalog is
-//! small, and the database stays free for carts and orders. A snapshot is reloaded when it is
-//! older than `CONTENT_CACHE_TTL_MS` (one request reloads while the others keep serving the
-//! previous snapshot) and at once on the replica where something changed
-//! ([`ContentCache::invalidate`], which drops every kind: a change to a product can show on
-//! the home page too); other replicas catch up within the TTL. Nothing that takes money reads
-//! it: the price fragment, the cart and checkout price from the database.
+//! small, and the database stays free for carts and orders.
+//!
+//! Every change to what these pages show bumps one number in the database, in the changing
+//! statement itself (`content_version`, by triggers on the content tables: whatever wrote the
+//! row, admin, API, a job or the CLI); the replica that made an admin change also drops its
+//! snapshots at once ([`ContentCache::invalidate`]: a change to a product can show on the
+//! home page too). Other replicas look at the number when
+//! a snapshot is older than `CONTENT_CACHE_TTL_MS` — one cheap query, by one request while
+//! the others keep serving — and reload only when it moved: a catalog of thousands of
+//! products is read again after a change, not every second. The rendered fragments a snapshot
+//! memoises live as long as it does, at most [`MEMO_ENTRIES`] of them. Nothing that takes
+//! money reads the cache: the price fragment, the cart and checkout price from the database.
 
 #![warn(missing_docs)]
 
@@ -70,8 +76,17 @@ impl Memo {
 }
 
 struct Held {
-    loaded_at: Instant,
+    /// When the database's content version was last seen to equal `version`.
+    checked_at: Instant,
+    version: i64,
     snapshot: Arc<dyn Any + Send + Sync>,
+}
+
+/// The database's content version: bumped by every change to what the public pages show.
+async fn stored_version(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select version from content_version where id = 1")
+        .fetch_one(db.pool())
+        .await
 }
 
 /// The cache of every [`Snapshot`] kind.
@@ -104,11 +119,24 @@ impl ContentCache {
         }
     }
 
-    fn current<T: Snapshot>(&self) -> Option<(Arc<T>, bool)> {
+    /// The held snapshot of kind `T`, whether it was checked within the TTL, and the content
+    /// version it was read at.
+    fn current<T: Snapshot>(&self) -> Option<(Arc<T>, bool, i64)> {
         let held = self.held.read().ok()?;
         let h = held.get(&TypeId::of::<T>())?;
         let snapshot = Arc::clone(&h.snapshot).downcast::<T>().ok()?;
-        Some((snapshot, h.loaded_at.elapsed() < self.ttl))
+        Some((snapshot, h.checked_at.elapsed() < self.ttl, h.version))
+    }
+
+    /// Marks the held snapshot of kind `T` as checked now (the database's version has not
+    /// moved since it was read).
+    fn still_current<T: Snapshot>(&self, version: i64) {
+        if let Ok(mut held) = self.held.write()
+            && let Some(h) = held.get_mut(&TypeId::of::<T>())
+            && h.version == version
+        {
+            h.checked_at = Instant::now();
+        }
     }
 
     fn reload_lock<T: Snapshot>(&self) -> Arc<tokio::sync::Mutex<()>> {
@@ -127,18 +155,19 @@ impl ContentCache {
         }
     }
 
-    /// The current snapshot of kind `T`, reloading it when stale. While one request reloads,
-    /// the others get the previous snapshot rather than waiting.
+    /// The current snapshot of kind `T`. Past the TTL, one request asks the database whether
+    /// the content changed, and reloads only if it did; meanwhile the others get the previous
+    /// snapshot rather than waiting.
     pub async fn get<T: Snapshot>(&self, db: &Db) -> Result<Arc<T>, sqlx::Error> {
         let lock = self.reload_lock::<T>();
         match self.current::<T>() {
-            Some((snapshot, true)) => return Ok(snapshot),
-            Some((snapshot, false)) => {
+            Some((snapshot, true, _)) => return Ok(snapshot),
+            Some((snapshot, false, version)) => {
                 let Ok(_guard) = lock.try_lock() else {
                     return Ok(snapshot);
                 };
                 // A database hiccup keeps the site browsable on the previous picture.
-                return Ok(self.reload::<T>(db).await.unwrap_or_else(|e| {
+                return Ok(self.refresh::<T>(db, version).await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "content reload failed; serving the previous snapshot");
                     snapshot
                 }));
@@ -146,14 +175,28 @@ impl ContentCache {
             None => {}
         }
         let _guard = lock.lock().await;
-        if let Some((snapshot, true)) = self.current::<T>() {
+        if let Some((snapshot, true, _)) = self.current::<T>() {
             return Ok(snapshot);
+        }
+        self.reload::<T>(db).await
+    }
+
+    /// The snapshot read at `version` if the database is still there, else a fresh one.
+    async fn refresh<T: Snapshot>(&self, db: &Db, version: i64) -> Result<Arc<T>, sqlx::Error> {
+        if !self.ttl.is_zero() && stored_version(db).await? == version {
+            self.still_current::<T>(version);
+            if let Some((snapshot, _, _)) = self.current::<T>() {
+                return Ok(snapshot);
+            }
         }
         self.reload::<T>(db).await
     }
 
     async fn reload<T: Snapshot>(&self, db: &Db) -> Result<Arc<T>, sqlx::Error> {
         let generation = self.generation.load(Ordering::SeqCst);
+        // Read before the content: a change landing during the load leaves the number behind
+        // the data, so the next check reloads again (never the other way round).
+        let version = stored_version(db).await?;
         let snapshot = Arc::new(T::load(db).await?);
         if let Ok(mut held) = self.held.write()
             && self.generation.load(Ordering::SeqCst) == generation
@@ -162,7 +205,8 @@ impl ContentCache {
             held.insert(
                 TypeId::of::<T>(),
                 Held {
-                    loaded_at: Instant::now(),
+                    checked_at: Instant::now(),
+                    version,
                     snapshot: stored,
                 },
             );
@@ -182,7 +226,7 @@ impl ContentCache {
         self.ttl
     }
 
-    /// Drops every snapshot: the next request loads fresh ones (after a change here).
+    /// Drops this replica's snapshots: the next request loads fresh ones.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut held) = self.held.write() {

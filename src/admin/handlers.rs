@@ -29,12 +29,15 @@ pub async fn dashboard(
     Data(state): Data<&AppState>,
 ) -> AppResult<Response> {
     let pool = state.db.pool();
-    let (customers, admins) = account_store::count_users_by_role(pool).await?;
     let now = now();
+    // Figures over a period count only that period's rows; the rest is work waiting.
+    let week_ago = now - 7 * 86_400;
+    let (customers, admins) = account_store::count_accounts(pool, week_ago).await?;
     let idle_cutoff = now - secs(state.settings.session_idle_timeout);
     let sessions = account_store::count_live_sessions(pool, now, idle_cutoff).await?;
     let job_counts = job_store::count_by_status(pool).await?;
-    let emails = email_store::count_by_status(pool).await?;
+    let (emails_queued, emails_failed, emails_sent) =
+        email_store::dashboard_counts(pool, week_ago).await?;
     let count = |rows: &[(String, i64)], status: &str| {
         rows.iter()
             .find(|(s, _)| s == status)
@@ -47,9 +50,9 @@ pub async fn dashboard(
         sessions,
         jobs_queued: count(&job_counts, JobStatus::Queued.as_str()),
         jobs_dead: count(&job_counts, JobStatus::Dead.as_str()),
-        emails_queued: count(&emails, EmailStatus::Queued.as_str()),
-        emails_sent: count(&emails, EmailStatus::Sent.as_str()),
-        emails_failed: count(&emails, EmailStatus::Failed.as_str()),
+        emails_queued,
+        emails_sent,
+        emails_failed,
         reviews_pending: crate::reviews::store::count_pending(pool).await?,
         orders_to_ship: crate::orders::store::count_to_ship(pool).await?,
         orders_attention: crate::orders::store::count_needing_attention(pool).await?,

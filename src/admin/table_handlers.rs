@@ -63,6 +63,8 @@ fn list_query(spec: &'static TableSpec, form: &FormPairs) -> ListQuery {
             .and_then(|p| p.parse().ok())
             .filter(|p| (1..=100_000).contains(p))
             .unwrap_or(1),
+        after: form.get("after").and_then(crate::db::parse_id),
+        before: form.get("before").and_then(crate::db::parse_id),
     }
 }
 

@@ -17,6 +17,7 @@ fn status_badge(status: &str) -> Markup {
 /// Figures on the dashboard.
 #[derive(Debug, Default)]
 pub struct DashboardFigures {
+    /// Customer accounts opened in the last 7 days.
     pub customers: i64,
     pub admins: i64,
     /// Live sessions.
@@ -25,6 +26,7 @@ pub struct DashboardFigures {
     /// Jobs that gave up.
     pub jobs_dead: i64,
     pub emails_queued: i64,
+    /// Sent in the last 7 days.
     pub emails_sent: i64,
     /// Emails that failed for good.
     pub emails_failed: i64,
@@ -83,11 +85,11 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 a.kpi-link href="/admin/webhooks?outcome=error" {
                     (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))
                 }
-                (kpi("Customers", f.customers, "registered accounts"))
+                (kpi("New customers", f.customers, "accounts opened in the last 7 days"))
                 (kpi("Admins", f.admins, "staff accounts"))
                 (kpi("Signed in", f.sessions, "live sessions"))
                 (kpi("Emails queued", f.emails_queued, "waiting or retrying"))
-                (kpi("Emails sent", f.emails_sent, "delivered"))
+                (kpi("Emails sent", f.emails_sent, "in the last 7 days"))
                 (kpi("Emails failed", f.emails_failed, "need a resend"))
                 (kpi("Jobs queued", f.jobs_queued, "background work"))
                 (kpi("Dead jobs", f.jobs_dead, "failed every attempt"))

@@ -76,6 +76,7 @@ pub static BOOKINGS: TableSpec = TableSpec {
     ],
     default_sort: ("starts_at", true),
     search: &["reference", "name", "email"],
+    search_index: true,
     filters: &[
         Filter::on("status", "Status"),
         Filter::on("booking_type_id", "Type"),
@@ -218,6 +219,7 @@ pub static BOOKING_TYPES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["name", "slug"],
+    search_index: false,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
@@ -260,6 +262,7 @@ pub static BOOKING_RESOURCES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["name"],
+    search_index: false,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {

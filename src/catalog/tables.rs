@@ -77,6 +77,7 @@ pub static PRODUCTS: TableSpec = TableSpec {
     ],
     default_sort: ("updated_at", true),
     search: &["title", "slug", "summary"],
+    search_index: true,
     filters: &[
         Filter::on("kind", "Kind"),
         Filter::on("category_id", "Category"),
@@ -107,6 +108,7 @@ pub static OPTION_GROUPS: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["name"],
+    search_index: false,
     filters: &[],
     bulk: &[],
     create: Some(Create {
@@ -143,6 +145,7 @@ pub static OPTION_VALUES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["label"],
+    search_index: false,
     filters: &[Filter::on("group_id", "Group")],
     bulk: &[],
     create: Some(Create {
@@ -169,6 +172,7 @@ pub static CATEGORIES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["name", "slug"],
+    search_index: false,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {

@@ -281,7 +281,7 @@ pub fn shop_results(state: &AppState, r: &ShopResults<'_>) -> Markup {
                     @for p in r.products { (product_card(state, p)) }
                 }
             }
-            (pagination(r.params.page, pages, |n| r.params.href(n), "shop-results"))
+            (pagination(r.params.page, pages, false, |n| r.params.href(n), "shop-results"))
         }
     }
 }

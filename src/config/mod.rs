@@ -148,7 +148,7 @@ pub struct Settings {
     pub reviews_auto_approve: bool,
     /// `STUDIO_TIME_ZONE`: the zone every page and email shows times in.
     pub time_zone: jiff::tz::TimeZone,
-    /// `CONTENT_CACHE_TTL_MS`: how long browsing pages reuse the in-memory catalog snapshot.
+    /// `CONTENT_CACHE_TTL_MS`: how often browsing pages check whether the content changed.
     pub content_cache_ttl: Duration,
     /// The payment gateway (`PAYMENT_GATEWAY`).
     pub payments: PaymentSettings,

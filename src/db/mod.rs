@@ -15,7 +15,7 @@ use sqlx::{AnyPool, Executor as _};
 /// A pooled connection's transaction.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// The embedded migrations (one folder, portable SQL, run on both backends).
+/// The embedded migrations: portable SQL run on both backends (`migrations/`).
 ///
 /// Migrations only ever add, so a binary may run on a schema newer than itself: during a
 /// rolling update the old pods keep serving, and after a rollback an older `migrate` finds
@@ -23,6 +23,21 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 pub static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
     std::sync::LazyLock::new(|| {
         let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_ignore_missing(true);
+        migrator
+    });
+
+/// What only one backend can say (triggers, full-text and trigram indexes), run after the
+/// portable migrations, each folder with its own versions in the same history table.
+static SQLITE_MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| {
+        let mut migrator = sqlx::migrate!("./migrations-sqlite");
+        migrator.set_ignore_missing(true);
+        migrator
+    });
+static POSTGRES_MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| {
+        let mut migrator = sqlx::migrate!("./migrations-postgres");
         migrator.set_ignore_missing(true);
         migrator
     });
@@ -161,9 +176,18 @@ impl Db {
         }
     }
 
-    /// Applies pending migrations.
+    /// The migrations of this backend only.
+    fn backend_migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        }
+    }
+
+    /// Applies pending migrations: the portable ones, then this backend's.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        MIGRATOR.run(&self.pool).await
+        MIGRATOR.run(&self.pool).await?;
+        self.backend_migrator().run(&self.pool).await
     }
 
     /// True when every embedded migration has been applied successfully.
@@ -188,7 +212,10 @@ impl Db {
             sqlx::query_scalar("select version from _sqlx_migrations where success")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+        Ok(MIGRATOR
+            .iter()
+            .chain(self.backend_migrator().iter())
+            .all(|m| applied.contains(&m.version)))
     }
 
     /// A cheap round trip, for readiness probes.

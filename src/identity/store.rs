@@ -224,18 +224,19 @@ pub async fn promote_to_admin<'e>(
     Ok(())
 }
 
-/// Counts for the admin dashboard: (customers, admins).
-pub async fn count_users_by_role<'e>(
+/// Counts for the admin dashboard: (customer accounts opened since `joined_since`, admins),
+/// each read from the role and creation-time index (only the rows counted).
+pub async fn count_accounts<'e>(
     ex: impl Executor<'e, Database = Any>,
+    joined_since: i64,
 ) -> Result<(i64, i64), sqlx::Error> {
-    let row: (i64, i64) = sqlx::query_as(
-        "select coalesce(sum(case when role = 'customer' then 1 else 0 end), 0),
-                coalesce(sum(case when role = 'admin' then 1 else 0 end), 0)
-         from users",
+    sqlx::query_as(
+        "select (select count(*) from users where role = 'customer' and created_at >= $1),
+                (select count(*) from users where role = 'admin')",
     )
+    .bind(joined_since)
     .fetch_one(ex)
-    .await?;
-    Ok(row)
+    .await
 }
 
 /// A new session row.

@@ -39,6 +39,7 @@ pub static ORDERS: TableSpec = TableSpec {
     ],
     default_sort: ("created_at", true),
     search: &["number", "name", "email"],
+    search_index: true,
     filters: &[
         Filter::on("status", "Status"),
         Filter::on("flagged", "Flagged"),

@@ -49,6 +49,7 @@ pub static REVIEWS: TableSpec = TableSpec {
     ],
     default_sort: ("created_at", true),
     search: &["title", "body", "product", "reviewer"],
+    search_index: false,
     filters: &[
         Filter::on("status", "Status"),
         Filter::on("verified", "Verified"),

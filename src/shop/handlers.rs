@@ -83,26 +83,32 @@ pub async fn shop(
         max_minor: price(&params.max, "Highest"),
         sort: params.sort,
     };
-    let matching = listing::search(&content.products, &filter);
-    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
-    let offset = usize::try_from((params.page - 1) * PER_PAGE).unwrap_or(usize::MAX);
-    let products: Vec<&Product> = matching
-        .into_iter()
-        .skip(offset)
-        .take(PER_PAGE as usize)
-        .collect();
-    let results = ShopResults {
-        params: &params,
-        filter: &filter,
-        filter_errors: &filter_errors,
-        products: &products,
-        total,
-    };
-    // The results are the same for everyone asking the same query in the same hour.
+    // The results are the same for everyone asking the same query in the same hour: a query
+    // already answered since the catalog last changed is not searched again.
     let key = format!("shop:{}:{}", params.href(params.page), page_epoch());
-    let fragment = content
-        .memo
-        .get_or(&key, || views::shop_results(state, &results));
+    let fragment = match content.memo.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let matching = listing::search(&content.products, &filter);
+            let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+            let offset = usize::try_from((params.page - 1) * PER_PAGE).unwrap_or(usize::MAX);
+            let products: Vec<&Product> = matching
+                .into_iter()
+                .skip(offset)
+                .take(PER_PAGE as usize)
+                .collect();
+            let results = ShopResults {
+                params: &params,
+                filter: &filter,
+                filter_errors: &filter_errors,
+                products: &products,
+                total,
+            };
+            let fresh = views::shop_results(state, &results);
+            content.memo.put(&key, &fresh);
+            fresh
+        }
+    };
     let mut resp = if wants_fragment(req, "shop-results") {
         fragment.into_response()
     } else {

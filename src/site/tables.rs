@@ -48,6 +48,7 @@ pub static PACKAGES: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["name", "summary"],
+    search_index: false,
     filters: &[Filter::on("active", "Active")],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
@@ -106,6 +107,7 @@ pub static PORTFOLIO: TableSpec = TableSpec {
     ],
     default_sort: ("display_order", false),
     search: &["title", "client_name"],
+    search_index: false,
     filters: &[
         Filter::on("category_id", "Category"),
         Filter::on("featured", "Featured"),
@@ -175,6 +177,7 @@ pub static CONTACT_MESSAGES: TableSpec = TableSpec {
     ],
     default_sort: ("created_at", true),
     search: &["name", "email", "message", "company"],
+    search_index: false,
     filters: &[Filter::on("status", "Status"), Filter::on("kind", "Type")],
     bulk: &[
         Bulk {
@@ -222,6 +225,7 @@ pub static FAQS: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &["question", "answer"],
+    search_index: false,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
@@ -246,6 +250,7 @@ pub static STUDIO_DETAILS: TableSpec = TableSpec {
     ],
     default_sort: ("sort_order", false),
     search: &[],
+    search_index: false,
     filters: &[],
     bulk: &[],
     create: None,

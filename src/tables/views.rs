@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::{Column, Kind, ListQuery, PAGE_SIZE, Row, TableSpec, Value};
+use super::{COUNT_CAP, Column, Kind, ListQuery, PAGE_SIZE, Row, TableSpec, Value};
 use crate::http::context::RequestContext;
 use crate::money::{Currency, Money};
 use crate::views::admin::admin_page;
@@ -17,6 +17,18 @@ fn cell_id(row_id: &str, key: &str) -> String {
 
 /// The list URL for a query and page.
 pub fn list_href(spec: &TableSpec, q: &ListQuery, page: i64, sort: Option<(&str, bool)>) -> String {
+    href_with_cursor(spec, q, page, sort, None)
+}
+
+/// The list URL for a query and page, with a keyset cursor: `("after", id)` or
+/// `("before", id)`.
+fn href_with_cursor(
+    spec: &TableSpec,
+    q: &ListQuery,
+    page: i64,
+    sort: Option<(&str, bool)>,
+    cursor: Option<(&str, &str)>,
+) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     if !q.q.is_empty() {
         s.append_pair("q", &q.q);
@@ -43,6 +55,9 @@ pub fn list_href(spec: &TableSpec, q: &ListQuery, page: i64, sort: Option<(&str,
     }
     if page > 1 {
         s.append_pair("page", &page.to_string());
+        if let Some((side, id)) = cursor {
+            s.append_pair(side, id);
+        }
     }
     let query = s.finish();
     if query.is_empty() {
@@ -210,12 +225,28 @@ pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
         currency,
         refs,
     } = *l;
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let counted = total.min(COUNT_CAP);
+    let pages = (counted + PAGE_SIZE - 1) / PAGE_SIZE;
+    let more = total > COUNT_CAP && i64::try_from(rows.len()).is_ok_and(|n| n == PAGE_SIZE);
+    // The neighbouring pages start from this page's first and last rows (keyset paging).
+    let page_href = |n: i64| {
+        let cursor = if n == q.page + 1 {
+            rows.last().map(|r| ("after", r.id.as_str()))
+        } else if n == q.page - 1 {
+            rows.first().map(|r| ("before", r.id.as_str()))
+        } else {
+            None
+        };
+        href_with_cursor(spec, q, n, None, cursor)
+    };
     let region = format!("table-{}", spec.name);
     let bulk_form = format!("bulk-{}", spec.name);
     html! {
         div #(region) .table-region {
-            p.muted.table-summary { (total) " row" @if total != 1 { "s" } }
+            p.muted.table-summary {
+                @if total > COUNT_CAP { "More than " (COUNT_CAP) " rows" }
+                @else { (total) " row" @if total != 1 { "s" } }
+            }
             @if !spec.bulk.is_empty() && !rows.is_empty() {
                 form.bulk-bar #(bulk_form) method="post" action=(format!("/admin/{}/bulk", spec.name)) {
                     (csrf_field(ctx))
@@ -268,7 +299,7 @@ pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
                     }
                 }
             }
-            (pagination(q.page, pages, |n| list_href(spec, q, n, None), &region))
+            (pagination(q.page, pages, more, page_href, &region))
         }
     }
 }

@@ -146,17 +146,25 @@ fn zone_label(zone: &jiff::tz::TimeZone) -> String {
 
 /// Previous/next page links. `href(page)` builds each page's URL; with `target` the links
 /// swap that element by htmx (and push the URL), and plain links work without JavaScript.
-pub fn pagination(page: i64, pages: i64, href: impl Fn(i64) -> String, target: &str) -> Markup {
+/// `more`: there are more than `pages` pages (the rows were counted only so far).
+pub fn pagination(
+    page: i64,
+    pages: i64,
+    more: bool,
+    href: impl Fn(i64) -> String,
+    target: &str,
+) -> Markup {
     let hx_target = format!("#{target}");
+    let next = page < pages || more;
     html! {
-        @if pages > 1 {
+        @if pages > 1 || page > 1 || more {
             nav.pagination aria-label="Pages" {
                 @if page > 1 {
                     a href=(href(page - 1)) hx-get=(href(page - 1)) hx-target=(hx_target)
                         hx-swap="outerHTML" hx-push-url="true" rel="prev" { "← Previous" }
                 }
-                span { "Page " (page) " of " (pages) }
-                @if page < pages {
+                span { "Page " (page) " of " @if more { "more than " } (pages) }
+                @if next {
                     a href=(href(page + 1)) hx-get=(href(page + 1)) hx-target=(hx_target)
                         hx-swap="outerHTML" hx-push-url="true" rel="next" { "Next →" }
                 }

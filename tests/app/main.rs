@@ -34,6 +34,7 @@ mod post_stream;
 mod quotes;
 mod replicas;
 mod reviews;
+mod scale;
 mod scale_out;
 mod security;
 mod slow_clients;
