@@ -40,56 +40,58 @@ create trigger users_content_au after update of display_name on users begin upda
 
 -- 2. The admin's searches through trigram indexes (FTS5 `trigram`: any substring of three
 --    characters or more, case-insensitive, the same matches as the `like '%…%'` it replaces).
---    Each index holds the row id (indexed too, so a trigger finds its row without a scan) and
---    the columns the admin table searches; triggers keep it in step with its table.
-create virtual table orders_search using fts5(id, number, name, email, tokenize = 'trigram');
+--    Each index holds the row's id (not indexed: ids would fill every common trigram's list)
+--    and the columns the admin table searches; triggers keep it in step with its table. The
+--    application never deletes these rows nor rewrites their searched columns (but a
+--    product's title), so the triggers' lookup by id, which reads the index's rows, is rare.
+create virtual table orders_search using fts5(id unindexed, number, name, email, tokenize = 'trigram');
 insert into orders_search (id, number, name, email) select id, number, name, email from orders;
 create trigger orders_search_ai after insert on orders begin
   insert into orders_search (id, number, name, email) values (new.id, new.number, new.name, new.email);
 end;
 create trigger orders_search_au after update of number, name, email on orders begin
-  delete from orders_search where orders_search match ('id : "' || old.id || '"');
+  delete from orders_search where id = old.id;
   insert into orders_search (id, number, name, email) values (new.id, new.number, new.name, new.email);
 end;
 create trigger orders_search_ad after delete on orders begin
-  delete from orders_search where orders_search match ('id : "' || old.id || '"');
+  delete from orders_search where id = old.id;
 end;
 
-create virtual table products_search using fts5(id, title, slug, summary, tokenize = 'trigram');
+create virtual table products_search using fts5(id unindexed, title, slug, summary, tokenize = 'trigram');
 insert into products_search (id, title, slug, summary) select id, title, slug, summary from products;
 create trigger products_search_ai after insert on products begin
   insert into products_search (id, title, slug, summary) values (new.id, new.title, new.slug, new.summary);
 end;
 create trigger products_search_au after update of title, slug, summary on products begin
-  delete from products_search where products_search match ('id : "' || old.id || '"');
+  delete from products_search where id = old.id;
   insert into products_search (id, title, slug, summary) values (new.id, new.title, new.slug, new.summary);
 end;
 create trigger products_search_ad after delete on products begin
-  delete from products_search where products_search match ('id : "' || old.id || '"');
+  delete from products_search where id = old.id;
 end;
 
-create virtual table bookings_search using fts5(id, reference, name, email, tokenize = 'trigram');
+create virtual table bookings_search using fts5(id unindexed, reference, name, email, tokenize = 'trigram');
 insert into bookings_search (id, reference, name, email) select id, reference, name, email from bookings;
 create trigger bookings_search_ai after insert on bookings begin
   insert into bookings_search (id, reference, name, email) values (new.id, new.reference, new.name, new.email);
 end;
 create trigger bookings_search_au after update of reference, name, email on bookings begin
-  delete from bookings_search where bookings_search match ('id : "' || old.id || '"');
+  delete from bookings_search where id = old.id;
   insert into bookings_search (id, reference, name, email) values (new.id, new.reference, new.name, new.email);
 end;
 create trigger bookings_search_ad after delete on bookings begin
-  delete from bookings_search where bookings_search match ('id : "' || old.id || '"');
+  delete from bookings_search where id = old.id;
 end;
 
-create virtual table quotes_search using fts5(id, reference, name, email, company, tokenize = 'trigram');
+create virtual table quotes_search using fts5(id unindexed, reference, name, email, company, tokenize = 'trigram');
 insert into quotes_search (id, reference, name, email, company) select id, reference, name, email, company from quotes;
 create trigger quotes_search_ai after insert on quotes begin
   insert into quotes_search (id, reference, name, email, company) values (new.id, new.reference, new.name, new.email, new.company);
 end;
 create trigger quotes_search_au after update of reference, name, email, company on quotes begin
-  delete from quotes_search where quotes_search match ('id : "' || old.id || '"');
+  delete from quotes_search where id = old.id;
   insert into quotes_search (id, reference, name, email, company) values (new.id, new.reference, new.name, new.email, new.company);
 end;
 create trigger quotes_search_ad after delete on quotes begin
-  delete from quotes_search where quotes_search match ('id : "' || old.id || '"');
+  delete from quotes_search where id = old.id;
 end;

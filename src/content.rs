@@ -12,8 +12,9 @@
 //! snapshots at once ([`ContentCache::invalidate`]: a change to a product can show on the
 //! home page too). Other replicas look at the number when
 //! a snapshot is older than `CONTENT_CACHE_TTL_MS` — one cheap query, by one request while
-//! the others keep serving — and reload only when it moved: a catalog of thousands of
-//! products is read again after a change, not every second. The rendered fragments a snapshot
+//! the others keep serving — and reload only when it moved, in the background while every
+//! request keeps the previous snapshot: a catalog of thousands of products is read again after
+//! a change, not every second, and no visitor waits for it. The rendered fragments a snapshot
 //! memoises live as long as it does, at most [`MEMO_ENTRIES`] of them. Nothing that takes
 //! money reads the cache: the price fragment, the cart and checkout price from the database.
 
@@ -92,9 +93,16 @@ async fn stored_version(db: &Db) -> Result<i64, sqlx::Error> {
 /// The cache of every [`Snapshot`] kind.
 pub struct ContentCache {
     ttl: Duration,
-    held: RwLock<HashMap<TypeId, Held>>,
+    /// Shared with the background reloads.
+    shared: Arc<Shared>,
     /// One reload at a time per kind.
     reloading: RwLock<HashMap<TypeId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The snapshots, and what a reload must check before storing one.
+#[derive(Default)]
+struct Shared {
+    held: RwLock<HashMap<TypeId, Held>>,
     /// Bumped by every invalidation, so a reload that started before a change cannot store
     /// its older picture as fresh.
     generation: AtomicU64,
@@ -113,16 +121,15 @@ impl ContentCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            held: RwLock::new(HashMap::new()),
+            shared: Arc::default(),
             reloading: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(0),
         }
     }
 
     /// The held snapshot of kind `T`, whether it was checked within the TTL, and the content
     /// version it was read at.
     fn current<T: Snapshot>(&self) -> Option<(Arc<T>, bool, i64)> {
-        let held = self.held.read().ok()?;
+        let held = self.shared.held.read().ok()?;
         let h = held.get(&TypeId::of::<T>())?;
         let snapshot = Arc::clone(&h.snapshot).downcast::<T>().ok()?;
         Some((snapshot, h.checked_at.elapsed() < self.ttl, h.version))
@@ -131,7 +138,7 @@ impl ContentCache {
     /// Marks the held snapshot of kind `T` as checked now (the database's version has not
     /// moved since it was read).
     fn still_current<T: Snapshot>(&self, version: i64) {
-        if let Ok(mut held) = self.held.write()
+        if let Ok(mut held) = self.shared.held.write()
             && let Some(h) = held.get_mut(&TypeId::of::<T>())
             && h.version == version
         {
@@ -156,42 +163,65 @@ impl ContentCache {
     }
 
     /// The current snapshot of kind `T`. Past the TTL, one request asks the database whether
-    /// the content changed, and reloads only if it did; meanwhile the others get the previous
-    /// snapshot rather than waiting.
+    /// the content changed; if it did, a background task reloads the snapshot while every
+    /// request, that one included, keeps getting the previous one. Only a replica with no
+    /// snapshot of the kind (at start, after a local change) waits for a load.
     pub async fn get<T: Snapshot>(&self, db: &Db) -> Result<Arc<T>, sqlx::Error> {
         let lock = self.reload_lock::<T>();
         match self.current::<T>() {
             Some((snapshot, true, _)) => return Ok(snapshot),
-            Some((snapshot, false, version)) => {
-                let Ok(_guard) = lock.try_lock() else {
+            Some((snapshot, false, version)) if !self.ttl.is_zero() => {
+                let Ok(guard) = Arc::clone(&lock).try_lock_owned() else {
                     return Ok(snapshot);
                 };
                 // A database hiccup keeps the site browsable on the previous picture.
-                return Ok(self.refresh::<T>(db, version).await.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "content reload failed; serving the previous snapshot");
-                    snapshot
-                }));
+                match stored_version(db).await {
+                    Ok(now) if now == version => self.still_current::<T>(version),
+                    Ok(_) => {
+                        let (shared, db) = (Arc::clone(&self.shared), db.clone());
+                        tokio::spawn(async move {
+                            let _guard = guard;
+                            if let Err(e) = shared.reload::<T>(&db).await {
+                                tracing::warn!(error = %e, "content reload failed; serving the previous snapshot");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "content check failed; serving the previous snapshot");
+                    }
+                }
+                return Ok(snapshot);
             }
-            None => {}
+            _ => {}
         }
         let _guard = lock.lock().await;
         if let Some((snapshot, true, _)) = self.current::<T>() {
             return Ok(snapshot);
         }
-        self.reload::<T>(db).await
+        self.shared.reload::<T>(db).await
     }
 
-    /// The snapshot read at `version` if the database is still there, else a fresh one.
-    async fn refresh<T: Snapshot>(&self, db: &Db, version: i64) -> Result<Arc<T>, sqlx::Error> {
-        if !self.ttl.is_zero() && stored_version(db).await? == version {
-            self.still_current::<T>(version);
-            if let Some((snapshot, _, _)) = self.current::<T>() {
-                return Ok(snapshot);
-            }
+    /// How many invalidations there have been (a [`Computed`] value remembers it).
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::SeqCst)
+    }
+
+    /// How long snapshots and [`Computed`] values live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Drops this replica's snapshots: the next request loads fresh ones.
+    pub fn invalidate(&self) {
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut held) = self.shared.held.write() {
+            held.clear();
         }
-        self.reload::<T>(db).await
     }
+}
 
+impl Shared {
+    /// Loads a snapshot of kind `T` and keeps it, unless something was invalidated meanwhile.
     async fn reload<T: Snapshot>(&self, db: &Db) -> Result<Arc<T>, sqlx::Error> {
         let generation = self.generation.load(Ordering::SeqCst);
         // Read before the content: a change landing during the load leaves the number behind
@@ -211,27 +241,9 @@ impl ContentCache {
                 },
             );
         }
-        // Changed meanwhile: this request uses what it read, and nothing read before the
+        // Changed meanwhile: the caller uses what it read, and nothing read before the
         // change is kept; the next request reloads.
         Ok(snapshot)
-    }
-
-    /// How many invalidations there have been (a [`Computed`] value remembers it).
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
-    }
-
-    /// How long snapshots and [`Computed`] values live.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
-    /// Drops this replica's snapshots: the next request loads fresh ones.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut held) = self.held.write() {
-            held.clear();
-        }
     }
 }
 
