@@ -243,6 +243,7 @@ fn admin() -> Route {
         // contact inbox, reviews): an unknown table or field is 404.
         .at("/:table", get(table::list))
         .at("/:table/new", post(table::create))
+        .at("/:table/export", get(table::export))
         .at("/:table/bulk", post(table::bulk))
         .at("/:table/:id/:field", get(table::show).post(table::save))
         .at("/:table/:id/:field/edit", get(table::edit))

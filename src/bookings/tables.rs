@@ -77,6 +77,7 @@ pub static BOOKINGS: TableSpec = TableSpec {
     default_sort: ("starts_at", true),
     search: &["reference", "name", "email"],
     search_index: true,
+    row_currency: None,
     filters: &[
         Filter::on("status", "Status"),
         Filter::on("booking_type_id", "Type"),
@@ -220,6 +221,7 @@ pub static BOOKING_TYPES: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["name", "slug"],
     search_index: false,
+    row_currency: None,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
@@ -263,6 +265,7 @@ pub static BOOKING_RESOURCES: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["name"],
     search_index: false,
+    row_currency: None,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {

@@ -78,6 +78,7 @@ pub static PRODUCTS: TableSpec = TableSpec {
     default_sort: ("updated_at", true),
     search: &["title", "slug", "summary"],
     search_index: true,
+    row_currency: None,
     filters: &[
         Filter::on("kind", "Kind"),
         Filter::on("category_id", "Category"),
@@ -109,6 +110,7 @@ pub static OPTION_GROUPS: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["name"],
     search_index: false,
+    row_currency: None,
     filters: &[],
     bulk: &[],
     create: Some(Create {
@@ -146,6 +148,7 @@ pub static OPTION_VALUES: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["label"],
     search_index: false,
+    row_currency: None,
     filters: &[Filter::on("group_id", "Group")],
     bulk: &[],
     create: Some(Create {
@@ -173,6 +176,7 @@ pub static CATEGORIES: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["name", "slug"],
     search_index: false,
+    row_currency: None,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {

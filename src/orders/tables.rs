@@ -40,6 +40,7 @@ pub static ORDERS: TableSpec = TableSpec {
     default_sort: ("created_at", true),
     search: &["number", "name", "email"],
     search_index: true,
+    row_currency: Some("currency"),
     filters: &[
         Filter::on("status", "Status"),
         Filter::on("flagged", "Flagged"),

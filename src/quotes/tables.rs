@@ -54,6 +54,7 @@ pub static QUOTES: TableSpec = TableSpec {
     default_sort: ("created_at", true),
     search: &["reference", "name", "email", "company"],
     search_index: true,
+    row_currency: None,
     filters: &[
         Filter::on("state", "State"),
         Filter::related("service", "About", &FOR_SERVICE),

@@ -50,6 +50,7 @@ pub static REVIEWS: TableSpec = TableSpec {
     default_sort: ("created_at", true),
     search: &["title", "body", "product", "reviewer"],
     search_index: false,
+    row_currency: None,
     filters: &[
         Filter::on("status", "Status"),
         Filter::on("verified", "Verified"),

@@ -49,6 +49,7 @@ pub static PACKAGES: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["name", "summary"],
     search_index: false,
+    row_currency: None,
     filters: &[Filter::on("active", "Active")],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
@@ -108,6 +109,7 @@ pub static PORTFOLIO: TableSpec = TableSpec {
     default_sort: ("display_order", false),
     search: &["title", "client_name"],
     search_index: false,
+    row_currency: None,
     filters: &[
         Filter::on("category_id", "Category"),
         Filter::on("featured", "Featured"),
@@ -178,6 +180,7 @@ pub static CONTACT_MESSAGES: TableSpec = TableSpec {
     default_sort: ("created_at", true),
     search: &["name", "email", "message", "company"],
     search_index: false,
+    row_currency: None,
     filters: &[Filter::on("status", "Status"), Filter::on("kind", "Type")],
     bulk: &[
         Bulk {
@@ -226,6 +229,7 @@ pub static FAQS: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &["question", "answer"],
     search_index: false,
+    row_currency: None,
     filters: &[],
     bulk: &[ACTIVATE, DEACTIVATE],
     create: Some(Create {
@@ -251,6 +255,7 @@ pub static STUDIO_DETAILS: TableSpec = TableSpec {
     default_sort: ("sort_order", false),
     search: &[],
     search_index: false,
+    row_currency: None,
     filters: &[],
     bulk: &[],
     create: None,

@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod export;
 pub mod store;
 pub mod views;
 
@@ -347,6 +348,9 @@ pub struct TableSpec {
     /// indexes on `lower(column)` (`migrations-sqlite/`, `migrations-postgres/`). Without
     /// one, a search reads every row: fine for a catalog, not for years of orders.
     pub search_index: bool,
+    /// The column naming each row's currency, when rows may be in different ones (orders):
+    /// amounts show and export in it. Without one, amounts are in the shop's currency.
+    pub row_currency: Option<&'static str>,
     /// Select filters.
     pub filters: &'static [Filter],
     /// Bulk actions.
@@ -471,6 +475,9 @@ pub struct Row {
     pub version: i64,
     /// Values, aligned with the spec's columns.
     pub values: Vec<Value>,
+    /// The row's currency, for a table with [`TableSpec::row_currency`] (an unknown code
+    /// reads as none: the shop's).
+    pub currency: Option<Currency>,
 }
 
 impl Row {
@@ -518,7 +525,16 @@ fn select_list(spec: &TableSpec) -> String {
             None => c.key.to_owned(),
         })
         .collect();
-    format!("id, version, {}", cols.join(", "))
+    let currency = spec
+        .row_currency
+        .map(|c| format!(", {c} as row_currency"))
+        .unwrap_or_default();
+    format!("id, version, {}{currency}", cols.join(", "))
+}
+
+/// Columns a row has after the spec's own: `id` and `version` before, the currency after.
+fn columns_read(spec: &TableSpec) -> usize {
+    spec.columns.len() + 2 + usize::from(spec.row_currency.is_some())
 }
 
 fn decode(spec: &TableSpec, row: &sqlx::any::AnyRow) -> Result<Row, sqlx::Error> {
@@ -531,10 +547,17 @@ fn decode(spec: &TableSpec, row: &sqlx::any::AnyRow) -> Result<Row, sqlx::Error>
             Value::Text(row.try_get::<Option<String>, _>(idx)?)
         });
     }
+    let currency = match spec.row_currency {
+        Some(_) => row
+            .try_get::<Option<String>, _>(spec.columns.len() + 2)?
+            .and_then(|code| Currency::parse(&code)),
+        None => None,
+    };
     Ok(Row {
         id: row.try_get(0)?,
         version: row.try_get(1)?,
         values,
+        currency,
     })
 }
 
@@ -784,7 +807,7 @@ async fn read_rows(
         .fetch_all(state.db.pool())
         .await?;
     let total = match raw.first() {
-        Some(r) if with_total => Some(r.try_get::<i64, _>(spec.columns.len() + 2)?),
+        Some(r) if with_total => Some(r.try_get::<i64, _>(columns_read(spec))?),
         _ => None,
     };
     let mut rows = raw

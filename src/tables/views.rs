@@ -67,6 +67,21 @@ fn href_with_cursor(
     }
 }
 
+/// The CSV export of the rows a list query selects (`bom`: for Excel).
+fn export_href(spec: &TableSpec, q: &ListQuery, bom: bool) -> String {
+    let list = list_href(spec, q, 1, None);
+    let mut params: Vec<&str> = list.split_once('?').map(|(_, q)| q).into_iter().collect();
+    if bom {
+        params.push("bom=1");
+    }
+    let base = format!("/admin/{}/export", spec.name);
+    if params.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
+}
+
 /// The text a cell shows.
 pub fn display_text(
     col: &Column,
@@ -103,7 +118,8 @@ pub fn display_text(
     }
 }
 
-/// The inside of a display cell: the value as a link that opens the editor.
+/// The inside of a display cell: the value as a link that opens the editor. Amounts are in
+/// the row's currency when it has one, else in `currency` (the shop's).
 pub fn display_cell(
     spec: &TableSpec,
     row: &Row,
@@ -112,6 +128,7 @@ pub fn display_cell(
     refs: &Refs,
     note: Option<&str>,
 ) -> Markup {
+    let currency = row.currency.unwrap_or(currency);
     let text = display_text(col, row.get(spec, col.key), currency, refs);
     let edit = format!("/admin/{}/{}/{}/edit", spec.name, row.id, col.key);
     html! {
@@ -246,6 +263,13 @@ pub fn table(ctx: &RequestContext, l: &Listing<'_>) -> Markup {
             p.muted.table-summary {
                 @if total > COUNT_CAP { "More than " (COUNT_CAP) " rows" }
                 @else { (total) " row" @if total != 1 { "s" } }
+                @if total > 0 {
+                    " · "
+                    a href=(export_href(spec, q, false)) download { "Export as CSV" }
+                    " ("
+                    a href=(export_href(spec, q, true)) download { "for Excel" }
+                    ")"
+                }
             }
             @if !spec.bulk.is_empty() && !rows.is_empty() {
                 form.bulk-bar #(bulk_form) method="post" action=(format!("/admin/{}/bulk", spec.name)) {

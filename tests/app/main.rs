@@ -23,6 +23,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod email;
+mod exports;
 mod fake_stripe;
 mod inbox;
 mod jobs;
