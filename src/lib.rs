@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod analytics;
 pub mod api;
 pub mod app;
 pub mod audit;

@@ -158,6 +158,7 @@ fn account() -> Route {
 fn admin() -> Route {
     Route::new()
         .at("/", get(admin::dashboard))
+        .at("/analytics", get(crate::analytics::handlers::page))
         .at("/outbox", get(admin::outbox))
         .at("/outbox/:id", get(admin::show_email))
         .at("/outbox/:id/resend", post(admin::resend_email))

@@ -1,7 +1,7 @@
 //! SQL for orders, their lines and downloads. Status changes go through
 //! [`set_status`], a conditional update checked by the state machine.
 
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor, FromRow, Row as _};
 
 use super::state::{IllegalTransition, OrderEvent, OrderStatus};
 use crate::catalog::model::ProductKind;
@@ -651,4 +651,74 @@ pub async fn follow_cart(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// One product's sales in a report's period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductSales {
+    /// The product, when it still exists.
+    pub product_id: Option<String>,
+    /// Its title as sold (one of them, if it changed).
+    pub title: String,
+    /// ISO code of the orders.
+    pub currency: String,
+    /// Units sold.
+    pub units: i64,
+    /// The lines' total (before refunds).
+    pub total_minor: i64,
+}
+
+/// What each product sold in the orders whose payment was captured in `[from, to)`, per
+/// currency, best first (by total, then units). Lines of a deleted product count under its
+/// slug.
+pub async fn product_sales<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<ProductSales>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select min(l.product_id), max(l.title), o.currency, cast(sum(l.quantity) as bigint), \
+                cast(sum(l.total_minor) as bigint) \
+         from orders o join order_lines l on l.order_id = o.id \
+         where o.id in (select p.order_id from payments p where p.purpose = 'order' \
+                        and p.paid_at >= $1 and p.paid_at < $2 and p.captured_minor > 0) \
+         group by coalesce(l.product_id, l.product_slug), o.currency \
+         order by 5 desc, 4 desc",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ProductSales {
+                product_id: r.try_get(0)?,
+                title: r.try_get(1)?,
+                currency: r.try_get(2)?,
+                units: r.try_get(3)?,
+                total_minor: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Checkouts abandoned in `[from, to)` (by when the order was placed), per currency: orders
+/// that were never paid and no longer wait for payment (expired, or cancelled unpaid), how
+/// many and what they were worth.
+pub async fn abandoned_checkouts<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select currency, cast(count(*) as bigint), cast(sum(total_minor) as bigint) from orders \
+         where created_at >= $1 and created_at < $2 and status in ('expired', 'cancelled') \
+           and not exists (select 1 from payments p where p.order_id = orders.id \
+                           and p.purpose = 'order' and p.captured_minor > 0) \
+         group by currency order by currency",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await
 }

@@ -10,6 +10,7 @@ use crate::http::context::RequestContext;
 /// The admin navigation: (label, path).
 const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
+    ("Analytics", "/admin/analytics"),
     ("Orders", "/admin/orders"),
     ("Calendar", "/admin/calendar"),
     ("Bookings", "/admin/bookings"),

@@ -14,6 +14,7 @@
 mod support;
 
 mod accounts;
+mod analytics;
 mod api;
 mod architecture;
 mod booking_changes;

@@ -1,0 +1,77 @@
+//! `GET /admin/analytics`: the page, or only the report for htmx.
+
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{IntoResponse as _, Request, Response, handler};
+
+use super::period::Period;
+use super::views::{self, PeriodForm};
+use crate::error::AppResult;
+use crate::http::extract::{AdminUser, Ctx};
+use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
+use crate::http::with_status;
+use crate::state::AppState;
+
+/// The preset shown when none is chosen.
+const DEFAULT_RANGE: &str = "30d";
+
+/// The period the query asks for, and the form to show again: two dates make a custom
+/// period, else a preset (`range`) does. Dates that do not make a period are refused with a
+/// sentence, and the default period is shown meanwhile.
+fn chosen(form: &FormPairs, today: jiff::civil::Date) -> (Period, PeriodForm) {
+    let fallback = Period::preset(DEFAULT_RANGE, today).unwrap_or(Period {
+        from: today,
+        to: today,
+    });
+    let from = form.get("from").unwrap_or("").trim();
+    let to = form.get("to").unwrap_or("").trim();
+    if !from.is_empty() || !to.is_empty() {
+        let (period, error) = match Period::custom(from, to) {
+            Ok(period) => (period, None),
+            Err(error) => (fallback, Some(error)),
+        };
+        let form = PeriodForm {
+            range: "custom".to_owned(),
+            from: from.chars().take(20).collect(),
+            to: to.chars().take(20).collect(),
+            error,
+        };
+        return (period, form);
+    }
+    let range = form
+        .get("range")
+        .filter(|r| Period::preset(r, today).is_some())
+        .unwrap_or(DEFAULT_RANGE);
+    let period = Period::preset(range, today).unwrap_or(fallback);
+    (period, views::form_for(range, period))
+}
+
+/// `GET /admin/analytics`: the period form and the report; with htmx only the report.
+#[handler]
+pub async fn page(
+    req: &Request,
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let today = jiff::Timestamp::now()
+        .to_zoned(state.settings.time_zone.clone())
+        .date();
+    let (period, form) = chosen(&form, today);
+    let report = super::report::sales(state, period).await?;
+    let shop = state.settings.currency;
+    let status = if form.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    // htmx swaps only 2xx answers: a refused period's sentence comes in the fragment.
+    let mut resp = if wants_fragment(req, "analytics-report") {
+        views::report(&form, &report, shop).into_response()
+    } else {
+        with_status(views::page(&ctx, &form, &report, shop), status)
+    };
+    vary_on_htmx(&mut resp);
+    Ok(resp)
+}

@@ -1,0 +1,177 @@
+//! The sales report: money taken (captured minus refunded, by capture and refund date), orders
+//! paid, their average value, refunds, deposits and balances, abandoned checkouts and the best
+//! sellers, for a period and the one before it, per currency.
+
+use std::collections::BTreeMap;
+
+use super::period::{Bucket, Period};
+use crate::error::AppResult;
+use crate::money::Currency;
+use crate::orders::store::ProductSales;
+use crate::payments::store::Takings;
+use crate::state::AppState;
+
+/// How many best sellers the report lists.
+pub const TOP_PRODUCTS: usize = 10;
+
+/// One currency's figures over a whole period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Everything captured (orders, booking deposits, quote payments).
+    pub captured_minor: i64,
+    /// Refunds that succeeded, issued in the period.
+    pub refunded_minor: i64,
+    /// How many such refunds.
+    pub refunds: i64,
+    /// Orders with money captured in the period.
+    pub orders: i64,
+    /// What those orders' payments captured.
+    pub orders_minor: i64,
+    /// Booking deposits captured.
+    pub deposits_minor: i64,
+    /// Quote payments captured (deposits and balances of accepted proposals).
+    pub quote_payments_minor: i64,
+    /// Checkouts placed in the period and never paid.
+    pub abandoned: i64,
+    /// What they were worth.
+    pub abandoned_minor: i64,
+}
+
+impl Figures {
+    /// Captured minus refunded: the money the period kept.
+    pub fn net_minor(&self) -> i64 {
+        self.captured_minor - self.refunded_minor
+    }
+
+    /// Orders' captured money over their number, rounded to the nearest minor unit (halves
+    /// up); none without orders.
+    pub fn average_order_minor(&self) -> Option<i64> {
+        (self.orders > 0).then(|| (2 * self.orders_minor + self.orders) / (2 * self.orders))
+    }
+
+    fn add(&mut self, t: &Takings) {
+        self.captured_minor += t.captured_minor;
+        self.refunded_minor += t.refunded_minor;
+        self.refunds += t.refunds;
+        match t.purpose.as_str() {
+            "order" => {
+                self.orders += t.paid;
+                self.orders_minor += t.captured_minor;
+            }
+            "booking" => self.deposits_minor += t.captured_minor,
+            _ => self.quote_payments_minor += t.captured_minor,
+        }
+    }
+}
+
+/// One currency's part of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyReport {
+    /// ISO code.
+    pub code: String,
+    /// The currency, when the shop knows it (for formatting).
+    pub currency: Option<Currency>,
+    /// This period.
+    pub current: Figures,
+    /// The period before, as long.
+    pub previous: Figures,
+    /// Net money per bucket (zero where nothing happened).
+    pub net_by_bucket: Vec<i64>,
+    /// Orders paid per bucket.
+    pub orders_by_bucket: Vec<i64>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone)]
+pub struct SalesReport {
+    /// The period.
+    pub period: Period,
+    /// The period compared with.
+    pub previous: Period,
+    /// Its chart buckets, every one.
+    pub buckets: Vec<Bucket>,
+    /// Per currency: the shop's first, then by code; a currency appears when anything
+    /// happened in it in either period.
+    pub currencies: Vec<CurrencyReport>,
+    /// Best sellers of the period (by money within each currency, the shop's first).
+    pub top_products: Vec<ProductSales>,
+}
+
+/// The part of `code` in `by_code`, made empty with `n` buckets if new.
+fn entry<'a>(
+    by_code: &'a mut BTreeMap<String, CurrencyReport>,
+    code: &str,
+    n: usize,
+) -> &'a mut CurrencyReport {
+    by_code
+        .entry(code.to_owned())
+        .or_insert_with(|| CurrencyReport {
+            code: code.to_owned(),
+            currency: Currency::parse(code),
+            current: Figures::default(),
+            previous: Figures::default(),
+            net_by_bucket: vec![0; n],
+            orders_by_bucket: vec![0; n],
+        })
+}
+
+/// Builds the report for `period` in the studio's zone: one query for the money of every
+/// bucket and both periods, one for the products, two for abandoned checkouts.
+pub async fn sales(state: &AppState, period: Period) -> AppResult<SalesReport> {
+    let zone = &state.settings.time_zone;
+    let pool = state.db.pool();
+    let previous = period.previous();
+    let buckets = period.buckets(zone);
+    let (from, to) = period.instants(zone);
+    let (prev_from, prev_to) = previous.instants(zone);
+    let mut periods: Vec<(i64, i64)> = buckets.iter().map(|b| (b.lo, b.hi)).collect();
+    let (whole, before) = (periods.len(), periods.len() + 1);
+    periods.push((from, to));
+    periods.push((prev_from, prev_to));
+    let takings = crate::payments::store::takings(pool, &periods).await?;
+
+    let shop = state.settings.currency;
+    let mut by_code: BTreeMap<String, CurrencyReport> = BTreeMap::new();
+    let width = buckets.len();
+    for t in &takings {
+        let r = entry(&mut by_code, &t.currency, width);
+        if t.period == whole {
+            r.current.add(t);
+        } else if t.period == before {
+            r.previous.add(t);
+        } else if let (Some(net), Some(orders)) = (
+            r.net_by_bucket.get_mut(t.period),
+            r.orders_by_bucket.get_mut(t.period),
+        ) {
+            *net += t.captured_minor - t.refunded_minor;
+            if t.purpose == "order" {
+                *orders += t.paid;
+            }
+        }
+    }
+    for (code, n, minor) in crate::orders::store::abandoned_checkouts(pool, from, to).await? {
+        let r = entry(&mut by_code, &code, width);
+        r.current.abandoned = n;
+        r.current.abandoned_minor = minor;
+    }
+    for (code, n, minor) in
+        crate::orders::store::abandoned_checkouts(pool, prev_from, prev_to).await?
+    {
+        let r = entry(&mut by_code, &code, width);
+        r.previous.abandoned = n;
+        r.previous.abandoned_minor = minor;
+    }
+    let mut currencies: Vec<CurrencyReport> = by_code.into_values().collect();
+    currencies.sort_by_key(|c| (c.code != shop.code(), c.code.clone()));
+
+    let mut top_products = crate::orders::store::product_sales(pool, from, to).await?;
+    top_products.sort_by_key(|p| (p.currency != shop.code(), p.currency.clone()));
+    top_products.truncate(TOP_PRODUCTS);
+    Ok(SalesReport {
+        period,
+        previous,
+        buckets,
+        currencies,
+        top_products,
+    })
+}
