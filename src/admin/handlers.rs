@@ -5,6 +5,7 @@ use poem::{IntoResponse as _, Response, handler};
 use serde::Deserialize;
 
 use super::views::{self, DashboardFigures};
+use crate::analytics::period::Period;
 use crate::audit::{self as store, AuditEntry};
 use crate::db::{now, parse_id};
 use crate::error::{AppError, AppResult};
@@ -44,6 +45,12 @@ pub async fn dashboard(
             .map_or(0, |(_, n)| *n)
     };
     let (quotes_new, quotes_awaiting) = crate::quotes::store::open_counts(pool).await?;
+    let today = jiff::Timestamp::now()
+        .to_zoned(state.settings.time_zone.clone())
+        .date();
+    let sales =
+        crate::analytics::report::figures(state, &[Period::day(today), Period::week_to(today)])
+            .await?;
     let figures = DashboardFigures {
         customers,
         admins,
@@ -60,6 +67,8 @@ pub async fn dashboard(
         quotes_new,
         quotes_awaiting,
         balances_due: crate::quotes::store::count_balances_due(pool, now).await?,
+        bookings_pending: crate::bookings::store::count_pending(pool).await?,
+        sales,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())
 }

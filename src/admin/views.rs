@@ -2,10 +2,12 @@
 
 use maud::{Markup, html};
 
+use crate::analytics::report::Figures;
 use crate::audit::{AuditRow, describe};
 use crate::http::context::RequestContext;
 use crate::jobs::JobStatus;
 use crate::jobs::store::JobRow;
+use crate::money::{Currency, Money};
 use crate::notifications::store::{EmailRow, EmailStatus};
 use crate::views::admin::admin_page;
 use crate::views::components::{csrf_field, timestamp};
@@ -44,6 +46,54 @@ pub struct DashboardFigures {
     pub quotes_awaiting: i64,
     /// Accepted quotes whose balance is due and unpaid.
     pub balances_due: i64,
+    /// Bookings waiting for staff to confirm them.
+    pub bookings_pending: i64,
+    /// Per currency (the shop's first), today's and this week's figures, as the analytics
+    /// page defines them.
+    pub sales: Vec<(String, Vec<Figures>)>,
+}
+
+/// Today's and this week's money, per currency, linking to the analytics page.
+fn sales_today(sales: &[(String, Vec<Figures>)]) -> Markup {
+    let money = |code: &str, minor: i64| match Currency::parse(code) {
+        Some(c) => Money::new(minor, c).to_string(),
+        None => format!("{minor} {code}"),
+    };
+    html! {
+        section.dashboard-sales aria-labelledby="dashboard-sales" {
+            h2 #dashboard-sales { "Today and this week" }
+            @if sales.is_empty() {
+                p.muted { "Nothing paid or refunded yet this week. " a href="/admin/analytics" { "Analytics" } }
+            }
+            @for (code, periods) in sales {
+                @if let [today, week] = periods.as_slice() {
+                    div.kpi-grid {
+                        a.kpi-link href="/admin/analytics?range=7d" {
+                            div.kpi {
+                                span.kpi-label { "Net revenue today" }
+                                strong.kpi-value { (money(code, today.net_minor())) }
+                                span.kpi-note { (today.orders) " order" @if today.orders != 1 { "s" } " paid" }
+                            }
+                        }
+                        a.kpi-link href="/admin/analytics?range=7d" {
+                            div.kpi {
+                                span.kpi-label { "Net revenue this week" }
+                                strong.kpi-value { (money(code, week.net_minor())) }
+                                span.kpi-note { (week.orders) " order" @if week.orders != 1 { "s" } " paid since Monday" }
+                            }
+                        }
+                        a.kpi-link href="/admin/analytics?range=7d" {
+                            div.kpi {
+                                span.kpi-label { "Refunded this week" }
+                                strong.kpi-value { (money(code, week.refunded_minor)) }
+                                span.kpi-note { (week.abandoned) " checkout" @if week.abandoned != 1 { "s" } " abandoned" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /admin`.
@@ -66,6 +116,8 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 h1 { "Studio admin" }
                 p.lead { "Orders, accounts, email and background work at a glance." }
             }
+            (sales_today(&f.sales))
+            h2 { "Work waiting" }
             div.kpi-grid {
                 a.kpi-link href="/admin/orders?f.status=paid" {
                     (kpi("Orders to ship", f.orders_to_ship, "paid, prints not shipped"))
@@ -81,6 +133,9 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 }
                 a.kpi-link href="/admin/quotes?f.state=accepted" {
                     (kpi("Balances due", f.balances_due, "accepted quotes not fully paid"))
+                }
+                a.kpi-link href="/admin/bookings?f.status=pending" {
+                    (kpi("Bookings to confirm", f.bookings_pending, "waiting for staff"))
                 }
                 a.kpi-link href="/admin/webhooks?outcome=error" {
                     (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))

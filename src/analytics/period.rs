@@ -85,6 +85,22 @@ impl Period {
         })
     }
 
+    /// Today alone.
+    pub fn day(today: Date) -> Self {
+        Self {
+            from: today,
+            to: today,
+        }
+    }
+
+    /// This week: from Monday to today.
+    pub fn week_to(today: Date) -> Self {
+        Self {
+            from: today.saturating_sub(i32::from(today.weekday().to_monday_zero_offset()).days()),
+            to: today,
+        }
+    }
+
     /// A custom period from two `YYYY-MM-DD` dates: a sentence when they do not make one.
     pub fn custom(from: &str, to: &str) -> Result<Self, &'static str> {
         let (Ok(from), Ok(to)) = (from.trim().parse::<Date>(), to.trim().parse::<Date>()) else {

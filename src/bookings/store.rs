@@ -806,3 +806,10 @@ pub async fn replace_type_resources(
     }
     Ok(())
 }
+
+/// Bookings waiting for staff to confirm them (the dashboard).
+pub async fn count_pending<'e>(ex: impl Executor<'e, Database = Any>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from bookings where status = 'pending'")
+        .fetch_one(ex)
+        .await
+}

@@ -6,6 +6,7 @@
 use flashstudio::analytics::period::Period;
 use flashstudio::analytics::report::sales;
 use flashstudio::identity::model::Role;
+use flashstudio::payments::store::Takings;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
@@ -413,6 +414,31 @@ async fn the_page_shows_the_report_and_refuses_bad_periods(backend: Backend) {
         "an unknown preset is the default one"
     );
 
+    // The dashboard: today's and this week's figures, by the same definitions.
+    let now = flashstudio::db::now();
+    let today = Sale {
+        n: 6,
+        status: "paid",
+        currency: "SGD",
+        slug: "print-a",
+        quantity: 1,
+        total: 4_321,
+        placed: now - 1,
+        paid_at: Some(now),
+    };
+    insert_sale(&app, &today).await;
+    let (status, dashboard) = b.get_text("/admin/").await;
+    assert_eq!(status, StatusCode::OK);
+    for text in [
+        "Net revenue today",
+        "Net revenue this week",
+        "S$43.21",
+        "1 order paid",
+        "Bookings to confirm",
+    ] {
+        assert!(dashboard.contains(text), "{text}");
+    }
+
     // Staff only.
     app.create_user("customer@example.com", PASSWORD, Role::Customer)
         .await;
@@ -425,7 +451,126 @@ async fn the_page_shows_the_report_and_refuses_bad_periods(backend: Backend) {
     app.stop().await;
 }
 
+/// What `takings` should say for `periods`, from the payments and refunds themselves:
+/// (paid_at, currency, purpose, captured) and (created_at, currency, purpose, refunded).
+fn expected_takings(
+    payments: &[(i64, &str, &str, i64)],
+    refunds: &[(i64, &str, &str, i64)],
+    periods: &[(i64, i64)],
+) -> Vec<Takings> {
+    let mut out: Vec<Takings> = Vec::new();
+    for (n, &(lo, hi)) in periods.iter().enumerate() {
+        let mut keys: Vec<(&str, &str)> = payments
+            .iter()
+            .map(|p| (p.1, p.2))
+            .chain(refunds.iter().map(|r| (r.1, r.2)))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for (currency, purpose) in keys {
+            let paid: Vec<i64> = payments
+                .iter()
+                .filter(|p| p.1 == currency && p.2 == purpose && p.0 >= lo && p.0 < hi)
+                .map(|p| p.3)
+                .collect();
+            let back: Vec<i64> = refunds
+                .iter()
+                .filter(|r| r.1 == currency && r.2 == purpose && r.0 >= lo && r.0 < hi)
+                .map(|r| r.3)
+                .collect();
+            if paid.is_empty() && back.is_empty() {
+                continue;
+            }
+            out.push(Takings {
+                period: n,
+                currency: currency.to_owned(),
+                purpose: purpose.to_owned(),
+                paid: paid.len() as i64,
+                captured_minor: paid.iter().sum(),
+                refunds: back.len() as i64,
+                refunded_minor: back.iter().sum(),
+            });
+        }
+    }
+    out
+}
+
+async fn hourly_totals_follow_every_change_and_any_edges(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    known_dataset(&app).await;
+    let mut payments = vec![
+        (1_774_740_600, "SGD", "order", 10_000),
+        (1_774_827_000, "SGD", "order", 5_000),
+        (1_775_822_400, "EUR", "order", 3_000),
+        (1_768_478_400, "SGD", "order", 1_000),
+        (1_775_203_200, "SGD", "booking", 20_000),
+        (1_776_686_400, "SGD", "quote", 15_000),
+    ];
+    let mut refunds = vec![
+        (1_775_124_000, "SGD", "order", 2_000),
+        (1_777_626_000, "EUR", "order", 3_000),
+    ];
+    // Edges on the hour, at half past (India), at a quarter to (Nepal), a period inside one
+    // hour, one with nothing, and everything.
+    let periods = [
+        (1_768_000_000, 1_778_000_000),
+        (1_774_738_800, 1_774_827_600),
+        (1_774_740_600, 1_774_827_000),
+        (1_774_740_601, 1_774_827_001),
+        (1_774_739_400, 1_774_740_660),
+        (1_775_122_200, 1_775_126_700),
+        (0, 1),
+        (0, 1_900_000_000),
+    ];
+    let takings = || async {
+        flashstudio::payments::store::takings(app.state.db.pool(), &periods)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        takings().await,
+        expected_takings(&payments, &refunds, &periods)
+    );
+
+    // The unpaid checkout is paid after all, a week later; a refund pending is settled; the
+    // failed one stays failed; a payment's capture time is corrected by an hour.
+    exec(
+        &app,
+        "update payments set status = 'paid', captured_minor = 7000, paid_at = 1775995200 \
+                where id = '00000000-0000-7000-8002-000000000004'"
+            .to_owned(),
+    )
+    .await;
+    payments.push((1_775_995_200, "SGD", "order", 7_000));
+    insert_refund(&app, 4, 1, 500, "SGD", "pending", 1_774_741_000).await;
+    exec(
+        &app,
+        "update refunds set status = 'succeeded' where seq = 4".to_owned(),
+    )
+    .await;
+    refunds.push((1_774_741_000, "SGD", "order", 500));
+    exec(
+        &app,
+        "update refunds set reason = 'noted' where seq = 2".to_owned(),
+    )
+    .await;
+    exec(
+        &app,
+        "update payments set paid_at = paid_at + 3600 \
+                where id = '00000000-0000-7000-8002-000000000002'"
+            .to_owned(),
+    )
+    .await;
+    payments[1].0 += 3_600;
+    assert_eq!(
+        takings().await,
+        expected_takings(&payments, &refunds, &periods)
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
+    hourly_totals_follow_every_change_and_any_edges,
     every_figure_matches_its_definition,
     the_page_shows_the_report_and_refuses_bad_periods,
 );
