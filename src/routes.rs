@@ -159,6 +159,10 @@ fn admin() -> Route {
     Route::new()
         .at("/", get(admin::dashboard))
         .at("/analytics", get(crate::analytics::handlers::page))
+        .at(
+            "/analytics/best-sellers",
+            get(crate::analytics::handlers::best_sellers),
+        )
         .at("/outbox", get(admin::outbox))
         .at("/outbox/:id", get(admin::show_email))
         .at("/outbox/:id/resend", post(admin::resend_email))

@@ -60,7 +60,6 @@ pub async fn page(
         .date();
     let (period, form) = chosen(&form, today);
     let report = super::report::sales(state, period).await?;
-    let shop = state.settings.currency;
     let status = if form.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -68,9 +67,35 @@ pub async fn page(
     };
     // htmx swaps only 2xx answers: a refused period's sentence comes in the fragment.
     let mut resp = if wants_fragment(req, "analytics-report") {
-        views::report(&form, &report, shop).into_response()
+        views::report(&form, &report).into_response()
     } else {
-        with_status(views::page(&ctx, &form, &report, shop), status)
+        with_status(views::page(&ctx, &form, &report), status)
+    };
+    vary_on_htmx(&mut resp);
+    Ok(resp)
+}
+
+/// `GET /admin/analytics/best-sellers`: the period's best sellers, as the section htmx puts
+/// in the report once it is shown, or on a page of their own without JavaScript. Refused
+/// dates show the default period's, as the report does.
+#[handler]
+pub async fn best_sellers(
+    req: &Request,
+    ctx: Ctx,
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let today = jiff::Timestamp::now()
+        .to_zoned(state.settings.time_zone.clone())
+        .date();
+    let (period, form) = chosen(&form, today);
+    let top = super::report::best_sellers(state, period).await?;
+    let shop = state.settings.currency;
+    let mut resp = if req.header("hx-request") == Some("true") {
+        views::best_sellers(&top, shop).into_response()
+    } else {
+        views::best_sellers_page(&ctx, &form, period, &top, shop).into_response()
     };
     vary_on_htmx(&mut resp);
     Ok(resp)

@@ -8,6 +8,7 @@ use super::period::{Grain, PRESETS, Period};
 use super::report::{CurrencyReport, Figures, SalesReport};
 use crate::http::context::RequestContext;
 use crate::money::{Currency, Money};
+use crate::orders::store::ProductSales;
 use crate::views::admin::admin_page;
 
 /// What the period form was given, as it shows it again.
@@ -139,7 +140,7 @@ fn period_controls(form: &PeriodForm) -> Markup {
 }
 
 /// The period's choice and its report: the fragment the links and the form swap.
-pub fn report(form: &PeriodForm, r: &SalesReport, shop: Currency) -> Markup {
+pub fn report(form: &PeriodForm, r: &SalesReport) -> Markup {
     html! {
         div #analytics-report .analytics-report {
             (period_controls(form))
@@ -151,26 +152,60 @@ pub fn report(form: &PeriodForm, r: &SalesReport, shop: Currency) -> Markup {
                 p.empty-state { "Nothing was sold, paid or refunded in this period or the one before." }
             }
             @for c in &r.currencies { (currency_section(r, c)) }
-            section aria-labelledby="top-products" {
-                h2 #top-products { "Best sellers" }
-                @if r.top_products.is_empty() {
-                    p.empty-state { "No order was paid in this period." }
-                } @else {
-                    div.table-wrap role="region" aria-label="Best sellers" tabindex="0" {
-                        table.data-table {
-                            thead { tr {
-                                th scope="col" { "Product" } th scope="col" { "Units" }
-                                th scope="col" { "Sold for" } th scope="col" { "Currency" }
-                            } }
-                            tbody {
-                                @for p in &r.top_products {
-                                    @let currency = Currency::parse(&p.currency).unwrap_or(shop);
-                                    tr {
-                                        td { (p.title) }
-                                        td.num { (p.units) }
-                                        td.num { (Money::new(p.total_minor, currency)) }
-                                        td { (p.currency) }
-                                    }
+            (best_sellers_placeholder(form))
+        }
+    }
+}
+
+/// The query naming the period the form shows (a preset, or two dates).
+fn period_query(form: &PeriodForm) -> String {
+    if form.error.is_some() {
+        // Refused dates: the report shows the default period.
+        "range=30d".to_owned()
+    } else if form.range == "custom" {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        s.append_pair("from", &form.from);
+        s.append_pair("to", &form.to);
+        s.finish()
+    } else {
+        format!("range={}", form.range)
+    }
+}
+
+/// Where the best sellers come, fetched once the rest of the report is shown; without
+/// JavaScript a link to them.
+fn best_sellers_placeholder(form: &PeriodForm) -> Markup {
+    let href = format!("/admin/analytics/best-sellers?{}", period_query(form));
+    html! {
+        section #best-sellers aria-labelledby="top-products" hx-get=(href) hx-trigger="load" hx-swap="outerHTML" {
+            h2 #top-products { "Best sellers" }
+            p { a href=(href) { "Show the best sellers of this period" } }
+        }
+    }
+}
+
+/// The best sellers' section (the fragment that replaces the placeholder).
+pub fn best_sellers(top: &[ProductSales], shop: Currency) -> Markup {
+    html! {
+        section #best-sellers aria-labelledby="top-products" {
+            h2 #top-products { "Best sellers" }
+            @if top.is_empty() {
+                p.empty-state { "No order was paid in this period." }
+            } @else {
+                div.table-wrap role="region" aria-label="Best sellers, by product" tabindex="0" {
+                    table.data-table {
+                        thead { tr {
+                            th scope="col" { "Product" } th scope="col" { "Units" }
+                            th scope="col" { "Sold for" } th scope="col" { "Currency" }
+                        } }
+                        tbody {
+                            @for p in top {
+                                @let currency = Currency::parse(&p.currency).unwrap_or(shop);
+                                tr {
+                                    td { (p.title) }
+                                    td.num { (p.units) }
+                                    td.num { (Money::new(p.total_minor, currency)) }
+                                    td { (p.currency) }
                                 }
                             }
                         }
@@ -181,8 +216,31 @@ pub fn report(form: &PeriodForm, r: &SalesReport, shop: Currency) -> Markup {
     }
 }
 
+/// `GET /admin/analytics/best-sellers` without JavaScript: the best sellers on a page.
+pub fn best_sellers_page(
+    ctx: &RequestContext,
+    form: &PeriodForm,
+    period: Period,
+    top: &[ProductSales],
+    shop: Currency,
+) -> Markup {
+    admin_page(
+        ctx,
+        "Best sellers",
+        "/admin/analytics",
+        html! {
+            div.page-header {
+                h1 { "Best sellers" }
+                p.lead { (day(period.from)) " – " (day(period.to)) ". "
+                    a href=(format!("/admin/analytics?{}", period_query(form))) { "Back to the report" } }
+            }
+            (best_sellers(top, shop))
+        },
+    )
+}
+
 /// `GET /admin/analytics`.
-pub fn page(ctx: &RequestContext, form: &PeriodForm, r: &SalesReport, shop: Currency) -> Markup {
+pub fn page(ctx: &RequestContext, form: &PeriodForm, r: &SalesReport) -> Markup {
     admin_page(
         ctx,
         "Analytics",
@@ -192,7 +250,7 @@ pub fn page(ctx: &RequestContext, form: &PeriodForm, r: &SalesReport, shop: Curr
                 h1 { "Analytics" }
                 p.lead { "Sales, refunds and abandoned checkouts over a period, each currency apart. Every figure is defined in the project's docs/analytics.md." }
             }
-            (report(form, r, shop))
+            (report(form, r))
         },
     )
 }

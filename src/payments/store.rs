@@ -714,65 +714,54 @@ pub async fn takings<'e>(
     ex: impl Executor<'e, Database = Any>,
     periods: &[(i64, i64)],
 ) -> Result<Vec<Takings>, sqlx::Error> {
-    // Integers we computed, never the request's text.
+    // One part per period and source, each a range on an index with bounds we computed
+    // (integers, never the request's text): a join against a list of periods was planned as
+    // a scan of the whole table.
+    let mut parts: Vec<String> = Vec::new();
+    let mut edge = |n: usize, lo: i64, hi: i64| {
+        parts.push(format!(
+            "select {n} as n, currency, purpose, 1 as payments, captured_minor as captured, \
+                    0 as refunds, 0 as refunded \
+             from payments where paid_at >= {lo} and paid_at < {hi} and captured_minor > 0"
+        ));
+        parts.push(format!(
+            "select {n} as n, r.currency, p.purpose, 0 as payments, 0 as captured, \
+                    1 as refunds, r.amount_minor as refunded \
+             from refunds r join payments p on p.id = r.payment_id \
+             where r.created_at >= {lo} and r.created_at < {hi} and r.status = 'succeeded'"
+        ));
+    };
     let mut hours: Vec<String> = Vec::new();
-    let mut edges: Vec<String> = Vec::new();
     for (n, &(lo, hi)) in periods.iter().enumerate() {
         let first = lo.div_euclid(3600) + i64::from(lo.rem_euclid(3600) != 0);
         let end = hi.div_euclid(3600);
         if first < end {
-            hours.push(format!("({n}, {first}, {end})"));
+            hours.push(format!(
+                "select {n} as n, currency, purpose, payments, captured_minor as captured, \
+                        refunds, refunded_minor as refunded \
+                 from sales_hours where hour >= {first} and hour < {end}"
+            ));
             if lo < first * 3600 {
-                edges.push(format!("({n}, {lo}, {})", first * 3600));
+                edge(n, lo, first * 3600);
             }
             if end * 3600 < hi {
-                edges.push(format!("({n}, {}, {hi})", end * 3600));
+                edge(n, end * 3600, hi);
             }
         } else if lo < hi {
-            edges.push(format!("({n}, {lo}, {hi})"));
+            edge(n, lo, hi);
         }
     }
-    let mut ctes: Vec<String> = Vec::new();
-    let mut parts: Vec<&str> = Vec::new();
-    if !hours.is_empty() {
-        ctes.push(format!(
-            "hours (n, lo, hi) as (values {})",
-            hours.join(", ")
-        ));
-        parts.push(
-            "select h.n, s.currency, s.purpose, s.payments, s.captured_minor as captured, \
-                    s.refunds, s.refunded_minor as refunded \
-             from hours h join sales_hours s on s.hour >= h.lo and s.hour < h.hi",
-        );
-    }
-    if !edges.is_empty() {
-        ctes.push(format!(
-            "edges (n, lo, hi) as (values {})",
-            edges.join(", ")
-        ));
-        parts.push(
-            "select e.n, p.currency, p.purpose, 1 as payments, p.captured_minor as captured, \
-                    0 as refunds, 0 as refunded \
-             from edges e join payments p on p.paid_at >= e.lo and p.paid_at < e.hi \
-             where p.captured_minor > 0",
-        );
-        parts.push(
-            "select e.n, r.currency, p.purpose, 0, 0, 1, r.amount_minor \
-             from edges e join refunds r on r.created_at >= e.lo and r.created_at < e.hi \
-             join payments p on p.id = r.payment_id where r.status = 'succeeded'",
-        );
-    }
-    if parts.is_empty() {
+    let all: Vec<String> = parts.into_iter().chain(hours).collect();
+    if all.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "with {} select cast(n as bigint), currency, purpose, cast(sum(payments) as bigint), \
+        "select cast(n as bigint), currency, purpose, cast(sum(payments) as bigint), \
                 cast(sum(captured) as bigint), cast(sum(refunds) as bigint), \
                 cast(sum(refunded) as bigint) \
          from ({}) moved group by n, currency, purpose \
          having sum(payments) <> 0 or sum(refunds) <> 0 order by n, currency, purpose",
-        ctes.join(", "),
-        parts.join(" union all ")
+        all.join(" union all ")
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(ex).await?;
     rows.iter()

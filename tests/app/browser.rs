@@ -918,6 +918,9 @@ async fn every_page_passes_axe() {
     axe.check(c, "account-orders").await;
     let mut admin: Vec<String> = [
         "/admin",
+        "/admin/analytics",
+        "/admin/analytics?range=12m",
+        "/admin/analytics/best-sellers?range=30d",
         "/admin/calendar",
         "/admin/calendar?view=month",
         "/admin/bookings/new",
