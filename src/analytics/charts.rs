@@ -6,8 +6,8 @@ use maud::{Markup, html};
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 8.0;
+const LEFT: f64 = 104.0;
+const RIGHT: f64 = 36.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 36.0;
 /// Most x-axis labels written (the others are in the bars' tooltips and the table).
@@ -53,25 +53,29 @@ pub fn bar_chart(chart: &BarChart<'_>, format: impl Fn(i64) -> String) -> Markup
     let desc_id = format!("{id}-desc");
     html! {
         figure.chart #(id) {
-            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
-                aria-labelledby=(format!("{title_id} {desc_id}")) preserveAspectRatio="xMidYMid meet" {
-                title #(title_id) { (title) }
-                desc #(desc_id) { (chart.description) }
-                // Gridlines at the top, zero and the bottom, labelled.
-                @for v in gridlines(min, max) {
-                    line.chart-grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(fmt(y(v))) y2=(fmt(y(v))) {}
-                    text.chart-axis x=(LEFT - 6.0) y=(fmt(y(v) + 4.0)) text-anchor="end" { (format(v)) }
-                }
-                @for (i, v) in values.iter().enumerate() {
-                    @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-                    @let (top, bottom) = if *v >= 0 { (y(*v), y(0)) } else { (y(0), y(*v)) };
-                    rect class=(if *v >= 0 { "chart-bar" } else { "chart-bar chart-bar-negative" })
-                        x=(fmt(x)) y=(fmt(top)) width=(fmt(bar)) height=(fmt((bottom - top).max(0.0))) {
-                        title { (labels.get(i).copied().unwrap_or("")) ": " (format(*v)) }
+            figcaption.chart-title { (title) }
+            // On a phone the chart keeps a readable size and scrolls sideways.
+            div.chart-scroll role="region" aria-label=(format!("{title}, chart")) tabindex="0" {
+                svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
+                    aria-labelledby=(format!("{title_id} {desc_id}")) preserveAspectRatio="xMidYMid meet" {
+                    title #(title_id) { (title) }
+                    desc #(desc_id) { (chart.description) }
+                    // Gridlines at the top, zero and the bottom, labelled.
+                    @for v in gridlines(min, max) {
+                        line.chart-grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(fmt(y(v))) y2=(fmt(y(v))) {}
+                        text.chart-axis x=(LEFT - 6.0) y=(fmt(y(v) + 4.0)) text-anchor="end" { (format(v)) }
                     }
-                    @if i % every == 0 {
-                        text.chart-axis x=(fmt(x + bar / 2.0)) y=(fmt(HEIGHT - BOTTOM + 16.0)) text-anchor="middle" {
-                            (labels.get(i).copied().unwrap_or(""))
+                    @for (i, v) in values.iter().enumerate() {
+                        @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+                        @let (top, bottom) = if *v >= 0 { (y(*v), y(0)) } else { (y(0), y(*v)) };
+                        rect class=(if *v >= 0 { "chart-bar" } else { "chart-bar chart-bar-negative" })
+                            x=(fmt(x)) y=(fmt(top)) width=(fmt(bar)) height=(fmt((bottom - top).max(0.0))) {
+                            title { (labels.get(i).copied().unwrap_or("")) ": " (format(*v)) }
+                        }
+                        @if i % every == 0 {
+                            text.chart-axis x=(fmt(x + bar / 2.0)) y=(fmt(HEIGHT - BOTTOM + 16.0)) text-anchor="middle" {
+                                (labels.get(i).copied().unwrap_or(""))
+                            }
                         }
                     }
                 }
