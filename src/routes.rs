@@ -163,6 +163,7 @@ fn admin() -> Route {
             "/analytics/best-sellers",
             get(crate::analytics::handlers::best_sellers),
         )
+        .at("/analytics/export", get(crate::analytics::handlers::export))
         .at("/outbox", get(admin::outbox))
         .at("/outbox/:id", get(admin::show_email))
         .at("/outbox/:id/resend", post(admin::resend_email))

@@ -100,3 +100,45 @@ pub async fn best_sellers(
     vary_on_htmx(&mut resp);
     Ok(resp)
 }
+
+/// `GET /admin/analytics/export?table=figures|best-sellers`: that table of the report, for the
+/// period the page shows, as a CSV download (`bom=1` for Excel). An unknown table is 404.
+#[handler]
+pub async fn export(
+    AdminUser(_admin): AdminUser,
+    Data(state): Data<&AppState>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let table = form
+        .get("table")
+        .and_then(super::export::Table::parse)
+        .ok_or(crate::error::AppError::NotFound)?;
+    let zone = state.settings.time_zone.clone();
+    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+    let (period, _) = chosen(&form, today);
+    let bom = form.get("bom") == Some("1");
+    let bytes = match table {
+        super::export::Table::Figures => {
+            let report = super::report::sales(state, period).await?;
+            super::export::figures_csv(&report, &zone, bom)
+        }
+        super::export::Table::BestSellers => {
+            let top = super::report::best_sellers(state, period).await?;
+            super::export::best_sellers_csv(&top, bom)
+        }
+    }
+    .map_err(anyhow::Error::from)?;
+    Ok(Response::builder()
+        .content_type("text/csv; charset=utf-8")
+        .header(
+            poem::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-{}-to-{}.csv\"",
+                table.name(),
+                period.from,
+                period.to
+            ),
+        )
+        .header(poem::http::header::CACHE_CONTROL, "no-store")
+        .body(bytes))
+}

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod charts;
+pub mod export;
 pub mod handlers;
 pub mod period;
 pub mod report;

@@ -52,6 +52,15 @@ fn change(now: i64, before: i64) -> String {
     }
 }
 
+/// "day", "week" or "month".
+fn grain_name(grain: Grain) -> &'static str {
+    match grain {
+        Grain::Day => "day",
+        Grain::Week => "week",
+        Grain::Month => "month",
+    }
+}
+
 fn kpi(label: &str, value: String, note: String) -> Markup {
     html! {
         div.kpi {
@@ -65,11 +74,7 @@ fn kpi(label: &str, value: String, note: String) -> Markup {
 fn currency_section(r: &SalesReport, c: &CurrencyReport) -> Markup {
     let (now, before): (&Figures, &Figures) = (&c.current, &c.previous);
     let labels: Vec<&str> = r.buckets.iter().map(|b| b.label.as_str()).collect();
-    let grain = match r.period.grain() {
-        Grain::Day => "day",
-        Grain::Week => "week",
-        Grain::Month => "month",
-    };
+    let grain = grain_name(r.period.grain());
     html! {
         section.analytics-currency aria-labelledby=(format!("sales-{}", c.code)) {
             h2 #(format!("sales-{}", c.code)) { "Sales in " (c.code) }
@@ -147,6 +152,16 @@ pub fn report(form: &PeriodForm, r: &SalesReport) -> Markup {
             p.lead {
                 (day(r.period.from)) " – " (day(r.period.to)) " (" (r.period.days()) " days), compared with "
                 (day(r.previous.from)) " – " (day(r.previous.to)) ". Days begin at midnight in the studio's time zone."
+            }
+            @let export = |table: &str, bom: bool| format!(
+                "/admin/analytics/export?table={table}&{}{}", period_query(form), if bom { "&bom=1" } else { "" }
+            );
+            p.analytics-exports {
+                "Download as CSV: "
+                a href=(export("figures", false)) download { "the figures per " (grain_name(r.period.grain())) }
+                " (" a href=(export("figures", true)) download { "for Excel" } "), "
+                a href=(export("best-sellers", false)) download { "the best sellers" }
+                " (" a href=(export("best-sellers", true)) download { "for Excel" } ")."
             }
             @if r.currencies.is_empty() {
                 p.empty-state { "Nothing was sold, paid or refunded in this period or the one before." }

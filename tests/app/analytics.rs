@@ -409,6 +409,46 @@ async fn the_page_shows_the_report_and_refuses_bad_periods(backend: Backend) {
     );
     assert!(!fragment.contains("admin-sidebar"));
 
+    // The report's tables as CSV, for the period shown.
+    assert!(page.contains("/admin/analytics/export?table=figures&amp;range=7d"));
+    let resp = b
+        .get("/admin/analytics/export?table=figures&from=2026-03-28&to=2026-03-30")
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = resp.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Period,First day,Last day,Currency,Net revenue,Orders paid",
+            "28 Mar,2026-03-28,2026-03-28,SGD,100.00,1",
+            "29 Mar,2026-03-29,2026-03-29,SGD,0.00,0",
+            "30 Mar,2026-03-30,2026-03-30,SGD,50.00,1",
+        ]
+    );
+    let resp = b
+        .get("/admin/analytics/export?table=best-sellers&from=2026-03-01&to=2026-04-30&bom=1")
+        .await;
+    let body = resp.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "Product,Units,Sold for,Currency",
+            "Print A,2,100.00,SGD",
+            "Print B,1,50.00,SGD",
+            "Print A,1,30.00,EUR",
+        ]
+    );
+    assert_eq!(
+        b.get("/admin/analytics/export?table=passwords")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
     // Dates that make no period: a sentence, never a 500.
     for (query, sentence) in [
         (

@@ -1,0 +1,110 @@
+//! The report's tables as CSV: the figures per bucket and currency, and the best sellers, for
+//! the period the page shows. A few hundred rows at most (ten years by month, per currency),
+//! written at once with the `csv` crate; text cells neutralised as the admin tables' exports
+//! are (`tables::export::neutralise`).
+
+use jiff::tz::TimeZone;
+
+use super::period::Bucket;
+use super::report::SalesReport;
+use crate::money::Currency;
+use crate::orders::store::ProductSales;
+use crate::tables::export::neutralise;
+
+/// Which table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Net revenue, captured, refunded and orders per bucket and currency.
+    Figures,
+    /// The best sellers.
+    BestSellers,
+}
+
+impl Table {
+    /// From the `table` parameter.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "figures" => Some(Self::Figures),
+            "best-sellers" => Some(Self::BestSellers),
+            _ => None,
+        }
+    }
+
+    /// Its name in URLs and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Figures => "figures",
+            Self::BestSellers => "best-sellers",
+        }
+    }
+}
+
+fn amount(code: &str, minor: i64) -> String {
+    Currency::parse(code).map_or_else(|| minor.to_string(), |c| c.plain(minor))
+}
+
+fn day_of(at: i64, zone: &TimeZone) -> String {
+    jiff::Timestamp::from_second(at)
+        .map(|t| t.to_zoned(zone.clone()).date().to_string())
+        .unwrap_or_default()
+}
+
+/// The figures per bucket: one row per bucket and currency, empty buckets included.
+pub fn figures_csv(
+    report: &SalesReport,
+    zone: &TimeZone,
+    bom: bool,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(start(bom));
+    out.write_record([
+        "Period",
+        "First day",
+        "Last day",
+        "Currency",
+        "Net revenue",
+        "Orders paid",
+    ])?;
+    for c in &report.currencies {
+        for (i, Bucket { label, lo, hi }) in report.buckets.iter().enumerate() {
+            let net = c.net_by_bucket.get(i).copied().unwrap_or(0);
+            let orders = c.orders_by_bucket.get(i).copied().unwrap_or(0);
+            out.write_record([
+                neutralise(label.clone()),
+                day_of(*lo, zone),
+                day_of(hi - 1, zone),
+                c.code.clone(),
+                amount(&c.code, net),
+                orders.to_string(),
+            ])?;
+        }
+    }
+    finish(out)
+}
+
+/// The best sellers.
+pub fn best_sellers_csv(top: &[ProductSales], bom: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(start(bom));
+    out.write_record(["Product", "Units", "Sold for", "Currency"])?;
+    for p in top {
+        out.write_record([
+            neutralise(p.title.clone()),
+            p.units.to_string(),
+            amount(&p.currency, p.total_minor),
+            p.currency.clone(),
+        ])?;
+    }
+    finish(out)
+}
+
+fn start(bom: bool) -> Vec<u8> {
+    if bom {
+        "\u{feff}".as_bytes().to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
+    out.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
