@@ -45,9 +45,7 @@ pub async fn dashboard(
             .map_or(0, |(_, n)| *n)
     };
     let (quotes_new, quotes_awaiting) = crate::quotes::store::open_counts(pool).await?;
-    let today = jiff::Timestamp::now()
-        .to_zoned(state.settings.time_zone.clone())
-        .date();
+    let today = crate::analytics::period::today(&state.settings.time_zone);
     let sales =
         crate::analytics::report::figures(state, &[Period::day(today), Period::week_to(today)])
             .await?;

@@ -1,7 +1,7 @@
 //! Handlers of every inline-edit table (`/admin/{table}…`), resolved through
 //! [`crate::admin::tables::spec`]: an unknown table or field is 404.
 
-use poem::http::{StatusCode, header};
+use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse as _, Request, Response, handler};
 
@@ -14,7 +14,7 @@ use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::{redirect, redirect_with_flash, with_status};
 use crate::state::AppState;
-use crate::tables::export::{CsvOptions, csv_stream};
+use crate::tables::export::{CsvOptions, csv_response, csv_stream};
 use crate::tables::views::{self, Refs};
 use crate::tables::{self as table, ListQuery, Row, SaveError, TableSpec};
 
@@ -120,18 +120,11 @@ pub async fn export(
         ..AuditEntry::by(&admin, &action, spec.entity, "")
     };
     crate::audit::insert_audit(state.db.pool(), &entry, crate::db::now()).await?;
-    let today = jiff::Timestamp::now()
-        .to_zoned(state.settings.time_zone.clone())
-        .strftime("%Y-%m-%d")
-        .to_string();
-    Ok(Response::builder()
-        .content_type("text/csv; charset=utf-8")
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}-{today}.csv\"", spec.name),
-        )
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::from_bytes_stream(csv_stream(state, spec, q, options))))
+    let today = crate::analytics::period::today(&state.settings.time_zone);
+    Ok(csv_response(
+        &format!("{}-{today}.csv", spec.name),
+        Body::from_bytes_stream(csv_stream(state, spec, q, options)),
+    ))
 }
 
 /// Lists a page of `spec` for `q` and renders it with `render`.

@@ -9,7 +9,7 @@ use super::period::Bucket;
 use super::report::SalesReport;
 use crate::money::Currency;
 use crate::orders::store::ProductSales;
-use crate::tables::export::neutralise;
+use crate::tables::export::{finish, neutralise, writer};
 
 /// Which table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub fn figures_csv(
     zone: &TimeZone,
     bom: bool,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(start(bom));
+    let mut out = writer(bom);
     out.write_record([
         "Period",
         "First day",
@@ -83,7 +83,7 @@ pub fn figures_csv(
 
 /// The best sellers.
 pub fn best_sellers_csv(top: &[ProductSales], bom: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(start(bom));
+    let mut out = writer(bom);
     out.write_record(["Product", "Units", "Sold for", "Currency"])?;
     for p in top {
         out.write_record([
@@ -94,17 +94,4 @@ pub fn best_sellers_csv(top: &[ProductSales], bom: bool) -> Result<Vec<u8>, csv:
         ])?;
     }
     finish(out)
-}
-
-fn start(bom: bool) -> Vec<u8> {
-    if bom {
-        "\u{feff}".as_bytes().to_vec()
-    } else {
-        Vec::new()
-    }
-}
-
-fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
-    out.into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
 }

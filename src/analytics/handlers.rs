@@ -4,13 +4,14 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse as _, Request, Response, handler};
 
-use super::period::Period;
+use super::period::{Period, today};
 use super::views::{self, PeriodForm};
 use crate::error::AppResult;
 use crate::http::extract::{AdminUser, Ctx};
 use crate::http::form::{FormPairs, vary_on_htmx, wants_fragment};
 use crate::http::with_status;
 use crate::state::AppState;
+use crate::tables::export::csv_response;
 
 /// The preset shown when none is chosen.
 const DEFAULT_RANGE: &str = "30d";
@@ -55,10 +56,7 @@ pub async fn page(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let today = jiff::Timestamp::now()
-        .to_zoned(state.settings.time_zone.clone())
-        .date();
-    let (period, form) = chosen(&form, today);
+    let (period, form) = chosen(&form, today(&state.settings.time_zone));
     let report = super::report::sales(state, period).await?;
     let status = if form.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -86,10 +84,7 @@ pub async fn best_sellers(
     Data(state): Data<&AppState>,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let today = jiff::Timestamp::now()
-        .to_zoned(state.settings.time_zone.clone())
-        .date();
-    let (period, form) = chosen(&form, today);
+    let (period, form) = chosen(&form, today(&state.settings.time_zone));
     let top = super::report::best_sellers(state, period).await?;
     let shop = state.settings.currency;
     let mut resp = if req.header("hx-request") == Some("true") {
@@ -113,14 +108,13 @@ pub async fn export(
         .get("table")
         .and_then(super::export::Table::parse)
         .ok_or(crate::error::AppError::NotFound)?;
-    let zone = state.settings.time_zone.clone();
-    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
-    let (period, _) = chosen(&form, today);
+    let zone = &state.settings.time_zone;
+    let (period, _) = chosen(&form, today(zone));
     let bom = form.get("bom") == Some("1");
     let bytes = match table {
         super::export::Table::Figures => {
             let report = super::report::sales(state, period).await?;
-            super::export::figures_csv(&report, &zone, bom)
+            super::export::figures_csv(&report, zone, bom)
         }
         super::export::Table::BestSellers => {
             let top = super::report::best_sellers(state, period).await?;
@@ -128,17 +122,6 @@ pub async fn export(
         }
     }
     .map_err(anyhow::Error::from)?;
-    Ok(Response::builder()
-        .content_type("text/csv; charset=utf-8")
-        .header(
-            poem::http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}-{}-to-{}.csv\"",
-                table.name(),
-                period.from,
-                period.to
-            ),
-        )
-        .header(poem::http::header::CACHE_CONTROL, "no-store")
-        .body(bytes))
+    let name = format!("{}-{}-to-{}.csv", table.name(), period.from, period.to);
+    Ok(csv_response(&name, bytes))
 }

@@ -188,6 +188,11 @@ impl Period {
     }
 }
 
+/// Today in `zone` (the studio's: reports and file names count days there).
+pub fn today(zone: &TimeZone) -> Date {
+    jiff::Timestamp::now().to_zoned(zone.clone()).date()
+}
+
 /// The first instant of `day` in `zone` (where midnight does not exist, the first that does).
 pub fn start_of(day: Date, zone: &TimeZone) -> i64 {
     day.to_zoned(zone.clone())

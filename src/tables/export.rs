@@ -11,6 +11,8 @@
 
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt as _};
+use poem::http::header;
+use poem::{Body, Response};
 use tokio::sync::mpsc;
 
 use jiff::tz::TimeZone;
@@ -140,11 +142,7 @@ async fn write_rows(
     }
     let mut rows = query.fetch(state.db.pool());
 
-    let mut start = Vec::with_capacity(CHUNK_BYTES + 8192);
-    if options.bom {
-        start.extend_from_slice("\u{feff}".as_bytes());
-    }
-    let mut out = csv::Writer::from_writer(start);
+    let mut out = writer(options.bom);
     out.write_record(header(spec, &zone))?;
     while let Some(raw) = rows.try_next().await? {
         let row = decode(spec, &raw)?;
@@ -160,10 +158,7 @@ async fn write_rows(
         }
         out.write_record(&record)?;
         if out.get_ref().len() >= CHUNK_BYTES {
-            let chunk = std::mem::replace(
-                &mut out,
-                csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 8192)),
-            );
+            let chunk = std::mem::replace(&mut out, writer(false));
             if tx.send(Ok(Bytes::from(finish(chunk)?))).await.is_err() {
                 return Ok(());
             }
@@ -173,8 +168,30 @@ async fn write_rows(
     Ok(())
 }
 
+/// A CSV writer into memory, starting with a UTF-8 byte order mark when `bom` (Excel then
+/// reads the file as UTF-8).
+pub fn writer(bom: bool) -> csv::Writer<Vec<u8>> {
+    let mut start = Vec::with_capacity(CHUNK_BYTES + 8192);
+    if bom {
+        start.extend_from_slice("\u{feff}".as_bytes());
+    }
+    csv::Writer::from_writer(start)
+}
+
+/// A CSV download named `filename`: an attachment, never cached.
+pub fn csv_response(filename: &str, body: impl Into<Body>) -> Response {
+    Response::builder()
+        .content_type("text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+}
+
 /// The bytes a writer holds, its buffer flushed.
-fn finish(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
+pub fn finish(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
     writer
         .into_inner()
         .map_err(|e| csv::Error::from(e.into_error()))
