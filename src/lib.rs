@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod content;
 pub mod crypto;
+pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;

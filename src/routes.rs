@@ -229,6 +229,19 @@ fn admin() -> Route {
             "/quote-terms",
             get(admin_quotes::show_terms).post(admin_quotes::save_terms),
         )
+        .at("/customer/:id", get(crate::customers::handlers::show))
+        .at(
+            "/customer-account/:id/disable",
+            post(crate::customers::handlers::disable),
+        )
+        .at(
+            "/customer-account/:id/enable",
+            post(crate::customers::handlers::enable),
+        )
+        .at(
+            "/customer-account/:id/password-reset",
+            post(crate::customers::handlers::password_reset),
+        )
         .at("/order/:id", get(admin_orders::show))
         .at("/order/:id/ship", post(admin_orders::ship))
         .at("/order/:id/cancel", post(admin_orders::cancel))

@@ -3,4 +3,5 @@
 
 pub mod handlers;
 pub mod service;
+pub mod staff;
 pub mod views;

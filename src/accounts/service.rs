@@ -132,7 +132,7 @@ pub async fn authenticate(
     email: &str,
     password: &str,
 ) -> anyhow::Result<Option<Authenticated>> {
-    let found = store::find_user_with_hash_by_email(state.db.pool(), email).await?;
+    let found = store::find_enabled_user_with_hash_by_email(state.db.pool(), email).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
@@ -151,21 +151,31 @@ pub async fn authenticate(
 /// one transaction. Unknown emails do nothing, and the caller answers the same either way.
 pub async fn request_password_reset(state: &AppState, email: &Email) -> anyhow::Result<()> {
     let Some((user, _)) =
-        store::find_user_with_hash_by_email(state.db.pool(), email.as_str()).await?
+        store::find_enabled_user_with_hash_by_email(state.db.pool(), email.as_str()).await?
     else {
         tracing::info!("password reset asked for an unknown email");
         return Ok(());
     };
-    let token = random_token();
-    let now = now();
-    let ttl = secs(RESET_TOKEN_TTL);
     let mut tx = state.db.begin().await?;
-    store::insert_reset_token(&mut *tx, &sha256_hex(&token), &user.id, now, now + ttl).await?;
-    let reset_url = state.url(&format!("/password/reset/{token}"));
-    let content = templates::password_reset(&reset_url, ttl / 60);
-    enqueue_email(&mut tx, &user.email, &content, state.max_job_attempts()).await?;
+    issue_reset_link(state, &mut tx, &user, now()).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user.id, "password reset email queued");
+    Ok(())
+}
+
+/// Stores a reset token for `user` and queues the email with its link, in `tx`.
+pub(crate) async fn issue_reset_link(
+    state: &AppState,
+    tx: &mut crate::db::Tx,
+    user: &User,
+    now: i64,
+) -> anyhow::Result<()> {
+    let token = random_token();
+    let ttl = secs(RESET_TOKEN_TTL);
+    store::insert_reset_token(&mut **tx, &sha256_hex(&token), &user.id, now, now + ttl).await?;
+    let reset_url = state.url(&format!("/password/reset/{token}"));
+    let content = templates::password_reset(&reset_url, ttl / 60);
+    enqueue_email(tx, &user.email, &content, state.max_job_attempts()).await?;
     Ok(())
 }
 
@@ -258,6 +268,8 @@ pub async fn create_or_promote_admin(
     let created = match existing {
         Some((user, _)) => {
             store::promote_to_admin(&mut *tx, &user.id, &hash, now).await?;
+            // The operator's way back in: a disabled account is enabled again.
+            store::set_disabled(&mut *tx, &user.id, None, now).await?;
             store::delete_user_sessions(&mut *tx, &user.id, None).await?;
             false
         }

@@ -503,6 +503,26 @@ pub async fn of_user<'e>(
     .await
 }
 
+/// A customer's bookings, newest made first: the account's and the guest bookings made with
+/// `email` (see `orders::store::of_customer`).
+pub async fn of_customer<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: Option<&str>,
+    email: &str,
+    limit: i64,
+) -> Result<Vec<Booking>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BOOKING_COLUMNS} from bookings \
+         where user_id = $1 or (user_id is null and lower(email) = lower($2)) \
+         order by created_at desc limit $3"
+    )))
+    .bind(user_id)
+    .bind(email)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// A resource, unless one with `name` exists; whether it was inserted.
 pub async fn insert_resource_unless_named<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -68,7 +68,70 @@ pub async fn insert_user<'e>(
     })
 }
 
-/// A user and their password hash, by email, for logging in.
+/// A user who may sign in (not disabled) and their password hash, by email: for logging in
+/// and for password resets.
+pub async fn find_enabled_user_with_hash_by_email<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    email: &str,
+) -> Result<Option<(User, String)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "select id, email, display_name, role, created_at, password_hash from users \
+         where email = $1 and disabled_at is null",
+    )
+    .bind(email)
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.map(|r| (r.user.into(), r.password_hash)))
+}
+
+/// A user, by id, and when the account was disabled (staff's customer page).
+pub async fn find_user<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<(User, Option<i64>)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        disabled_at: Option<i64>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "select id, email, display_name, role, created_at, disabled_at from users where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.map(|r| (r.user.into(), r.disabled_at)))
+}
+
+/// Disables an account (`at` set) or enables it again (`None`); false when there is no such
+/// user or it already was so.
+pub async fn set_disabled<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    at: Option<i64>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update users set disabled_at = $2, updated_at = $3 \
+         where id = $1 and (disabled_at is null) = ($2 is not null)",
+    )
+    .bind(user_id)
+    .bind(at)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A user and their password hash, by email, whether or not the account is disabled (making
+/// an admin from the command line).
 pub async fn find_user_with_hash_by_email<'e>(
     ex: impl Executor<'e, Database = Any>,
     email: &str,
@@ -294,7 +357,7 @@ pub async fn find_live_session<'e>(
         "select u.id, u.email, u.display_name, u.role, u.created_at, s.last_seen_at
          from sessions s join users u on u.id = s.user_id
          where s.id_hash = $1 and s.expires_at > $2 and s.last_seen_at > $3
-           and (u.role <> 'admin' or s.last_seen_at > $4)",
+           and (u.role <> 'admin' or s.last_seen_at > $4) and u.disabled_at is null",
     )
     .bind(id_hash)
     .bind(now)
@@ -401,7 +464,7 @@ pub async fn find_reset_token_email<'e>(
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "select u.email from password_reset_tokens t join users u on u.id = t.user_id
-         where t.token_hash = $1 and t.used_at is null and t.expires_at > $2",
+         where t.token_hash = $1 and t.used_at is null and t.expires_at > $2 and u.disabled_at is null",
     )
     .bind(token_hash)
     .bind(now)

@@ -155,6 +155,22 @@ pub async fn list_emails<'e>(
     .await
 }
 
+/// The emails to `address`, newest first.
+pub async fn emails_to<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    address: &str,
+    limit: i64,
+) -> Result<Vec<EmailRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from emails where lower(to_address) = lower($1)
+         order by created_at desc limit $2"
+    )))
+    .bind(address)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// Takes the right to send this email now (until `until`); false when it was sent already or
 /// another worker is sending it at this moment.
 pub async fn claim_for_sending<'e>(

@@ -413,6 +413,27 @@ pub async fn for_user<'e>(
         .await
 }
 
+/// A customer's orders, newest first: the account's, and the guest orders placed with its
+/// email address (or, for a customer without an account, the orders placed with `email`).
+pub async fn of_customer<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: Option<&str>,
+    email: &str,
+    limit: i64,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders \
+         where user_id = $1 or (user_id is null and lower(email) = lower($2)) \
+         order by created_at desc, number desc limit $3"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(email)
+        .bind(limit)
+        .fetch_all(ex)
+        .await
+}
+
 /// Pending orders whose hold ended before `before`, whose payment is not in flight
 /// (a completed checkout waiting for an asynchronous payment keeps its hold).
 pub async fn due_for_expiry<'e>(

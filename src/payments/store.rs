@@ -148,6 +148,46 @@ pub async fn all_for<'e>(
         .await
 }
 
+/// The payments made for any of `subjects` (orders, bookings or quotes), oldest first.
+pub async fn of_subjects<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    subjects: &[String],
+) -> Result<Vec<Payment>, sqlx::Error> {
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=subjects.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "select {PAYMENT_COLUMNS} from payments where order_id in ({}) order by created_at",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in subjects {
+        query = query.bind(id);
+    }
+    query.fetch_all(ex).await
+}
+
+/// The refunds of payments made for any of `subjects`, oldest first.
+pub async fn refunds_of_subjects<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    subjects: &[String],
+) -> Result<Vec<Refund>, sqlx::Error> {
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=subjects.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "select {REFUND_COLUMNS} from refunds where order_id in ({}) order by created_at, seq",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in subjects {
+        query = query.bind(id);
+    }
+    query.fetch_all(ex).await
+}
+
 /// A payment by id.
 pub async fn find<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -507,6 +507,26 @@ pub async fn of_user<'e>(
     .await
 }
 
+/// A customer's quote requests, newest first: the account's and the guest requests made with
+/// `email` (see `orders::store::of_customer`).
+pub async fn of_customer<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: Option<&str>,
+    email: &str,
+    limit: i64,
+) -> Result<Vec<Quote>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {QUOTE_COLUMNS} from quotes \
+         where user_id = $1 or (user_id is null and lower(email) = lower($2)) \
+         order by created_at desc limit $3"
+    )))
+    .bind(user_id)
+    .bind(email)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// Gives a user the guest quotes made with their (now confirmed) email address.
 pub async fn attach_guest_quotes(
     conn: &mut AnyConnection,

@@ -188,6 +188,21 @@ pub async fn find_for_admin<'e>(
     .await
 }
 
+/// An account's reviews, newest first.
+pub async fn of_user<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<AdminReview>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ADMIN_SELECT} where r.user_id = $1 order by r.created_at desc limit $2"
+    )))
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// Deletes a review; the row as it was, or `None` when it was already gone.
 #[tracing::instrument(skip_all, fields(review.id = %id))]
 pub async fn delete_review<'e>(

@@ -409,6 +409,23 @@ pub async fn find_contact_message<'e>(
     .await
 }
 
+/// The messages sent from `email`, newest first.
+pub async fn contact_messages_from<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    email: &str,
+    limit: i64,
+) -> Result<Vec<ContactMessage>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, kind, name, email, phone, company, subject, message, status, created_at
+         from contact_messages where lower(email) = lower($1)
+         order by created_at desc limit $2",
+    )
+    .bind(email)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// Marks a new message read (opening it). An answered or archived one keeps its status.
 pub async fn mark_contact_message_read<'e>(
     ex: impl Executor<'e, Database = Any>,

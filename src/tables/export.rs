@@ -94,6 +94,11 @@ fn cell(col: &Column, value: &Value, currency: Currency, zone: &TimeZone, refs: 
                     .to_string()
             })
             .unwrap_or_default(),
+        (Kind::Amounts, Value::Text(Some(t))) => crate::tables::amounts(t)
+            .iter()
+            .map(|m| format!("{} {}", m.currency.code(), m.currency.plain(m.minor)))
+            .collect::<Vec<_>>()
+            .join("; "),
         (Kind::Choice(_) | Kind::Ref { .. }, _) => {
             neutralise(display_text(col, Some(value), currency, refs))
         }

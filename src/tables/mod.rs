@@ -84,6 +84,10 @@ pub enum Kind {
     },
     /// Epoch seconds, read-only.
     Timestamp,
+    /// Amounts in several currencies, read-only: text `GBP:12000,EUR:4000` (ISO code and minor
+    /// units, as a domain's `string_agg` builds it), shown and exported as each amount in its
+    /// currency (a customer's spending).
+    Amounts,
 }
 
 /// Where a [`Kind::Ref`] column's choices come from: declared by the domain that owns the rows
@@ -94,6 +98,21 @@ pub struct Choices {
     pub name: &'static str,
     /// Reads the choices.
     pub load: LoadChoices,
+}
+
+/// The amounts of a [`Kind::Amounts`] value, in its order; parts that do not read as a known
+/// currency and an amount are skipped.
+pub fn amounts(text: &str) -> Vec<crate::money::Money> {
+    text.split(',')
+        .filter_map(|part| {
+            let (code, minor) = part.split_once(':')?;
+            let currency = Currency::parse(code.trim())?;
+            Some(crate::money::Money::new(
+                minor.trim().parse().ok()?,
+                currency,
+            ))
+        })
+        .collect()
 }
 
 /// Reads a set of choices from the database.
@@ -1043,7 +1062,7 @@ pub fn parse_value(
                 .map(|(id, _)| Value::Text(Some(id.clone())))
                 .ok_or_else(|| "Choose one of the listed values.".to_owned())
         }
-        Kind::Timestamp => Err("This field cannot be edited.".into()),
+        Kind::Timestamp | Kind::Amounts => Err("This field cannot be edited.".into()),
     }
 }
 

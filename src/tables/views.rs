@@ -97,6 +97,11 @@ pub fn display_text(
         }
         (Kind::Bool, Some(Value::Int(Some(v)))) => (if *v != 0 { "Yes" } else { "No" }).to_owned(),
         (Kind::Timestamp, Some(Value::Int(Some(v)))) => timestamp(*v),
+        (Kind::Amounts, Some(Value::Text(Some(t)))) => super::amounts(t)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" · "),
         (Kind::Choice(options), Some(Value::Text(Some(t)))) => options
             .iter()
             .find(|(v, _)| v == t)
@@ -182,7 +187,7 @@ fn input(col: &Column, value: &str, refs: &Refs) -> Markup {
             Kind::Slug => {
                 input id=(id) type="text" name="value" value=(value) pattern="[a-z0-9-]+" autofocus;
             }
-            Kind::Timestamp => { (value) }
+            Kind::Timestamp | Kind::Amounts => { (value) }
         }
     }
 }

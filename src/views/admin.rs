@@ -12,6 +12,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
     ("Analytics", "/admin/analytics"),
     ("Orders", "/admin/orders"),
+    ("Customers", "/admin/customers"),
     ("Calendar", "/admin/calendar"),
     ("Bookings", "/admin/bookings"),
     ("Booking types", "/admin/booking-types"),

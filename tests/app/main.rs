@@ -23,6 +23,7 @@ mod bookings;
 mod browser;
 mod cli;
 mod cluster;
+mod customers;
 mod email;
 mod exports;
 mod fake_stripe;
