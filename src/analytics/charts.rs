@@ -32,62 +32,272 @@ pub struct BarChart<'a> {
 
 /// The chart and its data table.
 pub fn bar_chart(chart: &BarChart<'_>, format: impl Fn(i64) -> String) -> Markup {
-    let BarChart {
+    let BarChart { labels, values, .. } = chart;
+    let scale = Scale::of(values.iter().copied());
+    let n = values.len().max(1);
+    let slot = PLOT_W / n as f64;
+    let bar = (slot * 0.7).max(1.0);
+    let svg = html! {
+        (scale.grid(&format))
+        @for (i, v) in values.iter().enumerate() {
+            @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+            @let (top, bottom) = if *v >= 0 { (scale.y(*v), scale.y(0)) } else { (scale.y(0), scale.y(*v)) };
+            rect class=(if *v >= 0 { "chart-bar" } else { "chart-bar chart-bar-negative" })
+                x=(fmt(x)) y=(fmt(top)) width=(fmt(bar)) height=(fmt((bottom - top).max(0.0))) {
+                title { (labels.get(i).copied().unwrap_or("")) ": " (format(*v)) }
+            }
+        }
+        (x_labels(labels, slot))
+    };
+    let series = [Series {
+        name: chart.value_header,
+        values: values.to_vec(),
+    }];
+    frame(
+        chart.id,
+        chart.title,
+        &chart.description,
+        svg,
+        data_table(chart.title, labels, &series, &format),
+    )
+}
+
+/// A line through one value per bucket (a running total), each point with its figure.
+pub fn line_chart(chart: &BarChart<'_>, format: impl Fn(i64) -> String) -> Markup {
+    let BarChart { labels, values, .. } = chart;
+    let scale = Scale::of(values.iter().copied());
+    let n = values.len().max(1);
+    let slot = PLOT_W / n as f64;
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (LEFT + slot * i as f64 + slot / 2.0, scale.y(*v)))
+        .collect();
+    let path: Vec<String> = points
+        .iter()
+        .map(|(x, y)| format!("{},{}", fmt(*x), fmt(*y)))
+        .collect();
+    let svg = html! {
+        (scale.grid(&format))
+        polyline.chart-line points=(path.join(" ")) {}
+        @for (i, (x, y)) in points.iter().enumerate() {
+            circle.chart-point cx=(fmt(*x)) cy=(fmt(*y)) r="3" {
+                title { (labels.get(i).copied().unwrap_or("")) ": " (format(values[i])) }
+            }
+        }
+        (x_labels(labels, slot))
+    };
+    let series = [Series {
+        name: chart.value_header,
+        values: values.to_vec(),
+    }];
+    frame(
+        chart.id,
+        chart.title,
+        &chart.description,
+        svg,
+        data_table(chart.title, labels, &series, &format),
+    )
+}
+
+/// One series of a stacked chart.
+#[derive(Debug, Clone)]
+pub struct Series<'a> {
+    /// Its name (the legend, the table's column).
+    pub name: &'a str,
+    /// One value per bucket (none negative).
+    pub values: Vec<i64>,
+}
+
+/// Bars of several series stacked per bucket, the first at the bottom, with a legend.
+pub fn stacked_bar_chart(
+    id: &str,
+    title: &str,
+    description: &str,
+    labels: &[&str],
+    series: &[Series<'_>],
+) -> Markup {
+    let totals: Vec<i64> = (0..labels.len())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0).max(0))
+                .sum()
+        })
+        .collect();
+    let scale = Scale::of(totals.iter().copied());
+    let n = labels.len().max(1);
+    let slot = PLOT_W / n as f64;
+    let bar = (slot * 0.7).max(1.0);
+    let count = |v: i64| v.to_string();
+    // (bucket, x, series, its name, what lies below, value) of every non-empty segment.
+    let mut segments = Vec::new();
+    for i in 0..labels.len() {
+        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+        let mut below = 0;
+        for (k, s) in series.iter().enumerate() {
+            let v = s.values.get(i).copied().unwrap_or(0).max(0);
+            if v > 0 {
+                segments.push((i, x, k, s.name, below, v));
+            }
+            below += v;
+        }
+    }
+    let svg = html! {
+        (scale.grid(&count))
+        @for (i, x, k, name, below, v) in &segments {
+            @let (top, bottom) = (scale.y(below + v), scale.y(*below));
+            rect class=(format!("chart-bar chart-series-{k}"))
+                x=(fmt(*x)) y=(fmt(top)) width=(fmt(bar)) height=(fmt((bottom - top).max(0.0))) {
+                title { (labels[*i]) ", " (name) ": " (v) }
+            }
+        }
+        (x_labels(labels, slot))
+    };
+    html! {
+        (frame(id, title, description, svg, data_table(title, labels, series, &count)))
+        ul.chart-legend aria-hidden="true" {
+            @for (k, s) in series.iter().enumerate() {
+                li { span class=(format!("chart-swatch chart-series-{k}")) {} (s.name) }
+            }
+        }
+    }
+}
+
+/// A funnel: one horizontal bar per stage, each as long as its count, with its count and its
+/// share of the first stage written beside it.
+pub fn funnel_chart(id: &str, title: &str, description: &str, stages: &[(&str, i64)]) -> Markup {
+    let first = stages.first().map_or(0, |s| s.1).max(1);
+    let row = PLOT_H / stages.len().max(1) as f64;
+    let bar_h = (row * 0.7).max(1.0);
+    let width = PLOT_W - 90.0;
+    let share = |v: i64| format!("{v} ({}%)", (200 * v + first) / (2 * first));
+    let svg = html! {
+        @for (i, (name, v)) in stages.iter().enumerate() {
+            @let y = TOP + row * i as f64 + (row - bar_h) / 2.0;
+            @let w = (*v).max(0) as f64 / first as f64 * width;
+            @let x = LEFT + (width - w) / 2.0;
+            text.chart-axis x=(fmt(LEFT - 6.0)) y=(fmt(y + bar_h / 2.0 + 4.0)) text-anchor="end" { (name) }
+            rect.chart-bar x=(fmt(x)) y=(fmt(y)) width=(fmt(w.max(1.0))) height=(fmt(bar_h)) {
+                title { (name) ": " (share(*v)) }
+            }
+            text.chart-axis x=(fmt(LEFT + width + 8.0)) y=(fmt(y + bar_h / 2.0 + 4.0)) { (share(*v)) }
+        }
+    };
+    let labels: Vec<&str> = stages.iter().map(|s| s.0).collect();
+    let series = [Series {
+        name: "Requests",
+        values: stages.iter().map(|s| s.1).collect(),
+    }];
+    frame(
         id,
         title,
-        labels,
-        values,
-        ..
-    } = chart;
-    let max = values.iter().copied().max().unwrap_or(0).max(0);
-    let min = values.iter().copied().min().unwrap_or(0).min(0);
-    let span = (max - min).max(1) as f64;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let y = |v: i64| TOP + (max - v) as f64 / span * plot_h;
-    let n = values.len().max(1);
-    let slot = plot_w / n as f64;
-    let bar = (slot * 0.7).max(1.0);
-    let every = n.div_ceil(MAX_LABELS).max(1);
+        description,
+        svg,
+        data_table_headed(title, "Stage", &labels, &series, &share),
+    )
+}
+
+const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
+const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
+
+/// The vertical scale of a chart: its top and bottom values.
+struct Scale {
+    min: i64,
+    max: i64,
+}
+
+impl Scale {
+    fn of(values: impl Iterator<Item = i64> + Clone) -> Self {
+        Self {
+            max: values.clone().max().unwrap_or(0).max(0),
+            min: values.min().unwrap_or(0).min(0),
+        }
+    }
+
+    fn y(&self, v: i64) -> f64 {
+        let span = (self.max - self.min).max(1) as f64;
+        TOP + (self.max - v) as f64 / span * PLOT_H
+    }
+
+    /// Gridlines at the top, zero and the bottom, labelled.
+    fn grid(&self, format: &impl Fn(i64) -> String) -> Markup {
+        html! {
+            @for v in gridlines(self.min, self.max) {
+                line.chart-grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(fmt(self.y(v))) y2=(fmt(self.y(v))) {}
+                text.chart-axis x=(LEFT - 6.0) y=(fmt(self.y(v) + 4.0)) text-anchor="end" { (format(v)) }
+            }
+        }
+    }
+}
+
+/// The buckets' labels under the x axis: at most [`MAX_LABELS`] of them (the others are in
+/// the tooltips and the table).
+fn x_labels(labels: &[&str], slot: f64) -> Markup {
+    let every = labels.len().div_ceil(MAX_LABELS).max(1);
+    html! {
+        @for (i, label) in labels.iter().enumerate() {
+            @if i % every == 0 {
+                text.chart-axis x=(fmt(LEFT + slot * i as f64 + slot / 2.0)) y=(fmt(HEIGHT - BOTTOM + 16.0)) text-anchor="middle" {
+                    (label)
+                }
+            }
+        }
+    }
+}
+
+/// A chart: its caption, the SVG (an image with a title and a description, in a region
+/// that scrolls sideways on a phone), and its data table behind a disclosure.
+fn frame(id: &str, title: &str, description: &str, svg: Markup, table: Markup) -> Markup {
     let title_id = format!("{id}-title");
     let desc_id = format!("{id}-desc");
     html! {
         figure.chart #(id) {
             figcaption.chart-title { (title) }
-            // On a phone the chart keeps a readable size and scrolls sideways.
             div.chart-scroll role="region" aria-label=(format!("{title}, chart")) tabindex="0" {
                 svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
                     aria-labelledby=(format!("{title_id} {desc_id}")) preserveAspectRatio="xMidYMid meet" {
                     title #(title_id) { (title) }
-                    desc #(desc_id) { (chart.description) }
-                    // Gridlines at the top, zero and the bottom, labelled.
-                    @for v in gridlines(min, max) {
-                        line.chart-grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(fmt(y(v))) y2=(fmt(y(v))) {}
-                        text.chart-axis x=(LEFT - 6.0) y=(fmt(y(v) + 4.0)) text-anchor="end" { (format(v)) }
-                    }
-                    @for (i, v) in values.iter().enumerate() {
-                        @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-                        @let (top, bottom) = if *v >= 0 { (y(*v), y(0)) } else { (y(0), y(*v)) };
-                        rect class=(if *v >= 0 { "chart-bar" } else { "chart-bar chart-bar-negative" })
-                            x=(fmt(x)) y=(fmt(top)) width=(fmt(bar)) height=(fmt((bottom - top).max(0.0))) {
-                            title { (labels.get(i).copied().unwrap_or("")) ": " (format(*v)) }
-                        }
-                        @if i % every == 0 {
-                            text.chart-axis x=(fmt(x + bar / 2.0)) y=(fmt(HEIGHT - BOTTOM + 16.0)) text-anchor="middle" {
-                                (labels.get(i).copied().unwrap_or(""))
-                            }
-                        }
-                    }
+                    desc #(desc_id) { (description) }
+                    (svg)
                 }
             }
-            details.chart-data {
-                summary { "Data: " (title) }
-                div.table-wrap role="region" aria-label=(title) tabindex="0" {
-                    table.data-table {
-                        thead { tr { th scope="col" { "Period" } th scope="col" { (chart.value_header) } } }
-                        tbody {
-                            @for (i, v) in values.iter().enumerate() {
-                                tr { td { (labels.get(i).copied().unwrap_or("")) } td.num { (format(*v)) } }
+            (table)
+        }
+    }
+}
+
+/// The exact figures: a row per bucket, a column per series.
+fn data_table(
+    title: &str,
+    labels: &[&str],
+    series: &[Series<'_>],
+    format: &impl Fn(i64) -> String,
+) -> Markup {
+    data_table_headed(title, "Period", labels, series, format)
+}
+
+fn data_table_headed(
+    title: &str,
+    first: &str,
+    labels: &[&str],
+    series: &[Series<'_>],
+    format: &impl Fn(i64) -> String,
+) -> Markup {
+    html! {
+        details.chart-data {
+            summary { "Data: " (title) }
+            div.table-wrap role="region" aria-label=(title) tabindex="0" {
+                table.data-table {
+                    thead { tr {
+                        th scope="col" { (first) }
+                        @for s in series { th scope="col" { (s.name) } }
+                    } }
+                    tbody {
+                        @for (i, label) in labels.iter().enumerate() {
+                            tr {
+                                td { (label) }
+                                @for s in series { td.num { (format(s.values.get(i).copied().unwrap_or(0))) } }
                             }
                         }
                     }

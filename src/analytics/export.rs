@@ -6,7 +6,8 @@
 use jiff::tz::TimeZone;
 
 use super::period::Bucket;
-use super::report::SalesReport;
+use super::report::{CategorySales, SalesReport};
+use super::services::ServicesReport;
 use crate::money::Currency;
 use crate::orders::store::ProductSales;
 use crate::tables::export::{finish, neutralise, writer};
@@ -18,6 +19,12 @@ pub enum Table {
     Figures,
     /// The best sellers.
     BestSellers,
+    /// The best-selling categories.
+    Categories,
+    /// Bookings per bucket by outcome.
+    Bookings,
+    /// The quote funnel.
+    Quotes,
 }
 
 impl Table {
@@ -26,6 +33,9 @@ impl Table {
         match name {
             "figures" => Some(Self::Figures),
             "best-sellers" => Some(Self::BestSellers),
+            "categories" => Some(Self::Categories),
+            "bookings" => Some(Self::Bookings),
+            "quotes" => Some(Self::Quotes),
             _ => None,
         }
     }
@@ -35,6 +45,9 @@ impl Table {
         match self {
             Self::Figures => "figures",
             Self::BestSellers => "best-sellers",
+            Self::Categories => "categories",
+            Self::Bookings => "bookings",
+            Self::Quotes => "quotes",
         }
     }
 }
@@ -92,6 +105,71 @@ pub fn best_sellers_csv(top: &[ProductSales], bom: bool) -> Result<Vec<u8>, csv:
             amount(&p.currency, p.total_minor),
             p.currency.clone(),
         ])?;
+    }
+    finish(out)
+}
+
+/// The best-selling categories.
+pub fn categories_csv(top: &[CategorySales], bom: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut out = writer(bom);
+    out.write_record(["Category", "Units", "Sold for", "Currency"])?;
+    for c in top {
+        out.write_record([
+            neutralise(c.name.clone()),
+            c.units.to_string(),
+            amount(&c.currency, c.total_minor),
+            c.currency.clone(),
+        ])?;
+    }
+    finish(out)
+}
+
+/// Bookings starting in each bucket, by outcome; empty buckets included.
+pub fn bookings_csv(
+    buckets: &[Bucket],
+    services: &ServicesReport,
+    zone: &TimeZone,
+    bom: bool,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = writer(bom);
+    out.write_record([
+        "Period",
+        "First day",
+        "Last day",
+        "Going ahead or done",
+        "No-shows",
+        "Cancelled",
+    ])?;
+    for (b, o) in buckets.iter().zip(&services.by_bucket) {
+        out.write_record([
+            neutralise(b.label.clone()),
+            day_of(b.lo, zone),
+            day_of(b.hi - 1, zone),
+            o.going_ahead.to_string(),
+            o.no_shows.to_string(),
+            o.cancelled.to_string(),
+        ])?;
+    }
+    finish(out)
+}
+
+/// The quote funnel: each stage, its count and its share of the requests received.
+pub fn quotes_csv(services: &ServicesReport, bom: bool) -> Result<Vec<u8>, csv::Error> {
+    let f = &services.funnel;
+    let mut out = writer(bom);
+    out.write_record(["Stage", "Requests", "Share of received (%)"])?;
+    for (stage, n) in [
+        ("Received", f.received),
+        ("Quoted", f.quoted),
+        ("Accepted", f.accepted),
+        ("Booked", f.booked),
+    ] {
+        let share = if f.received > 0 {
+            ((200 * n + f.received) / (2 * f.received)).to_string()
+        } else {
+            String::new()
+        };
+        out.write_record([stage.to_owned(), n.to_string(), share])?;
     }
     finish(out)
 }

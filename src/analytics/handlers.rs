@@ -58,6 +58,7 @@ pub async fn page(
 ) -> AppResult<Response> {
     let (period, form) = chosen(&form, today(&state.settings.time_zone));
     let report = super::report::sales(state, period).await?;
+    let services = super::services::report(state, period).await?;
     let status = if form.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -65,9 +66,9 @@ pub async fn page(
     };
     // htmx swaps only 2xx answers: a refused period's sentence comes in the fragment.
     let mut resp = if wants_fragment(req, "analytics-report") {
-        views::report(&form, &report).into_response()
+        views::report(&form, &report, &services).into_response()
     } else {
-        with_status(views::page(&ctx, &form, &report), status)
+        with_status(views::page(&ctx, &form, &report, &services), status)
     };
     vary_on_htmx(&mut resp);
     Ok(resp)
@@ -86,17 +87,18 @@ pub async fn best_sellers(
 ) -> AppResult<Response> {
     let (period, form) = chosen(&form, today(&state.settings.time_zone));
     let top = super::report::best_sellers(state, period).await?;
+    let categories = super::report::top_categories(state, period).await?;
     let shop = state.settings.currency;
     let mut resp = if req.header("hx-request") == Some("true") {
-        views::best_sellers(&top, shop).into_response()
+        views::best_sellers(&top, &categories, shop).into_response()
     } else {
-        views::best_sellers_page(&ctx, &form, period, &top, shop).into_response()
+        views::best_sellers_page(&ctx, &form, period, (&top, &categories), shop).into_response()
     };
     vary_on_htmx(&mut resp);
     Ok(resp)
 }
 
-/// `GET /admin/analytics/export?table=figures|best-sellers`: that table of the report, for the
+/// `GET /admin/analytics/export?table=figures|best-sellers|categories|bookings|quotes`: that table of the report, for the
 /// period the page shows, as a CSV download (`bom=1` for Excel). An unknown table is 404.
 #[handler]
 pub async fn export(
@@ -119,6 +121,18 @@ pub async fn export(
         super::export::Table::BestSellers => {
             let top = super::report::best_sellers(state, period).await?;
             super::export::best_sellers_csv(&top, bom)
+        }
+        super::export::Table::Categories => {
+            let top = super::report::top_categories(state, period).await?;
+            super::export::categories_csv(&top, bom)
+        }
+        super::export::Table::Bookings => {
+            let services = super::services::report(state, period).await?;
+            super::export::bookings_csv(&period.buckets(zone), &services, zone, bom)
+        }
+        super::export::Table::Quotes => {
+            let services = super::services::report(state, period).await?;
+            super::export::quotes_csv(&services, bom)
         }
     }
     .map_err(anyhow::Error::from)?;

@@ -11,4 +11,5 @@ pub mod export;
 pub mod handlers;
 pub mod period;
 pub mod report;
+pub mod services;
 pub mod views;

@@ -126,6 +126,84 @@ pub async fn best_sellers(state: &AppState, period: Period) -> AppResult<Vec<Pro
     Ok(top)
 }
 
+/// How many categories the report lists.
+pub const TOP_CATEGORIES: usize = 10;
+
+/// What a category sold in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategorySales {
+    /// Its name; "No category" for products without one, "Products since deleted" for lines
+    /// whose product is gone.
+    pub name: String,
+    /// ISO code.
+    pub currency: String,
+    /// Units sold.
+    pub units: i64,
+    /// The lines' total (before refunds).
+    pub total_minor: i64,
+}
+
+/// The categories that sold most in `period`, per currency (the shop's first, then by
+/// total): every product's sales (one query) summed under its category as the catalog has it
+/// now.
+pub async fn top_categories(state: &AppState, period: Period) -> AppResult<Vec<CategorySales>> {
+    let (from, to) = period.instants(&state.settings.time_zone);
+    let mut conn = state.db.pool().acquire().await?;
+    let sales = crate::orders::store::sales_by_product(&mut conn, from, to).await?;
+    let categories: std::collections::HashMap<String, Option<String>> =
+        crate::catalog::store::product_categories(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(sum_by_category(
+        &sales,
+        &categories,
+        state.settings.currency,
+    ))
+}
+
+/// Sums `sales` by the category of each product (see [`top_categories`]).
+fn sum_by_category(
+    sales: &[ProductSales],
+    categories: &std::collections::HashMap<String, Option<String>>,
+    shop: Currency,
+) -> Vec<CategorySales> {
+    let mut by_key: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for p in sales {
+        let name = match p.product_id.as_ref().map(|id| categories.get(id)) {
+            Some(Some(Some(name))) => name.clone(),
+            Some(Some(None)) => "No category".to_owned(),
+            _ => "Products since deleted".to_owned(),
+        };
+        let entry = by_key.entry((p.currency.clone(), name)).or_default();
+        entry.0 += p.units;
+        entry.1 += p.total_minor;
+    }
+    let mut out: Vec<CategorySales> = by_key
+        .into_iter()
+        .map(|((currency, name), (units, total_minor))| CategorySales {
+            name,
+            currency,
+            units,
+            total_minor,
+        })
+        .collect();
+    out.sort_by_key(|c| {
+        (
+            c.currency != shop.code(),
+            c.currency.clone(),
+            std::cmp::Reverse(c.total_minor),
+        )
+    });
+    let mut shown: BTreeMap<String, usize> = BTreeMap::new();
+    out.retain(|c| {
+        let n = shown.entry(c.currency.clone()).or_default();
+        *n += 1;
+        *n <= TOP_CATEGORIES
+    });
+    out
+}
+
 /// Builds the report for `period` in the studio's zone: one query for the money of every
 /// bucket and both periods, two for abandoned checkouts.
 pub async fn sales(state: &AppState, period: Period) -> AppResult<SalesReport> {
@@ -215,4 +293,49 @@ pub async fn figures(
     let mut out: Vec<(String, Vec<Figures>)> = by_code.into_iter().collect();
     out.sort_by_key(|(code, _)| (code != shop.code(), code.clone()));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sold(id: Option<&str>, currency: &str, units: i64, total: i64) -> ProductSales {
+        ProductSales {
+            product_id: id.map(str::to_owned),
+            title: "t".to_owned(),
+            currency: currency.to_owned(),
+            units,
+            total_minor: total,
+        }
+    }
+
+    #[test]
+    fn categories_sum_their_products_per_currency_the_shops_first() {
+        let categories = std::collections::HashMap::from([
+            ("a".to_owned(), Some("Prints".to_owned())),
+            ("b".to_owned(), Some("Prints".to_owned())),
+            ("c".to_owned(), None),
+        ]);
+        let sales = [
+            sold(Some("a"), "EUR", 1, 500),
+            sold(Some("a"), "SGD", 2, 2_000),
+            sold(Some("b"), "SGD", 1, 1_500),
+            sold(Some("c"), "SGD", 4, 4_000),
+            sold(None, "SGD", 1, 100),
+        ];
+        let top = sum_by_category(&sales, &categories, Currency::parse("SGD").unwrap());
+        let rows: Vec<(&str, &str, i64, i64)> = top
+            .iter()
+            .map(|c| (c.currency.as_str(), c.name.as_str(), c.units, c.total_minor))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("SGD", "No category", 4, 4_000),
+                ("SGD", "Prints", 3, 3_500),
+                ("SGD", "Products since deleted", 1, 100),
+                ("EUR", "Prints", 1, 500),
+            ]
+        );
+    }
 }

@@ -3,9 +3,10 @@
 
 use maud::{Markup, html};
 
-use super::charts::{BarChart, bar_chart};
+use super::charts::{BarChart, Series, bar_chart, funnel_chart, line_chart, stacked_bar_chart};
 use super::period::{Grain, PRESETS, Period};
-use super::report::{CurrencyReport, Figures, SalesReport};
+use super::report::{CategorySales, CurrencyReport, Figures, SalesReport};
+use super::services::{Outcomes, ServicesReport};
 use crate::http::context::RequestContext;
 use crate::money::{Currency, Money};
 use crate::orders::store::ProductSales;
@@ -75,6 +76,14 @@ fn currency_section(r: &SalesReport, c: &CurrencyReport) -> Markup {
     let (now, before): (&Figures, &Figures) = (&c.current, &c.previous);
     let labels: Vec<&str> = r.buckets.iter().map(|b| b.label.as_str()).collect();
     let grain = grain_name(r.period.grain());
+    let running: Vec<i64> = c
+        .net_by_bucket
+        .iter()
+        .scan(0, |sum, v| {
+            *sum += v;
+            Some(*sum)
+        })
+        .collect();
     html! {
         section.analytics-currency aria-labelledby=(format!("sales-{}", c.code)) {
             h2 #(format!("sales-{}", c.code)) { "Sales in " (c.code) }
@@ -107,10 +116,21 @@ fn currency_section(r: &SalesReport, c: &CurrencyReport) -> Markup {
                     "Orders whose payment was captured, per {grain} from {} to {}; {} in all.",
                     day(r.period.from), day(r.period.to), now.orders
                 ),
-                labels,
+                labels: labels.clone(),
                 values: &c.orders_by_bucket,
                 value_header: "Orders paid",
             }, |v| v.to_string()))
+            (line_chart(&BarChart {
+                id: &format!("running-{}", c.code),
+                title: &format!("Net revenue in {} so far, {grain} by {grain}", c.code),
+                description: format!(
+                    "The running total of net revenue in {} from {} to {}, ending at {}.",
+                    c.code, day(r.period.from), day(r.period.to), money(c, now.net_minor())
+                ),
+                labels,
+                values: &running,
+                value_header: "Net revenue so far",
+            }, |v| money(c, v)))
         }
     }
 }
@@ -145,7 +165,7 @@ fn period_controls(form: &PeriodForm) -> Markup {
 }
 
 /// The period's choice and its report: the fragment the links and the form swap.
-pub fn report(form: &PeriodForm, r: &SalesReport) -> Markup {
+pub fn report(form: &PeriodForm, r: &SalesReport, services: &ServicesReport) -> Markup {
     html! {
         div #analytics-report .analytics-report {
             (period_controls(form))
@@ -161,12 +181,17 @@ pub fn report(form: &PeriodForm, r: &SalesReport) -> Markup {
                 a href=(export("figures", false)) download { "the figures per " (grain_name(r.period.grain())) }
                 " (" a href=(export("figures", true)) download { "for Excel" } "), "
                 a href=(export("best-sellers", false)) download { "the best sellers" }
-                " (" a href=(export("best-sellers", true)) download { "for Excel" } ")."
+                " (" a href=(export("best-sellers", true)) download { "for Excel" } "), "
+                a href=(export("categories", false)) download { "the categories" } ", "
+                a href=(export("bookings", false)) download { "the bookings per " (grain_name(r.period.grain())) } ", "
+                a href=(export("quotes", false)) download { "the quote funnel" } "."
             }
             @if r.currencies.is_empty() {
                 p.empty-state { "Nothing was sold, paid or refunded in this period or the one before." }
             }
             @for c in &r.currencies { (currency_section(r, c)) }
+            (bookings_section(r, services))
+            (quotes_section(services))
             (best_sellers_placeholder(form))
         }
     }
@@ -200,7 +225,7 @@ fn best_sellers_placeholder(form: &PeriodForm) -> Markup {
 }
 
 /// The best sellers' section (the fragment that replaces the placeholder).
-pub fn best_sellers(top: &[ProductSales], shop: Currency) -> Markup {
+pub fn best_sellers(top: &[ProductSales], categories: &[CategorySales], shop: Currency) -> Markup {
     html! {
         section #best-sellers aria-labelledby="top-products" {
             h2 #top-products { "Best sellers" }
@@ -226,6 +251,26 @@ pub fn best_sellers(top: &[ProductSales], shop: Currency) -> Markup {
                         }
                     }
                 }
+                h3 { "By category" }
+                div.table-wrap role="region" aria-label="Best sellers, by category" tabindex="0" {
+                    table.data-table {
+                        thead { tr {
+                            th scope="col" { "Category" } th scope="col" { "Units" }
+                            th scope="col" { "Sold for" } th scope="col" { "Currency" }
+                        } }
+                        tbody {
+                            @for c in categories {
+                                @let currency = Currency::parse(&c.currency).unwrap_or(shop);
+                                tr {
+                                    td { (c.name) }
+                                    td.num { (c.units) }
+                                    td.num { (Money::new(c.total_minor, currency)) }
+                                    td { (c.currency) }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -236,7 +281,7 @@ pub fn best_sellers_page(
     ctx: &RequestContext,
     form: &PeriodForm,
     period: Period,
-    top: &[ProductSales],
+    (top, categories): (&[ProductSales], &[CategorySales]),
     shop: Currency,
 ) -> Markup {
     admin_page(
@@ -249,13 +294,18 @@ pub fn best_sellers_page(
                 p.lead { (day(period.from)) " – " (day(period.to)) ". "
                     a href=(format!("/admin/analytics?{}", period_query(form))) { "Back to the report" } }
             }
-            (best_sellers(top, shop))
+            (best_sellers(top, categories, shop))
         },
     )
 }
 
 /// `GET /admin/analytics`.
-pub fn page(ctx: &RequestContext, form: &PeriodForm, r: &SalesReport) -> Markup {
+pub fn page(
+    ctx: &RequestContext,
+    form: &PeriodForm,
+    r: &SalesReport,
+    services: &ServicesReport,
+) -> Markup {
     admin_page(
         ctx,
         "Analytics",
@@ -263,9 +313,9 @@ pub fn page(ctx: &RequestContext, form: &PeriodForm, r: &SalesReport) -> Markup 
         html! {
             div.page-header {
                 h1 { "Analytics" }
-                p.lead { "Sales, refunds and abandoned checkouts over a period, each currency apart. Every figure is defined in the project's docs/analytics.md." }
+                p.lead { "Sales, refunds, abandoned checkouts, bookings and quotes over a period, each currency apart. Every figure is defined in the project's docs/analytics.md." }
             }
-            (report(form, r))
+            (report(form, r, services))
         },
     )
 }
@@ -277,5 +327,132 @@ pub fn form_for(range: &str, period: Period) -> PeriodForm {
         from: period.from.to_string(),
         to: period.to.to_string(),
         error: None,
+    }
+}
+
+/// "3 h", "2 d 4 h", "45 min"; "—" for none.
+fn duration(secs: Option<i64>) -> String {
+    let Some(secs) = secs else {
+        return "—".to_owned();
+    };
+    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, h) => format!("{h} h"),
+        (d, 0) => format!("{d} d"),
+        (d, h) => format!("{d} d {h} h"),
+    }
+}
+
+fn percent(p: Option<i64>) -> String {
+    p.map_or_else(|| "—".to_owned(), |p| format!("{p}%"))
+}
+
+/// Bookings: what is to come, what became of the period's, when they happen, and how full
+/// the resources were.
+fn bookings_section(r: &SalesReport, s: &ServicesReport) -> Markup {
+    let (now, before): (&Outcomes, &Outcomes) = (&s.current, &s.previous);
+    let grain = grain_name(r.period.grain());
+    let labels: Vec<&str> = r.buckets.iter().map(|b| b.label.as_str()).collect();
+    let hours: Vec<String> = (0..24).map(|h| format!("{h:02}:00")).collect();
+    let hour_labels: Vec<&str> = hours.iter().map(String::as_str).collect();
+    let booked = now.going_ahead + now.no_shows;
+    html! {
+        section.analytics-currency aria-labelledby="bookings-heading" {
+            h2 #bookings-heading { "Bookings" }
+            div.kpi-grid {
+                (kpi("Upcoming", s.upcoming.to_string(), "pending or confirmed, from now on".to_owned()))
+                (kpi("Starting in the period", booked.to_string(), change(booked, before.going_ahead + before.no_shows)))
+                (kpi("No-shows", now.no_shows.to_string(), format!("{} of those whose time came", percent(now.no_show_percent()))))
+                (kpi("Cancelled", now.cancelled.to_string(), change(now.cancelled, before.cancelled)))
+            }
+            (stacked_bar_chart(
+                "bookings-outcomes",
+                &format!("Bookings per {grain}, by outcome"),
+                &format!(
+                    "Bookings starting each {grain} from {} to {}: {} going ahead or done, {} no-shows, {} cancelled.",
+                    day(r.period.from), day(r.period.to), now.going_ahead, now.no_shows, now.cancelled
+                ),
+                &labels,
+                &[
+                    Series { name: "Going ahead or done", values: s.by_bucket.iter().map(|o| o.going_ahead).collect() },
+                    Series { name: "No-shows", values: s.by_bucket.iter().map(|o| o.no_shows).collect() },
+                    Series { name: "Cancelled", values: s.by_bucket.iter().map(|o| o.cancelled).collect() },
+                ],
+            ))
+            (bar_chart(&BarChart {
+                id: "bookings-weekday",
+                title: "Bookings by day of the week",
+                description: format!("Bookings starting in the period (not cancelled), by the weekday they start on in the studio's zone; {booked} in all."),
+                labels: vec!["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+                values: &s.by_weekday,
+                value_header: "Bookings",
+            }, |v| v.to_string()))
+            (bar_chart(&BarChart {
+                id: "bookings-hour",
+                title: "Bookings by starting hour",
+                description: format!("Bookings starting in the period (not cancelled), by the hour they start at in the studio's zone; {booked} in all."),
+                labels: hour_labels,
+                values: &s.by_hour,
+                value_header: "Bookings",
+            }, |v| v.to_string()))
+            (utilisation_table(s))
+        }
+    }
+}
+
+fn utilisation_table(s: &ServicesReport) -> Markup {
+    let hours = |secs: i64| format!("{:.1} h", secs as f64 / 3_600.0);
+    html! {
+        h3 { "Utilisation against opening hours" }
+        @if s.utilisation.is_empty() {
+            p.empty-state { "No resources yet." }
+        } @else {
+            div.table-wrap role="region" aria-label="Utilisation of resources" tabindex="0" {
+                table.data-table {
+                    thead { tr {
+                        th scope="col" { "Resource" } th scope="col" { "At once" }
+                        th scope="col" { "Occupied" } th scope="col" { "Open × at once" } th scope="col" { "Utilisation" }
+                    } }
+                    tbody {
+                        @for u in &s.utilisation {
+                            tr {
+                                td { (u.name) }
+                                td.num { (u.capacity) }
+                                td.num { (hours(u.occupied)) }
+                                td.num { (hours(u.available)) }
+                                td.num { (percent(u.percent())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The quote funnel of the requests received in the period.
+fn quotes_section(s: &ServicesReport) -> Markup {
+    let (f, before) = (&s.funnel, &s.previous_funnel);
+    let conversion = (f.received > 0).then(|| (200 * f.booked + f.received) / (2 * f.received));
+    html! {
+        section.analytics-currency aria-labelledby="quotes-heading" {
+            h2 #quotes-heading { "Quotes" }
+            div.kpi-grid {
+                (kpi("Requests received", f.received.to_string(), change(f.received, before.received)))
+                (kpi("Quoted", f.quoted.to_string(), format!("median {} after the request", duration(f.median_to_quote))))
+                (kpi("Accepted", f.accepted.to_string(), format!("median {} after the first proposal", duration(f.median_to_accept))))
+                (kpi("Quote → booking", percent(conversion), format!("{} of {} requests booked a shoot", f.booked, f.received)))
+            }
+            (funnel_chart(
+                "quote-funnel",
+                "Quote requests of the period, stage by stage",
+                &format!(
+                    "Of {} requests received, {} were quoted, {} accepted and {} booked a shoot.",
+                    f.received, f.quoted, f.accepted, f.booked
+                ),
+                &[("Received", f.received), ("Quoted", f.quoted), ("Accepted", f.accepted), ("Booked", f.booked)],
+            ))
+        }
     }
 }

@@ -180,6 +180,40 @@ pub(crate) async fn rules(state: &AppState, conn: &mut sqlx::AnyConnection) -> A
     ))
 }
 
+/// How long the studio is open from `from` to `to` (both included, dates in its zone), in
+/// seconds: the weekly hours, or a date's override where it has one, each interval measured
+/// between its opening and closing instants (a day the clocks change keeps its real length).
+pub async fn open_seconds(state: &AppState, from: Date, to: Date) -> AppResult<i64> {
+    let pool = state.db.pool();
+    let hours = store::opening_hours(pool).await?;
+    let overrides = store::overrides_from(pool, &from.to_string()).await?;
+    let resources = store::resources(pool).await?;
+    let zone = state.settings.time_zone.clone();
+    let rules = Rules::from_rows(zone.clone(), &hours, &overrides, &resources);
+    let mut total = 0;
+    let mut day = from;
+    while day <= to {
+        for interval in rules.studio.hours_on(day).intervals() {
+            let opens = day.to_datetime(interval.start()).to_zoned(zone.clone());
+            let closes = if interval.ends_at_midnight() {
+                day.tomorrow()
+                    .map(|next| next.to_datetime(jiff::civil::Time::midnight()))
+                    .and_then(|dt| dt.to_zoned(zone.clone()))
+            } else {
+                day.to_datetime(interval.end()).to_zoned(zone.clone())
+            };
+            if let (Ok(opens), Ok(closes)) = (opens, closes) {
+                total += (closes.timestamp().as_second() - opens.timestamp().as_second()).max(0);
+            }
+        }
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
 /// Epoch seconds of a timestamp.
 fn secs(t: Timestamp) -> i64 {
     t.as_second()

@@ -833,3 +833,70 @@ pub async fn count_pending<'e>(ex: impl Executor<'e, Database = Any>) -> Result<
         .fetch_one(ex)
         .await
 }
+
+/// A booking as the reports count it: when it starts and its status.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Scheduled {
+    pub starts_at: i64,
+    pub status: String,
+}
+
+/// The bookings that start in `[from, to)` and got past their hold (held and expired ones are
+/// left out), in start order.
+pub async fn scheduled_between<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Scheduled>, sqlx::Error> {
+    sqlx::query_as(
+        "select starts_at, status from bookings \
+         where starts_at >= $1 and starts_at < $2 and status not in ('held', 'expired') \
+         order by starts_at",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await
+}
+
+/// How many bookings are still to come (pending or confirmed, starting from `now`).
+pub async fn count_upcoming<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from bookings where starts_at >= $1 and status in ('pending', 'confirmed')",
+    )
+    .bind(now)
+    .fetch_one(ex)
+    .await
+}
+
+/// Per resource, the seconds its claims occupy within `[from, to)` (buffers included): every
+/// resource, active or not, with zero when unclaimed. A cancelled or expired booking has
+/// given its claims back.
+pub async fn occupied_between<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(ResourceRow, i64)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        resource: ResourceRow,
+        occupied: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select r.id, r.name, r.kind, r.capacity, r.active, cast(coalesce(( \
+             select sum((case when c.occupied_to < $2 then c.occupied_to else $2 end) \
+                      - (case when c.occupied_from > $1 then c.occupied_from else $1 end)) \
+             from booking_claims c \
+             where c.resource_id = r.id and c.occupied_to > $1 and c.occupied_from < $2), 0) as bigint) as occupied \
+         from booking_resources r order by r.sort_order, r.name",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.resource, r.occupied)).collect())
+}

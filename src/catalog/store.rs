@@ -47,6 +47,17 @@ pub async fn find_by_id<'e>(
     .await
 }
 
+/// Every product's category name (`None` when it has none), for reports by category.
+pub async fn product_categories<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select p.id, c.name from products p left join categories c on c.id = p.category_id",
+    )
+    .fetch_all(ex)
+    .await
+}
+
 /// Products by id (for cart lines), listed or not.
 pub async fn find_many<'e>(
     ex: impl Executor<'e, Database = Any>,

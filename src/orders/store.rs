@@ -689,6 +689,44 @@ pub struct ProductSales {
     pub total_minor: i64,
 }
 
+/// The lines of the order payments captured in `$1..$2`, per product (or a deleted
+/// product's slug) and currency, best first; at most `$3`.
+const SALES_BY_PRODUCT: &str = "select min(l.product_id), min(l.product_slug), p.currency, \
+        cast(sum(l.quantity) as bigint), cast(sum(l.total_minor) as bigint), \
+        max(l.order_id) \
+     from payments p join order_lines l on l.order_id = p.order_id \
+     where p.paid_at >= $1 and p.paid_at < $2 and p.purpose = 'order' \
+       and p.captured_minor > 0 \
+     group by coalesce(l.product_id, l.product_slug), p.currency \
+     order by 5 desc, 4 desc limit $3";
+
+/// Every product's sales of the order payments captured in `[from, to)`, as
+/// [`product_sales`] counts them but without titles (the slug stands in): one query, for
+/// totals by category.
+pub async fn sales_by_product(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<ProductSales>, sqlx::Error> {
+    let rows = sqlx::query(SALES_BY_PRODUCT)
+        .bind(from)
+        .bind(to)
+        .bind(i64::MAX)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ProductSales {
+                product_id: r.try_get(0)?,
+                title: r.try_get(1)?,
+                currency: r.try_get(2)?,
+                units: r.try_get(3)?,
+                total_minor: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
 /// The `limit` best sellers of the order payments captured in `[from, to)`: per product and
 /// currency, best first (by the lines' total, then units). Lines of a deleted product count
 /// under its slug. An order paid twice by mistake counts twice, as it does among the orders
@@ -699,21 +737,12 @@ pub async fn product_sales(
     to: i64,
     limit: i64,
 ) -> Result<Vec<ProductSales>, sqlx::Error> {
-    let rows = sqlx::query(
-        "select min(l.product_id), min(l.product_slug), p.currency, \
-                cast(sum(l.quantity) as bigint), cast(sum(l.total_minor) as bigint), \
-                max(l.order_id) \
-         from payments p join order_lines l on l.order_id = p.order_id \
-         where p.paid_at >= $1 and p.paid_at < $2 and p.purpose = 'order' \
-           and p.captured_minor > 0 \
-         group by coalesce(l.product_id, l.product_slug), p.currency \
-         order by 5 desc, 4 desc limit $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(SALES_BY_PRODUCT)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let product_id: Option<String> = r.try_get(0)?;

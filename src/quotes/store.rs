@@ -698,3 +698,36 @@ pub async fn is_being_accepted<'e>(
     .await?;
     Ok(n > 0)
 }
+
+/// A quote request as the funnel counts it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FunnelRow {
+    /// Received.
+    pub created_at: i64,
+    /// Its first proposal was sent.
+    pub first_sent_at: Option<i64>,
+    /// Signed (kept once the deposit is paid; cleared if the hold lapsed unpaid).
+    pub accepted_at: Option<i64>,
+    /// `new`, `quoted`, `accepted`, …
+    pub state: String,
+    /// The shoot it holds or confirmed.
+    pub booking_id: Option<String>,
+}
+
+/// The quote requests received in `[from, to)`, with when each was first quoted and signed.
+pub async fn funnel_between<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<FunnelRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select q.created_at, \
+                (select min(r.sent_at) from quote_revisions r where r.quote_id = q.id) as first_sent_at, \
+                q.accepted_at, q.state, q.booking_id \
+         from quotes q where q.created_at >= $1 and q.created_at < $2 order by q.created_at",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await
+}

@@ -636,7 +636,260 @@ async fn hourly_totals_follow_every_change_and_any_edges(backend: Backend) {
     app.stop().await;
 }
 
+/// Epoch seconds of a London wall-clock time.
+fn london(at: &str) -> i64 {
+    let dt: jiff::civil::DateTime = at.parse().unwrap();
+    dt.to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap())
+        .unwrap()
+        .timestamp()
+        .as_second()
+}
+
+/// A booking `n` of one hour from `start` (London time) claiming Studio A unless it gave
+/// its claim back (cancelled, expired).
+async fn insert_booking(app: &TestApp, n: u32, start: &str, hours: i64, status: &str) {
+    let id = format!("00000000-0000-7000-8005-{n:012}");
+    let from = london(start);
+    let to = from + hours * 3_600;
+    exec(
+        app,
+        format!(
+            "insert into bookings (id, reference, booking_type_id, type_name, status, starts_at, ends_at, \
+             buffer_before_minutes, buffer_after_minutes, name, email, location, currency, policy, \
+             created_at, updated_at) values ('{id}', 'BK-{n:06}', '00000000-0000-7000-8006-000000000001', \
+             'Studio hire', '{status}', {from}, {to}, 0, 0, 'Client {n}', 'c{n}@example.com', 'studio', \
+             'SGD', '{{}}', {from}, {from})"
+        ),
+    )
+    .await;
+    if !matches!(status, "cancelled" | "expired") {
+        exec(
+            app,
+            format!(
+                "insert into booking_claims (booking_id, resource_id, occupied_from, occupied_to) \
+                 values ('{id}', '00000000-0000-7000-8007-000000000001', {from}, {to})"
+            ),
+        )
+        .await;
+    }
+}
+
+/// A quote request `n` received at `created` (London), first quoted `sent_after` days later,
+/// signed `signed_after` days after that.
+async fn insert_quote(
+    app: &TestApp,
+    n: u32,
+    created: &str,
+    state: &str,
+    sent_after: Option<i64>,
+    signed_after: Option<i64>,
+    booked: bool,
+) {
+    let id = format!("00000000-0000-7000-8008-{n:012}");
+    let at = london(created);
+    let sent = sent_after.map(|d| at + d * 86_400);
+    let signed = match (sent, signed_after) {
+        (Some(s), Some(d)) => (s + d * 86_400).to_string(),
+        _ => "null".to_owned(),
+    };
+    let booking = if booked {
+        "'00000000-0000-7000-8005-000000000001'"
+    } else {
+        "null"
+    };
+    exec(
+        app,
+        format!(
+            "insert into quotes (id, reference, state, name, email, description, accepted_at, booking_id, \
+             created_at, updated_at) values ('{id}', 'Q-{n:06}', '{state}', 'Asker {n}', 'q{n}@example.com', \
+             'A film', {signed}, {booking}, {at}, {at})"
+        ),
+    )
+    .await;
+    if let Some(sent) = sent {
+        exec(
+            app,
+            format!(
+                "insert into quote_revisions (quote_id, number, valid_until, currency, deposit_kind, sent_at) \
+                 values ('{id}', 1, '2026-12-31', 'SGD', 'none', {sent})"
+            ),
+        )
+        .await;
+    }
+}
+
+async fn services_dataset(app: &TestApp) {
+    let t = london("2026-01-01T00:00");
+    exec(
+        app,
+        format!(
+            "insert into booking_types (id, slug, name, length_kind, length_value, currency, created_at, updated_at) \
+             values ('00000000-0000-7000-8006-000000000001', 'studio-hire', 'Studio hire', 'minutes', 60, 'SGD', {t}, {t})"
+        ),
+    )
+    .await;
+    exec(
+        app,
+        format!(
+            "insert into booking_resources (id, name, kind, capacity, created_at, updated_at) \
+             values ('00000000-0000-7000-8007-000000000001', 'Studio A', 'room', 1, {t}, {t})"
+        ),
+    )
+    .await;
+    for weekday in 1..=5 {
+        exec(
+            app,
+            format!(
+                "insert into opening_hours (id, weekday, opens, closes, created_at, updated_at) \
+                 values ('00000000-0000-7000-8009-00000000000{weekday}', {weekday}, '09:00', '17:00', {t}, {t})"
+            ),
+        )
+        .await;
+    }
+    // Closed on Monday 2 March; open 00:00–12:00 on Sunday 29 March, when the clocks go
+    // forward at 01:00: eleven hours, not twelve.
+    exec(
+        app,
+        format!(
+            "insert into date_overrides (id, day, closed, created_at, updated_at) \
+             values ('00000000-0000-7000-800a-000000000001', '2026-03-02', 1, {t}, {t})"
+        ),
+    )
+    .await;
+    exec(
+        app,
+        format!(
+            "insert into date_overrides (id, day, closed, opens, closes, created_at, updated_at) \
+             values ('00000000-0000-7000-800a-000000000002', '2026-03-29', 0, '00:00', '12:00', {t}, {t})"
+        ),
+    )
+    .await;
+    insert_booking(app, 1, "2026-03-10T10:00", 2, "completed").await; // Tue
+    insert_booking(app, 2, "2026-03-31T09:00", 1, "confirmed").await; // Tue, summer time
+    insert_booking(app, 3, "2026-03-31T23:00", 2, "pending").await; // runs into April
+    insert_booking(app, 4, "2026-03-29T00:30", 1, "no_show").await; // Sun, before the change
+    insert_booking(app, 5, "2026-03-29T02:30", 1, "no_show").await; // Sun, after it
+    insert_booking(app, 6, "2026-03-15T10:00", 1, "cancelled").await;
+    insert_booking(app, 7, "2026-03-16T10:00", 1, "expired").await;
+    insert_booking(app, 8, "2026-02-28T23:30", 1, "confirmed").await; // the period before
+    insert_booking(app, 9, "2030-01-10T10:00", 1, "confirmed").await; // to come
+    insert_quote(app, 1, "2026-03-03T10:00", "new", None, None, false).await;
+    insert_quote(app, 2, "2026-03-04T10:00", "quoted", Some(1), None, false).await;
+    insert_quote(
+        app,
+        3,
+        "2026-03-05T10:00",
+        "accepted",
+        Some(2),
+        Some(1),
+        true,
+    )
+    .await;
+    // Signed, its deposit not paid yet: quoted, not accepted.
+    insert_quote(
+        app,
+        4,
+        "2026-03-06T10:00",
+        "quoted",
+        Some(3),
+        Some(1),
+        false,
+    )
+    .await;
+    insert_quote(app, 5, "2026-02-20T10:00", "new", None, None, false).await;
+}
+
+async fn bookings_and_quotes_match_their_definitions(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .var("STUDIO_TIME_ZONE", "Europe/London")
+        .spawn()
+        .await;
+    services_dataset(&app).await;
+    let march = period("2026-03-01", "2026-03-31");
+    let s = flashstudio::analytics::services::report(&app.state, march)
+        .await
+        .unwrap();
+    let o = s.current;
+    assert_eq!(
+        (o.going_ahead, o.completed, o.no_shows, o.cancelled),
+        (3, 1, 2, 1),
+        "held and expired bookings do not count; the one of 28 February is the period before's"
+    );
+    assert_eq!(o.no_show_percent(), Some(67), "2 of the 3 whose time came");
+    assert_eq!(s.previous.going_ahead, 1);
+    assert_eq!(s.upcoming, 1);
+    assert_eq!(
+        s.by_weekday,
+        [0, 3, 0, 0, 0, 0, 2],
+        "Tuesdays and the Sunday"
+    );
+    let hours: Vec<usize> = (0..24).filter(|h| s.by_hour[*h] > 0).collect();
+    assert_eq!(
+        hours,
+        [0, 2, 9, 10, 23],
+        "each in London's time of that day"
+    );
+    assert_eq!(s.by_bucket.len(), 31, "a bucket per day");
+    assert_eq!(s.by_bucket[28].no_shows, 2, "29 March");
+    assert_eq!(s.by_bucket[30].going_ahead, 2, "31 March");
+    assert_eq!(s.by_bucket[1], Default::default(), "an empty day is zero");
+    let studio = s.utilisation.iter().find(|u| u.name == "Studio A").unwrap();
+    assert_eq!(
+        studio.available,
+        (21 * 8 + 11) * 3_600,
+        "21 weekdays open (not the 2nd) and the short Sunday"
+    );
+    assert_eq!(
+        studio.occupied,
+        (2 + 1 + 1 + 1 + 1) * 3_600 + 1_800,
+        "the bookings running into April and out of February count their March time; \
+         cancelled and expired ones gave theirs back"
+    );
+    assert_eq!(studio.percent(), Some(4), "6.5 of 179 hours");
+    let f = s.funnel;
+    assert_eq!((f.received, f.quoted, f.accepted, f.booked), (4, 3, 1, 1));
+    assert_eq!(
+        f.median_to_quote,
+        Some(2 * 86_400),
+        "of one, two and three days"
+    );
+    assert_eq!(f.median_to_accept, Some(86_400));
+    assert_eq!(s.previous_funnel.received, 1);
+
+    // The page shows them, with and without htmx, and their CSVs.
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let staff = app.new_browser();
+    staff.login(ADMIN, PASSWORD).await;
+    let (status, page) = staff
+        .get_text("/admin/analytics?from=2026-03-01&to=2026-03-31")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for text in [
+        "Bookings per day, by outcome",
+        "Bookings by day of the week",
+        "Utilisation against opening hours",
+        "Quote requests of the period, stage by stage",
+        "3 (75%)",
+        "67% of those whose time came",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    let (_, csv) = staff
+        .get_text("/admin/analytics/export?table=quotes&from=2026-03-01&to=2026-03-31")
+        .await;
+    assert!(
+        csv.contains("Received,4,100") && csv.contains("Booked,1,25"),
+        "{csv}"
+    );
+    let (_, csv) = staff
+        .get_text("/admin/analytics/export?table=bookings&from=2026-03-01&to=2026-03-31")
+        .await;
+    assert!(csv.contains("2026-03-29,2026-03-29,0,2,0"), "{csv}");
+    app.stop().await;
+}
+
 on_both_backends!(
+    bookings_and_quotes_match_their_definitions,
     hourly_totals_follow_every_change_and_any_edges,
     every_figure_matches_its_definition,
     the_page_shows_the_report_and_refuses_bad_periods,

@@ -982,6 +982,22 @@ async fn every_page_passes_axe() {
         .await
         .unwrap();
     axe.check(c, "admin-message").await;
+    // The customer who wrote it (and the one who bought above): their page and timeline.
+    for (name, email) in [
+        ("admin-customer", "ana@example.com"),
+        ("admin-customer-buyer", "bea@example.com"),
+    ] {
+        let customer: String = sqlx::query_scalar("select id from customers where email = $1")
+            .bind(email)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        c.goto(&format!("{base}/admin/customer/{customer}"))
+            .await
+            .unwrap();
+        wait_text(c, "#timeline", "the timeline", |t| t == "Timeline").await;
+        axe.check(c, name).await;
+    }
     // A quote: staff's page with the proposal editor, the terms template, then the
     // customer's page with the proposal sent from that editor.
     let quote = flashstudio::quotes::service::request(
