@@ -243,6 +243,7 @@ fn admin() -> Route {
             post(crate::customers::handlers::password_reset),
         )
         .at("/order/:id", get(admin_orders::show))
+        .at("/order-line/:id", get(admin_orders::line))
         .at("/order/:id/ship", post(admin_orders::ship))
         .at("/order/:id/cancel", post(admin_orders::cancel))
         .at("/order/:id/resend", post(admin_orders::resend))

@@ -289,6 +289,21 @@ pub async fn show(
     Ok(detail_page(&ctx, state, &d, &FieldErrors::new(), ("", "")).into_response())
 }
 
+/// `GET /admin/order-line/{id}`: the order page of the line's order (the order lines table's
+/// link).
+#[handler]
+pub async fn line(
+    _admin: AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let order = order_store::order_of_line(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::http::redirect(&format!("/admin/order/{order}")))
+}
+
 fn back(state: &AppState, id: &str, flash: Flash) -> Response {
     redirect_with_flash(state, &format!("/admin/order/{id}"), flash)
 }

@@ -14,6 +14,7 @@ pub static ALL: &[&TableSpec] = &[
     &crate::site::tables::STUDIO_DETAILS,
     &crate::site::tables::CONTACT_MESSAGES,
     &crate::orders::tables::ORDERS,
+    &crate::orders::tables::ORDER_LINES,
     &crate::customers::tables::CUSTOMERS,
     &crate::bookings::tables::BOOKINGS,
     &crate::bookings::tables::BOOKING_TYPES,

@@ -154,14 +154,16 @@ pub fn stacked_bar_chart(
         }
         (x_labels(labels, slot))
     };
-    html! {
-        (frame(id, title, description, svg, data_table(title, labels, series, &count)))
+    // The legend names the fills (the data table names them too).
+    let beneath = html! {
         ul.chart-legend aria-hidden="true" {
             @for (k, s) in series.iter().enumerate() {
                 li { span class=(format!("chart-swatch chart-series-{k}")) {} (s.name) }
             }
         }
-    }
+        (data_table(title, labels, series, &count))
+    };
+    frame(id, title, description, svg, beneath)
 }
 
 /// A funnel: one horizontal bar per stage, each as long as its count, with its count and its

@@ -397,6 +397,17 @@ pub async fn lines<'e>(
     .await
 }
 
+/// The order an order line belongs to.
+pub async fn order_of_line<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    line_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select order_id from order_lines where id = $1")
+        .bind(line_id)
+        .fetch_optional(ex)
+        .await
+}
+
 /// An account's orders, newest first.
 pub async fn for_user<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -54,3 +54,65 @@ pub static ORDERS: TableSpec = TableSpec {
     }],
     rules: &PlainWrites,
 };
+
+/// Order lines: every line of every order, with its order's number, time, status and
+/// customer, read from the view `order_line_rows`. Read-only; filtered by the order's
+/// status and placing day as the orders table is, and exported as CSV like every table.
+pub static ORDER_LINES: TableSpec = TableSpec {
+    name: "order-lines",
+    title: "Order lines",
+    help: "What each order contained, newest order first. Filter by when the order was placed and its status (as on Orders); export the lines for a spreadsheet.",
+    entity: "order_line",
+    table: "order_line_rows",
+    columns: &[
+        Column::show("number", "Order", text(20)),
+        Column::show("created_at", "Placed", Kind::Timestamp),
+        Column::show(
+            "status",
+            "Status",
+            Kind::Choice(&[
+                ("pending_payment", "Awaiting payment"),
+                ("paid", "Paid"),
+                ("fulfilled", "Fulfilled"),
+                ("cancelled", "Cancelled"),
+                ("expired", "Expired"),
+            ]),
+        ),
+        Column::show("email", "Customer", text(254)),
+        Column::show("title", "Item", text(200)),
+        Column::show("options_label", "Options", text(200)),
+        Column::show("product_slug", "Product", text(80)),
+        Column::show(
+            "kind",
+            "Kind",
+            Kind::Choice(&[("print", "Print"), ("digital", "Digital")]),
+        ),
+        Column::show(
+            "quantity",
+            "Quantity",
+            Kind::Int {
+                min: 1,
+                max: i64::MAX,
+                nullable: false,
+            },
+        ),
+        Column::show("unit_price_minor", "Unit price", PRICE),
+        Column::show("total_minor", "Line total", PRICE),
+    ],
+    default_sort: ("created_at", true),
+    search: &[],
+    search_index: false,
+    row_currency: Some("currency"),
+    filters: &[
+        Filter::on("status", "Status"),
+        Filter::on("kind", "Kind"),
+        Filter::on("created_at", "Placed"),
+    ],
+    bulk: &[],
+    create: None,
+    links: &[RowLink {
+        label: "Order",
+        path: "/admin/order-line/{id}",
+    }],
+    rules: &PlainWrites,
+};

@@ -348,7 +348,10 @@ pub fn page(
         html! {
             div.page-header {
                 h1 { (spec.title) }
-                p.lead { (spec.help) " Click a value to edit it; Enter saves, Escape cancels." }
+                p.lead {
+                    (spec.help)
+                    @if spec.columns.iter().any(|c| c.editable) { " Click a value to edit it; Enter saves, Escape cancels." }
+                }
             }
             @if let Some(create) = spec.create {
                 details.panel.create-panel open[!create_errors.is_empty()] {

@@ -12,6 +12,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Dashboard", "/admin"),
     ("Analytics", "/admin/analytics"),
     ("Orders", "/admin/orders"),
+    ("Order lines", "/admin/order-lines"),
     ("Customers", "/admin/customers"),
     ("Calendar", "/admin/calendar"),
     ("Bookings", "/admin/bookings"),

@@ -218,7 +218,71 @@ async fn an_export_carries_every_matching_row_in_order(backend: Backend) {
     app.stop().await;
 }
 
+async fn order_lines_export_with_their_orders_filters(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let b = admin(&app).await;
+    let day = 1_780_000_000;
+    insert_orders(
+        &app,
+        &[
+            (1, "paid", "Ana", "SGD", 5_500, day),
+            (2, "expired", "Bea", "EUR", 1_200, day + 60),
+        ],
+    )
+    .await;
+    for (n, order, title, qty, unit) in [
+        (1, 1, "Harbour print", 2, 2_000),
+        (2, 1, "=HYPERLINK(\"http://x\")", 1, 1_500),
+        (3, 2, "Film download", 1, 1_200),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into order_lines (id, order_id, position, product_slug, kind, title, \
+             unit_price_minor, quantity, total_minor) values ('00000000-0000-7000-8001-{n:012}', \
+             '00000000-0000-7000-8000-{order:012}', {n}, 'p{n}', 'print', '{title}', {unit}, {qty}, {t})",
+            t = qty * unit
+        )))
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    }
+    let (status, page) = b.get_text("/admin/order-lines").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Harbour print") && page.contains("€12.00"),
+        "each in its order's currency"
+    );
+    let (_, body) = export(&b, "/admin/order-lines/export?f.status=paid").await;
+    let rows = records(&body);
+    assert_eq!(
+        rows.len(),
+        3,
+        "the header and the paid order's two lines: {rows:?}"
+    );
+    let header = &rows[0];
+    assert_eq!(header.last().map(String::as_str), Some("Currency"));
+    let harbour = rows.iter().find(|r| r[4] == "Harbour print").unwrap();
+    assert_eq!(harbour[0], "FS-100001");
+    assert!(harbour.contains(&"40.00".to_owned()) && harbour.contains(&"SGD".to_owned()));
+    assert!(
+        rows.iter().any(|r| r[4] == "'=HYPERLINK(\"http://x\")"),
+        "inert"
+    );
+    // The link of a line opens its order.
+    let resp = b
+        .client
+        .get(b.url("/admin/order-line/00000000-0000-7000-8001-000000000003"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::support::location(&resp),
+        "/admin/order/00000000-0000-7000-8000-000000000002"
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
+    order_lines_export_with_their_orders_filters,
     orders_export_follows_the_list_and_writes_inert_cells,
     an_export_carries_every_matching_row_in_order,
 );
