@@ -142,17 +142,20 @@ create trigger payments_spend_ad after delete on payments when old.captured_mino
   on conflict (email, currency) do update set net_minor = customer_spend.net_minor + excluded.net_minor;
 end;
 
--- The admin's search (`tables::TableSpec::search_index`).
+-- The admin's search (`tables::TableSpec::search_index`). Its rows share the customers'
+-- rowids, so a change finds its row by rowid (not by scanning the unindexed `id`), and only
+-- a change of the address or the name touches it: every order upserts its customer.
 create virtual table customers_search using fts5(id unindexed, email, name, tokenize = 'trigram');
 create trigger customers_search_ai after insert on customers begin
-  insert into customers_search (id, email, name) values (new.id, new.email, new.name);
+  insert into customers_search (rowid, id, email, name) values (new.rowid, new.id, new.email, new.name);
 end;
-create trigger customers_search_au after update of email, name on customers begin
-  delete from customers_search where id = old.id;
-  insert into customers_search (id, email, name) values (new.id, new.email, new.name);
+create trigger customers_search_au after update of email, name on customers
+when old.email is not new.email or old.name is not new.name begin
+  delete from customers_search where rowid = old.rowid;
+  insert into customers_search (rowid, id, email, name) values (new.rowid, new.id, new.email, new.name);
 end;
 create trigger customers_search_ad after delete on customers begin
-  delete from customers_search where id = old.id;
+  delete from customers_search where rowid = old.rowid;
 end;
 
 -- What was there before (in this migration's write transaction: nothing slips between).
@@ -179,4 +182,4 @@ select email, currency, sum(net) from (
   from payments p where p.captured_minor > 0
 ) paid where email is not null group by email, currency;
 
-insert into customers_search (id, email, name) select id, email, name from customers;
+insert into customers_search (rowid, id, email, name) select rowid, id, email, name from customers;
