@@ -86,13 +86,12 @@ pub async fn best_sellers(
     form: FormPairs,
 ) -> AppResult<Response> {
     let (period, form) = chosen(&form, today(&state.settings.time_zone));
-    let top = super::report::best_sellers(state, period).await?;
-    let categories = super::report::top_categories(state, period).await?;
+    let best = super::report::best_sellers(state, period).await?;
     let shop = state.settings.currency;
     let mut resp = if req.header("hx-request") == Some("true") {
-        views::best_sellers(&top, &categories, shop).into_response()
+        views::best_sellers(&best, shop).into_response()
     } else {
-        views::best_sellers_page(&ctx, &form, period, (&top, &categories), shop).into_response()
+        views::best_sellers_page(&ctx, &form, period, &best, shop).into_response()
     };
     vary_on_htmx(&mut resp);
     Ok(resp)
@@ -119,12 +118,12 @@ pub async fn export(
             super::export::figures_csv(&report, zone, bom)
         }
         super::export::Table::BestSellers => {
-            let top = super::report::best_sellers(state, period).await?;
-            super::export::best_sellers_csv(&top, bom)
+            let best = super::report::best_sellers(state, period).await?;
+            super::export::best_sellers_csv(&best.products, bom)
         }
         super::export::Table::Categories => {
-            let top = super::report::top_categories(state, period).await?;
-            super::export::categories_csv(&top, bom)
+            let best = super::report::best_sellers(state, period).await?;
+            super::export::categories_csv(&best.categories, bom)
         }
         super::export::Table::Bookings => {
             let services = super::services::report(state, period).await?;

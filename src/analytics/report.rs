@@ -2,10 +2,14 @@
 //! paid, their average value, refunds, deposits and balances, abandoned checkouts and the best
 //! sellers, for a period and the one before it, per currency.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use super::period::{Bucket, Period};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use crate::orders::store::ProductSales;
 use crate::payments::store::Takings;
@@ -113,19 +117,6 @@ fn entry<'a>(
         })
 }
 
-/// The best sellers of `period` (by money within each currency, the shop's first). Apart from
-/// the report: its cost grows with the orders paid in the period, so the page asks for it
-/// after showing the rest.
-pub async fn best_sellers(state: &AppState, period: Period) -> AppResult<Vec<ProductSales>> {
-    let (from, to) = period.instants(&state.settings.time_zone);
-    let mut conn = state.db.pool().acquire().await?;
-    let mut top =
-        crate::orders::store::product_sales(&mut conn, from, to, TOP_PRODUCTS as i64).await?;
-    let shop = state.settings.currency;
-    top.sort_by_key(|p| (p.currency != shop.code(), p.currency.clone()));
-    Ok(top)
-}
-
 /// How many categories the report lists.
 pub const TOP_CATEGORIES: usize = 10;
 
@@ -143,29 +134,58 @@ pub struct CategorySales {
     pub total_minor: i64,
 }
 
-/// The categories that sold most in `period`, per currency (the shop's first, then by
-/// total): every product's sales (one query) summed under its category as the catalog has it
-/// now.
-pub async fn top_categories(state: &AppState, period: Period) -> AppResult<Vec<CategorySales>> {
+/// Reports that group a period's order lines (best sellers and categories) running at once.
+/// Each holds the period's lines grouped in its database connection; a burst of them, one per
+/// pooled connection, would hold them all at once. The rest wait their turn.
+static HEAVY: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+
+/// How long a report waits for its turn before the request is answered "busy" (503).
+const HEAVY_WAIT: Duration = Duration::from_secs(30);
+
+/// A period's best sellers: the products and the categories.
+#[derive(Debug, Clone)]
+pub struct BestSellers {
+    /// The [`TOP_PRODUCTS`] best products, by money (the shop's currency first).
+    pub products: Vec<ProductSales>,
+    /// The [`TOP_CATEGORIES`] best categories per currency.
+    pub categories: Vec<CategorySales>,
+}
+
+/// The best sellers of `period`, products and categories, from one query of every product's
+/// sales (`orders::store::sales_by_product`), summed under each product's category as the
+/// catalog has it now. Apart from the report: its cost grows with the orders paid in the
+/// period, so the page asks for it after showing the rest, and at most a core's worth run at
+/// once.
+pub async fn best_sellers(state: &AppState, period: Period) -> AppResult<BestSellers> {
+    let _turn = tokio::time::timeout(HEAVY_WAIT, HEAVY.acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or(AppError::Busy { retry_after: 5 })?;
     let (from, to) = period.instants(&state.settings.time_zone);
+    let shop = state.settings.currency;
     let mut conn = state.db.pool().acquire().await?;
     let sales = crate::orders::store::sales_by_product(&mut conn, from, to).await?;
-    let categories: std::collections::HashMap<String, Option<String>> =
+    let categories: HashMap<String, Option<String>> =
         crate::catalog::store::product_categories(&mut *conn)
             .await?
             .into_iter()
             .collect();
-    Ok(sum_by_category(
-        &sales,
-        &categories,
-        state.settings.currency,
-    ))
+    let categories = sum_by_category(&sales, &categories, shop);
+    let mut products: Vec<ProductSales> = sales.into_iter().take(TOP_PRODUCTS).collect();
+    crate::orders::store::name_sales(&mut conn, &mut products).await?;
+    products.sort_by_key(|p| (p.currency != shop.code(), p.currency.clone()));
+    Ok(BestSellers {
+        products,
+        categories,
+    })
 }
 
 /// Sums `sales` by the category of each product (see [`top_categories`]).
 fn sum_by_category(
     sales: &[ProductSales],
-    categories: &std::collections::HashMap<String, Option<String>>,
+    categories: &HashMap<String, Option<String>>,
     shop: Currency,
 ) -> Vec<CategorySales> {
     let mut by_key: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
@@ -306,12 +326,13 @@ mod tests {
             currency: currency.to_owned(),
             units,
             total_minor: total,
+            latest_order: String::new(),
         }
     }
 
     #[test]
     fn categories_sum_their_products_per_currency_the_shops_first() {
-        let categories = std::collections::HashMap::from([
+        let categories = HashMap::from([
             ("a".to_owned(), Some("Prints".to_owned())),
             ("b".to_owned(), Some("Prints".to_owned())),
             ("c".to_owned(), None),

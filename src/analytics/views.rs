@@ -5,11 +5,10 @@ use maud::{Markup, html};
 
 use super::charts::{BarChart, Series, bar_chart, funnel_chart, line_chart, stacked_bar_chart};
 use super::period::{Grain, PRESETS, Period};
-use super::report::{CategorySales, CurrencyReport, Figures, SalesReport};
+use super::report::{BestSellers, CurrencyReport, Figures, SalesReport};
 use super::services::{Outcomes, ServicesReport};
 use crate::http::context::RequestContext;
 use crate::money::{Currency, Money};
-use crate::orders::store::ProductSales;
 use crate::views::admin::admin_page;
 
 /// What the period form was given, as it shows it again.
@@ -225,7 +224,8 @@ fn best_sellers_placeholder(form: &PeriodForm) -> Markup {
 }
 
 /// The best sellers' section (the fragment that replaces the placeholder).
-pub fn best_sellers(top: &[ProductSales], categories: &[CategorySales], shop: Currency) -> Markup {
+pub fn best_sellers(best: &BestSellers, shop: Currency) -> Markup {
+    let (top, categories) = (&best.products, &best.categories);
     html! {
         section #best-sellers aria-labelledby="top-products" {
             h2 #top-products { "Best sellers" }
@@ -281,7 +281,7 @@ pub fn best_sellers_page(
     ctx: &RequestContext,
     form: &PeriodForm,
     period: Period,
-    (top, categories): (&[ProductSales], &[CategorySales]),
+    best: &BestSellers,
     shop: Currency,
 ) -> Markup {
     admin_page(
@@ -294,7 +294,7 @@ pub fn best_sellers_page(
                 p.lead { (day(period.from)) " – " (day(period.to)) ". "
                     a href=(format!("/admin/analytics?{}", period_query(form))) { "Back to the report" } }
             }
-            (best_sellers(top, categories, shop))
+            (best_sellers(best, shop))
         },
     )
 }

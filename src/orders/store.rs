@@ -698,6 +698,8 @@ pub struct ProductSales {
     pub units: i64,
     /// The lines' total (before refunds).
     pub total_minor: i64,
+    /// The newest order it was sold in (its title is read from there).
+    pub latest_order: String,
 }
 
 /// The lines of the order payments captured in `$1..$2`, per product (or a deleted
@@ -711,9 +713,11 @@ const SALES_BY_PRODUCT: &str = "select min(l.product_id), min(l.product_slug), p
      group by coalesce(l.product_id, l.product_slug), p.currency \
      order by 5 desc, 4 desc limit $3";
 
-/// Every product's sales of the order payments captured in `[from, to)`, as
-/// [`product_sales`] counts them but without titles (the slug stands in): one query, for
-/// totals by category.
+/// Every product's sales of the order payments captured in `[from, to)`, per product (a
+/// deleted product's lines under its slug) and currency, best first (by the lines' total, then
+/// units); the slug stands in for the title (see [`name_sales`]). An order paid twice by
+/// mistake counts twice, as it does among the orders paid. One query, read from the indexes
+/// of payments by capture time and of lines by order.
 pub async fn sales_by_product(
     conn: &mut AnyConnection,
     from: i64,
@@ -733,51 +737,33 @@ pub async fn sales_by_product(
                 currency: r.try_get(2)?,
                 units: r.try_get(3)?,
                 total_minor: r.try_get(4)?,
+                latest_order: r.try_get(5)?,
             })
         })
         .collect()
 }
 
-/// The `limit` best sellers of the order payments captured in `[from, to)`: per product and
-/// currency, best first (by the lines' total, then units). Lines of a deleted product count
-/// under its slug. An order paid twice by mistake counts twice, as it does among the orders
-/// paid. Read from the indexes of payments by capture time and of lines by order.
-pub async fn product_sales(
+/// Gives each of `sales` the title its product was sold under in the newest of those orders
+/// (one primary-key read each: call it for the few shown).
+pub async fn name_sales(
     conn: &mut AnyConnection,
-    from: i64,
-    to: i64,
-    limit: i64,
-) -> Result<Vec<ProductSales>, sqlx::Error> {
-    let rows = sqlx::query(SALES_BY_PRODUCT)
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let product_id: Option<String> = r.try_get(0)?;
-        let slug: String = r.try_get(1)?;
-        let latest_order: String = r.try_get(5)?;
-        // The title it was sold under in the latest of those orders (ids grow with time).
+    sales: &mut [ProductSales],
+) -> Result<(), sqlx::Error> {
+    for p in sales {
         let title: Option<String> = sqlx::query_scalar(
             "select title from order_lines where order_id = $1 \
              and (product_id = $2 or product_slug = $3) limit 1",
         )
-        .bind(&latest_order)
-        .bind(&product_id)
-        .bind(&slug)
+        .bind(&p.latest_order)
+        .bind(&p.product_id)
+        .bind(&p.title)
         .fetch_optional(&mut *conn)
         .await?;
-        out.push(ProductSales {
-            product_id,
-            title: title.unwrap_or(slug),
-            currency: r.try_get(2)?,
-            units: r.try_get(3)?,
-            total_minor: r.try_get(4)?,
-        });
+        if let Some(title) = title {
+            p.title = title;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checkouts abandoned in `[from, to)` (by when the order was placed), per currency: orders

@@ -287,6 +287,7 @@ async fn every_figure_matches_its_definition(backend: Backend) {
     .await
     .unwrap();
     let top: Vec<(&str, &str, i64, i64)> = best
+        .products
         .iter()
         .map(|p| {
             (
@@ -304,6 +305,19 @@ async fn every_figure_matches_its_definition(backend: Backend) {
             ("Print B", "SGD", 1, 5_000),
             ("Print A", "EUR", 1, 3_000)
         ]
+    );
+    let categories: Vec<(&str, &str, i64)> = best
+        .categories
+        .iter()
+        .map(|c| (c.name.as_str(), c.currency.as_str(), c.total_minor))
+        .collect();
+    assert_eq!(
+        categories,
+        [
+            ("Products since deleted", "SGD", 15_000),
+            ("Products since deleted", "EUR", 3_000)
+        ],
+        "lines without a product are summed apart, per currency"
     );
 
     // Around the clocks going forward in London: the payment at 00:30 BST is the 30th's.
