@@ -139,10 +139,13 @@ impl Db {
             Backend::Sqlite => options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL lets readers run beside the single writer; busy_timeout makes writers
-                    // queue instead of failing; foreign keys are off by default in SQLite.
+                    // queue instead of failing; foreign keys are off by default in SQLite. Each
+                    // connection keeps a page cache of its own, 1 MiB here rather than 2: the
+                    // operating system caches the file once for all of them.
                     conn.execute(
                         "pragma journal_mode = wal; pragma synchronous = normal; \
-                         pragma foreign_keys = on; pragma busy_timeout = 10000;",
+                         pragma foreign_keys = on; pragma busy_timeout = 10000; \
+                         pragma cache_size = -1024;",
                     )
                     .await?;
                     Ok(())
