@@ -2,11 +2,6 @@
 
 use clap::Parser as _;
 
-/// mimalloc returns memory to the system after a burst of requests, where glibc's allocator
-/// keeps it in per-thread arenas (`docs/performance.md`, "A hundred times the data").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = flashstudio::cli::Cli::parse();
