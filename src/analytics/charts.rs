@@ -49,17 +49,7 @@ pub fn bar_chart(chart: &BarChart<'_>, format: impl Fn(i64) -> String) -> Markup
         }
         (x_labels(labels, slot))
     };
-    let series = [Series {
-        name: chart.value_header,
-        values: values.to_vec(),
-    }];
-    frame(
-        chart.id,
-        chart.title,
-        &chart.description,
-        svg,
-        data_table(chart.title, labels, &series, &format),
-    )
+    single_series(chart, svg, &format)
 }
 
 /// A line through one value per bucket (a running total), each point with its figure.
@@ -87,16 +77,21 @@ pub fn line_chart(chart: &BarChart<'_>, format: impl Fn(i64) -> String) -> Marku
         }
         (x_labels(labels, slot))
     };
+    single_series(chart, svg, &format)
+}
+
+/// `chart`'s frame around `svg`, with its one series in the data table.
+fn single_series(chart: &BarChart<'_>, svg: Markup, format: &impl Fn(i64) -> String) -> Markup {
     let series = [Series {
         name: chart.value_header,
-        values: values.to_vec(),
+        values: chart.values.to_vec(),
     }];
     frame(
         chart.id,
         chart.title,
         &chart.description,
         svg,
-        data_table(chart.title, labels, &series, &format),
+        data_table(chart.title, &chart.labels, &series, format),
     )
 }
 
@@ -173,7 +168,12 @@ pub fn funnel_chart(id: &str, title: &str, description: &str, stages: &[(&str, i
     let row = PLOT_H / stages.len().max(1) as f64;
     let bar_h = (row * 0.7).max(1.0);
     let width = PLOT_W - 90.0;
-    let share = |v: i64| format!("{v} ({}%)", (200 * v + first) / (2 * first));
+    let share = |v: i64| {
+        format!(
+            "{v} ({}%)",
+            super::services::percent_of(v, first).unwrap_or(0)
+        )
+    };
     let svg = html! {
         @for (i, (name, v)) in stages.iter().enumerate() {
             @let y = TOP + row * i as f64 + (row - bar_h) / 2.0;

@@ -6,10 +6,9 @@
 use jiff::tz::TimeZone;
 
 use super::period::Bucket;
-use super::report::{CategorySales, SalesReport};
+use super::report::{SalesReport, SalesRow};
 use super::services::ServicesReport;
 use crate::money::Currency;
-use crate::orders::store::ProductSales;
 use crate::tables::export::{finish, neutralise, writer};
 
 /// Which table.
@@ -94,31 +93,16 @@ pub fn figures_csv(
     finish(out)
 }
 
-/// The best sellers.
-pub fn best_sellers_csv(top: &[ProductSales], bom: bool) -> Result<Vec<u8>, csv::Error> {
+/// A best-sellers table (products or categories), `first` naming its first column.
+pub fn sales_csv(first: &str, rows: &[SalesRow<'_>], bom: bool) -> Result<Vec<u8>, csv::Error> {
     let mut out = writer(bom);
-    out.write_record(["Product", "Units", "Sold for", "Currency"])?;
-    for p in top {
+    out.write_record([first, "Units", "Sold for", "Currency"])?;
+    for (name, units, currency, total) in rows {
         out.write_record([
-            neutralise(p.title.clone()),
-            p.units.to_string(),
-            amount(&p.currency, p.total_minor),
-            p.currency.clone(),
-        ])?;
-    }
-    finish(out)
-}
-
-/// The best-selling categories.
-pub fn categories_csv(top: &[CategorySales], bom: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut out = writer(bom);
-    out.write_record(["Category", "Units", "Sold for", "Currency"])?;
-    for c in top {
-        out.write_record([
-            neutralise(c.name.clone()),
-            c.units.to_string(),
-            amount(&c.currency, c.total_minor),
-            c.currency.clone(),
+            neutralise((*name).to_owned()),
+            units.to_string(),
+            amount(currency, *total),
+            (*currency).to_owned(),
         ])?;
     }
     finish(out)
@@ -164,11 +148,8 @@ pub fn quotes_csv(services: &ServicesReport, bom: bool) -> Result<Vec<u8>, csv::
         ("Accepted", f.accepted),
         ("Booked", f.booked),
     ] {
-        let share = if f.received > 0 {
-            ((200 * n + f.received) / (2 * f.received)).to_string()
-        } else {
-            String::new()
-        };
+        let share =
+            super::services::percent_of(n, f.received).map_or_else(String::new, |p| p.to_string());
         out.write_record([stage.to_owned(), n.to_string(), share])?;
     }
     finish(out)

@@ -119,11 +119,11 @@ pub async fn export(
         }
         super::export::Table::BestSellers => {
             let best = super::report::best_sellers(state, period).await?;
-            super::export::best_sellers_csv(&best.products, bom)
+            super::export::sales_csv("Product", &best.product_rows(), bom)
         }
         super::export::Table::Categories => {
             let best = super::report::best_sellers(state, period).await?;
-            super::export::categories_csv(&best.categories, bom)
+            super::export::sales_csv("Category", &best.category_rows(), bom)
         }
         super::export::Table::Bookings => {
             let services = super::services::report(state, period).await?;

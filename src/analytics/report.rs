@@ -152,6 +152,34 @@ pub struct BestSellers {
     pub categories: Vec<CategorySales>,
 }
 
+/// One row of a best-sellers table: (name, units, ISO code, total in minor units).
+pub type SalesRow<'a> = (&'a str, i64, &'a str, i64);
+
+impl BestSellers {
+    /// The products' rows.
+    pub fn product_rows(&self) -> Vec<SalesRow<'_>> {
+        self.products
+            .iter()
+            .map(|p| {
+                (
+                    p.title.as_str(),
+                    p.units,
+                    p.currency.as_str(),
+                    p.total_minor,
+                )
+            })
+            .collect()
+    }
+
+    /// The categories' rows.
+    pub fn category_rows(&self) -> Vec<SalesRow<'_>> {
+        self.categories
+            .iter()
+            .map(|c| (c.name.as_str(), c.units, c.currency.as_str(), c.total_minor))
+            .collect()
+    }
+}
+
 /// The best sellers of `period`, products and categories, from one query of every product's
 /// sales (`orders::store::sales_by_product`), summed under each product's category as the
 /// catalog has it now. Apart from the report: its cost grows with the orders paid in the

@@ -11,6 +11,11 @@ use crate::error::AppResult;
 use crate::quotes::store::FunnelRow;
 use crate::state::AppState;
 
+/// `part` of `whole` as a whole percentage, rounded half up; none when `whole` is not positive.
+pub fn percent_of(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (200 * part + whole) / (2 * whole))
+}
+
 /// Bookings of a period by what became of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcomes {
@@ -46,7 +51,7 @@ impl Outcomes {
     /// (completed or no-show), as a whole percentage; none when there were none.
     pub fn no_show_percent(&self) -> Option<i64> {
         let seen = self.completed + self.no_shows;
-        (seen > 0).then(|| (200 * self.no_shows + seen) / (2 * seen))
+        percent_of(self.no_shows, seen)
     }
 }
 
@@ -66,7 +71,7 @@ pub struct Utilisation {
 impl Utilisation {
     /// Occupied over available, as a whole percentage; none when the studio was never open.
     pub fn percent(&self) -> Option<i64> {
-        (self.available > 0).then(|| (200 * self.occupied + self.available) / (2 * self.available))
+        percent_of(self.occupied, self.available)
     }
 }
 

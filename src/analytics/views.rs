@@ -5,8 +5,8 @@ use maud::{Markup, html};
 
 use super::charts::{BarChart, Series, bar_chart, funnel_chart, line_chart, stacked_bar_chart};
 use super::period::{Grain, PRESETS, Period};
-use super::report::{BestSellers, CurrencyReport, Figures, SalesReport};
-use super::services::{Outcomes, ServicesReport};
+use super::report::{BestSellers, CurrencyReport, Figures, SalesReport, SalesRow};
+use super::services::{Outcomes, ServicesReport, percent_of};
 use crate::http::context::RequestContext;
 use crate::money::{Currency, Money};
 use crate::views::admin::admin_page;
@@ -225,49 +225,36 @@ fn best_sellers_placeholder(form: &PeriodForm) -> Markup {
 
 /// The best sellers' section (the fragment that replaces the placeholder).
 pub fn best_sellers(best: &BestSellers, shop: Currency) -> Markup {
-    let (top, categories) = (&best.products, &best.categories);
     html! {
         section #best-sellers aria-labelledby="top-products" {
             h2 #top-products { "Best sellers" }
-            @if top.is_empty() {
+            @if best.products.is_empty() {
                 p.empty-state { "No order was paid in this period." }
             } @else {
-                div.table-wrap role="region" aria-label="Best sellers, by product" tabindex="0" {
-                    table.data-table {
-                        thead { tr {
-                            th scope="col" { "Product" } th scope="col" { "Units" }
-                            th scope="col" { "Sold for" } th scope="col" { "Currency" }
-                        } }
-                        tbody {
-                            @for p in top {
-                                @let currency = Currency::parse(&p.currency).unwrap_or(shop);
-                                tr {
-                                    td { (p.title) }
-                                    td.num { (p.units) }
-                                    td.num { (Money::new(p.total_minor, currency)) }
-                                    td { (p.currency) }
-                                }
-                            }
-                        }
-                    }
-                }
+                (sales_table("Best sellers, by product", "Product", &best.product_rows(), shop))
                 h3 { "By category" }
-                div.table-wrap role="region" aria-label="Best sellers, by category" tabindex="0" {
-                    table.data-table {
-                        thead { tr {
-                            th scope="col" { "Category" } th scope="col" { "Units" }
-                            th scope="col" { "Sold for" } th scope="col" { "Currency" }
-                        } }
-                        tbody {
-                            @for c in categories {
-                                @let currency = Currency::parse(&c.currency).unwrap_or(shop);
-                                tr {
-                                    td { (c.name) }
-                                    td.num { (c.units) }
-                                    td.num { (Money::new(c.total_minor, currency)) }
-                                    td { (c.currency) }
-                                }
-                            }
+                (sales_table("Best sellers, by category", "Category", &best.category_rows(), shop))
+            }
+        }
+    }
+}
+
+/// A best-sellers table (products or categories), `first` naming its first column.
+fn sales_table(label: &str, first: &str, rows: &[SalesRow<'_>], shop: Currency) -> Markup {
+    html! {
+        div.table-wrap role="region" aria-label=(label) tabindex="0" {
+            table.data-table {
+                thead { tr {
+                    th scope="col" { (first) } th scope="col" { "Units" }
+                    th scope="col" { "Sold for" } th scope="col" { "Currency" }
+                } }
+                tbody {
+                    @for (name, units, code, total) in rows {
+                        tr {
+                            td { (name) }
+                            td.num { (units) }
+                            td.num { (Money::new(*total, Currency::parse(code).unwrap_or(shop))) }
+                            td { (code) }
                         }
                     }
                 }
@@ -434,7 +421,7 @@ fn utilisation_table(s: &ServicesReport) -> Markup {
 /// The quote funnel of the requests received in the period.
 fn quotes_section(s: &ServicesReport) -> Markup {
     let (f, before) = (&s.funnel, &s.previous_funnel);
-    let conversion = (f.received > 0).then(|| (200 * f.booked + f.received) / (2 * f.received));
+    let conversion = percent_of(f.booked, f.received);
     html! {
         section.analytics-currency aria-labelledby="quotes-heading" {
             h2 #quotes-heading { "Quotes" }

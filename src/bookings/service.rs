@@ -187,9 +187,8 @@ pub async fn open_seconds(state: &AppState, from: Date, to: Date) -> AppResult<i
     let pool = state.db.pool();
     let hours = store::opening_hours(pool).await?;
     let overrides = store::overrides_from(pool, &from.to_string()).await?;
-    let resources = store::resources(pool).await?;
     let zone = state.settings.time_zone.clone();
-    let rules = Rules::from_rows(zone.clone(), &hours, &overrides, &resources);
+    let rules = Rules::from_rows(zone.clone(), &hours, &overrides, &[]);
     let mut total = 0;
     let mut day = from;
     while day <= to {

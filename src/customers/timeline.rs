@@ -246,7 +246,7 @@ fn service_events(rows: &Rows, events: &mut Vec<Event>) {
             detail: r.review.status.clone(),
             link: Some(format!(
                 "/admin/reviews?q={}",
-                urlencoding(&r.product_title)
+                super::views::encode(&r.product_title)
             )),
         });
     }
@@ -281,8 +281,4 @@ fn refund_label(status: RefundStatus) -> &'static str {
         RefundStatus::Failed => "failed",
         RefundStatus::Canceled => "cancelled",
     }
-}
-
-fn urlencoding(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

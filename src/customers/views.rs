@@ -157,6 +157,7 @@ fn iso(at: i64) -> String {
     jiff::Timestamp::from_second(at).map_or_else(|_| String::new(), |t| t.to_string())
 }
 
-fn encode(text: &str) -> String {
+/// `text` for a URL's query.
+pub(super) fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

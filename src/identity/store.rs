@@ -74,19 +74,27 @@ pub async fn find_enabled_user_with_hash_by_email<'e>(
     ex: impl Executor<'e, Database = Any>,
     email: &str,
 ) -> Result<Option<(User, String)>, sqlx::Error> {
+    user_with_hash_by_email(ex, email, true).await
+}
+
+async fn user_with_hash_by_email<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    email: &str,
+    enabled_only: bool,
+) -> Result<Option<(User, String)>, sqlx::Error> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: UserRow,
         password_hash: String,
     }
-    let row: Option<Row> = sqlx::query_as(
+    let sql = if enabled_only {
         "select id, email, display_name, role, created_at, password_hash from users \
-         where email = $1 and disabled_at is null",
-    )
-    .bind(email)
-    .fetch_optional(ex)
-    .await?;
+         where email = $1 and disabled_at is null"
+    } else {
+        "select id, email, display_name, role, created_at, password_hash from users where email = $1"
+    };
+    let row: Option<Row> = sqlx::query_as(sql).bind(email).fetch_optional(ex).await?;
     Ok(row.map(|r| (r.user.into(), r.password_hash)))
 }
 
@@ -136,19 +144,7 @@ pub async fn find_user_with_hash_by_email<'e>(
     ex: impl Executor<'e, Database = Any>,
     email: &str,
 ) -> Result<Option<(User, String)>, sqlx::Error> {
-    #[derive(FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserRow,
-        password_hash: String,
-    }
-    let row: Option<Row> = sqlx::query_as(
-        "select id, email, display_name, role, created_at, password_hash from users where email = $1",
-    )
-    .bind(email)
-    .fetch_optional(ex)
-    .await?;
-    Ok(row.map(|r| (r.user.into(), r.password_hash)))
+    user_with_hash_by_email(ex, email, false).await
 }
 
 /// A user's current email address.

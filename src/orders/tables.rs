@@ -4,6 +4,15 @@
 use crate::tables::store::PlainWrites;
 use crate::tables::{Column, Filter, Kind, PRICE, RowLink, TableSpec, long_text, text};
 
+/// An order's status, as both tables show it.
+const ORDER_STATUS: Kind = Kind::Choice(&[
+    ("pending_payment", "Awaiting payment"),
+    ("paid", "Paid"),
+    ("fulfilled", "Fulfilled"),
+    ("cancelled", "Cancelled"),
+    ("expired", "Expired"),
+]);
+
 /// Orders: read-only facts (status moves only through the order page's allowed actions) and
 /// an editable staff note.
 pub static ORDERS: TableSpec = TableSpec {
@@ -15,17 +24,7 @@ pub static ORDERS: TableSpec = TableSpec {
     columns: &[
         Column::show("number", "Order", text(20)),
         Column::show("created_at", "Placed", Kind::Timestamp),
-        Column::show(
-            "status",
-            "Status",
-            Kind::Choice(&[
-                ("pending_payment", "Awaiting payment"),
-                ("paid", "Paid"),
-                ("fulfilled", "Fulfilled"),
-                ("cancelled", "Cancelled"),
-                ("expired", "Expired"),
-            ]),
-        ),
+        Column::show("status", "Status", ORDER_STATUS),
         Column::show("name", "Customer", text(100)),
         Column::show("email", "Email", text(254)),
         Column::show("total_minor", "Total", PRICE),
@@ -67,17 +66,7 @@ pub static ORDER_LINES: TableSpec = TableSpec {
     columns: &[
         Column::show("number", "Order", text(20)),
         Column::show("created_at", "Placed", Kind::Timestamp),
-        Column::show(
-            "status",
-            "Status",
-            Kind::Choice(&[
-                ("pending_payment", "Awaiting payment"),
-                ("paid", "Paid"),
-                ("fulfilled", "Fulfilled"),
-                ("cancelled", "Cancelled"),
-                ("expired", "Expired"),
-            ]),
-        ),
+        Column::show("status", "Status", ORDER_STATUS),
         Column::show("email", "Customer", text(254)),
         Column::show("title", "Item", text(200)),
         Column::show("options_label", "Options", text(200)),
