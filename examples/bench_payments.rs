@@ -126,7 +126,7 @@ async fn main() {
         .unwrap()
         .values
         .iter()
-        .map(|v| v.id.clone())
+        .map(|v| v.id.to_string())
         .collect();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app::serve(state.clone(), listener, shutdown.clone()));

@@ -96,7 +96,8 @@ pub async fn list(
 
 /// `GET /admin/{table}/export`: every row the list's search, filters and sort select (not only
 /// the page shown), as a CSV download streamed from the database; `bom=1` starts it with a
-/// byte order mark for Excel. Audited: who took which rows.
+/// byte order mark for Excel. Audited: who took which rows. It takes a turn at a long read
+/// (`Db::long_read`) for as long as it streams.
 #[handler]
 pub async fn export(
     AdminUser(admin): AdminUser,
@@ -109,6 +110,11 @@ pub async fn export(
     let options = CsvOptions {
         bom: form.get("bom") == Some("1"),
     };
+    let turn = state
+        .db
+        .long_read()
+        .await
+        .ok_or(AppError::Busy { retry_after: 5 })?;
     let action = format!("{}.export", spec.entity);
     let entry = AuditEntry {
         after: Some(serde_json::json!({
@@ -123,7 +129,7 @@ pub async fn export(
     let today = crate::analytics::period::today(&state.settings.time_zone);
     Ok(csv_response(
         &format!("{}-{today}.csv", spec.name),
-        Body::from_bytes_stream(csv_stream(state, spec, q, options)),
+        Body::from_bytes_stream(csv_stream(state, spec, q, options, turn)),
     ))
 }
 

@@ -3,10 +3,6 @@
 //! sellers, for a period and the one before it, per currency.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
-use std::time::Duration;
-
-use tokio::sync::Semaphore;
 
 use super::period::{Bucket, Period};
 use crate::error::{AppError, AppResult};
@@ -134,15 +130,6 @@ pub struct CategorySales {
     pub total_minor: i64,
 }
 
-/// Reports that group a period's order lines (best sellers and categories) running at once.
-/// Each holds the period's lines grouped in its database connection; a burst of them, one per
-/// pooled connection, would hold them all at once. The rest wait their turn.
-static HEAVY: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
-
-/// How long a report waits for its turn before the request is answered "busy" (503).
-const HEAVY_WAIT: Duration = Duration::from_secs(30);
-
 /// A period's best sellers: the products and the categories.
 #[derive(Debug, Clone)]
 pub struct BestSellers {
@@ -183,13 +170,13 @@ impl BestSellers {
 /// The best sellers of `period`, products and categories, from one query of every product's
 /// sales (`orders::store::sales_by_product`), summed under each product's category as the
 /// catalog has it now. Apart from the report: its cost grows with the orders paid in the
-/// period, so the page asks for it after showing the rest, and at most a core's worth run at
-/// once.
+/// period, so the page asks for it after showing the rest, and it takes a turn at a long read
+/// (`Db::long_read`): a burst of them cannot hold every connection.
 pub async fn best_sellers(state: &AppState, period: Period) -> AppResult<BestSellers> {
-    let _turn = tokio::time::timeout(HEAVY_WAIT, HEAVY.acquire())
+    let _turn = state
+        .db
+        .long_read()
         .await
-        .ok()
-        .and_then(Result::ok)
         .ok_or(AppError::Busy { retry_after: 5 })?;
     let (from, to) = period.instants(&state.settings.time_zone);
     let shop = state.settings.currency;

@@ -137,6 +137,8 @@ pub async fn start_payment(state: &AppState, id: &str) -> AppResult<DepositStart
     {
         return Ok(DepositStart::Redirect(url));
     }
+    // The connection goes back to the pool before the gateway is called.
+    drop(conn);
     close_checkout(state, &session.id).await;
     Ok(DepositStart::Closed)
 }

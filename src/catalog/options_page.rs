@@ -50,7 +50,7 @@ fn page(
                         legend { (g.name) }
                         @for v in &g.values {
                             label.checkbox {
-                                input type="checkbox" name="values" value=(v.id) checked[offered.contains(&v.id)];
+                                input type="checkbox" name="values" value=(v.id) checked[offered.iter().any(|o| **o == *v.id)];
                                 " " (v.label)
                                 @if v.delta_minor != 0 { " (" (Money::new(v.delta_minor, currency).signed()) ")" }
                             }
@@ -72,7 +72,7 @@ async fn load(state: &AppState, id: &str) -> AppResult<(Product, Vec<OfferedValu
     let offered = catalog_store::offered_for(state.db.pool(), &product.id)
         .await?
         .into_iter()
-        .map(|v| v.id)
+        .map(|v| v.id.to_string())
         .collect();
     Ok((product, all, offered))
 }
@@ -105,7 +105,7 @@ pub async fn save(
         .ok_or_else(|| AppError::BadRequest("The form is missing the row version.".into()))?;
     let mut chosen: Vec<String> = Vec::new();
     for v in form.all("values") {
-        if !all.iter().any(|a| a.id == v) {
+        if !all.iter().any(|a| *a.id == *v) {
             let markup = page(
                 &ctx,
                 state,

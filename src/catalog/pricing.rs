@@ -3,17 +3,20 @@
 //! cart totals comes through here, computed from the catalog, never from the request.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// An option value a product offers, with its group.
+/// An option value a product offers, with its group. The texts are shared: a value offered by
+/// a thousand products is held once in the storefront's snapshot, and grouping or choosing
+/// values copies pointers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfferedValue {
-    pub id: String,
-    pub group_id: String,
+    pub id: Arc<str>,
+    pub group_id: Arc<str>,
     /// Group name ("Size").
-    pub group_name: String,
+    pub group_name: Arc<str>,
     pub group_order: i64,
     /// Value label ("40 × 60 cm").
-    pub label: String,
+    pub label: Arc<str>,
     /// Price change in minor units (may be negative).
     pub delta_minor: i64,
     /// Value position within the group.
@@ -23,9 +26,9 @@ pub struct OfferedValue {
 /// A product's option groups with the values it offers, in display order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionGroup {
-    pub id: String,
+    pub id: Arc<str>,
     /// Group name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Values offered, in order.
     pub values: Vec<OfferedValue>,
 }
@@ -80,7 +83,7 @@ impl Selection {
     /// The canonical key of this choice (sorted value ids joined by `,`), which identifies a
     /// cart line together with the product.
     pub fn key(&self) -> String {
-        option_key(self.values.iter().map(|v| v.id.as_str()))
+        option_key(self.values.iter().map(|v| &*v.id))
     }
 
     /// `Size: 40 × 60 cm · Frame: Black`.
@@ -125,7 +128,7 @@ pub fn select(
     for id in chosen.iter().filter(|s| !s.is_empty()) {
         let value = offered
             .iter()
-            .find(|v| v.id == *id)
+            .find(|v| *v.id == **id)
             .ok_or(SelectionError::NotOffered)?;
         if let Some(previous) = by_group.insert(&value.group_id, value)
             && previous.id != value.id
@@ -135,7 +138,7 @@ pub fn select(
     }
     let mut values = Vec::new();
     for group in groups(offered) {
-        match by_group.get(group.id.as_str()) {
+        match by_group.get(&*group.id) {
             Some(v) => values.push((*v).clone()),
             None if fill_defaults => {
                 if let Some(first) = group.values.first() {
@@ -160,11 +163,11 @@ mod tests {
 
     fn value(id: &str, group: &str, delta: i64, order: i64) -> OfferedValue {
         OfferedValue {
-            id: id.to_owned(),
-            group_id: group.to_owned(),
-            group_name: group.to_uppercase(),
+            id: id.into(),
+            group_id: group.into(),
+            group_name: group.to_uppercase().into(),
             group_order: i64::from(group != "size"),
-            label: id.to_owned(),
+            label: id.into(),
             delta_minor: delta,
             order,
         }
@@ -231,11 +234,11 @@ mod tests {
                 for (g, deltas) in groups.iter().enumerate() {
                     for (i, d) in deltas.iter().enumerate() {
                         out.push(OfferedValue {
-                            id: format!("g{g}v{i}"),
-                            group_id: format!("g{g}"),
-                            group_name: format!("Group {g}"),
+                            id: format!("g{g}v{i}").into(),
+                            group_id: format!("g{g}").into(),
+                            group_name: format!("Group {g}").into(),
                             group_order: g as i64,
-                            label: format!("v{i}"),
+                            label: format!("v{i}").into(),
                             delta_minor: *d,
                             order: i as i64,
                         });
@@ -264,7 +267,7 @@ mod tests {
                 .collect();
             let expected = (base + chosen.iter().map(|v| v.delta_minor).sum::<i64>()).max(0);
             if reverse { chosen.reverse(); }
-            let ids: Vec<&str> = chosen.iter().map(|v| v.id.as_str()).collect();
+            let ids: Vec<&str> = chosen.iter().map(|v| &*v.id).collect();
             let sel = select(&offered, &ids, false).unwrap();
             prop_assert_eq!(unit_price(base, &sel), expected);
             prop_assert_eq!(sel.key(), option_key(ids.iter().copied()));
@@ -274,7 +277,7 @@ mod tests {
         /// A value id that is not offered is refused, wherever it appears.
         #[test]
         fn foreign_values_are_refused(offered in catalog(), foreign in "[a-z]{1,8}", at in 0_usize..4) {
-            let mut ids: Vec<String> = groups(&offered).iter().map(|g| g.values[0].id.clone()).collect();
+            let mut ids: Vec<String> = groups(&offered).iter().map(|g| g.values[0].id.to_string()).collect();
             let at = at.min(ids.len());
             ids.insert(at, format!("x-{foreign}"));
             let refs: Vec<&str> = ids.iter().map(String::as_str).collect();

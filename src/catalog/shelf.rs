@@ -55,8 +55,7 @@ impl Snapshot for Shelf {
         )))
         .fetch_all(pool)
         .await?;
-        let ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
-        let offered = store::offered_values(pool, &ids).await?;
+        let offered = store::offered_values_of_listed(pool).await?;
         let mut options = HashMap::new();
         for p in &products {
             let offers = offered.get(&p.id).map_or(&[][..], Vec::as_slice);

@@ -102,9 +102,8 @@ pub async fn offered_values<'e>(
     ex: impl Executor<'e, Database = Any>,
     product_ids: &[String],
 ) -> Result<HashMap<String, Vec<OfferedValue>>, sqlx::Error> {
-    let mut out: HashMap<String, Vec<OfferedValue>> = HashMap::new();
     if product_ids.is_empty() {
-        return Ok(out);
+        return Ok(HashMap::new());
     }
     let placeholders: Vec<String> = (1..=product_ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
@@ -115,18 +114,42 @@ pub async fn offered_values<'e>(
     for id in product_ids {
         q = q.bind(id.clone());
     }
-    for r in q.fetch_all(ex).await? {
-        out.entry(r.product_id).or_default().push(OfferedValue {
-            id: r.id,
-            group_id: r.group_id,
-            group_name: r.group_name,
-            group_order: r.group_order,
-            label: r.label,
-            delta_minor: r.price_delta_minor,
-            order: r.sort_order,
-        });
+    Ok(by_product(q.fetch_all(ex).await?))
+}
+
+/// The option values every listed product offers: the storefront's snapshot, read with one
+/// statement however many products there are (no parameter per product).
+pub async fn offered_values_of_listed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<HashMap<String, Vec<OfferedValue>>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, OfferedRow>(sqlx::AssertSqlSafe(format!(
+        "{OFFERED_SQL} join products p on p.id = pov.product_id where p.active = 1"
+    )))
+    .fetch_all(ex)
+    .await?;
+    Ok(by_product(rows))
+}
+
+/// Rows grouped by product, each value's texts held once however many products offer it.
+fn by_product(rows: Vec<OfferedRow>) -> HashMap<String, Vec<OfferedValue>> {
+    let mut seen: HashMap<String, OfferedValue> = HashMap::new();
+    let mut out: HashMap<String, Vec<OfferedValue>> = HashMap::new();
+    for r in rows {
+        let value = seen
+            .entry(r.id)
+            .or_insert_with_key(|id| OfferedValue {
+                id: id.as_str().into(),
+                group_id: r.group_id.into(),
+                group_name: r.group_name.into(),
+                group_order: r.group_order,
+                label: r.label.into(),
+                delta_minor: r.price_delta_minor,
+                order: r.sort_order,
+            })
+            .clone();
+        out.entry(r.product_id).or_default().push(value);
     }
-    Ok(out)
+    out
 }
 
 /// The option values one product offers.
@@ -152,11 +175,11 @@ pub async fn all_values<'e>(
         .into_iter()
         .map(
             |(id, group_id, group_name, group_order, label, delta_minor, order)| OfferedValue {
-                id,
-                group_id,
-                group_name,
+                id: id.into(),
+                group_id: group_id.into(),
+                group_name: group_name.into(),
                 group_order,
-                label,
+                label: label.into(),
                 delta_minor,
                 order,
             },

@@ -66,6 +66,16 @@ pub(super) fn url(
     Ok(database_url)
 }
 
+/// The default pool on PostgreSQL: the server runs the queries, so more connections let more
+/// of them wait on it at once.
+const POSTGRES_CONNECTIONS: u32 = 10;
+
+/// The default pool on SQLite. Its queries run inside this process, one writer at a time
+/// and readers in parallel up to the cores; each connection keeps its own copy of the schema,
+/// its statements and a page cache, so connections beyond what two cores can use cost memory
+/// and serve nothing more (`docs/performance.md`, "Memory at a hundred times the data").
+const SQLITE_CONNECTIONS: u32 = 4;
+
 /// The connection pool and migrations.
 pub(super) struct Pool {
     pub(super) max_connections: u32,
@@ -75,12 +85,20 @@ pub(super) struct Pool {
 }
 
 impl Pool {
+    /// `sqlite`: the database is the embedded one, whose default pool is smaller (see
+    /// [`SQLITE_CONNECTIONS`]).
     pub(super) fn from_map(
         vars: &HashMap<String, String>,
         production: bool,
+        sqlite: bool,
     ) -> Result<Self, ConfigError> {
+        let default = if sqlite {
+            SQLITE_CONNECTIONS
+        } else {
+            POSTGRES_CONNECTIONS
+        };
         Ok(Self {
-            max_connections: parse_num(vars, "DATABASE_MAX_CONNECTIONS", 10)?,
+            max_connections: parse_num(vars, "DATABASE_MAX_CONNECTIONS", default)?,
             auto_migrate: parse_bool(vars, "AUTO_MIGRATE", !production)?,
         })
     }

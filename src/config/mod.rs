@@ -223,8 +223,10 @@ impl Settings {
         // sees and must not change (`production_names_each_missing_setting_in_turn` pins part
         // of it); it is also why some areas are read in two steps. A struct expression
         // evaluates its fields in the order written; `site` comes last as the others borrow it.
+        let database_url = database::url(vars, &site.data_dir, production)?;
+        let sqlite = database_url.starts_with("sqlite:");
         let sections = Sections {
-            database_url: database::url(vars, &site.data_dir, production)?,
+            database_url,
             signing: SigningKeys::from_map(vars, production)?,
             mail: Mail::from_map(vars, &site.base_url, &site.data_dir, production)?,
             logs: Logs::from_map(vars, production)?,
@@ -235,7 +237,7 @@ impl Settings {
             storage: storage::parse(vars, &site.data_dir, production)?,
             checkout: Checkout::from_map(vars, production)?,
             upload_sizes: UploadSizes::from_map(vars)?,
-            pool: database::Pool::from_map(vars, production)?,
+            pool: database::Pool::from_map(vars, production, sqlite)?,
             sessions: Sessions::from_map(vars)?,
             job_lease: runtime::job_lease(vars)?,
             clients: Clients::from_map(vars)?,

@@ -7,10 +7,12 @@
 #![warn(missing_docs)]
 
 use std::io::ErrorKind;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor as _};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A pooled connection's transaction.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -42,6 +44,9 @@ static POSTGRES_MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
         migrator
     });
 
+/// How long [`Db::long_read`] waits for a turn before the request is answered "busy".
+pub const LONG_READ_WAIT: Duration = Duration::from_secs(30);
+
 /// Which database server is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -56,6 +61,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Turns at a long read ([`Db::long_read`]): half the pool.
+    long_reads: Arc<Semaphore>,
 }
 
 /// Errors from the data layer that callers can act on.
@@ -154,7 +161,24 @@ impl Db {
             Backend::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        Ok(Self { pool, backend })
+        let long_reads = Arc::new(Semaphore::new((max_connections.max(1) as usize / 2).max(1)));
+        Ok(Self {
+            pool,
+            backend,
+            long_reads,
+        })
+    }
+
+    /// A turn at a read that keeps its connection for long (a CSV export streamed to a
+    /// client, a report grouping a period's order lines), waiting at most [`LONG_READ_WAIT`]
+    /// for one; `None` when none came (answer "busy"). At most half the pool's connections are
+    /// taken this way at once, so pages, carts and payments always find one left, however many
+    /// staff export at the same moment. Hold the permit as long as the connection.
+    pub async fn long_read(&self) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(LONG_READ_WAIT, self.long_reads.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// The pool, for store functions that need no transaction.

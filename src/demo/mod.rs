@@ -666,8 +666,7 @@ async fn seed_bookings(state: &AppState, now: i64) -> anyhow::Result<usize> {
             bookings::link_type_resource(pool, t.slug, r).await?;
         }
     }
-    let mut conn = pool.acquire().await?;
-    bookings::insert_hours_if_none(&mut conn, HOURS, now).await?;
+    bookings::insert_hours_if_none(&mut *pool.acquire().await?, HOURS, now).await?;
     for (day, note) in CLOSURES {
         bookings::insert_closure_unless_set(pool, day, note, now).await?;
     }

@@ -228,7 +228,8 @@ pub async fn start_payment(state: &AppState, id: &str) -> AppResult<DepositStart
         }
         _ => {
             // Not stored: nothing is owed any more (paid meanwhile): this checkout must not be
-            // paid.
+            // paid. The connection goes back to the pool before the gateway is called.
+            drop(conn);
             crate::bookings::deposits::close_checkout(state, &session.id).await;
             Ok(DepositStart::Closed)
         }

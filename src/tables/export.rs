@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt as _};
 use poem::http::header;
 use poem::{Body, Response};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use jiff::tz::TimeZone;
 
@@ -36,17 +36,20 @@ pub struct CsvOptions {
 }
 
 /// The rows of `spec` that `q` selects, as a stream of CSV chunks. The rows are read by a
-/// task of their own; an error half-way ends the stream with that error, so the download fails
-/// visibly rather than ending short.
+/// task of their own, which holds `turn` (from `Db::long_read`) until it ends; an error
+/// half-way ends the stream with that error, so the download fails visibly rather than ending
+/// short.
 pub fn csv_stream(
     state: &AppState,
     spec: &'static TableSpec,
     q: ListQuery,
     options: CsvOptions,
+    turn: OwnedSemaphorePermit,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     let state = state.clone();
     tokio::spawn(async move {
+        let _turn = turn;
         if let Err(e) = write_rows(&state, spec, &q, options, &tx).await {
             tracing::warn!(table = spec.name, error = %e, "CSV export failed half-way");
             let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;

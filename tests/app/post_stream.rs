@@ -88,7 +88,7 @@ impl PostStream {
             selection
                 .values
                 .iter()
-                .map(|v| ("options".to_owned(), v.id.clone())),
+                .map(|v| ("options".to_owned(), v.id.to_string())),
         );
         let stop = CancellationToken::new();
         let tally = Arc::new(Mutex::new(Tally::default()));

@@ -325,8 +325,48 @@ async fn the_public_snapshot_reloads_only_when_the_content_changed(backend: Back
     app.stop().await;
 }
 
+/// Every request needs one pooled connection at a time: the embedded database's pool is small
+/// (four), and a request that waited for a second connection while it held one could wait on
+/// itself until the acquire timeout. With a pool of one, the demo is seeded, a print is bought
+/// through the dev gateway and its webhook, and staff read the dashboard, the best sellers and
+/// an export of every order while the buyer browses, all at once.
+async fn one_connection_serves_a_purchase_and_the_staff(backend: Backend) {
+    let app =
+        crate::orders::shop_with(TestApp::builder(backend).var("DATABASE_MAX_CONNECTIONS", "1"))
+            .await;
+    let buyer = app.new_browser();
+    crate::orders::add(&app, &buyer, "marina-bay-blue-hour", 1).await;
+    let gateway = crate::orders::checkout(&buyer, "bea@example.com").await;
+    let back = crate::orders::dev_gateway(&buyer, &gateway, "pay").await;
+    let (status, page) = buyer.get_text(&back).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Payment received"), "{page}");
+
+    insert_orders(&app, 2_000).await;
+    let staff = admin(&app).await;
+    let (export, shop, best, dashboard, cart) = tokio::join!(
+        staff.get_text("/admin/orders/export"),
+        buyer.get_text("/shop"),
+        staff.get_text("/admin/analytics/best-sellers?range=30d"),
+        staff.get_text("/admin/"),
+        buyer.get_text("/cart"),
+    );
+    assert_eq!(export.0, 200);
+    assert_eq!(
+        export.1.lines().count(),
+        1 + 2_001,
+        "the header and every order"
+    );
+    assert_eq!(shop.0, 200);
+    assert_eq!(best.0, 200);
+    assert!(best.1.contains("Marina Bay"), "{}", best.1);
+    assert_eq!(dashboard.0, 200);
+    assert_eq!(cart.0, 200);
+}
+
 on_both_backends!(
     admin_search_matches_substrings_through_the_index,
     admin_pages_go_by_keyset_and_stop_counting_past_ten_thousand,
     the_public_snapshot_reloads_only_when_the_content_changed,
+    one_connection_serves_a_purchase_and_the_staff,
 );
