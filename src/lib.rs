@@ -36,6 +36,7 @@ pub mod ops;
 pub mod orders;
 pub mod payments;
 pub mod ports;
+pub mod projects;
 pub mod quotes;
 pub mod rate_limit;
 pub mod reviews;

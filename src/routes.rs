@@ -77,6 +77,8 @@ fn public() -> Route {
             get(quotes::show_request).post(quotes::send_request),
         )
         // A quote's own page: its signed link is the key; every answer is a POST.
+        // Signed per project: the client's screening room.
+        .at("/screening/:id/:sig", get(crate::projects::screening::show))
         .at("/quotes/:id/:sig", get(quotes::page))
         .at("/quotes/:id/:sig/accept", post(quotes::accept))
         .at("/quotes/:id/:sig/decline", post(quotes::decline))
@@ -151,12 +153,16 @@ fn account() -> Route {
         .at("/orders", get(orders::account_orders))
         .at("/bookings", get(bookings::account_bookings))
         .at("/quotes", get(quotes::account_quotes))
+        .at(
+            "/projects",
+            get(crate::projects::screening::account_projects),
+        )
         .at("/confirm-email", post(accounts::resend_confirmation))
 }
 
 /// Studio staff.
 fn admin() -> Route {
-    Route::new()
+    services(Route::new())
         .at("/", get(admin::dashboard))
         .at("/analytics", get(crate::analytics::handlers::page))
         .at(
@@ -190,7 +196,38 @@ fn admin() -> Route {
             get(reviews::confirm_delete).post(reviews::delete_review),
         )
         // One order (its list is the `orders` inline table below) and the gateway's events.
-        // One booking (its list is the `bookings` inline table below).
+        .at("/order/:id", get(admin_orders::show))
+        .at("/order-line/:id", get(admin_orders::line))
+        .at("/order/:id/ship", post(admin_orders::ship))
+        .at("/order/:id/cancel", post(admin_orders::cancel))
+        .at("/order/:id/resend", post(admin_orders::resend))
+        .at("/order/:id/resolve", post(admin_orders::resolve))
+        .at("/order/:id/refund", post(admin_orders::refund))
+        .at(
+            "/order/:id/refunds/:refund/retry",
+            post(admin_orders::retry_refund),
+        )
+        // One contact message in full, and the reply form (the inbox is the inline table).
+        .at("/messages/:id", get(contact_inbox::show))
+        .at("/messages/:id/reply", post(contact_inbox::reply))
+        .at("/webhooks", get(admin_orders::events))
+        .at("/webhooks/:id", get(admin_orders::event))
+        .at("/webhooks/:id/replay", post(admin_orders::replay))
+        // Every inline-edit table (products, options, categories, portfolio, packages,
+        // contact inbox, reviews): an unknown table or field is 404.
+        .at("/:table", get(table::list))
+        .at("/:table/new", post(table::create))
+        .at("/:table/export", get(table::export))
+        .at("/:table/bulk", post(table::bulk))
+        .at("/:table/:id/:field", get(table::show).post(table::save))
+        .at("/:table/:id/:field/edit", get(table::edit))
+}
+
+/// Staff's pages of the services side: bookings, their hours and calendar, quotes,
+/// customers and projects (their lists are inline tables, under the generic table routes).
+fn services(route: Route) -> Route {
+    route
+        // Opening hours, one booking, the calendar, booking for a customer.
         .at(
             "/booking-hours",
             get(booking_hours::show).post(booking_hours::save_week),
@@ -229,6 +266,31 @@ fn admin() -> Route {
             "/quote-terms",
             get(admin_quotes::show_terms).post(admin_quotes::save_terms),
         )
+        .at("/project/:id", get(crate::projects::handlers::show))
+        .at(
+            "/project/:id/state",
+            post(crate::projects::handlers::move_to),
+        )
+        .at(
+            "/project/:id/new-link",
+            post(crate::projects::handlers::new_link),
+        )
+        .at(
+            "/project/:id/deliverables",
+            post(crate::projects::handlers::add_deliverable),
+        )
+        .at(
+            "/deliverable/:id/versions",
+            post(crate::projects::handlers::add_version),
+        )
+        .at(
+            "/project-from-quote/:id",
+            post(crate::projects::handlers::from_quote),
+        )
+        .at(
+            "/project-from-booking/:id",
+            post(crate::projects::handlers::from_booking),
+        )
         .at("/customer/:id", get(crate::customers::handlers::show))
         .at(
             "/customer-account/:id/disable",
@@ -242,31 +304,6 @@ fn admin() -> Route {
             "/customer-account/:id/password-reset",
             post(crate::customers::handlers::password_reset),
         )
-        .at("/order/:id", get(admin_orders::show))
-        .at("/order-line/:id", get(admin_orders::line))
-        .at("/order/:id/ship", post(admin_orders::ship))
-        .at("/order/:id/cancel", post(admin_orders::cancel))
-        .at("/order/:id/resend", post(admin_orders::resend))
-        .at("/order/:id/resolve", post(admin_orders::resolve))
-        .at("/order/:id/refund", post(admin_orders::refund))
-        .at(
-            "/order/:id/refunds/:refund/retry",
-            post(admin_orders::retry_refund),
-        )
-        // One contact message in full, and the reply form (the inbox is the inline table).
-        .at("/messages/:id", get(contact_inbox::show))
-        .at("/messages/:id/reply", post(contact_inbox::reply))
-        .at("/webhooks", get(admin_orders::events))
-        .at("/webhooks/:id", get(admin_orders::event))
-        .at("/webhooks/:id/replay", post(admin_orders::replay))
-        // Every inline-edit table (products, options, categories, portfolio, packages,
-        // contact inbox, reviews): an unknown table or field is 404.
-        .at("/:table", get(table::list))
-        .at("/:table/new", post(table::create))
-        .at("/:table/export", get(table::export))
-        .at("/:table/bulk", post(table::bulk))
-        .at("/:table/:id/:field", get(table::show).post(table::save))
-        .at("/:table/:id/:field/edit", get(table::edit))
 }
 
 /// Stateless and cacheable: probes, metrics, static files. No session middleware, so no

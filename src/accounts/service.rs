@@ -338,7 +338,7 @@ pub async fn confirmable_email(
 }
 
 /// Confirms the account's address and, in the same transaction, gives it the orders placed as
-/// a guest with that address. `None` when the link is not valid (any more); else how many
+/// a guest with that address (and the bookings, quotes and projects made for it). `None` when the link is not valid (any more); else how many
 /// orders joined the account.
 pub async fn confirm_email(
     state: &AppState,
@@ -356,8 +356,9 @@ pub async fn confirm_email(
     let joined = crate::orders::attach_guest_orders(&mut tx, user_id, &email, now).await?;
     let bookings = crate::bookings::attach_guest_bookings(&mut tx, user_id, &email, now).await?;
     let quotes = crate::quotes::store::attach_guest_quotes(&mut tx, user_id, &email).await?;
+    let projects = crate::projects::store::attach_guest_projects(&mut tx, user_id, &email).await?;
     tx.commit().await?;
-    tracing::info!(user.id = %user_id, joined, bookings, quotes, "email confirmed");
+    tracing::info!(user.id = %user_id, joined, bookings, quotes, projects, "email confirmed");
     Ok(Some(joined))
 }
 

@@ -195,6 +195,7 @@ pub fn account_page(ctx: &RequestContext, user: &User, forms: &ProfileForms) -> 
                     a.button.button-secondary href="/account/orders" { "Your orders" }
                     a.button.button-secondary href="/account/bookings" { "Your bookings" }
                     a.button.button-secondary href="/account/quotes" { "Your quotes" }
+                    a.button.button-secondary href="/account/projects" { "Your projects" }
                 }
             }
             @if forms.unconfirmed {

@@ -97,6 +97,9 @@ fn page(
                 }
             }
             @if matches!(b.status, Status::Pending | Status::Confirmed) { (move_panel(ctx, state, b)) }
+            @if matches!(b.status, Status::Confirmed | Status::Completed) {
+                (crate::projects::views::start_panel(ctx, &format!("/admin/project-from-booking/{}", b.id)))
+            }
             @if !payments.is_empty() { (deposit_panel(ctx, b, payments)) }
             @if moves.is_empty() {
                 p.muted { "This booking is " (b.status.label().to_lowercase()) "; nothing more can happen to it." }

@@ -309,6 +309,9 @@ fn page(
                 }
             }
             (acceptance(state, q))
+            @if q.state == State::Accepted {
+                (crate::projects::views::start_panel(ctx, &format!("/admin/project-from-quote/{}", q.id)))
+            }
             @if balance::owed(q) {
                 form.panel.stack method="post" action=(format!("/admin/quote/{}/balance-paid", q.id)) {
                     h2 { "Balance received by bank transfer?" }

@@ -20,6 +20,7 @@ pub static ALL: &[&TableSpec] = &[
     &crate::bookings::tables::BOOKING_TYPES,
     &crate::bookings::tables::BOOKING_RESOURCES,
     &crate::quotes::tables::QUOTES,
+    &crate::projects::tables::PROJECTS,
     &crate::reviews::tables::REVIEWS,
 ];
 

@@ -246,7 +246,7 @@ fn service_events(rows: &Rows, events: &mut Vec<Event>) {
             detail: r.review.status.clone(),
             link: Some(format!(
                 "/admin/reviews?q={}",
-                super::views::encode(&r.product_title)
+                crate::views::components::query_value(&r.product_title)
             )),
         });
     }

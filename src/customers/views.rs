@@ -9,7 +9,7 @@ use crate::http::context::RequestContext;
 use crate::identity::model::User;
 use crate::money::Money;
 use crate::views::admin::admin_page;
-use crate::views::components::{csrf_field, timestamp};
+use crate::views::components::{csrf_field, query_value, timestamp};
 
 /// The account behind a customer, as the page shows it.
 pub struct Account {
@@ -61,9 +61,9 @@ pub fn page(ctx: &RequestContext, p: &Page<'_>) -> Markup {
             }
         }
         p.small {
-            a href={"/admin/orders?q=" (encode(&c.email))} { "Their orders" } " · "
-            a href={"/admin/bookings?q=" (encode(&c.email))} { "Their bookings" } " · "
-            a href={"/admin/quotes?q=" (encode(&c.email))} { "Their quotes" }
+            a href={"/admin/orders?q=" (query_value(&c.email))} { "Their orders" } " · "
+            a href={"/admin/bookings?q=" (query_value(&c.email))} { "Their bookings" } " · "
+            a href={"/admin/quotes?q=" (query_value(&c.email))} { "Their quotes" }
             @if let Some(a) = p.account {
                 " · " a href={"/admin/audit?entity=user&id=" (a.user.id)} { "Staff changes to this account" }
             }
@@ -105,18 +105,18 @@ fn account_actions(ctx: &RequestContext, a: &Account, viewer: &User) -> Markup {
                 p { "This account cannot sign in or ask for a password reset." }
                 form method="post" action={(base) "/enable"} {
                     (csrf_field(ctx))
-                    button.btn type="submit" { "Enable the account" }
+                    button.button.button-secondary type="submit" { "Enable the account" }
                 }
             } @else {
                 div.actions {
                     form method="post" action={(base) "/password-reset"} {
                         (csrf_field(ctx))
-                        button.btn type="submit" { "Email a password-reset link" }
+                        button.button.button-secondary type="submit" { "Email a password-reset link" }
                     }
                     @if a.user.id != viewer.id {
                         form method="post" action={(base) "/disable"} {
                             (csrf_field(ctx))
-                            button.btn.btn-danger type="submit" { "Disable the account" }
+                            button.button.button-danger type="submit" { "Disable the account" }
                         }
                     }
                 }
@@ -155,9 +155,4 @@ fn timeline(t: &Timeline) -> Markup {
 
 fn iso(at: i64) -> String {
     jiff::Timestamp::from_second(at).map_or_else(|_| String::new(), |t| t.to_string())
-}
-
-/// `text` for a URL's query.
-pub(super) fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

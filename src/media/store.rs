@@ -309,3 +309,38 @@ pub async fn ready_choices<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// The ready files among `ids`, in no particular order (ids not in the library are left out):
+/// one statement for a page that shows several files.
+pub async fn find_ready_many<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ids: &[String],
+) -> Result<Vec<Media>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "select {MEDIA_COLUMNS} from media where state = 'ready' and id in ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, Media>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(ex).await
+}
+
+/// The newest `limit` ready files of every kind, as (id, original name).
+pub async fn newest_ready<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, original_name from media where state = 'ready' \
+         order by created_at desc, id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}

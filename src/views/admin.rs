@@ -20,6 +20,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Resources", "/admin/booking-resources"),
     ("Opening hours", "/admin/booking-hours"),
     ("Quotes", "/admin/quotes"),
+    ("Projects", "/admin/projects"),
     ("Products", "/admin/products"),
     ("Option groups", "/admin/option-groups"),
     ("Option values", "/admin/option-values"),

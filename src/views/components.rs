@@ -5,6 +5,11 @@ use maud::{Markup, html};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 
+/// `text` as a value in a URL's query string (`/admin/orders?q=…`).
+pub fn query_value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// The hidden CSRF field every form carries.
 pub fn csrf_field(ctx: &RequestContext) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(ctx.csrf_token); }

@@ -487,17 +487,7 @@ async fn bookings_join_the_account_of_their_email(backend: Backend) {
     );
     let (_, mine) = me.get_text("/account/bookings").await;
     assert!(!mine.contains(&guest.reference), "not before confirming");
-    let text: String = sqlx::query_scalar(
-        "select text_body from emails where kind = 'confirm_email' and to_address = 'carl@example.com'",
-    )
-    .fetch_one(app.state.db.pool())
-    .await
-    .unwrap();
-    let at = text.find("/confirm-email/").expect("a confirmation link");
-    let path: String = text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let path = crate::support::confirmation_path(&app, "carl@example.com").await;
     assert_eq!(
         me.post_form(&path, &[]).await.status(),
         StatusCode::SEE_OTHER

@@ -998,6 +998,55 @@ async fn every_page_passes_axe() {
         wait_text(c, "#timeline", "the timeline", |t| t == "Timeline").await;
         axe.check(c, name).await;
     }
+    // A project with a deliverable, as staff see it.
+    let project = flashstudio::db::new_id();
+    {
+        use flashstudio::projects::store as projects;
+        let now = flashstudio::db::now();
+        let mut conn = app.state.db.pool().acquire().await.unwrap();
+        let new = projects::NewProject {
+            id: &project,
+            title: "Launch film for Ana Lim",
+            name: "Ana Lim",
+            email: "ana@example.com",
+            user_id: None,
+            quote_id: None,
+        };
+        projects::insert(&mut conn, &new, now).await.unwrap();
+        let deliverable = flashstudio::db::new_id();
+        projects::insert_deliverable(
+            &mut conn,
+            &deliverable,
+            &project,
+            "Launch film",
+            "film",
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    c.goto(&format!("{base}/admin/project/{project}"))
+        .await
+        .unwrap();
+    wait_text(c, "#deliverables", "the deliverables", |t| {
+        t == "Deliverables"
+    })
+    .await;
+    axe.check(c, "admin-project").await;
+    // The client's screening room, as its link opens it.
+    let room = {
+        let p = flashstudio::projects::store::find(app.state.db.pool(), &project)
+            .await
+            .unwrap()
+            .unwrap();
+        flashstudio::projects::screening::link_path(&app.state, &p)
+    };
+    c.goto(&format!("{base}{room}")).await.unwrap();
+    wait_text(c, "h1", "the screening room", |t| {
+        t == "Launch film for Ana Lim"
+    })
+    .await;
+    axe.check(c, "screening-room").await;
     // A quote: staff's page with the proposal editor, the terms template, then the
     // customer's page with the proposal sent from that editor.
     let quote = flashstudio::quotes::service::request(

@@ -34,6 +34,7 @@ mod ops;
 mod orders;
 mod payments;
 mod post_stream;
+mod projects;
 mod quotes;
 mod replicas;
 mod reviews;

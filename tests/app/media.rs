@@ -16,7 +16,7 @@ use crate::support::{Azurite, Stack, StorageKind, TestApp, azurite_vars, eventua
 const ADMIN: &str = "admin@studio.test";
 const PASSWORD: &str = "correct horse battery staple";
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });
@@ -29,14 +29,14 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-async fn token(app: &TestApp) -> String {
+pub(crate) async fn token(app: &TestApp) -> String {
     flashstudio::api::tokens::create(app.state.db.pool(), "tests", None)
         .await
         .unwrap()
         .1
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     file_name: &str,
@@ -544,11 +544,13 @@ async fn api_wants_a_token_or_an_admin(stack: Stack) {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
     // Revoked tokens stop working.
-    let mut conn = app.state.db.pool().acquire().await.unwrap();
-    let tokens = flashstudio::api::tokens::list(&mut *conn).await.unwrap();
-    flashstudio::api::tokens::revoke(&mut conn, &tokens[0].id)
-        .await
-        .unwrap();
+    {
+        let mut conn = app.state.db.pool().acquire().await.unwrap();
+        let tokens = flashstudio::api::tokens::list(&mut *conn).await.unwrap();
+        flashstudio::api::tokens::revoke(&mut conn, &tokens[0].id)
+            .await
+            .unwrap();
+    }
     let resp = app
         .client
         .get(app.url("/api/files"))

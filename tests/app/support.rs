@@ -825,3 +825,19 @@ impl RawUpload {
         String::from_utf8_lossy(&answer).into_owned()
     }
 }
+
+/// The confirmation link (a path) the outbox holds for `email`'s new account.
+pub async fn confirmation_path(app: &TestApp, email: &str) -> String {
+    let text: String = sqlx::query_scalar(
+        "select text_body from emails where kind = 'confirm_email' and to_address = $1",
+    )
+    .bind(email)
+    .fetch_one(app.state.db.pool())
+    .await
+    .expect("a confirmation email");
+    let at = text.find("/confirm-email/").expect("a confirmation link");
+    text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}

@@ -1,0 +1,229 @@
+//! The project page: who it is for, where it stands, its deliverables and their versions, and
+//! the forms that change them.
+
+use std::collections::HashMap;
+
+use maud::{Markup, html};
+
+use super::model::{Deliverable, Kind, Project};
+use crate::error::FieldErrors;
+use crate::http::context::RequestContext;
+use crate::views::admin::admin_page;
+use crate::views::components::{Field, csrf_field, error_summary, query_value, timestamp};
+
+/// A form sent back with what was typed and what is wrong with it.
+pub enum Typed<'a> {
+    /// The new deliverable form.
+    Deliverable {
+        /// As typed.
+        title: &'a str,
+        /// As chosen.
+        kind: &'a str,
+        /// What to fix.
+        errors: &'a FieldErrors,
+    },
+    /// A deliverable's new version form.
+    Version {
+        /// Whose form it is.
+        deliverable_id: &'a str,
+        /// The file chosen.
+        media: &'a str,
+        /// As typed.
+        note: &'a str,
+        /// What to fix.
+        errors: &'a FieldErrors,
+    },
+}
+
+/// Everything the page shows.
+pub struct Page<'a> {
+    /// The project.
+    pub project: &'a Project,
+    /// Its bookings' ids.
+    pub bookings: &'a [String],
+    /// Its deliverables, with their versions.
+    pub deliverables: &'a [Deliverable],
+    /// The versions' files: media id → the file's name (absent: no longer in the library).
+    pub files: &'a HashMap<String, String>,
+    /// Files of the library a new version can be: (id, name).
+    pub choices: &'a [(String, String)],
+    /// The client's link to the screening room (absolute).
+    pub client_link: &'a str,
+    /// A form sent back with errors.
+    pub typed: Option<Typed<'a>>,
+}
+
+/// `GET /admin/project/{id}`.
+pub fn page(ctx: &RequestContext, p: &Page<'_>) -> Markup {
+    let project = p.project;
+    let state = project.state();
+    let content = html! {
+        p { a href="/admin/projects" { "← Projects" } }
+        h1 { (project.title) }
+        dl.facts {
+            dt { "Client" }
+            dd {
+                @if !project.name.is_empty() { (project.name) " · " }
+                a href={"/admin/customers?q=" (query_value(&project.email))} { (project.email) }
+                @if project.user_id.is_none() { span.muted.small { " (no account yet)" } }
+            }
+            dt { "State" } dd { strong { (state.label()) } }
+            @if let Some(q) = &project.quote_id {
+                dt { "Quote" } dd { a href={"/admin/quote/" (q)} { "The quote it came from" } }
+            }
+            @if !p.bookings.is_empty() {
+                dt { "Shoots" }
+                dd {
+                    @for (i, b) in p.bookings.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        a href={"/admin/booking/" (b)} { "Booking " (i + 1) }
+                    }
+                }
+            }
+            dt { "Started" } dd { (timestamp(project.created_at)) }
+            dt { "Last change" } dd { (timestamp(project.updated_at)) }
+        }
+        section aria-labelledby="client-link" {
+            h2 #client-link { "The client's screening room" }
+            p { "Send the client this link: it shows the newest version of each deliverable, films playing in the browser. Anyone with it can watch." }
+            p { a.mono href=(p.client_link) { (p.client_link) } }
+            form method="post" action={"/admin/project/" (project.id) "/new-link"} {
+                (csrf_field(ctx))
+                p.muted.small { "A new link ends this one: use it if the link went to the wrong person." }
+                button.button.button-ghost type="submit" { "Make a new link" }
+            }
+        }
+        section aria-labelledby="project-state" {
+            h2 #project-state { "Where it stands" }
+            div.actions {
+                @for (to, label) in state.moves() {
+                    form method="post" action={"/admin/project/" (project.id) "/state"} {
+                        (csrf_field(ctx))
+                        input type="hidden" name="to" value=(to.as_str());
+                        input type="hidden" name="version" value=(project.version);
+                        button.button.button-secondary type="submit" { (label) }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="deliverables" {
+            h2 #deliverables { "Deliverables" }
+            @if p.deliverables.is_empty() {
+                p { "None yet: add the first below, then its versions as they are cut." }
+            }
+            @for d in p.deliverables { (deliverable(ctx, p, d)) }
+            (new_deliverable(ctx, p))
+        }
+    };
+    admin_page(
+        ctx,
+        &format!("Project {}", project.title),
+        "/admin/projects",
+        content,
+    )
+}
+
+fn deliverable(ctx: &RequestContext, p: &Page<'_>, d: &Deliverable) -> Markup {
+    let kind = Kind::parse(&d.kind).map_or("", Kind::label);
+    let (media, note, errors) = match &p.typed {
+        Some(Typed::Version {
+            deliverable_id,
+            media,
+            note,
+            errors,
+        }) if *deliverable_id == d.id => (*media, *note, Some(*errors)),
+        _ => ("", "", None),
+    };
+    let no_errors = FieldErrors::new();
+    let errors = errors.unwrap_or(&no_errors);
+    let field = |name: &str| format!("{name}-{}", d.id);
+    html! {
+        article.deliverable id={"deliverable-" (d.id)} {
+            h3 { (d.title) " " span.muted.small { (kind) } }
+            @if d.versions.is_empty() {
+                p.muted { "No version yet." }
+            } @else {
+                ul.versions {
+                    @for v in &d.versions {
+                        li {
+                            strong { "v" (v.number) } " · "
+                            @match p.files.get(&v.media_id) {
+                                Some(name) => { a href={"/admin/media/" (v.media_id)} { (name) } }
+                                None => { span.muted { "file removed from the library" } }
+                            }
+                            " · " (timestamp(v.created_at))
+                            @if !v.note.is_empty() { p.small { (v.note) } }
+                        }
+                    }
+                }
+            }
+            details open[!errors.is_empty()] {
+                summary { "Add version " (d.versions.first().map_or(1, |v| v.number + 1)) }
+                form method="post" action={"/admin/deliverable/" (d.id) "/versions"} {
+                    (csrf_field(ctx))
+                    (error_summary(errors))
+                    div class=(if errors.get("media").is_some() { "field has-error" } else { "field" }) {
+                        label for=(field("media")) { "File (from the media library)" }
+                        select id=(field("media")) name="media" required {
+                            option value="" { "Choose a file" }
+                            @for (id, name) in p.choices {
+                                option value=(id) selected[id == media] { (name) }
+                            }
+                        }
+                        @if let Some(e) = errors.get("media") { p.field-error { (e) } }
+                    }
+                    div class=(if errors.get("note").is_some() { "field has-error" } else { "field" }) {
+                        label for=(field("note")) { "What changed " span.optional { "(optional)" } }
+                        textarea id=(field("note")) name="note" rows="2" maxlength="2000" { (note) }
+                        @if let Some(e) = errors.get("note") { p.field-error { (e) } }
+                    }
+                    button.button.button-secondary type="submit" { "Add the version" }
+                }
+            }
+        }
+    }
+}
+
+fn new_deliverable(ctx: &RequestContext, p: &Page<'_>) -> Markup {
+    let (title, kind, errors) = match &p.typed {
+        Some(Typed::Deliverable {
+            title,
+            kind,
+            errors,
+        }) => (*title, *kind, Some(*errors)),
+        _ => ("", "", None),
+    };
+    let no_errors = FieldErrors::new();
+    let errors = errors.unwrap_or(&no_errors);
+    html! {
+        form.panel.stack #new-deliverable method="post" action={"/admin/project/" (p.project.id) "/deliverables"} {
+            h3 { "New deliverable" }
+            (csrf_field(ctx))
+            (error_summary(errors))
+            (Field::new("title", "Title", "text").value(Some(title)).render(errors))
+            div class=(if errors.get("kind").is_some() { "field has-error" } else { "field" }) {
+                label for="kind" { "What it is" }
+                select #kind name="kind" required {
+                    @for k in Kind::ALL {
+                        option value=(k.as_str()) selected[k.as_str() == kind] { (k.label()) }
+                    }
+                }
+                @if let Some(e) = errors.get("kind") { p.field-error { (e) } }
+            }
+            button.button.button-primary type="submit" { "Add the deliverable" }
+        }
+    }
+}
+
+/// The panel on a quote's or a booking's page that starts its project (`action`), or opens
+/// it when it was started already.
+pub fn start_panel(ctx: &RequestContext, action: &str) -> Markup {
+    html! {
+        form.panel.stack method="post" action=(action) {
+            h2 { "Project" }
+            (csrf_field(ctx))
+            p { "Deliver the films of this shoot through a project: its deliverables, their versions and, later, the client's screening room." }
+            button.button.button-secondary type="submit" { "Start or open the project" }
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! Projects (issue 18, part 1): started once from an accepted quote or a confirmed booking,
+//! moved along their states, with deliverables and numbered versions; bad input answered
+//! with sentences, never a 500.
+
+use flashstudio::identity::model::Role;
+use reqwest::StatusCode;
+
+use crate::on_both_backends;
+use crate::support::{Backend, Browser, TestApp, location};
+
+const ADMIN: &str = "admin@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+async fn exec(app: &TestApp, sql: String) {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// A booking type, bookings 1 (confirmed), 2 (pending) and 3 (completed), and quotes 1
+/// (accepted, with booking 1 as its shoot) and 2 (a new request).
+async fn dataset(app: &TestApp) {
+    let t = flashstudio::db::now();
+    exec(
+        app,
+        format!(
+            "insert into booking_types (id, slug, name, length_kind, length_value, currency, \
+             created_at, updated_at) values ('00000000-0000-7000-8006-000000000001', 'shoot', \
+             'Full-day shoot', 'minutes', 480, 'SGD', {t}, {t})"
+        ),
+    )
+    .await;
+    for (n, status) in [(1, "confirmed"), (2, "pending"), (3, "completed")] {
+        exec(
+            app,
+            format!(
+                "insert into bookings (id, reference, booking_type_id, type_name, status, starts_at, \
+                 ends_at, buffer_before_minutes, buffer_after_minutes, name, email, location, currency, \
+                 policy, created_at, updated_at) values ('00000000-0000-7000-8005-00000000000{n}', \
+                 'BK-00000{n}', '00000000-0000-7000-8006-000000000001', 'Full-day shoot', '{status}', \
+                 {t}, {t} + 28800, 0, 0, 'Client {n}', 'Client{n}@Example.com', 'studio', 'SGD', '{{}}', {t}, {t})"
+            ),
+        )
+        .await;
+    }
+    for (n, state, booking) in [
+        (1, "accepted", "'00000000-0000-7000-8005-000000000001'"),
+        (2, "new", "null"),
+    ] {
+        exec(
+            app,
+            format!(
+                "insert into quotes (id, reference, state, name, email, service, description, \
+                 booking_id, created_at, updated_at) values ('00000000-0000-7000-8008-00000000000{n}', \
+                 'Q-00000{n}', '{state}', 'Asker {n}', 'asker{n}@example.com', 'Wedding film', 'A film', \
+                 {booking}, {t}, {t})"
+            ),
+        )
+        .await;
+    }
+}
+
+const QUOTE_1: &str = "00000000-0000-7000-8008-000000000001";
+const QUOTE_2: &str = "00000000-0000-7000-8008-000000000002";
+const BOOKING_1: &str = "00000000-0000-7000-8005-000000000001";
+const BOOKING_2: &str = "00000000-0000-7000-8005-000000000002";
+const BOOKING_3: &str = "00000000-0000-7000-8005-000000000003";
+
+async fn staff(app: &TestApp) -> Browser {
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let b = app.new_browser();
+    b.login(ADMIN, PASSWORD).await;
+    b
+}
+
+/// Posts a form and follows the redirect; (where it went, the page there).
+async fn post_and_follow(b: &Browser, path: &str, fields: &[(&str, &str)]) -> (String, String) {
+    let resp = b.post_form(path, fields).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
+    let to = location(&resp);
+    let (status, page) = b.get_text(&to).await;
+    assert_eq!(status, StatusCode::OK, "{to}");
+    (to, page)
+}
+
+/// From a quote or a booking, once however many clicks; refused with a sentence when the
+/// quote is not accepted or the booking not confirmed; the quote's shoot comes along.
+async fn a_project_starts_once_from_a_quote_or_a_booking(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    let b = staff(&app).await;
+
+    // A double click from two tabs: one project.
+    let path = format!("/admin/project-from-quote/{QUOTE_1}");
+    let (one, two) = tokio::join!(b.post_form(&path, &[]), b.post_form(&path, &[]));
+    assert_eq!(one.status(), StatusCode::SEE_OTHER);
+    assert_eq!(two.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&one), location(&two));
+    let project = location(&one);
+    assert!(project.starts_with("/admin/project/"), "{project}");
+    assert_eq!(count(&app, "select count(*) from projects").await, 1);
+    let (status, page) = b.get_text(&project).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Wedding film for Asker 1"), "{page}");
+    assert!(page.contains("asker1@example.com"));
+    assert!(
+        page.contains(&format!("/admin/booking/{BOOKING_1}")),
+        "the shoot is in it"
+    );
+
+    // The quote's shoot is in that project: starting from the booking opens it.
+    let (to, page) =
+        post_and_follow(&b, &format!("/admin/project-from-booking/{BOOKING_1}"), &[]).await;
+    assert_eq!(to.split('?').next(), Some(project.as_str()));
+    assert!(page.contains("already existed"), "{page}");
+
+    // Not accepted, not confirmed: a sentence, no project.
+    let (to, page) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_2}"), &[]).await;
+    assert!(to.starts_with(&format!("/admin/quote/{QUOTE_2}")), "{to}");
+    assert!(
+        page.contains("Only an accepted quote becomes a project"),
+        "{page}"
+    );
+    let (to, page) =
+        post_and_follow(&b, &format!("/admin/project-from-booking/{BOOKING_2}"), &[]).await;
+    assert!(
+        to.starts_with(&format!("/admin/booking/{BOOKING_2}")),
+        "{to}"
+    );
+    assert!(
+        page.contains("Only a confirmed or completed booking"),
+        "{page}"
+    );
+    assert_eq!(count(&app, "select count(*) from projects").await, 1);
+
+    // A completed booking: its own project, for its client's address in lower case.
+    let (to, page) =
+        post_and_follow(&b, &format!("/admin/project-from-booking/{BOOKING_3}"), &[]).await;
+    assert_ne!(to.split('?').next(), Some(project.as_str()));
+    assert!(page.contains("Project started"), "{page}");
+    assert!(page.contains("client3@example.com"), "{page}");
+    assert_eq!(count(&app, "select count(*) from projects").await, 2);
+
+    // Unknown ids and customers: 404 and the login page.
+    let resp = b
+        .post_form(
+            "/admin/project-from-quote/00000000-0000-7000-8008-000000000009",
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let (status, _) = b.get_text("/admin/project/not-an-id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let visitor = app.new_browser();
+    let resp = visitor.post_form(&path, &[]).await;
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(!to.starts_with("/admin/project/"), "{} {to}", resp.status());
+    assert_eq!(count(&app, "select count(*) from projects").await, 2);
+    let (status, list) = b.get_text("/admin/projects?q=asker1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Wedding film for Asker 1"), "{list}");
+    assert!(!list.contains("client3@example.com"));
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_log where action = 'project.start'"
+        )
+        .await,
+        2
+    );
+    app.stop().await;
+}
+
+/// States move only along their edges and from the page's version; deliverables and
+/// versions are checked, numbered once each, and what staff typed comes back escaped.
+async fn states_deliverables_and_versions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    let b = staff(&app).await;
+    let (project, _) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_1}"), &[]).await;
+    let project = project.split('?').next().unwrap().to_owned();
+    let id = project.trim_start_matches("/admin/project/").to_owned();
+    let state_path = format!("{project}/state");
+
+    // Not an edge: refused, unchanged.
+    let (_, page) =
+        post_and_follow(&b, &state_path, &[("to", "delivered"), ("version", "1")]).await;
+    assert!(page.contains("cannot become"), "{page}");
+    // An edge from the page's version: done; the same form again is stale.
+    let (_, page) =
+        post_and_follow(&b, &state_path, &[("to", "in_review"), ("version", "1")]).await;
+    assert!(page.contains("now “In review”"), "{page}");
+    let (_, page) = post_and_follow(&b, &state_path, &[("to", "approved"), ("version", "1")]).await;
+    assert!(page.contains("changed since you opened it"), "{page}");
+    let (_, page) = post_and_follow(&b, &state_path, &[("to", "nonsense"), ("version", "x")]).await;
+    assert!(page.contains("Choose one of the buttons"), "{page}");
+    let state: String = sqlx::query_scalar("select state from projects where id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "in_review");
+
+    // A deliverable: a missing title and an unknown kind are sentences beside the fields,
+    // with what was typed kept and escaped.
+    let path = format!("{project}/deliverables");
+    let resp = b
+        .post_form(&path, &[("title", ""), ("kind", "hologram")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("Give the deliverable a title"), "{page}");
+    assert!(page.contains("Choose what it is"), "{page}");
+    let resp = b
+        .post_form(
+            &path,
+            &[("title", "<script>x</script>"), ("kind", "hologram")],
+        )
+        .await;
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("&lt;script&gt;x&lt;/script&gt;"), "escaped");
+    assert!(!page.contains("<script>x</script>"));
+    let (_, page) = post_and_follow(
+        &b,
+        &path,
+        &[("title", "Wedding film, 12 minutes"), ("kind", "film")],
+    )
+    .await;
+    assert!(page.contains("Deliverable added."), "{page}");
+    let deliverable: String = sqlx::query_scalar("select id from deliverables")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+
+    // Versions: a file of the library is required; two added at once get v1 and v2.
+    let token = crate::media::token(&app).await;
+    let resp = crate::media::upload(&app, &token, "cut.png", crate::media::png(8, 8), None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let media: String = sqlx::query_scalar("select id from media where original_name = 'cut.png'")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let versions = format!("/admin/deliverable/{deliverable}/versions");
+    let resp = b
+        .post_form(&versions, &[("media", "not-a-file"), ("note", "first cut")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("Choose a file of the media library"),
+        "{page}"
+    );
+    assert!(page.contains("first cut"), "the note typed is kept");
+    let first = [("media", media.as_str()), ("note", "first cut")];
+    let second = [("media", media.as_str()), ("note", "after feedback")];
+    let (one, two) = tokio::join!(
+        b.post_form(&versions, &first),
+        b.post_form(&versions, &second),
+    );
+    assert_eq!(one.status(), StatusCode::SEE_OTHER);
+    assert_eq!(two.status(), StatusCode::SEE_OTHER);
+    let numbers: Vec<i64> =
+        sqlx::query_scalar("select number from deliverable_versions order by number")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(numbers, vec![1, 2]);
+    let (_, page) = b.get_text(&project).await;
+    assert!(page.contains("v2") && page.contains("v1"), "{page}");
+    assert!(page.contains("cut.png"));
+    assert!(page.contains("Add version 3"));
+    let resp = b
+        .post_form(
+            "/admin/deliverable/00000000-0000-7000-8000-000000000000/versions",
+            &[("media", &media)],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+/// The client's room: the signed link opens it, a tampered or ended link is a 404, the
+/// newest version plays through a signed media path, and an account sees only its own
+/// projects under *Your projects*.
+async fn the_screening_room_opens_with_its_link_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    app.create_user("asker1@example.com", PASSWORD, Role::Customer)
+        .await;
+    exec(
+        &app,
+        format!(
+            "update quotes set user_id = (select id from users where email = 'asker1@example.com') \
+             where id = '{QUOTE_1}'"
+        ),
+    )
+    .await;
+    let b = staff(&app).await;
+    let (project, page) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_1}"), &[]).await;
+    let project = project.split('?').next().unwrap().to_owned();
+    let link = page
+        .split("/screening/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|rest| format!("/screening/{rest}"))
+        .expect("the project page shows the client's link");
+
+    // Nothing yet, then a still: the room shows its newest version through a signed path.
+    let visitor = app.new_browser();
+    let (status, room) = visitor.get_text(&link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(room.contains("Nothing to watch yet"), "{room}");
+    post_and_follow(
+        &b,
+        &format!("{project}/deliverables"),
+        &[("title", "Stills <from> the day"), ("kind", "still")],
+    )
+    .await;
+    let deliverable: String = sqlx::query_scalar("select id from deliverables")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let token = crate::media::token(&app).await;
+    let resp = crate::media::upload(&app, &token, "still.png", crate::media::png(8, 8), None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let media: String =
+        sqlx::query_scalar("select id from media where original_name = 'still.png'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    post_and_follow(
+        &b,
+        &format!("/admin/deliverable/{deliverable}/versions"),
+        &[("media", &media), ("note", "graded")],
+    )
+    .await;
+    let resp = visitor.get(&link).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()["referrer-policy"].to_str().unwrap(),
+        "no-referrer"
+    );
+    let room = resp.text().await.unwrap();
+    assert!(
+        room.contains("Stills &lt;from&gt; the day"),
+        "escaped: {room}"
+    );
+    assert!(room.contains("v1") && room.contains("graded"), "{room}");
+    let thumb = room
+        .split(&format!("/media/{media}/thumb?"))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|q| format!("/media/{media}/thumb?{}", q.replace("&amp;", "&")))
+        .expect("the still through a signed path");
+    let (status, _) = visitor.get_text(&thumb).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Tampered: 404. A new link ends the old one.
+    let mut tampered = link.clone();
+    tampered.pop();
+    tampered.push(if link.ends_with('A') { 'B' } else { 'A' });
+    let (status, _) = visitor.get_text(&tampered).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = visitor
+        .get_text("/screening/00000000-0000-7000-8000-000000000000/abc")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, page) = post_and_follow(&b, &format!("{project}/new-link"), &[]).await;
+    assert!(page.contains("A new link"), "{page}");
+    let (status, _) = visitor.get_text(&link).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the old link ended");
+    assert!(!page.contains(&link));
+
+    // The client's account lists it; another account does not; a visitor must sign in.
+    let own = app.new_browser();
+    own.login("asker1@example.com", PASSWORD).await;
+    let (status, list) = own.get_text("/account/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Wedding film for Asker 1"), "{list}");
+    let new_link = list
+        .split("/screening/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|rest| format!("/screening/{rest}"))
+        .unwrap();
+    let (status, _) = own.get_text(&new_link).await;
+    assert_eq!(status, StatusCode::OK);
+    app.create_user("other@example.com", PASSWORD, Role::Customer)
+        .await;
+    let other = app.new_browser();
+    other.login("other@example.com", PASSWORD).await;
+    let (status, list) = other.get_text("/account/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!list.contains("Wedding film"), "{list}");
+    let resp = app.new_browser().get("/account/projects").await;
+    assert_ne!(resp.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+/// A guest's project joins the account that confirms the guest's address, with the rest.
+async fn a_guest_project_joins_the_account_that_confirms_its_address(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    let b = staff(&app).await;
+    post_and_follow(&b, &format!("/admin/project-from-booking/{BOOKING_3}"), &[]).await;
+
+    let me = app.new_browser();
+    let resp = me
+        .register("client3@example.com", "sunlit kettle orbit 42")
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, list) = me.get_text("/account/projects").await;
+    assert!(
+        !list.contains("Full-day shoot for Client 3"),
+        "not before confirming: {list}"
+    );
+    let path = crate::support::confirmation_path(&app, "client3@example.com").await;
+    assert_eq!(
+        me.post_form(&path, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (status, list) = me.get_text("/account/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains("Full-day shoot for Client 3"),
+        "joined: {list}"
+    );
+    app.stop().await;
+}
+
+on_both_backends!(
+    a_project_starts_once_from_a_quote_or_a_booking,
+    states_deliverables_and_versions,
+    the_screening_room_opens_with_its_link_only,
+    a_guest_project_joins_the_account_that_confirms_its_address,
+);
