@@ -134,4 +134,36 @@
       if (input.select) input.select();
     }
   });
+  // The screening room: "Use the current time" writes the film's position into a comment's
+  // time (and pauses it); a comment's time code moves the film there. Without JS the client
+  // types the time and the time code scrolls to the player.
+  var timeCode = function (seconds) {
+    var total = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60, s = total % 60;
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return (h > 0 ? h + ":" + two(m) : two(m)) + ":" + two(s);
+  };
+  document.querySelectorAll("[data-current-time]").forEach(function (button) {
+    button.hidden = false;
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-current-time]");
+    var seek = event.target.closest("[data-seek]");
+    var holder = (button || seek) && (button || seek).closest(".deliverable");
+    var video = holder && holder.querySelector("video");
+    if (!video) return;
+    if (button) {
+      var input = document.getElementById(button.getAttribute("data-current-time"));
+      if (!input) return;
+      video.pause();
+      input.value = timeCode(video.currentTime);
+      var body = holder.querySelector("textarea[name=body]");
+      if (body) body.focus();
+    } else {
+      event.preventDefault();
+      video.currentTime = Number(seek.getAttribute("data-seek")) || 0;
+      video.focus();
+      video.play().catch(function () {});
+    }
+  });
 })();

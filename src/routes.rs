@@ -76,9 +76,17 @@ fn public() -> Route {
             "/quote",
             get(quotes::show_request).post(quotes::send_request),
         )
-        // A quote's own page: its signed link is the key; every answer is a POST.
-        // Signed per project: the client's screening room.
+        // Signed per project: the client's screening room, with their comments and answers.
         .at("/screening/:id/:sig", get(crate::projects::screening::show))
+        .at(
+            "/screening/:id/:sig/comment",
+            post(crate::projects::screening::comment),
+        )
+        .at(
+            "/screening/:id/:sig/decision",
+            post(crate::projects::screening::decide),
+        )
+        // A quote's own page: its signed link is the key; every answer is a POST.
         .at("/quotes/:id/:sig", get(quotes::page))
         .at("/quotes/:id/:sig/accept", post(quotes::accept))
         .at("/quotes/:id/:sig/decline", post(quotes::decline))
@@ -282,6 +290,11 @@ fn services(route: Route) -> Route {
         .at(
             "/deliverable/:id/versions",
             post(crate::projects::handlers::add_version),
+        )
+        .at("/comment/:id/reply", post(crate::projects::handlers::reply))
+        .at(
+            "/comment/:id/resolve",
+            post(crate::projects::handlers::resolve),
         )
         .at(
             "/project-from-quote/:id",

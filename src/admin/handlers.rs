@@ -66,6 +66,7 @@ pub async fn dashboard(
         quotes_awaiting,
         balances_due: crate::quotes::store::count_balances_due(pool, now).await?,
         bookings_pending: crate::bookings::store::count_pending(pool).await?,
+        comments_waiting: crate::projects::store::comments_waiting(pool).await?,
         sales,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())

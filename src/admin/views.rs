@@ -48,6 +48,8 @@ pub struct DashboardFigures {
     pub balances_due: i64,
     /// Bookings waiting for staff to confirm them.
     pub bookings_pending: i64,
+    /// Client comments in screening rooms that no staff member has answered.
+    pub comments_waiting: i64,
     /// Per currency (the shop's first), today's and this week's figures, as the analytics
     /// page defines them.
     pub sales: Vec<(String, Vec<Figures>)>,
@@ -136,6 +138,9 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 }
                 a.kpi-link href="/admin/bookings?f.status=pending" {
                     (kpi("Bookings to confirm", f.bookings_pending, "waiting for staff"))
+                }
+                a.kpi-link href="/admin/projects?sort=-comments_waiting" {
+                    (kpi("Comments to answer", f.comments_waiting, "from clients in screening rooms"))
                 }
                 a.kpi-link href="/admin/webhooks?outcome=error" {
                     (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))

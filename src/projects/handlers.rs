@@ -3,6 +3,7 @@
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Response, handler};
 
+use super::feedback;
 use super::model::State;
 use super::service::{self, Started};
 use super::store;
@@ -42,6 +43,7 @@ async fn render(
         .map(|m| (m.id, m.original_name))
         .collect();
     let choices = crate::media::store::newest_ready(pool, CHOICES).await?;
+    let comments = store::comments_of(pool, id).await?;
     let client_link = state.url(&super::screening::link_path(state, &project));
     Ok(views::page(
         ctx,
@@ -52,9 +54,23 @@ async fn render(
             files: &files,
             choices: &choices,
             client_link: &client_link,
+            comments: &comments,
             typed,
         },
     ))
+}
+
+/// The project page with a form sent back (422).
+async fn sent_back(
+    ctx: &RequestContext,
+    state: &AppState,
+    id: &str,
+    typed: Typed<'_>,
+) -> AppResult<Response> {
+    let page = render(ctx, state, id, Some(typed)).await?;
+    Ok(page
+        .with_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY)
+        .into_response())
 }
 
 /// `GET /admin/project/{id}`.
@@ -162,10 +178,7 @@ pub async fn add_deliverable(
                 kind,
                 errors: &errors,
             };
-            let page = render(&ctx, state, &id, Some(typed)).await?;
-            Ok(page
-                .with_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY)
-                .into_response())
+            sent_back(&ctx, state, &id, typed).await
         }
     }
 }
@@ -198,10 +211,7 @@ pub async fn add_version(
                 note,
                 errors: &errors,
             };
-            let page = render(&ctx, state, &project_id, Some(typed)).await?;
-            Ok(page
-                .with_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY)
-                .into_response())
+            sent_back(&ctx, state, &project_id, typed).await
         }
     }
 }
@@ -220,5 +230,56 @@ pub async fn new_link(
         state,
         &format!("/admin/project/{id}#client-link"),
         Flash::success("A new link: send it to the client. The old one no longer opens the room."),
+    ))
+}
+
+/// `POST /admin/comment/{id}/reply`: `body`. The client reads it under their comment.
+#[handler]
+pub async fn reply(
+    ctx: Ctx,
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let body = form.get("body").unwrap_or("");
+    match feedback::reply(state, &admin, &id, body).await? {
+        Ok(project_id) => Ok(redirect_with_flash(
+            state,
+            &format!("/admin/project/{project_id}#comment-{id}"),
+            Flash::success("Reply sent: the client reads it in the screening room."),
+        )),
+        Err(errors) => {
+            let project_id = {
+                let mut conn = state.db.pool().acquire().await?;
+                store::find_comment(&mut conn, &id)
+                    .await?
+                    .ok_or(AppError::NotFound)?
+                    .project_id
+            };
+            let typed = Typed::Reply {
+                comment_id: &id,
+                body,
+                errors: &errors,
+            };
+            sent_back(&ctx, state, &project_id, typed).await
+        }
+    }
+}
+
+/// `POST /admin/comment/{id}/resolve`.
+#[handler]
+pub async fn resolve(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let project_id = feedback::resolve(state, &admin, &id).await?;
+    Ok(redirect_with_flash(
+        state,
+        &format!("/admin/project/{project_id}#comment-{id}"),
+        Flash::success("Comment resolved."),
     ))
 }

@@ -10,12 +10,15 @@
 //! (`migrations/20261205000028_projects.sql`).
 //!
 //! The client watches the deliverables' newest versions in the screening room
-//! (`screening`), behind a signed link or under *Your projects*. Still to come (issue 18):
-//! resumable uploads of large files, timed comments and approval, expiring downloads and the
-//! project as one ZIP.
+//! (`screening`), behind a signed link or under *Your projects*, comments on them at a time of
+//! the film and approves them or asks for changes (`feedback`); staff answer from the project
+//! page. Still to come (issue 18): resumable uploads of large files, expiring downloads and
+//! the project as one ZIP.
 
 #![warn(missing_docs)]
 
+pub mod emails;
+pub mod feedback;
 pub mod handlers;
 pub mod model;
 pub mod screening;

@@ -6,24 +6,33 @@
 //! raises the number, which ends the old one. A tampered or ended link is a plain 404. Films
 //! and stills are served through the media library's signed playback paths (ranges locally,
 //! a short SAS on Azure). Account holders also find their projects under *Your projects*.
+//!
+//! Under each newest version the client reads and writes comments (at a time of the film, or
+//! on the whole of it) and answers it: approved, or changes requested (`feedback`). The forms
+//! post to the room's own link, so they need nothing but it; a form with mistakes comes back
+//! with them (422).
 
 use std::collections::HashMap;
 
 use maud::{Markup, html};
-use poem::http::header;
+use poem::http::{StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Response, handler};
 
-use super::model::{Deliverable, Kind, Project};
+use super::feedback::{self, Answered};
+use super::model::{Comment, Decision, Deliverable, Kind, Project, Version};
 use super::store;
+use super::views::thread;
 use crate::db::parse_id;
-use crate::error::{AppError, AppResult};
-use crate::http::context::RequestContext;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::http::context::{Flash, RequestContext};
 use crate::http::extract::{Ctx, CurrentUser};
+use crate::http::form::FormPairs;
+use crate::http::redirect_with_flash;
 use crate::media::links::{Variant, page_path};
 use crate::media::model::Media;
 use crate::state::AppState;
-use crate::views::components::timestamp;
+use crate::views::components::{csrf_field, error_summary, field_class, timestamp};
 use crate::views::layout::{PageMeta, page};
 
 fn message(project: &Project) -> String {
@@ -42,6 +51,42 @@ struct Shown<'a> {
     file: Option<Media>,
 }
 
+/// A form of the room sent back with what was typed and what is wrong with it.
+pub enum Typed<'a> {
+    /// A comment on a version.
+    Comment {
+        /// The version.
+        version_id: &'a str,
+        /// The time as typed.
+        at: &'a str,
+        /// The comment as typed.
+        body: &'a str,
+        /// What to fix.
+        errors: &'a FieldErrors,
+    },
+    /// An answer to a version.
+    Decision {
+        /// The version.
+        version_id: &'a str,
+        /// The message as typed.
+        message: &'a str,
+        /// What to fix.
+        errors: &'a FieldErrors,
+    },
+}
+
+/// The project behind a room's link: not found when the link is tampered or ended.
+async fn open(state: &AppState, id: &str, sig: &str) -> AppResult<Project> {
+    let id = parse_id(id).ok_or(AppError::NotFound)?;
+    let project = store::find(state.db.pool(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !state.keys.urls.verify(&message(&project), sig) {
+        return Err(AppError::NotFound);
+    }
+    Ok(project)
+}
+
 /// `GET /screening/{id}/{sig}`.
 #[handler]
 pub async fn show(
@@ -49,16 +94,23 @@ pub async fn show(
     Data(state): Data<&AppState>,
     Path((id, sig)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let project = open(state, &id, &sig).await?;
+    render(&ctx, state, &project, None).await
+}
+
+/// The room, with a form sent back when `typed` says so (then answered 422).
+async fn render(
+    ctx: &RequestContext,
+    state: &AppState,
+    project: &Project,
+    typed: Option<Typed<'_>>,
+) -> AppResult<Response> {
     let pool = state.db.pool();
-    let project = store::find(pool, &id).await?.ok_or(AppError::NotFound)?;
-    if !state.keys.urls.verify(&message(&project), &sig) {
-        return Err(AppError::NotFound);
-    }
     let deliverables = {
         let mut conn = pool.acquire().await?;
-        store::deliverables_of(&mut conn, &id).await?
+        store::deliverables_of(&mut conn, &project.id).await?
     };
+    let comments = store::comments_of(pool, &project.id).await?;
     let newest: Vec<String> = deliverables
         .iter()
         .filter_map(|d| d.versions.first().map(|v| v.media_id.clone()))
@@ -78,64 +130,274 @@ pub async fn show(
                 .and_then(|v| files.get(&v.media_id).cloned()),
         })
         .collect();
-    let markup = room(&ctx, state, &project, &shown);
+    let status = if typed.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let room = Room {
+        state,
+        project,
+        base: link_path(state, project),
+        comments: &comments,
+        typed,
+    };
+    let markup = room.page(ctx, &shown);
     Ok(markup
+        .with_status(status)
         .with_header(header::CACHE_CONTROL, "private, no-store")
         .with_header(header::REFERRER_POLICY, "no-referrer")
         .with_header("x-robots-tag", "noindex")
         .into_response())
 }
 
-fn room(ctx: &RequestContext, state: &AppState, project: &Project, shown: &[Shown<'_>]) -> Markup {
-    let body = html! {
-        section.section.section-tight {
-            div.container {
-                p.muted { "Screening room" }
-                h1 { (project.title) }
-                p.lead { (project.state().label()) " · last change " (timestamp(project.updated_at)) }
-                @if shown.is_empty() {
-                    p { "Nothing to watch yet: the studio will add your films and stills here as they are ready." }
-                }
-                @for s in shown { (deliverable(state, s)) }
-            }
+/// `POST /screening/{id}/{sig}/comment`: `version`, `at` (optional) and `body`.
+#[handler]
+pub async fn comment(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let project = open(state, &id, &sig).await?;
+    let version = form.get("version").unwrap_or("");
+    let at = form.get("at").unwrap_or("");
+    let body = form.get("body").unwrap_or("");
+    match feedback::comment(state, &project, version, at, body).await? {
+        Ok(()) => Ok(redirect_with_flash(
+            state,
+            &format!(
+                "{}#comments-{}",
+                link_path(state, &project),
+                parse_id(version).unwrap_or_default()
+            ),
+            Flash::success("Comment added. The studio answers here."),
+        )),
+        Err(errors) => {
+            let typed = Typed::Comment {
+                version_id: version,
+                at,
+                body,
+                errors: &errors,
+            };
+            render(&ctx, state, &project, Some(typed)).await
         }
-    };
-    page(ctx, PageMeta::titled(&project.title), body)
+    }
 }
 
-fn deliverable(state: &AppState, s: &Shown<'_>) -> Markup {
-    let d = s.deliverable;
-    let kind = Kind::parse(&d.kind);
-    let version = d.versions.first();
-    html! {
-        article.deliverable id={"deliverable-" (d.id)} {
-            h2 { (d.title) }
-            @match (version, &s.file) {
-                (Some(v), Some(file)) => {
-                    p.muted.small {
-                        "v" (v.number) " · " (timestamp(v.created_at))
-                        @if !v.note.is_empty() { " · " (v.note) }
+/// `POST /screening/{id}/{sig}/decision`: `version`, `decision` (`approved` or
+/// `changes_requested`) and `message`.
+#[handler]
+pub async fn decide(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let project = open(state, &id, &sig).await?;
+    let version = form.get("version").unwrap_or("");
+    let decision = form.get("decision").unwrap_or("");
+    let message = form.get("message").unwrap_or("");
+    let flash = match feedback::decide(state, &project.id, version, decision, message).await? {
+        Ok(Answered::Recorded(Decision::Approved)) => {
+            Flash::success("Thank you: you approved this version, and the studio has been told.")
+        }
+        Ok(Answered::Recorded(Decision::ChangesRequested)) => {
+            Flash::success("Thank you: the studio has your notes and will make the next version.")
+        }
+        Ok(Answered::Already) => {
+            Flash::info("This version was answered already: that answer stands.")
+        }
+        Ok(Answered::Superseded) => {
+            Flash::info("A newer version arrived meanwhile: have a look at it first.")
+        }
+        Err(errors) => {
+            let typed = Typed::Decision {
+                version_id: version,
+                message,
+                errors: &errors,
+            };
+            return render(&ctx, state, &project, Some(typed)).await;
+        }
+    };
+    Ok(redirect_with_flash(
+        state,
+        &link_path(state, &project),
+        flash,
+    ))
+}
+
+/// What every part of the room needs.
+struct Room<'a> {
+    state: &'a AppState,
+    project: &'a Project,
+    /// The room's own path: its forms post under it.
+    base: String,
+    comments: &'a [Comment],
+    typed: Option<Typed<'a>>,
+}
+
+impl Room<'_> {
+    fn page(&self, ctx: &RequestContext, shown: &[Shown<'_>]) -> Markup {
+        let project = self.project;
+        let body = html! {
+            section.section.section-tight {
+                div.container {
+                    p.muted { "Screening room" }
+                    h1 { (project.title) }
+                    p.lead { (project.state().label()) " · last change " (timestamp(project.updated_at)) }
+                    @if shown.is_empty() {
+                        p { "Nothing to watch yet: the studio will add your films and stills here as they are ready." }
                     }
-                    @match (kind, file.media_kind()) {
-                        (Some(Kind::Film), crate::media::kinds::MediaKind::Video) => {
-                            video controls preload="metadata" width="960"
+                    @for s in shown { (self.deliverable(ctx, s)) }
+                }
+            }
+        };
+        page(ctx, PageMeta::titled(&project.title), body)
+    }
+
+    fn deliverable(&self, ctx: &RequestContext, s: &Shown<'_>) -> Markup {
+        let state = self.state;
+        let d = s.deliverable;
+        let kind = Kind::parse(&d.kind);
+        let version = d.versions.first();
+        let player = format!("player-{}", d.id);
+        let is_film = kind == Some(Kind::Film)
+            && s.file.as_ref().map(Media::media_kind)
+                == Some(crate::media::kinds::MediaKind::Video);
+        html! {
+            article.deliverable id={"deliverable-" (d.id)} {
+                h2 { (d.title) }
+                @match (version, &s.file) {
+                    (Some(v), Some(file)) => {
+                        p.muted.small {
+                            "v" (v.number) " · " (timestamp(v.created_at))
+                            @if !v.note.is_empty() { " · " (v.note) }
+                        }
+                        @if is_film {
+                            video id=(player) controls preload="metadata" width="960"
                                 poster=[file.poster_key.as_ref().map(|_| page_path(state, &file.id, Variant::Poster))]
                                 src=(page_path(state, &file.id, Variant::File)) {
                                 a href=(page_path(state, &file.id, Variant::File)) { "Watch " (d.title) }
                             }
-                        }
-                        (_, crate::media::kinds::MediaKind::Image) => {
+                        } @else if file.media_kind() == crate::media::kinds::MediaKind::Image {
                             a href=(page_path(state, &file.id, Variant::Full)) {
                                 img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";
                             }
-                        }
-                        _ => {
+                        } @else {
                             a href=(page_path(state, &file.id, Variant::File)) { "Open " (file.original_name) }
                         }
+                        (self.answer(ctx, v))
+                        (self.feedback(ctx, v, kind == Some(Kind::Film), is_film.then_some(player.as_str())))
                     }
+                    (Some(_), None) => { p.muted { "This version is being replaced: look again soon." } }
+                    (None, _) => { p.muted { "Coming soon." } }
                 }
-                (Some(_), None) => { p.muted { "This version is being replaced: look again soon." } }
-                (None, _) => { p.muted { "Coming soon." } }
+            }
+        }
+    }
+
+    /// The client's answer to the version, or the form that gives it.
+    fn answer(&self, ctx: &RequestContext, v: &Version) -> Markup {
+        if let Some(decision) = v.decision() {
+            let when = v.decided_at.map(timestamp);
+            return html! {
+                div.decision {
+                    p {
+                        strong { (decision.label()) }
+                        @if let Some(when) = when { " · " (when) }
+                    }
+                    @if !v.decision_message.is_empty() { p.small { (v.decision_message) } }
+                }
+            };
+        }
+        let (message, errors) = match &self.typed {
+            Some(Typed::Decision {
+                version_id,
+                message,
+                errors,
+            }) if *version_id == v.id => (*message, Some(*errors)),
+            _ => ("", None),
+        };
+        let no_errors = FieldErrors::new();
+        let errors = errors.unwrap_or(&no_errors);
+        let id = format!("message-{}", v.id);
+        html! {
+            form.panel.stack.decision method="post" action={(self.base) "/decision"} {
+                h3 { "Your answer to v" (v.number) }
+                (csrf_field(ctx))
+                (error_summary(errors))
+                input type="hidden" name="version" value=(v.id);
+                div class=(field_class(errors, "message")) {
+                    label for=(id) { "Message to the studio " span.optional { "(needed when you ask for changes)" } }
+                    textarea id=(id) name="message" rows="3" maxlength="2000" { (message) }
+                    @if let Some(e) = errors.get("message") { p.field-error { (e) } }
+                }
+                div.actions {
+                    button.button.button-primary type="submit" name="decision" value=(Decision::Approved.as_str()) { "Approve v" (v.number) }
+                    button.button.button-secondary type="submit" name="decision" value=(Decision::ChangesRequested.as_str()) { "Request changes" }
+                }
+            }
+        }
+    }
+
+    /// The version's comments and the form for a new one: with a time for a film (`timed`),
+    /// taken from its player with JS when it plays here (`player`).
+    fn feedback(
+        &self,
+        ctx: &RequestContext,
+        v: &Version,
+        timed: bool,
+        player: Option<&str>,
+    ) -> Markup {
+        let mine: Vec<&Comment> = self
+            .comments
+            .iter()
+            .filter(|c| c.version_id == v.id)
+            .collect();
+        let (at, body, errors) = match &self.typed {
+            Some(Typed::Comment {
+                version_id,
+                at,
+                body,
+                errors,
+            }) if *version_id == v.id => (*at, *body, Some(*errors)),
+            _ => ("", "", None),
+        };
+        let no_errors = FieldErrors::new();
+        let errors = errors.unwrap_or(&no_errors);
+        let at_id = format!("at-{}", v.id);
+        let body_id = format!("body-{}", v.id);
+        html! {
+            section.comments-panel id={"comments-" (v.id)} aria-label={"Comments on v" (v.number)} {
+                h3 { "Comments on v" (v.number) }
+                @if mine.is_empty() {
+                    p.muted.small { "No comments yet." }
+                }
+                (thread(&mine, player, false, |_| html! {}))
+                form.stack method="post" action={(self.base) "/comment"} {
+                    (csrf_field(ctx))
+                    (error_summary(errors))
+                    input type="hidden" name="version" value=(v.id);
+                    @if timed {
+                        div class=(field_class(errors, "at")) {
+                            label for=(at_id) { "At " span.optional { "(minutes:seconds, empty for the whole film)" } }
+                            div.time-field {
+                                input id=(at_id) name="at" type="text" inputmode="numeric" size="8" maxlength="12" placeholder="1:23" value=(at);
+                                @if player.is_some() {
+                                    button.button.button-ghost type="button" hidden data-current-time=(at_id) { "Use the current time" }
+                                }
+                            }
+                            @if let Some(e) = errors.get("at") { p.field-error { (e) } }
+                        }
+                    }
+                    div class=(field_class(errors, "body")) {
+                        label for=(body_id) { "Your comment" }
+                        textarea id=(body_id) name="body" rows="2" maxlength="2000" required { (body) }
+                        @if let Some(e) = errors.get("body") { p.field-error { (e) } }
+                    }
+                    button.button.button-secondary type="submit" { "Add the comment" }
+                }
             }
         }
     }

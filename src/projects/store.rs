@@ -1,9 +1,15 @@
 //! The projects' SQL: the only code that writes `projects`, `project_bookings`,
-//! `deliverables` and `deliverable_versions`.
+//! `deliverables`, `deliverable_versions` and `version_comments`.
 
 use sqlx::{Any, AnyConnection, Executor};
 
-use super::model::{Deliverable, Project, State, Version};
+use super::model::{Comment, Decision, Deliverable, Project, State, Version};
+
+const VERSION_COLUMNS: &str = "v.id, v.deliverable_id, v.number, v.media_id, v.note, \
+    v.created_at, v.decision, v.decision_message, v.decided_at";
+
+const COMMENT_COLUMNS: &str = "id, project_id, version_id, at_ms, body, by_staff, author, reply_to, \
+    answered_at, resolved_at, created_at";
 
 const PROJECT_COLUMNS: &str = "id, title, name, email, user_id, quote_id, state, version, \
     link_generation, created_at, updated_at";
@@ -244,11 +250,11 @@ pub async fn deliverables_of(
     .bind(project_id)
     .fetch_all(&mut *conn)
     .await?;
-    let versions: Vec<Version> = sqlx::query_as(
-        "select v.id, v.deliverable_id, v.number, v.media_id, v.note, v.created_at \
-         from deliverable_versions v join deliverables d on d.id = v.deliverable_id \
-         where d.project_id = $1 order by v.number desc",
-    )
+    let versions: Vec<Version> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VERSION_COLUMNS} \
+             from deliverable_versions v join deliverables d on d.id = v.deliverable_id \
+             where d.project_id = $1 order by v.number desc"
+    )))
     .bind(project_id)
     .fetch_all(&mut *conn)
     .await?;
@@ -307,4 +313,238 @@ pub async fn attach_guest_projects(
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// A version where a project has it: its deliverable's title and newest version number.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// The version.
+    pub version: Version,
+    /// Its deliverable's title.
+    pub title: String,
+    /// The number of its deliverable's newest version.
+    pub newest: i64,
+}
+
+/// A version of one of `project_id`'s deliverables; none when the version is not the
+/// project's.
+pub async fn version_in_project(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    version_id: &str,
+) -> Result<Option<Placed>, sqlx::Error> {
+    let version: Option<Version> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VERSION_COLUMNS} \
+         from deliverable_versions v join deliverables d on d.id = v.deliverable_id \
+         where v.id = $1 and d.project_id = $2"
+    )))
+    .bind(version_id)
+    .bind(project_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(version) = version else {
+        return Ok(None);
+    };
+    let (newest, title): (i64, String) =
+        sqlx::query_as("select versions, title from deliverables where id = $1")
+            .bind(&version.deliverable_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Some(Placed {
+        version,
+        title,
+        newest,
+    }))
+}
+
+/// A comment to write.
+pub struct NewComment<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// The project.
+    pub project_id: &'a str,
+    /// The version it is about.
+    pub version_id: &'a str,
+    /// Milliseconds into the film, or none.
+    pub at_ms: Option<i64>,
+    /// What was written.
+    pub body: &'a str,
+    /// Whether a staff member wrote it.
+    pub by_staff: bool,
+    /// The staff member's email or the client's name.
+    pub author: &'a str,
+    /// The client comment a staff reply answers.
+    pub reply_to: Option<&'a str>,
+}
+
+/// Writes a comment; a client's counts as waiting on the project until staff answer it.
+pub async fn insert_comment(
+    conn: &mut AnyConnection,
+    c: &NewComment<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into version_comments (id, project_id, version_id, at_ms, body, by_staff, \
+         author, reply_to, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(c.id)
+    .bind(c.project_id)
+    .bind(c.version_id)
+    .bind(c.at_ms)
+    .bind(c.body)
+    .bind(i64::from(c.by_staff))
+    .bind(c.author)
+    .bind(c.reply_to)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if !c.by_staff {
+        waiting(conn, c.project_id, 1, now).await?;
+    }
+    Ok(())
+}
+
+/// Adds `delta` to the project's comments waiting for staff; its last change is now.
+async fn waiting(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    delta: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update projects set comments_waiting = comments_waiting + $1, updated_at = $2 \
+         where id = $3",
+    )
+    .bind(delta)
+    .bind(now)
+    .bind(project_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A comment.
+pub async fn find_comment(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Comment>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COMMENT_COLUMNS} from version_comments where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a client comment answered (a staff reply, or resolved), once: the project's waiting
+/// count goes down by one the first time only.
+pub async fn answer(
+    conn: &mut AnyConnection,
+    id: &str,
+    project_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let done = sqlx::query(
+        "update version_comments set answered_at = $1 \
+         where id = $2 and by_staff = 0 and answered_at is null",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        waiting(conn, project_id, -1, now).await?;
+    }
+    Ok(())
+}
+
+/// Marks a client comment resolved (and answered); false when it already was.
+pub async fn resolve(
+    conn: &mut AnyConnection,
+    id: &str,
+    project_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update version_comments set resolved_at = $1 \
+         where id = $2 and by_staff = 0 and resolved_at is null",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    answer(conn, id, project_id, now).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A project's comments: per version, those on the whole version first, then by time in the
+/// film, then as written (replies after what they answer).
+pub async fn comments_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    project_id: &str,
+) -> Result<Vec<Comment>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COMMENT_COLUMNS} from version_comments where project_id = $1 \
+         order by version_id, case when at_ms is null then 0 else 1 end, at_ms, created_at, id"
+    )))
+    .bind(project_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// How many comments a project holds.
+pub async fn comment_count(conn: &mut AnyConnection, project_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from version_comments where project_id = $1")
+        .bind(project_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Every client comment staff have not answered yet, over all projects (the dashboard's
+/// figure): a sum over the projects that have any, through their index.
+pub async fn comments_waiting<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select cast(coalesce(sum(comments_waiting), 0) as bigint) from projects \
+         where comments_waiting > 0",
+    )
+    .fetch_one(ex)
+    .await
+}
+
+/// Records the client's answer to a version, if it is still its deliverable's newest and
+/// unanswered; false otherwise (a second click, a second tab, a newer version meanwhile).
+pub async fn decide(
+    conn: &mut AnyConnection,
+    version_id: &str,
+    decision: Decision,
+    message: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update deliverable_versions set decision = $1, decision_message = $2, decided_at = $3 \
+         where id = $4 and decision is null and number = \
+         (select d.versions from deliverables d where d.id = deliverable_versions.deliverable_id)",
+    )
+    .bind(decision.as_str())
+    .bind(message)
+    .bind(now)
+    .bind(version_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the project has deliverables and the newest version of each is approved.
+pub async fn all_approved(conn: &mut AnyConnection, project_id: &str) -> Result<bool, sqlx::Error> {
+    let (deliverables, open): (i64, i64) = sqlx::query_as(
+        "select count(*), coalesce(sum(case when exists (select 1 from deliverable_versions v \
+         where v.deliverable_id = d.id and v.number = d.versions and v.decision = 'approved') \
+         then 0 else 1 end), 0) from deliverables d where d.project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(deliverables > 0 && open == 0)
 }

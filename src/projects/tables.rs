@@ -38,6 +38,15 @@ pub static PROJECTS: TableSpec = TableSpec {
                 "(select count(*) from deliverables d where d.project_id = projects.id)",
             )
         },
+        Column::show(
+            "comments_waiting",
+            "Comments to answer",
+            Kind::Int {
+                min: 0,
+                max: i64::MAX,
+                nullable: false,
+            },
+        ),
         Column::show("updated_at", "Last change", Kind::Timestamp),
         Column::show("created_at", "Started", Kind::Timestamp),
     ],

@@ -5,11 +5,13 @@ use std::collections::HashMap;
 
 use maud::{Markup, html};
 
-use super::model::{Deliverable, Kind, Project};
+use super::model::{Comment, Deliverable, Kind, Project, Version, format_time};
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::views::admin::admin_page;
-use crate::views::components::{Field, csrf_field, error_summary, query_value, timestamp};
+use crate::views::components::{
+    Field, csrf_field, error_summary, field_class, query_value, timestamp,
+};
 
 /// A form sent back with what was typed and what is wrong with it.
 pub enum Typed<'a> {
@@ -33,6 +35,15 @@ pub enum Typed<'a> {
         /// What to fix.
         errors: &'a FieldErrors,
     },
+    /// A reply to a client comment.
+    Reply {
+        /// The comment answered.
+        comment_id: &'a str,
+        /// As typed.
+        body: &'a str,
+        /// What to fix.
+        errors: &'a FieldErrors,
+    },
 }
 
 /// Everything the page shows.
@@ -49,6 +60,8 @@ pub struct Page<'a> {
     pub choices: &'a [(String, String)],
     /// The client's link to the screening room (absolute).
     pub client_link: &'a str,
+    /// The comments on its versions, in order.
+    pub comments: &'a [Comment],
     /// A form sent back with errors.
     pub typed: Option<Typed<'a>>,
 }
@@ -152,17 +165,22 @@ fn deliverable(ctx: &RequestContext, p: &Page<'_>, d: &Deliverable) -> Markup {
                                 None => { span.muted { "file removed from the library" } }
                             }
                             " · " (timestamp(v.created_at))
+                            @if let Some(decision) = v.decision() {
+                                " · " span.badge.badge-muted { (decision.label()) " by the client" }
+                            }
                             @if !v.note.is_empty() { p.small { (v.note) } }
+                            @if !v.decision_message.is_empty() { p.small { "The client: “" (v.decision_message) "”" } }
                         }
                     }
                 }
+                @for v in &d.versions { (comments(ctx, p, v)) }
             }
             details open[!errors.is_empty()] {
                 summary { "Add version " (d.versions.first().map_or(1, |v| v.number + 1)) }
                 form method="post" action={"/admin/deliverable/" (d.id) "/versions"} {
                     (csrf_field(ctx))
                     (error_summary(errors))
-                    div class=(if errors.get("media").is_some() { "field has-error" } else { "field" }) {
+                    div class=(field_class(errors, "media")) {
                         label for=(field("media")) { "File (from the media library)" }
                         select id=(field("media")) name="media" required {
                             option value="" { "Choose a file" }
@@ -172,12 +190,115 @@ fn deliverable(ctx: &RequestContext, p: &Page<'_>, d: &Deliverable) -> Markup {
                         }
                         @if let Some(e) = errors.get("media") { p.field-error { (e) } }
                     }
-                    div class=(if errors.get("note").is_some() { "field has-error" } else { "field" }) {
+                    div class=(field_class(errors, "note")) {
                         label for=(field("note")) { "What changed " span.optional { "(optional)" } }
                         textarea id=(field("note")) name="note" rows="2" maxlength="2000" { (note) }
                         @if let Some(e) = errors.get("note") { p.field-error { (e) } }
                     }
                     button.button.button-secondary type="submit" { "Add the version" }
+                }
+            }
+        }
+    }
+}
+
+/// The comments on version `v`, each waiting one with its reply form and *Resolve*.
+fn comments(ctx: &RequestContext, p: &Page<'_>, v: &Version) -> Markup {
+    let mine: Vec<&Comment> = p.comments.iter().filter(|c| c.version_id == v.id).collect();
+    if mine.is_empty() {
+        return html! {};
+    }
+    html! {
+        section.comments-panel id={"comments-" (v.id)} aria-label={"Comments on v" (v.number)} {
+            h4 { "Comments on v" (v.number) }
+            (thread(&mine, None, true, |c| answer_forms(ctx, p, c)))
+        }
+    }
+}
+
+/// Under a client comment not resolved yet: a reply, and *Resolve*.
+fn answer_forms(ctx: &RequestContext, p: &Page<'_>, c: &Comment) -> Markup {
+    if c.is_staff() || c.resolved_at.is_some() {
+        return html! {};
+    }
+    let (body, errors) = match &p.typed {
+        Some(Typed::Reply {
+            comment_id,
+            body,
+            errors,
+        }) if *comment_id == c.id => (*body, Some(*errors)),
+        _ => ("", None),
+    };
+    let no_errors = FieldErrors::new();
+    let errors = errors.unwrap_or(&no_errors);
+    let id = format!("reply-{}", c.id);
+    html! {
+        div.actions {
+            details open[!errors.is_empty()] {
+                summary { "Reply" }
+                form.stack method="post" action={"/admin/comment/" (c.id) "/reply"} {
+                    (csrf_field(ctx))
+                    (error_summary(errors))
+                    div class=(field_class(errors, "body")) {
+                        label for=(id) { "Your reply (the client sees it in the room)" }
+                        textarea id=(id) name="body" rows="2" maxlength="2000" required { (body) }
+                        @if let Some(e) = errors.get("body") { p.field-error { (e) } }
+                    }
+                    button.button.button-secondary type="submit" { "Send the reply" }
+                }
+            }
+            form method="post" action={"/admin/comment/" (c.id) "/resolve"} {
+                (csrf_field(ctx))
+                button.button.button-ghost type="submit" { "Resolve" }
+            }
+        }
+    }
+}
+
+/// A version's comments in order, each client comment followed by the replies that answer it.
+/// `staff_view` names the staff member who replied (the client reads "The studio");
+/// `player` is the film's player, whose time a comment's time code sets (with JS); `actions`
+/// adds what the viewer can do under a comment.
+pub fn thread(
+    comments: &[&Comment],
+    player: Option<&str>,
+    staff_view: bool,
+    actions: impl Fn(&Comment) -> Markup,
+) -> Markup {
+    let replies = |c: &Comment| {
+        comments
+            .iter()
+            .filter(|r| r.reply_to.as_deref() == Some(c.id.as_str()))
+            .copied()
+            .collect::<Vec<&Comment>>()
+    };
+    html! {
+        ol.comments {
+            @for c in comments.iter().filter(|c| c.reply_to.is_none()) {
+                li.comment id={"comment-" (c.id)} {
+                    p.comment-meta {
+                        @match (c.at_ms, player) {
+                            (Some(ms), Some(player)) => {
+                                a.timecode href={"#" (player)} data-seek=(ms / 1000) { (format_time(ms)) }
+                            }
+                            (Some(ms), None) => { span.timecode { (format_time(ms)) } }
+                            (None, _) => { span.timecode { "Whole version" } }
+                        }
+                        " " strong { (c.author) } " · " (timestamp(c.created_at))
+                        @if c.resolved_at.is_some() { " · " span.badge.badge-muted { "Resolved" } }
+                        @else if staff_view && c.answered_at.is_none() { " · " span.badge { "To answer" } }
+                    }
+                    p.comment-body { (c.body) }
+                    @for r in replies(c) {
+                        div.reply {
+                            p.comment-meta {
+                                strong { @if staff_view { (r.author) } @else { "The studio" } }
+                                " · " (timestamp(r.created_at))
+                            }
+                            p.comment-body { (r.body) }
+                        }
+                    }
+                    (actions(c))
                 }
             }
         }
@@ -201,7 +322,7 @@ fn new_deliverable(ctx: &RequestContext, p: &Page<'_>) -> Markup {
             (csrf_field(ctx))
             (error_summary(errors))
             (Field::new("title", "Title", "text").value(Some(title)).render(errors))
-            div class=(if errors.get("kind").is_some() { "field has-error" } else { "field" }) {
+            div class=(field_class(errors, "kind")) {
                 label for="kind" { "What it is" }
                 select #kind name="kind" required {
                     @for k in Kind::ALL {

@@ -10,6 +10,15 @@ pub fn query_value(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// The class of a form field's wrapper: marked when `errors` has something to say about `name`.
+pub fn field_class(errors: &FieldErrors, name: &str) -> &'static str {
+    if errors.get(name).is_some() {
+        "field has-error"
+    } else {
+        "field"
+    }
+}
+
 /// The hidden CSRF field every form carries.
 pub fn csrf_field(ctx: &RequestContext) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(ctx.csrf_token); }

@@ -1024,6 +1024,56 @@ async fn every_page_passes_axe() {
         )
         .await
         .unwrap();
+        // Its first version (a file of the demo library) with a timed comment and the
+        // studio's reply, so the pages show a thread and the answer form.
+        let media: Option<String> = sqlx::query_scalar(
+            "select id from media where state = 'ready' order by created_at, id limit 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .unwrap();
+        if let Some(media) = media {
+            let number = projects::next_version_number(&mut conn, &deliverable, now)
+                .await
+                .unwrap()
+                .unwrap();
+            let version = flashstudio::db::new_id();
+            let new = projects::NewVersion {
+                id: &version,
+                deliverable_id: &deliverable,
+                number,
+                media_id: &media,
+                note: "First cut",
+                created_by: "staff",
+            };
+            projects::insert_version(&mut conn, &new, now)
+                .await
+                .unwrap();
+            let comment = flashstudio::db::new_id();
+            let mut new = projects::NewComment {
+                id: &comment,
+                project_id: &project,
+                version_id: &version,
+                at_ms: Some(83_000),
+                body: "The logo is too small",
+                by_staff: false,
+                author: "Ana Lim",
+                reply_to: None,
+            };
+            projects::insert_comment(&mut conn, &new, now)
+                .await
+                .unwrap();
+            let reply = flashstudio::db::new_id();
+            new.id = &reply;
+            new.at_ms = None;
+            new.body = "Making it bigger in v2";
+            new.by_staff = true;
+            new.author = "admin@example.com";
+            new.reply_to = Some(&comment);
+            projects::insert_comment(&mut conn, &new, now)
+                .await
+                .unwrap();
+        }
     }
     c.goto(&format!("{base}/admin/project/{project}"))
         .await

@@ -444,7 +444,342 @@ async fn a_guest_project_joins_the_account_that_confirms_its_address(backend: Ba
     app.stop().await;
 }
 
+async fn scalar(app: &TestApp, sql: &str, id: &str) -> String {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The client's link on a project page (or a list of projects).
+fn client_link(page: &str) -> String {
+    page.split("/screening/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|rest| format!("/screening/{rest}"))
+        .expect("the client's link")
+}
+
+/// A film deliverable of `project` (an admin path) with a picture as its next version (the
+/// room shows it as a picture; the comment form still asks for a time); (the
+/// deliverable's id, the new version's id).
+async fn still_version(app: &TestApp, b: &Browser, project: &str, title: &str) -> (String, String) {
+    let deliverable: String =
+        match sqlx::query_scalar::<_, String>("select id from deliverables where title = $1")
+            .bind(title)
+            .fetch_optional(app.state.db.pool())
+            .await
+            .unwrap()
+        {
+            Some(id) => id,
+            None => {
+                post_and_follow(
+                    b,
+                    &format!("{project}/deliverables"),
+                    &[("title", title), ("kind", "film")],
+                )
+                .await;
+                scalar(app, "select id from deliverables where title = $1", title).await
+            }
+        };
+    let token = crate::media::token(app).await;
+    let name = format!("{}.png", flashstudio::db::new_id());
+    let resp = crate::media::upload(app, &token, &name, crate::media::png(8, 8), None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let media = scalar(app, "select id from media where original_name = $1", &name).await;
+    post_and_follow(
+        b,
+        &format!("/admin/deliverable/{deliverable}/versions"),
+        &[("media", &media), ("note", "")],
+    )
+    .await;
+    let version = scalar(
+        app,
+        "select id from deliverable_versions where media_id = $1",
+        &media,
+    )
+    .await;
+    (deliverable, version)
+}
+
+async fn waiting(app: &TestApp, id: &str) -> i64 {
+    sqlx::query_scalar("select comments_waiting from projects where id = $1")
+        .bind(id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Sends the project for review from its current version.
+async fn send_for_review(app: &TestApp, b: &Browser, project: &str, id: &str) {
+    let version: i64 = sqlx::query_scalar("select version from projects where id = $1")
+        .bind(id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let (_, page) = post_and_follow(
+        b,
+        &format!("{project}/state"),
+        &[("to", "in_review"), ("version", &version.to_string())],
+    )
+    .await;
+    assert!(page.contains("now “In review”"), "{page}");
+}
+
+/// The client comments at a time of the film and on the whole version, staff reply and
+/// resolve, the waiting count follows; the client asks for changes (the project goes back to
+/// production), then approves the next version (the project is approved); double clicks and
+/// stale versions record one answer; bad input is a sentence, a foreign link a 404.
+async fn comments_and_answers_in_the_screening_room(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    let b = staff(&app).await;
+    let (project, page) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_1}"), &[]).await;
+    let project = project.split('?').next().unwrap().to_owned();
+    let id = project.trim_start_matches("/admin/project/").to_owned();
+    let link = client_link(&page);
+    let (_, v1) = still_version(&app, &b, &project, "Wedding film").await;
+    let client = app.new_browser();
+    let (status, room) = client.get_text(&link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        room.contains("Comments on v1") && room.contains("No comments yet"),
+        "{room}"
+    );
+
+    // Mistakes come back as sentences with what was typed; someone else's version is a 404,
+    // and so is a tampered link.
+    let comment = format!("{link}/comment");
+    let resp = client
+        .post_form(
+            &comment,
+            &[("version", &v1), ("at", "1:60"), ("body", "Too <small>")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("minutes and seconds"), "{page}");
+    assert!(page.contains("Too &lt;small&gt;"), "kept, escaped");
+    let resp = client
+        .post_form(&comment, &[("version", &v1), ("at", ""), ("body", "  ")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("Write your comment"));
+    let resp = client
+        .post_form(
+            &comment,
+            &[
+                ("version", "00000000-0000-7000-8000-000000000009"),
+                ("body", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let mut tampered = link.clone();
+    tampered.pop();
+    tampered.push(if link.ends_with('A') { 'B' } else { 'A' });
+    let resp = client
+        .post_form(
+            &format!("{tampered}/comment"),
+            &[("version", &v1), ("body", "x")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        count(&app, "select count(*) from version_comments").await,
+        0
+    );
+
+    // Two comments: at 1:23 and on the whole version, listed whole-version first.
+    for (at, body) in [("1:23", "The logo is too small"), ("", "Lovely colours")] {
+        let resp = client
+            .post_form(&comment, &[("version", &v1), ("at", at), ("body", body)])
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    }
+    let (_, room) = client.get_text(&link).await;
+    let (whole, timed) = (
+        room.find("Lovely colours").unwrap(),
+        room.find("The logo").unwrap(),
+    );
+    assert!(whole < timed, "whole version first");
+    assert!(room.contains("01:23"), "{room}");
+    assert_eq!(waiting(&app, &id).await, 2);
+    let (_, dashboard) = b.get_text("/admin").await;
+    assert!(dashboard.contains("Comments to answer"), "{dashboard}");
+
+    // Staff: an empty reply is a sentence; a reply answers; resolving twice counts once.
+    let timed_id = scalar(
+        &app,
+        "select id from version_comments where body = $1",
+        "The logo is too small",
+    )
+    .await;
+    let whole_id = scalar(
+        &app,
+        "select id from version_comments where body = $1",
+        "Lovely colours",
+    )
+    .await;
+    let (_, page) = b.get_text(&project).await;
+    assert!(
+        page.contains("To answer") && page.contains("The logo is too small"),
+        "{page}"
+    );
+    let resp = b
+        .post_form(&format!("/admin/comment/{timed_id}/reply"), &[("body", "")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("Write your comment"));
+    post_and_follow(
+        &b,
+        &format!("/admin/comment/{timed_id}/reply"),
+        &[("body", "Making it bigger in v2")],
+    )
+    .await;
+    assert_eq!(waiting(&app, &id).await, 1);
+    let resolve = format!("/admin/comment/{whole_id}/resolve");
+    let (one, two) = tokio::join!(b.post_form(&resolve, &[]), b.post_form(&resolve, &[]));
+    assert_eq!(
+        (one.status(), two.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert_eq!(waiting(&app, &id).await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_log where action = 'project.comment_resolve'"
+        )
+        .await,
+        1
+    );
+    let (_, room) = client.get_text(&link).await;
+    assert!(
+        room.contains("The studio") && room.contains("Making it bigger in v2"),
+        "{room}"
+    );
+    assert!(
+        !room.contains(ADMIN),
+        "the client does not see who in the studio"
+    );
+    client
+        .post_form(&format!("/admin/comment/{timed_id}/resolve"), &[])
+        .await;
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from version_comments where resolved_at is not null"
+        )
+        .await,
+        1,
+        "only staff resolve"
+    );
+
+    // Changes requested need a message; then the project goes back to production and staff
+    // hear of it; a second answer to the same version is not recorded.
+    send_for_review(&app, &b, &project, &id).await;
+    let decision = format!("{link}/decision");
+    let resp = client
+        .post_form(
+            &decision,
+            &[
+                ("version", &v1),
+                ("decision", "changes_requested"),
+                ("message", ""),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("Say what to change"));
+    let resp = client
+        .post_form(
+            &decision,
+            &[
+                ("version", &v1),
+                ("decision", "changes_requested"),
+                ("message", "Bigger logo"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = client
+        .post_form(
+            &decision,
+            &[("version", &v1), ("decision", "approved"), ("message", "")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, room) = client.get_text(&location(&resp)).await;
+    assert!(room.contains("answered already"), "{room}");
+    assert_eq!(
+        scalar(
+            &app,
+            "select decision from deliverable_versions where id = $1",
+            &v1
+        )
+        .await,
+        "changes_requested"
+    );
+    assert_eq!(
+        scalar(&app, "select state from projects where id = $1", &id).await,
+        "in_production"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'project_changes_staff'"
+        )
+        .await,
+        1
+    );
+
+    // v2, sent for review; approved from two tabs at once: one answer, the project approved,
+    // one email. An answer to v1 now is told a newer version came.
+    let (_, v2) = still_version(&app, &b, &project, "Wedding film").await;
+    send_for_review(&app, &b, &project, &id).await;
+    let fields = [
+        ("version", v2.as_str()),
+        ("decision", "approved"),
+        ("message", ""),
+    ];
+    let (one, two) = tokio::join!(
+        client.post_form(&decision, &fields),
+        client.post_form(&decision, &fields)
+    );
+    assert_eq!(
+        (one.status(), two.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert_eq!(
+        scalar(&app, "select state from projects where id = $1", &id).await,
+        "approved"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'project_approved_staff'"
+        )
+        .await,
+        1
+    );
+    let resp = client
+        .post_form(
+            &decision,
+            &[("version", &v1), ("decision", "approved"), ("message", "")],
+        )
+        .await;
+    let (_, room) = client.get_text(&location(&resp)).await;
+    assert!(room.contains("A newer version arrived"), "{room}");
+    let (_, page) = b.get_text(&project).await;
+    assert!(page.contains("Approved by the client"), "{page}");
+    assert!(page.contains("Bigger logo"), "{page}");
+    app.stop().await;
+}
+
 on_both_backends!(
+    comments_and_answers_in_the_screening_room,
     a_project_starts_once_from_a_quote_or_a_booking,
     states_deliverables_and_versions,
     the_screening_room_opens_with_its_link_only,
