@@ -108,6 +108,11 @@ impl AppState {
                 state: self.clone(),
             },
         );
+        registry.register::<crate::projects::downloads::RemindDownloadsJob>(
+            crate::projects::downloads::RemindDownloadsHandler {
+                state: self.clone(),
+            },
+        );
         registry.register::<crate::bookings::deposits::ExpireHoldsJob>(
             crate::bookings::deposits::ExpireHoldsHandler {
                 state: self.clone(),

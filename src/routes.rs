@@ -86,6 +86,14 @@ fn public() -> Route {
             "/screening/:id/:sig/decision",
             post(crate::projects::screening::decide),
         )
+        .at(
+            "/screening/:id/:sig/download/:version",
+            get(crate::projects::downloads::download),
+        )
+        .at(
+            "/screening/:id/:sig/more-time",
+            post(crate::projects::downloads::more_time),
+        )
         // A quote's own page: its signed link is the key; every answer is a POST.
         .at("/quotes/:id/:sig", get(quotes::page))
         .at("/quotes/:id/:sig/accept", post(quotes::accept))
@@ -290,6 +298,14 @@ fn services(route: Route) -> Route {
         .at(
             "/deliverable/:id/versions",
             post(crate::projects::handlers::add_version),
+        )
+        .at(
+            "/project/:id/downloads",
+            post(crate::projects::handlers::download_rules),
+        )
+        .at(
+            "/project/:id/extend",
+            post(crate::projects::handlers::extend),
         )
         .at("/comment/:id/reply", post(crate::projects::handlers::reply))
         .at(

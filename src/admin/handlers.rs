@@ -67,6 +67,8 @@ pub async fn dashboard(
         balances_due: crate::quotes::store::count_balances_due(pool, now).await?,
         bookings_pending: crate::bookings::store::count_pending(pool).await?,
         comments_waiting: crate::projects::store::comments_waiting(pool).await?,
+        links_expiring: crate::projects::store::downloads_closing(pool, now, now + 7 * 86_400)
+            .await?,
         sales,
     };
     Ok(views::dashboard(&ctx, &figures).into_response())

@@ -50,6 +50,8 @@ pub struct DashboardFigures {
     pub bookings_pending: i64,
     /// Client comments in screening rooms that no staff member has answered.
     pub comments_waiting: i64,
+    /// Projects whose downloads close within a week.
+    pub links_expiring: i64,
     /// Per currency (the shop's first), today's and this week's figures, as the analytics
     /// page defines them.
     pub sales: Vec<(String, Vec<Figures>)>,
@@ -141,6 +143,9 @@ pub fn dashboard(ctx: &RequestContext, f: &DashboardFigures) -> Markup {
                 }
                 a.kpi-link href="/admin/projects?sort=-comments_waiting" {
                     (kpi("Comments to answer", f.comments_waiting, "from clients in screening rooms"))
+                }
+                a.kpi-link href="/admin/projects?f.state=delivered" {
+                    (kpi("Links expiring", f.links_expiring, "downloads closing within 7 days"))
                 }
                 a.kpi-link href="/admin/webhooks?outcome=error" {
                     (kpi("Webhook errors", f.webhook_errors, "events to replay or check"))

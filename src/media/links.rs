@@ -184,17 +184,96 @@ pub async fn serve(
             .header(header::CACHE_CONTROL, "no-store")
             .finish());
     }
-    stream_local(req, state, &media, variant, &key, remaining).await
+    let cache = format!("private, max-age={}", remaining.min(3600));
+    stream_local(req, state, &media, variant, &key, cache, None).await
 }
 
-/// Streams a blob from the local backend, honouring a single `Range`.
+/// What a streamed file's body sent, told once it ends or is dropped (the client went away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Bytes handed to the connection.
+    pub bytes: u64,
+    /// The body ran to its end and held the file's last byte: a download completed (the
+    /// whole file, or the last range of a resumed one).
+    pub through_end: bool,
+}
+
+/// Told what a streamed file's body sent.
+pub type OnSent = Box<dyn FnOnce(Sent) + Send + 'static>;
+
+/// Streams the uploaded file of `media` through the app as an attachment, on either backend
+/// (never a redirect to a SAS: the app must see the bytes go), honouring a single `Range`;
+/// `on_sent` is told what went out. For downloads that are counted.
+pub async fn stream_attachment(
+    req: &Request,
+    state: &AppState,
+    media: &Media,
+    on_sent: OnSent,
+) -> AppResult<Response> {
+    let cache = "private, no-store".to_owned();
+    stream_local(
+        req,
+        state,
+        media,
+        Variant::File,
+        &media.blob_key,
+        cache,
+        Some(on_sent),
+    )
+    .await
+}
+
+type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send>>;
+
+/// A body stream that counts what it hands out and tells [`OnSent`] when it is dropped.
+struct Watched {
+    inner: ByteStream,
+    bytes: u64,
+    /// The body's length: it ran to its end when this much went out (the server may drop a
+    /// body of known length without asking for its end).
+    length: u64,
+    ends_file: bool,
+    on_sent: Option<OnSent>,
+}
+
+impl futures_util::Stream for Watched {
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let next = this.inner.as_mut().poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(chunk))) = &next {
+            this.bytes += chunk.len() as u64;
+        }
+        next
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(on_sent) = self.on_sent.take() {
+            on_sent(Sent {
+                bytes: self.bytes,
+                through_end: self.ends_file && self.bytes >= self.length,
+            });
+        }
+    }
+}
+
+/// Streams a blob through the app, honouring a single `Range`: every blob locally, and the
+/// counted downloads on both backends.
 async fn stream_local(
     req: &Request,
     state: &AppState,
     media: &Media,
     variant: Variant,
     key: &str,
-    remaining: u64,
+    cache: String,
+    on_sent: Option<OnSent>,
 ) -> AppResult<Response> {
     let size = state
         .storage
@@ -220,10 +299,29 @@ async fn stream_local(
         .get(key, range.clone())
         .await
         .map_err(storage_error)?;
-    let stream = result
-        .into_stream()
-        .map_err(|e| std::io::Error::other(e.to_string()));
+    let stream: ByteStream = Box::pin(
+        result
+            .into_stream()
+            .map_err(|e| std::io::Error::other(e.to_string())),
+    );
+    let ends_file = range.as_ref().is_none_or(|r| r.end == size);
+    let length = range.as_ref().map_or(size, |r| r.end - r.start);
+    let counted = on_sent.is_some();
+    let stream: ByteStream = match on_sent {
+        Some(on_sent) => Box::pin(Watched {
+            inner: stream,
+            bytes: 0,
+            length,
+            ends_file,
+            on_sent: Some(on_sent),
+        }),
+        None => stream,
+    };
     let (content_type, disposition) = match variant {
+        Variant::File if counted => (
+            media.content_type.clone(),
+            format!("attachment; filename=\"{}\"", media.download_name()),
+        ),
         Variant::File => (media.content_type.clone(), media.content_disposition()),
         Variant::Thumb if media.thumb_key.is_none() => {
             (media.content_type.clone(), "inline".to_owned())
@@ -241,10 +339,7 @@ async fn stream_local(
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_SECURITY_POLICY, MEDIA_CSP)
         .header("cross-origin-resource-policy", "same-origin")
-        .header(
-            header::CACHE_CONTROL,
-            format!("private, max-age={}", remaining.min(3600)),
-        );
+        .header(header::CACHE_CONTROL, cache);
     if let Some(sha) = &media.sha256
         && variant == Variant::File
     {

@@ -18,6 +18,8 @@ use crate::state::AppState;
 
 /// Most files a new version's list offers (the newest of the library).
 const CHOICES: i64 = 200;
+/// Most downloads the project page lists (the newest).
+const DOWNLOADS_SHOWN: i64 = 100;
 
 /// Renders the project page, with a form sent back when `typed` says so.
 async fn render(
@@ -44,6 +46,7 @@ async fn render(
         .collect();
     let choices = crate::media::store::newest_ready(pool, CHOICES).await?;
     let comments = store::comments_of(pool, id).await?;
+    let downloads = store::downloads_of(pool, id, DOWNLOADS_SHOWN).await?;
     let client_link = state.url(&super::screening::link_path(state, &project));
     Ok(views::page(
         ctx,
@@ -55,6 +58,7 @@ async fn render(
             choices: &choices,
             client_link: &client_link,
             comments: &comments,
+            downloads: &downloads,
             typed,
         },
     ))
@@ -281,5 +285,53 @@ pub async fn resolve(
         state,
         &format!("/admin/project/{project_id}#comment-{id}"),
         Flash::success("Comment resolved."),
+    ))
+}
+
+/// `POST /admin/project/{id}/downloads`: `days` and `cap`.
+#[handler]
+pub async fn download_rules(
+    ctx: Ctx,
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let days = form.get("days").unwrap_or("");
+    let cap = form.get("cap").unwrap_or("");
+    match super::downloads::set_rules(state, &admin, &id, days, cap).await? {
+        Ok(()) => Ok(redirect_with_flash(
+            state,
+            &format!("/admin/project/{id}#downloads"),
+            Flash::success("Download settings saved."),
+        )),
+        Err(errors) => {
+            let typed = Typed::Downloads {
+                days,
+                cap,
+                errors: &errors,
+            };
+            sent_back(&ctx, state, &id, typed).await
+        }
+    }
+}
+
+/// `POST /admin/project/{id}/extend`: downloads stay open another period.
+#[handler]
+pub async fn extend(
+    AdminUser(admin): AdminUser,
+    Data(state): Data<&AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let until = super::downloads::extend(state, &admin, &id).await?;
+    Ok(redirect_with_flash(
+        state,
+        &format!("/admin/project/{id}#downloads"),
+        Flash::success(format!(
+            "Downloads open until {}. The client's link is the same.",
+            crate::views::components::timestamp(until)
+        )),
     ))
 }

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod downloads;
 pub mod emails;
 pub mod feedback;
 pub mod handlers;

@@ -141,6 +141,12 @@ pub struct Project {
     pub version: i64,
     /// The client's link is signed over it (`screening::link_path`); a new link raises it.
     pub link_generation: i64,
+    /// How long downloads stay open once the project is delivered.
+    pub download_days: i64,
+    /// How many times each file may be downloaded (completed downloads).
+    pub download_cap: i64,
+    /// When downloads close; none until the project is delivered.
+    pub downloads_until: Option<i64>,
     /// When it was started.
     pub created_at: i64,
     /// Its last change.

@@ -19,6 +19,7 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Response, handler};
 
+use super::downloads::{self, Gate};
 use super::feedback::{self, Answered};
 use super::model::{Comment, Decision, Deliverable, Kind, Project, Version};
 use super::store;
@@ -76,7 +77,7 @@ pub enum Typed<'a> {
 }
 
 /// The project behind a room's link: not found when the link is tampered or ended.
-async fn open(state: &AppState, id: &str, sig: &str) -> AppResult<Project> {
+pub(super) async fn open(state: &AppState, id: &str, sig: &str) -> AppResult<Project> {
     let id = parse_id(id).ok_or(AppError::NotFound)?;
     let project = store::find(state.db.pool(), &id)
         .await?
@@ -111,6 +112,10 @@ async fn render(
         store::deliverables_of(&mut conn, &project.id).await?
     };
     let comments = store::comments_of(pool, &project.id).await?;
+    let completed: HashMap<String, i64> = store::completed_downloads(pool, &project.id)
+        .await?
+        .into_iter()
+        .collect();
     let newest: Vec<String> = deliverables
         .iter()
         .filter_map(|d| d.versions.first().map(|v| v.media_id.clone()))
@@ -140,6 +145,7 @@ async fn render(
         project,
         base: link_path(state, project),
         comments: &comments,
+        completed,
         typed,
     };
     let markup = room.page(ctx, &shown);
@@ -234,6 +240,8 @@ struct Room<'a> {
     /// The room's own path: its forms post under it.
     base: String,
     comments: &'a [Comment],
+    /// Completed downloads per version.
+    completed: HashMap<String, i64>,
     typed: Option<Typed<'a>>,
 }
 
@@ -287,6 +295,7 @@ impl Room<'_> {
                         } @else {
                             a href=(page_path(state, &file.id, Variant::File)) { "Open " (file.original_name) }
                         }
+                        (self.download(v))
                         (self.answer(ctx, v))
                         (self.feedback(ctx, v, kind == Some(Kind::Film), is_film.then_some(player.as_str())))
                     }
@@ -294,6 +303,29 @@ impl Room<'_> {
                     (None, _) => { p.muted { "Coming soon." } }
                 }
             }
+        }
+    }
+
+    /// The version's download link, or why there is none.
+    fn download(&self, v: &Version) -> Markup {
+        let completed = self.completed.get(&v.id).copied().unwrap_or(0);
+        let href = format!("{}/download/{}", self.base, v.id);
+        match downloads::gate(self.project, completed, crate::db::now()) {
+            Gate::NotYet => html! {
+                p.muted.small { "Downloads open when the studio delivers the project." }
+            },
+            Gate::Open { until, left } => html! {
+                p {
+                    a.button.button-secondary href=(href) download { "Download v" (v.number) }
+                    " " span.muted.small { (left) " of " (self.project.download_cap) " downloads left, until " (timestamp(until)) }
+                }
+            },
+            Gate::Ended { until } => html! {
+                p.muted.small { "Downloads closed on " (timestamp(until)) ". " a href=(href) { "Ask for more time" } }
+            },
+            Gate::Spent => html! {
+                p.muted.small { "Downloaded " (self.project.download_cap) " times, the most this project allows." }
+            },
         }
     }
 

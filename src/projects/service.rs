@@ -162,6 +162,9 @@ pub async fn move_to(
             "The project changed since you opened it: look again and choose once more.".into(),
         ));
     }
+    if to == State::Delivered {
+        super::downloads::on_delivered(&mut tx, state, &project, now).await?;
+    }
     let entry = AuditEntry {
         before: Some(json!({ "state": from.as_str() })),
         after: Some(json!({ "state": to.as_str() })),

@@ -12,7 +12,7 @@ const COMMENT_COLUMNS: &str = "id, project_id, version_id, at_ms, body, by_staff
     answered_at, resolved_at, created_at";
 
 const PROJECT_COLUMNS: &str = "id, title, name, email, user_id, quote_id, state, version, \
-    link_generation, created_at, updated_at";
+    link_generation, download_days, download_cap, downloads_until, created_at, updated_at";
 
 /// A project to start.
 pub struct NewProject<'a> {
@@ -547,4 +547,217 @@ pub async fn all_approved(conn: &mut AnyConnection, project_id: &str) -> Result<
     .fetch_one(conn)
     .await?;
     Ok(deliverables > 0 && open == 0)
+}
+
+/// Opens downloads until `until`, unless they already run longer.
+pub async fn open_downloads(
+    conn: &mut AnyConnection,
+    id: &str,
+    until: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update projects set downloads_until = $1 \
+         where id = $2 and (downloads_until is null or downloads_until < $1)",
+    )
+    .bind(until)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets how long downloads stay open once delivered and how often each file downloads.
+pub async fn set_download_rules(
+    conn: &mut AnyConnection,
+    id: &str,
+    days: i64,
+    cap: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update projects set download_days = $1, download_cap = $2, updated_at = $3 \
+         where id = $4",
+    )
+    .bind(days)
+    .bind(cap)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records the client's request for more time, at most once a day; false when they asked
+/// within the last day.
+pub async fn ask_more_time(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update projects set more_time_asked_at = $1 \
+         where id = $2 and (more_time_asked_at is null or more_time_asked_at < $3)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(now - 86_400)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks the reminder before downloads close at `until` sent; false when it was, or when the
+/// period changed meanwhile (its own reminder is planned).
+pub async fn mark_reminded(
+    conn: &mut AnyConnection,
+    id: &str,
+    until: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update projects set reminded_for = $1 where id = $2 and downloads_until = $1 \
+         and (reminded_for is null or reminded_for <> $1)",
+    )
+    .bind(until)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Projects whose downloads close between `from` and `to` (the dashboard's "links expiring").
+pub async fn downloads_closing<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from projects where downloads_until >= $1 and downloads_until < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(ex)
+    .await
+}
+
+/// A download as it starts.
+pub struct NewDownload<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// The project.
+    pub project_id: &'a str,
+    /// The version downloaded.
+    pub version_id: &'a str,
+    /// The account signed in, if any.
+    pub user_id: Option<&'a str>,
+    /// Its email, or empty.
+    pub email: &'a str,
+    /// The client's address.
+    pub client_ip: &'a str,
+    /// The first byte asked for (a resumed download asks from where it stopped).
+    pub range_start: i64,
+}
+
+/// Records a download starting.
+pub async fn start_download<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    d: &NewDownload<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into project_downloads (id, project_id, version_id, user_id, email, client_ip, \
+         range_start, started_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(d.id)
+    .bind(d.project_id)
+    .bind(d.version_id)
+    .bind(d.user_id)
+    .bind(d.email)
+    .bind(d.client_ip)
+    .bind(d.range_start)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Records how a download ended.
+pub async fn finish_download<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    bytes: i64,
+    completed: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update project_downloads set bytes = $1, completed = $2, finished_at = $3 where id = $4",
+    )
+    .bind(bytes)
+    .bind(i64::from(completed))
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Completed downloads per version of a project.
+pub async fn completed_downloads<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    project_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select version_id, count(*) from project_downloads \
+         where project_id = $1 and completed = 1 group by version_id",
+    )
+    .bind(project_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Completed downloads of one version.
+pub async fn completed_of_version<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    version_id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from project_downloads where version_id = $1 and completed = 1",
+    )
+    .bind(version_id)
+    .fetch_one(ex)
+    .await
+}
+
+/// A download as the project page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DownloadRow {
+    /// The version downloaded.
+    pub version_id: String,
+    /// The account signed in, if any (its email), or empty.
+    pub email: String,
+    /// The client's address.
+    pub client_ip: String,
+    /// The first byte asked for.
+    pub range_start: i64,
+    /// Bytes sent.
+    pub bytes: i64,
+    /// 1 when it completed the file.
+    pub completed: i64,
+    /// When it started.
+    pub started_at: i64,
+}
+
+/// A project's newest downloads, newest first.
+pub async fn downloads_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    project_id: &str,
+    limit: i64,
+) -> Result<Vec<DownloadRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select version_id, email, client_ip, range_start, bytes, completed, started_at \
+         from project_downloads where project_id = $1 order by started_at desc, id desc limit $2",
+    )
+    .bind(project_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use maud::{Markup, html};
 
 use super::model::{Comment, Deliverable, Kind, Project, Version, format_time};
+use super::store::DownloadRow;
 use crate::error::FieldErrors;
 use crate::http::context::RequestContext;
 use crate::views::admin::admin_page;
@@ -32,6 +33,15 @@ pub enum Typed<'a> {
         media: &'a str,
         /// As typed.
         note: &'a str,
+        /// What to fix.
+        errors: &'a FieldErrors,
+    },
+    /// The download settings.
+    Downloads {
+        /// As typed.
+        days: &'a str,
+        /// As typed.
+        cap: &'a str,
         /// What to fix.
         errors: &'a FieldErrors,
     },
@@ -62,6 +72,8 @@ pub struct Page<'a> {
     pub client_link: &'a str,
     /// The comments on its versions, in order.
     pub comments: &'a [Comment],
+    /// Its newest downloads.
+    pub downloads: &'a [DownloadRow],
     /// A form sent back with errors.
     pub typed: Option<Typed<'a>>,
 }
@@ -119,6 +131,7 @@ pub fn page(ctx: &RequestContext, p: &Page<'_>) -> Markup {
                 }
             }
         }
+        (downloads(ctx, p))
         section aria-labelledby="deliverables" {
             h2 #deliverables { "Deliverables" }
             @if p.deliverables.is_empty() {
@@ -196,6 +209,87 @@ fn deliverable(ctx: &RequestContext, p: &Page<'_>, d: &Deliverable) -> Markup {
                         @if let Some(e) = errors.get("note") { p.field-error { (e) } }
                     }
                     button.button.button-secondary type="submit" { "Add the version" }
+                }
+            }
+        }
+    }
+}
+
+/// Downloads: until when, the settings, *Extend*, and who downloaded what.
+fn downloads(ctx: &RequestContext, p: &Page<'_>) -> Markup {
+    let project = p.project;
+    let (days, cap, errors) = match &p.typed {
+        Some(Typed::Downloads { days, cap, errors }) => {
+            ((*days).to_owned(), (*cap).to_owned(), Some(*errors))
+        }
+        _ => (
+            project.download_days.to_string(),
+            project.download_cap.to_string(),
+            None,
+        ),
+    };
+    let no_errors = FieldErrors::new();
+    let errors = errors.unwrap_or(&no_errors);
+    let name = |version_id: &str| {
+        p.deliverables.iter().find_map(|d| {
+            d.versions
+                .iter()
+                .find(|v| v.id == version_id)
+                .map(|v| format!("{} v{}", d.title, v.number))
+        })
+    };
+    html! {
+        section aria-labelledby="downloads" {
+            h2 #downloads { "Downloads" }
+            p {
+                @match project.downloads_until {
+                    Some(until) => { "The client can download the newest versions until " strong { (timestamp(until)) } ", each file " (project.download_cap) " times." }
+                    None => { "Downloads open when the project is delivered, for " (project.download_days) " days, each file " (project.download_cap) " times." }
+                }
+            }
+            @if project.downloads_until.is_some() {
+                form method="post" action={"/admin/project/" (project.id) "/extend"} {
+                    (csrf_field(ctx))
+                    button.button.button-secondary type="submit" { "Extend by " (project.download_days) " days" }
+                }
+            }
+            details open[!errors.is_empty()] {
+                summary { "Download settings" }
+                form.stack method="post" action={"/admin/project/" (project.id) "/downloads"} {
+                    (csrf_field(ctx))
+                    (error_summary(errors))
+                    div class=(field_class(errors, "days")) {
+                        label for="download-days" { "Days open after delivery" }
+                        input #download-days name="days" type="number" min="1" max="365" required value=(days);
+                        @if let Some(e) = errors.get("days") { p.field-error { (e) } }
+                    }
+                    div class=(field_class(errors, "cap")) {
+                        label for="download-cap" { "Downloads of each file" }
+                        input #download-cap name="cap" type="number" min="1" max="1000" required value=(cap);
+                        @if let Some(e) = errors.get("cap") { p.field-error { (e) } }
+                    }
+                    button.button.button-secondary type="submit" { "Save the settings" }
+                }
+            }
+            @if p.downloads.is_empty() {
+                p.muted.small { "No downloads yet." }
+            } @else {
+                div.table-wrap role="region" aria-label="Downloads" tabindex="0" {
+                    table.data-table {
+                        thead { tr { th { "When" } th { "File" } th { "Who" } th { "From byte" } th { "Bytes sent" } th { "Completed" } } }
+                        tbody {
+                            @for d in p.downloads {
+                                tr {
+                                    td { (timestamp(d.started_at)) }
+                                    td { (name(&d.version_id).unwrap_or_else(|| "a removed version".to_owned())) }
+                                    td { @if d.email.is_empty() { (d.client_ip) } @else { (d.email) } }
+                                    td { (d.range_start) }
+                                    td { (d.bytes) }
+                                    td { @if d.completed == 1 { "yes" } @else { "no" } }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -6,7 +6,9 @@ use flashstudio::identity::model::Role;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
-use crate::support::{Backend, Browser, TestApp, location};
+use std::time::Duration;
+
+use crate::support::{Backend, Browser, Stack, TestApp, eventually, location};
 
 const ADMIN: &str = "admin@example.com";
 const PASSWORD: &str = "correct horse battery";
@@ -777,6 +779,215 @@ async fn comments_and_answers_in_the_screening_room(backend: Backend) {
     assert!(page.contains("Bigger logo"), "{page}");
     app.stop().await;
 }
+
+/// Moves the project to `to` from its current version.
+async fn move_project(app: &TestApp, b: &Browser, project: &str, id: &str, to: &str) {
+    let version: i64 = sqlx::query_scalar("select version from projects where id = $1")
+        .bind(id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let (_, page) = post_and_follow(
+        b,
+        &format!("{project}/state"),
+        &[("to", to), ("version", &version.to_string())],
+    )
+    .await;
+    assert!(page.contains("The project is now"), "{to}: {page}");
+}
+
+async fn completed_downloads(app: &TestApp) -> i64 {
+    count(
+        app,
+        "select count(*) from project_downloads where completed = 1",
+    )
+    .await
+}
+
+/// Downloads open at delivery; a whole download counts once, a resumed one (two ranges) once;
+/// over the cap 429, after the period 410 with a request for more time (one email a day),
+/// extended by staff with one click; a tampered link 404; the reminder goes once.
+async fn downloads_expire_and_count_completed_ones(stack: Stack) {
+    let app = TestApp::on(stack).spawn().await;
+    dataset(&app).await;
+    let b = staff(&app).await;
+    let (project, page) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_1}"), &[]).await;
+    let project = project.split('?').next().unwrap().to_owned();
+    let id = project.trim_start_matches("/admin/project/").to_owned();
+    let link = client_link(&page);
+    let (_, v1) = still_version(&app, &b, &project, "Wedding film").await;
+    let file = format!("{link}/download/{v1}");
+    let client = app.new_browser();
+
+    // Not delivered yet: a page that says so.
+    let resp = client.get(&file).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("Downloads open when the studio delivers")
+    );
+
+    for to in ["in_review", "approved", "delivered"] {
+        move_project(&app, &b, &project, &id, to).await;
+    }
+    let until: Option<i64> =
+        sqlx::query_scalar("select downloads_until from projects where id = $1")
+            .bind(&id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    let days = (until.unwrap() - flashstudio::db::now()) / 86_400;
+    assert!((29..=30).contains(&days), "thirty days: {days}");
+    let (_, room) = client.get_text(&link).await;
+    assert!(
+        room.contains("Download v1") && room.contains("10 of 10 downloads left"),
+        "{room}"
+    );
+
+    // The whole file: an attachment, counted once it is all sent.
+    let resp = client.get(&file).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+        "a download"
+    );
+    let whole = resp.bytes().await.unwrap();
+    assert_eq!(&whole[..4], b"\x89PNG");
+    eventually("the download counted", Duration::from_secs(10), || async {
+        (completed_downloads(&app).await == 1).then_some(())
+    })
+    .await;
+
+    // Resumed: the first ten bytes, then the rest. Two requests, one download.
+    let resp = client.get_with(&file, &[("range", "bytes=0-9")]).await;
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(resp.bytes().await.unwrap().len(), 10);
+    let resp = client.get_with(&file, &[("range", "bytes=10-")]).await;
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(resp.bytes().await.unwrap()[..], whole[10..]);
+    eventually(
+        "the resumed download counted",
+        Duration::from_secs(10),
+        || async {
+            let (all, done): (i64, i64) = sqlx::query_as(
+                "select count(*), cast(coalesce(sum(completed), 0) as bigint) from project_downloads \
+             where finished_at is not null",
+            )
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+            (all == 3).then_some(done)
+        },
+    )
+    .await;
+    assert_eq!(
+        completed_downloads(&app).await,
+        2,
+        "three requests, two downloads"
+    );
+    let (_, page) = b.get_text(&project).await;
+    assert!(
+        page.contains("Wedding film v1") && !page.contains("No downloads yet"),
+        "{page}"
+    );
+
+    // A tampered link is a 404.
+    let mut tampered = link.clone();
+    tampered.pop();
+    tampered.push(if link.ends_with('A') { 'B' } else { 'A' });
+    let resp = client.get(&format!("{tampered}/download/{v1}")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    // The cap: settings with mistakes come back; a cap of two is reached.
+    let rules = format!("{project}/downloads");
+    let resp = b.post_form(&rules, &[("days", "0"), ("cap", "x")]).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("A number of days from 1 to 365"), "{page}");
+    post_and_follow(&b, &rules, &[("days", "30"), ("cap", "2")]).await;
+    let resp = client.get(&file).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("the most this project allows")
+    );
+
+    // Ended: 410 with a request for more time, which reaches staff once a day.
+    exec(
+        &app,
+        format!("update projects set download_cap = 10, downloads_until = 1000 where id = '{id}'"),
+    )
+    .await;
+    let resp = client.get(&file).await;
+    assert_eq!(resp.status(), StatusCode::GONE);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("Ask the studio for more time")
+    );
+    let more = format!("{link}/more-time");
+    let (_, room) = post_and_follow(&client, &more, &[]).await;
+    assert!(room.contains("The studio has your request"), "{room}");
+    let (_, room) = post_and_follow(&client, &more, &[]).await;
+    assert!(room.contains("You asked already today"), "{room}");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'project_more_time_staff'"
+        )
+        .await,
+        1
+    );
+
+    // Staff extend with one click: open again for the project's period from now.
+    let (_, page) = post_and_follow(&b, &format!("{project}/extend"), &[]).await;
+    assert!(page.contains("Downloads open until"), "{page}");
+    assert_eq!(client.get(&file).await.status(), StatusCode::OK);
+
+    // The reminder before the end goes once, however often its job runs.
+    exec(
+        &app,
+        "update jobs set run_at = 0 where kind = 'projects.remind_downloads'".to_owned(),
+    )
+    .await;
+    eventually("the reminder", Duration::from_secs(30), || async {
+        let left = count(
+            &app,
+            "select count(*) from jobs where kind = 'projects.remind_downloads' and status <> 'done'",
+        )
+        .await;
+        (left == 0).then_some(())
+    })
+    .await;
+    exec(
+        &app,
+        "update jobs set status = 'queued', run_at = 0 where kind = 'projects.remind_downloads'"
+            .to_owned(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'project_downloads_reminder'"
+        )
+        .await,
+        1,
+        "one reminder for the current end"
+    );
+    app.stop().await;
+}
+
+crate::on_every_stack!(downloads_expire_and_count_completed_ones);
 
 on_both_backends!(
     comments_and_answers_in_the_screening_room,

@@ -285,6 +285,15 @@ impl Browser {
         self.client.get(self.url(path)).send().await.expect("GET")
     }
 
+    /// GET with extra headers (a `Range`).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await.expect("GET")
+    }
+
     /// GET, returning status and body.
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
         let resp = self.get(path).await;

@@ -1,0 +1,423 @@
+//! The client's downloads: each file of a delivered project, through the room's link, for a
+//! period and a number of times.
+//!
+//! Downloads open when the project is delivered, for the project's `download_days` (30 by
+//! default), and each file's newest version downloads at most `download_cap` times (10 by
+//! default). Only completed downloads count: the app streams the file itself (on Azure too,
+//! rather than handing out a SAS, so that it sees the bytes go), honouring a `Range`, and a
+//! download completes when a response carried the file's last byte to the end (the whole file,
+//! or the last range of a resumed one). Every request is recorded: who (the account signed in,
+//! else the address), when, where it started, the bytes sent.
+//!
+//! After the period the link answers 410 with a page to ask for more time, which emails staff
+//! (once a day at most); staff extend with one click. Over the cap it answers 429 with a
+//! sentence. A reminder goes to the client a few days before the end, once per end date: a
+//! durable job planned when the period opens or is extended.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{IntoResponse as _, Request, Response, handler};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::model::{Project, State};
+use super::screening::{link_path, open};
+use super::store::{self, NewDownload};
+use crate::audit::{AuditEntry, insert_audit};
+use crate::db::{new_id, now, parse_id};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::http::context::{Flash, RequestContext};
+use crate::http::extract::Ctx;
+use crate::http::redirect_with_flash;
+use crate::identity::model::User;
+use crate::jobs::model::Job;
+use crate::jobs::store::{EnqueueOptions, enqueue};
+use crate::jobs::{JobHandler, JobSpec};
+use crate::notifications::templates::{EmailContent, button, layout};
+use crate::state::AppState;
+use crate::views::components::timestamp;
+use crate::views::layout::{PageMeta, page};
+
+/// A day, in seconds.
+const DAY: i64 = 86_400;
+/// How long before the end the client is reminded.
+pub const REMIND_BEFORE_SECS: i64 = 3 * DAY;
+/// Bounds of the project's settings.
+const DAYS: (i64, i64) = (1, 365);
+const CAP: (i64, i64) = (1, 1_000);
+
+/// Whether a file of a project can be downloaded now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The project is not delivered yet.
+    NotYet,
+    /// Open until `until`, `left` more times.
+    Open {
+        /// When downloads close.
+        until: i64,
+        /// Completed downloads left for this file.
+        left: i64,
+    },
+    /// The period ended at `until`.
+    Ended {
+        /// When it ended.
+        until: i64,
+    },
+    /// The file was downloaded as many times as the project allows.
+    Spent,
+}
+
+/// The gate of a file of `project` downloaded `completed` times, at `now`.
+pub fn gate(project: &Project, completed: i64, now: i64) -> Gate {
+    match project.downloads_until {
+        None => Gate::NotYet,
+        Some(until) if now >= until => Gate::Ended { until },
+        Some(_) if completed >= project.download_cap => Gate::Spent,
+        Some(until) => Gate::Open {
+            until,
+            left: project.download_cap - completed,
+        },
+    }
+}
+
+/// Opens (or lengthens) downloads as the project is delivered, in the delivering transaction:
+/// the period starts now; one already running longer stays.
+pub(super) async fn on_delivered(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    project: &Project,
+    now: i64,
+) -> AppResult<()> {
+    let until = now + project.download_days * DAY;
+    if project.downloads_until.is_some_and(|u| u >= until) {
+        return Ok(());
+    }
+    store::open_downloads(conn, &project.id, until).await?;
+    plan_reminder(conn, state, &project.id, until, now).await
+}
+
+/// Lengthens the period by the project's `download_days`, from its end or from now when it
+/// has ended (audited). Returns the new end.
+pub async fn extend(state: &AppState, admin: &User, id: &str) -> AppResult<i64> {
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let project = store::find(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let from = project.downloads_until.unwrap_or(now).max(now);
+    let until = from + project.download_days * DAY;
+    store::open_downloads(&mut tx, id, until).await?;
+    plan_reminder(&mut tx, state, id, until, now).await?;
+    let entry = AuditEntry {
+        before: Some(json!({ "downloads_until": project.downloads_until })),
+        after: Some(json!({ "downloads_until": until })),
+        ..AuditEntry::by(admin, "project.extend_downloads", "project", id)
+    };
+    insert_audit(&mut *tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(until)
+}
+
+/// Sets the period and the cap (audited); field errors `days` and `cap`.
+pub async fn set_rules(
+    state: &AppState,
+    admin: &User,
+    id: &str,
+    days: &str,
+    cap: &str,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut errors = FieldErrors::new();
+    let number = |raw: &str, (min, max): (i64, i64)| {
+        raw.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+    };
+    let days = number(days, DAYS);
+    if days.is_none() {
+        errors.add(
+            "days",
+            format!("A number of days from {} to {}.", DAYS.0, DAYS.1),
+        );
+    }
+    let cap = number(cap, CAP);
+    if cap.is_none() {
+        errors.add("cap", format!("A number from {} to {}.", CAP.0, CAP.1));
+    }
+    let (Some(days), Some(cap)) = (days, cap) else {
+        return Ok(Err(errors));
+    };
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    if !store::set_download_rules(&mut tx, id, days, cap, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let entry = AuditEntry {
+        after: Some(json!({ "download_days": days, "download_cap": cap })),
+        ..AuditEntry::by(admin, "project.download_rules", "project", id)
+    };
+    insert_audit(&mut *tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// The reminder before downloads close.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RemindDownloadsJob {
+    /// The project.
+    pub project_id: String,
+    /// The end it reminds of (an extension plans its own).
+    pub until: i64,
+}
+
+impl JobSpec for RemindDownloadsJob {
+    const KIND: &'static str = "projects.remind_downloads";
+}
+
+async fn plan_reminder(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    project_id: &str,
+    until: i64,
+    now: i64,
+) -> AppResult<()> {
+    let job = RemindDownloadsJob {
+        project_id: project_id.to_owned(),
+        until,
+    };
+    let options = EnqueueOptions {
+        // A period shorter than the notice: remind at once.
+        run_at: Some((until - REMIND_BEFORE_SECS).max(now)),
+        max_attempts: state.max_job_attempts(),
+        ..EnqueueOptions::default()
+    };
+    enqueue(conn, &job, &options, now)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
+/// Runs [`RemindDownloadsJob`]s: emails the client once per end date, in the transaction that
+/// marks it sent (a job run again after a crash sends nothing more).
+pub struct RemindDownloadsHandler {
+    /// The application.
+    pub state: AppState,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for RemindDownloadsHandler {
+    async fn run(&self, job: &Job) -> anyhow::Result<()> {
+        let spec: RemindDownloadsJob = job.payload()?;
+        let state = &self.state;
+        let mut tx = state.db.begin().await?;
+        if !store::mark_reminded(&mut tx, &spec.project_id, spec.until).await? {
+            return Ok(());
+        }
+        let Some(project) = store::find(&mut *tx, &spec.project_id).await? else {
+            return Ok(());
+        };
+        let link = state.url(&link_path(state, &project));
+        let mail = reminder(&project, spec.until, &link);
+        crate::notifications::enqueue_email(
+            &mut tx,
+            &project.email,
+            &mail,
+            state.max_job_attempts(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// To the client: downloads close soon.
+fn reminder(project: &Project, until: i64, link: &str) -> EmailContent {
+    let when = timestamp(until);
+    let html = layout(
+        "Your downloads close soon",
+        maud::html! {
+            h1 style="font-size:22px;margin:0 0 16px" { (project.title) }
+            p { "Your films and stills can be downloaded until " strong { (when) } ". Download them now to keep them." }
+            (button(link, "Open your screening room"))
+        },
+    );
+    let text = format!(
+        "{title}\n\nYour films and stills can be downloaded until {when}. Download them now to keep them.\n\n{link}\n",
+        title = project.title
+    );
+    EmailContent {
+        kind: "project_downloads_reminder",
+        subject: format!("Your downloads close on {when}: {}", project.title),
+        html,
+        text,
+    }
+}
+
+/// To staff: the client asks for more time.
+fn more_time_notice(project: &Project, admin_url: &str) -> EmailContent {
+    let html = layout(
+        "A client asks for more time to download",
+        maud::html! {
+            h1 style="font-size:22px;margin:0 0 16px" { (project.title) }
+            p { (project.email) " asks for more time to download their files." }
+            (button(admin_url, "Open the project to extend"))
+        },
+    );
+    let text = format!(
+        "{title}\n\n{email} asks for more time to download their files.\n\nExtend: {admin_url}\n",
+        title = project.title,
+        email = project.email
+    );
+    EmailContent {
+        kind: "project_more_time_staff",
+        subject: format!("More time to download, please: {}", project.title),
+        html,
+        text,
+    }
+}
+
+/// `GET /screening/{id}/{sig}/download/{version}`: the file, if the gate is open.
+#[handler]
+pub async fn download(
+    req: &Request,
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((id, sig, version)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let project = open(state, &id, &sig).await?;
+    let version = parse_id(&version).ok_or(AppError::NotFound)?;
+    let placed = {
+        let mut conn = state.db.pool().acquire().await?;
+        store::version_in_project(&mut conn, &project.id, &version)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    // Only the newest version of a deliverable is the client's to download.
+    if placed.version.number != placed.newest {
+        return Err(AppError::NotFound);
+    }
+    let completed = store::completed_of_version(state.db.pool(), &version).await?;
+    match gate(&project, completed, now()) {
+        Gate::Open { .. } => {}
+        Gate::NotYet => return Ok(refusal(&ctx, state, &project, Refusal::NotYet)),
+        Gate::Ended { until } => return Ok(refusal(&ctx, state, &project, Refusal::Ended(until))),
+        Gate::Spent => return Ok(refusal(&ctx, state, &project, Refusal::Spent)),
+    }
+    let media = crate::media::store::find_ready(state.db.pool(), &placed.version.media_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let range_start = req
+        .headers()
+        .get(poem::http::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.split('-').next())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let download_id = new_id();
+    let user = ctx.user();
+    store::start_download(
+        state.db.pool(),
+        &NewDownload {
+            id: &download_id,
+            project_id: &project.id,
+            version_id: &version,
+            user_id: user.map(|u| u.id.as_str()),
+            email: user.map_or("", |u| u.email.as_str()),
+            client_ip: &ctx.client_ip,
+            range_start,
+        },
+        now(),
+    )
+    .await?;
+    let pool = state.db.pool().clone();
+    let on_sent: crate::media::links::OnSent = Box::new(move |sent| {
+        let bytes = i64::try_from(sent.bytes).unwrap_or(i64::MAX);
+        tokio::spawn(async move {
+            if let Err(e) =
+                store::finish_download(&pool, &download_id, bytes, sent.through_end, now()).await
+            {
+                tracing::warn!(error = %e, "could not record the end of a download");
+            }
+        });
+    });
+    crate::media::links::stream_attachment(req, state, &media, on_sent).await
+}
+
+enum Refusal {
+    NotYet,
+    Ended(i64),
+    Spent,
+}
+
+/// The page of a download refused: 403 before delivery, 410 after the period (with the
+/// request for more time), 429 over the cap.
+fn refusal(ctx: &RequestContext, state: &AppState, project: &Project, why: Refusal) -> Response {
+    let room = link_path(state, project);
+    let (status, title, body) = match why {
+        Refusal::NotYet => (
+            StatusCode::FORBIDDEN,
+            "Not ready to download yet",
+            maud::html! { p { "Downloads open when the studio delivers the project. You can watch everything in the screening room meanwhile." } },
+        ),
+        Refusal::Ended(until) => (
+            StatusCode::GONE,
+            "This download link has ended",
+            maud::html! {
+                p { "Downloads of this project closed on " (timestamp(until)) "." }
+                form method="post" action={(room) "/more-time"} {
+                    (crate::views::components::csrf_field(ctx))
+                    button.button.button-primary type="submit" { "Ask the studio for more time" }
+                }
+            },
+        ),
+        Refusal::Spent => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Downloaded as often as allowed",
+            maud::html! { p { "This file was downloaded " (project.download_cap) " times, the most this project allows. Write to the studio if you need it again." } },
+        ),
+    };
+    let markup = page(
+        ctx,
+        PageMeta::titled(title),
+        maud::html! {
+            section.section.section-tight { div.container.narrow {
+                h1 { (title) }
+                (body)
+                p { a href=(room) { "← Back to the screening room" } }
+            } }
+        },
+    );
+    markup
+        .with_status(status)
+        .with_header(poem::http::header::CACHE_CONTROL, "no-store")
+        .with_header(poem::http::header::REFERRER_POLICY, "no-referrer")
+        .into_response()
+}
+
+/// `POST /screening/{id}/{sig}/more-time`: emails staff, once a day at most.
+#[handler]
+pub async fn more_time(
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let project = open(state, &id, &sig).await?;
+    if project.state() != State::Delivered && project.downloads_until.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let now = now();
+    let mut tx = state.db.begin().await?;
+    let flash = if store::ask_more_time(&mut tx, &project.id, now).await? {
+        let admin_url = state.url(&format!("/admin/project/{}#downloads", project.id));
+        let notice = more_time_notice(&project, &admin_url);
+        crate::bookings::service::notify_staff_about(&mut tx, state, &project.email, &notice)
+            .await?;
+        Flash::success("The studio has your request and will answer by email.")
+    } else {
+        Flash::info("You asked already today: the studio will answer by email.")
+    };
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        state,
+        &link_path(state, &project),
+        flash,
+    ))
+}
