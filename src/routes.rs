@@ -43,7 +43,7 @@ use crate::views::errors::ErrorPages;
 
 /// Anyone, signed in or not.
 fn public() -> Route {
-    Route::new()
+    screening(Route::new())
         .at("/", get(site::home))
         .at("/portfolio", get(site::portfolio))
         .at("/portfolio/:slug", get(site::video))
@@ -75,24 +75,6 @@ fn public() -> Route {
         .at(
             "/quote",
             get(quotes::show_request).post(quotes::send_request),
-        )
-        // Signed per project: the client's screening room, with their comments and answers.
-        .at("/screening/:id/:sig", get(crate::projects::screening::show))
-        .at(
-            "/screening/:id/:sig/comment",
-            post(crate::projects::screening::comment),
-        )
-        .at(
-            "/screening/:id/:sig/decision",
-            post(crate::projects::screening::decide),
-        )
-        .at(
-            "/screening/:id/:sig/download/:version",
-            get(crate::projects::downloads::download),
-        )
-        .at(
-            "/screening/:id/:sig/more-time",
-            post(crate::projects::downloads::more_time),
         )
         // A quote's own page: its signed link is the key; every answer is a POST.
         .at("/quotes/:id/:sig", get(quotes::page))
@@ -158,6 +140,33 @@ fn public() -> Route {
         )
         // Authenticated inside (admin session or API token); JSON errors.
         .nest("/api", crate::api::endpoint())
+}
+
+/// Signed per project: the client's screening room, with their comments, answers and
+/// downloads.
+fn screening(route: Route) -> Route {
+    route
+        .at("/screening/:id/:sig", get(crate::projects::screening::show))
+        .at(
+            "/screening/:id/:sig/comment",
+            post(crate::projects::screening::comment),
+        )
+        .at(
+            "/screening/:id/:sig/decision",
+            post(crate::projects::screening::decide),
+        )
+        .at(
+            "/screening/:id/:sig/download/:version",
+            get(crate::projects::downloads::download),
+        )
+        .at(
+            "/screening/:id/:sig/zip",
+            get(crate::projects::downloads::zip),
+        )
+        .at(
+            "/screening/:id/:sig/more-time",
+            post(crate::projects::downloads::more_time),
+        )
 }
 
 /// Signed-in customers (and admins).

@@ -9,12 +9,23 @@
 //! or the last range of a resumed one). Every request is recorded: who (the account signed in,
 //! else the address), when, where it started, the bytes sent.
 //!
+//! The whole project downloads as one ZIP (`/zip`): the newest version of every deliverable,
+//! each in a folder named after its deliverable, stored (films and stills are compressed
+//! already), streamed as it is read from storage through a small pipe, so memory stays flat
+//! whatever the size; ZIP64 where an entry or the archive passes 4 GiB. Its length is not
+//! known before it is made, so it has no `Content-Length` and no ranges (each file alone has
+//! both). It opens under the same gate as its files, and a ZIP that completes counts as one
+//! completed download of each file in it; a failure half-way ends the response with an error
+//! rather than a short, valid-looking archive.
+//!
 //! After the period the link answers 410 with a page to ask for more time, which emails staff
 //! (once a day at most); staff extend with one click. Over the cap it answers 429 with a
 //! sentence. A reminder goes to the client a few days before the end, once per end date: a
 //! durable job planned when the period opens or is extended.
 
 use poem::http::StatusCode;
+use std::future::Future as _;
+
 use poem::web::{Data, Path};
 use poem::{IntoResponse as _, Request, Response, handler};
 use serde::{Deserialize, Serialize};
@@ -420,4 +431,228 @@ pub async fn more_time(
         &link_path(state, &project),
         flash,
     ))
+}
+
+/// A file of the ZIP.
+struct Entry {
+    name: String,
+    key: String,
+    version_id: String,
+}
+
+/// `GET /screening/{id}/{sig}/zip`: every deliverable's newest version in one ZIP.
+#[handler]
+pub async fn zip(
+    ctx: Ctx,
+    Data(state): Data<&AppState>,
+    Path((id, sig)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let project = open(state, &id, &sig).await?;
+    let pool = state.db.pool();
+    let deliverables = {
+        let mut conn = pool.acquire().await?;
+        store::deliverables_of(&mut conn, &project.id).await?
+    };
+    let newest: Vec<(&super::model::Deliverable, &super::model::Version)> = deliverables
+        .iter()
+        .filter_map(|d| d.versions.first().map(|v| (d, v)))
+        .collect();
+    let ids: Vec<String> = newest.iter().map(|(_, v)| v.media_id.clone()).collect();
+    let files: std::collections::HashMap<String, crate::media::model::Media> =
+        crate::media::store::find_ready_many(pool, &ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+    let completed: std::collections::HashMap<String, i64> =
+        store::completed_downloads(pool, &project.id)
+            .await?
+            .into_iter()
+            .collect();
+    let now = now();
+    let mut entries = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for (d, v) in newest {
+        let Some(media) = files.get(&v.media_id) else {
+            continue;
+        };
+        match gate(&project, completed.get(&v.id).copied().unwrap_or(0), now) {
+            Gate::Open { .. } => {}
+            Gate::NotYet => return Ok(refusal(&ctx, state, &project, Refusal::NotYet)),
+            Gate::Ended { until } => {
+                return Ok(refusal(&ctx, state, &project, Refusal::Ended(until)));
+            }
+            Gate::Spent => return Ok(refusal(&ctx, state, &project, Refusal::Spent)),
+        }
+        let folder = crate::media::model::safe_file_name(&d.title, "deliverable");
+        let mut name = format!("{folder}/{}", media.download_name());
+        let mut n = 1;
+        while !names.insert(name.clone()) {
+            n += 1;
+            name = format!("{folder}/v{} ({n}) {}", v.number, media.download_name());
+        }
+        entries.push(Entry {
+            name,
+            key: media.blob_key.clone(),
+            version_id: v.id.clone(),
+        });
+    }
+    if entries.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let mut rows = Vec::with_capacity(entries.len());
+    let user = ctx.user();
+    for e in &entries {
+        let row = new_id();
+        store::start_download(
+            pool,
+            &NewDownload {
+                id: &row,
+                project_id: &project.id,
+                version_id: &e.version_id,
+                user_id: user.map(|u| u.id.as_str()),
+                email: user.map_or("", |u| u.email.as_str()),
+                client_ip: &ctx.client_ip,
+                range_start: 0,
+            },
+            now,
+        )
+        .await?;
+        rows.push(row);
+    }
+    let (reader, writer) = tokio::io::duplex(ZIP_PIPE);
+    let task = tokio::spawn(write_zip(state.clone(), entries, writer));
+    let pool = pool.clone();
+    let body = ZipBody {
+        inner: tokio_util::io::ReaderStream::new(reader),
+        task,
+        bytes: 0,
+        eof: false,
+        done: false,
+        completed: false,
+        on_done: Some(Box::new(move |bytes, completed| {
+            tokio::spawn(async move {
+                for row in rows {
+                    if let Err(e) =
+                        store::finish_download(&pool, &row, bytes, completed, crate::db::now())
+                            .await
+                    {
+                        tracing::warn!(error = %e, "could not record the end of a ZIP download");
+                    }
+                }
+            });
+        })),
+    };
+    let file = format!(
+        "{}.zip",
+        crate::media::model::safe_file_name(&project.title, "project")
+    );
+    Ok(Response::builder()
+        .header(poem::http::header::CONTENT_TYPE, "application/zip")
+        .header(
+            poem::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        )
+        .header(poem::http::header::CACHE_CONTROL, "private, no-store")
+        .header("x-content-type-options", "nosniff")
+        .body(poem::Body::from_bytes_stream(body)))
+}
+
+/// The pipe between the ZIP being written and the response: what is in flight at most.
+const ZIP_PIPE: usize = 256 * 1024;
+
+/// Writes the ZIP of `entries` into `out`, reading each file from storage as it goes.
+async fn write_zip(
+    state: AppState,
+    entries: Vec<Entry>,
+    out: tokio::io::DuplexStream,
+) -> anyhow::Result<()> {
+    use futures_lite::AsyncWriteExt as _;
+    use futures_util::TryStreamExt as _;
+    let mut archive = async_zip::base::write::ZipFileWriter::with_tokio(out);
+    for e in entries {
+        let entry = async_zip::ZipEntryBuilder::new(e.name.into(), async_zip::Compression::Stored)
+            .unix_permissions(0o644);
+        let mut w = archive.write_entry_stream(entry).await?;
+        let mut file = state.storage.get(&e.key, None).await?.into_stream();
+        while let Some(chunk) = file.try_next().await? {
+            w.write_all(&chunk).await?;
+        }
+        w.close().await?;
+    }
+    let mut out = archive.close().await?;
+    out.close().await?;
+    Ok(())
+}
+
+type ZipDone = Box<dyn FnOnce(i64, bool) + Send>;
+
+/// The ZIP as a response body: the pipe's bytes, then the writer's outcome (an error ends the
+/// response with an error, never with a short archive). Told how it ended when dropped; a
+/// client that goes away stops the writer.
+struct ZipBody {
+    inner: tokio_util::io::ReaderStream<tokio::io::DuplexStream>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    bytes: i64,
+    eof: bool,
+    done: bool,
+    completed: bool,
+    on_done: Option<ZipDone>,
+}
+
+impl futures_util::Stream for ZipBody {
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if !this.eof {
+            match std::pin::Pin::new(&mut this.inner).poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.bytes += i64::try_from(chunk.len()).unwrap_or(0);
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(None) => this.eof = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        match std::pin::Pin::new(&mut this.task).poll(cx) {
+            Poll::Ready(Ok(Ok(()))) => {
+                this.done = true;
+                this.completed = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Ok(Err(e))) => {
+                this.done = true;
+                tracing::error!(error = %e, "the project's ZIP failed half-way");
+                Poll::Ready(Some(Err(std::io::Error::other(
+                    "the ZIP could not be completed",
+                ))))
+            }
+            Poll::Ready(Err(e)) => {
+                this.done = true;
+                Poll::Ready(Some(Err(std::io::Error::other(e.to_string()))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for ZipBody {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some(done) = self.on_done.take() {
+            done(self.bytes, self.completed);
+        }
+    }
 }

@@ -256,6 +256,10 @@ impl Room<'_> {
                     p.lead { (project.state().label()) " · last change " (timestamp(project.updated_at)) }
                     @if shown.is_empty() {
                         p { "Nothing to watch yet: the studio will add your films and stills here as they are ready." }
+                    } @else if project.downloads_until.is_some_and(|until| until > crate::db::now()) {
+                        p.download {
+                            a.button.button-primary href={(self.base) "/zip"} download { "Download everything (ZIP)" }
+                        }
                     }
                     @for s in shown { (self.deliverable(ctx, s)) }
                 }
@@ -296,8 +300,8 @@ impl Room<'_> {
                             a href=(page_path(state, &file.id, Variant::File)) { "Open " (file.original_name) }
                         }
                         (self.download(v))
-                        (self.answer(ctx, v))
                         (self.feedback(ctx, v, kind == Some(Kind::Film), is_film.then_some(player.as_str())))
+                        (self.answer(ctx, v))
                     }
                     (Some(_), None) => { p.muted { "This version is being replaced: look again soon." } }
                     (None, _) => { p.muted { "Coming soon." } }
@@ -315,7 +319,7 @@ impl Room<'_> {
                 p.muted.small { "Downloads open when the studio delivers the project." }
             },
             Gate::Open { until, left } => html! {
-                p {
+                p.download {
                     a.button.button-secondary href=(href) download { "Download v" (v.number) }
                     " " span.muted.small { (left) " of " (self.project.download_cap) " downloads left, until " (timestamp(until)) }
                 }

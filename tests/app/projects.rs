@@ -953,6 +953,48 @@ async fn downloads_expire_and_count_completed_ones(stack: Stack) {
     assert!(page.contains("Downloads open until"), "{page}");
     assert_eq!(client.get(&file).await.status(), StatusCode::OK);
 
+    // The whole project as one ZIP: the newest version of each deliverable, byte for byte,
+    // each file counted once when the ZIP completes; a tampered link is a 404.
+    still_version(&app, &b, &project, "Stills of the day").await;
+    let (_, room) = client.get_text(&link).await;
+    assert!(room.contains("Download everything (ZIP)"), "{room}");
+    let before = completed_downloads(&app).await;
+    let resp = client.get(&format!("{link}/zip")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/zip");
+    let archive = resp.bytes().await.unwrap().to_vec();
+    let reader = async_zip::base::read::mem::ZipFileReader::new(archive)
+        .await
+        .expect("a valid ZIP");
+    let names: Vec<String> = reader
+        .file()
+        .entries()
+        .iter()
+        .map(|e| e.filename().as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("Wedding film/"), "{names:?}");
+    assert!(names[1].starts_with("Stills of the day/"), "{names:?}");
+    let mut first = Vec::new();
+    reader
+        .reader_with_entry(0)
+        .await
+        .unwrap()
+        .read_to_end_checked(&mut first)
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        whole.to_vec(),
+        "the film's file, byte for byte (CRC checked)"
+    );
+    eventually("the ZIP counted", Duration::from_secs(10), || async {
+        (completed_downloads(&app).await == before + 2).then_some(())
+    })
+    .await;
+    let resp = client.get(&format!("{tampered}/zip")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
     // The reminder before the end goes once, however often its job runs.
     exec(
         &app,

@@ -754,17 +754,7 @@ async fn the_contact_form_and_old_links_lead_to_quotes_that_join_the_account(bac
         .await;
     let (_, mine) = me.get_text("/account/quotes").await;
     assert!(!mine.contains("QT-000001"), "not before confirming");
-    let text: String = sqlx::query_scalar(
-        "select text_body from emails where kind = 'confirm_email' and to_address = 'carl@example.com'",
-    )
-    .fetch_one(app.state.db.pool())
-    .await
-    .unwrap();
-    let at = text.find("/confirm-email/").expect("a confirmation link");
-    let path: String = text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let path = crate::support::confirmation_path(&app, "carl@example.com").await;
     me.post_form(&path, &[]).await;
     let (status, mine) = me.get_text("/account/quotes").await;
     assert_eq!(status, StatusCode::OK);
