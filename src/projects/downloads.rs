@@ -62,6 +62,8 @@ const CAP: (i64, i64) = (1, 1_000);
 pub enum Gate {
     /// The project is not delivered yet.
     NotYet,
+    /// The quote's balance is still owed (and the project waits for it).
+    Unpaid,
     /// Open until `until`, `left` more times.
     Open {
         /// When downloads close.
@@ -78,10 +80,12 @@ pub enum Gate {
     Spent,
 }
 
-/// The gate of a file of `project` downloaded `completed` times, at `now`.
-pub fn gate(project: &Project, completed: i64, now: i64) -> Gate {
+/// The gate of a file of `project` downloaded `completed` times, at `now`; `owed`: the
+/// project's quote still owes its balance (see [`balance_owed`]).
+pub fn gate(project: &Project, completed: i64, now: i64, owed: bool) -> Gate {
     match project.downloads_until {
         None => Gate::NotYet,
+        Some(_) if owed => Gate::Unpaid,
         Some(until) if now >= until => Gate::Ended { until },
         Some(_) if completed >= project.download_cap => Gate::Spent,
         Some(until) => Gate::Open {
@@ -89,6 +93,23 @@ pub fn gate(project: &Project, completed: i64, now: i64) -> Gate {
             left: project.download_cap - completed,
         },
     }
+}
+
+/// Where the client pays the balance of `project`'s quote, when the project waits for it and
+/// the quote still owes it; none otherwise (no quote, paid, or staff turned the wait off).
+pub async fn balance_owed(state: &AppState, project: &Project) -> AppResult<Option<String>> {
+    let Some(quote_id) = project
+        .quote_id
+        .as_deref()
+        .filter(|_| project.balance_first != 0)
+    else {
+        return Ok(None);
+    };
+    let Some(quote) = crate::quotes::store::find(state.db.pool(), quote_id).await? else {
+        return Ok(None);
+    };
+    Ok(crate::quotes::balance::owed(&quote)
+        .then(|| crate::quotes::service::link_path(state, &quote)))
 }
 
 /// Opens (or lengthens) downloads as the project is delivered, in the delivering transaction:
@@ -134,6 +155,7 @@ pub async fn set_rules(
     id: &str,
     days: &str,
     cap: &str,
+    balance_first: bool,
 ) -> AppResult<Result<(), FieldErrors>> {
     let mut errors = FieldErrors::new();
     let number = |raw: &str, (min, max): (i64, i64)| {
@@ -158,11 +180,15 @@ pub async fn set_rules(
     };
     let now = now();
     let mut tx = state.db.begin().await?;
-    if !store::set_download_rules(&mut tx, id, days, cap, now).await? {
+    if !store::set_download_rules(&mut tx, id, days, cap, balance_first, now).await? {
         return Err(AppError::NotFound);
     }
     let entry = AuditEntry {
-        after: Some(json!({ "download_days": days, "download_cap": cap })),
+        after: Some(json!({
+            "download_days": days,
+            "download_cap": cap,
+            "balance_first": balance_first,
+        })),
         ..AuditEntry::by(admin, "project.download_rules", "project", id)
     };
     insert_audit(&mut *tx, &entry, now).await?;
@@ -306,9 +332,14 @@ pub async fn download(
         return Err(AppError::NotFound);
     }
     let completed = store::completed_of_version(state.db.pool(), &version).await?;
-    match gate(&project, completed, now()) {
+    let owed = balance_owed(state, &project).await?;
+    match gate(&project, completed, now(), owed.is_some()) {
         Gate::Open { .. } => {}
         Gate::NotYet => return Ok(refusal(&ctx, state, &project, Refusal::NotYet)),
+        Gate::Unpaid => {
+            let pay = owed.unwrap_or_default();
+            return Ok(refusal(&ctx, state, &project, Refusal::Unpaid(pay)));
+        }
         Gate::Ended { until } => return Ok(refusal(&ctx, state, &project, Refusal::Ended(until))),
         Gate::Spent => return Ok(refusal(&ctx, state, &project, Refusal::Spent)),
     }
@@ -355,12 +386,15 @@ pub async fn download(
 
 enum Refusal {
     NotYet,
+    /// Where to pay.
+    Unpaid(String),
     Ended(i64),
     Spent,
 }
 
-/// The page of a download refused: 403 before delivery, 410 after the period (with the
-/// request for more time), 429 over the cap.
+/// The page of a download refused: 403 before delivery, 402 while the balance is owed (with
+/// the way to pay it), 410 after the period (with the request for more time), 429 over the
+/// cap.
 fn refusal(ctx: &RequestContext, state: &AppState, project: &Project, why: Refusal) -> Response {
     let room = link_path(state, project);
     let (status, title, body) = match why {
@@ -368,6 +402,14 @@ fn refusal(ctx: &RequestContext, state: &AppState, project: &Project, why: Refus
             StatusCode::FORBIDDEN,
             "Not ready to download yet",
             maud::html! { p { "Downloads open when the studio delivers the project. You can watch everything in the screening room meanwhile." } },
+        ),
+        Refusal::Unpaid(pay) => (
+            StatusCode::PAYMENT_REQUIRED,
+            "Downloads open once the balance is paid",
+            maud::html! {
+                p { "Your films are ready to watch in the screening room. The files download once the balance of your quote is paid." }
+                p { a.button.button-primary href=(pay) { "See and pay the balance" } }
+            },
         ),
         Refusal::Ended(until) => (
             StatusCode::GONE,
@@ -469,6 +511,7 @@ pub async fn zip(
             .await?
             .into_iter()
             .collect();
+    let owed = balance_owed(state, &project).await?;
     let now = now();
     let mut entries = Vec::new();
     let mut names = std::collections::HashSet::new();
@@ -476,9 +519,18 @@ pub async fn zip(
         let Some(media) = files.get(&v.media_id) else {
             continue;
         };
-        match gate(&project, completed.get(&v.id).copied().unwrap_or(0), now) {
+        match gate(
+            &project,
+            completed.get(&v.id).copied().unwrap_or(0),
+            now,
+            owed.is_some(),
+        ) {
             Gate::Open { .. } => {}
             Gate::NotYet => return Ok(refusal(&ctx, state, &project, Refusal::NotYet)),
+            Gate::Unpaid => {
+                let pay = owed.clone().unwrap_or_default();
+                return Ok(refusal(&ctx, state, &project, Refusal::Unpaid(pay)));
+            }
             Gate::Ended { until } => {
                 return Ok(refusal(&ctx, state, &project, Refusal::Ended(until)));
             }

@@ -300,7 +300,8 @@ pub async fn download_rules(
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let days = form.get("days").unwrap_or("");
     let cap = form.get("cap").unwrap_or("");
-    match super::downloads::set_rules(state, &admin, &id, days, cap).await? {
+    let balance_first = form.get("balance_first") == Some("1");
+    match super::downloads::set_rules(state, &admin, &id, days, cap, balance_first).await? {
         Ok(()) => Ok(redirect_with_flash(
             state,
             &format!("/admin/project/{id}#downloads"),

@@ -147,6 +147,8 @@ pub struct Project {
     pub download_cap: i64,
     /// When downloads close; none until the project is delivered.
     pub downloads_until: Option<i64>,
+    /// 1 when downloads wait for the quote's balance (a project from a quote).
+    pub balance_first: i64,
     /// When it was started.
     pub created_at: i64,
     /// Its last change.

@@ -112,6 +112,7 @@ async fn render(
         store::deliverables_of(&mut conn, &project.id).await?
     };
     let comments = store::comments_of(pool, &project.id).await?;
+    let owed = downloads::balance_owed(state, project).await?;
     let completed: HashMap<String, i64> = store::completed_downloads(pool, &project.id)
         .await?
         .into_iter()
@@ -146,6 +147,7 @@ async fn render(
         base: link_path(state, project),
         comments: &comments,
         completed,
+        owed,
         typed,
     };
     let markup = room.page(ctx, &shown);
@@ -242,6 +244,8 @@ struct Room<'a> {
     comments: &'a [Comment],
     /// Completed downloads per version.
     completed: HashMap<String, i64>,
+    /// Where to pay the quote's balance, when downloads wait for it.
+    owed: Option<String>,
     typed: Option<Typed<'a>>,
 }
 
@@ -256,7 +260,7 @@ impl Room<'_> {
                     p.lead { (project.state().label()) " · last change " (timestamp(project.updated_at)) }
                     @if shown.is_empty() {
                         p { "Nothing to watch yet: the studio will add your films and stills here as they are ready." }
-                    } @else if project.downloads_until.is_some_and(|until| until > crate::db::now()) {
+                    } @else if self.owed.is_none() && project.downloads_until.is_some_and(|until| until > crate::db::now()) {
                         p.download {
                             a.button.button-primary href={(self.base) "/zip"} download { "Download everything (ZIP)" }
                         }
@@ -314,9 +318,20 @@ impl Room<'_> {
     fn download(&self, v: &Version) -> Markup {
         let completed = self.completed.get(&v.id).copied().unwrap_or(0);
         let href = format!("{}/download/{}", self.base, v.id);
-        match downloads::gate(self.project, completed, crate::db::now()) {
+        match downloads::gate(
+            self.project,
+            completed,
+            crate::db::now(),
+            self.owed.is_some(),
+        ) {
             Gate::NotYet => html! {
                 p.muted.small { "Downloads open when the studio delivers the project." }
+            },
+            Gate::Unpaid => html! {
+                p.muted.small {
+                    "The files download once the balance of your quote is paid. "
+                    @if let Some(pay) = &self.owed { a href=(pay) { "Pay the balance" } }
+                }
             },
             Gate::Open { until, left } => html! {
                 p.download {

@@ -12,7 +12,8 @@ const COMMENT_COLUMNS: &str = "id, project_id, version_id, at_ms, body, by_staff
     answered_at, resolved_at, created_at";
 
 const PROJECT_COLUMNS: &str = "id, title, name, email, user_id, quote_id, state, version, \
-    link_generation, download_days, download_cap, downloads_until, created_at, updated_at";
+    link_generation, download_days, download_cap, downloads_until, balance_first, created_at, \
+    updated_at";
 
 /// A project to start.
 pub struct NewProject<'a> {
@@ -566,20 +567,23 @@ pub async fn open_downloads(
     Ok(())
 }
 
-/// Sets how long downloads stay open once delivered and how often each file downloads.
+/// Sets how long downloads stay open once delivered, how often each file downloads, and
+/// whether they wait for the quote's balance.
 pub async fn set_download_rules(
     conn: &mut AnyConnection,
     id: &str,
     days: i64,
     cap: i64,
+    balance_first: bool,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "update projects set download_days = $1, download_cap = $2, updated_at = $3 \
-         where id = $4",
+        "update projects set download_days = $1, download_cap = $2, balance_first = $3, \
+         updated_at = $4 where id = $5",
     )
     .bind(days)
     .bind(cap)
+    .bind(i64::from(balance_first))
     .bind(now)
     .bind(id)
     .execute(conn)

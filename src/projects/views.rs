@@ -268,6 +268,12 @@ fn downloads(ctx: &RequestContext, p: &Page<'_>) -> Markup {
                         input #download-cap name="cap" type="number" min="1" max="1000" required value=(cap);
                         @if let Some(e) = errors.get("cap") { p.field-error { (e) } }
                     }
+                    @if project.quote_id.is_some() {
+                        label.choice {
+                            input type="checkbox" name="balance_first" value="1" checked[project.balance_first != 0];
+                            " Downloads wait until the quote's balance is paid"
+                        }
+                    }
                     button.button.button-secondary type="submit" { "Save the settings" }
                 }
             }

@@ -1029,9 +1029,75 @@ async fn downloads_expire_and_count_completed_ones(stack: Stack) {
     app.stop().await;
 }
 
+/// A project from a quote whose balance is owed keeps its downloads (and the ZIP) closed with
+/// a way to pay, until the balance is paid or staff lift the wait.
+async fn downloads_wait_for_the_quotes_balance(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    exec(
+        &app,
+        format!(
+            "update quotes set accepted_total_minor = 100000, accepted_deposit_minor = 30000 \
+             where id = '{QUOTE_1}'"
+        ),
+    )
+    .await;
+    let b = staff(&app).await;
+    let (project, page) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_1}"), &[]).await;
+    let project = project.split('?').next().unwrap().to_owned();
+    let id = project.trim_start_matches("/admin/project/").to_owned();
+    let link = client_link(&page);
+    let (_, v1) = still_version(&app, &b, &project, "Wedding film").await;
+    for to in ["in_review", "approved", "delivered"] {
+        move_project(&app, &b, &project, &id, to).await;
+    }
+    let client = app.new_browser();
+    let file = format!("{link}/download/{v1}");
+    let resp = client.get(&file).await;
+    assert_eq!(resp.status(), StatusCode::PAYMENT_REQUIRED);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("See and pay the balance") && page.contains("/quotes/"),
+        "{page}"
+    );
+    assert_eq!(
+        client.get(&format!("{link}/zip")).await.status(),
+        StatusCode::PAYMENT_REQUIRED
+    );
+    let (_, room) = client.get_text(&link).await;
+    assert!(
+        room.contains("Pay the balance") && !room.contains("Download everything"),
+        "{room}"
+    );
+
+    // Staff lift the wait: open. Put it back, then the balance is paid: open.
+    let rules = format!("{project}/downloads");
+    post_and_follow(&b, &rules, &[("days", "30"), ("cap", "10")]).await;
+    assert_eq!(client.get(&file).await.status(), StatusCode::OK);
+    post_and_follow(
+        &b,
+        &rules,
+        &[("days", "30"), ("cap", "10"), ("balance_first", "1")],
+    )
+    .await;
+    assert_eq!(
+        client.get(&file).await.status(),
+        StatusCode::PAYMENT_REQUIRED
+    );
+    exec(
+        &app,
+        format!("update quotes set balance_paid_at = 1 where id = '{QUOTE_1}'"),
+    )
+    .await;
+    assert_eq!(client.get(&file).await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
 crate::on_every_stack!(downloads_expire_and_count_completed_ones);
 
 on_both_backends!(
+    downloads_wait_for_the_quotes_balance,
     comments_and_answers_in_the_screening_room,
     a_project_starts_once_from_a_quote_or_a_booking,
     states_deliverables_and_versions,
