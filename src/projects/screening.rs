@@ -355,7 +355,12 @@ impl Room<'_> {
             return html! {
                 div.decision {
                     p {
-                        strong { (decision.label()) }
+                        strong {
+                            @match decision {
+                                Decision::Approved => { "You approved v" (v.number) }
+                                Decision::ChangesRequested => { "You asked for changes to v" (v.number) }
+                            }
+                        }
                         @if let Some(when) = when { " · " (when) }
                     }
                     @if !v.decision_message.is_empty() { p.small { (v.decision_message) } }
