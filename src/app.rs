@@ -108,6 +108,11 @@ impl AppState {
                 state: self.clone(),
             },
         );
+        registry.register::<crate::projects::feedback::ReplyMailJob>(
+            crate::projects::feedback::ReplyMailHandler {
+                state: self.clone(),
+            },
+        );
         registry.register::<crate::projects::downloads::RemindDownloadsJob>(
             crate::projects::downloads::RemindDownloadsHandler {
                 state: self.clone(),

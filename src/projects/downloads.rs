@@ -333,15 +333,11 @@ pub async fn download(
     }
     let completed = store::completed_of_version(state.db.pool(), &version).await?;
     let owed = balance_owed(state, &project).await?;
-    match gate(&project, completed, now(), owed.is_some()) {
-        Gate::Open { .. } => {}
-        Gate::NotYet => return Ok(refusal(&ctx, state, &project, Refusal::NotYet)),
-        Gate::Unpaid => {
-            let pay = owed.unwrap_or_default();
-            return Ok(refusal(&ctx, state, &project, Refusal::Unpaid(pay)));
-        }
-        Gate::Ended { until } => return Ok(refusal(&ctx, state, &project, Refusal::Ended(until))),
-        Gate::Spent => return Ok(refusal(&ctx, state, &project, Refusal::Spent)),
+    if let Some(why) = refused(
+        gate(&project, completed, now(), owed.is_some()),
+        owed.as_deref(),
+    ) {
+        return Ok(refusal(&ctx, state, &project, why));
     }
     let media = crate::media::store::find_ready(state.db.pool(), &placed.version.media_id)
         .await?
@@ -373,15 +369,35 @@ pub async fn download(
     let pool = state.db.pool().clone();
     let on_sent: crate::media::links::OnSent = Box::new(move |sent| {
         let bytes = i64::try_from(sent.bytes).unwrap_or(i64::MAX);
-        tokio::spawn(async move {
-            if let Err(e) =
-                store::finish_download(&pool, &download_id, bytes, sent.through_end, now()).await
-            {
-                tracing::warn!(error = %e, "could not record the end of a download");
-            }
-        });
+        record_end(pool, vec![download_id], bytes, sent.through_end);
     });
     crate::media::links::stream_attachment(req, state, &media, on_sent).await
+}
+
+/// Records how downloads ended (`rows`), in the background: it is called as a response body
+/// is dropped, which must not wait. Nothing when the runtime is gone (the server stopping).
+fn record_end(pool: sqlx::AnyPool, rows: Vec<String>, bytes: i64, completed: bool) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        for row in rows {
+            if let Err(e) = store::finish_download(&pool, &row, bytes, completed, now()).await {
+                tracing::warn!(error = %e, "could not record the end of a download");
+            }
+        }
+    });
+}
+
+/// Why a download is refused at `gate`, if it is; `pay`: where to pay the balance.
+fn refused(gate: Gate, pay: Option<&str>) -> Option<Refusal> {
+    match gate {
+        Gate::Open { .. } => None,
+        Gate::NotYet => Some(Refusal::NotYet),
+        Gate::Unpaid => Some(Refusal::Unpaid(pay.unwrap_or_default().to_owned())),
+        Gate::Ended { until } => Some(Refusal::Ended(until)),
+        Gate::Spent => Some(Refusal::Spent),
+    }
 }
 
 enum Refusal {
@@ -519,22 +535,9 @@ pub async fn zip(
         let Some(media) = files.get(&v.media_id) else {
             continue;
         };
-        match gate(
-            &project,
-            completed.get(&v.id).copied().unwrap_or(0),
-            now,
-            owed.is_some(),
-        ) {
-            Gate::Open { .. } => {}
-            Gate::NotYet => return Ok(refusal(&ctx, state, &project, Refusal::NotYet)),
-            Gate::Unpaid => {
-                let pay = owed.clone().unwrap_or_default();
-                return Ok(refusal(&ctx, state, &project, Refusal::Unpaid(pay)));
-            }
-            Gate::Ended { until } => {
-                return Ok(refusal(&ctx, state, &project, Refusal::Ended(until)));
-            }
-            Gate::Spent => return Ok(refusal(&ctx, state, &project, Refusal::Spent)),
+        let done = completed.get(&v.id).copied().unwrap_or(0);
+        if let Some(why) = refused(gate(&project, done, now, owed.is_some()), owed.as_deref()) {
+            return Ok(refusal(&ctx, state, &project, why));
         }
         let folder = crate::media::model::safe_file_name(&d.title, "deliverable");
         let mut name = format!("{folder}/{}", media.download_name());
@@ -583,16 +586,7 @@ pub async fn zip(
         done: false,
         completed: false,
         on_done: Some(Box::new(move |bytes, completed| {
-            tokio::spawn(async move {
-                for row in rows {
-                    if let Err(e) =
-                        store::finish_download(&pool, &row, bytes, completed, crate::db::now())
-                            .await
-                    {
-                        tracing::warn!(error = %e, "could not record the end of a ZIP download");
-                    }
-                }
-            });
+            record_end(pool, rows, bytes, completed);
         })),
     };
     let file = format!(

@@ -7,11 +7,17 @@
 //! (`projects.comments_waiting`, changed in the same transactions), which the projects table
 //! sorts by and the dashboard sums.
 //!
+//! Staff replies reach the client by email, gathered: a reply queues the job of its ten-minute
+//! window (one per project and window, deduplicated by the queue), which mails the replies
+//! written since the last such email, once (a mark on the project moves in the same
+//! transaction as the email is queued).
+//!
 //! An answer moves the project when it is in review: changes requested send it back to
 //! production; the last deliverable approved makes it approved. Staff get an email for every
 //! answer, with `Reply-To` the client; comments show on the dashboard instead (a client
 //! watching a cut writes many).
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::emails;
@@ -21,6 +27,9 @@ use crate::audit::{AuditEntry, insert_audit};
 use crate::db::{new_id, now, parse_id};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::model::User;
+use crate::jobs::model::Job;
+use crate::jobs::store::{EnqueueOptions, enqueue};
+use crate::jobs::{JobHandler, JobSpec};
 use crate::state::AppState;
 
 /// Most characters of a comment or a message.
@@ -230,6 +239,7 @@ pub async fn reply(
     )
     .await?;
     store::answer(&mut tx, answers, &comment.project_id, now).await?;
+    plan_reply_mail(&mut tx, state, &comment.project_id, now).await?;
     let entry = AuditEntry {
         after: Some(json!({ "comment": answers, "reply": id })),
         ..AuditEntry::by(
@@ -266,4 +276,81 @@ pub async fn resolve(state: &AppState, admin: &User, comment_id: &str) -> AppRes
     }
     tx.commit().await?;
     Ok(comment.project_id)
+}
+
+/// Replies written within this many seconds go to the client in one email.
+pub const REPLY_WINDOW_SECS: i64 = 600;
+
+/// Mails the client the studio's replies written up to `upto`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReplyMailJob {
+    /// The project.
+    pub project_id: String,
+    /// The end of the window: replies up to this instant.
+    pub upto: i64,
+}
+
+impl JobSpec for ReplyMailJob {
+    const KIND: &'static str = "projects.reply_mail";
+}
+
+/// Queues the email of the window `now` falls in (once per project and window).
+async fn plan_reply_mail(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    project_id: &str,
+    now: i64,
+) -> AppResult<()> {
+    let upto = (now / REPLY_WINDOW_SECS + 1) * REPLY_WINDOW_SECS;
+    let job = ReplyMailJob {
+        project_id: project_id.to_owned(),
+        upto,
+    };
+    let options = EnqueueOptions {
+        run_at: Some(upto),
+        dedupe_key: Some(format!("project-replies:{project_id}:{upto}")),
+        max_attempts: state.max_job_attempts(),
+    };
+    enqueue(conn, &job, &options, now)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
+/// Runs [`ReplyMailJob`]s.
+pub struct ReplyMailHandler {
+    /// The application.
+    pub state: AppState,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for ReplyMailHandler {
+    async fn run(&self, job: &Job) -> anyhow::Result<()> {
+        let spec: ReplyMailJob = job.payload()?;
+        let state = &self.state;
+        let mut tx = state.db.begin().await?;
+        let Some(after) = store::mark_replies_mailed(&mut tx, &spec.project_id, spec.upto).await?
+        else {
+            return Ok(());
+        };
+        let answers = store::replies_between(&mut *tx, &spec.project_id, after, spec.upto).await?;
+        let Some(project) = store::find(&mut *tx, &spec.project_id).await? else {
+            return Ok(());
+        };
+        if answers.is_empty() {
+            tx.commit().await?;
+            return Ok(());
+        }
+        let link = state.url(&super::screening::link_path(state, &project));
+        let mail = emails::client_replies(&project, &answers, &link);
+        crate::notifications::enqueue_email(
+            &mut tx,
+            &project.email,
+            &mail,
+            state.max_job_attempts(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

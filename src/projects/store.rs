@@ -765,3 +765,62 @@ pub async fn downloads_of<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// A staff reply, with the time of the client comment it answers, as the client's email lists
+/// it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Answer {
+    /// The comment's time in the film, if any.
+    pub at_ms: Option<i64>,
+    /// The studio's reply.
+    pub reply: String,
+}
+
+/// The staff replies of a project written after `after` and up to `upto`, oldest first.
+pub async fn replies_between<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    project_id: &str,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<Answer>, sqlx::Error> {
+    sqlx::query_as(
+        "select c.at_ms, r.body as reply from version_comments r \
+         join version_comments c on c.id = r.reply_to \
+         where r.project_id = $1 and r.by_staff = 1 and r.created_at > $2 and r.created_at <= $3 \
+         order by r.created_at, r.id",
+    )
+    .bind(project_id)
+    .bind(after)
+    .bind(upto)
+    .fetch_all(ex)
+    .await
+}
+
+/// Moves the project's "replies mailed up to" mark to `upto`; the earlier mark, or none when
+/// it already stood there or later (the job ran already).
+pub async fn mark_replies_mailed(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    upto: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let before: Option<i64> = sqlx::query_scalar(
+        "select replies_mailed_until from projects where id = $1 and replies_mailed_until < $2",
+    )
+    .bind(project_id)
+    .bind(upto)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    let done = sqlx::query(
+        "update projects set replies_mailed_until = $1 \
+         where id = $2 and replies_mailed_until = $3",
+    )
+    .bind(upto)
+    .bind(project_id)
+    .bind(before)
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(before))
+}

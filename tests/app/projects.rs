@@ -657,6 +657,42 @@ async fn comments_and_answers_in_the_screening_room(backend: Backend) {
         .await,
         1
     );
+    // The client hears of the reply by email, gathered per ten minutes, once.
+    exec(
+        &app,
+        "update jobs set run_at = 0 where kind = 'projects.reply_mail'".to_owned(),
+    )
+    .await;
+    let mail: String = eventually("the replies' email", Duration::from_secs(30), || async {
+        sqlx::query_scalar(
+            "select text_body from emails where kind = 'project_replies' \
+             and to_address = 'asker1@example.com'",
+        )
+        .fetch_optional(app.state.db.pool())
+        .await
+        .unwrap()
+    })
+    .await;
+    assert!(
+        mail.contains("Making it bigger in v2") && mail.contains("01:23"),
+        "{mail}"
+    );
+    exec(
+        &app,
+        "update jobs set status = 'queued', run_at = 0 where kind = 'projects.reply_mail'"
+            .to_owned(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from emails where kind = 'project_replies'"
+        )
+        .await,
+        1,
+        "once"
+    );
     let (_, room) = client.get_text(&link).await;
     assert!(
         room.contains("The studio") && room.contains("Making it bigger in v2"),
