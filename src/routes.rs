@@ -167,6 +167,11 @@ fn screening(route: Route) -> Route {
             "/screening/:id/:sig/more-time",
             post(crate::projects::downloads::more_time),
         )
+        .at(
+            "/screening/:id/:sig/review",
+            post(crate::projects::reviews::save),
+        )
+        .at("/client-reviews", get(crate::projects::reviews::public))
 }
 
 /// Signed-in customers (and admins).

@@ -21,6 +21,7 @@ pub static ALL: &[&TableSpec] = &[
     &crate::bookings::tables::BOOKING_RESOURCES,
     &crate::quotes::tables::QUOTES,
     &crate::projects::tables::PROJECTS,
+    &crate::projects::reviews::PROJECT_REVIEWS,
     &crate::reviews::tables::REVIEWS,
 ];
 

@@ -171,6 +171,9 @@ pub async fn decide(
             now,
         )
         .await?;
+        if to == State::Approved {
+            super::reviews::request(&mut tx, state, &project, now).await?;
+        }
     }
     let action = match decision {
         Decision::Approved => "project.version_approved",

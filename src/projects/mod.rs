@@ -22,6 +22,7 @@ pub mod emails;
 pub mod feedback;
 pub mod handlers;
 pub mod model;
+pub mod reviews;
 pub mod screening;
 pub mod service;
 pub mod store;

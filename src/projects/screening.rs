@@ -65,6 +65,8 @@ pub enum Typed<'a> {
         /// What to fix.
         errors: &'a FieldErrors,
     },
+    /// The client's review.
+    Review(super::reviews::Typed<'a>),
     /// An answer to a version.
     Decision {
         /// The version.
@@ -100,7 +102,7 @@ pub async fn show(
 }
 
 /// The room, with a form sent back when `typed` says so (then answered 422).
-async fn render(
+pub(super) async fn render(
     ctx: &RequestContext,
     state: &AppState,
     project: &Project,
@@ -113,6 +115,7 @@ async fn render(
     };
     let comments = store::comments_of(pool, &project.id).await?;
     let owed = downloads::balance_owed(state, project).await?;
+    let review = store::review_of(pool, &project.id).await?;
     let completed: HashMap<String, i64> = store::completed_downloads(pool, &project.id)
         .await?
         .into_iter()
@@ -148,6 +151,7 @@ async fn render(
         comments: &comments,
         completed,
         owed,
+        review,
         typed,
     };
     let markup = room.page(ctx, &shown);
@@ -246,6 +250,8 @@ struct Room<'a> {
     completed: HashMap<String, i64>,
     /// Where to pay the quote's balance, when downloads wait for it.
     owed: Option<String>,
+    /// The client's review, when they wrote one.
+    review: Option<store::Review>,
     typed: Option<Typed<'a>>,
 }
 
@@ -266,6 +272,10 @@ impl Room<'_> {
                         }
                     }
                     @for s in shown { (self.deliverable(ctx, s)) }
+                    @if super::reviews::open_for_review(project) {
+                        @let typed = match &self.typed { Some(Typed::Review(t)) => Some(t), _ => None };
+                        (super::reviews::section(ctx, &self.base, project, self.review.as_ref(), typed))
+                    }
                 }
             }
         };

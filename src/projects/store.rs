@@ -824,3 +824,99 @@ pub async fn mark_replies_mailed(
     .await?;
     Ok((done.rows_affected() == 1).then_some(before))
 }
+
+/// Marks the review asked for; false when it was already (asked once per project).
+pub async fn mark_review_requested(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update projects set review_requested_at = $1 \
+         where id = $2 and review_requested_at is null",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A client's review of a project.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Review {
+    /// 1 to 5.
+    pub rating: i64,
+    /// What they wrote.
+    pub body: String,
+    /// The name they chose to show.
+    pub name: String,
+    /// `pending`, `approved` or `hidden`.
+    pub status: String,
+    /// When it was written or last edited.
+    pub updated_at: i64,
+}
+
+/// The review of a project, if its client wrote one.
+pub async fn review_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    project_id: &str,
+) -> Result<Option<Review>, sqlx::Error> {
+    sqlx::query_as(
+        "select rating, body, name, status, updated_at from project_reviews where project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Writes the client's review, or their edit of it (which waits for moderation again).
+pub async fn save_review(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    rating: i64,
+    body: &str,
+    name: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let updated = sqlx::query(
+        "update project_reviews set rating = $1, body = $2, name = $3, status = 'pending', \
+         version = version + 1, updated_at = $4 where project_id = $5",
+    )
+    .bind(rating)
+    .bind(body)
+    .bind(name)
+    .bind(now)
+    .bind(project_id)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query(
+            "insert into project_reviews (id, project_id, rating, body, name, created_at, \
+             updated_at) values ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(crate::db::new_id())
+        .bind(project_id)
+        .bind(rating)
+        .bind(body)
+        .bind(name)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Approved reviews, newest first.
+pub async fn approved_reviews<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> Result<Vec<Review>, sqlx::Error> {
+    sqlx::query_as(
+        "select rating, body, name, status, updated_at from project_reviews \
+         where status = 'approved' order by created_at desc, id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}

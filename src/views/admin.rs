@@ -31,6 +31,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("Studio details", "/admin/studio-details"),
     ("Contact inbox", "/admin/contact-messages"),
     ("Reviews", "/admin/reviews"),
+    ("Client reviews", "/admin/client-reviews"),
     ("Media", "/admin/media"),
     ("API tokens", "/admin/api-tokens"),
     ("Webhook events", "/admin/webhooks"),

@@ -214,6 +214,7 @@ fn footer() -> Markup {
                         li { a href="/shop" { "Shop" } }
                         li { a href="/about" { "About" } }
                         li { a href="/faq" { "FAQ" } }
+                        li { a href="/client-reviews" { "Client reviews" } }
                         li { a href="/contact" { "Contact" } }
                         li { a href="/account" { "Your account" } }
                     }

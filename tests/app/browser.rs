@@ -836,6 +836,7 @@ async fn every_page_passes_axe() {
         ("book", "/book".into()),
         ("book-consultation", "/book/consultation".into()),
         ("quote-request", "/quote?package=corporate-story".into()),
+        ("client-reviews", "/client-reviews".into()),
         ("login", "/login".into()),
         ("register", "/register".into()),
     ];

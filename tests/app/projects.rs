@@ -813,6 +813,64 @@ async fn comments_and_answers_in_the_screening_room(backend: Backend) {
     let (_, page) = b.get_text(&project).await;
     assert!(page.contains("Approved by the client"), "{page}");
     assert!(page.contains("Bigger logo"), "{page}");
+
+    // Approved: the client is asked for a review, once; they write it from the room (two
+    // clicks, one review); it shows publicly only once staff approve it; an edit waits again.
+    assert_eq!(
+        count(&app, "select count(*) from emails where kind = 'project_review_request' and to_address = 'asker1@example.com'").await,
+        1
+    );
+    let (_, room) = client.get_text(&link).await;
+    assert!(room.contains("Your review"), "{room}");
+    let review = format!("{link}/review");
+    let resp = client
+        .post_form(
+            &review,
+            &[("rating", "9"), ("body", "Great <team>"), ("name", "Asker")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("Choose from one to five stars") && page.contains("Great &lt;team&gt;"),
+        "{page}"
+    );
+    let fields = [("rating", "5"), ("body", "Great <team>"), ("name", "Asker")];
+    let (one, two) = tokio::join!(
+        client.post_form(&review, &fields),
+        client.post_form(&review, &fields)
+    );
+    assert_eq!(
+        (one.status(), two.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert_eq!(count(&app, "select count(*) from project_reviews").await, 1);
+    let (_, public) = app.new_browser().get_text("/client-reviews").await;
+    assert!(!public.contains("Great"), "not before moderation: {public}");
+    exec(
+        &app,
+        "update project_reviews set status = 'approved'".to_owned(),
+    )
+    .await;
+    let (_, public) = app.new_browser().get_text("/client-reviews").await;
+    assert!(
+        public.contains("Great &lt;team&gt;") && public.contains("Asker"),
+        "{public}"
+    );
+    let (status, table) = b.get_text("/admin/client-reviews").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(table.contains("Great &lt;team&gt;"), "{table}");
+    post_and_follow(
+        &client,
+        &review,
+        &[("rating", "4"), ("body", "Still great"), ("name", "Asker")],
+    )
+    .await;
+    let (_, public) = app.new_browser().get_text("/client-reviews").await;
+    assert!(
+        !public.contains("Still great"),
+        "an edit waits for moderation: {public}"
+    );
     app.stop().await;
 }
 

@@ -94,6 +94,7 @@ async fn every_public_page_answers(backend: Backend) {
         "/contact",
         "/quote?package=wedding-film",
         "/faq",
+        "/client-reviews",
         "/cart",
         "/products/marina-bay-blue-hour",
         "/products/cinematic-luts",
