@@ -24,6 +24,7 @@
 //! durable job planned when the period opens or is extended.
 
 use poem::http::StatusCode;
+use std::collections::{HashMap, HashSet};
 use std::future::Future as _;
 
 use poem::web::{Data, Path};
@@ -516,21 +517,20 @@ pub async fn zip(
         .filter_map(|d| d.versions.first().map(|v| (d, v)))
         .collect();
     let ids: Vec<String> = newest.iter().map(|(_, v)| v.media_id.clone()).collect();
-    let files: std::collections::HashMap<String, crate::media::model::Media> =
+    let files: HashMap<String, crate::media::model::Media> =
         crate::media::store::find_ready_many(pool, &ids)
             .await?
             .into_iter()
             .map(|m| (m.id.clone(), m))
             .collect();
-    let completed: std::collections::HashMap<String, i64> =
-        store::completed_downloads(pool, &project.id)
-            .await?
-            .into_iter()
-            .collect();
+    let completed: HashMap<String, i64> = store::completed_downloads(pool, &project.id)
+        .await?
+        .into_iter()
+        .collect();
     let owed = balance_owed(state, &project).await?;
     let now = now();
     let mut entries = Vec::new();
-    let mut names = std::collections::HashSet::new();
+    let mut names = HashSet::new();
     for (d, v) in newest {
         let Some(media) = files.get(&v.media_id) else {
             continue;

@@ -317,9 +317,10 @@ pub async fn attach_guest_projects(
 }
 
 /// A version where a project has it: its deliverable's title and newest version number.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Placed {
     /// The version.
+    #[sqlx(flatten)]
     pub version: Version,
     /// Its deliverable's title.
     pub title: String,
@@ -334,28 +335,15 @@ pub async fn version_in_project(
     project_id: &str,
     version_id: &str,
 ) -> Result<Option<Placed>, sqlx::Error> {
-    let version: Option<Version> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {VERSION_COLUMNS} \
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VERSION_COLUMNS}, d.title, d.versions as newest \
          from deliverable_versions v join deliverables d on d.id = v.deliverable_id \
          where v.id = $1 and d.project_id = $2"
     )))
     .bind(version_id)
     .bind(project_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(version) = version else {
-        return Ok(None);
-    };
-    let (newest, title): (i64, String) =
-        sqlx::query_as("select versions, title from deliverables where id = $1")
-            .bind(&version.deliverable_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(Some(Placed {
-        version,
-        title,
-        newest,
-    }))
+    .fetch_optional(conn)
+    .await
 }
 
 /// A comment to write.
