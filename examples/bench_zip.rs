@@ -91,7 +91,7 @@ async fn media(
         .await
         .unwrap();
     let mut conn = state.db.pool().acquire().await.unwrap();
-    media_store::mark_ready(&mut conn, &id, i64::try_from(size).unwrap(), sha, now)
+    media_store::mark_ready(&mut conn, &id, i64::try_from(size).unwrap(), Some(sha), now)
         .await
         .unwrap();
     id

@@ -97,8 +97,7 @@ impl AppState {
             storage: self.storage.clone(),
         });
         registry.register::<SweepUploadsJob>(SweepUploadsHandler {
-            db: self.db.clone(),
-            storage: self.storage.clone(),
+            state: self.clone(),
         });
         registry.register::<crate::orders::ExpireOrdersJob>(crate::orders::ExpireOrdersHandler {
             state: self.clone(),

@@ -2,6 +2,7 @@
 //! access rules can be audited on this one screen.
 
 use poem::endpoint::EndpointExt as _;
+use poem::http::Method;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, IntoEndpoint, Route};
 
@@ -25,7 +26,7 @@ use crate::http::drain::CloseWhenDraining;
 use crate::http::guards::Require;
 use crate::http::headers::SecurityHeaders;
 // Not poem's `get` and `post`: these put `Allow` on a 405.
-use crate::http::methods::{get, post};
+use crate::http::methods::{Methods, get, post};
 use crate::http::observe::Observe;
 use crate::http::session::Sessions;
 use crate::http::{assets, errors};
@@ -137,6 +138,20 @@ fn public() -> Route {
         .at(
             "/password/reset/:token",
             get(accounts::show_reset_password).post(accounts::reset_password),
+        )
+        // Resumable uploads (tus 1.0), beside the OpenAPI operations: staff only, inside.
+        .at(
+            "/api/uploads",
+            Methods::default()
+                .method(Method::POST, crate::api::tus::create)
+                .method(Method::OPTIONS, crate::api::tus::options),
+        )
+        .at(
+            "/api/uploads/:id",
+            Methods::default()
+                .method(Method::HEAD, crate::api::tus::head)
+                .method(Method::PATCH, crate::api::tus::patch)
+                .method(Method::DELETE, crate::api::tus::delete),
         )
         // Authenticated inside (admin session or API token); JSON errors.
         .nest("/api", crate::api::endpoint())

@@ -14,8 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bytes::Bytes;
 use futures_util::TryStreamExt as _;
-use object_store::azure::{AzureAuthorizer, MicrosoftAzure, MicrosoftAzureBuilder};
-use object_store::client::{HttpConnector as _, ReqwestConnector};
+use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::signer::Signer as _;
@@ -55,10 +54,20 @@ fn classify(e: object_store::Error) -> StorageError {
     }
 }
 
+mod staged;
+
+pub use staged::StagedBlock;
+
 #[derive(Debug)]
 enum Backend {
-    Local { root: PathBuf },
-    Azure { azure: Arc<MicrosoftAzure> },
+    Local {
+        root: PathBuf,
+    },
+    Azure {
+        azure: Arc<MicrosoftAzure>,
+        /// For the few calls object_store does not make (containers, block lists).
+        raw: staged::AzureRaw,
+    },
 }
 
 /// The media store. Cheap to clone.
@@ -131,14 +140,15 @@ impl Storage {
                         .build()
                         .context("configuring Azure Blob Storage (AZURE_STORAGE_* settings)")?,
                 );
+                let raw = staged::AzureRaw::new(azure)?;
                 if azure.create_container {
-                    create_container(&built, azure)
+                    create_container(&built, &raw)
                         .await
                         .context("creating the Azure container (AZURE_STORAGE_CREATE_CONTAINER)")?;
                 }
                 Ok(Self {
                     store: Arc::clone(&built) as Arc<dyn ObjectStore>,
-                    backend: Arc::new(Backend::Azure { azure: built }),
+                    backend: Arc::new(Backend::Azure { azure: built, raw }),
                     block_size,
                 })
             }
@@ -257,7 +267,7 @@ impl Storage {
     pub async fn sas_url(&self, key: &str, ttl: Duration) -> Result<Option<Url>, StorageError> {
         match &*self.backend {
             Backend::Local { .. } => Ok(None),
-            Backend::Azure { azure } => azure
+            Backend::Azure { azure, .. } => azure
                 .signed_url(poem::http::Method::GET, &Path::from(key), ttl)
                 .await
                 .map(Some)
@@ -351,27 +361,14 @@ fn azure_builder(settings: &AzureSettings) -> MicrosoftAzureBuilder {
 
 /// `PUT ?restype=container`, signed with the store's own credentials: 201 created, 409 exists.
 /// (object_store has no call for it.)
-async fn create_container(azure: &MicrosoftAzure, settings: &AzureSettings) -> anyhow::Result<()> {
-    let base = match &settings.endpoint {
-        Some(endpoint) => endpoint.trim_end_matches('/').to_owned(),
-        None => format!("https://{}.blob.core.windows.net", settings.account),
-    };
-    let url = format!("{base}/{}?restype=container", settings.container);
-    let credential = azure.credentials().get_credential().await?;
-    let mut request = poem::http::Request::builder()
-        .method(poem::http::Method::PUT)
-        .uri(&url)
-        .header("content-length", "0")
-        .body(object_store::client::HttpRequestBody::from(Vec::new()))?;
-    AzureAuthorizer::new(&credential, &settings.account).try_authorize(&mut request)?;
-    let options = ClientOptions::new()
-        .with_allow_http(url.starts_with("http://"))
-        .with_timeout(Duration::from_secs(30));
-    let client = ReqwestConnector::default().connect(&options)?;
-    let response = client.execute(request).await?;
+async fn create_container(azure: &MicrosoftAzure, raw: &staged::AzureRaw) -> anyhow::Result<()> {
+    let url = format!("{}?restype=container", raw.container_url());
+    let response = raw
+        .send(azure, poem::http::Method::PUT, &url, &[], Bytes::new())
+        .await?;
     match response.status().as_u16() {
         201 => {
-            tracing::info!(container = %settings.container, "created the storage container");
+            tracing::info!(container = %raw.container(), "created the storage container");
             Ok(())
         }
         409 => Ok(()),

@@ -10,6 +10,7 @@ pub mod bookings;
 pub mod files;
 pub mod formats;
 pub mod tokens;
+pub mod tus;
 
 use std::sync::Arc;
 
@@ -139,7 +140,7 @@ impl<'a> ApiExtractor<'a> for ApiCaller {
 
 /// A bearer token, when one is sent, is the only credential looked at (a bad token is not
 /// rescued by a cookie); otherwise the session must belong to an admin.
-async fn authenticate(req: &Request) -> Result<ApiCaller, AppError> {
+pub(crate) async fn authenticate(req: &Request) -> Result<ApiCaller, AppError> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("state missing")))?;

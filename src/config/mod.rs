@@ -175,6 +175,9 @@ pub struct Settings {
     pub upload_max_concurrent: usize,
     /// `UPLOAD_BLOCK_SIZE_MB`: the size of each block sent to storage.
     pub upload_block_size: usize,
+    /// `UPLOAD_RESUMABLE_EXPIRY_HOURS`: an unfinished resumable upload that receives nothing
+    /// for this long is removed, with its stored pieces.
+    pub upload_resumable_expiry: Duration,
     /// `UPLOAD_IDLE_TIMEOUT_SECS`: an upload that sends nothing for this long is dropped.
     pub upload_idle_timeout: Duration,
     /// `UPLOAD_MIN_RATE_KIB_PER_SEC`, in bytes per second: after the grace period an upload
@@ -363,6 +366,7 @@ impl Sections {
             upload_limits: self.upload_sizes.limits,
             upload_max_concurrent: self.upload_processing.max_concurrent,
             upload_block_size: self.upload_sizes.block_size,
+            upload_resumable_expiry: self.upload_sizes.resumable_expiry,
             upload_idle_timeout: self.upload_processing.idle_timeout,
             upload_min_rate: self.upload_processing.min_rate,
             upload_rate_grace: self.upload_processing.rate_grace,

@@ -19,6 +19,9 @@ pub struct UploadLimits {
     pub document: u64,
     /// `UPLOAD_MAX_ARCHIVE_MB`.
     pub archive: u64,
+    /// `UPLOAD_MAX_RESUMABLE_MB`: videos and archives sent through the resumable endpoint
+    /// (images and documents keep their own limits there).
+    pub resumable: u64,
 }
 
 impl UploadLimits {
@@ -36,6 +39,8 @@ pub(super) struct UploadSizes {
     pub(super) limits: UploadLimits,
     /// In bytes.
     pub(super) block_size: usize,
+    /// How long an unfinished resumable upload waits for its next byte.
+    pub(super) resumable_expiry: std::time::Duration,
 }
 
 impl UploadSizes {
@@ -45,14 +50,21 @@ impl UploadSizes {
             video: megabytes(vars, "UPLOAD_MAX_VIDEO_MB", 10 * 1024)?,
             document: megabytes(vars, "UPLOAD_MAX_DOCUMENT_MB", 50)?,
             archive: megabytes(vars, "UPLOAD_MAX_ARCHIVE_MB", 2 * 1024)?,
+            resumable: megabytes(vars, "UPLOAD_MAX_RESUMABLE_MB", 50 * 1024)?,
         };
         let block_mb: usize = parse_num(vars, "UPLOAD_BLOCK_SIZE_MB", 4)?;
         if !(1..=64).contains(&block_mb) {
             return Err(err("UPLOAD_BLOCK_SIZE_MB must be between 1 and 64."));
         }
+        let expiry_hours: u64 = at_least(
+            parse_num(vars, "UPLOAD_RESUMABLE_EXPIRY_HOURS", 24)?,
+            1,
+            "UPLOAD_RESUMABLE_EXPIRY_HOURS",
+        )?;
         Ok(Self {
             limits,
             block_size: block_mb * 1024 * 1024,
+            resumable_expiry: std::time::Duration::from_secs(expiry_hours * 3600),
         })
     }
 }

@@ -531,7 +531,7 @@ async fn store_file(
             now,
         )
         .await?;
-        media_store::mark_ready(&mut tx, &id, size, &sha, now).await?;
+        media_store::mark_ready(&mut tx, &id, size, Some(&sha), now).await?;
         job_store::enqueue(
             &mut tx,
             &AnalyzeMediaJob {

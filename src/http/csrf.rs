@@ -69,7 +69,7 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
         // Every non-streaming body is bounded here, in size (and in time, by
         // `http::deadlines`), before anything else reads it. (Request bodies are never
         // inflated: see `http::compression`.)
-        let body = if is_multipart(&req) {
+        let body = if is_streamed(&req) {
             None
         } else {
             let read = req.take_body().into_bytes_limit(MAX_FORM_BYTES).await;
@@ -117,9 +117,10 @@ fn is_urlencoded(req: &Request) -> bool {
         .is_some_and(|ct| ct.to_ascii_lowercase().contains("x-www-form-urlencoded"))
 }
 
-fn is_multipart(req: &Request) -> bool {
-    req.header(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/"))
+/// Uploads stream: multipart forms and resumable uploads' pieces
+/// (`application/offset+octet-stream`). Their token is judged on the head.
+fn is_streamed(req: &Request) -> bool {
+    super::deadlines::BodyClass::of(req) == super::deadlines::BodyClass::Upload
 }
 
 async fn check(req: &Request, body: Option<&[u8]>) -> Result<()> {

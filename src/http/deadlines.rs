@@ -431,7 +431,8 @@ pub enum BodyClass {
     Form,
     /// `/webhooks/…`: small, sent at once by a gateway.
     Webhook,
-    /// `multipart/…`: only the uploads take it, streamed to storage.
+    /// `multipart/…` and `application/offset+octet-stream` (a resumable upload's piece):
+    /// only the uploads take them, streamed to storage.
     Upload,
 }
 
@@ -440,10 +441,10 @@ impl BodyClass {
     pub fn of(req: &Request) -> Self {
         if req.uri().path().starts_with("/webhooks/") {
             Self::Webhook
-        } else if req
-            .header(header::CONTENT_TYPE)
-            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/"))
-        {
+        } else if req.header(header::CONTENT_TYPE).is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("multipart/") || ct.starts_with("application/offset+octet-stream")
+        }) {
             Self::Upload
         } else {
             Self::Form

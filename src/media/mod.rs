@@ -4,6 +4,7 @@
 //! Azure Blob Storage).
 //! - [`kinds`]: the allow-list (extensions, magic bytes, size limits per kind).
 //! - [`upload`]: the streaming upload pipeline.
+//! - [`resumable`]: resumable uploads (tus 1.0) for files too big for one request.
 //! - [`analyze`]: the metadata job (dimensions, duration, thumbnails, posters).
 //! - [`links`]: signed, expiring links and the route that serves them.
 //! - [`handlers`] / [`views`]: the admin media library.
@@ -14,6 +15,7 @@ pub mod handlers;
 pub mod kinds;
 pub mod links;
 pub mod model;
+pub mod resumable;
 pub mod store;
 pub mod tables;
 pub mod upload;
@@ -27,7 +29,7 @@ pub use analyze::{AnalyzeMediaHandler, AnalyzeMediaJob};
 pub use model::Media;
 
 use crate::audit::{AuditEntry, insert_audit};
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
 use crate::state::AppState;
@@ -66,7 +68,8 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 /// An `uploading` row untouched this long belongs to a process that died.
 const ABANDONED_AFTER_SECS: i64 = 24 * 60 * 60;
 
-/// Sweep uploads whose process died mid-way: blob (if committed) and row.
+/// Sweep uploads whose process died mid-way (blob, if committed, and row), and resumable
+/// uploads that expired unfinished (their stored pieces and row).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct SweepUploadsJob {}
 
@@ -76,25 +79,26 @@ impl JobSpec for SweepUploadsJob {
 
 /// Runs [`SweepUploadsJob`].
 pub struct SweepUploadsHandler {
-    pub db: Db,
-    /// Where the blobs are.
-    pub storage: Storage,
+    /// The app (database, storage, settings).
+    pub state: AppState,
 }
 
 #[async_trait::async_trait]
 impl JobHandler for SweepUploadsHandler {
     async fn run(&self, _job: &Job) -> anyhow::Result<()> {
-        let stale = store::stale_uploads(self.db.pool(), now() - ABANDONED_AFTER_SECS, 200).await?;
+        let (db, storage) = (&self.state.db, &self.state.storage);
+        let stale = store::stale_uploads(db.pool(), now() - ABANDONED_AFTER_SECS, 200).await?;
         for media in &stale {
-            self.storage.delete(&media.blob_key).await?;
+            storage.delete(&media.blob_key).await?;
             sqlx::query("delete from media where id = $1 and state = 'uploading'")
                 .bind(&media.id)
-                .execute(self.db.pool())
+                .execute(db.pool())
                 .await?;
         }
         if !stale.is_empty() {
             tracing::info!(count = stale.len(), "swept abandoned uploads");
         }
+        resumable::sweep_expired(&self.state).await?;
         Ok(())
     }
 }

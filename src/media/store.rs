@@ -59,7 +59,7 @@ pub async fn mark_ready(
     conn: &mut AnyConnection,
     id: &str,
     size: i64,
-    sha256: &str,
+    sha256: Option<&str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(

@@ -403,7 +403,7 @@ async fn record_ready(
 ) -> Result<(), UploadError> {
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let mut tx = state.db.begin().await?;
-    if !store::mark_ready(&mut tx, id, size, sha256, now_after(now)).await? {
+    if !store::mark_ready(&mut tx, id, size, Some(sha256), now_after(now)).await? {
         // Swept meanwhile (an upload idle past the sweep age): the cleanup removes the blob.
         return Err(UploadError::Interrupted);
     }

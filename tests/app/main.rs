@@ -37,6 +37,7 @@ mod post_stream;
 mod projects;
 mod quotes;
 mod replicas;
+mod resumable;
 mod reviews;
 mod scale;
 mod scale_out;
