@@ -39,6 +39,16 @@ const FILES: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        logical: "tus.min.js",
+        bytes: include_bytes!("../../assets/vendor/tus-js-client/tus.min.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        logical: "upload.js",
+        bytes: include_bytes!("../../assets/upload.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         logical: "site.js",
         bytes: include_bytes!("../../assets/site.js"),
         content_type: "text/javascript; charset=utf-8",

@@ -47,6 +47,7 @@ async fn render(
     let choices = crate::media::store::newest_ready(pool, CHOICES).await?;
     let comments = store::comments_of(pool, id).await?;
     let downloads = store::downloads_of(pool, id, DOWNLOADS_SHOWN).await?;
+    let uploads = crate::media::resumable::in_progress(&state.db, &format!("project:{id}")).await?;
     let client_link = state.url(&super::screening::link_path(state, &project));
     Ok(views::page(
         ctx,
@@ -59,6 +60,8 @@ async fn render(
             client_link: &client_link,
             comments: &comments,
             downloads: &downloads,
+            uploads: &uploads,
+            upload_expiry_hours: state.settings.upload_resumable_expiry.as_secs() / 3600,
             typed,
         },
     ))

@@ -8,7 +8,10 @@ use maud::{Markup, html};
 use super::model::{Comment, Deliverable, Kind, Project, Version, format_time};
 use super::store::DownloadRow;
 use crate::error::FieldErrors;
+use crate::http::assets;
 use crate::http::context::RequestContext;
+use crate::media::resumable::Upload;
+use crate::media::upload::human_size;
 use crate::views::admin::admin_page;
 use crate::views::components::{
     Field, csrf_field, error_summary, field_class, query_value, timestamp,
@@ -74,6 +77,10 @@ pub struct Page<'a> {
     pub comments: &'a [Comment],
     /// Its newest downloads.
     pub downloads: &'a [DownloadRow],
+    /// Resumable uploads for it that have not finished.
+    pub uploads: &'a [Upload],
+    /// How long an unfinished upload waits for its next byte, in hours.
+    pub upload_expiry_hours: u64,
     /// A form sent back with errors.
     pub typed: Option<Typed<'a>>,
 }
@@ -137,9 +144,12 @@ pub fn page(ctx: &RequestContext, p: &Page<'_>) -> Markup {
             @if p.deliverables.is_empty() {
                 p { "None yet: add the first below, then its versions as they are cut." }
             }
+            (uploads(p))
             @for d in p.deliverables { (deliverable(ctx, p, d)) }
             (new_deliverable(ctx, p))
         }
+        script src=(assets::url("tus.min.js")) defer {}
+        script src=(assets::url("upload.js")) defer {}
     };
     admin_page(
         ctx,
@@ -193,6 +203,7 @@ fn deliverable(ctx: &RequestContext, p: &Page<'_>, d: &Deliverable) -> Markup {
                 form method="post" action={"/admin/deliverable/" (d.id) "/versions"} {
                     (csrf_field(ctx))
                     (error_summary(errors))
+                    (resumable_box(p, &field("file")))
                     div class=(field_class(errors, "media")) {
                         label for=(field("media")) { "File (from the media library)" }
                         select id=(field("media")) name="media" required {
@@ -212,6 +223,71 @@ fn deliverable(ctx: &RequestContext, p: &Page<'_>, d: &Deliverable) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The resumable uploader of a version form: hidden until `upload.js` shows it (without
+/// JavaScript the library list does the job).
+fn resumable_box(p: &Page<'_>, input_id: &str) -> Markup {
+    html! {
+        div.resumable data-resumable data-tag={"project:" (p.project.id)} hidden {
+            label for=(input_id) { "Upload a new file" }
+            p.muted.small {
+                "Any size: it goes in pieces, can be paused, and survives a dropped connection. "
+                "After a reload, choose the same file again and it goes on where it stopped. "
+                "When it is in, it becomes this version."
+            }
+            input type="file" id=(input_id);
+            div.actions {
+                button.button.button-secondary type="button" data-start disabled { "Upload" }
+                button.button.button-ghost type="button" data-pause hidden { "Pause" }
+            }
+            progress.upload-progress max="100" value="0" aria-label="Upload progress" {}
+            p.small data-status aria-live="polite" {}
+        }
+    }
+}
+
+/// Unfinished uploads for the project: how far each got, and how to go on.
+fn uploads(p: &Page<'_>) -> Markup {
+    if p.uploads.is_empty() {
+        return html! {};
+    }
+    html! {
+        section.uploads-in-progress aria-labelledby="uploads-in-progress" {
+            h3 #uploads-in-progress { "Uploads in progress" }
+            p.muted.small {
+                "To go on with one, choose the same file again under its deliverable: it resumes where it stopped. "
+                "An upload that receives nothing for " (p.upload_expiry_hours) " hours is removed."
+            }
+            div.table-wrap role="region" aria-label="Uploads in progress" tabindex="0" {
+                table.data-table {
+                    thead { tr { th { "File" } th { "Received" } th { "Started by" } th { "Last byte" } th { "Removed after" } } }
+                    tbody {
+                        @for u in p.uploads {
+                            tr {
+                                td { (u.original_name) }
+                                td {
+                                    (percent(u.received, u.length)) "% · "
+                                    (human_size(u.received)) " of " (human_size(u.length))
+                                }
+                                td { (u.uploaded_by) }
+                                td { (timestamp(u.updated_at)) }
+                                td { (timestamp(u.expires_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        0
+    } else {
+        u64::try_from(u128::from(part) * 100 / u128::from(whole)).unwrap_or(100)
     }
 }
 
