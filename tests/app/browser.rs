@@ -1870,3 +1870,245 @@ async fn a_visitor_abroad_sees_times_in_their_own_zone_too() {
     );
     screenshot(c, "book-abroad.png").await;
 }
+
+/// A film of `seconds` made by ffmpeg: noise, losslessly coded, so it is tens of MiB and an
+/// upload of it takes long enough to pause.
+fn noisy_film(path: &std::path::Path, seconds: u32) {
+    let ffmpeg = std::env::var("FFMPEG_PATH").unwrap_or_else(|_| "ffmpeg".into());
+    let status = std::process::Command::new(&ffmpeg)
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size=640x360:rate=25:duration={seconds}"))
+        .args([
+            "-vf",
+            "noise=alls=60:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ])
+        .args(["-qp", "0", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
+        .arg(path)
+        .status()
+        .unwrap_or_else(|e| panic!("{ffmpeg}: {e} (scripts/test installs ffmpeg)"));
+    assert!(status.success(), "ffmpeg made no film");
+}
+
+/// Delivery end to end: staff upload a film from the project page with the browser's own
+/// resumable upload (progress bar, pause, resume) and send it for review; the client, in the
+/// screening room, comments at the player's current time, approves, and writes the review the
+/// approval asks for. axe-core on the project page and the room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_film_is_uploaded_commented_on_and_approved_in_the_browser() {
+    let mut axe = Axe {
+        source: axe_source(),
+        found: Vec::new(),
+        visited: Vec::new(),
+    };
+    let app = TestApp::builder(Backend::Sqlite)
+        .var("UPLOAD_BLOCK_SIZE_MB", "1")
+        .spawn()
+        .await;
+    app.create_user(ADMIN, PASSWORD, Role::Admin).await;
+    let t = flashstudio::db::now();
+    sqlx::query(
+        "insert into quotes (id, reference, state, name, email, service, description, created_at,
+         updated_at) values ('00000000-0000-7000-8008-0000000000a1', 'Q-0000A1', 'accepted',
+         'Mira Tan', 'mira@example.com', 'Brand film', 'A launch film', $1, $1)",
+    )
+    .bind(t)
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let film = files.path().join("launch-film.mp4");
+    noisy_film(&film, 8);
+    let film_size = std::fs::metadata(&film).unwrap().len();
+    assert!(
+        film_size > 8 * 1024 * 1024,
+        "a film worth pausing: {film_size} bytes"
+    );
+
+    let base = app.base.clone();
+    let driver = start_browser().await;
+    let c = &driver.client;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#email", ADMIN).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form button[type=submit]").await;
+    wait_text(c, "h1", "admin dashboard", |t| !t.is_empty()).await;
+    c.goto(&format!(
+        "{base}/admin/quote/00000000-0000-7000-8008-0000000000a1"
+    ))
+    .await
+    .unwrap();
+    click(c, "form[action^='/admin/project-from-quote/'] button").await;
+    wait_text(c, "h1", "the project page", |t| t.contains("Brand film")).await;
+    fill(c, "#title", "Launch film").await;
+    click(c, "form[action$='/deliverables'] button[type=submit]").await;
+    wait_text(c, "#flash", "the deliverable added", |t| !t.is_empty()).await;
+
+    // The upload: start, pause as soon as bytes flow, resume; it completes and becomes v1.
+    click(c, "article.deliverable details summary").await;
+    assert!(
+        is_displayed(c, "[data-resumable]").await,
+        "the uploader shows with JS"
+    );
+    c.find(Locator::Css("[data-resumable] input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&film.display().to_string())
+        .await
+        .unwrap();
+    fill(c, "article.deliverable textarea[name=note]", "First cut").await;
+    let paused_at = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const box = document.querySelector('[data-resumable]');
+             box.querySelector('[data-start]').click();
+             const poll = setInterval(() => {
+               const v = box.querySelector('progress').value;
+               if (v > 0) { clearInterval(poll); box.querySelector('[data-pause]').click(); done(v); }
+             }, 1);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let paused_at = paused_at.as_f64().unwrap();
+    assert!(
+        paused_at > 0.0 && paused_at < 100.0,
+        "paused mid-way: {paused_at}"
+    );
+    let status = wait_text(c, "[data-status]", "the pause", |t| {
+        t.starts_with("Paused at")
+    })
+    .await;
+    screenshot(c, "delivery-upload-paused.png").await;
+    let stored: i64 = sqlx::query_scalar("select received from resumable_uploads")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        stored < i64::try_from(film_size).unwrap(),
+        "{status}: {stored} bytes stored"
+    );
+    click(c, "[data-start]").await;
+    wait_text(c, "#flash", "the version added", |t| {
+        t.contains("Version v1 added")
+    })
+    .await;
+    let versions = text_of(c, "ul.versions").await;
+    assert!(versions.contains("launch-film.mp4"), "{versions}");
+    axe.check(c, "delivery-project").await;
+    let media: String = sqlx::query_scalar("select media_id from deliverable_versions")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let blob = flashstudio::media::store::find_ready(app.state.db.pool(), &media)
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = app
+        .state
+        .storage
+        .get(&blob.blob_key, None)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        bytes.as_ref(),
+        std::fs::read(&film).unwrap().as_slice(),
+        "stored byte for byte"
+    );
+    click(c, "form[action$='/state'] button").await;
+    wait_text(c, "#flash", "sent for review", |t| !t.is_empty()).await;
+    let link = c
+        .find(Locator::Css("#client-link ~ p a.mono"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The client: a comment at the player's time, then the approval and the review.
+    c.goto(&link).await.unwrap();
+    for _ in 0..100 {
+        let ready = c
+            .execute(
+                "const v = document.querySelector('video'); return v ? v.readyState : 0;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if ready.as_i64().unwrap_or(0) >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.execute(
+        "document.querySelector('video').currentTime = 3.2; return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    click(c, "[data-current-time]").await;
+    let at = c
+        .find(Locator::Css("input[name=at]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(at, "00:03", "the time comes from the player");
+    fill(
+        c,
+        ".comments-panel textarea[name=body]",
+        "The logo is too small here",
+    )
+    .await;
+    click(c, ".comments-panel button[type=submit]").await;
+    wait_text(c, "#flash", "the comment added", |t| {
+        t.contains("Comment added")
+    })
+    .await;
+    let thread = text_of(c, ".comments-panel").await;
+    assert!(
+        thread.contains("0:03") && thread.contains("The logo is too small here"),
+        "{thread}"
+    );
+    axe.check(c, "delivery-room-comment").await;
+    click(c, "button[value=approved]").await;
+    wait_text(c, "#flash", "the approval", |t| t.contains("you approved")).await;
+    let asked: i64 = sqlx::query_scalar(
+        "select count(*) from emails where to_address = 'mira@example.com' and subject like 'How was working with us?%'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(asked, 1, "the review is asked for once");
+    c.find(Locator::Css("#review-rating"))
+        .await
+        .unwrap()
+        .select_by_value("5")
+        .await
+        .unwrap();
+    fill(c, "#review-body", "Calm, quick and the film is beautiful.").await;
+    click(c, "#review button[type=submit]").await;
+    wait_text(c, "#review", "the review kept", |t| {
+        t.contains("the studio reads it")
+    })
+    .await;
+    screenshot(c, "delivery-room-approved.png").await;
+    axe.check(c, "delivery-room-approved").await;
+    assert!(
+        axe.found.is_empty(),
+        "axe-core found:\n{}",
+        axe.found.join("\n")
+    );
+    driver.client.close().await.unwrap();
+    app.stop().await;
+}
