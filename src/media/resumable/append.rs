@@ -2,10 +2,11 @@
 //! block, each block recorded in order once storage has it.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt as _};
@@ -154,19 +155,7 @@ pub async fn append<R: AsyncRead + Unpin>(
 ) -> Result<Appended, AppendError> {
     let token = new_id();
     let start = i64::try_from(offset).map_err(|_| AppendError::TooLong)?;
-    let now = now();
-    if !store::take_lease(
-        state.db.pool(),
-        id,
-        start,
-        &token,
-        now,
-        now + lease_secs(state),
-    )
-    .await?
-    {
-        return Err(why_not(state, id).await?);
-    }
+    take_lease(state, id, start, &token).await?;
     let lease = Lease {
         state: Some(state.clone()),
         id: id.to_owned(),
@@ -193,6 +182,40 @@ pub async fn append<R: AsyncRead + Unpin>(
         upload: upload.into(),
         media,
     })
+}
+
+/// How long an append waits for another request's lease: a cut request gives its lease back
+/// within moments (it stores what it got first), and its client's next attempt, often on
+/// another replica, is better served late than refused.
+const LEASE_PATIENCE: Duration = Duration::from_secs(3);
+
+async fn take_lease(
+    state: &AppState,
+    id: &str,
+    start: i64,
+    token: &str,
+) -> Result<(), AppendError> {
+    let deadline = tokio::time::Instant::now() + LEASE_PATIENCE;
+    loop {
+        let now = now();
+        if store::take_lease(
+            state.db.pool(),
+            id,
+            start,
+            token,
+            now,
+            now + lease_secs(state),
+        )
+        .await?
+        {
+            return Ok(());
+        }
+        let refusal = why_not(state, id).await?;
+        if !matches!(refusal, AppendError::Busy) || tokio::time::Instant::now() >= deadline {
+            return Err(refusal);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Why the lease was not granted, from the row as it is.
@@ -300,36 +323,36 @@ impl<'a> Writer<'a> {
 
     /// Reads the body to its end (or its failure); returns the upload's `received` after it.
     async fn run<R: AsyncRead + Unpin>(&mut self, mut body: R) -> Result<u64, AppendError> {
-        let mut block = vec![0u8; self.block_size];
-        let mut filled = 0;
+        // Memory is taken as bytes arrive (reads go into the spare capacity), so a block in
+        // the making costs only what it holds.
+        let mut block = BytesMut::with_capacity(self.block_size);
         if self.next == 0 {
-            filled = self.check_head(&mut body, &mut block).await?;
-            if filled == 0 {
+            let head = self.check_head(&mut body).await?;
+            if head.is_empty() {
                 return Ok(self.recorded);
             }
+            block.extend_from_slice(&head);
         }
         let outcome = loop {
-            if filled == block.len() {
-                let full = std::mem::replace(&mut block, vec![0u8; self.block_size]);
-                self.send(Bytes::from(full)).await?;
-                filled = 0;
+            if block.len() == self.block_size {
+                // Sent (after waiting for room in flight) before the next block is reserved.
+                self.send(block.split().freeze()).await?;
+                block.reserve(self.block_size);
             }
-            match read_some(&mut body, &mut block[filled..]).await {
+            let room = (self.block_size - block.len()) as u64;
+            match read_into(&mut body, &mut block, room).await {
                 Ok(0) => break Ok(()),
-                Ok(n) => {
-                    if self.next + (filled + n) as u64 > self.length {
-                        // Nothing of this block is kept; what came before it is.
-                        self.drain().await?;
-                        return Err(AppendError::TooLong);
-                    }
-                    filled += n;
+                Ok(_) if self.next + block.len() as u64 > self.length => {
+                    // Nothing of this block is kept; what came before it is.
+                    self.drain().await?;
+                    return Err(AppendError::TooLong);
                 }
+                Ok(_) => {}
                 Err(e) => break Err(e),
             }
         };
-        if filled > 0 && (outcome.is_ok() || self.held.is_none()) {
-            block.truncate(filled);
-            self.send(Bytes::from(block)).await?;
+        if !block.is_empty() && (outcome.is_ok() || self.held.is_none()) {
+            self.send(block.freeze()).await?;
         }
         self.drain().await?;
         outcome?;
@@ -338,24 +361,24 @@ impl<'a> Writer<'a> {
     }
 
     /// At offset 0: the first bytes must be what the name says before anything is stored.
-    /// Returns how many bytes of `block` they fill (0: the body ended first; nothing stored).
+    /// Returns them (none: the body ended first; nothing stored).
     async fn check_head<R: AsyncRead + Unpin>(
         &mut self,
         body: &mut R,
-        block: &mut [u8],
-    ) -> Result<usize, AppendError> {
+    ) -> Result<Vec<u8>, AppendError> {
         let want = SNIFF_LEN
-            .min(block.len())
+            .min(self.block_size)
             .min(usize::try_from(self.length).unwrap_or(SNIFF_LEN));
+        let mut head = vec![0u8; want];
         let mut filled = 0;
         while filled < want {
-            match read_some(body, &mut block[filled..want]).await {
-                Ok(0) | Err(_) => return Ok(0),
+            match read_some(body, &mut head[filled..]).await {
+                Ok(0) | Err(_) => return Ok(Vec::new()),
                 Ok(n) => filled += n,
             }
         }
         let file_type = FileType::from_ext(&self.row.ext);
-        if !file_type.is_some_and(|t| t.matches(&block[..filled])) {
+        if !file_type.is_some_and(|t| t.matches(&head)) {
             let ext = file_type.map_or("", |t| t.ext);
             // Nothing was stored; the upload cannot succeed, so it goes now.
             let mut conn = self.state.db.pool().acquire().await?;
@@ -366,7 +389,7 @@ impl<'a> Writer<'a> {
             }
             .into());
         }
-        Ok(filled)
+        Ok(head)
     }
 
     /// Sends a block to storage; waits (recording the oldest) while too many are in flight.
@@ -458,16 +481,28 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// One read of at most `room` bytes into `block`'s spare capacity.
+async fn read_into<R: AsyncRead + Unpin>(
+    body: &mut R,
+    block: &mut BytesMut,
+    room: u64,
+) -> Result<usize, AppendError> {
+    let mut limited = body.take(room);
+    limited.read_buf(block).await.map_err(read_error)
+}
+
 /// One read of the body, its failures named as the upload pipeline names them.
 async fn read_some<R: AsyncRead + Unpin>(
     body: &mut R,
     buf: &mut [u8],
 ) -> Result<usize, AppendError> {
-    body.read(buf).await.map_err(|e| {
-        AppendError::Upload(match Late::of_error(&e) {
-            Some(Late::BodyIdle) => UploadError::Idle,
-            Some(_) => UploadError::TooSlow,
-            None => UploadError::Interrupted,
-        })
+    body.read(buf).await.map_err(read_error)
+}
+
+fn read_error(e: std::io::Error) -> AppendError {
+    AppendError::Upload(match Late::of_error(&e) {
+        Some(Late::BodyIdle) => UploadError::Idle,
+        Some(_) => UploadError::TooSlow,
+        None => UploadError::Interrupted,
     })
 }
