@@ -93,6 +93,13 @@ impl AppState {
             storage: self.storage.clone(),
             settings: Arc::clone(&self.settings),
         });
+        registry.register::<crate::media::renditions::RenderWebJob>(
+            crate::media::renditions::RenderWebHandler {
+                db: self.db.clone(),
+                storage: self.storage.clone(),
+                settings: Arc::clone(&self.settings),
+            },
+        );
         registry.register::<DeleteBlobsJob>(DeleteBlobsHandler {
             storage: self.storage.clone(),
         });

@@ -44,6 +44,10 @@ pub enum Variant {
     Reel,
     /// A picture at most 1280 px wide: its rendition when the original is wider, else itself.
     Full,
+    /// A film for the browser: its web rendition when made, else the original.
+    Web,
+    /// A film's watermarked preview (only when made).
+    Preview,
 }
 
 impl Variant {
@@ -54,6 +58,8 @@ impl Variant {
             Self::Poster => "poster",
             Self::Reel => "reel",
             Self::Full => "full",
+            Self::Web => "web",
+            Self::Preview => "preview",
         }
     }
 
@@ -64,6 +70,8 @@ impl Variant {
             "poster" => Some(Self::Poster),
             "reel" => Some(Self::Reel),
             "full" => Some(Self::Full),
+            "web" => Some(Self::Web),
+            "preview" => Some(Self::Preview),
             _ => None,
         }
     }
@@ -80,6 +88,8 @@ impl Variant {
             Self::Poster => media.poster_key.as_deref(),
             Self::Reel => media.reel_key.as_deref(),
             Self::Full => media.full_key.as_deref().or(Some(media.blob_key.as_str())),
+            Self::Web => media.web_key.as_deref().or(Some(media.blob_key.as_str())),
+            Self::Preview => media.preview_key.as_deref(),
         }
     }
 }
@@ -332,6 +342,10 @@ async fn stream_local(
             (media.content_type.clone(), media.content_disposition())
         }
         Variant::Full => ("image/jpeg".to_owned(), "inline".to_owned()),
+        Variant::Web if media.web_key.is_none() => {
+            (media.content_type.clone(), media.content_disposition())
+        }
+        Variant::Web | Variant::Preview => ("video/mp4".to_owned(), "inline".to_owned()),
     };
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)

@@ -5,6 +5,7 @@
 //! - [`kinds`]: the allow-list (extensions, magic bytes, size limits per kind).
 //! - [`upload`]: the streaming upload pipeline.
 //! - [`resumable`]: resumable uploads (tus 1.0) for files too big for one request.
+//! - [`renditions`]: a film's web rendition and watermarked preview (ffmpeg, in a job).
 //! - [`analyze`]: the metadata job (dimensions, duration, thumbnails, posters).
 //! - [`links`]: signed, expiring links and the route that serves them.
 //! - [`handlers`] / [`views`]: the admin media library.
@@ -15,6 +16,7 @@ pub mod handlers;
 pub mod kinds;
 pub mod links;
 pub mod model;
+pub mod renditions;
 pub mod resumable;
 pub mod store;
 pub mod tables;
@@ -121,6 +123,8 @@ pub async fn delete_media(state: &AppState, actor: &AuditEntry<'_>, id: &str) ->
         media.poster_key.clone(),
         media.reel_key.clone(),
         media.full_key.clone(),
+        media.web_key.clone(),
+        media.preview_key.clone(),
     ]
     .into_iter()
     .flatten()

@@ -48,6 +48,10 @@ pub struct Media {
     pub reel_key: Option<String>,
     /// A picture's 1280 px rendition, when the original is wider.
     pub full_key: Option<String>,
+    /// A film re-encoded to start at once in a browser, at a capped bitrate.
+    pub web_key: Option<String>,
+    /// A smaller rendition of a film with PREVIEW written across it.
+    pub preview_key: Option<String>,
     /// What the metadata job found.
     #[sqlx(try_from = "String")]
     pub analysis: AnalysisState,
@@ -62,8 +66,8 @@ pub struct Media {
 /// Columns of [`Media`], in order, for `select`.
 pub const MEDIA_COLUMNS: &str = "id, name, folder, original_name, blob_key, kind, ext, \
     content_type, size_bytes, sha256, state, uploaded_by_user_id, uploaded_by_token_id, \
-    uploaded_by, width, height, duration_ms, poster_key, thumb_key, reel_key, full_key, analysis, \
-    analysis_note, created_at, updated_at";
+    uploaded_by, width, height, duration_ms, poster_key, thumb_key, reel_key, full_key, web_key, \
+    preview_key, analysis, analysis_note, created_at, updated_at";
 
 impl Media {
     /// The family of the file.

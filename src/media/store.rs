@@ -344,3 +344,24 @@ pub async fn newest_ready<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// Records a film's renditions; false when the row is gone.
+pub async fn save_renditions<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    web_key: &str,
+    preview_key: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update media set web_key = $2, preview_key = $3, updated_at = $4
+         where id = $1 and state = 'ready'",
+    )
+    .bind(id)
+    .bind(web_key)
+    .bind(preview_key)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

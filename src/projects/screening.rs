@@ -52,6 +52,15 @@ struct Shown<'a> {
     file: Option<Media>,
 }
 
+impl Shown<'_> {
+    /// A still whose file is a picture.
+    fn is_still(&self) -> bool {
+        Kind::parse(&self.deliverable.kind) == Some(Kind::Still)
+            && self.file.as_ref().map(Media::media_kind)
+                == Some(crate::media::kinds::MediaKind::Image)
+    }
+}
+
 /// A form of the room sent back with what was typed and what is wrong with it.
 pub enum Typed<'a> {
     /// A comment on a version.
@@ -271,7 +280,14 @@ impl Room<'_> {
                             a.button.button-primary href={(self.base) "/zip"} download { "Download everything (ZIP)" }
                         }
                     }
-                    @for s in shown { (self.deliverable(ctx, s)) }
+                    // Stills side by side in a grid; films and files one under the other.
+                    @for run in shown.chunk_by(|a, b| a.is_still() == b.is_still()) {
+                        @if run.len() > 1 && run[0].is_still() {
+                            div.stills-grid { @for s in run { (self.deliverable(ctx, s)) } }
+                        } @else {
+                            @for s in run { (self.deliverable(ctx, s)) }
+                        }
+                    }
                     @if super::reviews::open_for_review(project) {
                         @let typed = match &self.typed { Some(Typed::Review(t)) => Some(t), _ => None };
                         (super::reviews::section(ctx, &self.base, project, self.review.as_ref(), typed))
@@ -283,7 +299,6 @@ impl Room<'_> {
     }
 
     fn deliverable(&self, ctx: &RequestContext, s: &Shown<'_>) -> Markup {
-        let state = self.state;
         let d = s.deliverable;
         let kind = Kind::parse(&d.kind);
         let version = d.versions.first();
@@ -300,19 +315,7 @@ impl Room<'_> {
                             "v" (v.number) " · " (timestamp(v.created_at))
                             @if !v.note.is_empty() { " · " (v.note) }
                         }
-                        @if is_film {
-                            video id=(player) controls preload="metadata" width="960"
-                                poster=[file.poster_key.as_ref().map(|_| page_path(state, &file.id, Variant::Poster))]
-                                src=(page_path(state, &file.id, Variant::File)) {
-                                a href=(page_path(state, &file.id, Variant::File)) { "Watch " (d.title) }
-                            }
-                        } @else if file.media_kind() == crate::media::kinds::MediaKind::Image {
-                            a href=(page_path(state, &file.id, Variant::Full)) {
-                                img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";
-                            }
-                        } @else {
-                            a href=(page_path(state, &file.id, Variant::File)) { "Open " (file.original_name) }
-                        }
+                        (self.viewer(d, file, is_film, &player))
                         (self.download(v))
                         (self.feedback(ctx, v, kind == Some(Kind::Film), is_film.then_some(player.as_str())))
                         (self.answer(ctx, v))
@@ -320,6 +323,41 @@ impl Room<'_> {
                     (Some(_), None) => { p.muted { "This version is being replaced: look again soon." } }
                     (None, _) => { p.muted { "Coming soon." } }
                 }
+            }
+        }
+    }
+
+    /// How the client sees the file. While the quote's balance is owed nothing of the
+    /// original is handed out: a film plays its watermarked preview (or shows its poster until
+    /// the preview is made), a still shows its small rendition, other files only their name.
+    fn viewer(&self, d: &Deliverable, file: &Media, is_film: bool, player: &str) -> Markup {
+        let state = self.state;
+        let owed = self.owed.is_some();
+        let poster = file
+            .poster_key
+            .as_ref()
+            .map(|_| page_path(state, &file.id, Variant::Poster));
+        let is_image = file.media_kind() == crate::media::kinds::MediaKind::Image;
+        html! {
+            @if is_film && owed && file.preview_key.is_none() {
+                @if let Some(poster) = &poster { img.poster src=(poster) alt=(d.title) width="960"; }
+                p.muted.small { "A watermarked preview is being prepared. The film itself plays here once the balance is paid." }
+            } @else if is_film {
+                @let variant = if owed { Variant::Preview } else { Variant::Web };
+                video id=(player) controls preload="metadata" width="960" poster=[poster] src=(page_path(state, &file.id, variant)) {
+                    a href=(page_path(state, &file.id, variant)) { "Watch " (d.title) }
+                }
+                @if owed { p.muted.small { "A watermarked preview: the film itself plays here once the balance is paid." } }
+            } @else if is_image && owed {
+                img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";
+            } @else if is_image {
+                a href=(page_path(state, &file.id, Variant::Full)) {
+                    img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";
+                }
+            } @else if owed {
+                p { (file.original_name) }
+            } @else {
+                a href=(page_path(state, &file.id, Variant::File)) { "Open " (file.original_name) }
             }
         }
     }

@@ -275,6 +275,10 @@ pub async fn add_version(
     )
     .await?;
     store::touch(&mut tx, &project_id, now).await?;
+    // A film gets its web rendition and watermarked preview (nothing for other files).
+    crate::media::renditions::request(&mut tx, &media)
+        .await
+        .map_err(AppError::internal)?;
     let entry = AuditEntry {
         after: Some(json!({
             "deliverable": deliverable_id,

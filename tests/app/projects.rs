@@ -1188,9 +1188,204 @@ async fn downloads_wait_for_the_quotes_balance(backend: Backend) {
     app.stop().await;
 }
 
+/// A two-second film with sound, made by ffmpeg (its index at the end, as cameras write it).
+fn camera_film() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("film.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=640x360:rate=25:duration=2")
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg (scripts/test installs it)");
+    assert!(status.success());
+    std::fs::read(path).unwrap()
+}
+
+/// The boxes at the top level of an MP4, in order (`ftyp`, `moov`, `mdat`, …).
+fn top_boxes(bytes: &[u8]) -> Vec<String> {
+    let mut boxes = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        boxes.push(String::from_utf8_lossy(&bytes[at + 4..at + 8]).into_owned());
+        if size < 8 {
+            break;
+        }
+        at += size;
+    }
+    boxes
+}
+
+/// A film version gets a web rendition (index first, so it starts at once) and a watermarked
+/// preview; the room plays the preview, and hands out nothing of the original, while the
+/// quote's balance is owed, and the web rendition once it is paid.
+async fn films_play_from_a_web_rendition_and_a_preview_while_owed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    dataset(&app).await;
+    exec(
+        &app,
+        format!(
+            "update quotes set accepted_total_minor = 100000, accepted_deposit_minor = 30000 \
+             where id = '{QUOTE_1}'"
+        ),
+    )
+    .await;
+    let b = staff(&app).await;
+    let (project, page) =
+        post_and_follow(&b, &format!("/admin/project-from-quote/{QUOTE_1}"), &[]).await;
+    let project = project.split('?').next().unwrap().to_owned();
+    let link = client_link(&page);
+    post_and_follow(
+        &b,
+        &format!("{project}/deliverables"),
+        &[("title", "Launch film"), ("kind", "film")],
+    )
+    .await;
+    let deliverable = scalar(
+        &app,
+        "select id from deliverables where title = $1",
+        "Launch film",
+    )
+    .await;
+    let original = camera_film();
+    assert_eq!(
+        top_boxes(&original).last().map(String::as_str),
+        Some("moov"),
+        "{:?}",
+        top_boxes(&original)
+    );
+    let token = crate::media::token(&app).await;
+    let resp = crate::media::upload(&app, &token, "launch.mp4", original.clone(), None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let media = scalar(
+        &app,
+        "select id from media where original_name = $1",
+        "launch.mp4",
+    )
+    .await;
+    post_and_follow(
+        &b,
+        &format!("/admin/deliverable/{deliverable}/versions"),
+        &[("media", &media), ("note", "")],
+    )
+    .await;
+
+    // Before the preview exists, the owed room shows no player and no link to the original.
+    let client = app.new_browser();
+    let (_, room) = client.get_text(&link).await;
+    if !room.contains("/preview?") {
+        assert!(
+            room.contains("A watermarked preview is being prepared"),
+            "{room}"
+        );
+        assert!(!room.contains(&format!("/media/{media}/file")), "{room}");
+        assert!(!room.contains(&format!("/media/{media}/web")), "{room}");
+    }
+    crate::support::eventually(
+        "the renditions",
+        std::time::Duration::from_secs(60),
+        || async {
+            let done: Option<String> =
+                sqlx::query_scalar("select preview_key from media where id = $1")
+                    .bind(&media)
+                    .fetch_one(app.state.db.pool())
+                    .await
+                    .unwrap();
+            done
+        },
+    )
+    .await;
+
+    // Owed: the preview plays, index first; the original is nowhere on the page.
+    let (_, room) = client.get_text(&link).await;
+    assert!(room.contains(&format!("/media/{media}/preview?")), "{room}");
+    assert!(room.contains("A watermarked preview"), "{room}");
+    assert!(
+        !room.contains(&format!("/media/{media}/file"))
+            && !room.contains(&format!("/media/{media}/web")),
+        "{room}"
+    );
+    let src = attr_after(&room, "<video", "src=\"");
+    let resp = client.get(&src.replace("&amp;", "&")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "video/mp4");
+    let preview = resp.bytes().await.unwrap();
+    assert_eq!(
+        &top_boxes(&preview)[..2],
+        ["ftyp", "moov"],
+        "the preview starts at once"
+    );
+    assert_ne!(preview.as_ref(), original.as_slice());
+
+    // Paid: the web rendition plays (index first, sound kept), the original stays for download.
+    exec(
+        &app,
+        format!("update quotes set balance_paid_at = 1 where id = '{QUOTE_1}'"),
+    )
+    .await;
+    let (_, room) = client.get_text(&link).await;
+    assert!(room.contains(&format!("/media/{media}/web?")), "{room}");
+    assert!(!room.contains("A watermarked preview"), "{room}");
+    let src = attr_after(&room, "<video", "src=\"");
+    let web = client
+        .get(&src.replace("&amp;", "&"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        &top_boxes(&web)[..2],
+        ["ftyp", "moov"],
+        "the web rendition starts at once"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("web.mp4"), &web).unwrap();
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(dir.path().join("web.mp4"))
+        .output()
+        .unwrap();
+    let streams = String::from_utf8_lossy(&probe.stdout).into_owned();
+    assert!(
+        streams.contains("video") && streams.contains("audio"),
+        "{streams}"
+    );
+    app.stop().await;
+}
+
+/// The value of the first `attr` (e.g. `src="`) after `tag` in `html`.
+fn attr_after(html: &str, tag: &str, attr: &str) -> String {
+    let from = html
+        .find(tag)
+        .unwrap_or_else(|| panic!("no {tag} in {html}"));
+    let start = from + html[from..].find(attr).unwrap() + attr.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_owned()
+}
+
 crate::on_every_stack!(downloads_expire_and_count_completed_ones);
 
 on_both_backends!(
+    films_play_from_a_web_rendition_and_a_preview_while_owed,
     downloads_wait_for_the_quotes_balance,
     comments_and_answers_in_the_screening_room,
     a_project_starts_once_from_a_quote_or_a_booking,

@@ -1,0 +1,281 @@
+//! A film's renditions for the browser, made by ffmpeg in a job when a caller asks
+//! ([`request`]; projects ask for every film version):
+//!
+//! - **web** (`_derived/<id>/web.mp4`): H.264 at most 1920 px wide, a capped bitrate
+//!   ([`WEB_MAXRATE`]), AAC sound, and the index first (`-movflags +faststart`), so a 40 GB
+//!   master starts playing at once in the screening room; the original stays for download.
+//! - **preview** (`_derived/<id>/preview.mp4`): at most 1280 px, a lower cap, and PREVIEW
+//!   written across the picture (ffmpeg's `drawtext`; where it has no fonts, a translucent band
+//!   instead). The room plays it, and only it, while the quote's balance is owed.
+//!
+//! One ffmpeg run decodes the film once and writes both files into the data directory's `tmp`
+//! (a faststart file needs a seekable output); they are then streamed to storage block by
+//! block and removed. A missing ffmpeg leaves the film without renditions: the room then
+//! plays the original (or, while the balance is owed, shows the poster and says why).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt as _;
+use tokio::process::Command;
+
+use super::kinds::MediaKind;
+use super::model::Media;
+use super::store;
+use crate::db::{Db, now};
+use crate::jobs::{EnqueueOptions, Job, JobHandler, JobSpec, store as job_store};
+use crate::storage::{BlobHeaders, Storage};
+
+/// Peak bitrate of the web rendition (`-maxrate`).
+const WEB_MAXRATE: &str = "6M";
+/// Peak bitrate of the preview.
+const PREVIEW_MAXRATE: &str = "1500k";
+/// The text across a preview.
+const WATERMARK: &str = "PREVIEW";
+
+/// Make a film's web rendition and watermarked preview.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RenderWebJob {
+    /// The film.
+    pub media_id: String,
+}
+
+impl JobSpec for RenderWebJob {
+    const KIND: &'static str = "media.render_web";
+}
+
+/// Asks for the renditions of `media`, once (a film already asked for is not queued again),
+/// in the caller's transaction. Files that are not videos are ignored.
+pub async fn request(conn: &mut sqlx::AnyConnection, media: &Media) -> anyhow::Result<()> {
+    if media.media_kind() != MediaKind::Video || media.web_key.is_some() {
+        return Ok(());
+    }
+    job_store::enqueue(
+        conn,
+        &RenderWebJob {
+            media_id: media.id.clone(),
+        },
+        &EnqueueOptions {
+            run_at: None,
+            dedupe_key: Some(format!("render-web:{}", media.id)),
+            max_attempts: 3,
+        },
+        now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Runs [`RenderWebJob`].
+pub struct RenderWebHandler {
+    /// Where the rows are.
+    pub db: Db,
+    /// Where the files are.
+    pub storage: Storage,
+    /// ffmpeg's path and the data directory.
+    pub settings: std::sync::Arc<crate::config::Settings>,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for RenderWebHandler {
+    async fn run(&self, job: &Job) -> anyhow::Result<()> {
+        let spec: RenderWebJob = job.payload()?;
+        let Some(media) = store::find_ready(self.db.pool(), &spec.media_id).await? else {
+            return Ok(()); // deleted meanwhile
+        };
+        if media.web_key.is_some() {
+            return Ok(());
+        }
+        let Some(input) = self.input(&media).await? else {
+            tracing::warn!(media = %media.id, "no readable location for ffmpeg; no renditions");
+            return Ok(());
+        };
+        let dir = self.settings.data_dir.join("tmp");
+        crate::config::create_private_dir(&dir)?;
+        let web = TempFile(dir.join(format!("{}-web.mp4", media.id)));
+        let preview = TempFile(dir.join(format!("{}-preview.mp4", media.id)));
+        match self.encode(&input, &web.0, &preview.0, &media).await {
+            Encoded::Done => {}
+            Encoded::Missing => {
+                tracing::warn!(media = %media.id, path = %self.settings.ffmpeg_path, "ffmpeg is not installed: the film plays from its original");
+                return Ok(());
+            }
+            Encoded::Failed(why) => anyhow::bail!("ffmpeg could not make the renditions: {why}"),
+        }
+        let web_key = format!("_derived/{}/web.mp4", media.id);
+        let preview_key = format!("_derived/{}/preview.mp4", media.id);
+        self.store_file(&web.0, &web_key).await?;
+        self.store_file(&preview.0, &preview_key).await?;
+        if !store::save_renditions(self.db.pool(), &media.id, &web_key, &preview_key, now()).await?
+        {
+            // The film went while we worked: its renditions go too.
+            self.storage.delete(&web_key).await?;
+            self.storage.delete(&preview_key).await?;
+        }
+        tracing::info!(media = %media.id, "web rendition and preview made");
+        Ok(())
+    }
+}
+
+enum Encoded {
+    Done,
+    Missing,
+    Failed(String),
+}
+
+impl RenderWebHandler {
+    /// The local path, or a SAS URL valid for a working day.
+    async fn input(&self, media: &Media) -> anyhow::Result<Option<String>> {
+        Ok(match self.storage.local_path(&media.blob_key) {
+            Some(path) => Some(path.display().to_string()),
+            None => self
+                .storage
+                .sas_url(&media.blob_key, Duration::from_secs(8 * 3600))
+                .await?
+                .map(|url| url.to_string()),
+        })
+    }
+
+    /// Both renditions in one ffmpeg run: with the watermark's text, else with a band.
+    async fn encode(&self, input: &str, web: &Path, preview: &Path, media: &Media) -> Encoded {
+        // Real time on one core at the least, and never less than ten minutes.
+        let seconds = media.duration_ms.map_or(0, |ms| ms / 1000).max(0);
+        let timeout = Duration::from_secs(u64::try_from(seconds).unwrap_or(0) * 4 + 600);
+        let mut last = String::new();
+        for mark in [
+            format!(
+                "drawtext=text='{WATERMARK}':fontcolor=white@0.5:fontsize=h/7:\
+                 x=(w-text_w)/2:y=(h-text_h)/2:borderw=3:bordercolor=black@0.35"
+            ),
+            "drawbox=x=0:y=ih*0.42:w=iw:h=ih*0.16:color=white@0.45:t=fill".to_owned(),
+        ] {
+            let graph = format!(
+                "[0:v]split=2[a][b];[a]scale='min(1920,iw)':-2,format=yuv420p[web];\
+                 [b]scale='min(1280,iw)':-2,{mark},format=yuv420p[preview]"
+            );
+            let web_out = web.display().to_string();
+            let preview_out = preview.display().to_string();
+            let args = [
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                input,
+                "-filter_complex",
+                &graph,
+                "-map",
+                "[web]",
+                "-map",
+                "0:a?",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "23",
+                "-maxrate",
+                WEB_MAXRATE,
+                "-bufsize",
+                "12M",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "128k",
+                "-movflags",
+                "+faststart",
+                &web_out,
+                "-map",
+                "[preview]",
+                "-map",
+                "0:a?",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "28",
+                "-maxrate",
+                PREVIEW_MAXRATE,
+                "-bufsize",
+                "3M",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "96k",
+                "-movflags",
+                "+faststart",
+                &preview_out,
+            ];
+            match run(&self.settings.ffmpeg_path, &args, input, timeout).await {
+                Encoded::Failed(why) => last = why,
+                other => return other,
+            }
+        }
+        Encoded::Failed(last)
+    }
+
+    /// Streams a finished file to storage.
+    async fn store_file(&self, path: &Path, key: &str) -> anyhow::Result<()> {
+        let headers = BlobHeaders {
+            content_type: "video/mp4".to_owned(),
+            content_disposition: "inline".to_owned(),
+        };
+        let mut upload = self.storage.start_upload(key, &headers).await?;
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match file.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    upload.abort().await;
+                    return Err(e.into());
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = upload.write(&buf[..n]).await {
+                upload.abort().await;
+                return Err(e.into());
+            }
+        }
+        upload.finish().await?;
+        Ok(())
+    }
+}
+
+/// A file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn run(program: &str, args: &[&str], input: &str, timeout: Duration) -> Encoded {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Encoded::Missing,
+        Err(e) => return Encoded::Failed(e.to_string()),
+    };
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => Encoded::Failed(format!("timed out after {} s", timeout.as_secs())),
+        Ok(Err(e)) => Encoded::Failed(e.to_string()),
+        Ok(Ok(out)) if out.status.success() => Encoded::Done,
+        Ok(Ok(out)) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let first = stderr.lines().next().unwrap_or("no message").trim();
+            Encoded::Failed(first.replace(input, "<input>").chars().take(300).collect())
+        }
+    }
+}
