@@ -497,6 +497,23 @@ struct Entry {
     name: String,
     key: String,
     version_id: String,
+    /// Bytes of the file.
+    size: u64,
+}
+
+/// The exact length of the ZIP [`write_zip`] writes: every entry is streamed and stored, so
+/// async_zip writes the same headers whatever the sizes (a ZIP64 field in each local and
+/// central header, a 16-byte data descriptor, the ZIP64 end records); only the names and the
+/// sizes count. Checked against the writer in the tests below.
+fn zip_length<'a>(entries: impl IntoIterator<Item = (&'a str, u64)>) -> u64 {
+    const LOCAL: u64 = 30 + 20 + 16;
+    const CENTRAL: u64 = 46 + 28;
+    const END: u64 = 56 + 20 + 22;
+    entries
+        .into_iter()
+        .map(|(name, size)| LOCAL + CENTRAL + 2 * name.len() as u64 + size)
+        .sum::<u64>()
+        + END
 }
 
 /// `GET /screening/{id}/{sig}/zip`: every deliverable's newest version in one ZIP.
@@ -550,6 +567,7 @@ pub async fn zip(
             name,
             key: media.blob_key.clone(),
             version_id: v.id.clone(),
+            size: u64::try_from(media.size_bytes).unwrap_or(0),
         });
     }
     if entries.is_empty() {
@@ -575,6 +593,7 @@ pub async fn zip(
         .await?;
         rows.push(row);
     }
+    let length = zip_length(entries.iter().map(|e| (e.name.as_str(), e.size)));
     let (reader, writer) = tokio::io::duplex(ZIP_PIPE);
     let task = tokio::spawn(write_zip(state.clone(), entries, writer));
     let pool = pool.clone();
@@ -582,6 +601,7 @@ pub async fn zip(
         inner: tokio_util::io::ReaderStream::new(reader),
         task,
         bytes: 0,
+        length: i64::try_from(length).unwrap_or(i64::MAX),
         eof: false,
         done: false,
         completed: false,
@@ -601,6 +621,7 @@ pub async fn zip(
         )
         .header(poem::http::header::CACHE_CONTROL, "private, no-store")
         .header("x-content-type-options", "nosniff")
+        .header(poem::http::header::CONTENT_LENGTH, length.to_string())
         .body(poem::Body::from_bytes_stream(body)))
 }
 
@@ -640,6 +661,8 @@ struct ZipBody {
     inner: tokio_util::io::ReaderStream<tokio::io::DuplexStream>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     bytes: i64,
+    /// The `Content-Length` sent: the server may stop polling once it has them all.
+    length: i64,
     eof: bool,
     done: bool,
     completed: bool,
@@ -697,8 +720,53 @@ impl futures_util::Stream for ZipBody {
 impl Drop for ZipBody {
     fn drop(&mut self) {
         self.task.abort();
+        if self.eof && self.bytes != self.length {
+            tracing::error!(
+                sent = self.bytes,
+                announced = self.length,
+                "the ZIP's length was not the one announced"
+            );
+        }
+        // Every announced byte sent is a complete archive, whether or not the server polled
+        // the body to its end.
+        let completed = self.completed || self.bytes == self.length;
         if let Some(done) = self.on_done.take() {
-            done(self.bytes, self.completed);
+            done(self.bytes, completed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zip_length;
+
+    /// The announced length is the length async_zip writes, names in any script included.
+    #[tokio::test]
+    async fn the_zip_length_is_known_before_it_is_written() {
+        use futures_lite::AsyncWriteExt as _;
+        let cases: [&[(&str, usize)]; 3] = [
+            &[("film/a.mp4", 0)],
+            &[
+                ("Launch film/v1 launch.mp4", 70_001),
+                ("Stills/été 東京.jpg", 3),
+            ],
+            &[("x", 1), ("y/z", 65_536), ("docs/release form.pdf", 12)],
+        ];
+        for entries in cases {
+            let mut archive = async_zip::base::write::ZipFileWriter::with_tokio(Vec::new());
+            for (name, size) in entries {
+                let entry = async_zip::ZipEntryBuilder::new(
+                    (*name).to_owned().into(),
+                    async_zip::Compression::Stored,
+                )
+                .unix_permissions(0o644);
+                let mut w = archive.write_entry_stream(entry).await.unwrap();
+                w.write_all(&vec![7u8; *size]).await.unwrap();
+                w.close().await.unwrap();
+            }
+            let written = archive.close().await.unwrap().into_inner();
+            let announced = zip_length(entries.iter().map(|(n, s)| (*n, *s as u64)));
+            assert_eq!(announced, written.len() as u64, "{entries:?}");
         }
     }
 }

@@ -1056,7 +1056,13 @@ async fn downloads_expire_and_count_completed_ones(stack: Stack) {
     let resp = client.get(&format!("{link}/zip")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/zip");
+    let announced: usize = resp.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let archive = resp.bytes().await.unwrap().to_vec();
+    assert_eq!(archive.len(), announced, "the ZIP's length is announced");
     let reader = async_zip::base::read::mem::ZipFileReader::new(archive)
         .await
         .expect("a valid ZIP");

@@ -276,6 +276,8 @@ async fn release(state: &AppState, id: &str, token: &str) {
 struct InFlight {
     start: u64,
     len: u64,
+    /// The block itself, taken back for the next one once storage has it.
+    bytes: Bytes,
     task: JoinHandle<Result<StagedBlock, StorageError>>,
 }
 
@@ -294,6 +296,8 @@ struct Writer<'a> {
     checksum: Option<(Checksum, Hasher)>,
     /// Offset after the last recorded piece.
     recorded: u64,
+    /// A stored block's buffer, ready for the next: the same few buffers serve the whole body.
+    spare: Option<BytesMut>,
 }
 
 impl<'a> Writer<'a> {
@@ -318,6 +322,7 @@ impl<'a> Writer<'a> {
                 (c, hasher)
             }),
             recorded: offset,
+            spare: None,
         }
     }
 
@@ -337,7 +342,10 @@ impl<'a> Writer<'a> {
             if block.len() == self.block_size {
                 // Sent (after waiting for room in flight) before the next block is reserved.
                 self.send(block.split().freeze()).await?;
-                block.reserve(self.block_size);
+                block = self
+                    .spare
+                    .take()
+                    .unwrap_or_else(|| BytesMut::with_capacity(self.block_size));
             }
             let room = (self.block_size - block.len()) as u64;
             match read_into(&mut body, &mut block, room).await {
@@ -405,9 +413,15 @@ impl<'a> Writer<'a> {
         self.next += len;
         let storage = self.state.storage.clone();
         let (key, staging) = (self.row.blob_key.clone(), self.row.id.clone());
+        let sent = bytes.clone();
         let task =
-            tokio::spawn(async move { storage.stage_block(&key, &staging, start, bytes).await });
-        self.in_flight.push_back(InFlight { start, len, task });
+            tokio::spawn(async move { storage.stage_block(&key, &staging, start, sent).await });
+        self.in_flight.push_back(InFlight {
+            start,
+            len,
+            bytes,
+            task,
+        });
         Ok(())
     }
 
@@ -432,6 +446,14 @@ impl<'a> Writer<'a> {
                 }))
             })?
             .map_err(UploadError::Storage)?;
+        // Storage is done with the block: its buffer serves the next one (when nothing else
+        // holds it and it is a whole block).
+        if let Ok(mut buffer) = oldest.bytes.try_into_mut()
+            && buffer.capacity() >= self.block_size
+        {
+            buffer.clear();
+            self.spare = Some(buffer);
+        }
         let piece = Piece {
             start: i64::try_from(oldest.start).unwrap_or(i64::MAX),
             len: i64::try_from(oldest.len).unwrap_or(i64::MAX),
