@@ -17,7 +17,8 @@ create table resumable_uploads (
     received bigint not null default 0,
     -- What the upload is for (`project:<id>`), from its metadata; media does not read it.
     tag text,
-    state text not null default 'receiving' check (state in ('receiving', 'complete')),
+    -- `ending`: being removed (terminated or expired); nothing appends to it any more.
+    state text not null default 'receiving' check (state in ('receiving', 'complete', 'ending')),
     lease_token text,
     lease_until bigint,
     uploaded_by_user_id text,

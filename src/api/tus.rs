@@ -316,6 +316,11 @@ fn respond(result: Result<Response, Refusal>) -> Response {
             response
                 .headers_mut()
                 .insert("Tus-Resumable", HeaderValue::from_static(TUS_VERSION));
+            if refusal.status == StatusCode::PRECONDITION_FAILED {
+                response
+                    .headers_mut()
+                    .insert("Tus-Version", HeaderValue::from_static(TUS_VERSION));
+            }
             if refusal.status == StatusCode::SERVICE_UNAVAILABLE {
                 response
                     .headers_mut()

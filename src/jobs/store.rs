@@ -135,6 +135,22 @@ pub async fn complete<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Extends a running job's lease to `lease_until` (a handler that works longer than the lease
+/// calls it now and then); false when the job is no longer running.
+pub async fn extend_lease<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    job_id: &str,
+    lease_until: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("update jobs set locked_until = $2 where id = $1 and status = 'running'")
+            .bind(job_id)
+            .bind(lease_until)
+            .execute(ex)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records a failure: back to `queued` at `retry_at`, or `dead` when `dead` is true. False
 /// when this worker no longer held the job (its lease ran out and another worker took it).
 pub async fn fail<'e>(

@@ -94,9 +94,15 @@ impl JobHandler for RenderWebHandler {
         };
         let dir = self.settings.data_dir.join("tmp");
         crate::config::create_private_dir(&dir)?;
-        let web = TempFile(dir.join(format!("{}-web.mp4", media.id)));
-        let preview = TempFile(dir.join(format!("{}-preview.mp4", media.id)));
-        match self.encode(&input, &web.0, &preview.0, &media).await {
+        // Per job and attempt: a second run never writes into this one's files.
+        let stem = format!("{}-{}-{}", media.id, job.id, job.attempts);
+        let web = TempFile(dir.join(format!("{stem}-web.mp4")));
+        let preview = TempFile(dir.join(format!("{stem}-preview.mp4")));
+        // ffmpeg may work for hours: the job's lease is extended while it does.
+        let heartbeat = Heartbeat(tokio::spawn(extend_lease(self.db.clone(), job.id.clone())));
+        let encoded = self.encode(&input, &web.0, &preview.0, &media).await;
+        drop(heartbeat);
+        match encoded {
             Encoded::Done => {}
             Encoded::Missing => {
                 tracing::warn!(media = %media.id, path = %self.settings.ffmpeg_path, "ffmpeg is not installed: the film plays from its original");
@@ -126,13 +132,16 @@ enum Encoded {
 }
 
 impl RenderWebHandler {
-    /// The local path, or a SAS URL valid for a working day.
+    /// The local path, or a SAS URL valid an hour longer than ffmpeg may take.
     async fn input(&self, media: &Media) -> anyhow::Result<Option<String>> {
         Ok(match self.storage.local_path(&media.blob_key) {
             Some(path) => Some(path.display().to_string()),
             None => self
                 .storage
-                .sas_url(&media.blob_key, Duration::from_secs(8 * 3600))
+                .sas_url(
+                    &media.blob_key,
+                    time_allowed(media) + Duration::from_secs(3600),
+                )
                 .await?
                 .map(|url| url.to_string()),
         })
@@ -140,9 +149,7 @@ impl RenderWebHandler {
 
     /// Both renditions in one ffmpeg run: with the watermark's text, else with a band.
     async fn encode(&self, input: &str, web: &Path, preview: &Path, media: &Media) -> Encoded {
-        // Real time on one core at the least, and never less than ten minutes.
-        let seconds = media.duration_ms.map_or(0, |ms| ms / 1000).max(0);
-        let timeout = Duration::from_secs(u64::try_from(seconds).unwrap_or(0) * 4 + 600);
+        let timeout = time_allowed(media);
         let mut last = String::new();
         for mark in [
             format!(
@@ -152,8 +159,8 @@ impl RenderWebHandler {
             "drawbox=x=0:y=ih*0.42:w=iw:h=ih*0.16:color=white@0.45:t=fill".to_owned(),
         ] {
             let graph = format!(
-                "[0:v]split=2[a][b];[a]scale='min(1920,iw)':-2,format=yuv420p[web];\
-                 [b]scale='min(1280,iw)':-2,{mark},format=yuv420p[preview]"
+                "[0:v]split=2[a][b];[a]scale='trunc(min(1920,iw)/2)*2':-2,format=yuv420p[web];\
+                 [b]scale='trunc(min(1280,iw)/2)*2':-2,{mark},format=yuv420p[preview]"
             );
             let web_out = web.display().to_string();
             let preview_out = preview.display().to_string();
@@ -243,6 +250,36 @@ impl RenderWebHandler {
         }
         upload.finish().await?;
         Ok(())
+    }
+}
+
+/// How long ffmpeg may take: four times the film's length (a quarter of real time) and ten
+/// minutes more; when the length is not known yet, a second per MiB.
+fn time_allowed(media: &Media) -> Duration {
+    let seconds = match media.duration_ms {
+        Some(ms) => u64::try_from(ms / 1000).unwrap_or(0) * 4,
+        None => u64::try_from(media.size_bytes).unwrap_or(0) / (1024 * 1024),
+    };
+    Duration::from_secs(seconds + 600)
+}
+
+/// Extends the job's lease every minute while it lives.
+async fn extend_lease(db: Db, job_id: String) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let until = now() + 300;
+        if let Err(e) = job_store::extend_lease(db.pool(), &job_id, until).await {
+            tracing::warn!(error = %e, job = %job_id, "could not extend the rendition job's lease");
+        }
+    }
+}
+
+/// The lease's task, stopped when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -349,7 +349,13 @@ impl Room<'_> {
                 }
                 @if owed { p.muted.small { "A watermarked preview: the film itself plays here once the balance is paid." } }
             } @else if is_image && owed {
-                img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";
+                // The small rendition only: before it exists (or if it cannot be made) the
+                // picture waits, rather than the original standing in for it.
+                @if file.thumb_key.is_some() {
+                    img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";
+                } @else {
+                    p.muted.small { (d.title) ": shown here once the balance is paid." }
+                }
             } @else if is_image {
                 a href=(page_path(state, &file.id, Variant::Full)) {
                     img src=(page_path(state, &file.id, Variant::Thumb)) alt=(d.title) loading="lazy";

@@ -37,6 +37,28 @@ pub struct StagedBlock {
 }
 
 impl Storage {
+    /// Prepares staged blob `staging` (bound for `key`): locally, its empty staging file;
+    /// nothing on Azure.
+    pub async fn begin_staged(&self, staging: &str) -> Result<(), StorageError> {
+        match &*self.backend {
+            Backend::Local { root } => {
+                let path = staging_path(root, staging)?;
+                blocking(move || {
+                    if let Some(dir) = path.parent() {
+                        crate::config::create_private_dir(dir)?;
+                    }
+                    std::fs::OpenOptions::new()
+                        .create_new(true)
+                        .write(true)
+                        .open(&path)
+                        .map(drop)
+                })
+                .await
+            }
+            Backend::Azure { .. } => Ok(()),
+        }
+    }
+
     /// Writes the piece of staged blob `staging` (bound for `key`) that starts at `offset`.
     /// Nothing is visible at `key` until [`Storage::commit_staged`].
     pub async fn stage_block(
@@ -50,14 +72,9 @@ impl Storage {
             Backend::Local { root } => {
                 let path = staging_path(root, staging)?;
                 blocking(move || {
-                    if let Some(dir) = path.parent() {
-                        crate::config::create_private_dir(dir)?;
-                    }
-                    let file = std::fs::OpenOptions::new()
-                        .create(true)
-                        .write(true)
-                        .truncate(false)
-                        .open(&path)?;
+                    // The file is made by `begin_staged`: a late write after a removal or a
+                    // commit finds nothing to write into.
+                    let file = std::fs::OpenOptions::new().write(true).open(&path)?;
                     file.write_all_at(&bytes, offset)
                 })
                 .await?;
@@ -211,7 +228,11 @@ fn commit_local(
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::rename(staged, target)
+    match std::fs::rename(staged, target) {
+        // Another commit of the same file renamed it first.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => Ok(()),
+        other => other,
+    }
 }
 
 async fn blocking<T: Send + 'static>(

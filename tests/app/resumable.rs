@@ -263,7 +263,6 @@ async fn a_cut_upload_resumes_and_completes(stack: Stack) {
     );
     let stored = stored.bytes().await.unwrap();
     assert_eq!(Sha256::digest(&stored), Sha256::digest(&source));
-    assert_eq!(rows(&app, "resumable_upload_blocks").await, 0);
     if stack.storage == StorageKind::Local {
         assert_eq!(
             app.state
@@ -279,6 +278,27 @@ async fn a_cut_upload_resumes_and_completes(stack: Stack) {
         StatusCode::CONFLICT,
         "a complete upload takes no more"
     );
+
+    // A day later the sweep forgets the completed upload (its row and its pieces' rows); the
+    // file stays.
+    sqlx::query("update resumable_uploads set expires_at = $1 where id = $2")
+        .bind(flashstudio::db::now() - 1)
+        .bind(&id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    flashstudio::media::resumable::sweep_expired(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(rows(&app, "resumable_uploads").await, 0);
+    assert_eq!(rows(&app, "resumable_upload_blocks").await, 0);
+    assert!(
+        flashstudio::media::store::find_ready(app.state.db.pool(), &id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(tus.offset(&path).await.0, StatusCode::NOT_FOUND);
     app.stop().await;
 }
 
@@ -356,6 +376,49 @@ async fn refused_terminated_and_expired_uploads_leave_nothing(stack: Stack) {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(tus.offset(&path).await.0, StatusCode::NOT_FOUND);
     assert_eq!(app.state.storage.staged_pieces(&key, &id).await.unwrap(), 0);
+
+    // Past its expiry but being sent right now: the sweep leaves it to its request, which
+    // completes it; and a DELETE while it is being sent is told to wait.
+    let path = tus.create("live.mp4", source.len()).await;
+    let id = path.trim_start_matches("/api/uploads/").to_owned();
+    let mut open = raw_patch(&tus.base, &tus.token, &path, 0, source.len()).await;
+    open.write_all(&source[..MIB]).await.unwrap();
+    open.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqlx::query("update resumable_uploads set expires_at = $1 where id = $2")
+        .bind(flashstudio::db::now() - 1)
+        .bind(&id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let swept = flashstudio::media::resumable::sweep_expired(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(swept, 0, "a live upload is not swept");
+    let resp = tus.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::LOCKED);
+    open.write_all(&source[MIB..]).await.unwrap();
+    let answer = read_answer(&mut open).await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    let key: String = sqlx::query_scalar("select blob_key from media where id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    flashstudio::media::delete_media(
+        &app.state,
+        &flashstudio::audit::AuditEntry::by_actor(None, "tests", "media.delete", "media", &id),
+        &id,
+    )
+    .await
+    .unwrap();
+    assert!(app.state.storage.size(&key).await.unwrap().is_none());
+    for table in ["resumable_upload_blocks", "resumable_uploads"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("delete from {table}")))
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+    }
 
     // Expired, never finished: 404 on HEAD, 410 on PATCH, and the sweep leaves nothing.
     let path = tus.create("abandoned.mp4", source.len()).await;

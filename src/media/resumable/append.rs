@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _};
 use tokio::task::JoinHandle;
 
 use super::store::{self, Piece, Row};
-use super::{Upload, finish, lease_secs};
+use super::{Upload, expiry_secs, finish, lease_secs};
 use crate::db::{new_id, now};
 use crate::http::deadlines::Late;
 use crate::media::kinds::{FileType, SNIFF_LEN};
@@ -106,6 +106,14 @@ pub enum AppendError {
     /// `Upload-Checksum` did not match the body; nothing of it was kept.
     #[error("the request's checksum does not match its body; nothing of it was kept")]
     ChecksumMismatch,
+    /// The first request ended before the bytes that show the file's type.
+    #[error("the first request must carry at least the file's first {0} bytes")]
+    HeadTooShort(usize),
+    /// The upload has been cut into too many pieces for storage to join.
+    #[error(
+        "this upload was sent in too many small pieces for storage to join; send the rest in larger requests, or start it again"
+    )]
+    TooManyPieces,
     /// The file was refused (its first bytes) or could not be stored.
     #[error(transparent)]
     Upload(#[from] UploadError),
@@ -129,6 +137,7 @@ impl AppendError {
             Self::TooLong => S::PAYLOAD_TOO_LARGE,
             // tus's checksum extension: 460 Checksum Mismatch.
             Self::ChecksumMismatch => S::from_u16(460).unwrap_or(S::BAD_REQUEST),
+            Self::HeadTooShort(_) | Self::TooManyPieces => S::BAD_REQUEST,
             Self::Upload(e) => e.status(),
         }
     }
@@ -164,17 +173,27 @@ pub async fn append<R: AsyncRead + Unpin>(
     let row = store::find(state.db.pool(), id)
         .await?
         .ok_or(AppendError::NotFound)?;
+    let length = u64::try_from(row.length).unwrap_or(0);
+    let pieces = u64::try_from(store::piece_count(state.db.pool(), id).await?).unwrap_or(0);
+    let block = state.settings.upload_block_size as u64;
+    if pieces + (length - offset).div_ceil(block) + 1 > super::MAX_PIECES {
+        lease.release().await;
+        return Err(AppendError::TooManyPieces);
+    }
     let mut writer = Writer::new(state, &row, &token, offset, checksum);
     let received = writer.run(body).await;
+    // Nothing of this request may write after its lease is given back.
+    writer.stop_in_flight().await;
+    let media = match received {
+        Ok(received) if received == length => Some(finish(state, id).await),
+        Ok(_) => None,
+        Err(e) => {
+            lease.release().await;
+            return Err(e);
+        }
+    };
     lease.release().await;
-    let received = received?;
-    let mut media = None;
-    if received == writer.length {
-        let done = store::find(state.db.pool(), id)
-            .await?
-            .ok_or(AppendError::NotFound)?;
-        media = Some(finish(state, &done).await?);
-    }
+    let media = media.transpose()?;
     let upload = store::find(state.db.pool(), id)
         .await?
         .ok_or(AppendError::NotFound)?;
@@ -298,6 +317,8 @@ struct Writer<'a> {
     recorded: u64,
     /// A stored block's buffer, ready for the next: the same few buffers serve the whole body.
     spare: Option<BytesMut>,
+    /// When the lease and the expiry were last renewed.
+    renewed: tokio::time::Instant,
 }
 
 impl<'a> Writer<'a> {
@@ -323,6 +344,40 @@ impl<'a> Writer<'a> {
             }),
             recorded: offset,
             spare: None,
+            renewed: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Renews the lease and the expiry a third of the lease after the last renewal (blocks
+    /// recorded renew them too): a slow body, or one whose pieces wait for its checksum, keeps
+    /// its upload.
+    async fn heartbeat(&mut self) -> Result<(), AppendError> {
+        let every = Duration::from_secs(u64::try_from(lease_secs(self.state) / 3).unwrap_or(30));
+        if self.renewed.elapsed() < every {
+            return Ok(());
+        }
+        let now = now();
+        let renewed = store::renew_lease(
+            self.state.db.pool(),
+            &self.row.id,
+            self.token,
+            now + lease_secs(self.state),
+            now + expiry_secs(self.state),
+        )
+        .await?;
+        if !renewed {
+            return Err(AppendError::Busy);
+        }
+        self.renewed = tokio::time::Instant::now();
+        Ok(())
+    }
+
+    /// Stops what is still on its way to storage (after a failure): the tasks are aborted and
+    /// awaited, so none of this request's writes outlives its lease.
+    async fn stop_in_flight(&mut self) {
+        for block in self.in_flight.drain(..) {
+            block.task.abort();
+            let _ = block.task.await;
         }
     }
 
@@ -333,9 +388,6 @@ impl<'a> Writer<'a> {
         let mut block = BytesMut::with_capacity(self.block_size);
         if self.next == 0 {
             let head = self.check_head(&mut body).await?;
-            if head.is_empty() {
-                return Ok(self.recorded);
-            }
             block.extend_from_slice(&head);
         }
         let outcome = loop {
@@ -347,6 +399,7 @@ impl<'a> Writer<'a> {
                     .take()
                     .unwrap_or_else(|| BytesMut::with_capacity(self.block_size));
             }
+            self.heartbeat().await?;
             let room = (self.block_size - block.len()) as u64;
             match read_into(&mut body, &mut block, room).await {
                 Ok(0) => break Ok(()),
@@ -380,15 +433,21 @@ impl<'a> Writer<'a> {
         let mut head = vec![0u8; want];
         let mut filled = 0;
         while filled < want {
-            match read_some(body, &mut head[filled..]).await {
-                Ok(0) | Err(_) => return Ok(Vec::new()),
-                Ok(n) => filled += n,
+            match read_some(body, &mut head[filled..]).await? {
+                0 => return Err(AppendError::HeadTooShort(want)),
+                n => filled += n,
             }
         }
         let file_type = FileType::from_ext(&self.row.ext);
         if !file_type.is_some_and(|t| t.matches(&head)) {
             let ext = file_type.map_or("", |t| t.ext);
-            // Nothing was stored; the upload cannot succeed, so it goes now.
+            // Nothing was stored; the upload cannot succeed, so it goes now (with its empty
+            // staging file).
+            self.state
+                .storage
+                .discard_staged(&self.row.blob_key, &self.row.id)
+                .await
+                .map_err(UploadError::Storage)?;
             let mut conn = self.state.db.pool().acquire().await?;
             store::delete(&mut conn, &self.row.id).await?;
             return Err(UploadError::ContentMismatch {
@@ -486,12 +545,12 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    async fn record(&self, pieces: &[Piece]) -> Result<(), AppendError> {
+    async fn record(&mut self, pieces: &[Piece]) -> Result<(), AppendError> {
         let now = now();
         let times = (
             now,
             now + lease_secs(self.state),
-            now + super::expiry_secs(self.state),
+            now + expiry_secs(self.state),
         );
         let mut tx = self.state.db.begin().await?;
         if !store::record_pieces(&mut tx, &self.row.id, self.token, pieces, times).await? {
@@ -499,6 +558,7 @@ impl<'a> Writer<'a> {
             return Err(AppendError::Busy);
         }
         tx.commit().await?;
+        self.renewed = tokio::time::Instant::now();
         Ok(())
     }
 }

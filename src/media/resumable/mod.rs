@@ -86,19 +86,29 @@ impl From<Row> for Upload {
     }
 }
 
-/// The largest file the endpoint takes of `kind`.
+/// Pieces an upload may have: an Azure blob holds at most 50,000 blocks, and every request
+/// cut short adds a partial one.
+pub const MAX_PIECES: u64 = 50_000;
+/// Of those, what a file may need when sent whole; the rest is room for cuts.
+const PIECES_FOR_THE_FILE: u64 = 45_000;
+
+/// The largest file the endpoint takes of `kind` (within [`PIECES_FOR_THE_FILE`] blocks).
 pub fn limit_for(state: &AppState, kind: MediaKind) -> u64 {
     let limits = &state.settings.upload_limits;
-    match kind {
+    let by_kind = match kind {
         MediaKind::Video | MediaKind::Archive => limits.resumable.max(kind.limit(limits)),
         _ => kind.limit(limits),
-    }
+    };
+    by_kind.min(PIECES_FOR_THE_FILE * state.settings.upload_block_size as u64)
 }
 
 /// The largest file the endpoint takes at all (`Tus-Max-Size`).
 pub fn max_size(state: &AppState) -> u64 {
     let limits = &state.settings.upload_limits;
-    limits.resumable.max(limits.largest())
+    limits
+        .resumable
+        .max(limits.largest())
+        .min(PIECES_FOR_THE_FILE * state.settings.upload_block_size as u64)
 }
 
 /// Starts an upload of `length` bytes named `file_name`: checks the name's type and the
@@ -155,6 +165,11 @@ pub async fn create(
         expires_at: now + expiry_secs(state),
     };
     store::insert(state.db.pool(), &row).await?;
+    if let Err(e) = state.storage.begin_staged(&row.id).await {
+        let mut conn = state.db.pool().acquire().await?;
+        store::delete(&mut conn, &row.id).await?;
+        return Err(UploadError::Storage(e));
+    }
     tracing::info!(upload = %row.id, bytes = length, "resumable upload started");
     Ok(row.into())
 }
@@ -163,18 +178,18 @@ fn expiry_secs(state: &AppState) -> i64 {
     i64::try_from(state.settings.upload_resumable_expiry.as_secs()).unwrap_or(86_400)
 }
 
-/// An upload by id; `None` when unknown or expired. One fully received but not yet committed
-/// (its process stopped in between) is completed now.
+/// An upload by id; `None` when unknown, expired or being removed. One fully received but not
+/// yet committed (its process stopped in between) is completed now, expired or not.
 pub async fn find(state: &AppState, id: &str) -> Result<Option<Upload>, UploadError> {
     let Some(row) = store::find(state.db.pool(), id).await? else {
         return Ok(None);
     };
-    if row.state == "receiving" && row.expires_at <= now() {
-        return Ok(None);
-    }
     if row.state == "receiving" && row.received == row.length {
-        finish(state, &row).await?;
+        finish(state, &row.id).await?;
         return Ok(store::find(state.db.pool(), id).await?.map(Upload::from));
+    }
+    if row.state == "ending" || (row.state == "receiving" && row.expires_at <= now()) {
+        return Ok(None);
     }
     Ok(Some(row.into()))
 }
@@ -203,23 +218,30 @@ pub enum Terminated {
     Busy,
 }
 
-/// Removes an unfinished upload and everything stored for it.
+/// Removes an unfinished upload and everything stored for it. The row is claimed first
+/// (`ending`), so no request appends to it and no completion races the removal.
 pub async fn terminate(state: &AppState, id: &str) -> Result<Terminated, UploadError> {
     let Some(row) = store::find(state.db.pool(), id).await? else {
         return Ok(Terminated::NotFound);
     };
-    if row.state == "complete" {
-        return Ok(Terminated::Complete);
+    match row.state.as_str() {
+        "complete" => return Ok(Terminated::Complete),
+        "ending" => return Ok(Terminated::NotFound),
+        _ => {}
     }
-    if row.lease_until.is_some_and(|until| until > now()) {
+    if row.received == row.length {
+        // Fully received: it is being completed, not removed.
+        return Ok(Terminated::Busy);
+    }
+    if !store::claim_for_removal(state.db.pool(), id, now(), false).await? {
         return Ok(Terminated::Busy);
     }
     drop_upload(&state.db, &state.storage, &row).await?;
     Ok(Terminated::Removed)
 }
 
-/// Pieces first (a row without pieces is harmless; pieces without a row would be lost), then
-/// the row.
+/// Pieces first, then the rows (a row without pieces is harmless; pieces without a row would
+/// be lost). A failure leaves the row `ending` and past its expiry: the sweep tries again.
 async fn drop_upload(db: &Db, storage: &Storage, row: &Row) -> Result<(), UploadError> {
     storage
         .discard_staged(&row.blob_key, &row.id)
@@ -231,13 +253,31 @@ async fn drop_upload(db: &Db, storage: &Storage, row: &Row) -> Result<(), Upload
     Ok(())
 }
 
-/// Commits a fully received upload and makes its media row. Safe to repeat and to race: the
-/// storage commit is idempotent and only one caller marks the row complete.
-async fn finish(state: &AppState, row: &Row) -> Result<Media, UploadError> {
-    let blocks: Vec<StagedBlock> = store::pieces(state.db.pool(), &row.id)
+/// Commits a fully received upload and makes its media row. Safe to repeat and to race: it
+/// reads the row again, commits the recorded pieces (kept until the row goes, so a second
+/// caller commits the same list) only when they add up to the file, and only one caller marks
+/// the row complete.
+async fn finish(state: &AppState, id: &str) -> Result<Media, UploadError> {
+    let row = store::find(state.db.pool(), id)
         .await?
+        .ok_or(UploadError::Interrupted)?;
+    if row.state == "complete" {
+        return media_store::find_ready(state.db.pool(), &row.id)
+            .await?
+            .ok_or(UploadError::Interrupted);
+    }
+    if row.state != "receiving" || row.received != row.length {
+        return Err(UploadError::Interrupted);
+    }
+    let pieces = store::pieces(state.db.pool(), &row.id).await?;
+    let total: i64 = pieces.iter().map(|(len, _)| len).sum();
+    if pieces.is_empty() || total != row.length {
+        tracing::error!(upload = %row.id, total, length = row.length, "the recorded pieces do not add up to the file; not committed");
+        return Err(UploadError::Interrupted);
+    }
+    let blocks: Vec<StagedBlock> = pieces
         .into_iter()
-        .map(|id| StagedBlock { id })
+        .map(|(_, id)| StagedBlock { id })
         .collect();
     let kind = MediaKind::parse(&row.kind).unwrap_or(MediaKind::Archive);
     let headers = BlobHeaders {
@@ -253,7 +293,7 @@ async fn finish(state: &AppState, row: &Row) -> Result<Media, UploadError> {
     let now = now();
     let mut tx = state.db.begin().await?;
     if store::mark_complete(&mut tx, &row.id, now, now + KEEP_COMPLETE_SECS).await? {
-        record_media(&mut tx, row, now).await?;
+        record_media(&mut tx, &row, now).await?;
         tx.commit().await?;
         state.metrics.upload("stored", length);
         tracing::info!(media = %row.id, blob = %row.blob_key, bytes = length, "resumable upload complete");
@@ -317,24 +357,43 @@ async fn record_media(
     Ok(())
 }
 
-/// The sweep's part: expired uploads lose their pieces and rows (a fully received one is
-/// completed instead); completed ones past their keeping time lose only the row. Returns how
-/// many rows went.
+/// The sweep's part, row by row (one that fails is logged and tried again next time; the
+/// others go on): a fully received upload is completed; an unfinished one past its expiry,
+/// and nobody appending to it, loses its pieces and rows; one left `ending` by a failed
+/// removal is removed again; a completed one past its keeping time loses only its row (the
+/// file stays). Returns how many rows went.
 pub async fn sweep_expired(state: &AppState) -> anyhow::Result<usize> {
     let expired = store::expired(state.db.pool(), now(), 200).await?;
     let mut swept = 0;
     for row in &expired {
-        if row.state == "receiving" && row.received == row.length {
-            finish(state, row).await?;
-            continue;
+        let outcome = match row.state.as_str() {
+            "receiving" if row.received == row.length => {
+                finish(state, &row.id).await.map(|_| false)
+            }
+            "receiving" => {
+                match store::claim_for_removal(state.db.pool(), &row.id, now(), true).await {
+                    Ok(true) => drop_upload(&state.db, &state.storage, row)
+                        .await
+                        .map(|()| true),
+                    Ok(false) => Ok(false),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            "ending" => drop_upload(&state.db, &state.storage, row)
+                .await
+                .map(|()| true),
+            _ => match state.db.pool().acquire().await {
+                Ok(mut conn) => store::delete(&mut conn, &row.id).await.map_err(Into::into),
+                Err(e) => Err(e.into()),
+            },
+        };
+        match outcome {
+            Ok(true) => swept += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(upload = %row.id, error = %e, "could not sweep an expired upload; next time")
+            }
         }
-        if row.state == "receiving" {
-            drop_upload(&state.db, &state.storage, row).await?;
-        } else {
-            let mut conn = state.db.pool().acquire().await?;
-            store::delete(&mut conn, &row.id).await?;
-        }
-        swept += 1;
     }
     if swept > 0 {
         tracing::info!(count = swept, "swept expired resumable uploads");

@@ -193,17 +193,72 @@ pub async fn record_pieces(
     Ok(true)
 }
 
-/// The pieces of an upload, in order.
+/// The pieces of an upload, in order: (length, storage's name).
 pub async fn pieces<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select block_id from resumable_upload_blocks where upload_id = $1 order by start_at",
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select len, block_id from resumable_upload_blocks where upload_id = $1 order by start_at",
     )
     .bind(id)
     .fetch_all(ex)
     .await
+}
+
+/// How many pieces an upload has.
+pub async fn piece_count<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from resumable_upload_blocks where upload_id = $1")
+        .bind(id)
+        .fetch_one(ex)
+        .await
+}
+
+/// Renews the lease and the expiry while `token` holds the lease; false when it does not.
+pub async fn renew_lease<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    token: &str,
+    lease_until: i64,
+    expires_at: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update resumable_uploads set lease_until = $3, expires_at = $4
+         where id = $1 and lease_token = $2 and state = 'receiving'",
+    )
+    .bind(id)
+    .bind(token)
+    .bind(lease_until)
+    .bind(expires_at)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Claims an unfinished upload for removal (`ending`): only while nobody appends to it and it
+/// is not fully received (that one is being completed). With `expired_only`, only past its
+/// expiry. True when this call claimed it; from then on nothing appends to it.
+pub async fn claim_for_removal<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+    expired_only: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update resumable_uploads set state = 'ending', expires_at = $2
+         where id = $1 and state = 'receiving' and received < length
+           and (lease_until is null or lease_until <= $2)
+           and ($3 = 0 or expires_at <= $2)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(i64::from(expired_only))
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a fully received upload complete; false when it already was (or is gone).
@@ -224,12 +279,8 @@ pub async fn mark_complete(
     .bind(keep_until)
     .execute(&mut *conn)
     .await?;
-    if done.rows_affected() == 1 {
-        sqlx::query("delete from resumable_upload_blocks where upload_id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
+    // The pieces' rows stay until the upload's row goes: a late second completion commits
+    // the same list again instead of an empty one.
     Ok(done.rows_affected() == 1)
 }
 
