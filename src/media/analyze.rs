@@ -397,14 +397,29 @@ struct ProbeFormat {
     duration: Option<String>,
 }
 
-enum ToolOutcome {
+/// How a run of ffprobe or ffmpeg went.
+pub(super) enum ToolOutcome {
+    /// It succeeded; what it wrote to its standard output.
     Output(Vec<u8>),
+    /// It is not installed.
     Missing,
+    /// It failed; the first line it said, or why it was stopped.
     Failed(String),
 }
 
-/// Runs a tool; its first error line is kept (with the input, which may be a SAS URL, hidden).
+/// Runs a tool for at most [`TOOL_TIMEOUT`], keeping what it writes.
 async fn run_tool(program: &str, args: &[&str], input: &str) -> ToolOutcome {
+    run_tool_for(program, args, input, TOOL_TIMEOUT).await
+}
+
+/// Runs a tool for at most `timeout`; its first error line is kept (with the input, which may
+/// be a SAS URL, hidden).
+pub(super) async fn run_tool_for(
+    program: &str,
+    args: &[&str],
+    input: &str,
+    timeout: Duration,
+) -> ToolOutcome {
     let child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -417,8 +432,8 @@ async fn run_tool(program: &str, args: &[&str], input: &str) -> ToolOutcome {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ToolOutcome::Missing,
         Err(e) => return ToolOutcome::Failed(e.to_string()),
     };
-    match tokio::time::timeout(TOOL_TIMEOUT, child.wait_with_output()).await {
-        Err(_) => ToolOutcome::Failed(format!("timed out after {} s", TOOL_TIMEOUT.as_secs())),
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => ToolOutcome::Failed(format!("timed out after {} s", timeout.as_secs())),
         Ok(Err(e)) => ToolOutcome::Failed(e.to_string()),
         Ok(Ok(out)) if out.status.success() => ToolOutcome::Output(out.stdout),
         Ok(Ok(out)) => {

@@ -14,13 +14,12 @@
 //! plays the original (or, while the balance is owed, shows the poster and says why).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt as _;
-use tokio::process::Command;
 
+use super::analyze::{ToolOutcome, run_tool_for};
 use super::kinds::MediaKind;
 use super::model::Media;
 use super::store;
@@ -215,9 +214,11 @@ impl RenderWebHandler {
                 "+faststart",
                 &preview_out,
             ];
-            match run(&self.settings.ffmpeg_path, &args, input, timeout).await {
-                Encoded::Failed(why) => last = why,
-                other => return other,
+            // ffmpeg writes the files; its standard output stays empty.
+            match run_tool_for(&self.settings.ffmpeg_path, &args, input, timeout).await {
+                ToolOutcome::Output(_) => return Encoded::Done,
+                ToolOutcome::Missing => return Encoded::Missing,
+                ToolOutcome::Failed(why) => last = why,
             }
         }
         Encoded::Failed(last)
@@ -289,30 +290,5 @@ struct TempFile(PathBuf);
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-async fn run(program: &str, args: &[&str], input: &str, timeout: Duration) -> Encoded {
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Encoded::Missing,
-        Err(e) => return Encoded::Failed(e.to_string()),
-    };
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => Encoded::Failed(format!("timed out after {} s", timeout.as_secs())),
-        Ok(Err(e)) => Encoded::Failed(e.to_string()),
-        Ok(Ok(out)) if out.status.success() => Encoded::Done,
-        Ok(Ok(out)) => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let first = stderr.lines().next().unwrap_or("no message").trim();
-            Encoded::Failed(first.replace(input, "<input>").chars().take(300).collect())
-        }
     }
 }
