@@ -8,7 +8,8 @@
 //!   written across the picture (ffmpeg's `drawtext`; where it has no fonts, a translucent band
 //!   instead). The room plays it, and only it, while the quote's balance is owed.
 //!
-//! One ffmpeg run decodes the film once and writes both files into the data directory's `tmp`
+//! One ffmpeg run (its encoders on one thread each, so the server's requests keep the other
+//! cores) decodes the film once and writes both files into the data directory's `tmp`
 //! (a faststart file needs a seekable output); they are then streamed to storage block by
 //! block and removed. A missing ffmpeg leaves the film without renditions: the room then
 //! plays the original (or, while the balance is owed, shows the poster and says why).
@@ -179,6 +180,8 @@ impl RenderWebHandler {
                 "libx264",
                 "-preset",
                 "veryfast",
+                "-threads",
+                "1",
                 "-crf",
                 "23",
                 "-maxrate",
@@ -200,6 +203,8 @@ impl RenderWebHandler {
                 "libx264",
                 "-preset",
                 "veryfast",
+                "-threads",
+                "1",
                 "-crf",
                 "28",
                 "-maxrate",
