@@ -151,7 +151,10 @@ async fn patch_inner(req: &Request, id: &str, body: Body) -> Result<Response, Re
             )
         })?;
     let reader = deadlines::explain(req, body.into_async_read());
-    match resumable::append(state, id, offset, checksum, reader).await {
+    let declared = req
+        .header("content-length")
+        .and_then(|value| value.parse::<u64>().ok());
+    match resumable::append(state, id, offset, declared, checksum, reader).await {
         Ok(done) => {
             let mut response = with_upload_headers(
                 Response::builder().status(StatusCode::NO_CONTENT),

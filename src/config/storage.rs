@@ -246,5 +246,11 @@ mod tests {
         assert!(e.0.contains("AZURE_STORAGE_ACCOUNT"), "{e}");
         let e = Settings::from_map(&vars(&[("UPLOAD_BLOCK_SIZE_MB", "0")])).unwrap_err();
         assert!(e.0.starts_with("UPLOAD_BLOCK_SIZE_MB"), "{e}");
+        for hours in ["0", "145"] {
+            let e =
+                Settings::from_map(&vars(&[("UPLOAD_RESUMABLE_EXPIRY_HOURS", hours)])).unwrap_err();
+            assert!(e.0.starts_with("UPLOAD_RESUMABLE_EXPIRY_HOURS"), "{e}");
+        }
+        assert!(Settings::from_map(&vars(&[("UPLOAD_RESUMABLE_EXPIRY_HOURS", "144")])).is_ok());
     }
 }

@@ -56,11 +56,14 @@ impl UploadSizes {
         if !(1..=64).contains(&block_mb) {
             return Err(err("UPLOAD_BLOCK_SIZE_MB must be between 1 and 64."));
         }
-        let expiry_hours: u64 = at_least(
-            parse_num(vars, "UPLOAD_RESUMABLE_EXPIRY_HOURS", 24)?,
-            1,
-            "UPLOAD_RESUMABLE_EXPIRY_HOURS",
-        )?;
+        // Azure discards a blob's uncommitted blocks a week after the last one arrived: an
+        // upload must be finished or removed before that.
+        let expiry_hours: u64 = parse_num(vars, "UPLOAD_RESUMABLE_EXPIRY_HOURS", 24)?;
+        if !(1..=144).contains(&expiry_hours) {
+            return Err(err(
+                "UPLOAD_RESUMABLE_EXPIRY_HOURS must be between 1 and 144 (6 days: Azure drops unfinished uploads' blocks after 7).",
+            ));
+        }
         Ok(Self {
             limits,
             block_size: block_mb * 1024 * 1024,

@@ -136,18 +136,22 @@ pub async fn complete<'e>(
 }
 
 /// Extends a running job's lease to `lease_until` (a handler that works longer than the lease
-/// calls it now and then); false when the job is no longer running.
+/// calls it now and then); false when the job is no longer running or another claim (a later
+/// `attempt`) took it since.
 pub async fn extend_lease<'e>(
     ex: impl Executor<'e, Database = Any>,
     job_id: &str,
+    attempt: i64,
     lease_until: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("update jobs set locked_until = $2 where id = $1 and status = 'running'")
-            .bind(job_id)
-            .bind(lease_until)
-            .execute(ex)
-            .await?;
+    let done = sqlx::query(
+        "update jobs set locked_until = $3 where id = $1 and status = 'running' and attempts = $2",
+    )
+    .bind(job_id)
+    .bind(attempt)
+    .bind(lease_until)
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -222,6 +226,24 @@ pub async fn requeue_dead<'e>(
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Lets `dedupe_key` be used again when the job that holds it has ended (done or dead): the
+/// row stays, without its key. A queued or running job keeps it.
+pub async fn release_dedupe_key(
+    conn: &mut AnyConnection,
+    dedupe_key: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update jobs set dedupe_key = null, updated_at = $2
+         where dedupe_key = $1 and status in ('done', 'dead')",
+    )
+    .bind(dedupe_key)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Deletes finished jobs older than `before`.

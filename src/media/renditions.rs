@@ -46,12 +46,15 @@ impl JobSpec for RenderWebJob {
     const KIND: &'static str = "media.render_web";
 }
 
-/// Asks for the renditions of `media`, once (a film already asked for is not queued again),
-/// in the caller's transaction. Files that are not videos are ignored.
+/// Asks for the renditions of `media`, in the caller's transaction: once while a request is
+/// waiting or running; again when an earlier one ended without them (ffmpeg missing then, or
+/// every attempt failed). Files that are not videos are ignored.
 pub async fn request(conn: &mut sqlx::AnyConnection, media: &Media) -> anyhow::Result<()> {
     if media.media_kind() != MediaKind::Video || media.web_key.is_some() {
         return Ok(());
     }
+    let dedupe_key = format!("render-web:{}", media.id);
+    job_store::release_dedupe_key(conn, &dedupe_key, now()).await?;
     job_store::enqueue(
         conn,
         &RenderWebJob {
@@ -59,7 +62,7 @@ pub async fn request(conn: &mut sqlx::AnyConnection, media: &Media) -> anyhow::R
         },
         &EnqueueOptions {
             run_at: None,
-            dedupe_key: Some(format!("render-web:{}", media.id)),
+            dedupe_key: Some(dedupe_key),
             max_attempts: 3,
         },
         now(),
@@ -99,7 +102,11 @@ impl JobHandler for RenderWebHandler {
         let web = TempFile(dir.join(format!("{stem}-web.mp4")));
         let preview = TempFile(dir.join(format!("{stem}-preview.mp4")));
         // ffmpeg may work for hours: the job's lease is extended while it does.
-        let heartbeat = Heartbeat(tokio::spawn(extend_lease(self.db.clone(), job.id.clone())));
+        let heartbeat = Heartbeat(tokio::spawn(extend_lease(
+            self.db.clone(),
+            job.id.clone(),
+            job.attempts,
+        )));
         let encoded = self.encode(&input, &web.0, &preview.0, &media).await;
         drop(heartbeat);
         match encoded {
@@ -110,18 +117,40 @@ impl JobHandler for RenderWebHandler {
             }
             Encoded::Failed(why) => anyhow::bail!("ffmpeg could not make the renditions: {why}"),
         }
-        let web_key = format!("_derived/{}/web.mp4", media.id);
-        let preview_key = format!("_derived/{}/preview.mp4", media.id);
-        self.store_file(&web.0, &web_key).await?;
-        self.store_file(&preview.0, &preview_key).await?;
-        if !store::save_renditions(self.db.pool(), &media.id, &web_key, &preview_key, now()).await?
-        {
-            // The film went while we worked: its renditions go too.
-            self.storage.delete(&web_key).await?;
-            self.storage.delete(&preview_key).await?;
+        // Named per job and attempt, like the temporary files: only the run whose names the
+        // row records keeps its files, and every other run removes exactly its own.
+        let run = format!("{}-{}", job.id, job.attempts);
+        let web_key = format!("_derived/{}/web-{run}.mp4", media.id);
+        let preview_key = format!("_derived/{}/preview-{run}.mp4", media.id);
+        let saved = self
+            .store_and_save(&media.id, [(&web.0, &web_key), (&preview.0, &preview_key)])
+            .await;
+        if !matches!(saved, Ok(true)) {
+            // A failure half-way, the film gone meanwhile, or another run first: no orphans.
+            for key in [&web_key, &preview_key] {
+                if let Err(e) = self.storage.delete(key).await {
+                    tracing::warn!(error = %e, key, "could not remove an unused rendition");
+                }
+            }
         }
-        tracing::info!(media = %media.id, "web rendition and preview made");
+        if saved? {
+            tracing::info!(media = %media.id, "web rendition and preview made");
+        }
         Ok(())
+    }
+}
+
+impl RenderWebHandler {
+    /// Stores both files, then records their keys on the film. False when the film is gone
+    /// or already has renditions.
+    async fn store_and_save(
+        &self,
+        media_id: &str,
+        [(web, web_key), (preview, preview_key)]: [(&std::path::Path, &String); 2],
+    ) -> anyhow::Result<bool> {
+        self.store_file(web, web_key).await?;
+        self.store_file(preview, preview_key).await?;
+        Ok(store::save_renditions(self.db.pool(), media_id, web_key, preview_key, now()).await?)
     }
 }
 
@@ -168,8 +197,14 @@ impl RenderWebHandler {
                 "-v",
                 "error",
                 "-y",
+                // One thread to decode, one for the filters, one per encoder (below): a 4K
+                // master being encoded leaves the server's requests the other core.
+                "-threads",
+                "1",
                 "-i",
                 input,
+                "-filter_complex_threads",
+                "1",
                 "-filter_complex",
                 &graph,
                 "-map",
@@ -269,14 +304,21 @@ fn time_allowed(media: &Media) -> Duration {
     Duration::from_secs(seconds + 600)
 }
 
-/// Extends the job's lease every minute while it lives.
-async fn extend_lease(db: Db, job_id: String) {
+/// Extends the job's lease to five minutes ahead, at once and then every 20 seconds, whatever
+/// `JOB_LEASE_SECS` is, while this attempt still holds the job.
+async fn extend_lease(db: Db, job_id: String, attempt: i64) {
     loop {
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        let until = now() + 300;
-        if let Err(e) = job_store::extend_lease(db.pool(), &job_id, until).await {
-            tracing::warn!(error = %e, job = %job_id, "could not extend the rendition job's lease");
+        match job_store::extend_lease(db.pool(), &job_id, attempt, now() + 300).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job = %job_id, attempt, "the rendition job's lease was lost");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, job = %job_id, "could not extend the rendition job's lease");
+            }
         }
+        tokio::time::sleep(Duration::from_secs(20)).await;
     }
 }
 

@@ -345,7 +345,7 @@ pub async fn newest_ready<'e>(
     .await
 }
 
-/// Records a film's renditions; false when the row is gone.
+/// Records a film's renditions; false when the row is gone or has renditions already.
 pub async fn save_renditions<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
@@ -355,7 +355,7 @@ pub async fn save_renditions<'e>(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update media set web_key = $2, preview_key = $3, updated_at = $4
-         where id = $1 and state = 'ready'",
+         where id = $1 and state = 'ready' and web_key is null",
     )
     .bind(id)
     .bind(web_key)

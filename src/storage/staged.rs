@@ -37,6 +37,15 @@ pub struct StagedBlock {
 }
 
 impl Storage {
+    /// The most pieces one staged blob may have: Azure keeps at most 50,000 blocks per blob;
+    /// the local staging file has no such limit.
+    pub fn max_staged_pieces(&self) -> Option<u64> {
+        match *self.backend {
+            Backend::Local { .. } => None,
+            Backend::Azure { .. } => Some(50_000),
+        }
+    }
+
     /// Prepares staged blob `staging` (bound for `key`): locally, its empty staging file;
     /// nothing on Azure.
     pub async fn begin_staged(&self, staging: &str) -> Result<(), StorageError> {

@@ -1375,6 +1375,47 @@ async fn films_play_from_a_web_rendition_and_a_preview_while_owed(backend: Backe
         streams.contains("video") && streams.contains("audio"),
         "{streams}"
     );
+
+    // A request that ended without renditions (as when ffmpeg was missing) is made again when
+    // the film is added again, under names of its own; added twice, it is queued once.
+    let first_web = scalar(&app, "select web_key from media where id = $1", &media).await;
+    exec(
+        &app,
+        format!("update media set web_key = null, preview_key = null where id = '{media}'"),
+    )
+    .await;
+    for note in ["Again", "Again, twice"] {
+        post_and_follow(
+            &b,
+            &format!("/admin/deliverable/{deliverable}/versions"),
+            &[("media", &media), ("note", note)],
+        )
+        .await;
+    }
+    let jobs = |sql: &'static str| {
+        let (app, media) = (&app, media.clone());
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(format!("%{media}%"))
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let all = "select count(*) from jobs where kind = 'media.render_web' and payload like $1";
+    let keyed = "select count(*) from jobs where kind = 'media.render_web' and payload like $1 \
+                 and dedupe_key is not null";
+    assert_eq!((jobs(all).await, jobs(keyed).await), (2, 1));
+    let second_web = eventually("the renditions again", Duration::from_secs(60), || async {
+        let key: Option<String> = sqlx::query_scalar("select web_key from media where id = $1")
+            .bind(&media)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        key
+    })
+    .await;
+    assert_ne!(first_web, second_web);
     app.stop().await;
 }
 

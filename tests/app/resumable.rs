@@ -362,6 +362,23 @@ async fn refused_terminated_and_expired_uploads_leave_nothing(stack: Stack) {
     assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(tus.offset(&path).await.0, StatusCode::NOT_FOUND);
 
+    // Requests so small that the rest, sent in requests of that size, would need more pieces
+    // than an Azure blob may have: refused before anything is stored. Locally there is no
+    // such limit (this first request is then refused for carrying less than the file's head).
+    let path = tus.create("tiny-steps.mp4", 60 * MIB).await;
+    let resp = tus.patch(&path, 0, &film(1_000)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    let expected = match app.state.storage.max_staged_pieces() {
+        Some(_) => "requests of at least 1 MiB",
+        None => "first 4096 bytes",
+    };
+    assert!(message.contains(expected), "{message}");
+    assert_eq!(tus.offset(&path).await.1, Some(0));
+    let resp = tus.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
     // Terminated half-way: its pieces and rows are gone.
     let source = film(3 * MIB);
     let path = tus.create("rushes.mp4", source.len()).await;

@@ -111,9 +111,9 @@ pub enum AppendError {
     HeadTooShort(usize),
     /// The upload has been cut into too many pieces for storage to join.
     #[error(
-        "this upload was sent in too many small pieces for storage to join; send the rest in larger requests, or start it again"
+        "this upload would take too many small pieces for storage to join; send the rest in requests of at least {0} MiB, or start it again"
     )]
-    TooManyPieces,
+    TooManyPieces(usize),
     /// The file was refused (its first bytes) or could not be stored.
     #[error(transparent)]
     Upload(#[from] UploadError),
@@ -137,7 +137,7 @@ impl AppendError {
             Self::TooLong => S::PAYLOAD_TOO_LARGE,
             // tus's checksum extension: 460 Checksum Mismatch.
             Self::ChecksumMismatch => S::from_u16(460).unwrap_or(S::BAD_REQUEST),
-            Self::HeadTooShort(_) | Self::TooManyPieces => S::BAD_REQUEST,
+            Self::HeadTooShort(_) | Self::TooManyPieces(_) => S::BAD_REQUEST,
             Self::Upload(e) => e.status(),
         }
     }
@@ -152,13 +152,15 @@ pub struct Appended {
     pub media: Option<Media>,
 }
 
-/// Appends `body`, which starts at byte `offset` of upload `id`. A body cut short keeps what
-/// arrived (unless it carried a checksum, which then cannot be checked): the client asks for
-/// the offset and goes on from there.
+/// Appends `body`, which starts at byte `offset` of upload `id` and says it is `declared`
+/// bytes long (its `Content-Length`, when it gives one). A body cut short keeps what arrived
+/// (unless it carried a checksum, which then cannot be checked): the client asks for the
+/// offset and goes on from there.
 pub async fn append<R: AsyncRead + Unpin>(
     state: &AppState,
     id: &str,
     offset: u64,
+    declared: Option<u64>,
     checksum: Option<Checksum>,
     body: R,
 ) -> Result<Appended, AppendError> {
@@ -174,11 +176,17 @@ pub async fn append<R: AsyncRead + Unpin>(
         .await?
         .ok_or(AppendError::NotFound)?;
     let length = u64::try_from(row.length).unwrap_or(0);
-    let pieces = u64::try_from(store::piece_count(state.db.pool(), id).await?).unwrap_or(0);
-    let block = state.settings.upload_block_size as u64;
-    if pieces + (length - offset).div_ceil(block) + 1 > super::MAX_PIECES {
-        lease.release().await;
-        return Err(AppendError::TooManyPieces);
+    if let Some(max) = state.storage.max_staged_pieces() {
+        let pieces = u64::try_from(store::piece_count(state.db.pool(), id).await?).unwrap_or(0);
+        // Every request adds at least one piece: a client sending the rest in requests of
+        // this one's size must not run out of pieces near the end of a long upload.
+        let step = (state.settings.upload_block_size as u64).min(declared.unwrap_or(u64::MAX));
+        if pieces + (length - offset).div_ceil(step.max(1)) + 1 > max {
+            lease.release().await;
+            return Err(AppendError::TooManyPieces(
+                state.settings.upload_block_size / (1024 * 1024),
+            ));
+        }
     }
     let mut writer = Writer::new(state, &row, &token, offset, checksum);
     let received = writer.run(body).await;

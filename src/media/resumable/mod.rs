@@ -86,10 +86,9 @@ impl From<Row> for Upload {
     }
 }
 
-/// Pieces an upload may have: an Azure blob holds at most 50,000 blocks, and every request
-/// cut short adds a partial one.
-pub const MAX_PIECES: u64 = 50_000;
-/// Of those, what a file may need when sent whole; the rest is room for cuts.
+/// Of the pieces a staged blob may have (an Azure blob holds at most 50,000 blocks), what a
+/// file may need when sent whole; the rest is room for requests cut short, each of which adds
+/// a partial one.
 const PIECES_FOR_THE_FILE: u64 = 45_000;
 
 /// The largest file the endpoint takes of `kind` (within [`PIECES_FOR_THE_FILE`] blocks).
