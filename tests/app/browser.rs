@@ -29,9 +29,24 @@ fn artifacts() -> PathBuf {
 }
 
 struct Driver {
-    _process: tokio::process::Child,
+    process: tokio::process::Child,
     _profile: tempfile::TempDir,
     client: Client,
+}
+
+impl Drop for Driver {
+    /// chromedriver runs in a process group of its own, and the Chromium it starts in the same
+    /// one: all of it goes, also when a test ends without closing its session or fails
+    /// half-way (killing chromedriver alone left Chromium running, a looping film included,
+    /// beside the rest of the suite).
+    fn drop(&mut self) {
+        if let Some(pid) = self.process.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 async fn start_browser() -> Driver {
@@ -59,6 +74,7 @@ async fn start_browser_in(extra: &[&str], zone: Option<&str>) -> Driver {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
+        .process_group(0)
         .spawn()
         .unwrap_or_else(|e| {
             panic!("{driver_bin}: {e}. Install chromium-driver (scripts/test does).")
@@ -92,7 +108,7 @@ async fn start_browser_in(extra: &[&str], zone: Option<&str>) -> Driver {
         {
             Ok(client) => {
                 return Driver {
-                    _process: process,
+                    process,
                     _profile: profile,
                     client,
                 };
@@ -369,7 +385,7 @@ async fn a_visitor_shops_with_htmx_and_staff_edit_inline() {
             .unwrap();
     assert_eq!(title, "Control Room, Live");
 
-    driver.client.close().await.unwrap();
+    driver.client.clone().close().await.unwrap();
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
@@ -566,7 +582,7 @@ async fn a_customer_checks_out_through_the_dev_gateway() {
     wait_text(c, "#flash", "refund message", |t| t.contains("Refunded")).await;
     screenshot(c, "admin-order-refunded.png").await;
 
-    driver.client.close().await.unwrap();
+    driver.client.clone().close().await.unwrap();
 }
 
 /// Evaluates `script` (which returns a number) in the page.
@@ -1192,7 +1208,7 @@ async fn every_page_passes_axe() {
         }
     }
 
-    driver.client.close().await.unwrap();
+    driver.client.clone().close().await.unwrap();
     assert!(
         axe.found.is_empty(),
         "axe-core found {} violations:\n{}",
@@ -1288,7 +1304,7 @@ async fn a_files_details_open_in_view() {
         json!("#media-info"),
         "focus returns to the file's link"
     );
-    driver.client.close().await.unwrap();
+    driver.client.clone().close().await.unwrap();
 }
 
 /// Item 15 of the hardening issue: the home page's showreel plays muted over its poster, can be
@@ -2111,6 +2127,6 @@ async fn a_film_is_uploaded_commented_on_and_approved_in_the_browser() {
         "axe-core found:\n{}",
         axe.found.join("\n")
     );
-    driver.client.close().await.unwrap();
+    driver.client.clone().close().await.unwrap();
     app.stop().await;
 }
