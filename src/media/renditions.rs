@@ -1,15 +1,15 @@
 //! A film's renditions for the browser, made by ffmpeg in a job when a caller asks
 //! ([`request`]; projects ask for every film version):
 //!
-//! - **web** (`_derived/<id>/web.mp4`): H.264 at most 1920 px wide, a capped bitrate
+//! - **web** (`_derived/<id>/web-<job>-<attempt>.mp4`): H.264 at most 1920 px wide, a capped bitrate
 //!   ([`WEB_MAXRATE`]), AAC sound, and the index first (`-movflags +faststart`), so a 40 GB
 //!   master starts playing at once in the screening room; the original stays for download.
-//! - **preview** (`_derived/<id>/preview.mp4`): at most 1280 px, a lower cap, and PREVIEW
+//! - **preview** (`_derived/<id>/preview-<job>-<attempt>.mp4`): at most 1280 px, a lower cap, and PREVIEW
 //!   written across the picture (ffmpeg's `drawtext`; where it has no fonts, a translucent band
 //!   instead). The room plays it, and only it, while the quote's balance is owed.
 //!
-//! One ffmpeg run (its encoders on one thread each, so the server's requests keep the other
-//! cores) decodes the film once and writes both files into the data directory's `tmp`
+//! One ffmpeg run (decoding, filters and each encoder on one thread, so the server's requests
+//! keep a core) decodes the film once and writes both files into the data directory's `tmp`
 //! (a faststart file needs a seekable output); they are then streamed to storage block by
 //! block and removed. A missing ffmpeg leaves the film without renditions: the room then
 //! plays the original (or, while the balance is owed, shows the poster and says why).
@@ -97,10 +97,11 @@ impl JobHandler for RenderWebHandler {
         };
         let dir = self.settings.data_dir.join("tmp");
         crate::config::create_private_dir(&dir)?;
-        // Per job and attempt: a second run never writes into this one's files.
-        let stem = format!("{}-{}-{}", media.id, job.id, job.attempts);
-        let web = TempFile(dir.join(format!("{stem}-web.mp4")));
-        let preview = TempFile(dir.join(format!("{stem}-preview.mp4")));
+        // Files (temporary and stored) are named per job and attempt: a second run never
+        // writes into this one's, and each run removes exactly its own.
+        let run = format!("{}-{}", job.id, job.attempts);
+        let web = TempFile(dir.join(format!("{}-{run}-web.mp4", media.id)));
+        let preview = TempFile(dir.join(format!("{}-{run}-preview.mp4", media.id)));
         // ffmpeg may work for hours: the job's lease is extended while it does.
         let heartbeat = Heartbeat(tokio::spawn(extend_lease(
             self.db.clone(),
@@ -117,14 +118,19 @@ impl JobHandler for RenderWebHandler {
             }
             Encoded::Failed(why) => anyhow::bail!("ffmpeg could not make the renditions: {why}"),
         }
-        // Named per job and attempt, like the temporary files: only the run whose names the
-        // row records keeps its files, and every other run removes exactly its own.
-        let run = format!("{}-{}", job.id, job.attempts);
+        // Only the run whose names the film records keeps its files (false: the film is gone
+        // or has renditions already).
         let web_key = format!("_derived/{}/web-{run}.mp4", media.id);
         let preview_key = format!("_derived/{}/preview-{run}.mp4", media.id);
-        let saved = self
-            .store_and_save(&media.id, [(&web.0, &web_key), (&preview.0, &preview_key)])
-            .await;
+        let saved = async {
+            self.store_file(&web.0, &web_key).await?;
+            self.store_file(&preview.0, &preview_key).await?;
+            anyhow::Ok(
+                store::save_renditions(self.db.pool(), &media.id, &web_key, &preview_key, now())
+                    .await?,
+            )
+        }
+        .await;
         if !matches!(saved, Ok(true)) {
             // A failure half-way, the film gone meanwhile, or another run first: no orphans.
             for key in [&web_key, &preview_key] {
@@ -137,20 +143,6 @@ impl JobHandler for RenderWebHandler {
             tracing::info!(media = %media.id, "web rendition and preview made");
         }
         Ok(())
-    }
-}
-
-impl RenderWebHandler {
-    /// Stores both files, then records their keys on the film. False when the film is gone
-    /// or already has renditions.
-    async fn store_and_save(
-        &self,
-        media_id: &str,
-        [(web, web_key), (preview, preview_key)]: [(&std::path::Path, &String); 2],
-    ) -> anyhow::Result<bool> {
-        self.store_file(web, web_key).await?;
-        self.store_file(preview, preview_key).await?;
-        Ok(store::save_renditions(self.db.pool(), media_id, web_key, preview_key, now()).await?)
     }
 }
 

@@ -1299,19 +1299,9 @@ async fn films_play_from_a_web_rendition_and_a_preview_while_owed(backend: Backe
         assert!(!room.contains(&format!("/media/{media}/file")), "{room}");
         assert!(!room.contains(&format!("/media/{media}/web")), "{room}");
     }
-    crate::support::eventually(
-        "the renditions",
-        std::time::Duration::from_secs(60),
-        || async {
-            let done: Option<String> =
-                sqlx::query_scalar("select preview_key from media where id = $1")
-                    .bind(&media)
-                    .fetch_one(app.state.db.pool())
-                    .await
-                    .unwrap();
-            done
-        },
-    )
+    eventually("the renditions", Duration::from_secs(60), || {
+        rendition(&app, &media, "preview_key")
+    })
     .await;
 
     // Owed: the preview plays, index first; the original is nowhere on the page.
@@ -1392,31 +1382,29 @@ async fn films_play_from_a_web_rendition_and_a_preview_while_owed(backend: Backe
         )
         .await;
     }
-    let jobs = |sql: &'static str| {
-        let (app, media) = (&app, media.clone());
-        async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .bind(format!("%{media}%"))
-                .fetch_one(app.state.db.pool())
-                .await
-                .unwrap()
-        }
-    };
-    let all = "select count(*) from jobs where kind = 'media.render_web' and payload like $1";
-    let keyed = "select count(*) from jobs where kind = 'media.render_web' and payload like $1 \
-                 and dedupe_key is not null";
-    assert_eq!((jobs(all).await, jobs(keyed).await), (2, 1));
-    let second_web = eventually("the renditions again", Duration::from_secs(60), || async {
-        let key: Option<String> = sqlx::query_scalar("select web_key from media where id = $1")
-            .bind(&media)
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
-        key
+    let jobs = format!(
+        "select count(*) from jobs where kind = 'media.render_web' and payload like '%{media}%'"
+    );
+    let all = count(&app, &jobs).await;
+    let keyed = count(&app, &format!("{jobs} and dedupe_key is not null")).await;
+    assert_eq!((all, keyed), (2, 1));
+    let second_web = eventually("the renditions again", Duration::from_secs(60), || {
+        rendition(&app, &media, "web_key")
     })
     .await;
     assert_ne!(first_web, second_web);
     app.stop().await;
+}
+
+/// A film's rendition key (`web_key`, `preview_key`), once it has one.
+async fn rendition(app: &TestApp, media: &str, column: &str) -> Option<String> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select {column} from media where id = $1"
+    )))
+    .bind(media)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
 }
 
 /// The value of the first `attr` (e.g. `src="`) after `tag` in `html`.
